@@ -1,0 +1,25 @@
+"""The `loopnest` command-line program. Presentation only: no modeling logic lives here.
+
+Each command group lives in its own module and is registered here; modules import the heavy
+layers inside their commands so that `loopnest --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from loopnest.cli import arch_cmd, workload_cmd
+
+app = typer.Typer(
+    name="loopnest",
+    help="Evaluate and co-design DNN accelerators: workloads, architectures, mappings, costs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(workload_cmd.app, name="workload")
+app.add_typer(arch_cmd.app, name="arch")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,15 @@
+"""Shared CLI helpers: one clear error line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one error line to stderr and exit non-zero."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)

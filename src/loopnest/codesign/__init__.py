@@ -1,0 +1,1 @@
+"""loopnest.codesign"""

@@ -1,0 +1,119 @@
+"""One layer as an Einsum-like loop nest: named dimensions, tensors with affine projections.
+
+Every quantity the cost model needs (MACs, tensor tile sizes, relevant dimensions) is derived
+from this representation and nothing else.
+
+Index rule: each tensor index is an affine sum ``sum(coef * dim)`` of loop dimensions, so a
+sliding window (input row = stride*p + dilation*r) is the index ``{"P": stride, "R": dilation}``.
+The *touched extent* of an index over a box of dimension extents ``t`` is
+``sum(coef * (t[dim] - 1)) + 1`` (coefficients are positive); this is the halo rule. The
+touched extent counts padding as data (padded input), the convention the cost model uses,
+as Timeloop does. The *real* (unpadded) extent of an index, when the layer has padding, is
+stored in ``Tensor.true_extents`` and used by workload statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import Literal, Mapping
+
+Role = Literal["inputs", "weights", "outputs"]
+ROLES: tuple[Role, ...] = ("inputs", "weights", "outputs")
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A tensor of the loop nest.
+
+    role: the operand slot that architectures refer to: ``inputs`` (first operand),
+    ``weights`` (second operand) or ``outputs`` (the read-modify-write result).
+    static: True for trained parameters (weights). For operand x operand products such as
+    attention (Q.K^T) the second operand has role ``weights`` but ``static=False``.
+    indices: one affine projection per tensor axis, as a mapping dim -> positive coefficient.
+    true_extents: the real (unpadded) size of each axis, or None where it equals the touched extent.
+    """
+
+    name: str
+    role: Role
+    indices: tuple[Mapping[str, int], ...]
+    bits: int = 16
+    static: bool = False
+    true_extents: tuple[int | None, ...] | None = None
+
+    def dims(self) -> frozenset[str]:
+        """Dimensions that index this tensor (its relevant dimensions)."""
+        return frozenset(d for idx in self.indices for d in idx)
+
+    def extent(self, box: Mapping[str, int], axis: int) -> int:
+        """Touched extent of one axis over a box of dimension extents (halo rule)."""
+        return sum(c * (box.get(d, 1) - 1) for d, c in self.indices[axis].items()) + 1
+
+    def tile_size(self, box: Mapping[str, int]) -> int:
+        """Number of elements touched over a box of dimension extents."""
+        return prod(self.extent(box, a) for a in range(len(self.indices)))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One layer: dimension sizes (ordered) and its tensors, exactly one with role ``outputs``."""
+
+    name: str
+    kind: str
+    dims: Mapping[str, int]
+    tensors: tuple[Tensor, ...]
+    attrs: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for d, n in self.dims.items():
+            if not isinstance(n, int) or n < 1:
+                raise ValueError(f"layer {self.name!r}: dimension {d} must be a positive integer, got {n!r}")
+        roles = [t.role for t in self.tensors]
+        if sorted(roles) != sorted(ROLES):
+            raise ValueError(f"layer {self.name!r}: needs one tensor per role {ROLES}, got {roles}")
+        for t in self.tensors:
+            unknown = t.dims() - set(self.dims)
+            if unknown:
+                raise ValueError(f"layer {self.name!r}: tensor {t.name} uses unknown dimensions {sorted(unknown)}")
+
+    @property
+    def dim_names(self) -> tuple[str, ...]:
+        return tuple(self.dims)
+
+    @property
+    def macs(self) -> int:
+        return prod(self.dims.values())
+
+    def tensor(self, role: Role) -> Tensor:
+        return next(t for t in self.tensors if t.role == role)
+
+    @property
+    def output(self) -> Tensor:
+        return self.tensor("outputs")
+
+    def size(self, tensor: Tensor) -> int:
+        """Touched size of a tensor over the whole layer (padding included)."""
+        return tensor.tile_size(self.dims)
+
+    def true_size(self, tensor: Tensor) -> int:
+        """Real size of a tensor (padding excluded): what statistics report."""
+        ext = [tensor.extent(self.dims, a) for a in range(len(tensor.indices))]
+        if tensor.true_extents is not None:
+            ext = [e if t is None else t for e, t in zip(ext, tensor.true_extents)]
+        return prod(ext)
+
+    def relevant(self, tensor: Tensor) -> tuple[str, ...]:
+        """Dimensions that index ``tensor``, in problem order."""
+        used = tensor.dims()
+        return tuple(d for d in self.dims if d in used)
+
+    def irrelevant(self, tensor: Tensor) -> tuple[str, ...]:
+        """Dimensions a tensor does not depend on: loops over them reuse it."""
+        used = tensor.dims()
+        return tuple(d for d in self.dims if d not in used)
+
+    def with_dims(self, **sizes: int) -> "Problem":
+        """The same layer with some dimension sizes changed (for example the batch N)."""
+        dims = dict(self.dims)
+        dims.update(sizes)
+        return Problem(self.name, self.kind, dims, self.tensors, self.attrs)
