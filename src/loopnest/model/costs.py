@@ -1,0 +1,125 @@
+"""Costs of a batch of mappings: validity (capacity, fanout), energy, cycles, utilization.
+
+Energy rule: ``words * energy_pj[action] / block_words`` per level, tensor and action (perfect
+coalescing into blocks), plus ``words * fanout.energy_pj`` for each word crossing a fanout
+(counted per destination instance), plus ``MACs * compute.energy_pj``.
+Actions: reads (served to the level below, psum read-backs included) cost ``read``; fills cost
+``write``; output updates (read-modify-write from below) cost ``update``.
+
+Cycles: the maximum of the compute cycles (the product of all temporal factors: one MAC per PE
+per cycle) and, for every level with a stated bandwidth, its per-instance read words divided by
+the read bandwidth and its per-instance written words (fills + updates) divided by the write
+bandwidth. The bound that sets the cycles is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopnest.arch.spec import Architecture
+from loopnest.mapping.mapping import MappingBatch, MappingError
+from loopnest.model.counts import Counts, count_accesses
+from loopnest.workload.problem import ROLES, Problem
+
+
+@dataclass
+class BatchCosts:
+    """Costs of B mappings; arrays have the batch as first axis. Units: pJ, cycles, words."""
+
+    counts: Counts
+    valid: np.ndarray  # (B,) capacity and fanout fit
+    capacity_ok: np.ndarray  # (B, L)
+    spatial_ok: np.ndarray  # (B, L)
+    storage_energy_pj: np.ndarray  # (B, L, 3) per level per tensor
+    network_energy_pj: np.ndarray  # (B, L, 3) on the fanout below each level
+    compute_energy_pj: float  # the same for every mapping of the layer
+    cycles: np.ndarray  # (B,)
+    bound: np.ndarray  # (B,) int: -1 compute, l level l's bandwidth
+    utilization: np.ndarray  # (B,) MACs / (cycles * PEs)
+
+    @property
+    def energy_pj(self) -> np.ndarray:
+        return self.storage_energy_pj.sum(axis=(1, 2)) + self.network_energy_pj.sum(axis=(1, 2)) + self.compute_energy_pj
+
+    @property
+    def edp(self) -> np.ndarray:
+        """Energy-delay product in pJ * cycles."""
+        return self.energy_pj * self.cycles
+
+    @property
+    def energy_by_level_pj(self) -> np.ndarray:
+        """(B, L + 1): each level with its fanout's network energy, then the MACs."""
+        levels = self.storage_energy_pj.sum(axis=2) + self.network_energy_pj.sum(axis=2)
+        mac = np.full((levels.shape[0], 1), self.compute_energy_pj)
+        return np.concatenate([levels, mac], axis=1)
+
+    @property
+    def accesses_by_level(self) -> np.ndarray:
+        """(B, L): words read, filled and updated at each level, all tensors."""
+        c = self.counts
+        return (c.reads + c.fills + c.updates).sum(axis=2)
+
+
+def _energy_tables(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+    """Per-word energy (L, 3 actions) and per-word network energy (L,), in pJ."""
+    per_word = np.zeros((len(arch.levels), 3))
+    net = np.zeros(len(arch.levels))
+    for l, lv in enumerate(arch.levels):
+        if lv.energy_pj is None or any(a not in lv.energy_pj for a in ("read", "write", "update")):
+            raise MappingError(f"level {lv.name}: energy_pj needs read, write and update (load the architecture with load_arch to resolve it)")
+        per_word[l] = [lv.energy_pj[a] / lv.block_words for a in ("read", "write", "update")]
+        if lv.fanout is not None:
+            net[l] = lv.fanout.energy_pj or 0.0
+    return per_word, net
+
+
+def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> np.ndarray:
+    kept = np.where(batch.keep, tiles, 0)  # (B, L, 3)
+    ok = np.ones(kept.shape[:2], bool)
+    for l, lv in enumerate(arch.levels):
+        if lv.partitions is not None:
+            for t, role in enumerate(ROLES):
+                cap = lv.capacity_of(role)
+                if cap is None:  # a tensor with no partition may not be kept here
+                    ok[:, l] &= ~batch.keep[:, l, t]
+                else:
+                    ok[:, l] &= kept[:, l, t] <= cap
+        elif lv.capacity_words is not None:
+            ok[:, l] = kept[:, l].sum(axis=1) <= lv.capacity_of(ROLES[0])
+    return ok
+
+
+def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
+    xy = batch.spatial.prod(axis=3)  # (B, L, 2)
+    limits = np.array([[lv.fanout.x, lv.fanout.y] if lv.fanout is not None else [1, 1] for lv in arch.levels])
+    return (xy <= limits).all(axis=2)
+
+
+def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
+    """Evaluate B mappings of one layer at once with array operations (no loop per mapping)."""
+    if not batch.keep[:, 0, :].all():
+        raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
+    per_word, net = _energy_tables(arch)
+    c = count_accesses(problem, arch, batch)
+    storage = (c.reads * per_word[None, :, 0, None] + c.fills * per_word[None, :, 1, None]
+               + c.updates * per_word[None, :, 2, None])
+    network = c.network * net[None, :, None]
+    compute = problem.macs * (arch.compute.energy_pj or 0.0)
+    cap_ok = _capacity_ok(arch, batch, c.tiles)
+    sp_ok = _spatial_ok(arch, batch)
+    valid = cap_ok.all(axis=1) & sp_ok.all(axis=1)
+    level_cycles = np.zeros(c.reads.shape[:2])
+    inst = c.active.astype(float)
+    for l, lv in enumerate(arch.levels):
+        if lv.read_bandwidth is not None:
+            level_cycles[:, l] = np.maximum(level_cycles[:, l], c.reads[:, l].sum(axis=1) / inst[:, l] / lv.read_bandwidth)
+        if lv.write_bandwidth is not None:
+            written = (c.fills[:, l] + c.updates[:, l]).sum(axis=1)
+            level_cycles[:, l] = np.maximum(level_cycles[:, l], written / inst[:, l] / lv.write_bandwidth)
+    all_cycles = np.concatenate([c.compute_cycles[:, None].astype(float), level_cycles], axis=1)
+    bound = all_cycles.argmax(axis=1) - 1
+    cycles = all_cycles.max(axis=1)
+    utilization = problem.macs / (cycles * arch.pes)
+    return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
