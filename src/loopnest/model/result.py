@@ -1,0 +1,111 @@
+"""One evaluated mapping that explains itself: mapping, counts, energies, cycles and their bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopnest.arch.spec import Architecture
+from loopnest.mapping.mapping import Mapping, MappingBatch, MappingError, validate_structure
+from loopnest.model.costs import BatchCosts, evaluate_batch
+from loopnest.workload.problem import ROLES, Problem
+
+ACTIONS = ("reads", "fills", "updates")
+
+
+@dataclass
+class Result:
+    """Costs of one mapping. Units: energy pJ, counts in words, cycles in clock cycles."""
+
+    problem: Problem
+    arch: Architecture
+    mapping: Mapping
+    batch: MappingBatch  # the mapping as arrays, a batch of one
+    costs: BatchCosts
+
+    @property
+    def macs(self) -> int:
+        return self.problem.macs
+
+    @property
+    def energy_pj(self) -> float:
+        return float(self.costs.energy_pj[0])
+
+    @property
+    def cycles(self) -> float:
+        return float(self.costs.cycles[0])
+
+    @property
+    def bound(self) -> str:
+        b = int(self.costs.bound[0])
+        return "compute" if b < 0 else f"{self.arch.levels[b].name} bandwidth"
+
+    @property
+    def utilization(self) -> float:
+        return float(self.costs.utilization[0])
+
+    def count(self, level: str, role: str, action: str) -> int:
+        """Words of ``role`` at ``level`` for ``action`` in reads | fills | updates | network."""
+        arr = getattr(self.costs.counts, action)
+        return int(arr[0, self.arch.level_index(level), ROLES.index(role)])
+
+    def energy_by_level_pj(self) -> dict[str, float]:
+        """Storage energy per level, network energy per fanout (``<level>.network``), and MACs."""
+        out: dict[str, float] = {}
+        for l, lv in enumerate(self.arch.levels):
+            out[lv.name] = float(self.costs.storage_energy_pj[0, l].sum())
+            if lv.fanout is not None:
+                out[f"{lv.name}.network"] = float(self.costs.network_energy_pj[0, l].sum())
+        out[self.arch.compute.name] = float(self.costs.compute_energy_pj)
+        return out
+
+    def energy_by_tensor_pj(self) -> dict[str, float]:
+        per = self.costs.storage_energy_pj[0].sum(axis=0) + self.costs.network_energy_pj[0].sum(axis=0)
+        return {role: float(e) for role, e in zip(ROLES, per)}
+
+    def to_dict(self) -> dict:
+        c = self.costs.counts
+        levels = []
+        for l, lv in enumerate(self.arch.levels):
+            levels.append({
+                "name": lv.name,
+                "active_instances": int(c.active[0, l]),
+                "tile_words": {r: int(c.tiles[0, l, t]) for t, r in enumerate(ROLES) if self.batch.keep[0, l, t]},
+                "counts_words": {r: {a: int(getattr(c, a)[0, l, t]) for a in ACTIONS + ("network",)} for t, r in enumerate(ROLES)},
+                "energy_pj": {r: float(self.costs.storage_energy_pj[0, l, t]) for t, r in enumerate(ROLES)},
+                "network_energy_pj": {r: float(self.costs.network_energy_pj[0, l, t]) for t, r in enumerate(ROLES)},
+                "capacity_ok": bool(self.costs.capacity_ok[0, l]),
+            })
+        return {
+            "layer": self.problem.name,
+            "arch": self.arch.name,
+            "macs": self.macs,
+            "mapping": self.mapping.to_dict(self.arch, self.problem),
+            "levels": levels,
+            "energy_pj": self.energy_pj,
+            "energy_per_mac_pj": self.energy_pj / self.macs,
+            "energy_by_level_pj": self.energy_by_level_pj(),
+            "energy_by_tensor_pj": self.energy_by_tensor_pj(),
+            "compute_energy_pj": float(self.costs.compute_energy_pj),
+            "cycles": self.cycles,
+            "compute_cycles": int(c.compute_cycles[0]),
+            "bound": self.bound,
+            "utilization": self.utilization,
+            "pes": self.arch.pes,
+        }
+
+
+def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capacity: bool = True) -> Result:
+    """Evaluate one mapping; raises MappingError naming what does not fit."""
+    validate_structure(mapping, problem, arch)
+    batch = MappingBatch.from_mappings([mapping], problem, arch)
+    costs = evaluate_batch(problem, arch, batch)
+    if check_capacity and not costs.capacity_ok[0].all():
+        l = int(np.argmin(costs.capacity_ok[0]))
+        lv = arch.levels[l]
+        tiles = {r: int(costs.counts.tiles[0, l, t]) for t, r in enumerate(ROLES) if batch.keep[0, l, t]}
+        cap = lv.partitions if lv.partitions is not None else lv.capacity_words
+        dbl = " (double-buffered: half usable)" if lv.double_buffered else ""
+        raise MappingError(f"level {lv.name}: tiles {tiles} words do not fit its capacity {cap} words{dbl}")
+    return Result(problem, arch, mapping, batch, costs)
