@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.mapping import LevelMapping, Mapping
-from loopnest.workload.problem import Problem, Tensor
+from loopnest.validation.timeloop import conv1d  # noqa: F401  (re-exported for the tests)
 
 UNIT = {"read": 1.0, "write": 1.0, "update": 1.0}
-
-
-def conv1d(K: int = 1, R: int = 3, P: int = 16, stride: int = 1, dilation: int = 1, bits: int = 8) -> Problem:
-    """Timeloop tutorial Conv1D: Outputs[k, p] += Weights[k, r] * Inputs[stride*p + dilation*r]."""
-    k = ({"K": 1},) if K > 1 else ()
-    dims = ({"K": K} if K > 1 else {}) | {"R": R, "P": P}
-    return Problem("conv1d", "conv", dims, (
-        Tensor("Weights", "weights", k + ({"R": 1},), bits, static=True),
-        Tensor("Inputs", "inputs", ({"P": stride, "R": dilation},), bits),
-        Tensor("Outputs", "outputs", k + ({"P": 1},), bits),
-    ))
 
 
 def arch(*names: str, fanout: Fanout | None = None, fanout_at: int = 1, capacity: int = 1 << 20,

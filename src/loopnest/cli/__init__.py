@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli import arch_cmd, workload_cmd
+from loopnest.cli import arch_cmd, validate_cmd, workload_cmd
 
 app = typer.Typer(
     name="loopnest",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(workload_cmd.app, name="workload")
 app.add_typer(arch_cmd.app, name="arch")
+app.command("validate")(validate_cmd.validate)
 
 
 def main() -> None:
