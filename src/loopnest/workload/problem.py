@@ -14,6 +14,8 @@ stored in ``Tensor.true_extents`` and used by workload statistics.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from math import prod
 from typing import Literal, Mapping
@@ -111,6 +113,23 @@ class Problem:
         """Dimensions a tensor does not depend on: loops over them reuse it."""
         used = tensor.dims()
         return tuple(d for d in self.dims if d not in used)
+
+    def shape_key(self) -> str:
+        """Stable key of the loop nest (kind, dims, tensor projections, bits, static flags).
+
+        Layer name and attrs are left out, so identical layer shapes share a key and can be
+        solved once. Stable across processes (a hash of canonical JSON, not Python's hash()).
+        """
+        canon = {
+            "kind": self.kind,
+            "dims": list(self.dims.items()),
+            "tensors": [
+                [t.role, t.bits, t.static, [sorted(i.items()) for i in t.indices],
+                 list(t.true_extents) if t.true_extents is not None else None]
+                for t in sorted(self.tensors, key=lambda t: t.role)
+            ],
+        }
+        return hashlib.sha256(json.dumps(canon, separators=(",", ":")).encode()).hexdigest()[:16]
 
     def with_dims(self, **sizes: int) -> "Problem":
         """The same layer with some dimension sizes changed (for example the batch N)."""
