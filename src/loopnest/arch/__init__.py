@@ -1,1 +1,15 @@
-"""loopnest.arch"""
+"""loopnest.arch: architecture specs (pydantic, YAML), the component library, shipped presets.
+
+    from loopnest.arch import load_arch
+    arch = load_arch("eyeriss")                      # resolved: every energy and area filled in
+    arch = load_arch("eyeriss", table="horowitz45")  # pJ from Horowitz ISSCC 2014 instead
+"""
+
+from loopnest.arch.components import ComponentModel, MacQuery, MemoryQuery, WireQuery, register_table, table_names
+from loopnest.arch.loader import ArchSpecError, list_presets, load_arch, parse_arch
+from loopnest.arch.spec import Architecture, Compute, Fanout, PimArray, Storage
+
+__all__ = [
+    "ArchSpecError", "Architecture", "ComponentModel", "Compute", "Fanout", "MacQuery", "MemoryQuery",
+    "PimArray", "Storage", "WireQuery", "list_presets", "load_arch", "parse_arch", "register_table", "table_names",
+]

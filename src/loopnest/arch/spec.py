@@ -1,39 +1,51 @@
 """Architecture spec: storage levels listed outer -> inner, fanouts between them, one compute unit.
 
-Units: energy in pJ per action, area in um^2, capacity in words of ``word_bits`` bits,
-bandwidth in words per cycle per instance, clock in MHz.
+Units: energy in pJ per action (or normalized units, see ``Architecture.energy_units``), area in
+um^2 per instance, capacity in words of ``word_bits`` bits, bandwidth in words per cycle per
+instance, clock in MHz, technology node in nm.
 
 Energy rule: an entry of ``energy_pj`` is the energy of one access of one block of
 ``block_words`` words. The model charges ``words / block_words`` block accesses per action
-(perfect coalescing: consecutive words of a tile share a block access).
+(perfect coalescing: consecutive words of a tile share a block access). ``update`` is the write
+of an accumulated partial sum (the read of the old value is charged as a ``read``).
+
+Numeric fields also accept a string holding an arithmetic expression (``"108 * 1024 * 8 / 16"``),
+evaluated by the safe evaluator of ``loopnest.arch.expr`` (never ``eval``).
 """
 
 from __future__ import annotations
 
-from math import prod
-from typing import Literal
+from math import ceil, prod
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from loopnest.arch.expr import numeric_field
 from loopnest.workload.problem import ROLES, Role
 
 ACTIONS = ("read", "write", "update")
+Action = Literal["read", "write", "update"]
 StorageClass = Literal["dram", "sram", "regfile", "register"]
+
+_Num = BeforeValidator(numeric_field)
+PosInt = Annotated[int, _Num, Field(gt=0)]
+PosFloat = Annotated[float, _Num, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, _Num, Field(ge=0, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Fanout(_Strict):
     """The network from one storage level to the X x Y instances of the next level inward."""
 
-    x: PositiveInt = 1
-    y: PositiveInt = 1
+    x: PosInt = 1
+    y: PosInt = 1
     multicast: bool = True
     reduction: bool = False
-    energy_pj: float | None = Field(default=None, ge=0, description="pJ per word delivered to or collected from one child")
-    area_um2: float | None = Field(default=None, ge=0)
+    energy_pj: NonNegFloat | None = Field(default=None, description="pJ per word delivered to or collected from one child")
+    area_um2: NonNegFloat | None = Field(default=None, description="um^2 of the network below one parent instance")
 
     @property
     def size(self) -> int:
@@ -41,32 +53,61 @@ class Fanout(_Strict):
 
 
 class Storage(_Strict):
-    """A storage level. ``capacity_words`` None means unbounded (DRAM)."""
+    """A storage level. ``capacity_words`` None (and no partitions) means unbounded (DRAM).
+
+    ``partitions`` gives separate capacities per tensor (Eyeriss's three scratchpads); then
+    ``capacity_words`` is their sum. ``instances``, when stated, must equal the product of the
+    fanouts above (or, where the level above states no fanout, it defines that fanout).
+    ``energy_pj_by_role`` holds per-partition energies when the partitions differ in size.
+    """
 
     name: str = Field(min_length=1)
     cls: StorageClass = Field(default="sram", alias="class")
-    capacity_words: PositiveInt | None = None
-    partitions: dict[Role, PositiveInt] | None = None
-    word_bits: PositiveInt = 16
-    block_words: PositiveInt = 1
-    read_bandwidth: float | None = Field(default=None, gt=0, description="words/cycle per instance")
-    write_bandwidth: float | None = Field(default=None, gt=0, description="words/cycle per instance")
+    capacity_words: PosInt | None = None
+    partitions: dict[Role, PosInt] | None = None
+    word_bits: PosInt = 16
+    block_words: PosInt = 1
+    read_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
+    write_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
     keeps: tuple[Role, ...] = ROLES
     double_buffered: bool = False
-    energy_pj: dict[Literal["read", "write", "update"], float] | None = None
-    area_um2: float | None = Field(default=None, ge=0)
+    instances: PosInt | None = None
+    mesh_x: PosInt | None = None
+    energy_pj: dict[Action, NonNegFloat] | None = None
+    energy_pj_by_role: dict[Role, dict[Action, NonNegFloat]] | None = None
+    area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one instance")
     fanout: Fanout | None = None
 
     @model_validator(mode="after")
     def _check(self) -> "Storage":
+        if not self.keeps:
+            raise ValueError(f"keeps must name at least one of {list(ROLES)}")
+        if len(set(self.keeps)) != len(self.keeps):
+            raise ValueError(f"keeps lists a tensor twice: {list(self.keeps)}")
         if self.partitions is not None:
             extra = set(self.partitions) - set(self.keeps)
             if extra:
-                raise ValueError(f"partitions for tensors this level may not hold: {sorted(extra)}")
-        cap = self.capacity_words if self.partitions is None else min(self.partitions.values())
-        if cap is not None and cap < self.block_words:
-            raise ValueError(f"capacity {cap} words is smaller than one block of {self.block_words} words")
+                raise ValueError(f"partitions for tensors this level may not hold: {sorted(extra)}; keeps is {list(self.keeps)}")
+            missing = [r for r in self.keeps if r not in self.partitions]
+            if missing:
+                raise ValueError(f"partitions give no capacity for kept tensors {missing}: add a partition or drop them from keeps")
+            total = sum(self.partitions.values())
+            if self.capacity_words is not None and self.capacity_words != total:
+                raise ValueError(f"capacity_words {self.capacity_words} differs from the sum of the partitions ({total})")
+        for role in ROLES:
+            cap = self.capacity_of(role)
+            if role in self.keeps and cap is not None and cap < self.block_words:
+                what = f"partition {role!r}" if self.partitions is not None else "capacity"
+                usable = " usable (double-buffered: half)" if self.double_buffered else ""
+                raise ValueError(f"{what} of {cap}{usable} words is smaller than one block of {self.block_words} words")
         return self
+
+    @property
+    def total_words(self) -> int | None:
+        """All words this level stores (partitions summed), None if unbounded."""
+        if self.partitions is not None:
+            return sum(self.partitions.values())
+        return self.capacity_words
 
     def capacity_of(self, role: Role) -> int | None:
         """Usable capacity for one tensor's partition, or the shared capacity."""
@@ -75,22 +116,133 @@ class Storage(_Strict):
             cap //= 2
         return cap
 
+    def energy_of(self, role: Role, action: Action) -> float:
+        """pJ per block access of ``action`` on ``role``'s data (its partition where they differ)."""
+        if self.energy_pj_by_role is not None and role in self.energy_pj_by_role:
+            return self.energy_pj_by_role[role][action]
+        if self.energy_pj is None:
+            raise ValueError(f"level {self.name!r} has no energy_pj: load it with load_arch to resolve it")
+        return self.energy_pj[action]
+
+
+class PimArray(_Strict):
+    """An analog processing-in-memory crossbar: weights stationary in ``rows`` x ``columns`` cells.
+
+    A weight of ``operand_bits`` bits spans ``cells_per_weight`` cells of ``bits_per_cell`` bits;
+    inputs enter bit-serially through one DAC per row, ``dac_bits`` at a time; every column is
+    converted by an ADC shared by ``columns_per_adc`` columns. Energies are per conversion or per
+    cell read; areas per unit.
+    """
+
+    rows: PosInt
+    columns: PosInt
+    bits_per_cell: PosInt = 1
+    cells_per_weight: PosInt = 1
+    dac_bits: PosInt = 1
+    adc_bits: PosInt = 8
+    columns_per_adc: PosInt = 1
+    dac_energy_pj: NonNegFloat
+    adc_energy_pj: NonNegFloat
+    cell_energy_pj: NonNegFloat = 0.0
+    dac_area_um2: NonNegFloat = 0.0
+    adc_area_um2: NonNegFloat = 0.0
+    cell_area_um2: NonNegFloat = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> "PimArray":
+        if self.columns % self.cells_per_weight:
+            raise ValueError(f"cells_per_weight {self.cells_per_weight} does not divide columns {self.columns}")
+        if self.columns % self.columns_per_adc:
+            raise ValueError(f"columns_per_adc {self.columns_per_adc} does not divide columns {self.columns}")
+        return self
+
+    @property
+    def weights_per_row(self) -> int:
+        return self.columns // self.cells_per_weight
+
 
 class Compute(_Strict):
+    """The MAC unit; its count is the product of all fanouts (``Architecture.pes``)."""
+
     name: str = "MAC"
-    operand_bits: PositiveInt = 16
-    energy_pj: float | None = Field(default=None, ge=0, description="pJ per MAC")
-    area_um2: float | None = Field(default=None, ge=0)
+    operand_bits: PosInt = 16
+    accumulator_bits: PosInt | None = None
+    arithmetic: Literal["int", "fp", "analog"] = "int"
+    instances: PosInt | None = None
+    mesh_x: PosInt | None = None
+    energy_pj: NonNegFloat | None = Field(default=None, description="pJ per MAC")
+    area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one MAC")
+    pim: PimArray | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> "Compute":
+        if (self.arithmetic == "analog") != (self.pim is not None):
+            raise ValueError("arithmetic 'analog' and a pim block go together: give both or neither")
+        if self.pim is not None and self.pim.cells_per_weight * self.pim.bits_per_cell < self.operand_bits:
+            raise ValueError(f"pim: {self.pim.cells_per_weight} cells of {self.pim.bits_per_cell} bits cannot hold a {self.operand_bits}-bit weight")
+        return self
+
+    @property
+    def cycles_per_mac(self) -> int:
+        """Cycles one MAC occupies its unit: bit-serial PIM inputs take several."""
+        return 1 if self.pim is None else ceil(self.operand_bits / self.pim.dac_bits)
+
+
+def _derive_fanouts(data: Any) -> Any:
+    """Timeloop-style specs state ``instances`` (and ``mesh_x``) on the inner level instead of a
+    fanout on the outer one: where the outer level has no fanout, derive it (it must divide).
+    Stated instances that disagree with stated fanouts are reported by ``Architecture._check``."""
+    if not isinstance(data, dict) or not isinstance(data.get("levels"), (list, tuple)):
+        return data
+    levels = [dict(lv) if isinstance(lv, dict) else lv for lv in data["levels"]]
+    compute = dict(data["compute"]) if isinstance(data.get("compute"), dict) else None
+    children = levels[1:] + [compute]
+    above = 1
+    for i, (parent, child) in enumerate(zip(levels, children)):
+        if not isinstance(parent, dict):
+            return data
+        where = f"levels[{i + 1}]" if i + 1 < len(levels) else "compute"
+        n = _count(child.get("instances")) if isinstance(child, dict) else None
+        if parent.get("fanout") is None and n is not None:
+            mx = _count(child.get("mesh_x", 1))
+            if n % above:
+                raise ValueError(f"{where}.instances: {n} is not a multiple of the {above} instances above: the fanout does not divide")
+            if mx is not None and (n // above) % mx:
+                raise ValueError(f"{where}.mesh_x: {mx} does not divide the fanout of {n // above}")
+            parent["fanout"] = {"x": mx or 1, "y": n // above // (mx or 1)}
+        fan = parent.get("fanout")
+        size = 1 if fan is None else (_count(fan.get("x", 1)) if isinstance(fan, dict) else None)
+        size_y = 1 if fan is None else (_count(fan.get("y", 1)) if isinstance(fan, dict) else None)
+        if size is None or size_y is None:
+            return data  # field validation reports the bad fanout
+        above *= size * size_y
+    return {**data, "levels": levels, **({"compute": compute} if compute is not None else {})}
+
+
+def _count(value: Any) -> int | None:
+    """A positive integer from a raw field (expressions allowed), or None if it is not one."""
+    try:
+        v = numeric_field(value)
+    except ValueError:
+        return None
+    return v if isinstance(v, int) and not isinstance(v, bool) and v >= 1 else None
 
 
 class Architecture(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
-    technology_nm: PositiveInt = 65
-    clock_mhz: float = Field(default=200.0, gt=0)
+    dataflow: str | None = Field(default=None, description="the dataflow family the hardware was built for (a hint for the mapper)")
+    technology_nm: PosFloat = 65
+    clock_mhz: PosFloat = 200.0
     energy_table: str | None = None
+    energy_units: str = "pJ"
     levels: tuple[Storage, ...] = Field(min_length=1)
     compute: Compute = Compute()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fanouts_from_instances(cls, data: Any) -> Any:
+        return _derive_fanouts(data)
 
     @model_validator(mode="after")
     def _check(self) -> "Architecture":
@@ -101,11 +253,17 @@ class Architecture(_Strict):
         for role in ROLES:
             if not any(role in lv.keeps for lv in self.levels):
                 raise ValueError(f"no level may hold {role}: every tensor needs a home")
-        if self.levels[0].capacity_words is None and self.levels[0].partitions is None:
-            pass  # unbounded outermost level: the usual DRAM
-        for lv in self.levels[1:]:
-            if lv.capacity_words is None and lv.partitions is None:
-                raise ValueError(f"level {lv.name!r}: only the outermost level may be unbounded (give capacity_words)")
+        missing = [r for r in ROLES if r not in self.levels[0].keeps]
+        if missing:
+            raise ValueError(f"levels[0] ({self.levels[0].name}).keeps: the outermost level must keep every tensor; missing {missing}")
+        for i, lv in enumerate(self.levels[1:], start=1):
+            if lv.total_words is None:
+                raise ValueError(f"levels[{i}] ({lv.name}).capacity_words: only the outermost level may be unbounded (give capacity_words or partitions)")
+        for i, lv in enumerate(self.levels):
+            if lv.instances is not None and lv.instances != self.instances(i):
+                raise ValueError(f"levels[{i}] ({lv.name}).instances: {lv.instances} does not match the fanouts above ({self.instances(i)})")
+        if self.compute.instances is not None and self.compute.instances != self.pes:
+            raise ValueError(f"compute.instances: {self.compute.instances} does not match the fanouts above ({self.pes})")
         return self
 
     def instances(self, level: int) -> int:
@@ -122,3 +280,20 @@ class Architecture(_Strict):
             if lv.name == name:
                 return i
         raise KeyError(f"no level named {name!r}; levels are {[lv.name for lv in self.levels]}")
+
+    @property
+    def total_area_um2(self) -> float:
+        """Storage, networks and MACs over all instances (um^2); needs a resolved architecture."""
+        area = 0.0
+        for i, lv in enumerate(self.levels):
+            n = self.instances(i)
+            area += n * (lv.area_um2 or 0.0)
+            if lv.fanout is not None:
+                area += n * (lv.fanout.area_um2 or 0.0)
+        return area + self.pes * (self.compute.area_um2 or 0.0)
+
+    @property
+    def total_storage_bits(self) -> int:
+        """On-chip storage over all instances (bits); unbounded levels are left out."""
+        return sum(self.instances(i) * lv.total_words * lv.word_bits
+                   for i, lv in enumerate(self.levels) if lv.total_words is not None)

@@ -1,7 +1,133 @@
-"""`loopnest arch ...` commands."""
+"""`loopnest arch ...` commands: list the presets, show one (table or JSON), validate a spec file."""
 
 from __future__ import annotations
 
+import json
+from typing import Optional
+
 import typer
 
-app = typer.Typer(help="arch commands", no_args_is_help=True)
+from loopnest.cli.common import console, fail
+
+app = typer.Typer(help="Architecture specs: list the presets, show one, validate a file.", no_args_is_help=True)
+
+TABLE_HELP = "energy table: horowitz45 (pJ, 45 nm scaled to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC)"
+
+
+def _load(name: str, table: str | None):
+    from loopnest.arch import ArchSpecError, load_arch
+
+    try:
+        return load_arch(name, table=table)
+    except ArchSpecError as exc:
+        fail(str(exc))
+
+
+def summary(arch) -> dict:
+    """Plain-data view of a resolved architecture (the `show --json` output)."""
+    levels = []
+    for i, lv in enumerate(arch.levels):
+        entry = {
+            "name": lv.name, "class": lv.cls, "capacity_words": lv.total_words, "partitions": lv.partitions,
+            "word_bits": lv.word_bits, "block_words": lv.block_words, "instances": arch.instances(i),
+            "keeps": list(lv.keeps), "double_buffered": lv.double_buffered,
+            "read_bandwidth": lv.read_bandwidth, "write_bandwidth": lv.write_bandwidth,
+            "energy_pj": dict(lv.energy_pj), "energy_pj_by_role": lv.energy_pj_by_role, "area_um2": lv.area_um2,
+        }
+        if lv.fanout is not None:
+            entry["fanout"] = lv.fanout.model_dump()
+        levels.append(entry)
+    return {
+        "name": arch.name, "description": arch.description, "dataflow": arch.dataflow,
+        "technology_nm": arch.technology_nm, "clock_mhz": arch.clock_mhz,
+        "energy_table": arch.energy_table, "energy_units": arch.energy_units,
+        "levels": levels, "compute": arch.compute.model_dump(exclude_none=True) | {"cycles_per_mac": arch.compute.cycles_per_mac},
+        "pes": arch.pes, "total_area_um2": arch.total_area_um2, "total_storage_bits": arch.total_storage_bits,
+    }
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """List the shipped presets."""
+    from rich.table import Table
+
+    from loopnest.arch import list_presets
+
+    t = Table(title="architecture presets (levels outer -> inner)")
+    for col in ("name", "PEs", "levels", "table", "description"):
+        t.add_column(col)
+    for name in list_presets():
+        a = _load(name, None)
+        t.add_row(name, str(a.pes), " > ".join(lv.name for lv in a.levels), a.energy_table or "-", a.description)
+    console.print(t)
+
+
+@app.command("show")
+def show(name: str = typer.Argument(..., help="preset name or YAML file"),
+         as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+         table: Optional[str] = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
+    """Show an architecture: levels outer -> inner with capacity, instances, bandwidth, energy per action, area."""
+    arch = _load(name, table)
+    if as_json:
+        typer.echo(json.dumps(summary(arch), indent=2))
+        return
+    _print_tables(arch)
+
+
+@app.command("validate")
+def validate(file: str = typer.Argument(..., help="YAML spec file (or preset name)"),
+             table: Optional[str] = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
+    """Exit 0 if the spec loads and resolves, else print the error and exit non-zero."""
+    arch = _load(file, table)
+    console.print(f"ok: {arch.name}: {len(arch.levels)} levels, {arch.pes} PEs, energies from {arch.energy_table or 'the spec'}")
+
+
+def _num(x: float | None, unit: str = "") -> str:
+    if x is None:
+        return "unbounded" if unit == "words" else "-"
+    text = f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:.3g}"
+    return f"{text} {unit}".strip()
+
+
+def _rwu(e: dict) -> list[str]:
+    return [_num(e[a]) for a in ("read", "write", "update")]
+
+
+def _print_tables(arch) -> None:
+    from rich.table import Table
+
+    u = "pJ" if arch.energy_units == "pJ" else "norm."
+    head = f"{arch.name}: {arch.description}" if arch.description else arch.name
+    console.print(f"[bold]{head}[/]")
+    console.print(f"{arch.technology_nm:g} nm, {arch.clock_mhz:g} MHz, dataflow hint: {arch.dataflow or '-'}, "
+                  f"energies in {arch.energy_units} (table {arch.energy_table or '-'})")
+    t = Table(title="storage levels, outer -> inner")
+    for col in ("level", "class", "capacity", "instances", "keeps", "block (words)", "bw r/w (words/cycle)"):
+        t.add_column(col)
+    e = Table(title=f"energy per block access ({u}) and area (um^2)")
+    for col in ("level", "read", "write", "update", "area each", "area total"):
+        e.add_column(col)
+    for i, lv in enumerate(arch.levels):
+        cap = (_num(lv.total_words, "words") if lv.partitions is None
+               else " + ".join(f"{n} {r}" for r, n in lv.partitions.items())) + f" x {lv.word_bits} b"
+        n = arch.instances(i)
+        t.add_row(lv.name, lv.cls, cap, str(n), ", ".join(lv.keeps), str(lv.block_words),
+                  f"{_num(lv.read_bandwidth)} / {_num(lv.write_bandwidth)}")
+        e.add_row(lv.name, *_rwu(lv.energy_pj), _num(lv.area_um2), _num(n * lv.area_um2))
+        for role, er in (lv.energy_pj_by_role or {}).items():
+            e.add_row(f"  {role}", *_rwu(er), "", "")
+    console.print(t)
+    console.print(e)
+    n = Table(title=f"networks below a level (energy in {u} per word per child; area per parent instance)")
+    for col in ("below", "X x Y", "multicast", "reduction", "energy", "area (um^2)"):
+        n.add_column(col)
+    for lv in arch.levels:
+        if lv.fanout is not None:
+            f = lv.fanout
+            n.add_row(lv.name, f"{f.x} x {f.y}", str(f.multicast), str(f.reduction), _num(f.energy_pj), _num(f.area_um2))
+    console.print(n)
+    c = arch.compute
+    pim = f", PIM {c.pim.rows}x{c.pim.columns}, {c.cycles_per_mac} cycles/MAC" if c.pim else ""
+    console.print(f"compute: {arch.pes} x {c.name} ({c.arithmetic}{c.operand_bits}{pim}), "
+                  f"{_num(c.energy_pj)} {u}/MAC, {_num(c.area_um2)} um^2 each")
+    console.print(f"total: area {arch.total_area_um2 / 1e6:.3f} mm^2, on-chip storage {arch.total_storage_bits / 8 / 1024:,.1f} KiB")

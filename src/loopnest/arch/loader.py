@@ -1,0 +1,167 @@
+"""Load architecture specs (YAML files or shipped presets) into resolved ``Architecture`` objects.
+
+Every failure is one ``ArchSpecError`` whose message names the file, the field path and what is
+allowed; nothing in a file is executed (``yaml.safe_load``; expressions go through
+``loopnest.arch.expr``). A spec may start from another with ``base: NAME`` (a preset name or a
+path relative to the file): its mappings are merged key by key, lists (``levels``) are replaced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from loopnest.arch.resolve import ResolveError, resolve
+from loopnest.arch.spec import Architecture
+
+PRESET_DIR = Path(__file__).parent / "presets"
+MAX_BASE_DEPTH = 8
+
+
+class ArchSpecError(ValueError):
+    """A spec that cannot be loaded: the message names the file, the field path and what is allowed."""
+
+
+def list_presets() -> list[str]:
+    """Names of the shipped presets (``loopnest arch list``)."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path:
+    return PRESET_DIR / f"{name}.yaml"
+
+
+def load_arch(name_or_path: str | Path, table: str | None = None) -> Architecture:
+    """A resolved architecture from a preset name or a YAML file; ``table`` overrides the spec's
+    ``energy_table`` (``horowitz45``: pJ; ``eyeriss65``: normalized, 1 = one 16-bit MAC)."""
+    path = _locate(name_or_path)
+    return parse_arch(read_spec(path), source=str(path), table=table)
+
+
+def parse_arch(data: Any, source: str = "<spec>", table: str | None = None) -> Architecture:
+    """Validate and resolve a spec already read into plain data (``base`` is not followed here)."""
+    if not isinstance(data, dict):
+        raise ArchSpecError(f"{source}: the spec must be a mapping of fields (name, levels, compute, ...), got {type(data).__name__}")
+    try:
+        arch = Architecture.model_validate(data)
+    except ValidationError as exc:
+        raise ArchSpecError(f"{source}: {_describe(exc, data)}") from None
+    try:
+        return resolve(arch, table)
+    except ResolveError as exc:
+        raise ArchSpecError(f"{source}: {exc}") from None
+
+
+def read_spec(path: Path, depth: int = 0) -> dict:
+    """The spec's plain data with its ``base`` chain merged in."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ArchSpecError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArchSpecError(f"{path}: cannot read the file: {exc}") from None
+    if not isinstance(data, dict):
+        raise ArchSpecError(f"{path}: the spec must be a mapping of fields (name, levels, compute, ...), got {type(data).__name__}")
+    if "base" not in data:
+        return data
+    base = data.pop("base")
+    if not isinstance(base, str) or not base:
+        raise ArchSpecError(f"{path}: base: must be a preset name or a file path, got {base!r}")
+    if depth >= MAX_BASE_DEPTH:
+        raise ArchSpecError(f"{path}: base: chain longer than {MAX_BASE_DEPTH} (a cycle?)")
+    rel = path.parent / base
+    parent = rel if rel.suffix in (".yaml", ".yml") and rel.is_file() else _locate(base)
+    return _merge(read_spec(parent, depth + 1), data)
+
+
+def _locate(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.is_file():
+        return p
+    if isinstance(name_or_path, str) and preset_path(name_or_path).is_file():
+        return preset_path(name_or_path)
+    raise ArchSpecError(f"{name_or_path}: no such file and no such preset; presets are {list_presets()}")
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _describe(exc: ValidationError, data: dict) -> str:
+    """The first error as 'path: what is wrong (got X)', with the count of the others."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = tuple(err["loc"])
+    path = _path(loc, data)
+    kind, msg = err["type"], err["msg"].removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        text = f"{path}: unknown field; allowed fields here: {_allowed(loc[:-1])}"
+    elif kind == "missing":
+        text = f"{path}: required field is missing"
+    elif isinstance(err.get("input"), (dict, list)):  # a model-level check: its message names the field
+        text = f"{path + ': ' if path else ''}{msg}"
+    else:
+        text = f"{path}: {msg} (got {_short(err.get('input'))})"
+    more = len(errors) - 1
+    return text + (f" (and {more} more error{'s' if more > 1 else ''})" if more else "")
+
+
+def _path(loc: tuple, data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if key == "[key]":
+            parts[-1] += " (key)"
+            continue
+        if isinstance(key, int):
+            name = node[key].get("name") if isinstance(node, list) and key < len(node) and isinstance(node[key], dict) else None
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{key}]" + (f" ({name})" if isinstance(name, str) else "")]
+        else:
+            parts.append(str(key))
+        node = node.get(key) if isinstance(node, dict) else node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None
+    return ".".join(parts)
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that validates the object at ``loc`` (following nested model fields)."""
+    model: Any = Architecture
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        field = model.model_fields.get(key) or next((f for f in model.model_fields.values() if f.alias == key), None)
+        if field is None:
+            return None
+        model = _inner_model(field.annotation)
+        if model is None:
+            return None
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed(loc: tuple) -> list[str]:
+    model = _model_at(loc)
+    if model is None:
+        return []
+    return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
