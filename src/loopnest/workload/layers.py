@@ -19,6 +19,7 @@ input while the cost model uses the touched (padded) extent.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Sequence
 
 from loopnest.workload.problem import Problem, Tensor
@@ -132,8 +133,9 @@ def matmul(name: str, *, P: int, M: int, C: int, N: int = 1, static: bool = True
     return Problem(name, "matmul", dims, tensors, {})
 
 
-def _attention(name: str, op: str, N: int, G: int, P: int, M: int, C: int, bits: int,
-               names: tuple[str, str, str]) -> Problem:
+def attention(name: str, *, N: int, G: int, P: int, M: int, C: int, op: str = "product",
+              bits: int = DEFAULT_BITS, names: tuple[str, str, str] = ("A", "B", "Out")) -> Problem:
+    """Operand x operand product per head: Out[n,g,p,m] = sum_c A[n,g,p,c] * B[n,g,m,c]."""
     dims = {"N": N, "G": G, "P": P, "M": M, "C": C}
     tensors = (
         Tensor(names[0], "inputs", ({"N": 1}, {"G": 1}, {"P": 1}, {"C": 1}), bits),
@@ -146,7 +148,8 @@ def _attention(name: str, op: str, N: int, G: int, P: int, M: int, C: int, bits:
 def attention_scores(name: str, *, heads: int, queries: int, keys: int, head_dim: int, N: int = 1,
                      bits: int = DEFAULT_BITS) -> Problem:
     """Q.K^T per head: Scores[n,g,p,m] = sum_c Q[n,g,p,c] * K[n,g,m,c] (P queries, M keys)."""
-    return _attention(name, "qk", N, heads, queries, keys, head_dim, bits, ("Q", "K", "Scores"))
+    return attention(name, N=N, G=heads, P=queries, M=keys, C=head_dim, op="qk", bits=bits,
+                     names=("Q", "K", "Scores"))
 
 
 def attention_context(name: str, *, heads: int, queries: int, keys: int, head_dim: int, N: int = 1,
@@ -156,4 +159,28 @@ def attention_context(name: str, *, heads: int, queries: int, keys: int, head_di
     V is stored key-major in the model; the index order inside a tensor does not change any
     size or reuse, only the layout, so V uses the same [n,g,m,c] projection as K.
     """
-    return _attention(name, "av", N, heads, queries, head_dim, keys, bits, ("A", "V", "Context"))
+    return attention(name, N=N, G=heads, P=queries, M=head_dim, C=keys, op="av", bits=bits,
+                     names=("A", "V", "Context"))
+
+
+def product(name: str, a: Sequence[int], b: Sequence[int], b_static: bool, bits: int = DEFAULT_BITS) -> Problem:
+    """A @ B from operand shapes as importers see them: A [..., P, C], B [..., C, M].
+
+    A static 2-D B gives kind "fc" for a 2-D A (N = rows) and kind "matmul" otherwise (N = first
+    axis, P = the other leading axes). A non-static B gives kind "attention" with N = the
+    first batch axis and G = the product of the others; both operands need the same batch axes.
+    Raises LayerError for shapes this representation cannot hold.
+    """
+    a, b = tuple(a), tuple(b)
+    if len(a) < 2 or len(b) < 2 or a[-1] != b[-2]:
+        raise LayerError(f"operand shapes {a} and {b} do not multiply")
+    if b_static:
+        if len(b) != 2:
+            raise LayerError(f"constant operand with batch axes {b[:-2]}")
+        if len(a) == 2:
+            return fc(name, N=a[0], C=a[1], M=b[1], bits=bits)
+        return matmul(name, N=a[0], P=prod(a[1:-1]), M=b[1], C=a[-1], bits=bits)
+    if a[:-2] != b[:-2]:
+        raise LayerError(f"broadcast batch axes {a[:-2]} x {b[:-2]}")
+    lead = a[:-2] or (1,)
+    return attention(name, N=lead[0], G=prod(lead[1:]), P=a[-2], M=b[-1], C=a[-1], bits=bits)
