@@ -1,0 +1,219 @@
+"""ONNX importer: a model file -> :class:`Network` (the same representation as the zoo).
+
+Conv (grouped and depthwise included), Gemm and MatMul become loop nests; a product whose
+second operand is not a constant (Q.K^T, A.V) becomes kind "attention". Other known operators
+become non-MAC element ops. An operator that cannot be represented is kept in the graph as kind
+"unsupported" (0 ops) and listed in ``Network.unsupported`` by type with its node names.
+
+Shapes come from ONNX shape inference. A symbolic batch (first) axis of the graph inputs is
+fixed to 1; any other symbolic input axis is an error (the loop nest needs sizes).
+"""
+
+from __future__ import annotations
+
+from math import prod
+from pathlib import Path
+
+from loopnest.workload import layers as L
+from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op
+
+# op type -> (element-op kind, ops per output element); see network.py for the convention
+_ELEMENTWISE = {
+    **{t: ("activation", 1) for t in ("Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid",
+                                      "HardSwish", "Gelu", "Erf", "Elu", "Selu", "Softplus", "Exp", "Log",
+                                      "Sqrt", "Reciprocal", "Neg", "Abs", "Mish", "Swish")},
+    **{t: ("reshape", 0) for t in ("Concat", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze",
+                                   "Identity", "Dropout", "Pad", "Slice", "Split", "Gather", "Shape",
+                                   "Cast", "Expand", "Tile", "ConstantOfShape", "Range")},
+    "Softmax": ("softmax", OPS_PER_ELEMENT["softmax"]), "LogSoftmax": ("softmax", OPS_PER_ELEMENT["softmax"]),
+    "BatchNormalization": ("norm", OPS_PER_ELEMENT["batchnorm"]),
+    "LayerNormalization": ("norm", OPS_PER_ELEMENT["layernorm"]),
+    "InstanceNormalization": ("norm", OPS_PER_ELEMENT["layernorm"]),
+}
+_BINARY = {"Add": "add", "Sum": "add", "Sub": "elementwise", "Mul": "elementwise", "Div": "elementwise",
+           "Pow": "elementwise", "Max": "elementwise", "Min": "elementwise", "Where": "elementwise"}
+_REDUCE = ("GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceL2")
+
+
+class _Error(ValueError):
+    pass
+
+
+def import_onnx(path: str | Path) -> Network:
+    """Read an ONNX file into a Network at the batch size of its first graph input."""
+    from loopnest.workload import WorkloadError
+
+    try:
+        return _Importer(Path(path)).run()
+    except _Error as e:
+        raise WorkloadError(f"{path}: {e}") from None
+
+
+class _Importer:
+    def __init__(self, path: Path):
+        import onnx
+
+        if not path.is_file():
+            raise _Error("file not found")
+        try:
+            model = onnx.load(str(path))
+        except Exception as e:  # protobuf decode errors have no common base class
+            raise _Error(f"not a valid ONNX model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'})")
+        if not model.graph.node:
+            raise _Error("not a valid ONNX model (the graph has no nodes)")
+        self.path = path
+        self.consts = {i.name: tuple(i.dims) for i in model.graph.initializer}
+        self.batch = self._fix_inputs(model)
+        try:
+            model = onnx.shape_inference.infer_shapes(model)
+        except Exception as e:
+            raise _Error(f"ONNX shape inference failed: {str(e).splitlines()[0]}")
+        self.graph = model.graph
+        self.shapes: dict[str, tuple[int, ...] | None] = dict(self.consts)
+        for vi in (*model.graph.input, *model.graph.value_info, *model.graph.output):
+            if vi.name not in self.consts:
+                dims = vi.type.tensor_type.shape.dim
+                self.shapes[vi.name] = (tuple(d.dim_value for d in dims)
+                                        if vi.type.tensor_type.HasField("shape") and all(d.dim_value > 0 for d in dims)
+                                        else None)
+
+    def _fix_inputs(self, model) -> int:
+        """Set a symbolic batch axis to 1; return the batch size of the first graph input."""
+        batch = None
+        for vi in model.graph.input:
+            if vi.name in self.consts:
+                continue
+            for axis, d in enumerate(vi.type.tensor_type.shape.dim):
+                if d.dim_value <= 0:
+                    if axis:
+                        raise _Error(f"graph input {vi.name!r} axis {axis} has no fixed size ({d.dim_param or '?'})")
+                    d.dim_value = 1
+            dims = vi.type.tensor_type.shape.dim
+            if batch is None and len(dims):
+                batch = dims[0].dim_value
+        return batch or 1
+
+    def _shape(self, name: str, node) -> tuple[int, ...]:
+        s = self.shapes.get(name)
+        if s is None:
+            raise _Error(f"node {node.name or node.op_type!r} ({node.op_type}): shape of {name!r} unknown after shape inference")
+        return s
+
+    def run(self) -> Network:
+        producer = {vi.name: vi.name for vi in self.graph.input if vi.name not in self.consts}
+        inputs = {n: self.shapes[n][1:] if self.shapes.get(n) else () for n in producer}
+        nodes: list[Node] = []
+        unsupported: dict[str, list[str]] = {}
+        names: set[str] = set(producer)
+        for i, nd in enumerate(self.graph.node):
+            if nd.op_type == "Constant":
+                self.consts.update({o: () for o in nd.output})
+                continue
+            name = nd.name or f"{nd.op_type}_{i}"
+            while name in names:
+                name += "_"
+            names.add(name)
+            srcs = tuple(dict.fromkeys(producer[x] for x in nd.input if x in producer))
+            try:
+                op = self._convert(nd, name)
+            except _Unsupported as u:
+                unsupported.setdefault(f"{nd.op_type}{u.why}", []).append(name)
+                op = ElementOp(name, "unsupported", self.batch, 0, 0, 0, attrs={"op_type": nd.op_type})
+            out = self.shapes.get(nd.output[0]) if nd.output else None
+            shape = tuple(out[1:]) if out and out[0] == self.batch else tuple(out or ())
+            nodes.append(Node(name, op, srcs, shape))
+            producer.update({o: name for o in nd.output})
+        return Network(self.path.stem, self.batch, tuple(nodes), inputs, source=str(self.path),
+                       unsupported={k: tuple(v) for k, v in unsupported.items()})
+
+    def _convert(self, nd, name: str) -> Op:
+        t = nd.op_type
+        if t == "Conv":
+            return self._conv(nd, name)
+        if t in ("Gemm", "MatMul"):
+            return self._product(nd, name)
+        out = self.shapes.get(nd.output[0]) if nd.output else None
+        if out is None:
+            raise _Unsupported(" (output shape unknown)")
+        n_out = prod(out)
+        ins = [x for x in nd.input if x and x not in self.consts]
+        n_in = sum(prod(self.shapes.get(x) or ()) for x in ins)
+        if t in _ELEMENTWISE:
+            kind, per = _ELEMENTWISE[t]
+            ops = n_out * per
+        elif t in _BINARY:
+            kind, ops = _BINARY[t], n_out * max(1, len([x for x in nd.input if x]) - 1)
+        elif t in ("MaxPool", "AveragePool"):
+            kind, ops = "pool", n_out * prod(_attr(nd, "kernel_shape", ()))
+        elif t in _REDUCE:
+            kind, ops = ("pool" if t.startswith("Global") else "reduce"), n_in
+        elif t == "LRN":
+            kind, ops = "norm", n_out * (_attr(nd, "size", 5) + 3)
+        else:
+            raise _Unsupported("")
+        b = self.batch
+        return ElementOp(name, kind, b, n_in // b, n_out // b, ops // b, attrs={"op_type": t})
+
+    def _conv(self, nd, name: str) -> Op:
+        x = self._shape(nd.input[0], nd)
+        if len(x) != 4:
+            raise _Unsupported(f" ({len(x) - 2}-D)")
+        if nd.input[1] not in self.consts:
+            raise _Unsupported(" (non-constant filter)")
+        w = self._shape(nd.input[1], nd)
+        N, C, H, W = x
+        R, S = w[2], w[3]
+        strides = tuple(_attr(nd, "strides", (1, 1)))
+        dil = tuple(_attr(nd, "dilations", (1, 1)))
+        pads = tuple(_attr(nd, "pads", (0, 0, 0, 0)))
+        auto = _attr(nd, "auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else auto
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            pads = _same_pads((H, W), (R, S), strides, dil, upper=auto == "SAME_UPPER")
+        elif auto == "VALID":
+            pads = (0, 0, 0, 0)
+        p = L.conv2d(name, C=C, M=w[0], H=H, W=W, R=R, S=S, N=N, stride=strides, dilation=dil,
+                     padding=pads, groups=_attr(nd, "group", 1))
+        out = self.shapes.get(nd.output[0])
+        if out is not None and out[2:] != (p.dims["P"], p.dims["Q"]):
+            raise _Error(f"node {name!r} (Conv): output {out[2:]} disagrees with the padding rule {(p.dims['P'], p.dims['Q'])}")
+        return p
+
+    def _product(self, nd, name: str) -> Op:
+        a, b = self._shape(nd.input[0], nd), self._shape(nd.input[1], nd)
+        if nd.op_type == "Gemm":
+            if _attr(nd, "transA", 0):
+                a = a[::-1]
+            if _attr(nd, "transB", 0):
+                b = b[::-1]
+        try:
+            return L.product(name, a, b, nd.input[1] in self.consts)
+        except L.LayerError as e:
+            raise _Unsupported(f" ({e})")
+
+
+class _Unsupported(Exception):
+    """Raised by a converter for an operator the representation cannot hold; ``why`` qualifies it."""
+
+    def __init__(self, why: str):
+        self.why = why
+
+
+def _attr(nd, key: str, default):
+    import onnx
+
+    for a in nd.attribute:
+        if a.name == key:
+            return onnx.helper.get_attribute_value(a)
+    return default
+
+
+def _same_pads(size, kernel, strides, dil, upper: bool) -> tuple[int, int, int, int]:
+    """ONNX auto_pad SAME_*: output = ceil(in / stride); the odd pad goes to the end (UPPER) or start."""
+    lo, hi = [], []
+    for n, k, s, d in zip(size, kernel, strides, dil):
+        total = max(0, (-(-n // s) - 1) * s + d * (k - 1) + 1 - n)
+        small = total // 2
+        lo.append(small if upper else total - small)
+        hi.append(total - small if upper else small)
+    return (lo[0], lo[1], hi[0], hi[1])
