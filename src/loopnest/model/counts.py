@@ -1,5 +1,5 @@
 """Vectorized access counting: per level, per tensor, the words read, filled and updated,
-for a batch of mappings of one layer. Every array has the batch as its first axis.
+for a batch of mappings of one layer (no Python loop per mapping).
 
 Counting rules (Timeloop-compatible; docs/model.md derives them):
 - A level's tile spans its own temporal loops and every loop inside them (so it includes the
@@ -7,15 +7,22 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
 - Fills of a keeper level, per instance: walking the temporal loops above it from the inside out,
   loops over dimensions irrelevant to the tensor that lie inside the innermost relevant loop reuse
   the tile; the innermost relevant loop fetches only the new part of a sliding window (delta);
-  everything outside it refetches. Loops of bound 1 are not loops. Summed over instances.
+  every loop outside it refetches the whole tile (an overlap across a wrap-around of the inner
+  loops is not credited). Loops of bound 1 are not loops. Summed over instances.
 - A consumer reads its operand from the next keeper above it. The parent's reads are the
-  consumer's fills with the spatial fanouts in between folded into one union tile where the
-  fanout multicasts (or, for outputs, reduces), and multiplied out where it does not.
+  consumer's fetches with the spatial fanouts in between folded into one union tile where the
+  fanout multicasts (or, for outputs, reduces), and multiplied out where it does not. A fanout
+  that sits outside the consumer's innermost relevant loop folds only the dimensions irrelevant
+  to the tensor (identical tiles); its relevant instances are counted apart (halo overlap between
+  them is not credited).
 - The MAC reads operands from the innermost keeper on every temporal step (it has no storage).
 - Outputs: the innermost keeper takes one update per MAC (after spatial reduction); each update
   but the first write of an element is preceded by a read. A child's output tile is written
   back (an update at the parent) once per version; versions after the first are first read back
   from the parent (a psum refill).
+
+Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
+operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
 """
 
 from __future__ import annotations
@@ -28,30 +35,39 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.workload.problem import ROLES, Problem, Tensor
 
-IN, W, OUT = range(3)
+OUT = ROLES.index("outputs")
 
 
 @dataclass(frozen=True)
 class TensorGeometry:
-    """Coefficient matrix of a tensor's affine indices: coef[a, d] for axis a and dimension d."""
+    """A tensor's affine indices over the problem's non-trivial dimensions."""
 
-    coef: np.ndarray  # (A, D) int64
-    relevant: np.ndarray  # (D,) bool
-    delta_axis: np.ndarray  # (D,) int64: the single axis holding dim d, or -1 (no sliding delta)
+    axes: tuple[tuple[tuple[int, int], ...], ...]  # per axis: ((dim, coef), ...)
+    relevant: tuple[int, ...]
+    sliding: tuple[tuple[int, int, int], ...]  # (dim, axis, coef) for dims sharing an axis with another
 
     @staticmethod
     def of(tensor: Tensor, dims: tuple[str, ...]) -> "TensorGeometry":
-        coef = np.array([[idx.get(d, 0) for d in dims] for idx in tensor.indices], np.int64).reshape(-1, len(dims))
-        holders = coef > 0
-        delta_axis = np.where(holders.sum(0) == 1, holders.argmax(0), -1)
-        return TensorGeometry(coef, holders.any(0), delta_axis)
+        axes = tuple(tuple((dims.index(d), c) for d, c in idx.items() if d in dims) for idx in tensor.indices)
+        relevant = tuple(sorted({d for ax in axes for d, _ in ax}))
+        sliding = tuple((d, a, c) for a, ax in enumerate(axes) if len(ax) > 1 for d, c in ax)
+        return TensorGeometry(axes, relevant, sliding)
 
-    def extents(self, box: np.ndarray) -> np.ndarray:
-        """Touched extent per axis over boxes (B, D) -> (B, A)."""
-        return (box - 1) @ self.coef.T + 1
+    def extents(self, box: np.ndarray) -> list[np.ndarray]:
+        """Touched extent of each axis over boxes (D, B)."""
+        out = []
+        for ax in self.axes:
+            e = 1
+            for d, c in ax:
+                e = e + c * (box[d] - 1)
+            out.append(np.broadcast_to(e, box.shape[1:]) if np.isscalar(e) else e)
+        return out
 
     def tile(self, box: np.ndarray) -> np.ndarray:
-        return self.extents(box).prod(axis=1)
+        t = np.ones(box.shape[1], np.int64)
+        for e in self.extents(box):
+            t = t * e
+        return t
 
 
 @dataclass
@@ -61,139 +77,183 @@ class Counts:
     reads: np.ndarray
     fills: np.ndarray
     updates: np.ndarray
-    network: np.ndarray  # words crossing the fanout below each level
+    network: np.ndarray  # words crossing the fanout below each level, per destination instance
     tiles: np.ndarray  # per-instance tile size at each level
     macs: int
     compute_cycles: np.ndarray  # (B,) product of all temporal factors
     active: np.ndarray  # (B, L) active instances of each level (mapped spatial factors above it)
 
 
+@dataclass(frozen=True)
+class _Walk:
+    """Where a tensor's innermost relevant temporal loop above a consumer sits, per mapping."""
+
+    lstar: np.ndarray  # level of that loop, -1 if none
+    outer: np.ndarray  # product of the temporal loops outside it
+    b1: np.ndarray  # its bound
+    sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
+
+
 class _Nest:
     """Per-batch loop-nest quantities shared by every tensor's walk."""
 
     def __init__(self, problem: Problem, arch: Architecture, batch: MappingBatch):
-        self.t = batch.temporal  # (B, L, D)
-        self.s = batch.spatial.prod(axis=2)  # (B, L, D): X * Y per dimension
-        B, L, D = self.t.shape
-        self.L = L
-        rank = np.empty_like(batch.perm)
-        np.put_along_axis(rank, batch.perm, np.arange(D)[None, None, :].repeat(B, 0).repeat(L, 1), axis=2)
-        self.rank = rank  # rank[b, l, d]: position of dim d in level l's order (0 = outermost)
-        per_level = self.t * self.s
-        cum = np.ones((B, L + 1, D), np.int64)
+        keep = [i for i, d in enumerate(problem.dim_names) if problem.dims[d] > 1]
+        self.dims = tuple(problem.dim_names[i] for i in keep)
+        B, L, Dall = batch.temporal.shape
+        self.B, self.L = B, L
+        self.T = np.ascontiguousarray(batch.temporal[:, :, keep].transpose(1, 2, 0))
+        sp = batch.spatial[:, :, 0, keep] * batch.spatial[:, :, 1, keep]
+        self.S = np.ascontiguousarray(sp.transpose(1, 2, 0))
+        rank = np.empty(B * L * Dall, np.int64)
+        rows = (np.arange(B * L) * Dall)[:, None] + batch.perm.reshape(B * L, Dall)
+        rank[rows.ravel()] = np.tile(np.arange(Dall), B * L)
+        self.rank = np.ascontiguousarray(rank.reshape(B, L, Dall)[:, :, keep].transpose(1, 2, 0))
+        D = len(keep)
+        self.cum = np.ones((L + 1, D, B), np.int64)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
-            cum[:, l] = cum[:, l + 1] * per_level[:, l]
-        self.cum = cum  # cum[:, l]: per-instance box of level l (levels >= l); cum[:, L] = 1
-        self.full = cum[:, 0]
-        self.t_level = self.t.prod(axis=2)  # (B, L)
-        self.s_level = self.s.prod(axis=2)  # (B, L)
-        self.compute_cycles = self.t_level.prod(axis=1)
-        self.multicast = np.array([lv.fanout is not None and lv.fanout.multicast for lv in arch.levels])
-        self.reduction = np.array([lv.fanout is not None and lv.fanout.reduction for lv in arch.levels])
+            self.cum[l] = self.cum[l + 1] * self.T[l] * self.S[l]
+        self.t_level = self.T.prod(axis=1)  # (L, B)
+        self.s_level = self.S.prod(axis=1)
+        self.above = np.ones((L + 1, B), np.int64)  # product of temporal factors of levels < l
+        for l in range(L):
+            self.above[l + 1] = self.above[l] * self.t_level[l]
+        self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
+        self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
+        self._walks: dict = {}
+        self._counts: dict = {}
 
-    def walk(self, g: TensorGeometry, c: int, expand: np.ndarray, reuse: bool = True) -> np.ndarray:
+    def walk(self, g: TensorGeometry, c: int) -> _Walk:
+        key = (g, c)
+        if key not in self._walks:
+            self._walks[key] = self._find_walk(g, c)
+        return self._walks[key]
+
+    def _find_walk(self, g: TensorGeometry, c: int) -> _Walk:
+        lstar = np.full(self.B, -1)
+        r1 = np.full(self.B, -1)
+        for l in range(c):
+            r = np.full(self.B, -1)
+            for d in g.relevant:
+                r = np.maximum(r, np.where(self.T[l, d] > 1, self.rank[l, d], -1))
+            has = r >= 0
+            lstar = np.where(has, l, lstar)
+            r1 = np.where(has, r, r1)
+        ls = np.maximum(lstar, 0)
+        t_star = np.choose(ls, self.T[:c])
+        r_star = np.choose(ls, self.rank[:c])
+        outer = np.choose(ls, self.above[:c]) * np.where(r_star < r1, t_star, 1).prod(axis=0)
+        is_d1 = r_star == r1
+        b1 = np.where(is_d1, t_star, 0).sum(axis=0)
+        sliding = []
+        for d, a, coef in g.sliding:
+            shift = coef * np.choose(ls, self.S[:c, d]) * np.choose(ls, self.cum[1:c + 1, d])
+            sliding.append((is_d1[d], a, shift))
+        return _Walk(lstar, outer, b1, tuple(sliding))
+
+    def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances.
 
-        ``expand[l]`` folds level l's spatial fanout into a union tile (multicast/reduction);
+        ``expand[q]`` folds level q's spatial fanout into a union tile (multicast or reduction);
         other fanouts above ``c`` multiply the count.
         """
-        B = self.t.shape[0]
-        box = self.cum[:, c].copy()
-        mult = np.ones(B, np.int64)
-        for l in range(c):
-            if expand[l]:
-                box *= self.s[:, l]
-            else:
-                mult *= self.s_level[:, l]
-        tile = g.tile(box)
-        if not reuse or c == 0:
-            return self.t_level[:, :c].prod(axis=1) * tile * mult
-        tc = self.t[:, :c]  # (B, c, D)
-        rel = (tc > 1) & g.relevant
-        has = rel.any(axis=2)  # (B, c)
-        any_rel = has.any(axis=1)
-        lstar = np.where(any_rel, c - 1 - np.argmax(has[:, ::-1], axis=1), 0)
-        rows = np.arange(B)
-        rank = self.rank[rows, lstar]  # (B, D)
-        rel_star = rel[rows, lstar]
-        d1 = np.argmax(np.where(rel_star, rank, -1), axis=1)
-        r1 = rank[rows, d1]
-        t_star = self.t[rows, lstar]
-        outer_in_level = np.where(rank < r1[:, None], t_star, 1).prod(axis=1)
-        above = np.cumprod(np.concatenate([np.ones((B, 1), np.int64), self.t_level[:, :c]], axis=1), axis=1)
-        outer = above[rows, lstar] * outer_in_level
-        b1 = t_star[rows, d1]
-        axis = g.delta_axis[d1]
-        ext = g.extents(box)
-        has_delta = axis >= 0
-        ax = np.where(has_delta, axis, 0)
-        ext_a = ext[rows, ax]
-        shift = g.coef[ax, d1] * self.s[rows, lstar, d1] * self.cum[rows, lstar + 1, d1]
-        delta = np.where(has_delta, tile // ext_a * np.minimum(ext_a, shift), tile)
-        per_inst = np.where(any_rel, outer * (tile + (b1 - 1) * delta), tile)
-        return per_inst * mult
+        key = (g, c, expand, reuse)
+        if key not in self._counts:
+            self._counts[key] = self._fetched(g, c, expand, reuse)
+        return self._counts[key]
 
-    def first(self, g: TensorGeometry, c: int, expand: np.ndarray) -> np.ndarray:
+    def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
+        reuse = reuse and c > 0
+        w = self.walk(g, c) if reuse else None
+        box = self.cum[c].copy()
+        mult = np.ones(self.B, np.int64)
+        for q in range(c):
+            if not expand[q]:
+                mult = mult * self.s_level[q]
+                continue
+            if w is None:
+                for d in g.relevant:
+                    box[d] *= self.S[q, d]
+                continue
+            inside = q >= w.lstar  # the fanout sits inside the innermost relevant loop: fold it
+            for d in g.relevant:
+                box[d] *= np.where(inside, self.S[q, d], 1)
+                mult = mult * np.where(inside, 1, self.S[q, d])
+        ext = g.extents(box)
+        tile = g.tile(box)
+        if w is None:
+            return self.above[c] * tile * mult
+        delta = tile
+        for is_d1, a, shift in w.sliding:
+            delta = np.where(is_d1, tile // ext[a] * np.minimum(ext[a], shift), delta)
+        per_instance = np.where(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
+        return per_instance * mult
+
+    def first(self, g: TensorGeometry, c: int, expand: tuple[bool, ...]) -> np.ndarray:
         """Distinct elements first written across the instances of consumer ``c``."""
-        mult = np.ones(self.t.shape[0], np.int64)
-        for l in range(c):
-            if not expand[l]:
-                mult *= self.s_level[:, l]
-        box = self.full.copy()
-        for l in range(c):
-            if not expand[l]:
-                box //= self.s[:, l]
+        box = self.cum[0].copy()
+        mult = np.ones(self.B, np.int64)
+        for q in range(c):
+            if not expand[q]:
+                box //= self.S[q]
+                mult = mult * self.s_level[q]
         return g.tile(box) * mult
 
 
 def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) -> Counts:
     """Reads, fills, updates and network words per level and tensor for every mapping of the batch."""
     nest = _Nest(problem, arch, batch)
-    B, L = batch.temporal.shape[:2]
-    keep = batch.keep
-    reads = np.zeros((B, L, 3), np.int64)
-    fills = np.zeros_like(reads)
-    updates = np.zeros_like(reads)
-    network = np.zeros_like(reads)
-    tiles = np.zeros_like(reads)
-    dims = problem.dim_names
-    none = np.zeros(L, bool)
+    B, L = nest.B, nest.L
+    keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
+    reads, fills, updates, network, tiles = (np.zeros((L, 3, B), np.int64) for _ in range(5))
+    none = (False,) * L
     for ti, role in enumerate(ROLES):
-        g = TensorGeometry.of(problem.tensor(role), dims)
-        is_out = ti == OUT
-        share = nest.reduction if is_out else nest.multicast
+        g = TensorGeometry.of(problem.tensor(role), nest.dims)
+        share = nest.reduction if ti == OUT else nest.multicast
         for l in range(L):
-            tiles[:, l, ti] = g.tile(nest.cum[:, l])
+            tiles[l, ti] = g.tile(nest.cum[l])
         for p in range(L):
             for c in range(p + 1, L + 1):
-                between = keep[:, p + 1:c, ti].any(axis=1)
-                below = keep[:, c, ti] if c < L else ~keep[:, p + 1:, ti].any(axis=1)
-                on = keep[:, p, ti] & below & ~between
+                on = keep[p, ti].copy()
+                for q in range(p + 1, min(c, L)):
+                    on &= ~keep[q, ti]
+                if c < L:
+                    on &= keep[c, ti]
+                else:
+                    for q in range(p + 1, L):
+                        on &= ~keep[q, ti]
                 if not on.any():
                     continue
-                expand = none.copy()
-                expand[p:c] = share[p:c]
+                expand = tuple(p <= q < c and share[q] for q in range(L))
                 is_mac = c == L
-                shared = nest.walk(g, c, expand, reuse=not is_mac)
-                own = nest.walk(g, c, none, reuse=not is_mac)
-                if is_out and is_mac:
-                    # read-modify-write by the MACs: every update but an element's first write reads
-                    updates[:, p, ti] += np.where(on, shared, 0)
-                    reads[:, p, ti] += np.where(on, shared - nest.first(g, p, none), 0)
-                    network[:, p:c, ti] += np.where(on, own, 0)[:, None]
-                elif is_out:
-                    # writebacks of each child tile version; versions after the first are read back
+                shared = nest.fetched(g, c, expand, reuse=not is_mac)
+                own = nest.fetched(g, c, none, reuse=not is_mac)
+                mask = None if on.all() else on
+
+                def add(arr: np.ndarray, level: int, value: np.ndarray) -> None:
+                    arr[level, ti] += value if mask is None else np.where(mask, value, 0)
+
+                if ti == OUT and is_mac:  # read-modify-write by the MACs
+                    add(updates, p, shared)
+                    add(reads, p, shared - nest.first(g, p, none))
+                    crossing = own
+                elif ti == OUT:  # child tile versions written back; later versions read back first
                     refills = own - nest.first(g, c, none)
-                    updates[:, p, ti] += np.where(on, shared, 0)
-                    reads[:, p, ti] += np.where(on, shared - nest.first(g, c, expand), 0)
-                    fills[:, c, ti] += np.where(on, refills, 0)
-                    network[:, p:c, ti] += np.where(on, own + refills, 0)[:, None]
+                    add(updates, p, shared)
+                    add(reads, p, shared - nest.first(g, c, expand))
+                    add(fills, c, refills)
+                    crossing = own + refills
                 else:
-                    reads[:, p, ti] += np.where(on, shared, 0)
+                    add(reads, p, shared)
                     if not is_mac:
-                        fills[:, c, ti] += np.where(on, own, 0)
-                    network[:, p:c, ti] += np.where(on, own, 0)[:, None]
-    active = np.cumprod(np.concatenate([np.ones((B, 1), np.int64), nest.s_level[:, :-1]], axis=1), axis=1)
-    no_fanout = np.array([lv.fanout is None for lv in arch.levels])
-    network[:, no_fanout, :] = 0
-    return Counts(reads, fills, updates, network, tiles, problem.macs, nest.compute_cycles, active)
+                        add(fills, c, own)
+                    crossing = own
+                for q in range(p, c):
+                    if arch.levels[q].fanout is not None:
+                        add(network, q, crossing)
+    active = np.ones((L, B), np.int64)
+    for l in range(1, L):
+        active[l] = active[l - 1] * nest.s_level[l - 1]
+    to_b = lambda a: np.moveaxis(a, 2, 0)  # noqa: E731  (L, 3, B) -> (B, L, 3) view
+    return Counts(to_b(reads), to_b(fills), to_b(updates), to_b(network), to_b(tiles), problem.macs,
+                  nest.above[L], active.T)
