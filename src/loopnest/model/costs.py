@@ -63,13 +63,14 @@ class BatchCosts:
 
 
 def _energy_tables(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
-    """Per-word energy (L, 3 actions) and per-word network energy (L,), in pJ."""
-    per_word = np.zeros((len(arch.levels), 3))
+    """Per-word energy (L, 3 roles, 3 actions: read, write, update) and per-word network energy (L,), pJ."""
+    per_word = np.zeros((len(arch.levels), 3, 3))
     net = np.zeros(len(arch.levels))
     for l, lv in enumerate(arch.levels):
-        if lv.energy_pj is None or any(a not in lv.energy_pj for a in ("read", "write", "update")):
-            raise MappingError(f"level {lv.name}: energy_pj needs read, write and update (load the architecture with load_arch to resolve it)")
-        per_word[l] = [lv.energy_pj[a] / lv.block_words for a in ("read", "write", "update")]
+        try:
+            per_word[l] = [[lv.energy_of(role, a) / lv.block_words for a in ("read", "write", "update")] for role in ROLES]
+        except (ValueError, KeyError):
+            raise MappingError(f"level {lv.name}: energy_pj needs read, write and update (load the architecture with load_arch to resolve it)") from None
         if lv.fanout is not None:
             net[l] = lv.fanout.energy_pj or 0.0
     return per_word, net
@@ -103,8 +104,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)
     c = count_accesses(problem, arch, batch)
-    storage = (c.reads * per_word[None, :, 0, None] + c.fills * per_word[None, :, 1, None]
-               + c.updates * per_word[None, :, 2, None])
+    storage = c.reads * per_word[:, :, 0] + c.fills * per_word[:, :, 1] + c.updates * per_word[:, :, 2]
     network = c.network * net[None, :, None]
     compute = problem.macs * (arch.compute.energy_pj or 0.0)
     cap_ok = _capacity_ok(arch, batch, c.tiles)
@@ -118,7 +118,8 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         if lv.write_bandwidth is not None:
             written = (c.fills[:, l] + c.updates[:, l]).sum(axis=1)
             level_cycles[:, l] = np.maximum(level_cycles[:, l], written / inst[:, l] / lv.write_bandwidth)
-    all_cycles = np.concatenate([c.compute_cycles[:, None].astype(float), level_cycles], axis=1)
+    compute_cycles = c.compute_cycles * float(arch.compute.cycles_per_mac)
+    all_cycles = np.concatenate([compute_cycles[:, None], level_cycles], axis=1)
     bound = all_cycles.argmax(axis=1) - 1
     cycles = all_cycles.max(axis=1)
     utilization = problem.macs / (cycles * arch.pes)
