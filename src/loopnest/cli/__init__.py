@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli import arch_cmd, validate_cmd, workload_cmd
+from loopnest.cli import arch_cmd, model_cmd, validate_cmd, workload_cmd
 
 app = typer.Typer(
     name="loopnest",
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(workload_cmd.app, name="workload")
 app.add_typer(arch_cmd.app, name="arch")
 app.command("validate")(validate_cmd.validate)
+app.command("model")(model_cmd.model)
 
 
 def main() -> None:

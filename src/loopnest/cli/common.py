@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-console = Console()
+console = Console(width=max(Console().width, 120))  # tables of counts need the room
 err_console = Console(stderr=True)
 
 

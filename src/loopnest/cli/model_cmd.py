@@ -1,0 +1,44 @@
+"""`loopnest model`: evaluate and explain one mapping of one layer."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from loopnest.cli.common import console, fail
+
+
+def model(
+    arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
+    layer: str = typer.Option(..., "--layer", help="MODEL:LAYER (e.g. resnet50:layer1.0.conv2) or a layer YAML spec."),
+    mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
+) -> None:
+    """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping."""
+    from loopnest.arch import ArchSpecError, load_arch
+    from loopnest.mapping.io import load_mapping
+    from loopnest.mapping.mapping import MappingError
+    from loopnest.model import evaluate
+    from loopnest.report.explain import counts_table, loop_nest_lines, summary_lines
+    from loopnest.workload import WorkloadError
+    from loopnest.workload.layer_ref import LayerRefError, load_layer
+
+    try:
+        a = load_arch(arch, table=table)
+        problem = load_layer(layer, batch)
+        m = load_mapping(mapping, a)
+        result = evaluate(problem, a, m)
+    except (ArchSpecError, WorkloadError, LayerRefError, MappingError) as e:
+        fail(str(e))
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=1))
+        return
+    console.print("Loop nest, outer -> inner:", style="bold")
+    for line in loop_nest_lines(result):
+        console.print(line, highlight=False)
+    console.print(counts_table(result))
+    for line in summary_lines(result):
+        console.print(line)

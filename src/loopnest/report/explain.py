@@ -1,0 +1,54 @@
+"""Text explanation of one evaluated mapping: the loop nest (outer -> inner) and per-level counts."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from loopnest.mapping.mapping import full_order
+from loopnest.model import Result
+from loopnest.workload.problem import ROLES
+
+
+def loop_nest_lines(result: Result) -> list[str]:
+    """One line per loop, outer -> inner, with its level and kind (temporal or spatial X/Y)."""
+    lines, depth = [], 0
+    for lv, lm in zip(result.arch.levels, result.mapping.levels):
+        kept = ", ".join(r for r in ROLES if lm.keep is None and r in lv.keeps or lm.keep is not None and r in lm.keep)
+        lines.append(f"{'  ' * depth}# {lv.name} keeps: {kept or 'nothing (bypass)'}")
+        for d in full_order(lm, result.problem):
+            f = lm.temporal.get(d, 1)
+            if f > 1:
+                lines.append(f"{'  ' * depth}for {d.lower()} in [0, {f}):  # {d} temporal @ {lv.name}")
+                depth += 1
+        for axis, factors in (("X", lm.spatial_x), ("Y", lm.spatial_y)):
+            for d, f in factors.items():
+                if f > 1:
+                    lines.append(f"{'  ' * depth}parallel-for {d.lower()} in [0, {f}):  # {d} spatial {axis} below {lv.name}")
+                    depth += 1
+    lines.append(f"{'  ' * depth}{result.arch.compute.name}: outputs += inputs * weights")
+    return lines
+
+
+def counts_table(result: Result) -> Table:
+    """Per level and tensor: words read, filled, updated, over the fanout; energy in pJ."""
+    d = result.to_dict()
+    table = Table(title=f"{result.problem.name} on {result.arch.name}: accesses (words) and energy (pJ)")
+    for col in ("level", "tensor", "tile", "reads", "fills", "updates", "network", "energy pJ"):
+        table.add_column(col, justify="left" if col in ("level", "tensor") else "right")
+    for lv in d["levels"]:
+        for role in ROLES:
+            c = lv["counts_words"][role]
+            if not any(c.values()):
+                continue
+            e = lv["energy_pj"][role] + lv["network_energy_pj"][role]
+            table.add_row(lv["name"], role, str(lv["tile_words"].get(role, "-")),
+                          *(f"{c[a]:,}" for a in ("reads", "fills", "updates", "network")), f"{e:,.1f}")
+    table.add_row(result.arch.compute.name, "-", "-", "-", "-", "-", "-", f"{d['compute_energy_pj']:,.1f}")
+    return table
+
+
+def summary_lines(result: Result) -> list[str]:
+    return [
+        f"MACs: {result.macs:,}   energy: {result.energy_pj:,.1f} pJ ({result.energy_pj / result.macs:.3f} pJ/MAC)",
+        f"cycles: {result.cycles:,.0f} (bound: {result.bound})   PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
+    ]
