@@ -10,10 +10,10 @@ reads dims, and this keeps a 25M-parameter model out of the test's memory and di
 import pytest
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
+from onnx import TensorProto, helper
 
-from loopnest.workload import WorkloadError, load_network  # noqa: E402
-from loopnest.workload.stats import network_stats  # noqa: E402
+from loopnest.workload import WorkloadError, load_network
+from loopnest.workload.stats import network_stats
 
 
 class Graph:

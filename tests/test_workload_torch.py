@@ -11,9 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from loopnest.workload import WorkloadError, load_network  # noqa: E402
-from loopnest.workload.stats import network_stats  # noqa: E402
-from loopnest.workload.torch_import import import_torch  # noqa: E402
+from loopnest.workload import WorkloadError, load_network
+from loopnest.workload.stats import network_stats
+from loopnest.workload.torch_import import import_torch
 
 
 def stats_list(net):

@@ -76,7 +76,7 @@ def test_lenet5_counting_convention():
     # Our LeNet-5: 28x28 input padded by 2, conv1 6@5x5 -> 28x28, pool, conv2 16@5x5 -> 10x10,
     # pool, FC 400-120-84-10. CONV weights match the seed (2.6k); CONV MACs are
     # 28*28*6*25 + 10*10*16*6*25 = 357,600 (seed: 283k, see docs/workload.md).
-    k, t = by_kind("lenet5")
+    k, _ = by_kind("lenet5")
     assert k["conv"]["weights"] == 6 * 25 + 16 * 6 * 25 == 2550 and printed(2550, "2.6k")
     assert k["conv"]["macs"] == 28 * 28 * 6 * 25 + 10 * 10 * 16 * 6 * 25 == 357_600
     # The seed's 58k FC weights are C5 + F6 without the 84x10 output layer that we include.
@@ -85,9 +85,9 @@ def test_lenet5_counting_convention():
 
 
 def test_mobilenets_published_figures():
-    k, t = by_kind("mobilenet_v1")
+    _, t = by_kind("mobilenet_v1")
     assert printed(t["macs"], "569M") and printed(t["weights"], "4.2M")
-    k, t = by_kind("mobilenet_v2")
+    _, t = by_kind("mobilenet_v2")
     # the paper's 300M and 3.4M are truncated: 300.8M MACs, 3.47M weights (3.50M with BN and bias)
     assert 300e6 <= t["macs"] < 301e6 and 3.4e6 <= t["weights"] < 3.5e6
     assert printed(t["macs"], "0.30G")  # torchvision: 0.30 GFLOPS

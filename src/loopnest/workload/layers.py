@@ -19,8 +19,8 @@ input while the cost model uses the touched (padded) extent.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import prod
-from typing import Sequence
 
 from loopnest.workload.problem import Problem, Tensor
 

@@ -13,14 +13,13 @@ reshape, flatten, transpose, pad, split) 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from math import prod
-from typing import Iterator, Mapping, Union
 
 from loopnest.workload.problem import Problem
 
-OPS_PER_ELEMENT = {"activation": 1, "softmax": 3, "batchnorm": 2, "layernorm": 6, "reshape": 0,
-                   "concat": 0, "unsupported": 0}
+OPS_PER_ELEMENT = {"activation": 1, "softmax": 3, "batchnorm": 2, "layernorm": 6}
 
 
 class NetworkError(ValueError):
@@ -56,7 +55,7 @@ class ElementOp:
         return self.out_elems * self.batch
 
 
-Op = Union[Problem, ElementOp]
+Op = Problem | ElementOp
 
 
 @dataclass(frozen=True)
@@ -145,22 +144,19 @@ class Network:
                               else frozenset().union(*(layer_sources(i) for i in n.inputs)))
             return memo[name]
 
+        order = {n.name: i for i, n in enumerate(self.nodes)}
         pairs = []
         for n in self.nodes:
             if n.is_layer:
                 srcs = frozenset().union(*(layer_sources(i) for i in n.inputs))
-                pairs += [(s, n.name) for s in sorted(srcs, key=lambda s: self._order[s])]
+                pairs += [(s, n.name) for s in sorted(srcs, key=order.__getitem__)]
         return tuple(pairs)
-
-    @property
-    def _order(self) -> dict[str, int]:
-        return {n.name: i for i, n in enumerate(self.nodes)}
 
     def input_elements(self) -> int:
         """Elements of all graph inputs over the whole batch."""
         return self.batch * sum(prod(s) for s in self.inputs.values())
 
-    def with_batch(self, batch: int) -> "Network":
+    def with_batch(self, batch: int) -> Network:
         """The same network at another batch size (every layer's N scales by batch/self.batch)."""
         if not isinstance(batch, int) or batch < 1:
             raise NetworkError(f"batch must be a positive integer, got {batch!r}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 from loopnest.workload.network import Network
 from loopnest.workload.zoo import cnn, transformer
