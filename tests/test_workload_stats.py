@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from loopnest.cli import app
@@ -85,3 +86,24 @@ def test_import_stays_light():
             "print(sorted(m for m in ('onnx', 'torch') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_cli_warns_once_per_unsupported_op_type(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[4, 4, 3, 3])
+    nodes = [helper.make_node("Conv", ["x", "W"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("ConvTranspose", ["c", "W"], ["a"], name="up1"),
+             helper.make_node("ConvTranspose", ["a", "W"], ["y"], name="up2")]
+    g = helper.make_graph(nodes, "g", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    path = tmp_path / "up.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    r = runner.invoke(app, ["workload", "stats", str(path), "--format", "json"])
+    assert r.exit_code == 0
+    warnings = [line for line in r.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and "2 'ConvTranspose' node(s)" in warnings[0] and "'up1'" in warnings[0]
+    d = json.loads(r.stdout)
+    assert d["unsupported"] == {"ConvTranspose": ["up1", "up2"]}
+    assert d["totals"]["macs"] == 4 * 4 * 8 * 8 * 9  # the conv alone: M*C*P*Q*R*S

@@ -51,12 +51,14 @@ def import_onnx(path: str | Path) -> Network:
 
 class _Importer:
     def __init__(self, path: Path):
-        import onnx
-
+        try:
+            import onnx
+        except ImportError:
+            raise _Error("reading ONNX files needs the onnx package (pip install 'loopnest[onnx]')") from None
         if not path.is_file():
             raise _Error("file not found")
         try:
-            model = onnx.load(str(path))
+            model = onnx.load(str(path), load_external_data=False)  # only shapes are needed
         except Exception as e:  # protobuf decode errors have no common base class
             raise _Error(f"not a valid ONNX model ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'})")
         if not model.graph.node:

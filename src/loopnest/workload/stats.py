@@ -108,8 +108,8 @@ def network_stats(net: Network) -> NetworkStats:
     ops = tuple({"name": o.name, "kind": o.kind, "elem_ops": o.elem_ops, "input_elements": o.input_elements,
                  "output_elements": o.output_elements} for o in net.ops)
     weights = sum(_bytes(p.true_size(t), t.bits) for p in net.layers for t in p.tensors if t.static)
-    default_bits = net.layers[0].output.bits if net.layers else 16
-    graph_in = sum(_bytes(net.batch * prod(s), default_bits) for s in net.inputs.values())
+    in_bits = net.layers[0].tensor("inputs").bits if net.layers else 16  # graph inputs: first layer's width
+    graph_in = sum(_bytes(net.batch * prod(s), in_bits) for s in net.inputs.values())
     graph_out = sum(_bytes(_out_elements(net.node(o).op), _out_bits(net.node(o).op)) for o in net.outputs)
     unsupported = {k: list(v) for k, v in net.unsupported.items()}
     return NetworkStats(net.name, net.batch, layers, ops, weights + graph_in + graph_out, unsupported)

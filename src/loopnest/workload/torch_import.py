@@ -40,13 +40,15 @@ _PRODUCTS = ("matmul", "bmm", "mm")
 
 def import_torch(module, example_input, name: str | None = None) -> Network:
     """Trace ``module`` on ``example_input`` (a tensor or a tuple of tensors) into a Network."""
-    import torch
-    from torch.fx import symbolic_trace
-    from torch.fx.passes.shape_prop import ShapeProp
-
     from loopnest.workload import WorkloadError
 
     name = name or type(module).__name__
+    try:
+        import torch
+        from torch.fx import symbolic_trace
+        from torch.fx.passes.shape_prop import ShapeProp
+    except ImportError:
+        raise WorkloadError(f"{name}: importing a PyTorch module needs torch (pip install 'loopnest[torch]')") from None
     args = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
     try:
         gm = symbolic_trace(module)
