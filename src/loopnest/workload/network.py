@@ -13,7 +13,7 @@ reshape, flatten, transpose, pad, split) 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from math import prod
 
@@ -95,9 +95,6 @@ class Network:
             if missing:
                 raise NetworkError(f"network {self.name!r}: node {n.name!r} reads {missing}, not produced before it")
             seen.add(n.name)
-
-    def __iter__(self) -> Iterator[Node]:
-        return iter(self.nodes)
 
     @property
     def layers(self) -> tuple[Problem, ...]:

@@ -10,7 +10,6 @@ Sizes are real (unpadded) tensor sizes. Bytes = elements * bits / 8, rounded up 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from math import prod
 
 from loopnest.workload.network import Network
 from loopnest.workload.problem import Problem
@@ -109,7 +108,7 @@ def network_stats(net: Network) -> NetworkStats:
                  "output_elements": o.output_elements} for o in net.ops)
     weights = sum(_bytes(p.true_size(t), t.bits) for p in net.layers for t in p.tensors if t.static)
     in_bits = net.layers[0].tensor("inputs").bits if net.layers else 16  # graph inputs: first layer's width
-    graph_in = sum(_bytes(net.batch * prod(s), in_bits) for s in net.inputs.values())
+    graph_in = _bytes(net.input_elements(), in_bits)
     graph_out = sum(_bytes(_out_elements(net.node(o).op), _out_bits(net.node(o).op)) for o in net.outputs)
     unsupported = {k: list(v) for k, v in net.unsupported.items()}
     return NetworkStats(net.name, net.batch, layers, ops, weights + graph_in + graph_out, unsupported)
