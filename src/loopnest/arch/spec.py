@@ -97,9 +97,9 @@ class Storage(_Strict):
         for role in ROLES:
             cap = self.capacity_of(role)
             if role in self.keeps and cap is not None and cap < self.block_words:
-                what = f"partition {role!r}" if self.partitions is not None else "capacity"
-                usable = " usable (double-buffered: half)" if self.double_buffered else ""
-                raise ValueError(f"{what} of {cap}{usable} words is smaller than one block of {self.block_words} words")
+                what = f"partitions.{role}" if self.partitions is not None else "capacity_words"
+                usable = " (half of it usable: double_buffered)" if self.double_buffered else ""
+                raise ValueError(f"{what}: {cap} words{usable} is smaller than one block (block_words {self.block_words})")
         return self
 
     @property
@@ -252,7 +252,7 @@ class Architecture(_Strict):
             raise ValueError(f"level names must be unique, repeated: {sorted(dup)}")
         for role in ROLES:
             if not any(role in lv.keeps for lv in self.levels):
-                raise ValueError(f"no level may hold {role}: every tensor needs a home")
+                raise ValueError(f"levels[*].keeps: no level may hold {role}; every tensor needs a home (the outermost level keeps all)")
         missing = [r for r in ROLES if r not in self.levels[0].keeps]
         if missing:
             raise ValueError(f"levels[0] ({self.levels[0].name}).keeps: the outermost level must keep every tensor; missing {missing}")
