@@ -66,3 +66,12 @@ def test_validate_bad_file_exits_non_zero_with_one_clear_line(tmp_path):
 def test_show_unknown_name():
     r = runner.invoke(app, ["arch", "show", "no-such-arch"])
     assert r.exit_code != 0 and "no such file and no such preset" in r.output
+
+
+def test_every_preset_prints():
+    from loopnest.arch import list_presets
+
+    for name in list_presets():
+        r = runner.invoke(app, ["arch", "show", name])
+        assert r.exit_code == 0 and "total: area" in r.output, (name, r.output)
+        assert runner.invoke(app, ["arch", "validate", name]).exit_code == 0

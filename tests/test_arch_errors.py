@@ -234,3 +234,8 @@ def test_random_text_files(tmp_path_factory, text):
         load_arch(str(path))
     except ArchSpecError as exc:
         assert str(exc).startswith(str(path))
+
+
+def test_mesh_x_disagreeing_with_the_fanout(tmp_path):
+    m = load_bad(tmp_path, lambda d: d["levels"][2].update(mesh_x=2))
+    assert "levels[2] (RF).mesh_x: 2 differs from the fanout x of Buf (4)" in m

@@ -264,6 +264,11 @@ class Architecture(_Strict):
                 raise ValueError(f"levels[{i}] ({lv.name}).instances: {lv.instances} does not match the fanouts above ({self.instances(i)})")
         if self.compute.instances is not None and self.compute.instances != self.pes:
             raise ValueError(f"compute.instances: {self.compute.instances} does not match the fanouts above ({self.pes})")
+        inner = [(f"levels[{i}] ({lv.name})", lv.mesh_x) for i, lv in enumerate(self.levels)][1:] + [("compute", self.compute.mesh_x)]
+        for parent, (where, mesh_x) in zip(self.levels, inner):
+            x = parent.fanout.x if parent.fanout is not None else 1
+            if mesh_x is not None and mesh_x != x:
+                raise ValueError(f"{where}.mesh_x: {mesh_x} differs from the fanout x of {parent.name} ({x})")
         return self
 
     def instances(self, level: int) -> int:
