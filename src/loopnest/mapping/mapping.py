@@ -118,6 +118,10 @@ class MappingBatch:
     def __len__(self) -> int:
         return self.temporal.shape[0]
 
+    def __getitem__(self, rows: slice | np.ndarray) -> "MappingBatch":
+        """The mappings at ``rows`` (a slice or an index/mask array)."""
+        return MappingBatch(self.temporal[rows], self.perm[rows], self.spatial[rows], self.keep[rows])
+
     @staticmethod
     def from_mappings(mappings: list[Mapping], problem: Problem, arch: Architecture) -> "MappingBatch":
         dims = problem.dim_names

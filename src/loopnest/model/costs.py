@@ -14,6 +14,7 @@ bandwidth. The bound that sets the cycles is reported.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,8 +99,29 @@ def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
     return (xy <= limits).all(axis=2)
 
 
+CHUNK = 16384  # mappings per pass: the working set of one pass stays in the CPU caches
+
+
 def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
     """Evaluate B mappings of one layer at once with array operations (no loop per mapping)."""
+    if len(batch) <= CHUNK:
+        return _evaluate(problem, arch, batch)
+    parts = [_evaluate(problem, arch, batch[i:i + CHUNK]) for i in range(0, len(batch), CHUNK)]
+    return _concat(parts)
+
+
+def _concat(parts: list[BatchCosts]) -> BatchCosts:
+    def join(objs: list) -> object:
+        first = objs[0]
+        if isinstance(first, np.ndarray):
+            return np.concatenate(objs)
+        if dataclasses.is_dataclass(first):
+            return type(first)(**{f.name: join([getattr(o, f.name) for o in objs]) for f in dataclasses.fields(first)})
+        return first  # per-layer constants (MACs, compute energy)
+    return join(parts)
+
+
+def _evaluate(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)

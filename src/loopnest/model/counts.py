@@ -53,18 +53,18 @@ class TensorGeometry:
         sliding = tuple((d, a, c) for a, ax in enumerate(axes) if len(ax) > 1 for d, c in ax)
         return TensorGeometry(axes, relevant, sliding)
 
-    def extents(self, box: np.ndarray) -> list[np.ndarray]:
-        """Touched extent of each axis over boxes (D, B)."""
+    def extents(self, box) -> list:
+        """Touched extent of each axis; ``box[d]`` is the extent of dimension d (per mapping)."""
         out = []
         for ax in self.axes:
             e = 1
             for d, c in ax:
                 e = e + c * (box[d] - 1)
-            out.append(np.broadcast_to(e, box.shape[1:]) if np.isscalar(e) else e)
+            out.append(e)
         return out
 
-    def tile(self, box: np.ndarray) -> np.ndarray:
-        t = np.ones(box.shape[1], np.int64)
+    def tile(self, box) -> np.ndarray:
+        t = 1
         for e in self.extents(box):
             t = t * e
         return t
@@ -94,6 +94,17 @@ class _Walk:
     sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
 
 
+_KEY_BITS = 24  # loop bounds stay below 2**24: a key packs (position in the order, bound)
+
+
+def _pick(levels: list[np.ndarray], at: np.ndarray) -> np.ndarray:
+    """levels[at[b]][b] for a short list of per-level arrays."""
+    out = levels[0]
+    for l in range(1, len(levels)):
+        out = np.where(at == l, levels[l], out)
+    return out
+
+
 class _Nest:
     """Per-batch loop-nest quantities shared by every tensor's walk."""
 
@@ -105,10 +116,11 @@ class _Nest:
         self.T = np.ascontiguousarray(batch.temporal[:, :, keep].transpose(1, 2, 0))
         sp = batch.spatial[:, :, 0, keep] * batch.spatial[:, :, 1, keep]
         self.S = np.ascontiguousarray(sp.transpose(1, 2, 0))
-        rank = np.empty(B * L * Dall, np.int64)
-        rows = (np.arange(B * L) * Dall)[:, None] + batch.perm.reshape(B * L, Dall)
-        rank[rows.ravel()] = np.tile(np.arange(Dall), B * L)
-        self.rank = np.ascontiguousarray(rank.reshape(B, L, Dall)[:, :, keep].transpose(1, 2, 0))
+        rank = np.empty((B * L, Dall), np.int64)
+        np.put_along_axis(rank, batch.perm.reshape(B * L, Dall), np.arange(Dall)[None, :], axis=1)
+        rank = rank.reshape(B, L, Dall)[:, :, keep].transpose(1, 2, 0)
+        # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
+        self.key = np.where(self.T > 1, (rank << _KEY_BITS) | self.T, -1)
         D = len(keep)
         self.cum = np.ones((L + 1, D, B), np.int64)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
@@ -120,35 +132,42 @@ class _Nest:
             self.above[l + 1] = self.above[l] * self.t_level[l]
         self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
         self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
-        self._walks: dict = {}
+        self._levels: dict = {}
         self._counts: dict = {}
 
-    def walk(self, g: TensorGeometry, c: int) -> _Walk:
-        key = (g, c)
-        if key not in self._walks:
-            self._walks[key] = self._find_walk(g, c)
-        return self._walks[key]
+    def _innermost(self, g: TensorGeometry) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per level: key of the innermost relevant loop (-1: none), product of the loops
+        outside it, and its bound."""
+        if g not in self._levels:
+            irrelevant = [d for d in range(len(self.dims)) if d not in g.relevant]
+            out = []
+            for l in range(self.L):
+                k = np.full(self.B, -1, np.int64)
+                for d in g.relevant:
+                    k = np.maximum(k, self.key[l, d])
+                b1 = k & ((1 << _KEY_BITS) - 1)
+                inner = np.ones(self.B, np.int64)
+                for d in irrelevant:
+                    inner = inner * np.where(self.key[l, d] > k, self.T[l, d], 1)
+                outer = self.t_level[l] // np.maximum(b1 * inner, 1)
+                out.append((k, outer, b1))
+            self._levels[g] = out
+        return self._levels[g]
 
-    def _find_walk(self, g: TensorGeometry, c: int) -> _Walk:
+    def walk(self, g: TensorGeometry, c: int) -> _Walk:
+        per_level = self._innermost(g)[:c]
         lstar = np.full(self.B, -1)
-        r1 = np.full(self.B, -1)
-        for l in range(c):
-            r = np.full(self.B, -1)
-            for d in g.relevant:
-                r = np.maximum(r, np.where(self.T[l, d] > 1, self.rank[l, d], -1))
-            has = r >= 0
-            lstar = np.where(has, l, lstar)
-            r1 = np.where(has, r, r1)
+        for l, (k, _, _) in enumerate(per_level):
+            lstar = np.where(k >= 0, l, lstar)
         ls = np.maximum(lstar, 0)
-        t_star = np.choose(ls, self.T[:c])
-        r_star = np.choose(ls, self.rank[:c])
-        outer = np.choose(ls, self.above[:c]) * np.where(r_star < r1, t_star, 1).prod(axis=0)
-        is_d1 = r_star == r1
-        b1 = np.where(is_d1, t_star, 0).sum(axis=0)
+        key = _pick([k for k, _, _ in per_level], ls)
+        outer = _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
+        b1 = _pick([b for _, _, b in per_level], ls)
         sliding = []
         for d, a, coef in g.sliding:
-            shift = coef * np.choose(ls, self.S[:c, d]) * np.choose(ls, self.cum[1:c + 1, d])
-            sliding.append((is_d1[d], a, shift))
+            is_d1 = _pick(list(self.key[:c, d]), ls) == key
+            shift = coef * _pick([self.S[l, d] * self.cum[l + 1, d] for l in range(c)], ls)
+            sliding.append((is_d1, a, shift))
         return _Walk(lstar, outer, b1, tuple(sliding))
 
     def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
@@ -165,20 +184,19 @@ class _Nest:
     def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         reuse = reuse and c > 0
         w = self.walk(g, c) if reuse else None
-        box = self.cum[c].copy()
+        box = {d: self.cum[c, d] for d in g.relevant}
         mult = np.ones(self.B, np.int64)
         for q in range(c):
             if not expand[q]:
                 mult = mult * self.s_level[q]
-                continue
-            if w is None:
+            elif w is None:
                 for d in g.relevant:
-                    box[d] *= self.S[q, d]
-                continue
-            inside = q >= w.lstar  # the fanout sits inside the innermost relevant loop: fold it
-            for d in g.relevant:
-                box[d] *= np.where(inside, self.S[q, d], 1)
-                mult = mult * np.where(inside, 1, self.S[q, d])
+                    box[d] = box[d] * self.S[q, d]
+            else:
+                inside = q >= w.lstar  # the fanout sits inside the innermost relevant loop: fold it
+                for d in g.relevant:
+                    box[d] = box[d] * np.where(inside, self.S[q, d], 1)
+                    mult = mult * np.where(inside, 1, self.S[q, d])
         ext = g.extents(box)
         tile = g.tile(box)
         if w is None:
@@ -191,13 +209,17 @@ class _Nest:
 
     def first(self, g: TensorGeometry, c: int, expand: tuple[bool, ...]) -> np.ndarray:
         """Distinct elements first written across the instances of consumer ``c``."""
-        box = self.cum[0].copy()
-        mult = np.ones(self.B, np.int64)
-        for q in range(c):
-            if not expand[q]:
-                box //= self.S[q]
-                mult = mult * self.s_level[q]
-        return g.tile(box) * mult
+        key = ("first", g, c, expand)
+        if key not in self._counts:
+            box = {d: self.cum[0, d] for d in g.relevant}
+            mult = np.ones(self.B, np.int64)
+            for q in range(c):
+                if not expand[q]:
+                    mult = mult * self.s_level[q]
+                    for d in g.relevant:
+                        box[d] = box[d] // self.S[q, d]
+            self._counts[key] = g.tile(box) * mult
+        return self._counts[key]
 
 
 def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) -> Counts:

@@ -1,0 +1,77 @@
+"""Cost-model throughput: mappings evaluated per second per core, for a ResNet-50 3x3 layer
+(layer1.0.conv2: C=M=64, P=Q=56, R=S=3) on the `eyeriss` preset.
+
+The batch holds random mappings (random factor splits of every dimension over the temporal
+and spatial slots, random loop orders, random bypass among what each level may hold), built
+with a fixed seed; invalid ones (over capacity or fanout) are evaluated too, as a mapper does.
+Time is CPU time of this one process (one core). Last line: RESULT mappings_per_second_per_core=...
+
+    python benchmarks/model_throughput.py [--batch 200000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from loopnest.arch import load_arch
+from loopnest.mapping.mapping import MappingBatch
+from loopnest.model import evaluate_batch
+from loopnest.workload import load_network
+from loopnest.workload.problem import ROLES
+
+
+def random_batch(problem, arch, size: int, rng: np.random.Generator) -> MappingBatch:
+    L, D = len(arch.levels), len(problem.dims)
+    temporal = np.ones((size, L, D), np.int64)
+    spatial = np.ones((size, L, 2, D), np.int64)
+    slots = [("t", l) for l in range(L)] + [("s", l, a) for l in range(L) if arch.levels[l].fanout for a in (0, 1)]
+    for i, n in enumerate(problem.dims.values()):
+        divisors = np.array([d for d in range(1, n + 1) if n % d == 0])
+        rest = np.full(size, n)
+        for k, slot in enumerate(rng.permutation(len(slots))):
+            if k == len(slots) - 1:
+                f = rest
+            else:
+                ok = rest[:, None] % divisors[None, :] == 0
+                f = divisors[(rng.random((size, len(divisors))) * ok).argmax(axis=1)]
+            rest = rest // f
+            kind = slots[slot]
+            if kind[0] == "t":
+                temporal[:, kind[1], i] = f
+            else:
+                spatial[:, kind[1], kind[2], i] = f
+    perm = np.argsort(rng.random((size, L, D)), axis=2)
+    may = np.array([[r in lv.keeps for r in ROLES] for lv in arch.levels])
+    keep = (rng.random((size, L, 3)) < 0.8) & may
+    keep[:, 0] = True
+    return MappingBatch(temporal, perm, spatial, keep)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=200_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    arch = load_arch("eyeriss")
+    problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
+    batch = random_batch(problem, arch, args.batch, np.random.default_rng(0))
+    evaluate_batch(problem, arch, batch)  # warm-up
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.process_time()
+        costs = evaluate_batch(problem, arch, batch)
+        times.append(time.process_time() - t0)
+    best = min(times)
+    rate = args.batch / best
+    print(f"layer {problem.name} ({problem.macs:,} MACs) on {arch.name}: {args.batch:,} mappings, "
+          f"{costs.valid.mean():.1%} valid; CPU seconds per run {', '.join(f'{t:.3f}' for t in times)}")
+    print(f"{'tool':<10}{'mappings/s/core':>18}")
+    print(f"{'loopnest':<10}{rate:>18,.0f}")
+    print(f"RESULT mappings_per_second_per_core={rate:.0f} batch={args.batch} layer={problem.name} arch={arch.name}")
+
+
+if __name__ == "__main__":
+    main()
