@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loopnest.arch import ArchSpecError, Architecture, load_arch, parse_arch
+from loopnest.arch import Architecture, ArchSpecError, load_arch, parse_arch
 from loopnest.arch.loader import preset_path
 
 GOOD = {

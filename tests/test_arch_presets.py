@@ -5,7 +5,12 @@ import math
 import pytest
 
 from loopnest.arch import list_presets, load_arch
-from loopnest.arch.allocation import baseline_area_um2, buffer_area_um2, equal_area_buffer_words, rf_area_um2
+from loopnest.arch.allocation import (
+    baseline_area_um2,
+    buffer_area_um2,
+    equal_area_buffer_words,
+    rf_area_um2,
+)
 from loopnest.arch.spec import ACTIONS
 
 EXPECTED = {"eyeriss", "eyeriss256-rs", "eyeriss256-ws", "eyeriss256-os-a", "eyeriss256-os-b", "eyeriss256-os-c",

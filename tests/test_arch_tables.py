@@ -4,7 +4,15 @@ import math
 
 import pytest
 
-from loopnest.arch import ComponentModel, MacQuery, MemoryQuery, WireQuery, load_arch, parse_arch, register_table
+from loopnest.arch import (
+    ComponentModel,
+    MacQuery,
+    MemoryQuery,
+    WireQuery,
+    load_arch,
+    parse_arch,
+    register_table,
+)
 from loopnest.arch.components import get_table
 from loopnest.arch.pim import pim_mac_area_um2, pim_mac_energy_pj
 

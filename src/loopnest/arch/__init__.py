@@ -5,8 +5,9 @@
     arch = load_arch("eyeriss", table="horowitz45")  # pJ from Horowitz ISSCC 2014 instead
 """
 
-from loopnest.arch.components import ComponentModel, MacQuery, MemoryQuery, WireQuery, register_table, table_names
+from loopnest.arch.components import ComponentModel, register_table, table_names
 from loopnest.arch.loader import ArchSpecError, list_presets, load_arch, parse_arch
+from loopnest.arch.queries import MacQuery, MemoryQuery, WireQuery
 from loopnest.arch.spec import Architecture, Compute, Fanout, PimArray, Storage
 
 __all__ = [

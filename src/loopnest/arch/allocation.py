@@ -2,7 +2,7 @@
 total storage area as the baseline ``PEs x Area(512 B RF) + Area(PEs x 512 B global buffer)``;
 a dataflow with a smaller RF per PE spends the area it saves on a bigger global buffer.
 
-Areas come from the physical area law of ``loopnest.arch.tables`` (small RFs cost more area per
+Areas come from the physical area law of ``loopnest.arch.laws`` (small RFs cost more area per
 byte than a large SRAM). The buffer size has a closed form: with ``A(bits) = k (bits + 2 p
 sqrt(bits))`` (``k`` = cell area at the node, ``p`` = ``PERIPHERY_CELLS``), ``sqrt(bits) =
 -p + sqrt(p^2 + A / k)``.
@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import math
 
-from loopnest.arch.components import MemoryQuery
-from loopnest.arch.tables import PERIPHERY_CELLS, SRAM_CELL_UM2, area_scale, memory_area_um2
+from loopnest.arch.laws import (
+    PERIPHERY_CELLS,
+    SRAM_CELL_UM2,
+    area_scale,
+    memory_area_um2,
+)
+from loopnest.arch.queries import MemoryQuery
 
 
 def rf_area_um2(words: int, word_bits: int, node_nm: float, cls: str = "regfile") -> float:

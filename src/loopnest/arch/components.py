@@ -6,51 +6,16 @@ models live in ``loopnest.arch.tables``; users plug their own in with ``register
 ``loopnest.energy_tables`` entry-point group of an installed package) and select them by name
 in a spec (``energy_table: NAME``) or with ``load_arch(..., table=NAME)``.
 
-Areas default to the physical area law of ``loopnest.arch.tables`` (um^2 at the queried node),
+Areas default to the physical area law of ``loopnest.arch.laws`` (um^2 at the queried node),
 so a plug-in only has to supply energies.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-
-@dataclass(frozen=True)
-class MemoryQuery:
-    """One instance (or one partition) of a storage level."""
-
-    cls: str  # dram | sram | regfile | register
-    capacity_words: int | None  # None: unbounded
-    word_bits: int
-    block_words: int
-    technology_nm: float
-
-    @property
-    def capacity_bits(self) -> int | None:
-        return None if self.capacity_words is None else self.capacity_words * self.word_bits
-
-    @property
-    def block_bits(self) -> int:
-        return self.block_words * self.word_bits
-
-
-@dataclass(frozen=True)
-class MacQuery:
-    operand_bits: int
-    accumulator_bits: int
-    arithmetic: str  # int | fp | analog
-    technology_nm: float
-
-
-@dataclass(frozen=True)
-class WireQuery:
-    """Delivering one word to one child ``length_mm`` away (about one child's pitch)."""
-
-    word_bits: int
-    length_mm: float
-    children: int
-    technology_nm: float
+from loopnest.arch.laws import mac_area_um2, memory_area_um2, network_area_um2
+from loopnest.arch.queries import MacQuery, MemoryQuery, WireQuery
 
 
 class ComponentModel:
@@ -73,15 +38,12 @@ class ComponentModel:
         return None
 
     def memory_area(self, q: MemoryQuery) -> float | None:
-        from loopnest.arch.tables import memory_area_um2
         return memory_area_um2(q)
 
     def mac_area(self, q: MacQuery) -> float | None:
-        from loopnest.arch.tables import mac_area_um2
         return mac_area_um2(q)
 
     def network_area(self, q: WireQuery) -> float | None:
-        from loopnest.arch.tables import network_area_um2
         return network_area_um2(q)
 
 

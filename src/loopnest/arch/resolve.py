@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 
-from loopnest.arch.components import ComponentModel, MacQuery, MemoryQuery, WireQuery, get_table, table_names
+from loopnest.arch.components import ComponentModel, get_table, table_names
 from loopnest.arch.pim import pim_mac_area_um2, pim_mac_energy_pj
+from loopnest.arch.queries import MacQuery, MemoryQuery, WireQuery
 from loopnest.arch.spec import ACTIONS, Architecture, Compute, Storage
 from loopnest.workload.problem import ROLES
 

@@ -79,7 +79,7 @@ class Storage(_Strict):
     fanout: Fanout | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Storage":
+    def _check(self) -> Storage:
         if not self.keeps:
             raise ValueError(f"keeps must name at least one of {list(ROLES)}")
         if len(set(self.keeps)) != len(self.keeps):
@@ -149,7 +149,7 @@ class PimArray(_Strict):
     cell_area_um2: NonNegFloat = 0.0
 
     @model_validator(mode="after")
-    def _check(self) -> "PimArray":
+    def _check(self) -> PimArray:
         if self.columns % self.cells_per_weight:
             raise ValueError(f"cells_per_weight {self.cells_per_weight} does not divide columns {self.columns}")
         if self.columns % self.columns_per_adc:
@@ -175,7 +175,7 @@ class Compute(_Strict):
     pim: PimArray | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Compute":
+    def _check(self) -> Compute:
         if (self.arithmetic == "analog") != (self.pim is not None):
             raise ValueError("arithmetic 'analog' and a pim block go together: give both or neither")
         if self.pim is not None and self.pim.cells_per_weight * self.pim.bits_per_cell < self.operand_bits:
@@ -245,7 +245,7 @@ class Architecture(_Strict):
         return _derive_fanouts(data)
 
     @model_validator(mode="after")
-    def _check(self) -> "Architecture":
+    def _check(self) -> Architecture:
         names = [lv.name for lv in self.levels]
         dup = {n for n in names if names.count(n) > 1}
         if dup:

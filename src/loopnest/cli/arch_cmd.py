@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -65,7 +64,7 @@ def list_cmd() -> None:
 @app.command("show")
 def show(name: str = typer.Argument(..., help="preset name or YAML file"),
          as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
-         table: Optional[str] = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
+         table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
     """Show an architecture: levels outer -> inner with capacity, instances, bandwidth, energy per action, area."""
     arch = _load(name, table)
     if as_json:
@@ -76,7 +75,7 @@ def show(name: str = typer.Argument(..., help="preset name or YAML file"),
 
 @app.command("validate")
 def validate(file: str = typer.Argument(..., help="YAML spec file (or preset name)"),
-             table: Optional[str] = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
+             table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
     """Exit 0 if the spec loads and resolves, else print the error and exit non-zero."""
     arch = _load(file, table)
     console.print(f"ok: {arch.name}: {len(arch.levels)} levels, {arch.pes} PEs, energies from {arch.energy_table or 'the spec'}")
