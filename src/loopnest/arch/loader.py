@@ -115,18 +115,20 @@ def _describe(exc: ValidationError, data: dict) -> str:
 
 
 def _path(loc: tuple, data: Any) -> str:
+    """``('levels', 1, 'fanout', 'x')`` -> ``levels[1] (GlobalBuffer).fanout.x`` (names from the raw data)."""
     parts: list[str] = []
     node = data
     for key in loc:
-        if key == "[key]":
+        if key == "[key]":  # pydantic's marker for a bad dictionary key
             parts[-1] += " (key)"
             continue
-        if isinstance(key, int):
-            name = node[key].get("name") if isinstance(node, list) and key < len(node) and isinstance(node[key], dict) else None
-            parts[-1:] = [f"{parts[-1] if parts else ''}[{key}]" + (f" ({name})" if isinstance(name, str) else "")]
+        node = node.get(key) if isinstance(node, dict) else (
+            node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None)
+        if isinstance(key, int) and parts:
+            name = node.get("name") if isinstance(node, dict) else None
+            parts[-1] += f"[{key}]" + (f" ({name})" if isinstance(name, str) else "")
         else:
             parts.append(str(key))
-        node = node.get(key) if isinstance(node, dict) else node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None
     return ".".join(parts)
 
 
