@@ -83,6 +83,7 @@ class Result:
             "macs": self.macs,
             "mapping": self.mapping.to_dict(self.arch, self.problem),
             "levels": levels,
+            "energy_units": self.arch.energy_units,  # "pJ", or normalized units of the arch's energy table
             "energy_pj": self.energy_pj,
             "energy_per_mac_pj": self.energy_pj / self.macs,
             "energy_by_level_pj": self.energy_by_level_pj(),

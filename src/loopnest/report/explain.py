@@ -32,8 +32,9 @@ def loop_nest_lines(result: Result) -> list[str]:
 def counts_table(result: Result) -> Table:
     """Per level and tensor: words read, filled, updated, over the fanout; energy in pJ."""
     d = result.to_dict()
-    table = Table(title=f"{result.problem.name} on {result.arch.name}: accesses (words) and energy (pJ)")
-    for col in ("level", "tensor", "tile", "reads", "fills", "updates", "network", "energy pJ"):
+    unit = result.arch.energy_units
+    table = Table(title=f"{result.problem.name} on {result.arch.name}: accesses (words) and energy ({unit})")
+    for col in ("level", "tensor", "tile", "reads", "fills", "updates", "network", f"energy {unit}"):
         table.add_column(col, justify="left" if col in ("level", "tensor") else "right")
     for lv in d["levels"]:
         for role in ROLES:
@@ -48,7 +49,8 @@ def counts_table(result: Result) -> Table:
 
 
 def summary_lines(result: Result) -> list[str]:
+    unit = result.arch.energy_units
     return [
-        f"MACs: {result.macs:,}   energy: {result.energy_pj:,.1f} pJ ({result.energy_pj / result.macs:.3f} pJ/MAC)",
+        f"MACs: {result.macs:,}   energy: {result.energy_pj:,.1f} {unit} ({result.energy_pj / result.macs:.3f} {unit}/MAC)",
         f"cycles: {result.cycles:,.0f} (bound: {result.bound})   PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
     ]
