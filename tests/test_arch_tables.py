@@ -13,7 +13,7 @@ from loopnest.arch import (
     parse_arch,
     register_table,
 )
-from loopnest.arch.components import get_table
+from loopnest.arch.components import _REGISTRY, get_table
 from loopnest.arch.pim import pim_mac_area_um2, pim_mac_energy_pj
 
 H = get_table("horowitz45")
@@ -138,7 +138,10 @@ class Flat(ComponentModel):
 
 def test_plugin_table_is_used_and_areas_default_to_the_law():
     register_table(Flat())
-    a = load_arch("simple-ws", table="flat-test")
+    try:
+        a = load_arch("simple-ws", table="flat-test")
+    finally:
+        _REGISTRY.pop("flat-test")
     assert a.energy_table == "flat-test" and a.compute.energy_pj == 0.5
     assert all(lv.energy_pj == {"read": 1.0, "write": 1.0, "update": 1.0} for lv in a.levels)
     assert a.levels[1].fanout.energy_pj == 0.1
