@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
+from loopnest.datafile import DataFileError, read_yaml
 from pydantic import BaseModel, ValidationError
 
 from loopnest.arch.resolve import ResolveError, resolve
@@ -58,13 +58,9 @@ def parse_arch(data: Any, source: str = "<spec>", table: str | None = None) -> A
 def read_spec(path: Path, depth: int = 0) -> dict:
     """The spec's plain data with its ``base`` chain merged in."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ArchSpecError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ArchSpecError(f"{path}: cannot read the file: {exc}") from None
+        data = read_yaml(path)
+    except DataFileError as exc:
+        raise ArchSpecError(str(exc)) from None
     if not isinstance(data, dict):
         raise ArchSpecError(f"{path}: the spec must be a mapping of fields (name, levels, compute, ...), got {type(data).__name__}")
     if "base" not in data:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from loopnest.arch.spec import Architecture
+from loopnest.datafile import DataFileError, read_yaml
 from loopnest.mapping.mapping import LevelMapping, Mapping, MappingError
 from loopnest.workload.problem import Role
 
@@ -73,11 +73,8 @@ def parse_mapping(data: object, arch: Architecture, source: str = "<mapping>") -
 
 
 def load_mapping(path: str | Path, arch: Architecture) -> Mapping:
-    path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise MappingError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise MappingError(f"{path}: not valid YAML: {e}") from None
+        data = read_yaml(path)
+    except DataFileError as e:
+        raise MappingError(str(e)) from None
     return parse_mapping(data, arch, str(path))

@@ -12,8 +12,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-import yaml
-
+from loopnest.datafile import DataFileError, read_yaml
 from loopnest.workload import layers
 from loopnest.workload.problem import Problem
 
@@ -26,11 +25,9 @@ class LayerRefError(ValueError):
 
 def _from_spec(path: Path) -> Problem:
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as e:
-        raise LayerRefError(f"{path}: cannot read: {e.strerror}") from None
-    except yaml.YAMLError as e:
-        raise LayerRefError(f"{path}: not valid YAML: {e}") from None
+        data = read_yaml(path)
+    except DataFileError as e:
+        raise LayerRefError(str(e)) from None
     if not isinstance(data, dict) or set(data) != {"layer"} or not isinstance(data["layer"], dict):
         raise LayerRefError(f"{path}: expected one top-level key 'layer' holding a mapping")
     spec = dict(data["layer"])

@@ -1,0 +1,27 @@
+"""Read a YAML (or JSON) data file safely: ``yaml.safe_load`` only, never executed.
+
+Shared by every layer that loads specs from disk (architectures, mappings, constraints, layers),
+so that an unreadable or malformed file gets the same one-line error everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+
+class DataFileError(ValueError):
+    """A file that cannot be read or is not valid YAML; the message names the file."""
+
+
+def read_yaml(path: str | Path) -> object:
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise DataFileError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(f"{path}: cannot read the file: {exc}") from None
