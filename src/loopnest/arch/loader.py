@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from loopnest.datafile import DataFileError, read_yaml
 from pydantic import BaseModel, ValidationError
 
 from loopnest.arch.resolve import ResolveError, resolve
 from loopnest.arch.spec import Architecture
+from loopnest.datafile import DataFileError, read_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
 MAX_BASE_DEPTH = 8

@@ -47,7 +47,7 @@ class TensorGeometry:
     sliding: tuple[tuple[int, int, int], ...]  # (dim, axis, coef) for dims sharing an axis with another
 
     @staticmethod
-    def of(tensor: Tensor, dims: tuple[str, ...]) -> "TensorGeometry":
+    def of(tensor: Tensor, dims: tuple[str, ...]) -> TensorGeometry:
         axes = tuple(tuple((dims.index(d), c) for d, c in idx.items() if d in dims) for idx in tensor.indices)
         relevant = tuple(sorted({d for ax in axes for d, _ in ax}))
         sliding = tuple((d, a, c) for a, ax in enumerate(axes) if len(ax) > 1 for d, c in ax)
@@ -252,7 +252,7 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
                 own = nest.fetched(g, c, none, reuse=not is_mac)
                 mask = None if on.all() else on
 
-                def add(arr: np.ndarray, level: int, value: np.ndarray) -> None:
+                def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
                     arr[level, ti] += value if mask is None else np.where(mask, value, 0)
 
                 if ti == OUT and is_mac:  # read-modify-write by the MACs
@@ -276,6 +276,5 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     active = np.ones((L, B), np.int64)
     for l in range(1, L):
         active[l] = active[l - 1] * nest.s_level[l - 1]
-    to_b = lambda a: np.moveaxis(a, 2, 0)  # noqa: E731  (L, 3, B) -> (B, L, 3) view
-    return Counts(to_b(reads), to_b(fills), to_b(updates), to_b(network), to_b(tiles), problem.macs,
-                  nest.above[L], active.T)
+    reads, fills, updates, network, tiles = (np.moveaxis(a, 2, 0) for a in (reads, fills, updates, network, tiles))
+    return Counts(reads, fills, updates, network, tiles, problem.macs, nest.above[L], active.T)

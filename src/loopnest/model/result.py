@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.mapping import Mapping, MappingBatch, MappingError, validate_structure
+from loopnest.mapping.mapping import (
+    Mapping,
+    MappingBatch,
+    MappingError,
+    validate_structure,
+)
 from loopnest.model.costs import BatchCosts, evaluate_batch
 from loopnest.workload.problem import ROLES, Problem
 

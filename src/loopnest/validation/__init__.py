@@ -6,8 +6,8 @@ exactly (the command fails otherwise); the others report their relative error.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ the innermost buffer), as quoted in loopnest issue 4. Every count is an exact ca
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from loopnest.arch.spec import Architecture, Compute, Storage
 from loopnest.mapping.mapping import LevelMapping, Mapping
