@@ -1,0 +1,210 @@
+"""Brute-force reference simulator of the access counts, independent of loopnest.model.counts.
+
+It iterates the loop nest literally and counts words with Python sets of tensor index tuples;
+no tile-size, halo or delta formula is used. The counting rules (the model's documented ones,
+stated operationally):
+
+- Nest, outer -> inner: level 0 temporal loops (in the level's order), level 0 spatial loops
+  (its fanout; X then Y), level 1 temporal, level 1 spatial, ... Loops of bound 1 are not loops.
+  A dimension's value is the mixed-radix sum of its loops' indices (outer loops weigh more).
+- Consumer ``c`` (a keeper level, or ``L`` = the MACs): its instances are the spatial loops of
+  levels < c; its steps are the temporal loops of levels < c, in nest order; its per-instance
+  tile at a step is the set of tensor elements touched by all loops of levels >= c (a MAC: one
+  element). With ``use_hull`` that set is completed to its axis-aligned bounding box: the halo
+  rule of ``Problem`` (gaps of a stride larger than the window count as data).
+- Fetch of an instance at a step: the first step, or a step whose outermost changed loop lies
+  outside the innermost loop over a dimension indexing the tensor: the whole tile; a step where
+  that innermost relevant loop itself is the outermost change: new tile - previous tile; else
+  nothing. MACs fetch their element on every step.
+- Parent ``p`` = the nearest keeper above ``c``. Instances of ``c`` under one parent instance
+  that differ only in the spatial loops of sharing fanouts (multicast for operands, reduction for
+  outputs) between p and c form a group; a group's words at a step = |union of its fetches|.
+  With ``group_tile`` a group is instead treated as one tile, the union of its members' tiles,
+  fetched by the same whole / delta / nothing rule (so a sliding window slides over the union).
+  With ``split_outer`` a sharing spatial loop over a relevant dimension that sits outside the
+  consumer's innermost relevant temporal loop does not group (its instances count apart; the
+  distinct-element counts of outputs still use the whole group).
+- Operands: reads[p] += group words; fills[c] += instance fetches (keepers only).
+- Outputs from MACs: updates[p] += group words; reads[p] += that - distinct elements written at
+  each instance of p. Outputs from a child keeper (one writeback per tile version):
+  updates[p] += group words; reads[p] += that - distinct elements per group;
+  fills[c] += instance fetches - distinct elements per instance.
+
+``hazards`` names the (kind, p, c, role) where these group rules can part or where a group's
+union is not a box: "gap" (at the first step some group's union, on the tensor axes that mix
+dimensions or in the space of those dimensions, is not a box), "delta" (at some sliding step
+|union of fetches| != |union of tiles - union of previous tiles|) and "outer" (a loop that
+``split_outer`` splits exists).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from math import prod
+
+import numpy as np
+
+from loopnest.arch.spec import Architecture
+from loopnest.mapping.mapping import Mapping, full_order, keeps
+from loopnest.workload.problem import ROLES, Problem
+
+Point = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Loop:
+    level: int
+    spatial: bool
+    dim: int
+    bound: int
+
+
+def nest_of(problem: Problem, mapping: Mapping) -> list[Loop]:
+    """The loops of bound > 1, outer -> inner."""
+    dims = problem.dim_names
+    loops = []
+    for l, lm in enumerate(mapping.levels):
+        loops += [Loop(l, False, dims.index(d), lm.temporal.get(d, 1)) for d in full_order(lm, problem)]
+        loops += [Loop(l, True, dims.index(d), f) for part in (lm.spatial_x, lm.spatial_y) for d, f in part.items()]
+    return [lp for lp in loops if lp.bound > 1]
+
+
+def hull(points: set[Point]) -> set[Point]:
+    """Every point of the axis-aligned bounding box of ``points``."""
+    if not points:
+        return set()
+    return set(itertools.product(*[range(min(c), max(c) + 1) for c in zip(*points)]))
+
+
+def shifted(points: set[Point], by: Point) -> set[Point]:
+    return {tuple(a + b for a, b in zip(q, by)) for q in points}
+
+
+class Simulator:
+    """Counts of one mapping: arrays (L, 3) indexed [level, role in ROLES order]."""
+
+    def __init__(self, problem: Problem, arch: Architecture, mapping: Mapping,
+                 use_hull: bool = True, group_tile: bool = False, split_outer: bool = False):
+        self.use_hull, self.group_tile, self.split_outer = use_hull, group_tile, split_outer
+        self.loops = nest_of(problem, mapping)
+        self.D, self.L = len(problem.dims), len(arch.levels)
+        # the amount a loop's index adds to its dimension's value: the bounds of the loops inside it
+        self.weight = [prod(q.bound for q in self.loops[i + 1:] if q.dim == lp.dim) for i, lp in enumerate(self.loops)]
+        keep = [[r in keeps(lm, lv.keeps) for r in ROLES] for lv, lm in zip(arch.levels, mapping.levels)]
+        self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
+        self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
+        self.reads = np.zeros((self.L, 3), np.int64)
+        self.fills = np.zeros_like(self.reads)
+        self.updates = np.zeros_like(self.reads)
+        self.hazards: set[tuple[str, int, int, str]] = set()
+        names = problem.dim_names
+        for t, role in enumerate(ROLES):
+            tensor = problem.tensor(role)
+            self.coef = [[ix.get(d, 0) for d in names] for ix in tensor.indices]
+            self.relevant = {names.index(d) for d in tensor.dims()}
+            self.mixed_axes = [a for a, ix in enumerate(tensor.indices) if len(ix) > 1]
+            self.mixed_dims = sorted({names.index(d) for a in self.mixed_axes for d in tensor.indices[a]})
+            for c in range(1, self.L + 1):
+                parents = [p for p in range(c) if keep[p][t]]
+                if (c == self.L or keep[c][t]) and parents:
+                    self._pair(t, parents[-1], c)
+
+    def _point(self, v: list[int]) -> Point:
+        return tuple(sum(k * x for k, x in zip(row, v)) for row in self.coef)
+
+    def _dimval(self, idx, loops: list[int]) -> list[int]:
+        v = [0] * self.D
+        for i, li in zip(idx, loops):
+            v[self.loops[li].dim] += i * self.weight[li]
+        return v
+
+    def _space(self, loops: list[int]):
+        return itertools.product(*[range(self.loops[i].bound) for i in loops])
+
+    def _pair(self, t: int, p: int, c: int) -> None:
+        """Words from parent keeper ``p`` to consumer ``c`` (``L`` = the MACs) for tensor ``t``."""
+        is_out, is_mac, role = t == 2, c == self.L, ROLES[t]
+        share = self.reduction if is_out else self.multicast
+        steps = [i for i, lp in enumerate(self.loops) if not lp.spatial and lp.level < c]
+        insts = [i for i, lp in enumerate(self.loops) if lp.spatial and lp.level < c]
+        inner = [i for i, lp in enumerate(self.loops) if lp.level >= c]
+        # the tile at dimension value 0; dims -> tensor index is linear, so other tiles are shifts
+        inner_vals = [self._dimval(ix, inner) for ix in self._space(inner)]
+        rel = {self._point(v) for v in inner_vals}
+        rel = hull(rel) if self.use_hull else rel
+        rel_dims = {tuple(v[d] for d in self.mixed_dims) for v in inner_vals}
+        rel_pos = [k for k, i in enumerate(steps) if self.loops[i].dim in self.relevant]
+        innermost_rel = rel_pos[-1] if rel_pos else -1
+        # an instance is its spatial indices; its group key: indices above p and of non-sharing fanouts
+        lvl = [self.loops[i].level for i in insts]
+        key_at = [k for k, l in enumerate(lvl) if l < p or not share[l]]
+        n_parent = sum(l < p for l in lvl)  # key_at lists these first (the nest is level-ordered)
+        last_rel = steps[innermost_rel] if innermost_rel >= 0 and not is_mac else -1
+        outer = [k for k, i in enumerate(insts) if k not in key_at and i < last_rel and self.loops[i].dim in self.relevant]
+        if outer:
+            self.hazards.add(("outer", p, c, role))
+        split_at = sorted(key_at + outer) if self.split_outer else key_at
+        inst_list = list(self._space(insts))
+        inst_vals = [self._dimval(s, insts) for s in inst_list]
+        keys = [tuple(s[k] for k in key_at) for s in inst_list]
+        split = [tuple(s[k] for k in split_at) for s in inst_list]
+        self._check_gaps(rel, rel_dims, inst_vals, split, (p, c, role))
+        prev_tile: dict[int, set] = {}
+        prev_union: dict[tuple, set] = {}
+        seen_inst: dict[int, set] = {}  # distinct elements ever fetched, per instance / group / parent
+        seen_group: dict[tuple, set] = {}
+        seen_parent: dict[tuple, set] = {}
+        own = shared = 0
+        prev = None
+        for idx in self._space(steps):
+            if prev is None or is_mac:
+                kind = "whole"
+            else:
+                changed = next(k for k in range(len(idx)) if idx[k] != prev[k])
+                kind = "whole" if changed < innermost_rel else "delta" if changed == innermost_rel else "none"
+            prev = idx
+            base = self._dimval(idx, steps)
+            fetched: dict[tuple, set] = {}  # per counting group: the union of its members' fetches
+            union: dict[tuple, set] = {}  # per counting group: the union of its members' tiles
+            for n, (v, gk, sk) in enumerate(zip(inst_vals, keys, split)):
+                tile = shifted(rel, self._point([a + b for a, b in zip(base, v)]))
+                fetch = tile if kind == "whole" else tile - prev_tile[n] if kind == "delta" else set()
+                prev_tile[n] = tile
+                own += len(fetch)
+                seen_inst.setdefault(n, set()).update(fetch)
+                seen_group.setdefault(gk, set()).update(fetch)
+                seen_parent.setdefault(gk[:n_parent], set()).update(fetch)
+                fetched.setdefault(sk, set()).update(fetch)
+                union.setdefault(sk, set()).update(tile)
+            for sk, u in union.items():
+                by_tile = u if kind == "whole" else u - prev_union[sk] if kind == "delta" else set()
+                if len(by_tile) != len(fetched[sk]):
+                    self.hazards.add(("delta", p, c, role))
+                prev_union[sk] = u
+                shared += len(by_tile if self.group_tile else fetched[sk])
+        distinct = lambda seen: sum(len(s) for s in seen.values())  # noqa: E731
+        if not is_out:
+            self.reads[p, t] += shared
+            if not is_mac:
+                self.fills[c, t] += own
+        elif is_mac:
+            self.updates[p, t] += shared
+            self.reads[p, t] += shared - distinct(seen_parent)
+        else:
+            self.updates[p, t] += shared
+            self.reads[p, t] += shared - distinct(seen_group)
+            self.fills[c, t] += own - distinct(seen_inst)
+
+    def _check_gaps(self, rel: set, rel_dims: set, inst_vals: list, keys: list, where: tuple) -> None:
+        """Flag a group whose union, on the mixed axes or in the space of their dims, is not a box."""
+        groups: dict[tuple, list] = {}
+        for v, gk in zip(inst_vals, keys):
+            groups.setdefault(gk, []).append(v)
+        for members in groups.values():
+            if len(members) < 2 or not self.mixed_axes:
+                continue
+            on_axes = {tuple(q[a] for a in self.mixed_axes) for v in members for q in shifted(rel, self._point(v))}
+            in_dims = {q for v in members for q in shifted(rel_dims, tuple(v[d] for d in self.mixed_dims))}
+            if on_axes != hull(on_axes) or in_dims != hull(in_dims):
+                self.hazards.add(("gap",) + where)
