@@ -1,0 +1,137 @@
+"""One self-contained HTML report: tables, interactive plots (hover for numbers) and the JSON
+export embedded, with plotly.js inlined from the installed plotly package (no CDN, no network
+access when the file is opened).
+
+The embedded JSON (``<script id="loopnest-data" type="application/json">``) holds the analysis
+result under ``"result"`` and every chart's numbers under ``"charts"`` (``Chart.to_dict``), so a
+reader, or the browser test, can check that the page shows exactly the exported numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loopnest.report.plots import Chart, plotly_figure
+
+
+class ReportError(RuntimeError):
+    """A report that cannot be written (plotly missing, unwritable path)."""
+
+
+@dataclass
+class Table:
+    """A table; ``columns`` name their units. Numbers are printed with 4 significant digits."""
+
+    caption: str
+    columns: list[str]
+    rows: list[list]
+
+
+@dataclass
+class Section:
+    title: str
+    text: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+
+
+def fmt(v) -> str:
+    """A cell: ints with thousands separators, floats with 4 significant digits."""
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:.4g}"
+    return str(v)
+
+
+def plotly_js() -> str:
+    """plotly.min.js from the installed plotly package (the ``plot`` extra)."""
+    try:
+        from importlib.resources import files
+
+        return (files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise ReportError("HTML reports need plotly (pip install 'loopnest[plot]'): plotly.js is inlined from it") from None
+
+
+def _json_script(obj) -> str:
+    """JSON safe inside a <script> element."""
+    return json.dumps(obj, separators=(",", ":")).replace("</", "<\\/")
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:1em 0;font-size:.85em}caption{text-align:left;font-weight:600;padding:.3em 0}
+th,td{border:1px solid #ddd;padding:.25em .6em}td{text-align:right;font-variant-numeric:tabular-nums}
+td:first-child,th{text-align:left}tr:nth-child(even){background:#f7f7f7}
+.chart{width:100%;height:480px}.note{color:#555;font-size:.85em}footer{margin-top:3em;color:#777;font-size:.8em}
+"""
+
+_BOOT = """
+(function(){
+  var payload = JSON.parse(document.getElementById('loopnest-data').textContent);
+  var figs = JSON.parse(document.getElementById('loopnest-figures').textContent);
+  window.loopnestData = payload;
+  Object.keys(figs).forEach(function(id){
+    Plotly.newPlot(id, figs[id].data, figs[id].layout, {responsive: true, displaylogo: false});
+  });
+})();
+"""
+
+
+def _table_html(t: Table) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>" for row in t.rows)
+    return f"<table><caption>{html.escape(t.caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(title: str, sections: list[Section], result: dict) -> str:
+    """The report as one HTML string."""
+    charts = [c for s in sections for c in s.charts]
+    ids = [c.id for c in charts]
+    if len(set(ids)) != len(ids):
+        raise ReportError(f"chart ids must be unique, got {ids}")
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    for s in sections:
+        parts.append(f"<section><h2>{html.escape(s.title)}</h2>")
+        parts += [f"<p>{html.escape(p)}</p>" for p in s.text]
+        parts += [_table_html(t) for t in s.tables]
+        for c in s.charts:
+            parts.append(f'<div class="chart" id="{html.escape(c.id)}"></div>')
+            parts += [f'<p class="note">{html.escape(n)}</p>' for n in c.notes]
+        parts.append("</section>")
+    data = {"result": result, "charts": {c.id: c.to_dict() for c in charts}}
+    figures = {c.id: plotly_figure(c) for c in charts}
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>",
+        f"<script>{plotly_js()}</script></head><body>",
+        *parts,
+        "<footer>Written by loopnest. Loop orders are printed outer &rarr; inner. "
+        "The numbers of every table and plot are embedded below as JSON (element #loopnest-data).</footer>",
+        f'<script id="loopnest-data" type="application/json">{_json_script(data)}</script>',
+        f'<script id="loopnest-figures" type="application/json">{_json_script(figures)}</script>',
+        f"<script>{_BOOT}</script>",
+        "</body></html>",
+    ])
+
+
+def write_report(path: str | Path, title: str, sections: list[Section], result: dict) -> Path:
+    """Write the self-contained report to ``path``."""
+    path = Path(path)
+    text = render_html(title, sections, result)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise ReportError(f"{path}: cannot write the report ({e.strerror})") from None
+    return path

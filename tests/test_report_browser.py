@@ -1,0 +1,106 @@
+"""The HTML report in a real browser: headless Debian Chromium driven by Playwright (no browser
+download). The page must render with no console error and no network request, and every plot
+must show the numbers of the JSON export (trace data and the hover label of a point)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from loopnest.report.html import Section, Table, write_report
+from loopnest.report.plots import Chart, Series
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def open_report(path: Path, user_data: Path):
+    """Open ``path``; return (page state dict, console errors, network requests)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    errors, requests = [], []
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(user_data), executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            def route(r):
+                if r.request.url.startswith("file:"):
+                    r.continue_()
+                else:
+                    requests.append(r.request.url)
+                    r.abort()
+            ctx.route("**/*", route)
+            page = ctx.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(path.resolve().as_uri())
+            page.wait_for_function("() => [...document.querySelectorAll('.chart')].every(d => d._fullLayout)", timeout=30000)
+            state = page.evaluate(_READ_PAGE)
+        finally:
+            ctx.close()
+    return state, errors, requests
+
+
+# For every chart: its traces as plotted, the SVG marks drawn per trace, and the hover text of
+# one point of the first trace (plotly's own hover, triggered programmatically; pies answer
+# only to the mouse, so their slice labels are read instead).
+_READ_PAGE = """() => {
+  const out = {data: window.loopnestData, charts: {}};
+  for (const gd of document.querySelectorAll('.chart')) {
+    const traces = gd.data.map(t => ({name: t.name, type: t.type, x: t.x, y: t.y, values: t.values, labels: t.labels}));
+    const marks = [...gd.querySelectorAll('.trace')].map(t => t.querySelectorAll('.point, .slice').length);
+    Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: 1}]);
+    const hover = [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent).join(' | ');
+    Plotly.Fx.unhover(gd);
+    const slices = [...gd.querySelectorAll('.slicetext')].map(t => t.textContent);
+    out.charts[gd.id] = {traces, marks, hover, slices};
+  }
+  out.tables = [...document.querySelectorAll('table')].map(t => t.innerText);
+  return out;
+}"""
+
+
+def sample_charts() -> list[Chart]:
+    cats = [("CONV", "WS"), ("CONV", "RS"), ("FC", "WS"), ("FC", "RS")]
+    return [
+        Chart("bars", "Energy per MAC by level", [Series("DRAM", [40.5, 12.25, 80.0, 61.5]), Series("RF", [3.5, 9.75, 1.0, 2.0])],
+              y_label="energy / MAC (normalized: 1 = one MAC)", categories=cats, hover_unit="MAC-equiv."),
+        Chart("steps", "Eyexam bounds", [Series("bound", [3000.0, 1200.0, 256.0, 168.0], mode="step")],
+              y_label="MACs/cycle", categories=["1 workload", "2 dataflow", "3 array size", "4 array shape"]),
+        Chart("roof", "Roofline", [Series("DRAM roof", [4.0, 40.0], x=[1.0, 10.0], mode="line"),
+                                   Series("layers", [12.5, 150.0], x=[3.125, 75.5], mode="markers", labels=["conv1", "conv2"])],
+              x_label="operational intensity (MACs/word)", y_label="MACs/cycle", log_x=True, log_y=True),
+        Chart("pie", "Energy by data type", [Series("seed", [43, 25, 22, 10], mode="pie"), Series("ours", [51.5, 20.25, 18.0, 10.25], mode="pie")],
+              categories=["outputs", "inputs", "weights", "computation"], hover_unit="%"),
+    ]
+
+
+def test_report_renders_in_chromium_and_shows_the_exported_numbers(tmp_path):
+    charts = sample_charts()
+    result = {"model": "toy", "values": [1, 2, 3], "tricky": "</script><b>not markup</b>"}
+    table = Table("ratios </td>", ["dataflow", "energy / MAC"], [["WS", 44.0], ["RS", 22.0]])
+    path = write_report(tmp_path / "r.html", "Test report", [Section("all", ["text"], [table], charts)], result)
+    state, errors, requests = open_report(path, tmp_path / "profile")
+    assert errors == []
+    assert requests == []
+    # the embedded JSON is the export, intact (the </script> in a string did not break the page)
+    assert state["data"]["result"] == result
+    assert state["data"]["charts"] == json.loads(json.dumps({c.id: c.to_dict() for c in charts}))
+    for c in charts:
+        page = state["charts"][c.id]
+        assert [t["name"] for t in page["traces"]] == [s.name for s in c.series]
+        for s, t, marks in zip(c.series, page["traces"], page["marks"]):
+            assert (t["values"] if s.mode == "pie" else t["y"]) == s.y
+            if s.x is not None:
+                assert t["x"] == s.x
+            assert marks == len(s.y)  # one bar, point or slice drawn per value
+    # hover labels print the numbers (plotly's .4g format)
+    assert "12.25" in state["charts"]["bars"]["hover"]
+    assert "1200" in state["charts"]["steps"]["hover"]
+    assert "40" in state["charts"]["roof"]["hover"] and "10" in state["charts"]["roof"]["hover"]
+    assert "43%" in " ".join(state["charts"]["pie"]["slices"]) and "51.5%" in " ".join(state["charts"]["pie"]["slices"])
+    assert "44" in state["tables"][0] and "ratios </td>" in state["tables"][0]
