@@ -27,6 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers"
+sys.path.insert(0, str(PEERS))  # zigzag_mapping.py
 CORES = ("tpu_like", "eyeriss_like")
 DEFAULT_VENV = Path.home() / ".cache/loopnest-peers/zigzag"
 
@@ -44,18 +45,30 @@ def unique_layers(model: str, batch: int) -> list[tuple[object, int]]:
     return [(p, n) for p, n in seen.values()]
 
 
-def layer_request(p) -> dict:
-    """A layer in the runner's input form (loopnest dimension names)."""
-    return {"name": p.name, "dims": dict(p.dims), "stride": list(p.attrs.get("stride", (1, 1))),
-            "dilation": list(p.attrs.get("dilation", (1, 1)))}
+def largest_divisor(n: int, most: int) -> int:
+    return max(d for d in range(1, min(n, most) + 1) if n % d == 0)
 
 
-def run_zigzag(core: str, layers: list, venv: Path, lpf_limit: int, timeout: float) -> dict:
+def layer_request(p, array: tuple[int, int] | None) -> dict:
+    """A layer in the runner's input form (loopnest dimension names). With ``array`` (the MAC
+    array's D1 x D2), the spatial mapping is the core's K on D1, C on D2 at the largest factors
+    that divide the layer, so that ZigZag unrolls no fraction of a loop."""
+    req = {"name": p.name, "dims": dict(p.dims), "stride": list(p.attrs.get("stride", (1, 1))),
+           "dilation": list(p.attrs.get("dilation", (1, 1)))}
+    if array is not None:
+        req["spatial"] = {"D1": ["K", largest_divisor(p.dims["M"], array[0])],
+                          "D2": ["C", largest_divisor(p.dims["C"], array[1])]}
+    return req
+
+
+def run_zigzag(core: str, layers: list, array: tuple[int, int] | None, venv: Path, lpf_limit: int,
+               timeout: float) -> dict:
     """ZigZag on the layers, in its venv; the runner's JSON plus the subprocess wall time."""
     python = venv / "bin/python"
     if not python.exists():
         raise SystemExit(f"peer_zigzag: no ZigZag venv at {venv}; create it with: bash benchmarks/peers/setup_zigzag.sh")
-    request = {"core": core, "bits": 8, "lpf_limit": lpf_limit, "layers": [layer_request(p) for p, _ in layers]}
+    request = {"core": core, "bits": 8, "lpf_limit": lpf_limit,
+               "layers": [layer_request(p, array) for p, _ in layers]}
     start = time.perf_counter()
     try:
         done = subprocess.run([str(python), str(PEERS / "zigzag_runner.py")], input=json.dumps(request),
@@ -69,53 +82,67 @@ def run_zigzag(core: str, layers: list, venv: Path, lpf_limit: int, timeout: flo
     return result
 
 
-def core_files(core: str):
-    """The loopnest form of a ZigZag core: its architecture and its mapspace constraints."""
+def core_arch(core: str):
+    """The loopnest form of a ZigZag core (benchmarks/peers/zigzag_<core>.yaml)."""
     from loopnest.arch import load_arch
-    from loopnest.mapping.constraints import load_constraints
 
-    return load_arch(PEERS / f"zigzag_{core}.yaml"), load_constraints(PEERS / f"zigzag_{core}_constraints.yaml")
+    return load_arch(PEERS / f"zigzag_{core}.yaml")
 
 
-def layer_constraints(base, arch, zz_layer: dict):
-    """The core's constraints with the spatial factors narrowed to the ones ZigZag used (when whole)."""
+def zigzag_constraints(chain, zz_layer: dict):
+    """ZigZag's mapspace on one chain order of the core, as loopnest constraints: every level keeps
+    exactly its tensors (ZigZag never bypasses a memory) and the fanout unrolls M (ZigZag K) on x
+    and C on y by the factors ZigZag used, or up to the array size where ZigZag used a fraction
+    (zigzag_<core>_constraints.yaml states the same for the YAML's own chain)."""
     from loopnest.mapping.constraints import parse_constraints
 
     used = {d: f for d, f in zz_layer["spatial"].items() if f != 1}
-    if not used or any(not float(f).is_integer() for f in used.values()):
-        return base  # ZigZag unrolled a fraction of a loop: keep the "<= array" bound
-    fan = next(lv.name for lv in arch.levels if lv.fanout is not None)
-    x = {"M": int(used.pop("K", 1))}
-    y = {"C": int(used.pop("C", 1))}
-    if used:
+    if set(used) - {"K", "C"}:
         raise SystemExit(f"peer_zigzag: ZigZag unrolled {sorted(used)} on layer {zz_layer['name']}; expected K and C only")
-    return base.meet(parse_constraints([{"level": fan, "spatial": {"x": x, "y": y}}], "ZigZag's spatial unrolling"))
+    entries = []
+    for lv in chain.levels:
+        entry = {"level": lv.name, "keep": list(lv.keeps)}
+        if lv.fanout is not None:
+            rule = (lambda d, n: int(used[d]) if float(used.get(d, 1)).is_integer() else f"<={n}")
+            entry["spatial"] = {"x": {"M": rule("K", lv.fanout.x)}, "y": {"C": rule("C", lv.fanout.y)}}
+        entries.append(entry)
+    return parse_constraints(entries, f"ZigZag's mapspace of {zz_layer['name']}")
 
 
 def zigzag_mapping_in_loopnest(problem, arch, zz_layer: dict) -> tuple[float | None, str]:
     """loopnest's energy (pJ) of the mapping ZigZag chose, or None and the reason it has no loopnest form."""
-    sys.path.insert(0, str(PEERS))
-    from zigzag_mapping import to_loopnest
+    from zigzag_mapping import chain_for, to_loopnest
     from loopnest.mapping.mapping import MappingError
     from loopnest.model import evaluate
 
-    mapping = to_loopnest(zz_layer, arch)
+    chain = chain_for(zz_layer, arch)
+    mapping = chain if isinstance(chain, str) else to_loopnest(zz_layer, chain)
     if isinstance(mapping, str):
         return None, mapping
     try:
-        return evaluate(problem, arch, mapping).energy_pj, ""
+        return evaluate(problem, chain, mapping).energy_pj, ""
     except MappingError as e:
         return None, str(e)
 
 
-def run_loopnest(problem, arch, constraints) -> dict | None:
-    """loopnest's best mapping of one layer under the constraints: {"seconds", "energy_pj"}, or
-    None while the mapper (loopnest.search) has not landed. Pending: see docs/peers.md."""
+def loopnest_mapper():
+    """The mapper's entry point, or None while loopnest.search has not landed (pending: docs/peers.md).
+    Expected: ``search(problem, arch, constraints) -> (energy_pj, mapping)``, exact mode, energy objective."""
     try:
-        from loopnest.search import search_layer  # noqa: F401  (the mapper's entry point, not yet in the tree)
+        from loopnest.search import search_layer  # the mapper, not yet in the tree
     except ImportError:
         return None
-    raise NotImplementedError("wire loopnest.search here: exact mode, energy objective")
+    return search_layer
+
+
+def run_loopnest(problem, arch, zz_layer: dict, search) -> dict:
+    """loopnest's best mapping of one layer on ZigZag's mapspace: every chain order of the core
+    (``zigzag_mapping.chains``) under ``zigzag_constraints``. Returns seconds (wall) and energy (pJ)."""
+    from zigzag_mapping import chains
+
+    start = time.perf_counter()
+    best = min(search(problem, chain, zigzag_constraints(chain, zz_layer))[0] for chain in chains(arch))
+    return {"seconds": time.perf_counter() - start, "energy_pj": best}
 
 
 def _num(v: float | None, width: int, fmt: str = ".4e") -> str:
@@ -132,23 +159,35 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--zigzag-venv", type=Path, default=Path(os.environ.get("ZIGZAG_VENV", DEFAULT_VENV)))
     ap.add_argument("--lpf-limit", type=int, default=6, help="ZigZag LOMA loop-prime-factor limit (its default 6)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed to the ZigZag subprocess")
+    ap.add_argument("--spatial", choices=("divisors", "zigzag"), default="divisors",
+                    help="divisors: K and C unrolled by the largest factors dividing the layer (one mapspace "
+                         "for both tools); zigzag: ZigZag's own mapping file, fractional unrolling allowed")
     ap.add_argument("--zigzag-json", type=Path, help="reuse a ZigZag result saved by --save-zigzag")
     ap.add_argument("--save-zigzag", type=Path, help="write ZigZag's result JSON here")
     args = ap.parse_args(argv)
 
     layers = unique_layers(args.model, args.batch)[: args.layers]
+    arch = core_arch(args.core)
+    search = loopnest_mapper()
+    fan = next(lv.fanout for lv in arch.levels if lv.fanout is not None)
+    array = (fan.x, fan.y) if args.spatial == "divisors" else None
     if args.zigzag_json:
-        zz = json.loads(args.zigzag_json.read_text())
+        try:
+            zz = json.loads(args.zigzag_json.read_text())
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"peer_zigzag: --zigzag-json {args.zigzag_json}: {e}")
         names = [z["name"] for z in zz["layers"]]
-        if zz["core"] != args.core or names != [p.name for p, _ in layers]:
-            raise SystemExit(f"peer_zigzag: {args.zigzag_json} holds core {zz['core']!r} layers {names[:3]}..., not this run's")
+        mode = zz.get("spatial_mode", "zigzag")
+        if zz["core"] != args.core or names != [p.name for p, _ in layers] or mode != args.spatial:
+            raise SystemExit(f"peer_zigzag: {args.zigzag_json} holds core {zz['core']!r}, --spatial {mode}, "
+                             f"layers {names[:3]}...: not this run's")
     else:
-        zz = run_zigzag(args.core, layers, args.zigzag_venv, args.lpf_limit, args.timeout)
+        zz = run_zigzag(args.core, layers, array, args.zigzag_venv, args.lpf_limit, args.timeout)
+        zz["spatial_mode"] = args.spatial
         if args.save_zigzag:
             args.save_zigzag.write_text(json.dumps(zz))
-    arch, base = core_files(args.core)
 
-    print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, {len(layers)} unique layers "
+    print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, spatial {args.spatial}, {len(layers)} unique layers "
           f"(x: occurrences). zz: ZigZag {zz['version']} LOMA lpf_limit={zz['lpf_limit']}, energy objective; "
           f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper; ratio: ln / zz energy")
     head = (f"{'layer':<21}{'x':>3}{'zz s':>8}{'zz evals':>9}{'zz pJ':>12}{'zz@ln pJ':>12}{'@ln/zz':>8}"
@@ -159,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     zz_ln_all, ln_all, notes = True, True, []
     for (p, n), z in zip(layers, zz["layers"]):
         e_zl, why = zigzag_mapping_in_loopnest(p, arch, z)
-        ln = run_loopnest(p, arch, layer_constraints(base, arch, z))
+        ln = run_loopnest(p, arch, z, search) if search else None
         if why:
             notes.append(f"  {p.name}: ZigZag's mapping has no loopnest form here: {why}")
         zz_ln_all &= e_zl is not None
@@ -183,7 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     ln_s = f"{tot['ln_s']:.3f}" if ln_all else "pending"
     ln_e = f"{tot['ln_e']:.6e}" if ln_all else "pending"
     zz_ln = f"{tot['zz_ln_e']:.6e}" if zz_ln_all else "partial"
-    print(f"RESULT tool=zigzag-dse-{zz['version']} model={args.model} arch={args.core} zigzag_seconds={tot['zz_wall']:.2f} "
+    print(f"RESULT tool=zigzag-dse-{zz['version']} model={args.model} arch={args.core} spatial={args.spatial} zigzag_seconds={tot['zz_wall']:.2f} "
           f"zigzag_cpu_seconds={tot['zz_cpu']:.2f} loopnest_seconds={ln_s} zigzag_energy_pj={tot['zz_e']:.6e} "
           f"loopnest_energy_pj={ln_e} zigzag_mapping_loopnest_energy_pj={zz_ln}")
 

@@ -5,12 +5,15 @@ Input, JSON on stdin::
 
     {"core": "tpu_like" | "eyeriss_like", "bits": 8, "lpf_limit": 6,
      "layers": [{"name": str, "dims": {"N","G","M","C","P","Q","R","S": int},
-                 "stride": [h, w], "dilation": [h, w]}]}
+                 "stride": [h, w], "dilation": [h, w],
+                 "spatial": {"D1": ["K", k], "D2": ["C", c]}}]}      # "spatial" optional
 
 Every layer is a grouped convolution (an FC layer is a 1x1 conv on a 1x1 map), handed to ZigZag
 as a workload entry (not ONNX) so both tools see the same shapes: no padding entry, so the input
 extent counts padding as data, the loopnest convention. All operands (and partial sums) get
 ``bits`` bits. ZigZag's hardware YAML files are used unmodified from the installed package.
+A layer's ``spatial`` entry replaces the core's spatial mapping for that layer (a mapping entry
+named after the layer, which ZigZag picks before the default one).
 
 Search: ZigZag's own pipeline for ``opt="energy"`` (the stages of zigzag.api minus plotting
 and file dumps): fixed spatial mapping from the mapping file, LOMA temporal search
@@ -29,6 +32,7 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+import yaml
 import zigzag
 from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
 from zigzag.stages.main import MainStage
@@ -79,9 +83,23 @@ def zigzag_layer(layer: dict, bits: int) -> dict:
     }
 
 
-def run_layer(layer: dict, hardware: Path, mapping: Path, bits: int, lpf_limit: int, dump: str) -> dict:
+def mapping_file(layer: dict, core_mapping: Path, dump: str) -> Path:
+    """The core's mapping file, or a copy with the layer's own spatial mapping put first."""
+    if "spatial" not in layer:
+        return core_mapping
+    entries = yaml.safe_load(core_mapping.read_text())
+    links = next(e for e in entries if e["name"] == "default")["memory_operand_links"]
+    spatial = {oa: [f"{dim}, {int(f)}"] for oa, (dim, f) in layer["spatial"].items()}
+    path = Path(dump) / "mapping.yaml"
+    path.write_text(yaml.safe_dump([{"name": layer["name"], "spatial_mapping": spatial,
+                                     "memory_operand_links": links}] + entries))
+    return path
+
+
+def run_layer(layer: dict, hardware: Path, core_mapping: Path, bits: int, lpf_limit: int, dump: str) -> dict:
     """Search one layer; return its best (minimal energy) point, the mapping found and the time taken."""
     EVALUATED[0] = 0
+    mapping = mapping_file(layer, core_mapping, dump)
     stages = [WorkloadParserStage, AcceleratorParserStage, SumStage, WorkloadStage, MinimalEnergyStage,
               SpatialMappingGeneratorStage, MinimalEnergyStage, TemporalMappingGeneratorStage,
               CountingCostModelStage]
