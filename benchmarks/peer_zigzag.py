@@ -72,7 +72,7 @@ def run_zigzag(core: str, layers: list, array: tuple[int, int] | None, venv: Pat
     start = time.perf_counter()
     try:
         done = subprocess.run([str(python), str(PEERS / "zigzag_runner.py")], input=json.dumps(request),
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise SystemExit(f"peer_zigzag: ZigZag did not finish {len(layers)} layers in {timeout:.0f} s (--timeout)")
     if done.returncode != 0:
@@ -112,6 +112,7 @@ def zigzag_constraints(chain, zz_layer: dict):
 def zigzag_mapping_in_loopnest(problem, arch, zz_layer: dict) -> tuple[float | None, str]:
     """loopnest's energy (pJ) of the mapping ZigZag chose, or None and the reason it has no loopnest form."""
     from zigzag_mapping import chain_for, to_loopnest
+
     from loopnest.mapping.mapping import MappingError
     from loopnest.model import evaluate
 
@@ -168,9 +169,12 @@ def main(argv: list[str] | None = None) -> None:
 
     layers = unique_layers(args.model, args.batch)[: args.layers]
     arch = core_arch(args.core)
-    search = loopnest_mapper()
-    fan = next(lv.fanout for lv in arch.levels if lv.fanout is not None)
-    array = (fan.x, fan.y) if args.spatial == "divisors" else None
+    zz = zigzag_result(args, layers, arch)
+    report(args, layers, arch, zz, loopnest_mapper())
+
+
+def zigzag_result(args: argparse.Namespace, layers: list, arch) -> dict:
+    """ZigZag's results: run now, or read back from --zigzag-json (checked to be this run's)."""
     if args.zigzag_json:
         try:
             zz = json.loads(args.zigzag_json.read_text())
@@ -181,17 +185,24 @@ def main(argv: list[str] | None = None) -> None:
         if zz["core"] != args.core or names != [p.name for p, _ in layers] or mode != args.spatial:
             raise SystemExit(f"peer_zigzag: {args.zigzag_json} holds core {zz['core']!r}, --spatial {mode}, "
                              f"layers {names[:3]}...: not this run's")
-    else:
-        zz = run_zigzag(args.core, layers, array, args.zigzag_venv, args.lpf_limit, args.timeout)
-        zz["spatial_mode"] = args.spatial
-        if args.save_zigzag:
-            args.save_zigzag.write_text(json.dumps(zz))
+        return zz
+    fan = next(lv.fanout for lv in arch.levels if lv.fanout is not None)
+    array = (fan.x, fan.y) if args.spatial == "divisors" else None
+    zz = run_zigzag(args.core, layers, array, args.zigzag_venv, args.lpf_limit, args.timeout)
+    zz["spatial_mode"] = args.spatial
+    if args.save_zigzag:
+        args.save_zigzag.write_text(json.dumps(zz))
+    return zz
 
+
+def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> None:
+    """The per-layer table, the totals and the RESULT line."""
     print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, spatial {args.spatial}, {len(layers)} unique layers "
           f"(x: occurrences). zz: ZigZag {zz['version']} LOMA lpf_limit={zz['lpf_limit']}, energy objective; "
-          f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper; ratio: ln / zz energy")
+          f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper (energy ratios: ln/zz, "
+          f"ln/@ln = ln / zz@ln, the mapper comparison in one cost model)")
     head = (f"{'layer':<21}{'x':>3}{'zz s':>8}{'zz evals':>9}{'zz pJ':>12}{'zz@ln pJ':>12}{'@ln/zz':>8}"
-            f"{'ln s':>8}{'ln pJ':>12}{'ratio':>8}")
+            f"{'ln s':>8}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
     print(head)
     print("-" * len(head))
     tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_s": 0.0, "ln_e": 0.0}
@@ -213,8 +224,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{p.name[:20]:<21}{n:>3}{z['cpu_s']:8.2f}{z['evaluated']:9d}{z['energy_pj']:12.4e}{_num(e_zl, 12)}"
               f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
               f"{_num(ln['seconds'], 8, '.3f') if ln else 'pending':>8}"
-              f"{_num(ln and ln['energy_pj'], 12)}{_num(ln and ln['energy_pj'] / z['energy_pj'], 8, '.4f')}")
-    print("\n".join(notes))
+              f"{_num(ln and ln['energy_pj'], 12)}{_num(ln and ln['energy_pj'] / z['energy_pj'], 8, '.4f')}"
+              f"{_num(ln and e_zl and ln['energy_pj'] / e_zl, 8, '.4f')}")
+    if notes:
+        print("\n".join(notes))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"ZigZag: {sum(z['evaluated'] for z in zz['layers'])} mappings evaluated in {tot['zz_cpu']:.1f} CPU s, "
           f"{tot['zz_wall']:.1f} wall s (+ {zz.get('process_wall_s', 0) - tot['zz_wall']:.1f} s venv start and imports); "

@@ -40,7 +40,7 @@ def _cuts(zz: dict) -> tuple[list[tuple[str, int]], dict[str, int]] | str:
     """The loop list (inner -> outer, loopnest names) and each memory's boundary in it."""
     loops: list[tuple[str, int]] | None = None
     cuts: dict[str, int] = {}
-    for op, levels in zz["levels"].items():
+    for levels in zz["levels"].values():
         flat, n = [], 0
         for lv in levels:
             for dim, size in lv["temporal_inner_to_outer"]:
