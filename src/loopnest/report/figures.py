@@ -1,0 +1,131 @@
+"""Charts and tables of the analyses, built from their JSON exports only (so the HTML report,
+the static PNG/SVG and ``--json`` always show the same numbers)."""
+
+from __future__ import annotations
+
+from loopnest.report.html import Table
+from loopnest.report.plots import Chart, Series
+
+LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
+TYPES = ("inputs", "weights", "outputs", "computation")
+SEED_PIE = {"outputs": 43.0, "inputs": 25.0, "weights": 22.0, "computation": 10.0}  # seed 001, slide 29 (Yang, CVPR 2017)
+
+
+# ----- dataflow comparison --------------------------------------------------------------------
+
+def dataflow_charts(data: dict) -> list[Chart]:
+    """Grouped stacked bars: energy/MAC per dataflow within CONV and FC, by level and by data type;
+    and DRAM accesses per MAC."""
+    names = list(data["dataflows"])
+    kinds = [k for k in ("conv", "fc") if any(data["dataflows"][n].get(k) for n in names)]
+    cats = [(k.upper(), n) for k in kinds for n in names]
+    unit = data.get("energy_units", "")
+
+    def values(key: str, part: str) -> list[float]:
+        return [(data["dataflows"][n].get(k) or {}).get(key, {}).get(part, 0.0) for k in kinds for n in names]
+
+    title = f"{data['model']}, {data['pes']} PEs, batch {data['batch']}"
+    by_level = Chart("dataflow-energy-by-level", f"Energy per MAC by level: {title}",
+                     [Series(lv, values("energy_by_level_per_mac", lv)) for lv in LEVELS],
+                     y_label=f"energy per MAC ({unit})", categories=cats, hover_unit=unit)
+    by_type = Chart("dataflow-energy-by-type", f"Energy per MAC by data type: {title}",
+                    [Series(t, values("energy_by_type_per_mac", t)) for t in TYPES],
+                    y_label=f"energy per MAC ({unit})", categories=cats, hover_unit=unit)
+    dram = Chart("dataflow-dram-accesses", f"DRAM accesses per MAC: {title}",
+                 [Series("DRAM accesses", [(data["dataflows"][n].get(k) or {}).get("dram_accesses_per_mac", 0.0)
+                                           for k in kinds for n in names])],
+                 y_label="DRAM accesses per MAC (words/MAC)", categories=cats, hover_unit="words/MAC")
+    return [by_level, by_type, dram]
+
+
+def dataflow_table(data: dict) -> Table:
+    rows = []
+    for n, d in data["dataflows"].items():
+        for k in ("conv", "fc"):
+            s = d.get(k)
+            if s:
+                rows.append([n, k.upper(), s["energy_per_mac"], data["ratios"][k].get(n),
+                             *(s["energy_by_level_per_mac"][lv] for lv in LEVELS), s["dram_accesses_per_mac"]])
+    unit = data.get("energy_units", "")
+    return Table(f"Energy per MAC ({unit}) and DRAM accesses per MAC (words); ratio = energy / RS energy",
+                 ["dataflow", "layers", "energy/MAC", "ratio to RS", *LEVELS, "DRAM acc./MAC"], rows)
+
+
+# ----- energy breakdown -----------------------------------------------------------------------
+
+def breakdown_charts(data: dict, prefix: str = "breakdown") -> list[Chart]:
+    """Per-layer stacked bars by level and by data type, and the network's data-type pie next to
+    the seed's GoogLeNet pie. ``data``: ``{"model", "energy_units", "layers": [{"layer",
+    "by_level", "by_type"}], "total_by_type"}``."""
+    unit = data.get("energy_units", "")
+    layers = [r["layer"] for r in data["layers"]]
+    level_keys = list(dict.fromkeys(k for r in data["layers"] for k in r["by_level"]))
+    charts = [
+        Chart(f"{prefix}-by-level", f"{data['model']}: energy per layer by level",
+              [Series(k, [r["by_level"].get(k, 0.0) for r in data["layers"]]) for k in level_keys],
+              y_label=f"energy ({unit})", categories=layers, hover_unit=unit),
+        Chart(f"{prefix}-by-type", f"{data['model']}: energy per layer by data type",
+              [Series(t, [r["by_type"][t] for r in data["layers"]]) for t in TYPES],
+              y_label=f"energy ({unit})", categories=layers, hover_unit=unit),
+    ]
+    total = data["total_by_type"]
+    s = sum(total.values()) or 1.0
+    pies = [Series(f"{data['model']} (ours)", [100.0 * total[t] / s for t in SEED_PIE], mode="pie")]
+    if data["model"].lower() == "googlenet":
+        pies.append(Series("GoogLeNet, seed 001 (Yang et al., CVPR 2017)", list(SEED_PIE.values()), mode="pie"))
+    charts.append(Chart(f"{prefix}-pie", "Energy by data type (% of the network's energy)", pies,
+                        categories=list(SEED_PIE), hover_unit="%"))
+    return charts
+
+
+# ----- Eyexam ---------------------------------------------------------------------------------
+
+def eyexam_chart(data: dict) -> Chart:
+    cats = [f"{s['step']}. {s['name']}" for s in data["steps"]]
+    return Chart("eyexam-steps", f"Eyexam: {data['layer']} on {data['arch']} (peak {data['peak_macs_per_cycle']:g} MACs/cycle)",
+                 [Series("bound", [s["bound_macs_per_cycle"] for s in data["steps"]], mode="step")],
+                 y_label="performance bound (MACs/cycle, log)", categories=cats, log_y=True, hover_unit="MACs/cycle",
+                 notes=[f"Burst model: {data['burst_model']}."])
+
+
+def eyexam_table(data: dict) -> Table:
+    return Table(f"Eyexam bounds of {data['layer']} on {data['arch']} ({data['units']})",
+                 ["step", "constraint added", "bound (MACs/cycle)", "why"],
+                 [[s["step"], s["name"], s["bound_macs_per_cycle"], s["explanation"]] for s in data["steps"]])
+
+
+# ----- roofline -------------------------------------------------------------------------------
+
+def roofline_chart(data: dict) -> Chart:
+    """Log-log roofline: one roof per level (bandwidth x intensity, capped by the compute roof),
+    the compute roof, and each layer's achieved point at its intensity for every level."""
+    peak = data["compute_roof_macs_per_cycle"]
+    pts = data["layers"]
+    xs = [v for p in pts for v in p["intensity_macs_per_word"].values() if v != float("inf")]
+    xs += [p["compulsory_intensity_macs_per_word"] for p in pts if "compulsory_intensity_macs_per_word" in p]
+    lo, hi = min(xs + [1.0]) / 2, max(xs + [1.0]) * 2
+    series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line")]
+    for r in data["roofs"]:
+        bw, ridge = r["bandwidth_words_per_cycle"], r["ridge_macs_per_word"]
+        x = [lo, max(min(ridge, hi), lo), hi]
+        series.append(Series(f"{r['level']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line", dash=True))
+        series.append(Series(f"layers @ {r['level']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in pts],
+                             x=[p["intensity_macs_per_word"][r["level"]] for p in pts], mode="markers", labels=[p["layer"] for p in pts]))
+    if pts and "compulsory_intensity_macs_per_word" in pts[0] and data["roofs"]:
+        bw = data["roofs"][0]["bandwidth_words_per_cycle"]
+        series.append(Series(f"layers @ {data['roofs'][0]['level']}: attainable at minimum traffic",
+                             [min(peak, bw * p["compulsory_intensity_macs_per_word"]) for p in pts],
+                             x=[p["compulsory_intensity_macs_per_word"] for p in pts], mode="markers", labels=[p["layer"] for p in pts]))
+    return Chart("roofline", f"Roofline of {data['arch']} ({data['clock_mhz']:g} MHz)", series,
+                 x_label="operational intensity (MACs per word moved at the level)",
+                 y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="",
+                 notes=["Roofs count all instances of a level and both ports (read + write bandwidth); "
+                        "dots use the mapper's actual traffic; hollow 'minimum traffic' dots move every tensor once."])
+
+
+def roofline_table(data: dict) -> Table:
+    levels = [r["level"] for r in data["roofs"]]
+    rows = [[p["layer"], p["achieved_macs_per_cycle"], p["bound"], *(p["intensity_macs_per_word"][l] for l in levels)]
+            for p in data["layers"]]
+    return Table(f"Achieved performance and intensity per level ({data['units']['intensity']})",
+                 ["layer", "MACs/cycle", "bound", *(f"{l} intensity" for l in levels)], rows)
