@@ -127,23 +127,28 @@ def zigzag_mapping_in_loopnest(problem, arch, zz_layer: dict) -> tuple[float | N
 
 
 def loopnest_mapper():
-    """The mapper's entry point, or None while loopnest.search has not landed (pending: docs/peers.md).
-    Expected: ``search(problem, arch, constraints) -> (energy_pj, mapping)``, exact mode, energy objective."""
+    """The mapper's entry point ``search_layer(problem, arch, constraints, objective, mode)``, or
+    None while loopnest.search has not landed."""
     try:
-        from loopnest.search import search_layer  # the mapper, not yet in the tree
+        from loopnest.search.mapper import search_layer
     except ImportError:
         return None
     return search_layer
 
 
-def run_loopnest(problem, arch, zz_layer: dict, search) -> dict:
+def run_loopnest(problem, arch, zz_layer: dict, search, mode: str, all_chains: bool) -> dict:
     """loopnest's best mapping of one layer on ZigZag's mapspace: every chain order of the core
-    (``zigzag_mapping.chains``) under ``zigzag_constraints``. Returns seconds (wall) and energy (pJ)."""
+    (``zigzag_mapping.chains``; only the YAML's with ``all_chains`` False) under
+    ``zigzag_constraints``. Returns wall seconds, energy (pJ) and mappings evaluated."""
     from zigzag_mapping import chains
 
-    start = time.perf_counter()
-    best = min(search(problem, chain, zigzag_constraints(chain, zz_layer))[0] for chain in chains(arch))
-    return {"seconds": time.perf_counter() - start, "energy_pj": best}
+    start, best, evaluated = time.perf_counter(), None, 0
+    for chain in chains(arch) if all_chains else [arch]:
+        found = search(problem, chain, zigzag_constraints(chain, zz_layer), objective="energy", mode=mode)
+        evaluated += found.evaluated
+        if found.result is not None and (best is None or found.result.energy_pj < best):
+            best = found.result.energy_pj
+    return {"seconds": time.perf_counter() - start, "energy_pj": best, "evaluated": evaluated}
 
 
 def _num(v: float | None, width: int, fmt: str = ".4e") -> str:
@@ -163,6 +168,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--spatial", choices=("divisors", "zigzag"), default="divisors",
                     help="divisors: K and C unrolled by the largest factors dividing the layer (one mapspace "
                          "for both tools); zigzag: ZigZag's own mapping file, fractional unrolling allowed")
+    ap.add_argument("--loopnest-mode", choices=("exact", "heuristic"), default="exact")
+    ap.add_argument("--skip-loopnest", action="store_true", help="ZigZag and the cross-check only, no loopnest search")
+    ap.add_argument("--chains", choices=("all", "yaml"), default="all",
+                    help="all: search every equivalent chain order of the core (ZigZag's whole mapspace); "
+                         "yaml: only the order of the core's YAML file")
     ap.add_argument("--zigzag-json", type=Path, help="reuse a ZigZag result saved by --save-zigzag")
     ap.add_argument("--save-zigzag", type=Path, help="write ZigZag's result JSON here")
     args = ap.parse_args(argv)
@@ -170,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     layers = unique_layers(args.model, args.batch)[: args.layers]
     arch = core_arch(args.core)
     zz = zigzag_result(args, layers, arch)
-    report(args, layers, arch, zz, loopnest_mapper())
+    report(args, layers, arch, zz, None if args.skip_loopnest else loopnest_mapper())
 
 
 def zigzag_result(args: argparse.Namespace, layers: list, arch) -> dict:
@@ -197,7 +207,8 @@ def zigzag_result(args: argparse.Namespace, layers: list, arch) -> dict:
 
 def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> None:
     """The per-layer table, the totals and the RESULT line."""
-    print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, spatial {args.spatial}, {len(layers)} unique layers "
+    print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, spatial {args.spatial}, loopnest "
+          f"{args.loopnest_mode} over {args.chains} chain orders, {len(layers)} unique layers "
           f"(x: occurrences). zz: ZigZag {zz['version']} LOMA lpf_limit={zz['lpf_limit']}, energy objective; "
           f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper (energy ratios: ln/zz, "
           f"ln/@ln = ln / zz@ln, the mapper comparison in one cost model)")
@@ -205,37 +216,44 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
             f"{'ln s':>8}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
     print(head)
     print("-" * len(head))
-    tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_s": 0.0, "ln_e": 0.0}
-    zz_ln_all, ln_all, notes = True, True, []
+    tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_s": 0.0, "ln_e": 0.0, "ln_evals": 0}
+    zz_ln_all, ln_all, notes = True, search is not None, []
+    absent = "skipped" if args.skip_loopnest else "pending"  # pending: loopnest.search not in the tree
     for (p, n), z in zip(layers, zz["layers"]):
         e_zl, why = zigzag_mapping_in_loopnest(p, arch, z)
-        ln = run_loopnest(p, arch, z, search) if search else None
         if why:
             notes.append(f"  {p.name}: ZigZag's mapping has no loopnest form here: {why}")
+        ln = run_loopnest(p, arch, z, search, args.loopnest_mode, args.chains == "all") if search else None
+        e_ln = ln and ln["energy_pj"]
+        if ln and e_ln is None:
+            notes.append(f"  {p.name}: loopnest found no mapping")
         zz_ln_all &= e_zl is not None
-        ln_all &= ln is not None
+        ln_all &= e_ln is not None
         tot["zz_wall"] += z["wall_s"]
         tot["zz_cpu"] += z["cpu_s"]
         tot["zz_e"] += n * z["energy_pj"]
         tot["zz_ln_e"] += n * (e_zl or 0.0)
-        if ln:
-            tot["ln_s"] += ln["seconds"]
-            tot["ln_e"] += n * ln["energy_pj"]
+        tot["ln_s"] += ln["seconds"] if ln else 0.0
+        tot["ln_e"] += n * (e_ln or 0.0)
+        tot["ln_evals"] += ln["evaluated"] if ln else 0
         print(f"{p.name[:20]:<21}{n:>3}{z['cpu_s']:8.2f}{z['evaluated']:9d}{z['energy_pj']:12.4e}{_num(e_zl, 12)}"
               f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
-              f"{_num(ln['seconds'], 8, '.3f') if ln else 'pending':>8}"
-              f"{_num(ln and ln['energy_pj'], 12)}{_num(ln and ln['energy_pj'] / z['energy_pj'], 8, '.4f')}"
-              f"{_num(ln and e_zl and ln['energy_pj'] / e_zl, 8, '.4f')}")
+              f"{_num(ln['seconds'], 8, '.3f') if ln else absent:>8}"
+              f"{_num(e_ln, 12)}{_num(e_ln and e_ln / z['energy_pj'], 8, '.4f')}"
+              f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}")
     if notes:
         print("\n".join(notes))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"ZigZag: {sum(z['evaluated'] for z in zz['layers'])} mappings evaluated in {tot['zz_cpu']:.1f} CPU s, "
           f"{tot['zz_wall']:.1f} wall s (+ {zz.get('process_wall_s', 0) - tot['zz_wall']:.1f} s venv start and imports); "
           f"load average {load:.2f} on {os.cpu_count()} cores")
-    ln_s = f"{tot['ln_s']:.3f}" if ln_all else "pending"
-    ln_e = f"{tot['ln_e']:.6e}" if ln_all else "pending"
+    if search:
+        print(f"loopnest: {tot['ln_evals']} mappings evaluated in {tot['ln_s']:.1f} wall s")
+    ln_s = f"{tot['ln_s']:.3f}" if ln_all else absent
+    ln_e = f"{tot['ln_e']:.6e}" if ln_all else absent
     zz_ln = f"{tot['zz_ln_e']:.6e}" if zz_ln_all else "partial"
-    print(f"RESULT tool=zigzag-dse-{zz['version']} model={args.model} arch={args.core} spatial={args.spatial} zigzag_seconds={tot['zz_wall']:.2f} "
+    print(f"RESULT tool=zigzag-dse-{zz['version']} model={args.model} arch={args.core} spatial={args.spatial} "
+          f"loopnest_mode={args.loopnest_mode} zigzag_seconds={tot['zz_wall']:.2f} "
           f"zigzag_cpu_seconds={tot['zz_cpu']:.2f} loopnest_seconds={ln_s} zigzag_energy_pj={tot['zz_e']:.6e} "
           f"loopnest_energy_pj={ln_e} zigzag_mapping_loopnest_energy_pj={zz_ln}")
 
