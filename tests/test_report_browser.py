@@ -53,11 +53,12 @@ _READ_PAGE = """() => {
   for (const gd of document.querySelectorAll('.chart')) {
     const traces = gd.data.map(t => ({name: t.name, type: t.type, x: t.x, y: t.y, values: t.values, labels: t.labels}));
     const marks = [...gd.querySelectorAll('.trace')].map(t => t.querySelectorAll('.point, .slice').length);
+    const lines = [...gd.querySelectorAll('.trace')].map(t => t.querySelectorAll('.js-line').length);
     Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: 1}]);
     const hover = [...gd.querySelectorAll('.hoverlayer text')].map(t => t.textContent).join(' | ');
     Plotly.Fx.unhover(gd);
     const slices = [...gd.querySelectorAll('.slicetext')].map(t => t.textContent);
-    out.charts[gd.id] = {traces, marks, hover, slices};
+    out.charts[gd.id] = {traces, marks, lines, hover, slices};
   }
   out.tables = [...document.querySelectorAll('table')].map(t => t.innerText);
   return out;
@@ -93,11 +94,14 @@ def test_report_renders_in_chromium_and_shows_the_exported_numbers(tmp_path):
     for c in charts:
         page = state["charts"][c.id]
         assert [t["name"] for t in page["traces"]] == [s.name for s in c.series]
-        for s, t, marks in zip(c.series, page["traces"], page["marks"]):
+        for s, t, marks, lines in zip(c.series, page["traces"], page["marks"], page["lines"]):
             assert (t["values"] if s.mode == "pie" else t["y"]) == s.y
             if s.x is not None:
                 assert t["x"] == s.x
-            assert marks == len(s.y)  # one bar, point or slice drawn per value
+            if s.mode == "line":
+                assert lines == 1  # a line, no markers
+            else:
+                assert marks == len(s.y)  # one bar, point or slice drawn per value
     # hover labels print the numbers (plotly's .4g format)
     assert "12.25" in state["charts"]["bars"]["hover"]
     assert "1200" in state["charts"]["steps"]["hover"]

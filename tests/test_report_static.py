@@ -64,4 +64,5 @@ def test_cell_format():
     assert fmt(0.000123456) == "0.0001235"
     assert fmt(2.5) == "2.5"
     assert fmt(123456.7) == "123,457"
+    assert fmt(14590.2) == "14,590"
     assert fmt(None) == ""

@@ -66,3 +66,18 @@ def shares(part: dict[str, float]) -> dict[str, float]:
 
 def per_mac(part: dict[str, float], macs: int) -> dict[str, float]:
     return {k: v / macs for k, v in part.items()}
+
+
+def network_breakdown(model: str, records: list[dict], arch: Architecture) -> dict:
+    """Per layer and for the whole network: energy by level (the arch's own levels, networks and
+    MACs), by category and by data type, with the data-type shares (the seed's pie)."""
+    layers = [{"layer": r["layer"], "macs": r["macs"], "energy": r["energy_pj"], "by_level": dict(r["energy_by_level_pj"]),
+               "by_category": by_category(r, arch), "by_type": by_data_type(r)} for r in records]
+    by_type = total([l["by_type"] for l in layers])
+    return {
+        "model": model, "arch": arch.name, "energy_units": arch.energy_units, "layers": layers,
+        "macs": sum(l["macs"] for l in layers), "energy": sum(l["energy"] for l in layers),
+        "total_by_level": total([l["by_level"] for l in layers]),
+        "total_by_category": total([l["by_category"] for l in layers]),
+        "total_by_type": by_type, "type_shares_percent": shares(by_type),
+    }

@@ -9,6 +9,7 @@ at a level (words of the level's width), bandwidth in words/cycle.
   It bounds the model exactly: the model's cycles are at least ``reads / (active * read_bw)``
   and ``writes / (active * write_bw)`` with ``active <= instances``, and
   ``max(R/a, W/b) >= (R + W)/(a + b)``, so no achieved point lies above any roof.
+- A level where nothing moves (every tensor bypasses it) has no intensity (None) and no roof.
 - Dots: each layer's achieved MACs/cycle (the mapper's mapping) at its actual intensity per
   level; for DRAM also the compulsory intensity (every tensor moved once, the minimum).
 """
@@ -63,7 +64,7 @@ def layer_point(record: dict, arch: Architecture, problem: Problem | None = None
     intensity = {}
     for r in roofs:
         words = traffic_words(record, r.level, r.directions)
-        intensity[r.level] = macs / words if words else float("inf")
+        intensity[r.level] = macs / words if words else None  # nothing moves there: no roof applies
     point = {"layer": record["layer"], "macs": macs, "achieved_macs_per_cycle": macs / record["cycles"],
              "bound": record["bound"], "intensity_macs_per_word": intensity}
     if problem is not None:
@@ -71,10 +72,10 @@ def layer_point(record: dict, arch: Architecture, problem: Problem | None = None
     return point
 
 
-def attainable(arch: Architecture, intensity: dict[str, float]) -> float:
-    """The lowest roof at the given per-level intensities (MACs/cycle)."""
+def attainable(arch: Architecture, intensity: dict[str, float | None]) -> float:
+    """The lowest roof at the given per-level intensities (MACs/cycle; None: no traffic, no roof)."""
     roofs = {r.level: r for r in level_roofs(arch)}
-    return min([compute_roof(arch)] + [roofs[l].bandwidth * i for l, i in intensity.items()])
+    return min([compute_roof(arch)] + [roofs[l].bandwidth * i for l, i in intensity.items() if i is not None])
 
 
 def roofline(records: list[dict], arch: Architecture, problems: list[Problem] | None = None) -> dict:
@@ -85,6 +86,7 @@ def roofline(records: list[dict], arch: Architecture, problems: list[Problem] | 
         "units": {"performance": "MACs/cycle (1 MAC = 2 ops)", "intensity": "MACs/word",
                   "bandwidth": "words/cycle", "word_bits": {lv.name: lv.word_bits for lv in arch.levels}},
         "clock_mhz": arch.clock_mhz,
+        "outermost_level": arch.levels[0].name,  # where the compulsory (minimum) traffic applies
         "compute_roof_macs_per_cycle": compute_roof(arch),
         "roofs": [{"level": r.level, "bandwidth_words_per_cycle": r.bandwidth, "directions": list(r.directions),
                    "ridge_macs_per_word": compute_roof(arch) / r.bandwidth} for r in level_roofs(arch)],

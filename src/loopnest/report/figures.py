@@ -3,7 +3,7 @@ the static PNG/SVG and ``--json`` always show the same numbers)."""
 
 from __future__ import annotations
 
-from loopnest.report.html import Table
+from loopnest.report.html import Section, Table
 from loopnest.report.plots import Chart, Series
 
 LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
@@ -51,6 +51,30 @@ def dataflow_table(data: dict) -> Table:
                  ["dataflow", "layers", "energy/MAC", "ratio to RS", *LEVELS, "DRAM acc./MAC"], rows)
 
 
+def claim_lines(data: dict) -> list[str]:
+    """The seed's claim next to our ratios (energy of each dataflow / energy of RS)."""
+    out = [f"Seed claim ({data['claim']['source']}): CONV: {data['claim']['conv']}; FC: {data['claim']['fc']}."]
+    for kind in ("conv", "fc"):
+        r = {n: v for n, v in data["ratios"].get(kind, {}).items() if n != "RS"}
+        if r:
+            lo, hi = min(r, key=r.get), max(r, key=r.get)
+            out.append(f"Ours, {kind.upper()}: other dataflows use {r[lo]:.2f}x ({lo}) to {r[hi]:.2f}x ({hi}) the energy of RS: "
+                       + ", ".join(f"{n} {v:.2f}x" for n, v in r.items()) + ".")
+    return out
+
+
+def compare_sections(data: dict) -> list[Section]:
+    layer_rows = [[n, l["layer"], l["kind"].upper(), l["energy_per_mac"], l["dram_accesses_per_mac"], l["utilization"]]
+                  for n, d in data["dataflows"].items() for l in d["layers"]]
+    unmapped = [f"{n}: {u['layer']}: {u['reason']}" for n, d in data["dataflows"].items() for u in d["unmapped"]]
+    return [
+        Section("Dataflow comparison at equal area", claim_lines(data) + unmapped, [dataflow_table(data)], dataflow_charts(data)),
+        Section("Per layer", [f"Best mapping per layer for the {data['objective']} objective ({data['mode']} search)."],
+                [Table(f"Per layer energy per MAC ({data.get('energy_units', '')})",
+                       ["dataflow", "layer", "type", "energy/MAC", "DRAM acc./MAC", "PE utilization"], layer_rows)]),
+    ]
+
+
 # ----- energy breakdown -----------------------------------------------------------------------
 
 def breakdown_charts(data: dict, prefix: str = "breakdown") -> list[Chart]:
@@ -88,6 +112,13 @@ def eyexam_chart(data: dict) -> Chart:
                  notes=[f"Burst model: {data['burst_model']}."])
 
 
+def eyexam_sections(data: dict) -> list[Section]:
+    text = [f"Constraints: {data['constraints']}; chosen mapping: best for {data['objective']} ({data['mode']} search). "
+            f"Achieved {data['achieved_macs_per_cycle']:.4g} of a peak {data['peak_macs_per_cycle']:g} MACs/cycle.",
+            f"Burst model: {data['burst_model']} (no-overlap value: {data['no_overlap_macs_per_cycle']:.4g} MACs/cycle)."]
+    return [Section("Eyexam performance bounds (Chen et al., arXiv:1807.07928)", text, [eyexam_table(data)], [eyexam_chart(data)])]
+
+
 def eyexam_table(data: dict) -> Table:
     return Table(f"Eyexam bounds of {data['layer']} on {data['arch']} ({data['units']})",
                  ["step", "constraint added", "bound (MACs/cycle)", "why"],
@@ -101,7 +132,7 @@ def roofline_chart(data: dict) -> Chart:
     the compute roof, and each layer's achieved point at its intensity for every level."""
     peak = data["compute_roof_macs_per_cycle"]
     pts = data["layers"]
-    xs = [v for p in pts for v in p["intensity_macs_per_word"].values() if v != float("inf")]
+    xs = [v for p in pts for v in p["intensity_macs_per_word"].values() if v is not None]
     xs += [p["compulsory_intensity_macs_per_word"] for p in pts if "compulsory_intensity_macs_per_word" in p]
     lo, hi = min(xs + [1.0]) / 2, max(xs + [1.0]) * 2
     series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line")]
@@ -109,18 +140,44 @@ def roofline_chart(data: dict) -> Chart:
         bw, ridge = r["bandwidth_words_per_cycle"], r["ridge_macs_per_word"]
         x = [lo, max(min(ridge, hi), lo), hi]
         series.append(Series(f"{r['level']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line", dash=True))
-        series.append(Series(f"layers @ {r['level']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in pts],
-                             x=[p["intensity_macs_per_word"][r["level"]] for p in pts], mode="markers", labels=[p["layer"] for p in pts]))
-    if pts and "compulsory_intensity_macs_per_word" in pts[0] and data["roofs"]:
-        bw = data["roofs"][0]["bandwidth_words_per_cycle"]
-        series.append(Series(f"layers @ {data['roofs'][0]['level']}: attainable at minimum traffic",
+        moved = [p for p in pts if p["intensity_macs_per_word"][r["level"]] is not None]
+        series.append(Series(f"layers @ {r['level']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in moved],
+                             x=[p["intensity_macs_per_word"][r["level"]] for p in moved], mode="markers", labels=[p["layer"] for p in moved]))
+    outer = [r for r in data["roofs"] if r["level"] == data["outermost_level"]]
+    if pts and "compulsory_intensity_macs_per_word" in pts[0] and outer:
+        bw = outer[0]["bandwidth_words_per_cycle"]
+        series.append(Series(f"layers @ {outer[0]['level']}: attainable at minimum traffic",
                              [min(peak, bw * p["compulsory_intensity_macs_per_word"]) for p in pts],
                              x=[p["compulsory_intensity_macs_per_word"] for p in pts], mode="markers", labels=[p["layer"] for p in pts]))
     return Chart("roofline", f"Roofline of {data['arch']} ({data['clock_mhz']:g} MHz)", series,
                  x_label="operational intensity (MACs per word moved at the level)",
                  y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="",
                  notes=["Roofs count all instances of a level and both ports (read + write bandwidth); "
-                        "dots use the mapper's actual traffic; hollow 'minimum traffic' dots move every tensor once."])
+                        "dots use the mapper's actual traffic; the 'minimum traffic' dots move every tensor once (compulsory traffic)."])
+
+
+def breakdown_table(data: dict) -> Table:
+    cats = ("DRAM", "buffer", "array", "RF", "ALU")
+    rows = [[l["layer"], l["energy"], l["energy"] / l["macs"], *(l["by_category"][c] for c in cats), *(l["by_type"][t] for t in TYPES)]
+            for l in data["layers"]]
+    unit = data.get("energy_units", "")
+    return Table(f"Energy per layer ({unit}) by level category and by data type",
+                 ["layer", "energy", "per MAC", *cats, *TYPES], rows)
+
+
+def roofline_sections(data: dict) -> list[Section]:
+    rf, bd = data["roofline"], data["breakdown"]
+    shares = ", ".join(f"{k} {v:.1f}%" for k, v in bd["type_shares_percent"].items())
+    unmapped = [f"{u['layer']} not mapped: {u['reason']}" for u in data.get("unmapped", [])]
+    return [
+        Section("Roofline (Williams, Waterman, Patterson 2009)",
+                [f"Best mapping per layer for {data['objective']} ({data['mode']} search). Units: {rf['units']['performance']}; "
+                 f"intensity in {rf['units']['intensity']} at each level."] + unmapped,
+                [roofline_table(rf)], [roofline_chart(rf)]),
+        Section("Energy breakdown", [f"{bd['model']} on {bd['arch']}: by data type {shares} "
+                                     "(seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, computation 10%)."],
+                [breakdown_table(bd)], breakdown_charts(bd)),
+    ]
 
 
 def roofline_table(data: dict) -> Table:

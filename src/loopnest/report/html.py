@@ -48,7 +48,7 @@ def fmt(v) -> str:
     if isinstance(v, float):
         if math.isnan(v) or math.isinf(v):
             return str(v)
-        return f"{v:,.0f}" if abs(v) >= 1e5 else f"{v:.4g}"
+        return f"{v:,.0f}" if abs(v) >= 1e3 else f"{v:.4g}"
     return str(v)
 
 

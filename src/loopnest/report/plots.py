@@ -100,7 +100,7 @@ def plotly_figure(chart: Chart) -> dict:
                  "hovertemplate": f"%{{x}}<br>{s.name}: %{{y:.4g}}{unit}<extra></extra>"}
         else:
             t = {"type": "scatter", "name": s.name, "x": s.x if s.x is not None else _category_axis(chart.categories),
-                 "y": s.y, "mode": "markers" if s.mode == "markers" else "lines+markers",
+                 "y": s.y, "mode": {"markers": "markers", "line": "lines"}.get(s.mode, "lines+markers"),
                  "hovertemplate": f"{s.name}<br>x: %{{x:.4g}}<br>y: %{{y:.4g}}{unit}<extra></extra>"}
             if s.x is None:
                 t["hovertemplate"] = f"%{{x}}<br>{s.name}: %{{y:.4g}}{unit}<extra></extra>"
@@ -204,3 +204,9 @@ def _draw_axes(ax, chart: Chart) -> None:
     ax.set_title(chart.title, fontsize=11)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+
+
+def save_all(charts: list[Chart], path: str | Path) -> list[Path]:
+    """Write every chart: the first to ``path``, the others beside it as ``<stem>-<chart id><suffix>``."""
+    path = Path(path)
+    return [save_static(c, path if i == 0 else path.with_name(f"{path.stem}-{c.id}{path.suffix}")) for i, c in enumerate(charts)]

@@ -1,0 +1,87 @@
+"""Dataflow comparison at equal area (Chen, Emer, Sze, ISCA 2016; seed 000 "Evaluation setup:
+same total area, AlexNet, 256 PEs, batch 16"): every layer is mapped under WS, OS-A/B/C, NLR
+and RS, each on its own preset of the equal-area family (``eyeriss<PEs>-<dataflow>``) with its
+best mapping (the mapper, energy objective), and the energy per MAC is reported by level
+(DRAM, buffer, array, RF, ALU) and by data type, for CONV and FC layers separately, with the
+DRAM accesses per MAC.
+The output-stationary variants are defined in ``loopnest.analysis.runs.constraints_for``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from loopnest.analysis.breakdown import CATEGORIES, by_category, by_data_type, dram_words, per_mac, total
+from loopnest.analysis.runs import best_records, constraints_for
+from loopnest.arch import list_presets, load_arch
+from loopnest.arch.spec import Architecture
+from loopnest.workload.network import Network
+
+DATAFLOWS = ("WS", "OS-A", "OS-B", "OS-C", "NLR", "RS")
+CLAIM = {"source": "seed 000 (Chen, Emer, Sze, ISCA 2016), AlexNet, 256 PEs, batch 16",
+         "conv": "RS uses 1.4x - 2.5x lower energy than the other dataflows", "fc": "RS at least 1.3x lower",
+         "conv_range": [1.4, 2.5], "fc_min": 1.3}
+
+
+class CompareError(ValueError):
+    """A comparison that cannot run (no preset family for that many PEs, a layer no dataflow maps)."""
+
+
+def preset_for(dataflow: str, pes: int) -> str:
+    name = f"eyeriss{pes}-{dataflow.lower()}"
+    if name not in list_presets():
+        family = sorted({p.split("-")[0] for p in list_presets() if p.startswith("eyeriss") and "-" in p})
+        raise CompareError(f"no equal-area preset {name!r}; the families shipped are {family} "
+                           "(eyeriss<PEs>-ws/os-a/os-b/os-c/nlr/rs)")
+    return name
+
+
+def layer_kind(kind: str) -> str:
+    """'conv' for convolutions, 'fc' for fully connected and matrix layers (no sliding window)."""
+    return "conv" if kind == "conv" else "fc"
+
+
+def _summary(records: list[dict], arch: Architecture) -> dict | None:
+    if not records:
+        return None
+    macs = sum(r["macs"] for r in records)
+    return {
+        "layers": [r["layer"] for r in records],
+        "macs": macs,
+        "energy": sum(r["energy_pj"] for r in records),
+        "energy_per_mac": sum(r["energy_pj"] for r in records) / macs,
+        "energy_by_level_per_mac": per_mac(total([by_category(r, arch) for r in records]), macs),
+        "energy_by_type_per_mac": per_mac(total([by_data_type(r) for r in records]), macs),
+        "dram_accesses_per_mac": sum(dram_words(r, arch) for r in records) / macs,
+    }
+
+
+def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "exact",
+                      progress: Callable[[str], None] | None = None) -> dict:
+    """Map every layer under every dataflow; the JSON-ready comparison (energies per MAC, in the
+    architectures' normalized units: 1 = one 16-bit MAC)."""
+    out = {"model": network.name, "pes": pes, "batch": network.layers[0].dims.get("N", 1) if network.layers else 1,
+           "mode": mode, "objective": "energy", "claim": CLAIM, "dataflows": {}, "ratios": {}}
+    for df in dataflows:
+        arch = load_arch(preset_for(df, pes))
+        out["energy_units"] = arch.energy_units
+        recs, failed = best_records(network.layers, arch, lambda p: constraints_for(df, p, arch), "energy", mode, progress)
+        for r in recs:
+            r["kind"] = layer_kind(r["kind"])
+        out["dataflows"][df] = {
+            "arch": arch.name,
+            "conv": _summary([r for r in recs if r["kind"] == "conv"], arch),
+            "fc": _summary([r for r in recs if r["kind"] == "fc"], arch),
+            "unmapped": failed,
+            "layers": [{"layer": r["layer"], "kind": r["kind"], "macs": r["macs"], "energy_per_mac": r["energy_per_mac_pj"],
+                        "energy_by_level_per_mac": per_mac(by_category(r, arch), r["macs"]),
+                        "energy_by_type_per_mac": per_mac(by_data_type(r), r["macs"]),
+                        "dram_accesses_per_mac": dram_words(r, arch) / r["macs"],
+                        "utilization": r["utilization"], "mapping": r["mapping"]} for r in recs],
+        }
+    for kind in ("conv", "fc"):
+        ref = (out["dataflows"].get("RS") or {}).get(kind)
+        out["ratios"][kind] = {df: d[kind]["energy_per_mac"] / ref["energy_per_mac"]
+                               for df, d in out["dataflows"].items() if ref and d[kind]} if ref else {}
+    out["levels"] = list(CATEGORIES)
+    return out

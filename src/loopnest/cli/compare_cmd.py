@@ -1,0 +1,86 @@
+"""`loopnest compare-dataflows`: WS, OS-A/B/C, NLR and RS at equal area (ISCA 2016, seed 000)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from loopnest.cli.common import console, err_console, fail
+
+PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, the others beside it as <stem>-<chart id>."
+
+
+def compare_dataflows(
+    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    pes: int = typer.Option(256, "--pes", min=1, help="PE count: selects the equal-area preset family eyeriss<PEs>-*."),
+    batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
+    dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
+    mode: str = typer.Option("exact", "--mode", help="Mapper mode: exact or heuristic."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
+    plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
+) -> None:
+    """Map every layer under each dataflow on its equal-area architecture (best mapping, energy);
+    print energy per MAC by level and data type, CONV and FC apart, and DRAM accesses per MAC."""
+    from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError, compare_dataflows as run
+    from loopnest.arch import ArchSpecError
+    from loopnest.workload import WorkloadError, load_network
+
+    names = [d.strip().upper() for d in dataflows.split(",") if d.strip()]
+    bad = [d for d in names if d not in DATAFLOWS]
+    if bad or not names:
+        fail(f"--dataflows: unknown {bad or 'empty list'}; choose from {', '.join(d.lower() for d in DATAFLOWS)}")
+    if mode not in ("exact", "heuristic"):
+        fail(f"--mode: {mode!r} is not one of exact, heuristic")
+    try:
+        network = load_network(model, batch=batch)
+        data = run(network, pes, tuple(names), mode, progress=lambda m: err_console.print(m, highlight=False))
+    except (WorkloadError, CompareError, ArchSpecError) as e:
+        fail(str(e))
+    _outputs(data, report, plot)
+    if as_json:
+        print(json.dumps(data, indent=1))
+        return
+    _print(data)
+
+
+def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
+    from loopnest.report.figures import compare_sections, dataflow_charts
+    from loopnest.report.html import ReportError, write_report
+    from loopnest.report.plots import save_all
+
+    try:
+        if report is not None:
+            write_report(report, f"Dataflow comparison: {data['model']}, {data['pes']} PEs, batch {data['batch']}",
+                         compare_sections(data), data)
+            err_console.print(f"report: {report}")
+        if plot is not None:
+            for p in save_all(dataflow_charts(data), plot):
+                err_console.print(f"plot: {p}")
+    except (ReportError, ValueError) as e:
+        fail(str(e))
+
+
+def _print(data: dict) -> None:
+    from rich.table import Table
+
+    from loopnest.report.figures import LEVELS, claim_lines
+
+    unit = data.get("energy_units", "")
+    t = Table(title=f"{data['model']}, {data['pes']} PEs, batch {data['batch']}: energy per MAC ({unit}), by level")
+    for c in ("dataflow", "layers", "energy/MAC", "x RS", *LEVELS, "DRAM acc./MAC"):
+        t.add_column(c, justify="left" if c in ("dataflow", "layers") else "right")
+    for n, d in data["dataflows"].items():
+        for k in ("conv", "fc"):
+            s = d[k]
+            if s:
+                t.add_row(n, k.upper(), f"{s['energy_per_mac']:.3f}", f"{data['ratios'][k].get(n, float('nan')):.2f}",
+                          *(f"{s['energy_by_level_per_mac'][lv]:.3f}" for lv in LEVELS), f"{s['dram_accesses_per_mac']:.4f}")
+    console.print(t)
+    for line in claim_lines(data):
+        console.print(line, highlight=False)
+    for n, d in data["dataflows"].items():
+        for u in d["unmapped"]:
+            console.print(f"[yellow]{n}: {u['layer']} not mapped: {u['reason']}[/]", highlight=False)

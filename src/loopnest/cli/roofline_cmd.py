@@ -1,0 +1,91 @@
+"""`loopnest roofline`: per-layer roofline and energy breakdown of a network on one architecture."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from loopnest.cli.common import console, err_console, fail
+from loopnest.cli.compare_cmd import PLOT_HELP
+
+
+def roofline(
+    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    layers: str = typer.Option(None, "--layers", help="Comma-separated layer names (default: every layer)."),
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
+    objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
+    mode: str = typer.Option("exact", "--mode", help="Mapper mode: exact or heuristic."),
+    as_json: bool = typer.Option(False, "--json", help="Print the roofline and the energy breakdown as JSON."),
+    report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
+    plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
+) -> None:
+    """Map each layer (best mapping for the objective); plot achieved MACs/cycle against every
+    level's bandwidth roof and the compute roof; break the energy down by level and data type."""
+    from loopnest.analysis.breakdown import network_breakdown
+    from loopnest.analysis.roofline import roofline as build
+    from loopnest.analysis.runs import arch_constraints, best_records
+    from loopnest.arch import ArchSpecError, load_arch
+    from loopnest.mapping.constraints import ConstraintError
+    from loopnest.search.objective import ObjectiveError
+    from loopnest.workload import WorkloadError, load_network
+
+    if mode not in ("exact", "heuristic"):
+        fail(f"--mode: {mode!r} is not one of exact, heuristic")
+    try:
+        a = load_arch(arch)
+        network = load_network(model, batch=batch)
+        chosen = list(network.layers)
+        if layers:
+            names = [n.strip() for n in layers.split(",") if n.strip()]
+            known = {p.name: p for p in chosen}
+            missing = [n for n in names if n not in known]
+            if missing:
+                fail(f"--layers: {missing} not in {network.name}; layers are {', '.join(known)}")
+            chosen = [known[n] for n in names]
+        records, unmapped = best_records(chosen, a, arch_constraints(a, dataflow), objective, mode,
+                                         progress=lambda m: err_console.print(m, highlight=False))
+    except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError) as e:
+        fail(str(e))
+    problems = {p.name: p for p in chosen}
+    data = {"model": network.name, "batch": batch, "objective": objective, "mode": mode, "unmapped": unmapped,
+            "roofline": build(records, a, [problems[r["layer"]] for r in records]),
+            "breakdown": network_breakdown(network.name, records, a)}
+    _outputs(data, report, plot)
+    if as_json:
+        print(json.dumps(data, indent=1))
+        return
+    from rich.table import Table
+
+    rf = data["roofline"]
+    levels = [r["level"] for r in rf["roofs"]]
+    t = Table(title=f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
+                    + "; ".join(f"{r['level']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"]))
+    for c in ("layer", "MACs/cycle", "bound", *(f"{l} MACs/word" for l in levels)):
+        t.add_column(c, justify="left" if c == "layer" else "right")
+    for p in rf["layers"]:
+        t.add_row(p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"], *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels))
+    console.print(t)
+    shares = data["breakdown"]["type_shares_percent"]
+    console.print("energy by data type: " + ", ".join(f"{k} {v:.1f}%" for k, v in shares.items()), highlight=False)
+    for u in unmapped:
+        console.print(f"[yellow]{u['layer']} not mapped: {u['reason']}[/]", highlight=False)
+
+
+def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
+    from loopnest.report.figures import breakdown_charts, roofline_chart, roofline_sections
+    from loopnest.report.html import ReportError, write_report
+    from loopnest.report.plots import save_all
+
+    try:
+        if report is not None:
+            write_report(report, f"Roofline and energy: {data['model']} on {data['roofline']['arch']}", roofline_sections(data), data)
+            err_console.print(f"report: {report}")
+        if plot is not None:
+            for p in save_all([roofline_chart(data["roofline"])] + breakdown_charts(data["breakdown"]), plot):
+                err_console.print(f"plot: {p}")
+    except (ReportError, ValueError) as e:
+        fail(str(e))
