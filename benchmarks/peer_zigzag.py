@@ -207,8 +207,9 @@ def zigzag_result(args: argparse.Namespace, layers: list, arch) -> dict:
 
 def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> None:
     """The per-layer table, the totals and the RESULT line."""
+    how = "skipped" if args.skip_loopnest else f"{args.loopnest_mode} over {args.chains} chain orders"
     print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, spatial {args.spatial}, loopnest "
-          f"{args.loopnest_mode} over {args.chains} chain orders, {len(layers)} unique layers "
+          f"{how}, {len(layers)} unique layers "
           f"(x: occurrences). zz: ZigZag {zz['version']} LOMA lpf_limit={zz['lpf_limit']}, energy objective; "
           f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper (energy ratios: ln/zz, "
           f"ln/@ln = ln / zz@ln, the mapper comparison in one cost model)")
