@@ -14,9 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from zigzag_mapping import chain_for, chains, to_loopnest  # noqa: E402
+from zigzag_mapping import chain_for, chains, to_loopnest
 
-from loopnest.arch import load_arch  # noqa: E402
+from loopnest.arch import load_arch
 
 HERE = Path(__file__).parent
 
