@@ -1,0 +1,80 @@
+"""Dataflows as constraint presets (Chen, Emer, Sze, ISCA 2016; seed 000 "Evaluate Reuse in
+Different Dataflows"). Each preset is a function of the layer and the architecture, so it applies
+to any architecture whose levels allow it:
+
+- the *PE array* is the largest fanout; the *PE-local* levels are the storage levels below it.
+- ``ws`` weight stationary: weights stay in the PE: PE-local loops run only over dimensions that
+  do not index weights; the array unrolls only dimensions that index weights.
+- ``os`` output stationary: the same with outputs (psums accumulate in place).
+- ``is`` input stationary: the same with inputs.
+- ``nlr`` no local reuse: PE-local levels keep nothing; operands stream from the global buffer.
+- ``rs`` row stationary (Eyeriss): filter rows (R, all of them) on the array's Y axis and output
+  rows (P) on its X axis; each PE runs a 1-D row convolution (the whole filter row S, one
+  output row) and keeps filter row, input window and psums locally. The RS+ extension also
+  unrolls batch (N) and output channels (M) on X and input/output channels (C, M) on Y.
+"""
+
+from __future__ import annotations
+
+from loopnest.arch.spec import Architecture
+from loopnest.mapping.constraints import Constraints, ConstraintError, FactorRule, LevelConstraint
+from loopnest.workload.problem import Problem
+
+DATAFLOWS = {
+    "ws": "weight stationary",
+    "os": "output stationary",
+    "is": "input stationary",
+    "rs": "row stationary (Eyeriss, with RS+ over batch and channels)",
+    "nlr": "no local reuse",
+}
+_STATIONARY = {"ws": "weights", "os": "outputs", "is": "inputs"}
+ANY = FactorRule()
+ONE = FactorRule(1, 1)
+FULL = FactorRule(full=True)
+
+
+def pe_array(arch: Architecture) -> int:
+    """Index of the level whose fanout is the PE array (the largest fanout; innermost on ties)."""
+    sizes = [(lv.fanout.size if lv.fanout is not None else 0, l) for l, lv in enumerate(arch.levels)]
+    size, level = max(sizes)
+    if size <= 1:
+        raise ConstraintError(f"architecture {arch.name!r} has no PE array (no fanout larger than 1): dataflow presets need one")
+    return level
+
+
+def dataflow_constraints(name: str, problem: Problem, arch: Architecture) -> Constraints:
+    """The constraint set of dataflow ``name`` for one layer on one architecture."""
+    key = name.lower()
+    if key not in DATAFLOWS:
+        raise ConstraintError(f"unknown dataflow {name!r}; valid dataflows: {', '.join(f'{k} ({v})' for k, v in DATAFLOWS.items())}")
+    array = pe_array(arch)
+    local = [lv.name for lv in arch.levels[array + 1:]]
+    if not local and key != "nlr":
+        raise ConstraintError(f"dataflow {key} needs a storage level inside the PEs, but architecture {arch.name!r} "
+                              f"has none below its PE array ({arch.levels[array].name} fanout)")
+    dims = problem.dim_names
+    levels: dict[str, LevelConstraint] = {}
+    array_name = arch.levels[array].name
+    if key in _STATIONARY:
+        used = problem.relevant(problem.tensor(_STATIONARY[key]))
+        axis = {d: ANY for d in used}
+        levels[array_name] = LevelConstraint(spatial_x=axis, spatial_y=dict(axis))
+        for n in local:
+            levels[n] = LevelConstraint(temporal={d: ONE for d in used})
+    elif key == "nlr":
+        for n in local:
+            levels[n] = LevelConstraint(keep=frozenset())
+    else:  # rs
+        x = {d: ANY for d in ("P", "N", "M") if d in dims}
+        y = {d: ANY for d in ("C", "M") if d in dims}
+        if "R" in dims:
+            y["R"] = FULL
+        levels[array_name] = LevelConstraint(spatial_x=x, spatial_y=y)
+        for i, n in enumerate(local):
+            t = {d: ONE for d in ("R", "P") if d in dims}
+            innermost = i == len(local) - 1
+            if innermost and "S" in dims:
+                t["S"] = FULL
+            lv = arch.levels[arch.level_index(n)]
+            levels[n] = LevelConstraint(temporal=t, keep=frozenset(lv.keeps) if innermost else None)
+    return Constraints(levels, f"dataflow {key}")

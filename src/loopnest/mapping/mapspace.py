@@ -1,0 +1,276 @@
+"""The mapspace of one layer on one architecture: every way to split each dimension over the
+temporal loops of the levels and the X/Y axes of the fanouts (perfect factorizations), every
+loop order, every bypass choice the architecture allows, all narrowed by constraints.
+
+Pieces the search combines:
+- ``options[d]``: the factor tuples of dimension d over the slots (one row per tuple);
+- ``keep_configs``: the bypass choices (the outermost level keeps every tensor);
+- ``tilings(keep)``: the cartesian product of the options, pruned as it is built by the fanout
+  sizes and the capacities (a tile only grows as dimensions are added, so a partial tiling that
+  overflows can never fit: the pruning is exact);
+- ``order_classes(level, active, keep)``: the loop orders of a level up to the equivalence the
+  cost model cannot see (docs/mapper.md): a tensor's fills depend on a level's order only
+  through its innermost relevant loop and the set of loops inside it (all irrelevant: reuse).
+  Classes dominated by another (same innermost relevant loop for every tensor and a superset
+  of reused loops) are dropped: they never cost less, in energy or in cycles.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import combinations, permutations, product
+from math import prod
+
+import numpy as np
+
+from loopnest.arch.spec import Architecture
+from loopnest.mapping.constraints import Constraints, ConstraintError, FactorRule
+from loopnest.mapping.mapping import MappingBatch
+from loopnest.workload.problem import ROLES, Problem
+
+TEMPORAL, X, Y = 0, 1, 2
+_AXIS = ("temporal", "spatial.x", "spatial.y")
+CHUNK = 1 << 21  # rows of a cartesian-product step held at once
+
+
+def divisors(n: int) -> list[int]:
+    return [k for k in range(1, n + 1) if n % k == 0]
+
+
+def factorizations(n: int, bounds: list[tuple[int, int]]) -> np.ndarray:
+    """All tuples (f_0..f_{S-1}) with prod = n and lo_s <= f_s <= hi_s, as an (K, S) array."""
+    rows: list[tuple[int, ...]] = []
+
+    def rec(s: int, rest: int, acc: tuple[int, ...]) -> None:
+        if s == len(bounds) - 1:
+            lo, hi = bounds[s]
+            if lo <= rest <= hi:
+                rows.append(acc + (rest,))
+            return
+        lo, hi = bounds[s]
+        for f in divisors(rest):
+            if lo <= f <= hi:
+                rec(s + 1, rest // f, acc + (f,))
+
+    rec(0, n, ())
+    return np.array(rows, np.int64).reshape(-1, len(bounds))
+
+
+class Mapspace:
+    """The constrained mapspace of ``problem`` on ``arch`` (see the module docstring)."""
+
+    def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None):
+        self.problem, self.arch = problem, arch
+        self.constraints = constraints or Constraints()
+        self.constraints.check_levels(tuple(lv.name for lv in arch.levels))
+        self.dims = problem.dim_names
+        self.L, self.D = len(arch.levels), len(self.dims)
+        self.slots: list[tuple[int, int]] = []
+        for l, lv in enumerate(arch.levels):
+            self.slots.append((l, TEMPORAL))
+            if lv.fanout is not None:
+                self.slots += [(l, X), (l, Y)]
+        self.bounds = [[self._bounds(s, d) for s in self.slots] for d in self.dims]
+        self.options = [factorizations(problem.dims[d], b) for d, b in zip(self.dims, self.bounds)]
+        self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
+        self.keep_configs = self._keep_configs()
+        self.partial_order = [tuple(self.dims.index(d) for d in self.constraints.at(lv.name).order if d in self.dims)
+                       for lv in arch.levels]
+
+    # ----- construction -------------------------------------------------------------------
+    def _bounds(self, slot: tuple[int, int], d: str) -> tuple[int, int]:
+        l, axis = slot
+        lv, lc, n = self.arch.levels[l], self.constraints.at(self.arch.levels[l].name), self.problem.dims[d]
+        if axis == TEMPORAL:
+            return lc.temporal.get(d, FactorRule()).bounds(n)
+        rules = lc.spatial_x if axis == X else lc.spatial_y
+        if rules is not None and d not in rules:
+            return (1, 1)
+        lo, hi = (rules[d] if rules is not None else FactorRule()).bounds(n)
+        return lo, min(hi, lv.fanout.x if axis == X else lv.fanout.y)
+
+    def _coef(self, tensor) -> np.ndarray:
+        return np.array([[idx.get(d, 0) for d in self.dims] for idx in tensor.indices], np.int64).reshape(-1, self.D)
+
+    def _keep_configs(self) -> np.ndarray:
+        per_level = []
+        for l, lv in enumerate(self.arch.levels):
+            allowed = [r for r in lv.keeps if lv.partitions is None or r in lv.partitions]
+            fixed = self.constraints.at(lv.name).keep
+            if l == 0:
+                per_level.append([frozenset(ROLES)])
+            elif fixed is not None:
+                bad = sorted(set(fixed) - set(allowed))
+                if bad:
+                    raise ConstraintError(f"{self.constraints.source}: level {lv.name} may not keep {bad}; it may hold {allowed}")
+                per_level.append([fixed])
+            else:
+                per_level.append([frozenset(c) for k in range(len(allowed) + 1)
+                                  for c in combinations(allowed, k)])
+        configs = [[[r in s for r in ROLES] for s in combo] for combo in product(*per_level)]
+        return np.array(configs, bool).reshape(-1, self.L, len(ROLES))
+
+    # ----- explanations -------------------------------------------------------------------
+    def empty_reason(self) -> str | None:
+        """Why no factorization exists for some dimension, or None."""
+        for d, opts, b in zip(self.dims, self.options, self.bounds):
+            if len(opts) == 0:
+                fixed = [f"{self.arch.levels[l].name} {_AXIS[a]} in [{lo}, {hi}]"
+                         for (l, a), (lo, hi) in zip(self.slots, b) if (lo, hi) != (1, self.problem.dims[d])]
+                return (f"dimension {d}={self.problem.dims[d]} cannot be split over the levels: "
+                        f"{'; '.join(fixed) or 'no slot'} (from {self.constraints.source} and the fanout sizes)")
+        return None
+
+    # ----- tilings ------------------------------------------------------------------------
+    def tilings(self, keep: np.ndarray, candidates: list[np.ndarray] | None = None, prune: bool = True,
+                stats: dict | None = None) -> np.ndarray:
+        """Tilings for one bypass choice ``keep`` (L, 3) as option-row indices (K, D).
+
+        ``candidates[d]`` restricts dimension d to some option rows. With ``prune`` the product
+        is filtered by fanout sizes and capacities as it is built; ``stats`` (if given) receives,
+        per capacity, the smallest tile that overflowed it (for error messages).
+        """
+        choices = candidates or [np.arange(len(o)) for o in self.options]
+        return _product(choices, (lambda idx: self.fits(idx, keep, stats)) if prune else None)
+
+    def outer(self, keep: np.ndarray, stats: dict | None = None) -> tuple[np.ndarray, list[np.ndarray], list[list[np.ndarray]]]:
+        """Choices of the outermost level's loops (its temporal factors and its fanout).
+
+        Returns the pruned product (K, D) of projection ids, the projections per dimension
+        (factors on the outermost level's slots) and, per dimension and projection, the option
+        rows that extend it. Pruned by the outermost fanout and the capacity of level 1, whose
+        tile these choices fix.
+        """
+        n0 = sum(1 for l, _ in self.slots if l == 0)
+        projs, members = [], []
+        for opts in self.options:
+            uniq, inv = np.unique(opts[:, :n0], axis=0, return_inverse=True)
+            projs.append(uniq)
+            members.append([np.flatnonzero(inv.ravel() == j) for j in range(len(uniq))])
+        sizes = np.array([self.problem.dims[d] for d in self.dims], np.int64)
+
+        def check(idx: np.ndarray) -> np.ndarray:
+            f0 = np.stack([projs[d][idx[:, d]] for d in range(idx.shape[1])], axis=2)  # (K, n0, d)
+            ok = np.ones(len(idx), bool)
+            for s in range(1, n0):
+                lv = self.arch.levels[0]
+                ok &= f0[:, s].prod(axis=1) <= (lv.fanout.x if self.slots[s][1] == X else lv.fanout.y)
+            if self.L > 1:
+                box = sizes[None, :idx.shape[1]] // f0.prod(axis=1)
+                ok &= self._capacity_ok(1, box, keep[1], stats)
+            return ok
+
+        return _product([np.arange(len(p)) for p in projs], check), projs, members
+
+    def factors(self, idx: np.ndarray) -> np.ndarray:
+        """Option indices (K, d) of the first d dims -> factors (K, S, d)."""
+        return np.stack([self.options[d][idx[:, d]] for d in range(idx.shape[1])], axis=2)
+
+    def fits(self, idx: np.ndarray, keep: np.ndarray, stats: dict | None = None) -> np.ndarray:
+        """Whether a (partial) tiling can still fit every fanout and capacity (K,) bool."""
+        f = self.factors(idx)  # (K, S, d)
+        ok = np.ones(len(idx), bool)
+        box = np.ones((len(idx), idx.shape[1]), np.int64)
+        for s in range(len(self.slots) - 1, -1, -1):
+            l, axis = self.slots[s]
+            box = box * f[:, s]
+            if axis != TEMPORAL:
+                lv = self.arch.levels[l]
+                ok &= f[:, s].prod(axis=1) <= (lv.fanout.x if axis == X else lv.fanout.y)
+            elif l > 0:  # the level's temporal slot comes first: box is now its whole tile
+                ok &= self._capacity_ok(l, box, keep[l], stats)
+        return ok
+
+    def _capacity_ok(self, l: int, box: np.ndarray, keep: np.ndarray, stats: dict | None) -> np.ndarray:
+        lv = self.arch.levels[l]
+        d = box.shape[1]
+        tiles = [np.prod((box - 1) @ c[:, :d].T + 1, axis=1) for c in self.coef]
+        if lv.partitions is not None:
+            ok = np.ones(len(box), bool)
+            for t, r in enumerate(ROLES):
+                if keep[t]:
+                    cap = lv.capacity_of(r)
+                    bad = tiles[t] > cap
+                    ok &= ~bad
+                    _note(stats, f"{lv.name} ({r} partition, {cap} words)", tiles[t][bad])
+            return ok
+        if lv.capacity_words is None:
+            return np.ones(len(box), bool)
+        cap = lv.capacity_of(ROLES[0])
+        used = sum(tiles[t] for t in range(len(ROLES)) if keep[t])
+        used = used if isinstance(used, np.ndarray) else np.zeros(len(box), np.int64)
+        _note(stats, f"{lv.name} ({cap} words)", used[used > cap])
+        return used <= cap
+
+    # ----- loop orders --------------------------------------------------------------------
+    def order_classes(self, l: int, active: tuple[bool, ...], keep: np.ndarray) -> np.ndarray:
+        """Representative full permutations (n, D) of level ``l``'s order classes, outer -> inner."""
+        below = tuple(bool(keep[l + 1:, t].any()) for t in range(len(ROLES)))
+        return _order_classes(self._relevance(), self.partial_order[l], tuple(active), below)
+
+    def _relevance(self) -> tuple[tuple[bool, ...], ...]:
+        return tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)
+
+    # ----- batches ------------------------------------------------------------------------
+    def batch(self, idx: np.ndarray, perm: np.ndarray, keep: np.ndarray) -> MappingBatch:
+        """MappingBatch of tilings ``idx`` (K, D), orders ``perm`` (K, L, D) and one ``keep`` (L, 3)."""
+        f = self.factors(idx)  # (K, S, D)
+        K = len(idx)
+        temporal = np.ones((K, self.L, self.D), np.int64)
+        spatial = np.ones((K, self.L, 2, self.D), np.int64)
+        for s, (l, axis) in enumerate(self.slots):
+            if axis == TEMPORAL:
+                temporal[:, l] = f[:, s]
+            else:
+                spatial[:, l, axis - 1] = f[:, s]
+        return MappingBatch(temporal, perm, spatial, np.broadcast_to(keep, (K,) + keep.shape).copy())
+
+
+def _product(choices: list[np.ndarray], check) -> np.ndarray:
+    """Cartesian product of per-dimension choices (K, D), filtered by ``check`` after each
+    dimension (sound when ``check`` is monotone: a partial row that fails never passes later)."""
+    idx = np.zeros((1, 0), np.int64)
+    for ch in choices:
+        k = len(ch)
+        parts = []
+        step = max(1, CHUNK // max(k, 1))
+        for a in range(0, len(idx), step):
+            block = idx[a:a + step]
+            grown = np.concatenate([np.repeat(block, k, axis=0), np.tile(ch, len(block))[:, None]], axis=1)
+            parts.append(grown if check is None else grown[check(grown)])
+        idx = np.concatenate(parts) if parts else np.zeros((0, idx.shape[1] + 1), np.int64)
+    return idx
+
+
+def _note(stats: dict | None, key: str, overflow: np.ndarray) -> None:
+    if stats is not None and len(overflow):
+        stats[key] = min(stats.get(key, overflow.min()), int(overflow.min()))
+
+
+@lru_cache(maxsize=4096)
+def _order_classes(relevant: tuple[tuple[bool, ...], ...], partial: tuple[int, ...], active: tuple[bool, ...],
+                   below: tuple[bool, ...]) -> np.ndarray:
+    D = len(active)
+    act = [d for d in range(D) if active[d]]
+    listed = [d for d in partial if active[d]]
+    rest = [d for d in range(D) if not active[d]]
+    best: dict[tuple, tuple[int, ...]] = {}
+    for order in permutations(act):
+        if [d for d in order if d in listed] != listed:
+            continue  # violates the constrained relative order
+        sig = []
+        for t, rel in enumerate(relevant):
+            if not below[t]:
+                continue  # no keeper of t below this level: its order cannot matter for t
+            pos = [i for i, d in enumerate(order) if rel[d]]
+            inner = frozenset(order[pos[-1] + 1:]) if pos else frozenset(order)
+            sig.append((order[pos[-1]] if pos else -1, inner))
+        best.setdefault(tuple(sig), tuple(order))
+    sigs = list(best)
+    keep = [s for s in sigs if not any(_dominates(o, s) for o in sigs if o != s)]
+    return np.array([list(best[s]) + rest for s in keep], np.int64).reshape(-1, D)
+
+
+def _dominates(a: tuple, b: tuple) -> bool:
+    """Order class a is never worse than b: same innermost relevant loops, superset of reuse."""
+    return all(x[0] == y[0] and x[1] >= y[1] for x, y in zip(a, b))
