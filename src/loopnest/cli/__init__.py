@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli import arch_cmd, compare_cmd, eyexam_cmd, model_cmd, roofline_cmd, validate_cmd, workload_cmd
+from loopnest.cli import arch_cmd, compare_cmd, evaluate_cmd, eyexam_cmd, model_cmd, roofline_cmd, validate_cmd, workload_cmd
 
 app = typer.Typer(
     name="loopnest",
@@ -21,6 +21,7 @@ app.add_typer(workload_cmd.app, name="workload")
 app.add_typer(arch_cmd.app, name="arch")
 app.command("validate")(validate_cmd.validate)
 app.command("model")(model_cmd.model)
+app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("compare-dataflows")(compare_cmd.compare_dataflows)
 app.command("eyexam")(eyexam_cmd.eyexam)
 app.command("roofline")(roofline_cmd.roofline)

@@ -38,6 +38,7 @@ from loopnest.search.objective import Objective, better
 from loopnest.workload.problem import ROLES, Problem
 
 EXACT, HEURISTIC = "exact", "heuristic"
+ROWS = 16  # outer choices evaluated per model call
 
 
 @dataclass
@@ -127,23 +128,30 @@ class _Search:
         v0, o0, reads0 = self.outer_costs(outer, projs, keep)
         floor = self.inner_floor(keep)
         rd_bw = space.arch.levels[0].read_bandwidth
-        cyc = np.maximum(self.cycles_floor, reads0 / rd_bw if rd_bw else 0.0)
-        bounds = np.stack([self.obj.bound(e + floor, c) for e, c in zip(v0, cyc)])
+        cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
+        bounds = self.obj.values(v0 + floor, cyc)  # lower bounds: the keys are monotone in both
         order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
         if self.mode == HEURISTIC:
             order = order[:self.top]
-        for rank, row in enumerate(order):
-            if self.best_keys is not None and not better(bounds[row], self.best_keys):
-                break  # every remaining outer choice has a bound at least as large
-            self.out.outer_visited += 1
-            cands = [members[d][outer[row, d]] for d in range(space.D)]
-            inner = space.tilings(keep, cands, stats=self.stats)
-            if self.mode == HEURISTIC and len(inner) > self.sample:
-                rng = np.random.default_rng([self.seed, rank])
-                inner = inner[np.sort(rng.choice(len(inner), self.sample, replace=False))]
-            self.out.inner_tilings += len(inner)
-            if len(inner):
-                self.inner(inner, keep, o0[row])
+        for start in range(0, len(order), ROWS):
+            rows = [r for r in order[start:start + ROWS]
+                    if self.best_keys is None or better(bounds[r], self.best_keys)]
+            if not rows:
+                break  # bounds ascend: every remaining outer choice is at least as costly
+            parts, firsts = [], []
+            for rank, row in enumerate(rows, start):
+                cands = [members[d][outer[row, d]] for d in range(space.D)]
+                inner = space.tilings(keep, cands, stats=self.stats)
+                if self.mode == HEURISTIC and len(inner) > self.sample:
+                    rng = np.random.default_rng([self.seed, rank])
+                    inner = inner[np.sort(rng.choice(len(inner), self.sample, replace=False))]
+                parts.append(inner)
+                firsts.append(np.repeat(o0[row][None], len(inner), axis=0))
+            self.out.outer_visited += len(rows)
+            idx = np.concatenate(parts)
+            self.out.inner_tilings += len(idx)
+            if len(idx):
+                self.inner(idx, keep, np.concatenate(firsts))
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
@@ -186,24 +194,36 @@ class _Search:
             o0[rows] = classes[pick]
         return v0, o0, reads0
 
-    # ----- inner enumeration --------------------------------------------------------------
+    # ----- inner enumeration ------------------------------------------------------------
     def inner(self, idx: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
+        """Evaluate tilings ``idx`` (K, D) with their loop-order classes, in one model call;
+        ``o0`` (K, D) holds each tiling's best outermost order for the outermost traffic."""
         space = self.space
-        base = space.batch(idx, np.tile(np.arange(space.D), (len(idx), space.L, 1)), keep)
-        base.perm[:, 0] = o0
-        masks = base.temporal > 1  # (K, L, D)
-        for active, rows in _groups(masks.reshape(len(idx), -1)):
-            act = np.array(active).reshape(space.L, space.D)
-            classes = [space.order_classes(l, tuple(act[l]), keep) for l in range(space.L)]
-            # the outer level's best class for its own traffic goes first (the base)
-            first0 = np.flatnonzero((classes[0] == o0).all(axis=1))
-            if len(first0):
-                classes[0] = np.concatenate([classes[0][first0], np.delete(classes[0], first0, axis=0)])
-            sub = base[rows]
-            if self.obj.energy_only:
-                self.separable(sub, classes)
-            else:
-                self.product(sub, classes)
+        L, D = space.L, space.D
+        base = space.batch(idx, np.tile(np.arange(D), (len(idx), L, 1)), keep)
+        ordered = [l for l in range(L) if keep[l + 1:].any()]  # levels whose loop order can matter
+        masks = np.concatenate([(base.temporal[:, ordered] > 1).reshape(len(idx), -1), o0], axis=1)
+        groups, reps, perms = [], [], []
+        for pattern, rows in _groups(masks):
+            act = np.zeros((L, D), bool)
+            act[ordered] = np.array(pattern[:len(ordered) * D], bool).reshape(len(ordered), D)
+            first = np.array(pattern[len(ordered) * D:], np.int64)
+            classes = [space.order_classes(l, tuple(act[l]), keep) for l in range(L)]
+            at = np.flatnonzero((classes[0] == first).all(axis=1))  # the outer order chosen for V0 first
+            if len(at):
+                classes[0] = np.concatenate([classes[0][at], np.delete(classes[0], at, axis=0)])
+            variants = _separable(classes) if self.obj.energy_only else _product(classes)
+            V = len(variants[1])
+            groups.append((rows, classes, variants, sum(len(r) for r in reps)))
+            reps.append(np.repeat(rows, V))
+            perms.append(np.tile(variants[1], (len(rows), 1, 1)))
+        rep = np.concatenate(reps)
+        batch = MappingBatch(base.temporal[rep], np.concatenate(perms), base.spatial[rep], base.keep[rep])
+        costs = self._evaluate(batch)
+        if self.obj.energy_only:
+            self._pick_separable(batch, costs, groups)
+        else:
+            self._offer(batch, costs)
 
     def _evaluate(self, batch: MappingBatch):
         self.out.evaluated += len(batch)
@@ -221,58 +241,52 @@ class _Search:
             self.best_keys = keys[b]
             self.best_row = batch[valid[b]:valid[b] + 1]
 
-    def product(self, sub: MappingBatch, classes: list[np.ndarray]) -> None:
-        """Every combination of the levels' order classes (any objective)."""
-        combos = np.stack(np.meshgrid(*[np.arange(len(c)) for c in classes], indexing="ij"), -1).reshape(-1, len(classes))
-        K, n = len(sub), len(combos)
-        perm = np.stack([classes[l][combos[:, l]] for l in range(len(classes))], axis=1)  # (n, L, D)
-        rep = np.repeat(np.arange(K), n)
-        batch = MappingBatch(sub.temporal[rep], np.tile(perm, (K, 1, 1)), sub.spatial[rep], sub.keep[rep])
-        self._offer(batch, self._evaluate(batch))
-
-    def separable(self, sub: MappingBatch, classes: list[np.ndarray]) -> None:
-        """Energy objective: the base order plus, per level, its other classes with the rest
-        held; each level's best class is then combined (energy adds over levels)."""
-        K, L = len(sub), len(classes)
-        variants = [(None, 0)] + [(l, c) for l in range(L) for c in range(1, len(classes[l]))]
-        perm0 = np.stack([classes[l][0] for l in range(L)])
-        perms = []
-        for l, c in variants:
-            p = perm0.copy()
-            if l is not None:
-                p[l] = classes[l][c]
-            perms.append(p)
-        perms = np.stack(perms)  # (V, L, D)
-        V = len(variants)
-        rep = np.repeat(np.arange(K), V)
-        batch = MappingBatch(sub.temporal[rep], np.tile(perms, (K, 1, 1)), sub.spatial[rep], sub.keep[rep])
-        costs = self._evaluate(batch)
-        e = costs.energy_pj.reshape(K, V)
-        valid = costs.valid.reshape(K, V)[:, 0]  # validity does not depend on the loop order
-        if not valid.any():
-            return
-        predicted = e[:, 0].copy()
-        choice = np.zeros((K, L), np.int64)
-        for l in range(L):
-            cols = [0] + [i for i, (lv, _) in enumerate(variants) if lv == l]
-            if len(cols) == 1:
+    def _pick_separable(self, batch: MappingBatch, costs, groups: list) -> None:
+        """Energy objective: per tiling, each level's best class with the others held (the
+        energy adds over levels), combined; the best tiling's combination is re-evaluated and
+        checked against the prediction."""
+        best = None  # (predicted energy, tiling's first batch row, perm)
+        for rows, classes, (levels, perms), offset in groups:
+            V = len(levels)
+            e = costs.energy_pj[offset:offset + len(rows) * V].reshape(len(rows), V)
+            valid = costs.valid[offset:offset + len(rows) * V].reshape(len(rows), V)[:, 0]  # order-independent
+            if not valid.any():
                 continue
-            sub_e = e[:, cols]
-            pick = sub_e.argmin(axis=1)
-            predicted += sub_e[np.arange(K), pick] - e[:, 0]
-            choice[:, l] = np.array([0] + [variants[i][1] for i in cols[1:]])[pick]
-        rows = np.flatnonzero(valid)
-        best = rows[np.argmin(predicted[rows])]
-        perm = np.stack([classes[l][choice[best, l]] for l in range(L)])[None]
-        chosen = MappingBatch(sub.temporal[best:best + 1], perm, sub.spatial[best:best + 1], sub.keep[best:best + 1])
-        check = self._evaluate(chosen)
-        if not np.isclose(check.energy_pj[0], predicted[best], rtol=1e-9, atol=1e-6):
-            # cannot happen under the model's rules (docs/mapper.md); stay exact if it ever does
-            self.out.notes.append(f"order separability check failed ({check.energy_pj[0]:.6g} vs {predicted[best]:.6g} pJ): "
-                                  "all order combinations evaluated")
-            self.product(sub, classes)
+            predicted = e[:, 0].copy()
+            choice = np.zeros((len(rows), len(classes)), np.int64)
+            for l in range(len(classes)):
+                cols = [0] + [i for i, (lv, _) in enumerate(levels) if lv == l]
+                if len(cols) > 1:
+                    pick = e[:, cols].argmin(axis=1)
+                    predicted += e[np.arange(len(rows)), np.array(cols)[pick]] - e[:, 0]
+                    choice[:, l] = np.array([0] + [levels[i][1] for i in cols[1:]])[pick]
+            cand = np.flatnonzero(valid)
+            k = cand[np.argmin(predicted[cand])]
+            if best is None or predicted[k] < best[0]:
+                perm = np.stack([classes[l][choice[k, l]] for l in range(len(classes))])
+                best = (predicted[k], offset + k * V, perm)
+        if best is None:
             return
-        self._offer(chosen, check)
+        energy, at, perm = best
+        chosen = MappingBatch(batch.temporal[at:at + 1], perm[None], batch.spatial[at:at + 1], batch.keep[at:at + 1])
+        check = self._evaluate(chosen)
+        if np.isclose(check.energy_pj[0], energy, rtol=1e-9, atol=1e-6):
+            self._offer(chosen, check)
+            return
+        # cannot happen under the model's rules (docs/mapper.md); stay exact if it ever does
+        self.out.notes.append(f"order separability check failed ({check.energy_pj[0]:.6g} vs {energy:.6g}): "
+                              "every order combination evaluated")
+        self._fallback(batch, groups)
+
+    def _fallback(self, batch: MappingBatch, groups: list) -> None:
+        """Every order combination of every tiling (used only if separability ever failed)."""
+        for rows, classes, (levels, _), offset in groups:
+            V = len(levels)
+            firsts = np.arange(offset, offset + len(rows) * V, V)
+            _, perms = _product(classes)
+            rep = np.repeat(firsts, len(perms))
+            full = MappingBatch(batch.temporal[rep], np.tile(perms, (len(firsts), 1, 1)), batch.spatial[rep], batch.keep[rep])
+            self._offer(full, self._evaluate(full))
 
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:
@@ -280,6 +294,24 @@ class _Search:
             parts = [f"{where}: the smallest tile is {n} words" for where, n in sorted(self.stats.items())]
             return "no mapping fits the capacities: " + "; ".join(parts)
         return "no mapping fits the fanouts and constraints"
+
+
+def _separable(classes: list[np.ndarray]) -> tuple[list, np.ndarray]:
+    """Order variants for the energy objective: the base (first class everywhere) and, per
+    level, each other class with the rest held. Returns ([(level, class)], perms (V, L, D))."""
+    levels = [(None, 0)] + [(l, c) for l in range(len(classes)) for c in range(1, len(classes[l]))]
+    base = np.stack([c[0] for c in classes])
+    perms = np.repeat(base[None], len(levels), axis=0)
+    for v, (l, c) in enumerate(levels[1:], 1):
+        perms[v, l] = classes[l][c]
+    return levels, perms
+
+
+def _product(classes: list[np.ndarray]) -> tuple[list, np.ndarray]:
+    """Every combination of the levels' classes (any objective)."""
+    combos = np.stack(np.meshgrid(*[np.arange(len(c)) for c in classes], indexing="ij"), -1).reshape(-1, len(classes))
+    perms = np.stack([classes[l][combos[:, l]] for l in range(len(classes))], axis=1)
+    return [tuple(c) for c in combos], perms
 
 
 def _groups(masks: np.ndarray):

@@ -54,16 +54,6 @@ class Objective:
         cols = [sum(w * metric[m] for m, w in key) for key in self.keys]
         return np.stack([np.asarray(c, float) for c in cols] + [np.asarray(energy, float), np.asarray(cycles, float)], axis=1)
 
-    def bound(self, energy_lb: float, cycles_lb: float) -> np.ndarray:
-        """Lower bound of the keys from lower bounds of energy and cycles (weights are >= 0)."""
-        return self.values(np.array([energy_lb]), np.array([cycles_lb]))[0]
-
-
-def argbest(values: np.ndarray) -> int:
-    """Row with the lexicographically smallest keys; the first such row on ties."""
-    order = np.lexsort(tuple(values[:, k] for k in range(values.shape[1] - 1, -1, -1)))
-    return int(order[0])
-
 
 def better(a: np.ndarray, b: np.ndarray | None) -> bool:
     """Keys a strictly better than b (lexicographic); anything beats None."""

@@ -1,0 +1,113 @@
+"""Numbers of a mapped network as plain data: per-layer rows, network totals, the benchmarking
+sheet of seed 000 ("Website to summarize DNN results"), and the stable JSON export.
+
+JSON interface (stable; keys are only ever added)::
+
+    {"model", "arch", "batch", "dataflow", "objective", "mode", "energy_units",
+     "layers": [{"name", "macs", "cycles", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
+                 "accesses_by_level": {level: words}, "mapping", ...}],
+     "unmapped": [{"name", "macs", "reason"}],
+     "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
+     "sheet": {...}}
+
+``energy_by_level_pj`` has one entry per storage level (its own accesses), one per fanout
+(``<level>.network``) and the MACs; energies are in ``energy_units`` (pJ unless the architecture
+uses a normalized table). ``accesses_by_level`` counts words read, filled and updated.
+"""
+
+from __future__ import annotations
+
+from loopnest.search.network import LayerOutcome, NetworkResult
+
+
+def layer_row(lo: LayerOutcome) -> dict:
+    """Every number of one mapped layer."""
+    r = lo.result
+    arch = r.arch
+    acc = r.costs.accesses_by_level[0]
+    compute_cycles = int(r.costs.counts.compute_cycles[0])
+    return {
+        "name": lo.name,
+        "kind": lo.problem.kind,
+        "dims": dict(lo.problem.dims),
+        "macs": r.macs,
+        "cycles": r.cycles,
+        "compute_cycles": compute_cycles,
+        "bound": r.bound,
+        "utilization": r.utilization,
+        "active_pes": r.macs // compute_cycles,
+        "energy_pj": r.energy_pj,
+        "energy_per_mac_pj": r.energy_pj / r.macs,
+        "energy_by_level_pj": r.energy_by_level_pj(),
+        "energy_by_tensor_pj": r.energy_by_tensor_pj(),
+        "accesses_by_level": {lv.name: int(acc[l]) for l, lv in enumerate(arch.levels)},
+        "dram_accesses_per_mac": float(acc[0]) / r.macs,
+        "mapping": r.mapping.to_dict(arch, lo.problem),
+        "same_as": lo.same_as,
+        "search": {"mode": lo.search.mode, "objective": lo.search.objective, "evaluated": lo.search.evaluated,
+                   "outer_choices": lo.search.outer_total, "outer_visited": lo.search.outer_visited,
+                   "seconds": lo.search.seconds},
+    }
+
+
+def totals(net: NetworkResult, rows: list[dict]) -> dict:
+    """Network totals over the mapped layers (layers run one after another: sums)."""
+    def add(key: str) -> dict:
+        out: dict[str, float] = {}
+        for row in rows:
+            for k, v in row[key].items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+    macs = sum(r["macs"] for r in rows)
+    cycles = sum(r["cycles"] for r in rows)
+    energy = sum(r["energy_pj"] for r in rows)
+    acc = add("accesses_by_level")
+    dram = acc.get(net.arch.levels[0].name, 0)
+    return {
+        "macs": macs, "cycles": cycles, "energy_pj": energy,
+        "energy_per_mac_pj": energy / macs if macs else None,
+        "utilization": macs / (cycles * net.arch.pes) if cycles else None,
+        "energy_by_level_pj": add("energy_by_level_pj"), "accesses_by_level": acc,
+        "dram_accesses_per_mac": dram / macs if macs else None,
+        "layers_mapped": len(rows), "layers_unmapped": len(net.unmapped),
+    }
+
+
+def sheet(net: NetworkResult, tot: dict) -> dict:
+    """The seed-000 benchmarking sheet ("Website to summarize DNN results") for this run.
+
+    Sparsity is not modeled: every MAC counts as non-zero. Power needs energies in pJ.
+    """
+    arch = net.arch
+    runtime_ms = tot["cycles"] / (arch.clock_mhz * 1e3) if tot["cycles"] else None
+    pj = arch.energy_units == "pJ"
+    return {
+        "process_technology": f"{arch.technology_nm} nm",
+        "pes": arch.pes,
+        "on_chip_memory_kB": arch.total_storage_bits / 8 / 1024,
+        "bits_per_operand": arch.compute.operand_bits,
+        "batch_size": net.batch,
+        "non_zero_macs": tot["macs"],
+        "runtime_ms": runtime_ms,
+        "clock_mhz": arch.clock_mhz,
+        "power_mW": tot["energy_pj"] * 1e-6 / runtime_ms if pj and runtime_ms else None,
+        "energy_per_non_zero_mac": tot["energy_per_mac_pj"],
+        "energy_units": arch.energy_units,
+        "dram_accesses_per_non_zero_mac": tot["dram_accesses_per_mac"],
+    }
+
+
+def to_dict(net: NetworkResult) -> dict:
+    """The stable JSON export of a network run (see the module docstring)."""
+    rows = [layer_row(lo) for lo in net.mapped]
+    tot = totals(net, rows)
+    return {
+        "model": net.model, "arch": net.arch.name, "batch": net.batch, "dataflow": net.dataflow,
+        "objective": net.objective, "mode": net.mode, "energy_units": net.arch.energy_units,
+        "layers": rows,
+        "unmapped": [{"name": lo.name, "macs": lo.problem.macs, "reason": lo.search.reason} for lo in net.unmapped],
+        "totals": tot,
+        "sheet": sheet(net, tot),
+        "search": {"seconds": net.seconds, "distinct_shapes": net.searches, "jobs": net.jobs},
+    }

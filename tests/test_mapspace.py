@@ -1,0 +1,134 @@
+"""Mapspace, constraints and dataflow presets: counts and classes derived by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
+from loopnest.mapping.constraints import ConstraintError, FactorRule, parse_constraints
+from loopnest.mapping.dataflows import dataflow_constraints
+from loopnest.mapping.mapspace import Mapspace, factorizations
+from loopnest.model import evaluate_batch
+from loopnest.workload.layers import conv2d, fc
+
+E = {"read": 1.0, "write": 1.0, "update": 1.0}
+
+
+def small_arch(cap: int = 64, fan: Fanout | None = Fanout(x=2, y=2), partitions=None, keeps=None) -> Architecture:
+    """DRAM -> Buffer (fanout) -> RF, unit energies."""
+    rf = {"partitions": partitions} if partitions else {"capacity_words": 8}
+    return Architecture(name="small", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=E),
+        Storage(name="Buffer", capacity_words=cap, energy_pj=E, fanout=fan, **({"keeps": keeps} if keeps else {})),
+        Storage(name="RF", energy_pj=E, **rf),
+    ), compute=Compute(energy_pj=1.0))
+
+
+def test_factorizations_count_ordered_factorizations():
+    # ordered factorizations of 12 = 2^2 * 3 into 3 factors: C(2+2, 2) * C(1+2, 2) = 6 * 3 = 18
+    assert len(factorizations(12, [(1, 12)] * 3)) == 18
+    # bounds: the last factor at most 2 leaves 1 or 2 there: C(2+1,1)*C(1+1,1) + C(1+1,1)*C(1+1,1) = 6 + 4 = 10
+    got = factorizations(12, [(1, 12), (1, 12), (1, 2)])
+    assert len(got) == 10 and (got.prod(axis=1) == 12).all() and (got[:, 2] <= 2).all()
+    # an exact middle factor of 5 cannot divide 12
+    assert len(factorizations(12, [(1, 12), (5, 5), (1, 12)])) == 0
+
+
+def test_tiling_count_without_pruning():
+    # fc N=1, M=4, C=2 on DRAM -> Buffer (no fanout) -> RF: 3 slots per dim;
+    # M=4: C(2+2, 2) = 6 splits, C=2: 3 splits, N=1: 1 -> 18 tilings before pruning
+    p = fc("f", C=2, M=4)
+    space = Mapspace(p, small_arch(fan=None))
+    assert [len(o) for o in space.options] == [1, 6, 3]
+    assert len(space.tilings(space.keep_configs[-1], prune=False)) == 18
+
+
+def test_keep_configs_are_all_bypass_choices():
+    # Buffer and RF may each keep any subset of 3 tensors: 2^3 * 2^3 = 64; DRAM keeps all
+    space = Mapspace(fc("f", C=2, M=2), small_arch())
+    assert len(space.keep_configs) == 64 and space.keep_configs[:, 0].all()
+    fixed = parse_constraints([{"level": "RF", "keep": ["weights"]}])
+    assert len(Mapspace(fc("f", C=2, M=2), small_arch(), fixed).keep_configs) == 8
+
+
+def test_pruning_is_exact_against_the_model():
+    """Every pruned-in tiling fits and every pruned-out one does not (the model decides)."""
+    p = conv2d("c", C=4, M=4, H=6, W=3, R=3, S=1)
+    arch = small_arch(cap=40)
+    space = Mapspace(p, arch)
+    keep = space.keep_configs[-1]
+    every = space.tilings(keep, prune=False)
+    kept = {tuple(r) for r in space.tilings(keep)}
+    batch = space.batch(every, np.tile(np.arange(space.D), (len(every), space.L, 1)), keep)
+    valid = evaluate_batch(p, arch, batch).valid
+    assert {tuple(r) for r, v in zip(every, valid) if v} == kept
+    assert 0 < len(kept) < len(every)
+
+
+def test_order_classes_by_hand():
+    p = conv2d("c", C=4, M=4, H=6, W=6, R=3)
+    space = Mapspace(p, small_arch())
+    dims = space.dims
+    act = lambda *names: tuple(d in names for d in dims)
+    keep_all = np.ones((3, 3), bool)
+    # M, C at the buffer: order MC keeps the weight's innermost relevant loop C, CM makes it M:
+    # the weights see different reuse, so both orders stay
+    assert len(space.order_classes(1, act("M", "C"), keep_all)) == 2
+    # only weights kept below: every order with M outermost reuses the weight across P and Q;
+    # those with P or Q outside M reuse less and are dominated -> one class, M outermost
+    w_only = np.array([[1, 1, 1], [0, 0, 0], [0, 1, 0]], bool)
+    cls = space.order_classes(0, act("M", "P", "Q"), w_only)
+    assert len(cls) == 1 and dims[cls[0][0]] == "M"
+    # nothing kept below the innermost level: one order
+    assert len(space.order_classes(2, act("M", "C", "P"), keep_all)) == 1
+    # a partial order (Q above P) removes the orders with P above Q
+    c = parse_constraints([{"level": "Buffer", "order": ["Q", "P"]}])
+    for perm in Mapspace(p, small_arch(), c).order_classes(1, act("P", "Q"), keep_all):
+        names = [dims[i] for i in perm]
+        assert names.index("Q") < names.index("P")
+
+
+def test_constraint_rules_and_errors():
+    assert FactorRule.parse("<=4", "x").bounds(16) == (1, 4)
+    assert FactorRule.parse(">=2", "x").bounds(16) == (2, 16)
+    assert FactorRule.parse("all", "x").bounds(7) == (7, 7)
+    assert FactorRule.parse(3, "x").bounds(9) == (3, 3)
+    with pytest.raises(ConstraintError, match="level RF.temporal.C"):
+        parse_constraints([{"level": "RF", "temporal": {"C": "lots"}}])
+    with pytest.raises(ConstraintError, match="unknown key"):
+        parse_constraints([{"level": "RF", "tempo": {}}])
+    with pytest.raises(ConstraintError, match="keep"):
+        parse_constraints([{"level": "RF", "keep": ["psums"]}])
+    with pytest.raises(ConstraintError, match="unknown level"):
+        Mapspace(fc("f", C=2, M=2), small_arch(), parse_constraints([{"level": "L9"}]))
+    with pytest.raises(ConstraintError, match="may not keep"):
+        Mapspace(fc("f", C=2, M=2), small_arch(keeps=["inputs"]), parse_constraints([{"level": "Buffer", "keep": ["weights"]}]))
+
+
+def test_spatial_constraint_limits_axes_and_fanout():
+    p = fc("f", C=4, M=4, N=2)
+    c = parse_constraints([{"level": "Buffer", "spatial": {"x": {"M": "*"}, "y": {}}}])
+    space = Mapspace(p, small_arch(fan=Fanout(x=2, y=4)), c)
+    f = space.factors(space.tilings(space.keep_configs[-1]))
+    x_slot, y_slot = space.slots.index((1, 1)), space.slots.index((1, 2))
+    m = space.dims.index("M")
+    assert (f[:, y_slot] == 1).all()  # nothing on Y
+    assert set(f[:, x_slot, m]) == {1, 2}  # M on X, at most the fanout's 2
+    assert (np.delete(f[:, x_slot], m, axis=1) == 1).all()
+
+
+def test_dataflow_presets():
+    p = conv2d("c", C=4, M=8, H=8, W=8, R=3)
+    arch = small_arch(fan=Fanout(x=4, y=4))
+    ws = dataflow_constraints("ws", p, arch)
+    assert set(ws.at("Buffer").spatial_x) == {"G", "M", "C", "R", "S"}  # dims that index weights
+    assert all(ws.at("RF").temporal[d].bounds(8) == (1, 1) for d in ("M", "C", "R", "S"))
+    os_ = dataflow_constraints("os", p, arch)
+    assert set(os_.at("Buffer").spatial_y) == {"N", "G", "M", "P", "Q"}
+    assert dataflow_constraints("nlr", p, arch).at("RF").keep == frozenset()
+    rs = dataflow_constraints("rs", p, arch)
+    assert rs.at("Buffer").spatial_y["R"].full and rs.at("RF").temporal["S"].full
+    assert rs.at("RF").temporal["P"].bounds(8) == (1, 1)
+    with pytest.raises(ConstraintError, match="valid dataflows: ws"):
+        dataflow_constraints("xs", p, arch)
