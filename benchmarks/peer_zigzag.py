@@ -241,7 +241,7 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
               f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
               f"{_num(ln['seconds'], 8, '.3f') if ln else absent:>8}"
               f"{_num(e_ln, 12)}{_num(e_ln and e_ln / z['energy_pj'], 8, '.4f')}"
-              f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}")
+              f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}", flush=True)
     if notes:
         print("\n".join(notes))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
