@@ -16,12 +16,13 @@ from loopnest.workload.layers import conv2d, fc
 UNIT = {"read": 1.0, "write": 1.0, "update": 1.0}
 
 
-def bw_arch(dram_bw: float = 2.0, buf_bw: float | None = None, rf: bool = False, pes: tuple[int, int] = (4, 1)) -> Architecture:
+def bw_arch(dram_bw: float = 2.0, buf_bw: float | None = None, rf: bool = False, pes: tuple[int, int] = (4, 1),
+            rf_words: int = 16, buf_words: int = 4096) -> Architecture:
     levels = [Storage(name="DRAM", **{"class": "dram"}, energy_pj=UNIT, read_bandwidth=dram_bw, write_bandwidth=dram_bw),
-              Storage(name="Buf", capacity_words=4096, energy_pj=UNIT, read_bandwidth=buf_bw, write_bandwidth=buf_bw,
+              Storage(name="Buf", capacity_words=buf_words, energy_pj=UNIT, read_bandwidth=buf_bw, write_bandwidth=buf_bw,
                       fanout=Fanout(x=pes[0], y=pes[1], multicast=True, reduction=True))]
     if rf:
-        levels.append(Storage(name="RF", capacity_words=16, energy_pj=UNIT, read_bandwidth=1.0, write_bandwidth=1.0))
+        levels.append(Storage(name="RF", capacity_words=rf_words, energy_pj=UNIT, read_bandwidth=1.0, write_bandwidth=1.0))
     return Architecture(name="bw", levels=tuple(levels), compute=Compute(energy_pj=1.0))
 
 

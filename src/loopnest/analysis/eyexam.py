@@ -27,7 +27,6 @@ from math import prod
 
 import numpy as np
 
-from loopnest.analysis.runs import arch_constraints
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints, FactorRule
 from loopnest.mapping.mapspace import TEMPORAL, X, Mapspace, divisors
@@ -162,10 +161,10 @@ class EyexamError(ValueError):
     """A layer the mapper cannot map on the architecture (the reason is given)."""
 
 
-def run_eyexam(problem: Problem, arch: Architecture, dataflow: str | None = None, objective: str = "energy",
+def run_eyexam(problem: Problem, arch: Architecture, constraints: Constraints | None = None, objective: str = "energy",
                mode: str = "exact") -> dict:
     """Map the layer twice (for latency, and for ``objective``) and compute the Eyexam steps."""
-    constraints = arch_constraints(arch, dataflow)(problem) or Constraints()
+    constraints = constraints or Constraints()
     found = {}
     for key, obj in (("fastest", "cycles,energy"), ("chosen", objective)):
         s = search_layer(problem, arch, constraints, obj, mode=mode)

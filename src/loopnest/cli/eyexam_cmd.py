@@ -26,6 +26,7 @@ def eyexam(
     """Steps 1-7 of Eyexam in MACs/cycle: workload, dataflow, array size, array shape, storage,
     average bandwidth, instantaneous bandwidth (= the mapper's achieved value)."""
     from loopnest.analysis.eyexam import EyexamError, run_eyexam
+    from loopnest.analysis.runs import arch_constraints
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError
     from loopnest.search.objective import ObjectiveError
@@ -37,7 +38,7 @@ def eyexam(
     try:
         a = load_arch(arch)
         problem = load_layer(layer, batch)
-        data = run_eyexam(problem, a, dataflow, objective, mode)
+        data = run_eyexam(problem, a, arch_constraints(a, dataflow)(problem), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError) as e:
         fail(str(e))
     _outputs(data, report, plot)
