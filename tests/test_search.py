@@ -104,12 +104,16 @@ def test_exact_equals_brute_force_cycles_bandwidth_bound():
     assert r.result.bound == "DRAM bandwidth"  # the limit binds: the case exercises order-dependent cycles
 
 
+KEEP_ALL = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]},
+                              {"level": "RF", "keep": ["inputs", "weights", "outputs"]}])
+
+
 def test_heuristic_is_seeded_deterministic_and_never_beats_exact():
-    p = conv2d("c", C=8, M=8, H=6, W=6, R=3)
+    p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)
-    a = search_layer(p, arch, mode="heuristic", seed=3, top=2, sample=50)
-    b = search_layer(p, arch, mode="heuristic", seed=3, top=2, sample=50)
-    exact = search_layer(p, arch)
+    a = search_layer(p, arch, KEEP_ALL, mode="heuristic", seed=3, top=2, sample=50)
+    b = search_layer(p, arch, KEEP_ALL, mode="heuristic", seed=3, top=2, sample=50)
+    exact = search_layer(p, arch, KEEP_ALL)
     assert a.result.mapping == b.result.mapping and a.result.energy_pj == b.result.energy_pj
     assert a.result.energy_pj >= exact.result.energy_pj - 1e-9
 
@@ -117,7 +121,7 @@ def test_heuristic_is_seeded_deterministic_and_never_beats_exact():
 def test_exact_is_reproducible():
     p = conv2d("c", C=4, M=4, H=4, W=4, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=40, rf_cap=12)
-    assert search_layer(p, arch).result.mapping == search_layer(p, arch).result.mapping
+    assert search_layer(p, arch, KEEP_ALL).result.mapping == search_layer(p, arch, KEEP_ALL).result.mapping
 
 
 def test_no_mapping_names_the_binding_capacity():

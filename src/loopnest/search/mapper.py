@@ -76,8 +76,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     state = _Search(space, obj, mode, seed, top, sample, out)
     empty = space.empty_reason()
     if empty is None:
-        for keep in space.keep_configs:
-            state.run(keep)
+        state.run()
     out.seconds = time.perf_counter() - t0
     if state.best_row is None:
         out.reason = empty or state.why_empty()
@@ -96,6 +95,7 @@ class _Search:
         arch, problem = space.arch, space.problem
         self.macs = problem.macs
         self.cycles_floor = -(-self.macs // arch.pes) * arch.compute.cycles_per_mac
+        self.outer_data: dict = {}
         self.write_pj = np.array([[lv.energy_of(r, "write") / lv.block_words for r in ROLES] for lv in arch.levels])
 
     # ----- bounds -------------------------------------------------------------------------
@@ -116,42 +116,55 @@ class _Search:
                     floor += self.macs * (fan.energy_pj or 0.0)
             action = "update" if role == "outputs" else "read"
             floor += self.macs / shared * arch.levels[p].energy_of(role, action) / arch.levels[p].block_words
+            if len(arch.levels) > 1 and not keep[1, t]:  # its outermost traffic is not in V0: compulsory part
+                floor += self.space.problem.size(self.space.problem.tensor(role)) * arch.levels[0].energy_of(role, action)
         return floor
 
-    # ----- one bypass choice --------------------------------------------------------------
-    def run(self, keep: np.ndarray) -> None:
+    # ----- the search -------------------------------------------------------------------
+    def run(self) -> None:
+        """Outer choices of every bypass choice, visited together by increasing bound."""
         space = self.space
-        outer, projs, members = space.outer(keep, self.stats)
-        self.out.outer_total += len(outer)
-        if len(outer) == 0:
-            return
-        v0, o0, reads0 = self.outer_costs(outer, projs, keep)
-        floor = self.inner_floor(keep)
-        rd_bw = space.arch.levels[0].read_bandwidth
-        cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
-        bounds = self.obj.values(v0 + floor, cyc)  # lower bounds: the keys are monotone in both
-        order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
-        if self.mode == HEURISTIC:
-            order = order[:self.top]
-        for start in range(0, len(order), ROWS):
-            rows = [r for r in order[start:start + ROWS]
-                    if self.best_keys is None or better(bounds[r], self.best_keys)]
-            if not rows:
+        rows = []  # (bounds (K, k), keep index, outer, members, o0)
+        for ki, keep in enumerate(space.keep_configs):
+            outer, projs, members = space.outer(keep, self.stats)
+            self.out.outer_total += len(outer)
+            if len(outer) == 0:
+                continue
+            v0, o0, reads0 = self.outer_costs(outer, projs, keep)
+            rd_bw = space.arch.levels[0].read_bandwidth
+            cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
+            bounds = self.obj.values(v0 + self.inner_floor(keep), cyc)  # the keys are monotone in both
+            order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
+            if self.mode == HEURISTIC:
+                order = order[:self.top]
+            rows += [(bounds[r], ki, r) for r in order]
+            self.outer_data[ki] = (outer, members, o0)
+        rows.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
+        for start in range(0, len(rows), ROWS):
+            chunk = [x for x in rows[start:start + ROWS] if self.best_keys is None or better(x[0], self.best_keys)]
+            if not chunk:
                 break  # bounds ascend: every remaining outer choice is at least as costly
-            parts, firsts = [], []
-            for rank, row in enumerate(rows, start):
-                cands = [members[d][outer[row, d]] for d in range(space.D)]
-                inner = space.tilings(keep, cands, stats=self.stats)
-                if self.mode == HEURISTIC and len(inner) > self.sample:
-                    rng = np.random.default_rng([self.seed, rank])
-                    inner = inner[np.sort(rng.choice(len(inner), self.sample, replace=False))]
-                parts.append(inner)
-                firsts.append(np.repeat(o0[row][None], len(inner), axis=0))
-            self.out.outer_visited += len(rows)
-            idx = np.concatenate(parts)
-            self.out.inner_tilings += len(idx)
-            if len(idx):
-                self.inner(idx, keep, np.concatenate(firsts))
+            self.out.outer_visited += len(chunk)
+            for ki in sorted({x[1] for x in chunk}):
+                self.visit([x[2] for x in chunk if x[1] == ki], ki, start)
+
+    def visit(self, rows: list[int], ki: int, start: int) -> None:
+        """Enumerate and evaluate the inner tilings under some outer choices of one bypass choice."""
+        space, keep = self.space, self.space.keep_configs[ki]
+        outer, members, o0 = self.outer_data[ki]
+        parts, firsts = [], []
+        for rank, row in enumerate(rows, start):
+            cands = [members[d][outer[row, d]] for d in range(space.D)]
+            inner = space.tilings(keep, cands, stats=self.stats)
+            if self.mode == HEURISTIC and len(inner) > self.sample:
+                rng = np.random.default_rng([self.seed, ki, rank])
+                inner = inner[np.sort(rng.choice(len(inner), self.sample, replace=False))]
+            parts.append(inner)
+            firsts.append(np.repeat(o0[row][None], len(inner), axis=0))
+        idx = np.concatenate(parts)
+        self.out.inner_tilings += len(idx)
+        if len(idx):
+            self.inner(idx, keep, np.concatenate(firsts))
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
