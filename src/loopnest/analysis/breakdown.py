@@ -36,10 +36,12 @@ def by_category(record: dict, arch: Architecture) -> dict[str, float]:
 
 
 def by_data_type(record: dict) -> dict[str, float]:
-    """Energy of one layer per data type: storage and network energy per tensor, plus the MACs."""
+    """Energy of one layer per data type: storage and network energy per tensor; computation is
+    the rest of the layer's energy (the MACs). Works on ``Result.to_dict()`` records and on the
+    layer rows of ``loopnest evaluate --json``."""
     t = record["energy_by_tensor_pj"]
     return {"outputs": t["outputs"], "inputs": t["inputs"], "weights": t["weights"],
-            "computation": record["compute_energy_pj"]}
+            "computation": record["energy_pj"] - sum(t.values())}
 
 
 def dram_words(record: dict, arch: Architecture) -> int:

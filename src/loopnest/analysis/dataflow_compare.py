@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from loopnest.analysis.breakdown import CATEGORIES, by_category, by_data_type, dram_words, per_mac, total
-from loopnest.analysis.runs import best_records, constraints_for
+from loopnest.analysis.runs import best_records
 from loopnest.arch import list_presets, load_arch
 from loopnest.arch.spec import Architecture
 from loopnest.workload.network import Network
@@ -57,7 +57,7 @@ def _summary(records: list[dict], arch: Architecture) -> dict | None:
 
 
 def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "exact",
-                      progress: Callable[[str], None] | None = None) -> dict:
+                      jobs: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
     """Map every layer under every dataflow; the JSON-ready comparison (energies per MAC, in the
     architectures' normalized units: 1 = one 16-bit MAC)."""
     out = {"model": network.name, "pes": pes, "batch": network.layers[0].dims.get("N", 1) if network.layers else 1,
@@ -65,7 +65,7 @@ def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ..
     for df in dataflows:
         arch = load_arch(preset_for(df, pes))
         out["energy_units"] = arch.energy_units
-        recs, failed = best_records(network.layers, arch, lambda p: constraints_for(df, p, arch), "energy", mode, progress)
+        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress)
         for r in recs:
             r["kind"] = layer_kind(r["kind"])
         out["dataflows"][df] = {

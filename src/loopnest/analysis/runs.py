@@ -1,7 +1,6 @@
-"""The mapper as the analyses use it: dataflow constraints by name (with the ISCA 2016
-output-stationary variants), and a list of layers mapped with each distinct shape searched once
-(``Problem.shape_key``), every layer getting its best ``Result.to_dict()`` record or the reason
-none exists.
+"""The mapper as the analyses use it: dataflows by name, including the ISCA 2016 output-stationary
+variants, and whole networks mapped (``loopnest.search.network.map_network``: each distinct
+layer shape searched once) into ``Result.to_dict()`` records.
 
 Output-stationary variants (Chen, Emer, Sze, ISCA 2016, Sec. VI): all keep psums in the PE;
 they differ in what the array unrolls. OS-A: output pixels of one output channel (P, Q; and N,
@@ -14,50 +13,44 @@ from __future__ import annotations
 from typing import Callable
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.constraints import Constraints, FactorRule, LevelConstraint
-from loopnest.mapping.dataflows import dataflow_constraints, pe_array
-from loopnest.search.mapper import search_layer
+from loopnest.mapping.constraints import Constraints, ConstraintError, FactorRule, LevelConstraint
+from loopnest.mapping.dataflows import DATAFLOWS, dataflow_constraints, pe_array
+from loopnest.search.network import map_network
+from loopnest.workload.network import Network
 from loopnest.workload.problem import Problem
 
-Progress = Callable[[str], None] | None
 _OS_ARRAY = {"os-a": ("P", "Q", "N"), "os-b": ("P", "Q", "N", "M"), "os-c": ("M",)}
+NAMES = tuple(DATAFLOWS) + tuple(_OS_ARRAY)
 
 
-def constraints_for(dataflow: str, problem: Problem, arch: Architecture) -> Constraints:
-    """The constraint set of one compared dataflow (OS variants narrow the array of ``os``)."""
-    key = dataflow.lower()
+def dataflow_spec(name: str | None, arch: Architecture) -> tuple[str | None, Constraints | None]:
+    """(the mapper's dataflow preset, extra constraints) for a dataflow name (None: unconstrained)."""
+    if name is None:
+        return None, None
+    key = name.lower()
+    if key not in NAMES:
+        raise ConstraintError(f"unknown dataflow {name!r}; valid: {', '.join(NAMES)}")
     if key not in _OS_ARRAY:
-        return dataflow_constraints(key, problem, arch)
-    base = dataflow_constraints("os", problem, arch)
-    allowed = {d: FactorRule() for d in _OS_ARRAY[key] if d in problem.dims}
-    narrow = Constraints({arch.levels[pe_array(arch)].name: LevelConstraint(spatial_x=allowed, spatial_y=dict(allowed))},
-                         f"dataflow {dataflow} array")
-    return base.meet(narrow)
+        return key, None
+    allowed = {d: FactorRule() for d in _OS_ARRAY[key]}
+    array = arch.levels[pe_array(arch)].name
+    return "os", Constraints({array: LevelConstraint(spatial_x=allowed, spatial_y=dict(allowed))}, f"dataflow {key} array")
 
 
-def best_records(layers: tuple[Problem, ...] | list[Problem], arch: Architecture,
-                 constraints: Callable[[Problem], Constraints | None], objective: str = "energy", mode: str = "exact",
-                 progress: Progress = None) -> tuple[list[dict], list[dict]]:
-    """(records of the mapped layers in order, [{"layer", "reason"}] of the unmapped ones)."""
-    done: dict[str, tuple[dict | None, str | None]] = {}
-    records, unmapped = [], []
-    for layer in layers:
-        key = layer.shape_key()
-        if key not in done:
-            found = search_layer(layer, arch, constraints(layer), objective, mode=mode)
-            done[key] = (found.result.to_dict() if found.result else None, found.reason)
-            if progress:
-                progress(f"{arch.name} {layer.name}: " + (f"{done[key][0]['energy_per_mac_pj']:.4g} {arch.energy_units}/MAC, "
-                                                         f"{found.seconds:.1f} s" if done[key][0] else "no mapping"))
-        rec, reason = done[key]
-        if rec is None:
-            unmapped.append({"layer": layer.name, "reason": reason})
-        else:
-            records.append({**rec, "layer": layer.name, "kind": layer.kind})
-    return records, unmapped
+def constraints_for(name: str | None, problem: Problem, arch: Architecture) -> Constraints:
+    """The full constraint set of a dataflow name for one layer (empty for None)."""
+    preset, extra = dataflow_spec(name, arch)
+    base = dataflow_constraints(preset, problem, arch) if preset else Constraints()
+    return base.meet(extra) if extra is not None else base
 
 
-def arch_constraints(arch: Architecture, dataflow: str | None) -> Callable[[Problem], Constraints | None]:
-    """Constraints per layer: ``dataflow``, else the architecture's own dataflow, else none."""
-    name = dataflow or arch.dataflow
-    return (lambda p: None) if name is None else (lambda p: constraints_for(name, p, arch))
+def best_records(network: Network, arch: Architecture, dataflow: str | None, objective: str = "energy",
+                 mode: str = "exact", jobs: int | None = None,
+                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
+    """Map every layer: (``Result.to_dict()`` records of the mapped layers with their ``kind``,
+    ``[{"layer", "reason"}]`` of the layers no mapping fits)."""
+    preset, extra = dataflow_spec(dataflow, arch)
+    tick = (lambda done, total, name: progress(f"{arch.name}: {done}/{total} shapes mapped ({name})")) if progress else None
+    net = map_network(network, arch, preset, extra, objective, mode, jobs=jobs, progress=tick)
+    records = [{**lo.result.to_dict(), "layer": lo.name, "kind": lo.problem.kind} for lo in net.mapped]
+    return records, [{"layer": lo.name, "reason": lo.search.reason} for lo in net.unmapped]

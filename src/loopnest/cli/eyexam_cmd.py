@@ -26,7 +26,7 @@ def eyexam(
     """Steps 1-7 of Eyexam in MACs/cycle: workload, dataflow, array size, array shape, storage,
     average bandwidth, instantaneous bandwidth (= the mapper's achieved value)."""
     from loopnest.analysis.eyexam import EyexamError, run_eyexam
-    from loopnest.analysis.runs import arch_constraints
+    from loopnest.analysis.runs import constraints_for
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError
     from loopnest.search.objective import ObjectiveError
@@ -38,7 +38,7 @@ def eyexam(
     try:
         a = load_arch(arch)
         problem = load_layer(layer, batch)
-        data = run_eyexam(problem, a, arch_constraints(a, dataflow)(problem), objective, mode)
+        data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError) as e:
         fail(str(e))
     _outputs(data, report, plot)

@@ -15,10 +15,10 @@ def roofline(
     model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
-    layers: str = typer.Option(None, "--layers", help="Comma-separated layer names (default: every layer)."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
     mode: str = typer.Option("exact", "--mode", help="Mapper mode: exact or heuristic."),
+    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     as_json: bool = typer.Option(False, "--json", help="Print the roofline and the energy breakdown as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -27,7 +27,7 @@ def roofline(
     level's bandwidth roof and the compute roof; break the energy down by level and data type."""
     from loopnest.analysis.breakdown import network_breakdown
     from loopnest.analysis.roofline import roofline as build
-    from loopnest.analysis.runs import arch_constraints, best_records
+    from loopnest.analysis.runs import best_records
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError
     from loopnest.search.objective import ObjectiveError
@@ -38,19 +38,11 @@ def roofline(
     try:
         a = load_arch(arch)
         network = load_network(model, batch=batch)
-        chosen = list(network.layers)
-        if layers:
-            names = [n.strip() for n in layers.split(",") if n.strip()]
-            known = {p.name: p for p in chosen}
-            missing = [n for n in names if n not in known]
-            if missing:
-                fail(f"--layers: {missing} not in {network.name}; layers are {', '.join(known)}")
-            chosen = [known[n] for n in names]
-        records, unmapped = best_records(chosen, a, arch_constraints(a, dataflow), objective, mode,
+        records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=lambda m: err_console.print(m, highlight=False))
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))
-    problems = {p.name: p for p in chosen}
+    problems = {p.name: p for p in network.layers}
     data = {"model": network.name, "batch": batch, "objective": objective, "mode": mode, "unmapped": unmapped,
             "roofline": build(records, a, [problems[r["layer"]] for r in records]),
             "breakdown": network_breakdown(network.name, records, a)}

@@ -186,3 +186,42 @@ def roofline_table(data: dict) -> Table:
             for p in data["layers"]]
     return Table(f"Achieved performance and intensity per level ({data['units']['intensity']})",
                  ["layer", "MACs/cycle", "bound", *(f"{l} intensity" for l in levels)], rows)
+
+
+# ----- loopnest evaluate ----------------------------------------------------------------------
+
+def evaluate_sections(data: dict) -> list[Section]:
+    """The report of ``loopnest evaluate --json`` output: totals, the benchmarking sheet, per-layer
+    numbers, utilization, and the energy breakdowns (by level and by data type)."""
+    from loopnest.analysis.breakdown import by_data_type, shares, total
+
+    unit = data["energy_units"]
+    t, s = data["totals"], data["sheet"]
+    summary = Table("Network totals (layers run one after another)",
+                    ["MACs", "cycles", "PE utilization", f"energy ({unit})", f"energy/MAC ({unit})", "DRAM accesses/MAC (words)"],
+                    [[t["macs"], t["cycles"], t["utilization"], t["energy_pj"], t["energy_per_mac_pj"], t["dram_accesses_per_mac"]]])
+    sheet = Table("Benchmarking sheet (seed 000, 'Website to summarize DNN results')", ["metric", "value"], [
+        ["Process technology", s["process_technology"]], ["# of PEs", s["pes"]], ["On-chip memory (kB)", s["on_chip_memory_kB"]],
+        ["Bits per operand", s["bits_per_operand"]], ["Batch size", s["batch_size"]], ["# of non-zero MACs (dense)", s["non_zero_macs"]],
+        ["Runtime (ms)", s["runtime_ms"]], ["Power (mW)", s["power_mW"] if s["power_mW"] is not None else f"n/a (energies in {unit})"],
+        [f"Energy / non-zero MAC ({unit})", s["energy_per_non_zero_mac"]], ["DRAM access / non-zero MAC", s["dram_accesses_per_non_zero_mac"]]])
+    rows = data["layers"]
+    per_layer = Table("Per layer (mappings in the JSON export list loops outer -> inner)",
+                      ["layer", "kind", "MACs", "cycles", "utilization", f"energy/MAC ({unit})", "DRAM acc./MAC", "bound"],
+                      [[r["name"], r["kind"], r["macs"], r["cycles"], r["utilization"], r["energy_per_mac_pj"],
+                        r["dram_accesses_per_mac"], r["bound"]] for r in rows])
+    util = Chart("evaluate-utilization", f"{data['model']} on {data['arch']}: PE utilization per layer",
+                 [Series("utilization", [100.0 * r["utilization"] for r in rows])],
+                 y_label="PE utilization (%)", categories=[r["name"] for r in rows], hover_unit="%")
+    bd = {"model": data["model"], "energy_units": unit,
+          "layers": [{"layer": r["name"], "by_level": r["energy_by_level_pj"], "by_type": by_data_type(r)} for r in rows]}
+    bd["total_by_type"] = total([l["by_type"] for l in bd["layers"]])
+    pie = ", ".join(f"{k} {v:.1f}%" for k, v in shares(bd["total_by_type"]).items())
+    unmapped = [f"{u['name']}: no valid mapping ({u['reason']})" for u in data.get("unmapped", [])]
+    return [
+        Section(f"{data['model']} (batch {data['batch']}) on {data['arch']}",
+                [f"Dataflow {data['dataflow'] or 'any'}, {data['mode']} search for {data['objective']}."] + unmapped,
+                [summary, sheet, per_layer], [util]),
+        Section("Energy breakdown", [f"By data type: {pie} (seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, "
+                                     "computation 10%)."], [], breakdown_charts(bd)),
+    ]

@@ -135,3 +135,11 @@ def write_report(path: str | Path, title: str, sections: list[Section], result: 
     except OSError as e:
         raise ReportError(f"{path}: cannot write the report ({e.strerror})") from None
     return path
+
+
+def write_evaluate_report(evaluate_json: dict, path: str | Path) -> Path:
+    """The report of one ``loopnest evaluate`` run, from its ``--json`` export."""
+    from loopnest.report.figures import evaluate_sections
+
+    d = evaluate_json
+    return write_report(path, f"loopnest evaluate: {d['model']} on {d['arch']}", evaluate_sections(d), d)
