@@ -214,7 +214,7 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
           f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper (energy ratios: ln/zz, "
           f"ln/@ln = ln / zz@ln, the mapper comparison in one cost model)")
     head = (f"{'layer':<21}{'x':>3}{'zz s':>8}{'zz evals':>9}{'zz pJ':>12}{'zz@ln pJ':>12}{'@ln/zz':>8}"
-            f"{'ln s':>8}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
+            f"{'ln s':>9}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
     print(head)
     print("-" * len(head))
     tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_s": 0.0, "ln_e": 0.0, "ln_evals": 0}
@@ -239,7 +239,7 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
         tot["ln_evals"] += ln["evaluated"] if ln else 0
         print(f"{p.name[:20]:<21}{n:>3}{z['cpu_s']:8.2f}{z['evaluated']:9d}{z['energy_pj']:12.4e}{_num(e_zl, 12)}"
               f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
-              f"{_num(ln['seconds'], 8, '.3f') if ln else absent:>8}"
+              f"{_num(ln['seconds'], 9, '.2f') if ln else absent:>9}"
               f"{_num(e_ln, 12)}{_num(e_ln and e_ln / z['energy_pj'], 8, '.4f')}"
               f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}", flush=True)
     if notes:
