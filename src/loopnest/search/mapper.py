@@ -65,7 +65,7 @@ class LayerSearch:
 
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
-                 top: int = 8, sample: int = 4000) -> LayerSearch:
+                 top: int = 4, sample: int = 1000) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``."""
     if mode not in (EXACT, HEURISTIC):
         raise ValueError(f"unknown search mode {mode!r}; valid: {EXACT}, {HEURISTIC}")
@@ -77,6 +77,8 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     empty = space.empty_reason()
     if empty is None:
         state.run()
+        if mode == HEURISTIC and state.best_tiling is not None:
+            state.refine()
     out.seconds = time.perf_counter() - t0
     if state.best_row is None:
         out.reason = empty or state.why_empty()
@@ -91,6 +93,7 @@ class _Search:
         self.seed, self.top, self.sample = seed, top, sample
         self.best_keys: np.ndarray | None = None
         self.best_row: MappingBatch | None = None
+        self.best_tiling: tuple | None = None  # (option rows (D,), keep (L, 3), outer order (D,))
         self.stats: dict = {}
         arch, problem = space.arch, space.problem
         self.macs = problem.macs
@@ -233,6 +236,7 @@ class _Search:
         rep = np.concatenate(reps)
         batch = MappingBatch(base.temporal[rep], np.concatenate(perms), base.spatial[rep], base.keep[rep])
         costs = self._evaluate(batch)
+        self._tiling = (idx, rep, keep, o0)  # to trace the best back to its tiling (heuristic refinement)
         if self.obj.energy_only:
             self._pick_separable(batch, costs, groups)
         else:
@@ -242,8 +246,9 @@ class _Search:
         self.out.evaluated += len(batch)
         return evaluate_batch(self.space.problem, self.space.arch, batch)
 
-    def _offer(self, batch: MappingBatch, costs) -> None:
-        """Offer the valid rows of an evaluated batch as candidates for the best."""
+    def _offer(self, batch: MappingBatch, costs, at: np.ndarray | None = None) -> None:
+        """Offer the valid rows of an evaluated batch as candidates for the best; ``at`` maps
+        the batch rows to rows of the batch ``inner`` built (default: the same rows)."""
         valid = np.flatnonzero(costs.valid)
         if len(valid) == 0:
             return
@@ -253,6 +258,9 @@ class _Search:
         if better(keys[b], self.best_keys):
             self.best_keys = keys[b]
             self.best_row = batch[valid[b]:valid[b] + 1]
+            idx, rep, keep, o0 = self._tiling
+            row = rep[valid[b] if at is None else at[valid[b]]]
+            self.best_tiling = (idx[row], keep, o0[row])
 
     def _pick_separable(self, batch: MappingBatch, costs, groups: list) -> None:
         """Energy objective: per tiling, each level's best class with the others held (the
@@ -284,7 +292,7 @@ class _Search:
         chosen = MappingBatch(batch.temporal[at:at + 1], perm[None], batch.spatial[at:at + 1], batch.keep[at:at + 1])
         check = self._evaluate(chosen)
         if np.isclose(check.energy_pj[0], energy, rtol=1e-9, atol=1e-6):
-            self._offer(chosen, check)
+            self._offer(chosen, check, np.array([at]))
             return
         # cannot happen under the model's rules (docs/mapper.md); stay exact if it ever does
         self.out.notes.append(f"order separability check failed ({check.energy_pj[0]:.6g} vs {energy:.6g}): "
@@ -299,7 +307,25 @@ class _Search:
             _, perms = _product(classes)
             rep = np.repeat(firsts, len(perms))
             full = MappingBatch(batch.temporal[rep], np.tile(perms, (len(firsts), 1, 1)), batch.spatial[rep], batch.keep[rep])
-            self._offer(full, self._evaluate(full))
+            self._offer(full, self._evaluate(full), rep)
+
+    # ----- heuristic refinement ----------------------------------------------------------
+    def refine(self, sweeps: int = 3) -> None:
+        """Coordinate descent from the best mapping found: re-split one dimension at a time
+        over every slot (all its options), with every loop-order class, until a sweep brings
+        no improvement (at most ``sweeps``)."""
+        space = self.space
+        for _ in range(sweeps):
+            before = self.best_keys
+            for d in range(space.D):
+                cur, keep, o0 = self.best_tiling
+                cands = np.repeat(cur[None], len(space.options[d]), axis=0)
+                cands[:, d] = np.arange(len(space.options[d]))
+                cands = cands[space.fits(cands, keep)]
+                if len(cands):
+                    self.inner(cands, keep, np.repeat(o0[None], len(cands), axis=0))
+            if before is self.best_keys:
+                return
 
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:
