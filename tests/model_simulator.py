@@ -10,8 +10,7 @@ stated operationally):
 - Consumer ``c`` (a keeper level, or ``L`` = the MACs): its instances are the spatial loops of
   levels < c; its steps are the temporal loops of levels < c, in nest order; its per-instance
   tile at a step is the set of tensor elements touched by all loops of levels >= c (a MAC: one
-  element). With ``use_hull`` that set is completed to its axis-aligned bounding box: the halo
-  rule of ``Problem`` (gaps of a stride larger than the window count as data).
+  element). Literal sets: a stride wider than the window leaves gaps that are not counted.
 - Fetch of an instance at a step: the first step, or a step whose outermost changed loop lies
   outside the innermost loop over a dimension indexing the tensor: the whole tile; a step where
   that innermost relevant loop itself is the outermost change: new tile - previous tile; else
@@ -19,8 +18,6 @@ stated operationally):
 - Parent ``p`` = the nearest keeper above ``c``. Instances of ``c`` under one parent instance
   that differ only in the spatial loops of sharing fanouts (multicast for operands, reduction for
   outputs) between p and c form a group; a group's words at a step = |union of its fetches|.
-  With ``group_tile`` a group is instead treated as one tile, the union of its members' tiles,
-  fetched by the same whole / delta / nothing rule (so a sliding window slides over the union).
   With ``split_outer`` a sharing spatial loop over a relevant dimension that sits outside the
   consumer's innermost relevant temporal loop does not group (its instances count apart; the
   distinct-element counts of outputs still use the whole group).
@@ -30,11 +27,15 @@ stated operationally):
   updates[p] += group words; reads[p] += that - distinct elements per group;
   fills[c] += instance fetches - distinct elements per instance.
 
-``hazards`` names the (kind, p, c, role) where these group rules can part or where a group's
-union is not a box: "gap" (at the first step some group's union, on the tensor axes that mix
-dimensions or in the space of those dimensions, is not a box), "delta" (at some sliding step
-|union of fetches| != |union of tiles - union of previous tiles|) and "outer" (a loop that
-``split_outer`` splits exists).
+``hazards`` lists (kind, p, c, role) where closed forms over boxes are at risk, to classify
+disagreements: "gappy" (a tile, a group's union or the outputs written to a keeper has gaps on
+an axis that mixes dimensions: a stride wider than the window), "gappy-slide" (a tile with such
+gaps slides along that axis: the innermost relevant loop above it runs over a dimension of the
+axis), "strided" (a group's union is
+not a box in dimension space: a loop below the fanout spaces its instances), "delta" (at some
+sliding step |union of fetches| != |union of tiles - union of previous tiles|: an instance
+needs words only a neighbour held), "delta-overlap" (at some sliding step the members' new words
+overlap) and "outer" (a loop that ``split_outer`` splits exists).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ class Simulator:
     """Counts of one mapping: arrays (L, 3) indexed [level, role in ROLES order]."""
 
     def __init__(self, problem: Problem, arch: Architecture, mapping: Mapping,
-                 use_hull: bool = True, group_tile: bool = False, split_outer: bool = False):
-        self.use_hull, self.group_tile, self.split_outer = use_hull, group_tile, split_outer
+                 split_outer: bool = False):
+        self.split_outer = split_outer
         self.loops = nest_of(problem, mapping)
         self.D, self.L = len(problem.dims), len(arch.levels)
         # the amount a loop's index adds to its dimension's value: the bounds of the loops inside it
@@ -132,7 +133,6 @@ class Simulator:
         # the tile at dimension value 0; dims -> tensor index is linear, so other tiles are shifts
         inner_vals = [self._dimval(ix, inner) for ix in self._space(inner)]
         rel = {self._point(v) for v in inner_vals}
-        rel = hull(rel) if self.use_hull else rel
         rel_dims = {tuple(v[d] for d in self.mixed_dims) for v in inner_vals}
         rel_pos = [k for k, i in enumerate(steps) if self.loops[i].dim in self.relevant]
         innermost_rel = rel_pos[-1] if rel_pos else -1
@@ -149,7 +149,13 @@ class Simulator:
         inst_vals = [self._dimval(s, insts) for s in inst_list]
         keys = [tuple(s[k] for k in key_at) for s in inst_list]
         split = [tuple(s[k] for k in split_at) for s in inst_list]
-        self._check_gaps(rel, rel_dims, inst_vals, split, (p, c, role))
+        where = (p, c, role)
+        if self._gappy(rel):
+            self.hazards.add(("gappy",) + where)
+            slider = self.loops[steps[innermost_rel]].dim if innermost_rel >= 0 and not is_mac else -1
+            if any(self.coef[a][slider] for a in self._gaps(rel) if slider >= 0):
+                self.hazards.add(("gappy-slide",) + where)
+        self._check_groups(rel, rel_dims, inst_vals, split, where)
         prev_tile: dict[int, set] = {}
         prev_union: dict[tuple, set] = {}
         seen_inst: dict[int, set] = {}  # distinct elements ever fetched, per instance / group / parent
@@ -167,6 +173,7 @@ class Simulator:
             base = self._dimval(idx, steps)
             fetched: dict[tuple, set] = {}  # per counting group: the union of its members' fetches
             union: dict[tuple, set] = {}  # per counting group: the union of its members' tiles
+            summed: dict[tuple, int] = {}  # per counting group: its members' fetches, summed
             for n, (v, gk, sk) in enumerate(zip(inst_vals, keys, split)):
                 tile = shifted(rel, self._point([a + b for a, b in zip(base, v)]))
                 fetch = tile if kind == "whole" else tile - prev_tile[n] if kind == "delta" else set()
@@ -177,13 +184,24 @@ class Simulator:
                 seen_parent.setdefault(gk[:n_parent], set()).update(fetch)
                 fetched.setdefault(sk, set()).update(fetch)
                 union.setdefault(sk, set()).update(tile)
+                summed[sk] = summed.get(sk, 0) + len(fetch)
             for sk, u in union.items():
                 by_tile = u if kind == "whole" else u - prev_union[sk] if kind == "delta" else set()
                 if len(by_tile) != len(fetched[sk]):
-                    self.hazards.add(("delta", p, c, role))
+                    self.hazards.add(("delta",) + where)
+                if kind == "delta" and summed[sk] != len(fetched[sk]):
+                    self.hazards.add(("delta-overlap",) + where)
                 prev_union[sk] = u
-                shared += len(by_tile if self.group_tile else fetched[sk])
+                shared += len(fetched[sk])
         distinct = lambda seen: sum(len(s) for s in seen.values())  # noqa: E731
+        if is_out and any(self._gappy(done) for seen in (seen_parent, seen_group, seen_inst) for done in seen.values()):
+            self.hazards.add(("gappy",) + where)
+        if is_out:  # the distinct outputs written: over the loops not fixed for a parent / group / instance
+            below_p = [i for i, l in zip(insts, lvl) if l >= p]
+            grouped = [insts[k] for k in range(len(insts)) if k not in key_at]
+            for free in (steps + inner + below_p, steps + inner + grouped, steps + inner):
+                if self._footprint(free) != hull(self._footprint(free)):
+                    self.hazards.add(("strided",) + where)
         if not is_out:
             self.reads[p, t] += shared
             if not is_mac:
@@ -196,15 +214,38 @@ class Simulator:
             self.reads[p, t] += shared - distinct(seen_group)
             self.fills[c, t] += own - distinct(seen_inst)
 
-    def _check_gaps(self, rel: set, rel_dims: set, inst_vals: list, keys: list, where: tuple) -> None:
-        """Flag a group whose union, on the mixed axes or in the space of their dims, is not a box."""
+    def _footprint(self, loops: list[int]) -> set[Point]:
+        """Values of the mixed dimensions that ``loops`` reach (the other loops held at 0)."""
+        reach = {(0,) * len(self.mixed_dims)}
+        for i in loops:
+            lp = self.loops[i]
+            if lp.dim in self.mixed_dims:
+                k = self.mixed_dims.index(lp.dim)
+                reach = {r[:k] + (r[k] + j * self.weight[i],) + r[k + 1:] for r in reach for j in range(lp.bound)}
+        return reach
+
+    def _gaps(self, points: set[Point]) -> list[int]:
+        """The axes that mix dimensions on which ``points`` take values that are not an interval."""
+        out = []
+        for a in self.mixed_axes:
+            vals = {q[a] for q in points}
+            if vals and len(vals) != max(vals) - min(vals) + 1:
+                out.append(a)
+        return out
+
+    def _gappy(self, points: set[Point]) -> bool:
+        return bool(self._gaps(points))
+
+    def _check_groups(self, rel: set, rel_dims: set, inst_vals: list, keys: list, where: tuple) -> None:
+        """Flag a group whose union has gaps on a mixed axis or is not a box in dimension space."""
         groups: dict[tuple, list] = {}
         for v, gk in zip(inst_vals, keys):
             groups.setdefault(gk, []).append(v)
         for members in groups.values():
             if len(members) < 2 or not self.mixed_axes:
                 continue
-            on_axes = {tuple(q[a] for a in self.mixed_axes) for v in members for q in shifted(rel, self._point(v))}
+            if self._gappy({q for v in members for q in shifted(rel, self._point(v))}):
+                self.hazards.add(("gappy",) + where)
             in_dims = {q for v in members for q in shifted(rel_dims, tuple(v[d] for d in self.mixed_dims))}
-            if on_axes != hull(on_axes) or in_dims != hull(in_dims):
-                self.hazards.add(("gap",) + where)
+            if in_dims != hull(in_dims):
+                self.hazards.add(("strided",) + where)
