@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable
 
 from loopnest.analysis.breakdown import CATEGORIES, by_category, by_data_type, dram_words, per_mac, total
-from loopnest.analysis.runs import best_records
+from loopnest.analysis.runs import best_records, no_bypass
 from loopnest.arch import list_presets, load_arch
 from loopnest.arch.spec import Architecture
 from loopnest.workload.network import Network
@@ -57,15 +57,16 @@ def _summary(records: list[dict], arch: Architecture) -> dict | None:
 
 
 def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "exact",
-                      jobs: int | None = None, progress: Callable[[str], None] | None = None) -> dict:
+                      jobs: int | None = None, progress: Callable[[str], None] | None = None, bypass: bool = False) -> dict:
     """Map every layer under every dataflow; the JSON-ready comparison (energies per MAC, in the
-    architectures' normalized units: 1 = one 16-bit MAC)."""
-    out = {"model": network.name, "pes": pes, "batch": network.layers[0].dims.get("N", 1) if network.layers else 1,
-           "mode": mode, "objective": "energy", "claim": CLAIM, "dataflows": {}, "ratios": {}}
+    architectures' normalized units: 1 = one 16-bit MAC). Without ``bypass`` every level keeps
+    every tensor its hardware holds (the paper's framework); with it the mapper may bypass."""
+    out = {"model": network.name, "pes": pes, "batch": network.batch, "mode": mode, "objective": "energy",
+           "bypass": bypass, "claim": CLAIM, "dataflows": {}, "ratios": {}}
     for df in dataflows:
         arch = load_arch(preset_for(df, pes))
         out["energy_units"] = arch.energy_units
-        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress)
+        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress, None if bypass else no_bypass(arch))
         for r in recs:
             r["kind"] = layer_kind(r["kind"])
         out["dataflows"][df] = {

@@ -44,12 +44,20 @@ def constraints_for(name: str | None, problem: Problem, arch: Architecture) -> C
     return base.meet(extra) if extra is not None else base
 
 
+def no_bypass(arch: Architecture) -> Constraints:
+    """Every level keeps every tensor it may hold (no bypass): the ISCA 2016 framework, where data
+    moves DRAM -> buffer -> array -> RF for every dataflow."""
+    return Constraints({lv.name: LevelConstraint(keep=frozenset(lv.keeps)) for lv in arch.levels[1:]}, "no bypass")
+
+
 def best_records(network: Network, arch: Architecture, dataflow: str | None, objective: str = "energy",
-                 mode: str = "exact", jobs: int | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[list[dict], list[dict]]:
-    """Map every layer: (``Result.to_dict()`` records of the mapped layers with their ``kind``,
-    ``[{"layer", "reason"}]`` of the layers no mapping fits)."""
+                 mode: str = "exact", jobs: int | None = None, progress: Callable[[str], None] | None = None,
+                 constraints: Constraints | None = None) -> tuple[list[dict], list[dict]]:
+    """Map every layer (``constraints`` met with the dataflow's): (``Result.to_dict()`` records of
+    the mapped layers with their ``kind``, ``[{"layer", "reason"}]`` of the layers no mapping fits)."""
     preset, extra = dataflow_spec(dataflow, arch)
+    if constraints is not None:
+        extra = constraints if extra is None else extra.meet(constraints)
     tick = (lambda done, total, name: progress(f"{arch.name}: {done}/{total} shapes mapped ({name})")) if progress else None
     net = map_network(network, arch, preset, extra, objective, mode, jobs=jobs, progress=tick)
     records = [{**lo.result.to_dict(), "layer": lo.name, "kind": lo.problem.kind} for lo in net.mapped]

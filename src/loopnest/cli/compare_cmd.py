@@ -19,6 +19,8 @@ def compare_dataflows(
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = typer.Option("exact", "--mode", help="Mapper mode: exact or heuristic."),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
+    bypass: bool = typer.Option(False, "--bypass", help="Let the mapper bypass levels (default: every level keeps what its "
+                                "hardware holds, as in the ISCA 2016 framework; bypass search is slower)."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -37,7 +39,7 @@ def compare_dataflows(
         fail(f"--mode: {mode!r} is not one of exact, heuristic")
     try:
         network = load_network(model, batch=batch)
-        data = run(network, pes, tuple(names), mode, jobs, progress=lambda m: err_console.print(m, highlight=False))
+        data = run(network, pes, tuple(names), mode, jobs, progress=lambda m: err_console.print(m, highlight=False), bypass=bypass)
     except (WorkloadError, CompareError, ArchSpecError) as e:
         fail(str(e))
     _outputs(data, report, plot)
