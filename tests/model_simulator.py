@@ -28,14 +28,18 @@ stated operationally):
   fills[c] += instance fetches - distinct elements per instance.
 
 ``hazards`` lists (kind, p, c, role) where closed forms over boxes are at risk, to classify
-disagreements: "gappy" (a tile, a group's union or the outputs written to a keeper has gaps on
-an axis that mixes dimensions: a stride wider than the window), "gappy-slide" (a tile with such
-gaps slides along that axis: the innermost relevant loop above it runs over a dimension of the
-axis), "strided" (a group's union is
-not a box in dimension space: a loop below the fanout spaces its instances), "delta" (at some
-sliding step |union of fetches| != |union of tiles - union of previous tiles|: an instance
-needs words only a neighbour held), "delta-overlap" (at some sliding step the members' new words
-overlap) and "outer" (a loop that ``split_outer`` splits exists).
+disagreements with the model:
+- "gappy": a tile, a group's union or the outputs written to a keeper has gaps on an axis that
+  mixes dimensions (a stride or dilation wider than the window);
+- "gappy-slide": a tile with such gaps slides along that axis (the innermost relevant loop above
+  the consumer runs over one of the axis's dimensions);
+- "strided": a group's union, or the outputs written over the run, is not a box in dimension
+  space (a loop below a fanout spaces its instances); "strided-overlap": such a group's members
+  share words;
+- "delta": at some sliding step |union of fetches| != |union of tiles - union of previous tiles|
+  (an instance needs words only a neighbour held); "delta-overlap": at some sliding step the
+  members' new words overlap;
+- "outer": a loop that ``split_outer`` splits exists.
 """
 
 from __future__ import annotations
@@ -150,12 +154,8 @@ class Simulator:
         keys = [tuple(s[k] for k in key_at) for s in inst_list]
         split = [tuple(s[k] for k in split_at) for s in inst_list]
         where = (p, c, role)
-        if self._gappy(rel):
-            self.hazards.add(("gappy",) + where)
-            slider = self.loops[steps[innermost_rel]].dim if innermost_rel >= 0 and not is_mac else -1
-            if any(self.coef[a][slider] for a in self._gaps(rel) if slider >= 0):
-                self.hazards.add(("gappy-slide",) + where)
-        self._check_groups(rel, rel_dims, inst_vals, split, where)
+        slider = self.loops[steps[innermost_rel]].dim if innermost_rel >= 0 and not is_mac else None
+        self._classify(rel, rel_dims, inst_vals, split, slider, where)
         prev_tile: dict[int, set] = {}
         prev_union: dict[tuple, set] = {}
         seen_inst: dict[int, set] = {}  # distinct elements ever fetched, per instance / group / parent
@@ -193,14 +193,14 @@ class Simulator:
                     self.hazards.add(("delta-overlap",) + where)
                 prev_union[sk] = u
                 shared += len(fetched[sk])
-        distinct = lambda seen: sum(len(s) for s in seen.values())  # noqa: E731
-        if is_out and any(self._gappy(done) for seen in (seen_parent, seen_group, seen_inst) for done in seen.values()):
-            self.hazards.add(("gappy",) + where)
-        if is_out:  # the distinct outputs written: over the loops not fixed for a parent / group / instance
-            below_p = [i for i, l in zip(insts, lvl) if l >= p]
+        distinct = lambda seen: sum(len(s) for s in seen.values())
+        if is_out:  # the distinct outputs written per parent / group / instance: gaps, or not a box
+            if any(self._gaps(done) for seen in (seen_parent, seen_group, seen_inst) for done in seen.values()):
+                self.hazards.add(("gappy",) + where)
             grouped = [insts[k] for k in range(len(insts)) if k not in key_at]
-            for free in (steps + inner + below_p, steps + inner + grouped, steps + inner):
-                if self._footprint(free) != hull(self._footprint(free)):
+            for free in ([i for i, l in zip(insts, lvl) if l >= p], grouped, []):
+                reach = self._footprint(steps + inner + free)
+                if reach != hull(reach):
                     self.hazards.add(("strided",) + where)
         if not is_out:
             self.reads[p, t] += shared
@@ -233,19 +233,24 @@ class Simulator:
                 out.append(a)
         return out
 
-    def _gappy(self, points: set[Point]) -> bool:
-        return bool(self._gaps(points))
-
-    def _check_groups(self, rel: set, rel_dims: set, inst_vals: list, keys: list, where: tuple) -> None:
-        """Flag a group whose union has gaps on a mixed axis or is not a box in dimension space."""
+    def _classify(self, rel: set, rel_dims: set, inst_vals: list, keys: list, slider: int | None, where: tuple) -> None:
+        """Hazards of the tile and of each group's union (the same at every step, up to a shift)."""
+        gaps = self._gaps(rel)
+        if gaps:
+            self.hazards.add(("gappy",) + where)
+            if slider is not None and any(self.coef[a][slider] for a in gaps):
+                self.hazards.add(("gappy-slide",) + where)
         groups: dict[tuple, list] = {}
         for v, gk in zip(inst_vals, keys):
             groups.setdefault(gk, []).append(v)
         for members in groups.values():
             if len(members) < 2 or not self.mixed_axes:
                 continue
-            if self._gappy({q for v in members for q in shifted(rel, self._point(v))}):
+            union = {q for v in members for q in shifted(rel, self._point(v))}
+            if self._gaps(union):
                 self.hazards.add(("gappy",) + where)
             in_dims = {q for v in members for q in shifted(rel_dims, tuple(v[d] for d in self.mixed_dims))}
             if in_dims != hull(in_dims):
                 self.hazards.add(("strided",) + where)
+                if len(union) < len(members) * len(rel):
+                    self.hazards.add(("strided-overlap",) + where)
