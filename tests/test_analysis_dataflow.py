@@ -5,8 +5,10 @@ the OS variants' arrays, and bad input."""
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 import pytest
+from test_report_browser import open_report
 from typer.testing import CliRunner
 
 from loopnest.analysis.runs import constraints_for
@@ -14,10 +16,9 @@ from loopnest.arch import load_arch
 from loopnest.cli import app
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.workload.layers import conv2d
-from test_report_browser import open_report
 
 onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
+from onnx import TensorProto, helper
 
 LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
 
@@ -109,7 +110,7 @@ def test_roofline_and_eyexam_on_an_onnx_file(tmp_path):
     out = CliRunner().invoke(app, ["eyexam", f"{model}:conv1", "--arch", "eyeriss", "--mode", "heuristic", "--json"])
     assert out.exit_code == 0, out.output
     steps = [s["bound_macs_per_cycle"] for s in json.loads(out.stdout)["steps"]]
-    assert steps[0] == 1 * 4 * 2 * 4 * 4 * 3 * 3 and all(a >= b for a, b in zip(steps, steps[1:]))
+    assert steps[0] == 1 * 4 * 2 * 4 * 4 * 3 * 3 and all(a >= b for a, b in pairwise(steps))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -3,9 +3,13 @@ mapper's result, steps 4-5 against brute-force enumeration, and the roofline cro
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_analysis_roofline import bw_arch
 
 from loopnest.analysis.eyexam import run_eyexam, spatial_choices, storage_parallelism
 from loopnest.analysis.roofline import attainable, layer_point
@@ -18,7 +22,6 @@ from loopnest.search.mapper import search_layer
 from loopnest.workload.layer_ref import load_layer
 from loopnest.workload.layers import conv2d
 from loopnest.workload.problem import ROLES
-from test_analysis_roofline import bw_arch
 
 
 def bounds(data: dict) -> list[float]:
@@ -37,7 +40,7 @@ def test_alexnet_conv3_on_eyeriss():
     #    dimension, 13*12 = 156 is the largest product <= 168.
     # 4. X = 14 takes P = 13, Y = 12 takes R = 3 times 4 from C or M: 13*12 = 156.
     assert b[:4] == [149_520_384, 3_833_856, 156, 156]
-    assert all(x >= y for x, y in zip(b, b[1:])), b  # bounds never increase
+    assert all(x >= y for x, y in pairwise(b)), b  # bounds never increase
     mapper = search_layer(layer, arch, dataflow_constraints("rs", layer, arch), "energy", mode="heuristic").result
     assert b[-1] == pytest.approx(layer.macs / mapper.cycles)  # the last step is the mapper's result
     assert data["achieved_macs_per_cycle"] == b[-1]
@@ -93,7 +96,7 @@ def test_eyexam_is_monotone_and_never_above_the_roofline(shape, dram_bw, buf_bw,
     arch = bw_arch(dram_bw, buf_bw, rf=True, pes=(4, 2))
     data = run_eyexam(layer, arch, KEEP_ALL, objective, mode="heuristic")  # one bypass choice: a quick search
     b = bounds(data)
-    assert all(x >= y * (1 - 1e-12) for x, y in zip(b, b[1:])), b
+    assert all(x >= y * (1 - 1e-12) for x, y in pairwise(b)), b
     chosen = search_layer(layer, arch, KEEP_ALL, objective, mode="heuristic").result.to_dict()
     assert b[-1] == pytest.approx(layer.macs / chosen["cycles"])
     point = layer_point(chosen, arch, layer)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from loopnest.analysis.roofline import attainable, compute_roof, layer_point, level_roofs, roofline
+from loopnest.analysis.roofline import (
+    attainable,
+    compute_roof,
+    layer_point,
+    level_roofs,
+    roofline,
+)
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.mapping import LevelMapping, Mapping
 from loopnest.mapping.mapspace import Mapspace

@@ -6,10 +6,10 @@ import json
 import re
 
 import pytest
+from test_report_browser import sample_charts
 
 from loopnest.report.html import Section, Table, fmt, render_html
 from loopnest.report.plots import Chart, Series, plotly_figure, save_static
-from test_report_browser import sample_charts
 
 
 @pytest.mark.parametrize("suffix", [".png", ".svg"])
@@ -41,7 +41,7 @@ def test_html_is_self_contained_and_embeds_the_export():
     page = render_html("t", [Section("s", ["p"], [Table("c", ["a"], [[1]])], charts)], {"k": "</script>"})
     assert "<link" not in page and not re.search(r"<script[^>]*\bsrc=", page)  # nothing fetched
     assert "https://cdn" not in page.split("<script>", 1)[0]
-    blob = re.search(r'<script id="loopnest-data" type="application/json">(.*?)</script>', page, re.S).group(1)
+    blob = re.search(r'<script id="loopnest-data" type="application/json">(.*?)</script>', page, re.DOTALL).group(1)
     data = json.loads(blob)
     assert data["result"] == {"k": "</script>"}
     assert data["charts"]["bars"]["series"][0]["y"] == [40.5, 12.25, 80.0, 61.5]

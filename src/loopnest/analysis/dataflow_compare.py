@@ -9,9 +9,16 @@ The output-stationary variants are defined in ``loopnest.analysis.runs.constrain
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from loopnest.analysis.breakdown import CATEGORIES, by_category, by_data_type, dram_words, per_mac, total
+from loopnest.analysis.breakdown import (
+    CATEGORIES,
+    by_category,
+    by_data_type,
+    dram_words,
+    per_mac,
+    total,
+)
 from loopnest.analysis.runs import best_records, no_bypass
 from loopnest.arch import list_presets, load_arch
 from loopnest.arch.spec import Architecture

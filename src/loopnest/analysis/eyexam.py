@@ -29,7 +29,7 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints, FactorRule
-from loopnest.mapping.mapspace import TEMPORAL, X, Mapspace, divisors
+from loopnest.mapping.mapspace import TEMPORAL, Mapspace, X, divisors
 from loopnest.search.mapper import search_layer
 from loopnest.workload.problem import Problem
 
@@ -153,7 +153,7 @@ def eyexam(problem: Problem, arch: Architecture, constraints: Constraints, faste
         "no_overlap_macs_per_cycle": problem.macs / no_overlap_cycles(chosen, arch),
         "burst_model": "average bandwidth: transfers overlap compute (double buffering assumed); "
                        "no_overlap_macs_per_cycle serializes every bandwidth-limited transfer with compute",
-        "mapspace_spatial_choices": int(len(spatial)),
+        "mapspace_spatial_choices": len(spatial),
     }
 
 

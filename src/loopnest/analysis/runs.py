@@ -10,10 +10,15 @@ constraint); OS-C: output channels of one pixel (M).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.constraints import Constraints, ConstraintError, FactorRule, LevelConstraint
+from loopnest.mapping.constraints import (
+    ConstraintError,
+    Constraints,
+    FactorRule,
+    LevelConstraint,
+)
 from loopnest.mapping.dataflows import DATAFLOWS, dataflow_constraints, pe_array
 from loopnest.search.network import map_network
 from loopnest.workload.network import Network

@@ -27,7 +27,8 @@ def compare_dataflows(
 ) -> None:
     """Map every layer under each dataflow on its equal-area architecture (best mapping, energy);
     print energy per MAC by level and data type, CONV and FC apart, and DRAM accesses per MAC."""
-    from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError, compare_dataflows as run
+    from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError
+    from loopnest.analysis.dataflow_compare import compare_dataflows as run
     from loopnest.arch import ArchSpecError
     from loopnest.workload import WorkloadError, load_network
 

@@ -58,7 +58,7 @@ def eyexam(
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
-    from loopnest.report.figures import eyexam_sections, eyexam_chart
+    from loopnest.report.figures import eyexam_chart, eyexam_sections
     from loopnest.report.html import ReportError, write_report
     from loopnest.report.plots import save_all
 

@@ -68,7 +68,11 @@ def roofline(
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
-    from loopnest.report.figures import breakdown_charts, roofline_chart, roofline_sections
+    from loopnest.report.figures import (
+        breakdown_charts,
+        roofline_chart,
+        roofline_sections,
+    )
     from loopnest.report.html import ReportError, write_report
     from loopnest.report.plots import save_all
 

@@ -9,6 +9,7 @@ from loopnest.report.plots import Chart, Series
 LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
 TYPES = ("inputs", "weights", "outputs", "computation")
 SEED_PIE = {"outputs": 43.0, "inputs": 25.0, "weights": 22.0, "computation": 10.0}  # seed 001, slide 29 (Yang, CVPR 2017)
+SEED_PIE_TEXT = "seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, computation 10%"
 
 
 # ----- dataflow comparison --------------------------------------------------------------------
@@ -113,8 +114,8 @@ def eyexam_chart(data: dict) -> Chart:
 
 
 def eyexam_sections(data: dict) -> list[Section]:
-    text = [f"Constraints: {data['constraints']}; chosen mapping: best for {data['objective']} ({data['mode']} search). "
-            f"Achieved {data['achieved_macs_per_cycle']:.4g} of a peak {data['peak_macs_per_cycle']:g} MACs/cycle.",
+    text = [(f"Constraints: {data['constraints']}; chosen mapping: best for {data['objective']} ({data['mode']} search). "
+             f"Achieved {data['achieved_macs_per_cycle']:.4g} of a peak {data['peak_macs_per_cycle']:g} MACs/cycle."),
             f"Burst model: {data['burst_model']} (no-overlap value: {data['no_overlap_macs_per_cycle']:.4g} MACs/cycle)."]
     return [Section("Eyexam performance bounds (Chen et al., arXiv:1807.07928)", text, [eyexam_table(data)], [eyexam_chart(data)])]
 
@@ -152,8 +153,8 @@ def roofline_chart(data: dict) -> Chart:
     return Chart("roofline", f"Roofline of {data['arch']} ({data['clock_mhz']:g} MHz)", series,
                  x_label="operational intensity (MACs per word moved at the level)",
                  y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="",
-                 notes=["Roofs count all instances of a level and both ports (read + write bandwidth); "
-                        "dots use the mapper's actual traffic; the 'minimum traffic' dots move every tensor once (compulsory traffic)."])
+                 notes=[("Roofs count all instances of a level and both ports (read + write bandwidth); dots use the mapper's "
+                         "actual traffic; the 'minimum traffic' dots move every tensor once (compulsory traffic).")])
 
 
 def breakdown_table(data: dict) -> Table:
@@ -171,11 +172,10 @@ def roofline_sections(data: dict) -> list[Section]:
     unmapped = [f"{u['layer']} not mapped: {u['reason']}" for u in data.get("unmapped", [])]
     return [
         Section("Roofline (Williams, Waterman, Patterson 2009)",
-                [f"Best mapping per layer for {data['objective']} ({data['mode']} search). Units: {rf['units']['performance']}; "
-                 f"intensity in {rf['units']['intensity']} at each level."] + unmapped,
+                [(f"Best mapping per layer for {data['objective']} ({data['mode']} search). "
+                  f"Units: {rf['units']['performance']}; intensity in {rf['units']['intensity']} at each level."), *unmapped],
                 [roofline_table(rf)], [roofline_chart(rf)]),
-        Section("Energy breakdown", [f"{bd['model']} on {bd['arch']}: by data type {shares} "
-                                     "(seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, computation 10%)."],
+        Section("Energy breakdown", [f"{bd['model']} on {bd['arch']}: by data type {shares} ({SEED_PIE_TEXT})."],
                 [breakdown_table(bd)], breakdown_charts(bd)),
     ]
 
@@ -222,6 +222,5 @@ def evaluate_sections(data: dict) -> list[Section]:
         Section(f"{data['model']} (batch {data['batch']}) on {data['arch']}",
                 [f"Dataflow {data['dataflow'] or 'any'}, {data['mode']} search for {data['objective']}."] + unmapped,
                 [summary, sheet, per_layer], [util]),
-        Section("Energy breakdown", [f"By data type: {pie} (seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, "
-                                     "computation 10%)."], [], breakdown_charts(bd)),
+        Section("Energy breakdown", [f"By data type: {pie} ({SEED_PIE_TEXT})."], [], breakdown_charts(bd)),
     ]

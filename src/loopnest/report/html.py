@@ -116,8 +116,8 @@ def render_html(title: str, sections: list[Section], result: dict) -> str:
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style>",
         f"<script>{plotly_js()}</script></head><body>",
         *parts,
-        "<footer>Written by loopnest. Loop orders are printed outer &rarr; inner. "
-        "The numbers of every table and plot are embedded below as JSON (element #loopnest-data).</footer>",
+        ("<footer>Written by loopnest. Loop orders are printed outer &rarr; inner. "
+         "The numbers of every table and plot are embedded below as JSON (element #loopnest-data).</footer>"),
         f'<script id="loopnest-data" type="application/json">{_json_script(data)}</script>',
         f'<script id="loopnest-figures" type="application/json">{_json_script(figures)}</script>',
         f"<script>{_BOOT}</script>",

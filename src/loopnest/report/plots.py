@@ -10,9 +10,10 @@ Axis labels carry their units (a number without a unit is a bug).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 Mode = Literal["bar", "line", "step", "markers", "pie"]
 STATIC_SUFFIXES = (".png", ".svg", ".pdf")
