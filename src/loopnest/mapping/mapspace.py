@@ -168,11 +168,14 @@ class Mapspace:
 
     def fits(self, idx: np.ndarray, keep: np.ndarray, stats: dict | None = None) -> np.ndarray:
         """Whether a (partial) tiling can still fit every fanout and capacity (K,) bool."""
-        f = self.factors(idx)  # (K, S, d)
-        ok = np.ones(len(idx), bool)
-        box = np.ones((len(idx), idx.shape[1]), np.int64)
-        for s in range(len(self.slots) - 1, -1, -1):
-            l, axis = self.slots[s]
+        return self._fits(self.factors(idx), self.slots, keep, stats)
+
+    def _fits(self, f: np.ndarray, slots: list[tuple[int, int]], keep: np.ndarray, stats: dict | None) -> np.ndarray:
+        """Fanout and capacity test of factors ``f`` (K, len(slots), d) on the innermost ``slots``."""
+        ok = np.ones(len(f), bool)
+        box = np.ones((len(f), f.shape[2]), np.int64)
+        for s in range(len(slots) - 1, -1, -1):
+            l, axis = slots[s]
             box = box * f[:, s]
             if axis != TEMPORAL:
                 lv = self.arch.levels[l]
@@ -180,6 +183,25 @@ class Mapspace:
             elif l > 0:  # the level's temporal slot comes first: box is now its whole tile
                 ok &= self._capacity_ok(l, box, keep[l], stats)
         return ok
+
+    def inside(self, keep: np.ndarray, level: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Every distinct choice of the loops below level ``level``'s temporal loops (its fanout
+        and all inner levels) that fits: per choice, the fanout's spatial factor per dimension
+        (K, D) and the tile of level ``level + 1`` (K, D)."""
+        first = self.slots.index((level, TEMPORAL)) + 1
+        slots = self.slots[first:]
+        projs = [np.unique(o[:, first:], axis=0) for o in self.options]
+        idx = _product([np.arange(len(p)) for p in projs],
+                       lambda i: self._fits(np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2), slots, keep, None))
+        f = np.stack([projs[d][idx[:, d]] for d in range(self.D)], axis=2)  # (K, len(slots), D)
+        spatial = np.ones((len(idx), self.D), np.int64)
+        box = np.ones((len(idx), self.D), np.int64)
+        for s, (l, axis) in enumerate(slots):
+            if l == level:
+                spatial *= f[:, s]
+            else:
+                box *= f[:, s]
+        return spatial, box
 
     def _capacity_ok(self, l: int, box: np.ndarray, keep: np.ndarray, stats: dict | None) -> np.ndarray:
         lv = self.arch.levels[l]

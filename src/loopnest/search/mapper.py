@@ -34,6 +34,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import Mapspace, TEMPORAL
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
+from loopnest.search.bounds import inside_applies, inside_floor, mac_floor
 from loopnest.search.objective import Objective, better
 from loopnest.workload.problem import ROLES, Problem
 
@@ -98,30 +99,9 @@ class _Search:
         arch, problem = space.arch, space.problem
         self.macs = problem.macs
         self.cycles_floor = -(-self.macs // arch.pes) * arch.compute.cycles_per_mac
+        self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
         self.outer_data: dict = {}
         self.write_pj = np.array([[lv.energy_of(r, "write") / lv.block_words for r in ROLES] for lv in arch.levels])
-
-    # ----- bounds -------------------------------------------------------------------------
-    def inner_floor(self, keep: np.ndarray) -> float:
-        """Energy no mapping with bypass choice ``keep`` can go below, outer traffic aside:
-        the MACs, and per operand the MAC reads from its innermost keeper (at most one per
-        MAC per multicast instance) plus the network words those reads cross (one per MAC)."""
-        arch = self.space.arch
-        floor = self.macs * (arch.compute.energy_pj or 0.0)
-        for t, role in enumerate(ROLES):
-            p = int(np.flatnonzero(keep[:, t])[-1])
-            shared = 1
-            for q in range(p, len(arch.levels)):
-                fan = arch.levels[q].fanout
-                if fan is not None:
-                    if fan.multicast if role != "outputs" else fan.reduction:
-                        shared *= fan.size
-                    floor += self.macs * (fan.energy_pj or 0.0)
-            action = "update" if role == "outputs" else "read"
-            floor += self.macs / shared * arch.levels[p].energy_of(role, action) / arch.levels[p].block_words
-            if len(arch.levels) > 1 and not keep[1, t]:  # its outermost traffic is not in V0: compulsory part
-                floor += self.space.problem.size(self.space.problem.tensor(role)) * arch.levels[0].energy_of(role, action)
-        return floor
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -136,12 +116,15 @@ class _Search:
             v0, o0, reads0 = self.outer_costs(outer, projs, keep)
             rd_bw = space.arch.levels[0].read_bandwidth
             cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
-            bounds = self.obj.values(v0 + self.inner_floor(keep), cyc)  # the keys are monotone in both
+            box1 = self.sizes // np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2).prod(axis=1)
+            base = v0 + mac_floor(space, keep)
+            energy_lb = base + self.inside_lb(keep, box1)
+            bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
             order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
             if self.mode == HEURISTIC:
                 order = order[:self.top]
             rows += [(bounds[r], ki, r) for r in order]
-            self.outer_data[ki] = (outer, members, o0)
+            self.outer_data[ki] = (outer, members, o0, box1, base, cyc)
         rows.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
         for start in range(0, len(rows), ROWS):
             chunk = [x for x in rows[start:start + ROWS] if self.best_keys is None or better(x[0], self.best_keys)]
@@ -154,11 +137,22 @@ class _Search:
     def visit(self, rows: list[int], ki: int, start: int) -> None:
         """Enumerate and evaluate the inner tilings under some outer choices of one bypass choice."""
         space, keep = self.space, self.space.keep_configs[ki]
-        outer, members, o0 = self.outer_data[ki]
+        outer, members, o0, box1, base, cyc = self.outer_data[ki]
         parts, firsts = [], []
         for rank, row in enumerate(rows, start):
             cands = [members[d][outer[row, d]] for d in range(space.D)]
             inner = space.tilings(keep, cands, stats=self.stats)
+            if self.best_keys is not None and inside_applies(space) and len(inner):
+                f = space.factors(inner)
+                sp, b2 = np.ones((2, len(inner), space.D), np.int64)
+                for s, (l, a) in enumerate(space.slots):
+                    if l == 1 and a != TEMPORAL:
+                        sp *= f[:, s]
+                    elif l >= 2:
+                        b2 *= f[:, s]
+                lb = base[row] + inside_floor(space, keep, box1[row], sp, b2)
+                keys = self.obj.values(lb, np.full(len(inner), cyc[row]))
+                inner = inner[[better(k, self.best_keys) for k in keys]]  # prune tilings whose floor cannot win
             if self.mode == HEURISTIC and len(inner) > self.sample:
                 rng = np.random.default_rng([self.seed, ki, rank])
                 inner = inner[np.sort(rng.choice(len(inner), self.sample, replace=False))]
@@ -168,6 +162,25 @@ class _Search:
         self.out.inner_tilings += len(idx)
         if len(idx):
             self.inner(idx, keep, np.concatenate(firsts))
+
+    def inside_lb(self, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
+        """Per outer choice, the least ``inside_floor`` over the inner choices that divide its
+        level-1 tile (0 where the bound does not apply)."""
+        space = self.space
+        if not inside_applies(space):
+            return np.zeros(len(box1))
+        spatial, box2 = space.inside(keep, 1)
+        out = np.full(len(box1), np.inf)
+        if len(spatial) == 0:
+            return out
+        union = spatial * box2
+        step = max(1, (1 << 22) // max(1, len(union) * space.D))
+        for a in range(0, len(box1), step):
+            b1 = box1[a:a + step, None, :]
+            fits = (b1 % union[None] == 0).all(axis=2)
+            lb = inside_floor(space, keep, b1, spatial[None], box2[None])
+            out[a:a + step] = np.where(fits, lb, np.inf).min(axis=1)
+        return out
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
