@@ -38,7 +38,7 @@ disagreements with the model:
   share words;
 - "delta": at some sliding step |union of fetches| != |union of tiles - union of previous tiles|
   (an instance needs words only a neighbour held); "delta-overlap": at some sliding step the
-  members' new words overlap;
+  members' different new words overlap;
 - "outer": a loop that ``split_outer`` splits exists.
 """
 
@@ -173,7 +173,7 @@ class Simulator:
             base = self._dimval(idx, steps)
             fetched: dict[tuple, set] = {}  # per counting group: the union of its members' fetches
             union: dict[tuple, set] = {}  # per counting group: the union of its members' tiles
-            summed: dict[tuple, int] = {}  # per counting group: its members' fetches, summed
+            distinct_fetches: dict[tuple, set] = {}  # per counting group: its members' different fetches
             for n, (v, gk, sk) in enumerate(zip(inst_vals, keys, split)):
                 tile = shifted(rel, self._point([a + b for a, b in zip(base, v)]))
                 fetch = tile if kind == "whole" else tile - prev_tile[n] if kind == "delta" else set()
@@ -184,12 +184,12 @@ class Simulator:
                 seen_parent.setdefault(gk[:n_parent], set()).update(fetch)
                 fetched.setdefault(sk, set()).update(fetch)
                 union.setdefault(sk, set()).update(tile)
-                summed[sk] = summed.get(sk, 0) + len(fetch)
+                distinct_fetches.setdefault(sk, set()).add(frozenset(fetch))
             for sk, u in union.items():
                 by_tile = u if kind == "whole" else u - prev_union[sk] if kind == "delta" else set()
                 if len(by_tile) != len(fetched[sk]):
                     self.hazards.add(("delta",) + where)
-                if kind == "delta" and summed[sk] != len(fetched[sk]):
+                if kind == "delta" and sum(map(len, distinct_fetches[sk])) != len(fetched[sk]):
                     self.hazards.add(("delta-overlap",) + where)
                 prev_union[sk] = u
                 shared += len(fetched[sk])

@@ -212,6 +212,24 @@ AGREEMENTS = [
      conv2d_problem({"M": 1, "C": 1, "P": 1, "Q": 2, "R": 1, "S": 2}, (1, 1), (1, 1)), three_levels((2, 1), True, False),
      Mapping((level(t={"S": 2}), level([], x={"Q": 2}), level(["inputs"]))),
      {("reads", "DRAM", "inputs"): 4, ("fills", "RF", "inputs"): 4}, {"delta"}),
+    ("spatial-reduction-of-partial-sums",
+     # C2 on a reducing GLB fanout, GLB loop P2, RFs and GLB keep outputs. Each RF takes one MAC
+     # update per step (2 steps): 4 RF updates, 2 distinct per RF, no RF reads. Per step the two
+     # RFs write back the same output once through the reduction: 2 GLB updates, no read-backs.
+     conv1d_problem(P1 | {"C": 2, "P": 2, "R": 1}, 1, 1), three_levels((2, 1), False, True),
+     Mapping((level(), level(["outputs"], t={"P": 2}, x={"C": 2}), level(["outputs"]))),
+     {("updates", "RF", "outputs"): 4, ("reads", "RF", "outputs"): 0, ("updates", "GLB", "outputs"): 2,
+      ("reads", "GLB", "outputs"): 0, ("fills", "RF", "outputs"): 0, ("updates", "DRAM", "outputs"): 2}, set()),
+    ("partial-sum-read-backs",
+     # DRAM loop C2 outside the GLB loop P2, RF keeps outputs: the RF's one-output tile visits
+     # P0, P1, P0, P1: 4 versions written back to the GLB, the last 2 read back first (GLB reads 2,
+     # RF fills 2); the MACs update the RF 4 times, 2 of them first writes (RF reads 2); the GLB
+     # tile P2 is written back to DRAM once (C is irrelevant to outputs): 2 updates.
+     conv1d_problem(P1 | {"C": 2, "P": 2, "R": 1}, 1, 1), three_levels((1, 1), False, False),
+     Mapping((level(t={"C": 2}), level(["outputs"], t={"P": 2}), level(["outputs"]))),
+     {("updates", "RF", "outputs"): 4, ("reads", "RF", "outputs"): 2, ("updates", "GLB", "outputs"): 4,
+      ("reads", "GLB", "outputs"): 2, ("fills", "RF", "outputs"): 2, ("updates", "DRAM", "outputs"): 2,
+      ("reads", "DRAM", "outputs"): 0}, set()),
     ("dilated-output-window-first-writes",
      # tconv1d P1 R2, output index P + 2R: the MACs write outputs 0 and 2 into DRAM, each once:
      # 2 updates, 2 first writes, 0 reads (a halo extent 3 would give 3 first writes, reads -1).
