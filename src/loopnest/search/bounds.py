@@ -110,3 +110,77 @@ def inside_floor(space: Mapspace, keep: np.ndarray, box1: np.ndarray, spatial: n
             e = e + own * (arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words + net)
         total = total + e
     return total
+
+
+def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
+    """Per outer choice (level-1 tiles ``box1`` (R, D)), a floor of ``inside_floor`` over every
+    inner choice dividing it; cheaper and looser: the sliding-window term is taken at its least
+    over all relevant dimensions, which makes the bound a product of a row factor and an inner
+    factor, so inner choices dominated in every factor are dropped first."""
+    arch, problem = space.arch, space.problem
+    spatial, box2 = space.inside(keep, 1)
+    if len(spatial) == 0:
+        return np.full(len(box1), np.inf)
+    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+    union = spatial * box2
+    n_inst = np.prod(spatial, axis=-1).astype(float)
+    fan = arch.levels[1].fanout
+    net = (fan.energy_pj or 0.0) if fan is not None else 0.0
+    kept = [t for t in range(len(ROLES)) if keep[2, t]]
+    A, F, RU, RB = [], [], [], []
+    for t in kept:
+        role, coef = ROLES[t], space.coef[t]
+        rel = (coef > 0).any(axis=0)
+        src = arch.levels[1 if keep[1, t] else 0]
+        e_src = src.energy_of(role, _action(role)) / src.block_words
+        e_own = net + (0.0 if role == "outputs" else arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words)
+        ru = np.prod(np.where(rel, union, 1), axis=-1).astype(float)
+        own_y = n_inst * _least_delta(coef, box2, union) / ru
+        own_f = n_inst * _tile(coef, sizes // spatial)
+        if fan is not None and (fan.reduction if role == "outputs" else fan.multicast):
+            sh_y, sh_f = _least_delta(coef, union, union) / ru, np.full(len(ru), float(problem.size(problem.tensor(role))))
+        else:
+            sh_y, sh_f = own_y, own_f
+        A.append(e_src * sh_y + e_own * own_y)
+        F.append(e_src * sh_f + e_own * own_f)
+        RU.append(ru)
+        RB.append(np.prod(np.where(rel, box1, 1), axis=-1).astype(float))
+    if not kept:
+        return np.zeros(len(box1))
+    A, F, RU, RB = (np.stack(x) for x in (A, F, RU, RB))  # (T, K) and RB (T, R)
+    p0 = problem.macs / np.prod(box1, axis=-1)
+    groups, inv = np.unique(union, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    cols = []  # per group, the inner choices not dominated in every factor
+    for g in range(len(groups)):
+        members = np.flatnonzero(inv == g)
+        feats = np.concatenate([A[:, members], F[:, members]]).T  # (n, 2T)
+        worse = (feats[:, None, :] >= feats[None, :, :]).all(axis=2) & (feats[:, None, :] > feats[None, :, :]).any(axis=2)
+        cols.append(members[~worse.any(axis=1)])
+    owner = np.concatenate([np.full(len(c), g) for g, c in enumerate(cols)])
+    cols = np.concatenate(cols)
+    out = np.full(len(box1), np.inf)
+    step = max(1, (1 << 22) // max(1, len(cols) * space.D))
+    for a in range(0, len(box1), step):
+        b1 = box1[a:a + step]
+        divides = (b1[:, None, :] % groups[None, :, :] == 0).all(axis=2)[:, owner]  # (r, cols)
+        lb = np.zeros(divides.shape)
+        for i in range(len(kept)):
+            z = (p0[a:a + step] * RB[i, a:a + step])[:, None]
+            lb += np.where(RB[i, a:a + step][:, None] > RU[i, cols][None], z * A[i, cols][None], F[i, cols][None])
+        out[a:a + step] = np.where(divides, lb, np.inf).min(axis=1)
+    return out
+
+
+def _least_delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Least, over the relevant dimensions, of the words one step of that loop fetches into a
+    ``box`` tile (the whole tile, or a sliding window's new part)."""
+    ext = (box - 1) @ coef.T + 1
+    tile = np.prod(ext, axis=-1)
+    single = (coef > 0).sum(axis=0) == 1
+    least = tile.astype(float)
+    for d in np.flatnonzero((coef > 0).any(axis=0)):
+        if single[d]:
+            a = int(np.argmax(coef[:, d] > 0))
+            least = np.minimum(least, tile // ext[..., a] * np.minimum(ext[..., a], coef[a, d] * reach[..., d]))
+    return least

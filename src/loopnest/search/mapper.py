@@ -34,7 +34,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import Mapspace, TEMPORAL
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import inside_applies, inside_floor, mac_floor
+from loopnest.search.bounds import inside_applies, inside_floor, inside_floor_rows, mac_floor
 from loopnest.search.objective import Objective, better
 from loopnest.workload.problem import ROLES, Problem
 
@@ -118,7 +118,7 @@ class _Search:
             cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
             box1 = self.sizes // np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2).prod(axis=1)
             base = v0 + mac_floor(space, keep)
-            energy_lb = base + self.inside_lb(keep, box1)
+            energy_lb = base + (inside_floor_rows(space, keep, box1) if inside_applies(space) else 0.0)
             bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
             order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
             if self.mode == HEURISTIC:
@@ -162,25 +162,6 @@ class _Search:
         self.out.inner_tilings += len(idx)
         if len(idx):
             self.inner(idx, keep, np.concatenate(firsts))
-
-    def inside_lb(self, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
-        """Per outer choice, the least ``inside_floor`` over the inner choices that divide its
-        level-1 tile (0 where the bound does not apply)."""
-        space = self.space
-        if not inside_applies(space):
-            return np.zeros(len(box1))
-        spatial, box2 = space.inside(keep, 1)
-        out = np.full(len(box1), np.inf)
-        if len(spatial) == 0:
-            return out
-        union = spatial * box2
-        step = max(1, (1 << 22) // max(1, len(union) * space.D))
-        for a in range(0, len(box1), step):
-            b1 = box1[a:a + step, None, :]
-            fits = (b1 % union[None] == 0).all(axis=2)
-            lb = inside_floor(space, keep, b1, spatial[None], box2[None])
-            out[a:a + step] = np.where(fits, lb, np.inf).min(axis=1)
-        return out
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
