@@ -54,7 +54,7 @@ class TensorGeometry:
         return TensorGeometry(axes, relevant, sliding)
 
     def extents(self, box) -> list:
-        """Touched extent of each axis; ``box[d]`` is the extent of dimension d (per mapping)."""
+        """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent."""
         out = []
         for ax in self.axes:
             e = 1
@@ -170,56 +170,66 @@ class _Nest:
             sliding.append((is_d1, a, shift))
         return _Walk(lstar, outer, b1, tuple(sliding))
 
-    def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
-        """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances.
+    def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances,
+        and the distinct elements first delivered (what a first fetch of each element costs).
 
-        ``expand[q]`` folds level q's spatial fanout into a union tile (multicast or reduction);
-        other fanouts above ``c`` multiply the count.
+        ``expand[q]`` folds level q's spatial fanout into a union tile (multicast or reduction)
+        where its children hold adjacent ranges; other fanouts above ``c`` multiply the count.
         """
         key = (g, c, expand, reuse)
         if key not in self._counts:
             self._counts[key] = self._fetched(g, c, expand, reuse)
         return self._counts[key]
 
-    def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
+    def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple[np.ndarray, np.ndarray]:
         reuse = reuse and c > 0
         w = self.walk(g, c) if reuse else None
         box = {d: self.cum[c, d] for d in g.relevant}
+        whole = {d: self.cum[0, d] for d in g.relevant}  # one group's share of the whole tensor
+        folded = {d: 1 for d in g.relevant}  # spatial factors folded into the union tile, per dim
         mult = np.ones(self.B, np.int64)
         for q in range(c):
             if not expand[q]:
                 mult = mult * self.s_level[q]
-            elif w is None:
                 for d in g.relevant:
-                    box[d] = box[d] * self.S[q, d]
-            else:
-                inside = q >= w.lstar  # the fanout sits inside the innermost relevant loop: fold it
-                for d in g.relevant:
-                    box[d] = box[d] * np.where(inside, self.S[q, d], 1)
-                    mult = mult * np.where(inside, 1, self.S[q, d])
+                    whole[d] = whole[d] // self.S[q, d]
+                continue
+            for d in g.relevant:
+                fold = self._adjacent(d, q, c, expand)
+                if w is not None:  # only a fanout inside the innermost relevant loop folds
+                    fold = fold & (q >= w.lstar)
+                f = np.where(fold, self.S[q, d], 1)
+                box[d] = box[d] * f
+                folded[d] = folded[d] * f
+                mult = mult * (self.S[q, d] // f)
+                whole[d] = whole[d] * f // self.S[q, d]
+        first = g.tile(whole) * mult
         ext = g.extents(box)
         tile = g.tile(box)
         if w is None:
-            return self.above[c] * tile * mult
+            return self.above[c] * tile * mult, first
         delta = tile
         for is_d1, a, shift in w.sliding:
-            delta = np.where(is_d1, tile // ext[a] * np.minimum(ext[a], shift), delta)
+            # each instance fetches at most min(extent, shift) new positions of its own window
+            k = 1
+            for d, _ in g.axes[a]:
+                k = k * folded[d]
+            own = 1 + sum(coef * (self.cum[c, d] - 1) for d, coef in g.axes[a])
+            new = np.minimum(ext[a], k * np.minimum(own, shift))
+            delta = np.where(is_d1, tile // ext[a] * new, delta)
         per_instance = np.where(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
-        return per_instance * mult
+        return per_instance * mult, first
 
-    def first(self, g: TensorGeometry, c: int, expand: tuple[bool, ...]) -> np.ndarray:
-        """Distinct elements first written across the instances of consumer ``c``."""
-        key = ("first", g, c, expand)
-        if key not in self._counts:
-            box = {d: self.cum[0, d] for d in g.relevant}
-            mult = np.ones(self.B, np.int64)
-            for q in range(c):
-                if not expand[q]:
-                    mult = mult * self.s_level[q]
-                    for d in g.relevant:
-                        box[d] = box[d] // self.S[q, d]
-            self._counts[key] = g.tile(box) * mult
-        return self._counts[key]
+    def _adjacent(self, d: int, q: int, c: int, expand: tuple[bool, ...]) -> np.ndarray | bool:
+        """Do the children of level q's fanout hold adjacent ranges of dim d? Not when a loop over
+        d between the fanout and the consumer (temporal, or a fanout counted apart) spaces them."""
+        gap = 1
+        for l in range(q + 1, c):
+            gap = gap * self.T[l, d]
+            if not expand[l]:
+                gap = gap * self.S[l, d]
+        return True if isinstance(gap, int) else gap == 1
 
 
 def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) -> Counts:
@@ -248,8 +258,8 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
                     continue
                 expand = tuple(p <= q < c and share[q] for q in range(L))
                 is_mac = c == L
-                shared = nest.fetched(g, c, expand, reuse=not is_mac)
-                own = nest.fetched(g, c, none, reuse=not is_mac)
+                shared, shared_first = nest.fetched(g, c, expand, reuse=not is_mac)
+                own, own_first = nest.fetched(g, c, none, reuse=not is_mac)
                 mask = None if on.all() else on
 
                 def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
@@ -257,12 +267,12 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
 
                 if ti == OUT and is_mac:  # read-modify-write by the MACs
                     add(updates, p, shared)
-                    add(reads, p, shared - nest.first(g, p, none))
+                    add(reads, p, shared - nest.fetched(g, p, none, reuse=True)[1])
                     crossing = own
                 elif ti == OUT:  # child tile versions written back; later versions read back first
-                    refills = own - nest.first(g, c, none)
+                    refills = own - own_first
                     add(updates, p, shared)
-                    add(reads, p, shared - nest.first(g, c, expand))
+                    add(reads, p, shared - shared_first)
                     add(fills, c, refills)
                     crossing = own + refills
                 else:
