@@ -10,7 +10,9 @@ stated operationally):
 - Consumer ``c`` (a keeper level, or ``L`` = the MACs): its instances are the spatial loops of
   levels < c; its steps are the temporal loops of levels < c, in nest order; its per-instance
   tile at a step is the set of tensor elements touched by all loops of levels >= c (a MAC: one
-  element). Literal sets: a stride wider than the window leaves gaps that are not counted.
+  element). Literal sets: a stride wider than the window leaves gaps that are not counted;
+  with ``halo`` each tile is completed to its bounding box instead (the model's documented halo
+  rule, docs/model.md: gaps and padding count as data).
 - Fetch of an instance at a step: the first step, or a step whose outermost changed loop lies
   outside the innermost loop over a dimension indexing the tensor: the whole tile; a step where
   that innermost relevant loop itself is the outermost change: new tile - previous tile; else
@@ -31,8 +33,6 @@ stated operationally):
 disagreements with the model:
 - "gappy": a tile, a group's union or the outputs written to a keeper has gaps on an axis that
   mixes dimensions (a stride or dilation wider than the window);
-- "gappy-slide": a tile with such gaps slides along that axis (the innermost relevant loop above
-  the consumer runs over one of the axis's dimensions);
 - "strided": a group's union, or the outputs written over the run, is not a box in dimension
   space (a loop below a fanout spaces its instances); "strided-overlap": such a group's members
   share words;
@@ -90,8 +90,8 @@ class Simulator:
     """Counts of one mapping: arrays (L, 3) indexed [level, role in ROLES order]."""
 
     def __init__(self, problem: Problem, arch: Architecture, mapping: Mapping,
-                 split_outer: bool = False):
-        self.split_outer = split_outer
+                 halo: bool = False, split_outer: bool = False):
+        self.halo, self.split_outer = halo, split_outer
         self.loops = nest_of(problem, mapping)
         self.D, self.L = len(problem.dims), len(arch.levels)
         # the amount a loop's index adds to its dimension's value: the bounds of the loops inside it
@@ -137,6 +137,7 @@ class Simulator:
         # the tile at dimension value 0; dims -> tensor index is linear, so other tiles are shifts
         inner_vals = [self._dimval(ix, inner) for ix in self._space(inner)]
         rel = {self._point(v) for v in inner_vals}
+        rel = hull(rel) if self.halo else rel
         rel_dims = {tuple(v[d] for d in self.mixed_dims) for v in inner_vals}
         rel_pos = [k for k, i in enumerate(steps) if self.loops[i].dim in self.relevant]
         innermost_rel = rel_pos[-1] if rel_pos else -1
@@ -154,8 +155,7 @@ class Simulator:
         keys = [tuple(s[k] for k in key_at) for s in inst_list]
         split = [tuple(s[k] for k in split_at) for s in inst_list]
         where = (p, c, role)
-        slider = self.loops[steps[innermost_rel]].dim if innermost_rel >= 0 and not is_mac else None
-        self._classify(rel, rel_dims, inst_vals, split, slider, where)
+        self._classify(rel, rel_dims, inst_vals, split, where)
         prev_tile: dict[int, set] = {}
         prev_union: dict[tuple, set] = {}
         seen_inst: dict[int, set] = {}  # distinct elements ever fetched, per instance / group / parent
@@ -233,13 +233,10 @@ class Simulator:
                 out.append(a)
         return out
 
-    def _classify(self, rel: set, rel_dims: set, inst_vals: list, keys: list, slider: int | None, where: tuple) -> None:
+    def _classify(self, rel: set, rel_dims: set, inst_vals: list, keys: list, where: tuple) -> None:
         """Hazards of the tile and of each group's union (the same at every step, up to a shift)."""
-        gaps = self._gaps(rel)
-        if gaps:
+        if self._gaps(rel):
             self.hazards.add(("gappy",) + where)
-            if slider is not None and any(self.coef[a][slider] for a in gaps):
-                self.hazards.add(("gappy-slide",) + where)
         groups: dict[tuple, list] = {}
         for v, gk in zip(inst_vals, keys):
             groups.setdefault(gk, []).append(v)
