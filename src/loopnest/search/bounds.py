@@ -4,8 +4,8 @@ Every bound here is below what the cost model charges for any completion of the 
 choice, so pruning by them never removes an optimum:
 
 - ``mac_floor``: the MAC energy, the MAC operand reads from each operand's innermost keeper
-  (at most one read per MAC per multicast instance) and the network words they cross (one per
-  MAC), plus the compulsory outermost traffic (each element once) of tensors whose first
+  (at most one read per MAC per multicast instance), the psum read-backs (every update but the
+  first write of an element in an instance), the network words they cross (one per MAC), plus the compulsory outermost traffic (each element once) of tensors whose first
   inner keeper lies below level 2 (the other tensors' outer traffic is bounded elsewhere).
 - ``inside_floor``: the traffic into level 2 (from level 1, or from level 0 when level 1 is
   bypassed), given the level-1 tile (fixed by the outer choice), the level-1 fanout split and
@@ -47,6 +47,9 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
                     shared *= fan.size
                 floor += macs * (fan.energy_pj or 0.0)
         floor += macs / shared * arch.levels[p].energy_of(role, _action(role)) / arch.levels[p].block_words
+        if role == "outputs":  # read-modify-write: every update but each instance's first write per element reads
+            first = problem.size(problem.tensor(role)) * arch.instances(p)
+            floor += max(0.0, macs / shared - first) * arch.levels[p].energy_of(role, "read") / arch.levels[p].block_words
         first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
         bounded = first is None or first == 1 or (first == 2 and inside_applies(space))
         if not bounded:
