@@ -26,7 +26,7 @@ def test_show_prints_levels_outer_to_inner():
 
 
 def test_show_json_interface():
-    r = runner.invoke(app, ["arch", "show", "eyeriss", "--json"])
+    r = runner.invoke(app, ["arch", "show", "eyeriss", "--json", "--table", "eyeriss65"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
     assert d["name"] == "eyeriss" and d["pes"] == 168 and d["total_area_um2"] > 0

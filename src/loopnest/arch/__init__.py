@@ -2,7 +2,7 @@
 
     from loopnest.arch import load_arch
     arch = load_arch("eyeriss")                      # resolved: every energy and area filled in
-    arch = load_arch("eyeriss", table="horowitz45")  # pJ from Horowitz ISSCC 2014 instead
+    arch = load_arch("eyeriss", table="eyeriss65")   # ISCA 2016 normalized costs instead
 """
 
 from loopnest.arch.components import ComponentModel, register_table, table_names

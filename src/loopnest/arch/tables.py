@@ -62,7 +62,7 @@ class Eyeriss65(ComponentModel):
     other MACs by [H14]'s ratio to a 16-bit integer MAC. No node scaling (ratios)."""
 
     name = "eyeriss65"
-    units = "normalized (1 = one 16-bit MAC at 65 nm)"
+    units = "norm"  # normalized energy: 1 norm = one 16-bit MAC at 65 nm
 
     def memory_energy(self, q: MemoryQuery) -> dict[str, float] | None:
         e = EYERISS_NORMALIZED[q.cls] * q.block_bits / 16
