@@ -194,8 +194,13 @@ def _draw_axes(ax, chart: Chart) -> None:
             ax.scatter(xs, s.y, label=s.name, s=18, zorder=3)
         elif s.mode == "step":
             ax.plot(xs, s.y, style, drawstyle="steps-post", marker="o", label=s.name)
+            for x, y in zip(xs, s.y):
+                ax.annotate(f"{y:.4g}", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
         else:
             ax.plot(xs, s.y, style, label=s.name)
+    if not bars and chart.categories is not None:
+        pos, ticks, _ = _positions(chart.categories)
+        ax.set_xticks(pos, ticks, rotation=20, ha="right", fontsize=8)
     if chart.log_x:
         ax.set_xscale("log")
     if chart.log_y:
