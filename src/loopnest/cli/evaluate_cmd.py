@@ -117,10 +117,11 @@ def _tables(data: dict, a) -> None:
     from rich.table import Table
 
     unit = data["energy_units"]
+    short = "pJ" if unit == "pJ" else "E"
     parts = list(data["totals"]["energy_by_level_pj"])
     t = Table(title=f"{data['model']} (batch {data['batch']}) on {data['arch']}: dataflow {data['dataflow'] or 'any'}, "
-                    f"{data['mode']} search for {data['objective']}")
-    for col in ["layer", "MACs", "cycles", "util", *[f"{p} ({unit})" for p in parts], f"{unit}/MAC", "DRAM/MAC", "bound"]:
+                    f"{data['mode']} search for {data['objective']}; energies (E) in {unit}")
+    for col in ["layer", "MACs", "cycles", "util", *[f"{p} {short}" for p in parts], f"{short}/MAC", "DRAM/MAC", "bound"]:
         t.add_column(col, justify="left" if col in ("layer", "bound") else "right")
     for r in data["layers"]:
         t.add_row(r["name"], f"{r['macs']:,}", f"{r['cycles']:,.0f}", f"{r['utilization']:.1%}",
@@ -130,7 +131,9 @@ def _tables(data: dict, a) -> None:
     t.add_row("TOTAL", f"{tot['macs']:,}", f"{tot['cycles']:,.0f}", f"{tot['utilization']:.1%}",
               *[f"{tot['energy_by_level_pj'][p]:.3g}" for p in parts],
               f"{tot['energy_per_mac_pj']:.3f}", f"{tot['dram_accesses_per_mac']:.4f}", "", style="bold")
-    console.print(t)
+    from rich.console import Console
+
+    (console if console.is_terminal else Console(width=220)).print(t)  # files and pipes: no truncated columns
     s = data["sheet"]
     sheet = Table(title="Benchmarking sheet (seed 000: 'Website to summarize DNN results')", show_header=True)
     sheet.add_column("metric")
