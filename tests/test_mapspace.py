@@ -15,7 +15,10 @@ from loopnest.workload.layers import conv2d, fc
 E = {"read": 1.0, "write": 1.0, "update": 1.0}
 
 
-def small_arch(cap: int = 64, fan: Fanout | None = Fanout(x=2, y=2), partitions=None, keeps=None) -> Architecture:
+FAN = Fanout(x=2, y=2)
+
+
+def small_arch(cap: int = 64, fan: Fanout | None = FAN, partitions=None, keeps=None) -> Architecture:
     """DRAM -> Buffer (fanout) -> RF, unit energies."""
     rf = {"partitions": partitions} if partitions else {"capacity_words": 8}
     return Architecture(name="small", levels=(

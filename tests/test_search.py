@@ -73,7 +73,7 @@ def test_exact_equals_brute_force_fc_with_fanout(objective):
     p = fc("f", C=3, M=4, N=2)
     arch = arch3(Fanout(x=2, y=2, energy_pj=0.3, reduction=True))
     fixed = parse_constraints([{"level": "Buffer", "keep": ["inputs", "outputs"]}, {"level": "RF", "keep": ["weights", "outputs"]}])
-    keys, r = found(p, arch, fixed, objective)
+    keys, _r = found(p, arch, fixed, objective)
     assert keys == pytest.approx(brute_force(p, arch, fixed, objective), rel=1e-12)
 
 
@@ -82,7 +82,7 @@ def test_exact_equals_brute_force_conv_sliding_window_three_levels():
     p = conv2d("c", C=2, M=2, H=3, W=1, R=2, S=1)  # P = 2, inputs index P + R
     arch = arch3(cap=10, rf_cap=6)
     fixed = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]}, {"level": "RF", "keep": ["inputs", "outputs"]}])
-    keys, r = found(p, arch, fixed)
+    keys, _r = found(p, arch, fixed)
     assert keys == pytest.approx(brute_force(p, arch, fixed), rel=1e-12)
 
 
@@ -90,7 +90,7 @@ def test_exact_equals_brute_force_with_bypass_search():
     """Every bypass choice of the buffer searched (8 of them)."""
     p = conv2d("c", C=2, M=2, H=4, W=1, R=3, S=1)
     arch = arch2()
-    keys, r = found(p, arch)
+    keys, _r = found(p, arch)
     assert keys == pytest.approx(brute_force(p, arch), rel=1e-12)
 
 

@@ -77,7 +77,13 @@ def evaluate(
 def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet):
     if quiet:
         return map_network(network, a, dataflow, user, objective, mode, seed, jobs)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     with Progress(TextColumn("mapping {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:

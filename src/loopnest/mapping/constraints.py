@@ -18,9 +18,10 @@ network). ``K`` is accepted as an alias of ``M``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping as TMapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping as TMapping
+from typing import Any
 
 from loopnest.datafile import DataFileError, read_yaml
 from loopnest.workload.problem import ROLES, Role
@@ -47,12 +48,12 @@ class FactorRule:
             return size, size
         return self.lo, size if self.hi is None else min(self.hi, size)
 
-    def meet(self, other: "FactorRule") -> "FactorRule":
+    def meet(self, other: FactorRule) -> FactorRule:
         hi = self.hi if other.hi is None else other.hi if self.hi is None else min(self.hi, other.hi)
         return FactorRule(max(self.lo, other.lo), hi, self.full or other.full)
 
     @staticmethod
-    def parse(value: Any, where: str) -> "FactorRule":
+    def parse(value: Any, where: str) -> FactorRule:
         if isinstance(value, bool):
             raise ConstraintError(f"{where}: factor {value!r} is not allowed; use an integer, 'all', '<=n', '>=n' or '*'")
         if isinstance(value, int):
@@ -83,7 +84,7 @@ class LevelConstraint:
     spatial_y: TMapping[str, FactorRule] | None = None
     keep: frozenset[Role] | None = None
 
-    def meet(self, other: "LevelConstraint", level: str) -> "LevelConstraint":
+    def meet(self, other: LevelConstraint, level: str) -> LevelConstraint:
         """Both constraints at once (a dataflow preset and a user file)."""
         if self.order and other.order and self.order != other.order:
             raise ConstraintError(f"level {level}: conflicting loop orders {list(self.order)} and {list(other.order)}")
@@ -121,7 +122,7 @@ class Constraints:
     def at(self, level: str) -> LevelConstraint:
         return self.levels.get(level, LevelConstraint())
 
-    def meet(self, other: "Constraints") -> "Constraints":
+    def meet(self, other: Constraints) -> Constraints:
         names = list(self.levels) + [n for n in other.levels if n not in self.levels]
         merged = {n: self.at(n).meet(other.at(n), n) for n in names}
         return Constraints(merged, f"{self.source} + {other.source}")

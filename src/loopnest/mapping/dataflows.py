@@ -17,7 +17,12 @@ to any architecture whose levels allow it:
 from __future__ import annotations
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.constraints import Constraints, ConstraintError, FactorRule, LevelConstraint
+from loopnest.mapping.constraints import (
+    ConstraintError,
+    Constraints,
+    FactorRule,
+    LevelConstraint,
+)
 from loopnest.workload.problem import Problem
 
 DATAFLOWS = {

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations, permutations, product
-from math import prod
 
 import numpy as np
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.constraints import Constraints, ConstraintError, FactorRule
+from loopnest.mapping.constraints import ConstraintError, Constraints, FactorRule
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.workload.problem import ROLES, Problem
 

@@ -31,10 +31,15 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.mapping import Mapping, MappingBatch
-from loopnest.mapping.mapspace import Mapspace, TEMPORAL
+from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import inside_applies, inside_floor, inside_floor_rows, mac_floor
+from loopnest.search.bounds import (
+    inside_applies,
+    inside_floor,
+    inside_floor_rows,
+    mac_floor,
+)
 from loopnest.search.objective import Objective, better
 from loopnest.workload.problem import ROLES, Problem
 

@@ -29,7 +29,7 @@ class Objective:
     text: str
 
     @staticmethod
-    def parse(text: str) -> "Objective":
+    def parse(text: str) -> Objective:
         keys = []
         for part in text.split(","):
             terms = []
