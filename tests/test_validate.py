@@ -9,7 +9,7 @@ from loopnest.validation import Case
 
 
 def test_validate_json_lists_every_case_with_its_error():
-    out = CliRunner().invoke(app, ["validate", "--json"])
+    out = CliRunner().invoke(app, ["validate", "--json", "--suite", "timeloop-reference"])
     assert out.exit_code == 0, out.output
     cases = json.loads(out.output)["cases"]
     assert len(cases) >= 50
@@ -29,3 +29,15 @@ def test_case_arithmetic():
     assert not Case("a", "s", "m", 100, 110, exact=False, tolerance=0.05).passed
     assert abs(Case("a", "s", "m", 100, 110, exact=False).rel_error - 0.10) < 1e-12
     assert not Case("a", "s", "m", 100, 101, exact=True).passed
+
+
+def test_eyeriss_chip_cases_are_shown_with_their_error():
+    # seed 000: AlexNet CONV1-5 on the Eyeriss chip, batch 4: 2.66 GMACs, 208.5 MB buffer, 15.4 MB DRAM,
+    # 115.3 ms. Our MAC count must match the seed's to its printed precision; the rest carry an error.
+    out = CliRunner().invoke(app, ["validate", "--json", "--suite", "eyeriss-chip"])
+    assert out.exit_code == 0, out.output
+    cases = {c["metric"] + ":" + c["name"].split(": ")[-1]: c for c in json.loads(out.output)["cases"]}
+    macs = cases["MACs:macs"]
+    assert macs["expected"] == 2.66e9 and abs(macs["got"] - 2.66e9) / 2.66e9 < 0.005
+    assert {c["expected"] for c in cases.values()} == {2.66e9, 208.5, 15.4, 115.3, 0.005}
+    assert not any(c["exact"] for c in cases.values())
