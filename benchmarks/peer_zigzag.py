@@ -226,7 +226,7 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
     for (p, n), z in zip(layers, zz["layers"]):
         e_zl, why = zigzag_mapping_in_loopnest(p, arch, z)
         if why:
-            notes.append(f"  {p.name}: ZigZag's mapping has no loopnest form here: {why}")
+            notes.append(f"  {p.name}: ZigZag's mapping not costed by loopnest: {why}")
         ln = run_loopnest(p, arch, z, search, args.loopnest_mode, args.chains == "all") if search else None
         e_ln = ln and ln["energy_pj"]
         if ln and e_ln is None:
