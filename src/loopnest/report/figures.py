@@ -7,6 +7,7 @@ from loopnest.report.html import Section, Table
 from loopnest.report.plots import Chart, Series
 
 LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 TYPES = ("inputs", "weights", "outputs", "computation")
 SEED_PIE = {"outputs": 43.0, "inputs": 25.0, "weights": 22.0, "computation": 10.0}  # seed 001, slide 29 (Yang, CVPR 2017)
 SEED_PIE_TEXT = "seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, computation 10%"
@@ -136,25 +137,26 @@ def roofline_chart(data: dict) -> Chart:
     xs = [v for p in pts for v in p["intensity_macs_per_word"].values() if v is not None]
     xs += [p["compulsory_intensity_macs_per_word"] for p in pts if "compulsory_intensity_macs_per_word" in p]
     lo, hi = min(xs + [1.0]) / 2, max(xs + [1.0]) * 2
-    series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line")]
-    for r in data["roofs"]:
+    series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line", color="black")]
+    for r, color in zip(data["roofs"], PALETTE):
         bw, ridge = r["bandwidth_words_per_cycle"], r["ridge_macs_per_word"]
         x = [lo, max(min(ridge, hi), lo), hi]
-        series.append(Series(f"{r['level']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line", dash=True))
+        series.append(Series(f"{r['level']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line",
+                             dash=True, color=color))
         moved = [p for p in pts if p["intensity_macs_per_word"][r["level"]] is not None]
         series.append(Series(f"layers @ {r['level']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in moved],
-                             x=[p["intensity_macs_per_word"][r["level"]] for p in moved], mode="markers", labels=[p["layer"] for p in moved]))
-    outer = [r for r in data["roofs"] if r["level"] == data["outermost_level"]]
-    if pts and "compulsory_intensity_macs_per_word" in pts[0] and outer:
-        bw = outer[0]["bandwidth_words_per_cycle"]
-        series.append(Series(f"layers @ {outer[0]['level']}: attainable at minimum traffic",
-                             [min(peak, bw * p["compulsory_intensity_macs_per_word"]) for p in pts],
-                             x=[p["compulsory_intensity_macs_per_word"] for p in pts], mode="markers", labels=[p["layer"] for p in pts]))
+                             x=[p["intensity_macs_per_word"][r["level"]] for p in moved], mode="markers",
+                             labels=[p["layer"] for p in moved], color=color))
+        if r["level"] == data["outermost_level"] and pts and "compulsory_intensity_macs_per_word" in pts[0]:
+            series.append(Series(f"layers @ {r['level']}: attainable at minimum traffic",
+                                 [min(peak, bw * p["compulsory_intensity_macs_per_word"]) for p in pts],
+                                 x=[p["compulsory_intensity_macs_per_word"] for p in pts], mode="markers",
+                                 labels=[p["layer"] for p in pts], color=color, hollow=True))
     return Chart("roofline", f"Roofline of {data['arch']} ({data['clock_mhz']:g} MHz)", series,
                  x_label="operational intensity (MACs per word moved at the level)",
                  y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="",
                  notes=[("Roofs count all instances of a level and both ports (read + write bandwidth); dots use the mapper's "
-                         "actual traffic; the 'minimum traffic' dots move every tensor once (compulsory traffic).")])
+                         "actual traffic; the hollow 'minimum traffic' dots move every tensor once (compulsory traffic).")])
 
 
 def breakdown_table(data: dict) -> Table:

@@ -30,6 +30,8 @@ class Series:
     mode: Mode = "bar"
     labels: list[str] | None = None
     dash: bool = False
+    color: str | None = None  # CSS/matplotlib colour; None: the palette's next
+    hollow: bool = False  # open markers (a second kind of dot in the same colour)
 
     def __post_init__(self) -> None:
         self.y = [float(v) for v in self.y]
@@ -109,6 +111,11 @@ def plotly_figure(chart: Chart) -> dict:
                 t["line"] = {"shape": "hv"}
             if s.dash:
                 t["line"] = {**t.get("line", {}), "dash": "dash"}
+            if s.color:
+                t["line"] = {**t.get("line", {}), "color": s.color}
+                t["marker"] = {"color": s.color}
+            if s.hollow:
+                t["marker"] = {**t.get("marker", {}), "symbol": "circle-open"}
         if s.labels is not None:
             t["text"] = s.labels
             t["hovertemplate"] = "%{text}<br>" + t["hovertemplate"]
@@ -191,13 +198,14 @@ def _draw_axes(ax, chart: Chart) -> None:
         xs = s.x if s.x is not None else _positions(chart.categories)[0]
         style = "--" if s.dash else "-"
         if s.mode == "markers":
-            ax.scatter(xs, s.y, label=s.name, s=18, zorder=3)
+            face = "none" if s.hollow else s.color
+            ax.scatter(xs, s.y, label=s.name, s=18, zorder=3, facecolors=face, edgecolors=s.color or face)
         elif s.mode == "step":
-            ax.plot(xs, s.y, style, drawstyle="steps-post", marker="o", label=s.name)
+            ax.plot(xs, s.y, style, drawstyle="steps-post", marker="o", label=s.name, color=s.color)
             for x, y in zip(xs, s.y):
                 ax.annotate(f"{y:.4g}", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
         else:
-            ax.plot(xs, s.y, style, label=s.name)
+            ax.plot(xs, s.y, style, label=s.name, color=s.color)
     if not bars and chart.categories is not None:
         pos, ticks, _ = _positions(chart.categories)
         ax.set_xticks(pos, ticks, rotation=20, ha="right", fontsize=8)
