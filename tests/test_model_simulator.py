@@ -283,7 +283,7 @@ HAND_CASES = [
      conv1d_problem(P1 | {"P": 4, "R": 2}, 1, 2), three_levels((2, 2), True, False),
      Mapping((level(), level([], x={"R": 2}, y={"P": 2}), level([], t={"P": 2}))),
      {("reads", "DRAM", "inputs"): 6}, {"gappy", "strided", "strided-overlap"},
-     "non-adjacent (strided) instances are counted apart, so the words they share are counted twice (model 12)"),
+     "the strided P instances are counted apart (2 x the halo extent 3 of R2 at dilation 2 per step), though they share words (model 12)"),
     ("documented-outer-fanout-apart",
      # The known approximation: DRAM fanout R2 (multicast) outside the GLB loop C2, the innermost
      # relevant loop. RF r holds inputs (c, r + 0..1); per c the union is {0, 1, 2}: 3 words, 6 in
