@@ -113,15 +113,24 @@ class _Nest:
         self.dims = tuple(problem.dim_names[i] for i in keep)
         B, L, Dall = batch.temporal.shape
         self.B, self.L = B, L
-        self.T = np.ascontiguousarray(batch.temporal[:, :, keep].transpose(1, 2, 0))
-        sp = batch.spatial[:, :, 0, keep] * batch.spatial[:, :, 1, keep]
-        self.S = np.ascontiguousarray(sp.transpose(1, 2, 0))
+        D = len(keep)
         rank = np.empty((B * L, Dall), np.int64)
         np.put_along_axis(rank, batch.perm.reshape(B * L, Dall), np.arange(Dall)[None, :], axis=1)
-        rank = rank.reshape(B, L, Dall)[:, :, keep].transpose(1, 2, 0)
+        rank = rank.reshape(B, L, Dall)
+        # column copies into (L, D, B): faster than a transposing copy of the whole array
+        self.T, self.S, self.key = (np.empty((L, D, B), np.int64) for _ in range(3))
+        sy = np.empty(B, np.int64)
+        for l in range(L):
+            for i, d in enumerate(keep):
+                self.T[l, i] = batch.temporal[:, l, d]
+                self.S[l, i] = batch.spatial[:, l, 0, d]
+                sy[:] = batch.spatial[:, l, 1, d]
+                self.S[l, i] *= sy
+                self.key[l, i] = rank[:, l, d]
         # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
-        self.key = np.where(self.T > 1, (rank << _KEY_BITS) | self.T, -1)
-        D = len(keep)
+        self.key <<= _KEY_BITS
+        self.key |= self.T
+        self.key[self.T == 1] = -1
         self.cum = np.ones((L + 1, D, B), np.int64)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
             self.cum[l] = self.cum[l + 1] * self.T[l] * self.S[l]
@@ -132,8 +141,12 @@ class _Nest:
             self.above[l + 1] = self.above[l] * self.t_level[l]
         self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
         self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
+        self.t_above = [np.ones((D, B), np.int64)]  # t_above[c][d]: temporal factors of d above level c
+        for l in range(L):
+            self.t_above.append(self.t_above[l] * self.T[l])
         self._levels: dict = {}
         self._counts: dict = {}
+        self._folds: dict = {}
 
     def _innermost(self, g: TensorGeometry) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per level: key of the innermost relevant loop (-1: none), product of the loops
@@ -170,9 +183,8 @@ class _Nest:
             sliding.append((is_d1, a, shift))
         return _Walk(lstar, outer, b1, tuple(sliding))
 
-    def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances,
-        and the distinct elements first delivered (what a first fetch of each element costs).
+    def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
+        """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances.
 
         ``expand[q]`` folds level q's spatial fanout into a union tile (multicast or reduction)
         where its children hold adjacent ranges; other fanouts above ``c`` multiply the count.
@@ -182,44 +194,70 @@ class _Nest:
             self._counts[key] = self._fetched(g, c, expand, reuse)
         return self._counts[key]
 
-    def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple[np.ndarray, np.ndarray]:
+    def first(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
+        """The distinct elements of those words (what a first fetch of each element costs):
+        one group's share of the whole tensor, the folded fanouts' union of it, times ``mult``."""
+        _, _, folded, mult = self._fold(g, c, expand, reuse)
+        # the whole extent of d over the fanouts counted apart: cum[0] / their factors
+        whole = {d: self.cum[c, d] * self.t_above[c][d] * folded[d] if folded[d] is not None
+                 else self.cum[c, d] * self.t_above[c][d] for d in g.relevant}
+        return g.tile(whole) * mult
+
+    def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
+        """The walk (None without reuse), the union box, the folded factors per dim (None: 1)
+        and the multiplicity of fanout instances counted apart."""
+        key = (g, c, expand, reuse)
+        if key in self._folds:
+            return self._folds[key]
         reuse = reuse and c > 0
         w = self.walk(g, c) if reuse else None
         box = {d: self.cum[c, d] for d in g.relevant}
-        whole = {d: self.cum[0, d] for d in g.relevant}  # one group's share of the whole tensor
-        folded = {d: 1 for d in g.relevant}  # spatial factors folded into the union tile, per dim
-        mult = np.ones(self.B, np.int64)
+        folded = dict.fromkeys(g.relevant)
+        mult = None
         for q in range(c):
             if not expand[q]:
-                mult = mult * self.s_level[q]
-                for d in g.relevant:
-                    whole[d] = whole[d] // self.S[q, d]
+                mult = self.s_level[q] if mult is None else mult * self.s_level[q]
                 continue
             for d in g.relevant:
                 fold = self._adjacent(d, q, c, expand)
                 if w is not None:  # only a fanout inside the innermost relevant loop folds
                     fold = fold & (q >= w.lstar)
-                f = np.where(fold, self.S[q, d], 1)
+                s = self.S[q, d]
+                if fold is True:
+                    f = s
+                else:
+                    f = np.where(fold, s, 1)
+                    apart = np.where(fold, 1, s)
+                    mult = apart if mult is None else mult * apart
                 box[d] = box[d] * f
-                folded[d] = folded[d] * f
-                mult = mult * (self.S[q, d] // f)
-                whole[d] = whole[d] * f // self.S[q, d]
-        first = g.tile(whole) * mult
+                folded[d] = f if folded[d] is None else folded[d] * f
+        if mult is None:
+            mult = np.ones(self.B, np.int64)
+        self._folds[key] = out = (w, box, folded, mult)
+        return out
+
+    def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
+        w, box, folded, mult = self._fold(g, c, expand, reuse)
         ext = g.extents(box)
         tile = g.tile(box)
         if w is None:
-            return self.above[c] * tile * mult, first
+            return self.above[c] * tile * mult
         delta = tile
         for is_d1, a, shift in w.sliding:
             # each instance fetches at most min(extent, shift) new positions of its own window
             k = 1
             for d, _ in g.axes[a]:
-                k = k * folded[d]
+                if folded[d] is not None:
+                    k = k * folded[d]
             own = 1 + sum(coef * (self.cum[c, d] - 1) for d, coef in g.axes[a])
             new = np.minimum(ext[a], k * np.minimum(own, shift))
-            delta = np.where(is_d1, tile // ext[a] * new, delta)
+            rest = 1  # the other axes' extents
+            for j, e in enumerate(ext):
+                if j != a:
+                    rest = rest * e
+            delta = np.where(is_d1, rest * new, delta)
         per_instance = np.where(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
-        return per_instance * mult, first
+        return per_instance * mult
 
     def _adjacent(self, d: int, q: int, c: int, expand: tuple[bool, ...]) -> np.ndarray | bool:
         """Do the children of level q's fanout hold adjacent ranges of dim d? Not when a loop over
@@ -258,8 +296,8 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
                     continue
                 expand = tuple(p <= q < c and share[q] for q in range(L))
                 is_mac = c == L
-                shared, shared_first = nest.fetched(g, c, expand, reuse=not is_mac)
-                own, own_first = nest.fetched(g, c, none, reuse=not is_mac)
+                shared = nest.fetched(g, c, expand, reuse=not is_mac)
+                own = nest.fetched(g, c, none, reuse=not is_mac)
                 mask = None if on.all() else on
 
                 def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
@@ -267,12 +305,12 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
 
                 if ti == OUT and is_mac:  # read-modify-write by the MACs
                     add(updates, p, shared)
-                    add(reads, p, shared - nest.fetched(g, p, none, reuse=True)[1])
+                    add(reads, p, shared - nest.first(g, p, none, reuse=True))
                     crossing = own
                 elif ti == OUT:  # child tile versions written back; later versions read back first
-                    refills = own - own_first
+                    refills = own - nest.first(g, c, none, reuse=True)
                     add(updates, p, shared)
-                    add(reads, p, shared - shared_first)
+                    add(reads, p, shared - nest.first(g, c, expand, reuse=True))
                     add(fills, c, refills)
                     crossing = own + refills
                 else:
