@@ -26,6 +26,7 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
+    report: str = typer.Option(None, "--report", help="Also write a self-contained HTML report (tables, interactive plots) here."),
 ) -> None:
     """Map every layer and report MACs, cycles, PE utilization, energy by level, pJ/MAC, DRAM
     accesses per MAC and the bound that set the cycles, with network totals."""
@@ -66,6 +67,14 @@ def evaluate(
         err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False)
     if not data["layers"]:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
+    if report is not None:
+        from loopnest.report.html import write_evaluate_report
+
+        try:
+            written = write_evaluate_report(data, report)
+        except OSError as e:
+            fail(f"{report}: cannot write the report: {e.strerror}")
+        err_console.print(f"report written to {written}", highlight=False)
     if as_json:
         print(json.dumps(data, indent=1))
     elif as_csv:
