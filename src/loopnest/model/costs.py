@@ -78,7 +78,7 @@ def _energy_tables(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> np.ndarray:
-    kept = np.where(batch.keep, tiles, 0)  # (B, L, 3)
+    kept = tiles * batch.keep  # (B, L, 3)
     ok = np.ones(kept.shape[:2], bool)
     for l, lv in enumerate(arch.levels):
         if lv.partitions is not None:
