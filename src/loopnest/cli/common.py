@@ -13,3 +13,12 @@ def fail(message: str, code: int = 2) -> None:
     """Print one error line to stderr and exit non-zero."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+MODE_HELP = ("Mapper mode: heuristic (fast, seeded, no optimality claim) or exact (proven best in the "
+             "mapspace; slow on large mapspaces).")
+
+
+def mode_option() -> typer.models.OptionInfo:
+    """The --mode option every mapping command shares (heuristic by default)."""
+    return typer.Option("heuristic", "--mode", help=MODE_HELP)

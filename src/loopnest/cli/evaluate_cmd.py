@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail
+from loopnest.cli.common import console, err_console, fail, mode_option
 
 
 def evaluate(
@@ -19,7 +19,7 @@ def evaluate(
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, or none; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
-    mode: str = typer.Option("heuristic", "--mode", help="heuristic (fast, seeded, no optimality claim) or exact (proven best in the mapspace; slow on large mapspaces)."),
+    mode: str = mode_option(),
     constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
     table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),

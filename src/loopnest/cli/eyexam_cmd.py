@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail
+from loopnest.cli.common import console, err_console, fail, mode_option
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -18,7 +18,7 @@ def eyexam(
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints (ws, os-a, os-b, os-c, os, is, nlr, rs); "
                                  "default: the architecture's own dataflow, if it names one."),
     objective: str = typer.Option("energy", "--objective", help="Objective of the chosen mapping (the last step)."),
-    mode: str = typer.Option("exact", "--mode", help="Mapper mode: exact or heuristic."),
+    mode: str = mode_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the steps as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),

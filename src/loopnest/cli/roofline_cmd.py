@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail
+from loopnest.cli.common import console, err_console, fail, mode_option
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -17,7 +17,7 @@ def roofline(
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
-    mode: str = typer.Option("exact", "--mode", help="Mapper mode: exact or heuristic."),
+    mode: str = mode_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     as_json: bool = typer.Option(False, "--json", help="Print the roofline and the energy breakdown as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
