@@ -94,9 +94,11 @@ def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> 
 
 
 def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
-    xy = batch.spatial.prod(axis=3)  # (B, L, 2)
+    xy = batch.spatial[..., 0].copy()  # (B, L, 2); products over a short inner axis are slow as a reduction
+    for d in range(1, batch.spatial.shape[3]):
+        xy *= batch.spatial[..., d]
     limits = np.array([[lv.fanout.x, lv.fanout.y] if lv.fanout is not None else [1, 1] for lv in arch.levels])
-    return (xy <= limits).all(axis=2)
+    return (xy[:, :, 0] <= limits[:, 0]) & (xy[:, :, 1] <= limits[:, 1])
 
 
 CHUNK = 16384  # mappings per pass: the working set of one pass stays in the CPU caches
@@ -131,7 +133,9 @@ def _evaluate(problem: Problem, arch: Architecture, batch: MappingBatch) -> Batc
     compute = problem.macs * (arch.compute.energy_pj or 0.0)
     cap_ok = _capacity_ok(arch, batch, c.tiles)
     sp_ok = _spatial_ok(arch, batch)
-    valid = cap_ok.all(axis=1) & sp_ok.all(axis=1)
+    valid = cap_ok[:, 0] & sp_ok[:, 0]
+    for l in range(1, len(arch.levels)):
+        valid &= cap_ok[:, l] & sp_ok[:, l]
     level_cycles = np.zeros(c.reads.shape[:2])
     inst = c.active.astype(float)
     for l, lv in enumerate(arch.levels):
@@ -141,8 +145,9 @@ def _evaluate(problem: Problem, arch: Architecture, batch: MappingBatch) -> Batc
             written = (c.fills[:, l] + c.updates[:, l]).sum(axis=1)
             level_cycles[:, l] = np.maximum(level_cycles[:, l], written / inst[:, l] / lv.write_bandwidth)
     compute_cycles = c.compute_cycles * float(arch.compute.cycles_per_mac)
-    all_cycles = np.concatenate([compute_cycles[:, None], level_cycles], axis=1)
-    bound = all_cycles.argmax(axis=1) - 1
-    cycles = all_cycles.max(axis=1)
+    cycles, bound = compute_cycles, np.full(len(compute_cycles), -1)
+    for l in range(len(arch.levels)):  # the first of the largest bounds, as argmax
+        bound = np.where(level_cycles[:, l] > cycles, l, bound)
+        cycles = np.maximum(cycles, level_cycles[:, l])
     utilization = problem.macs / (cycles * arch.pes)
     return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
