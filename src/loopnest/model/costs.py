@@ -94,14 +94,20 @@ def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> 
 
 
 def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
-    xy = batch.spatial[..., 0].copy()  # (B, L, 2); products over a short inner axis are slow as a reduction
-    for d in range(1, batch.spatial.shape[3]):
-        xy *= batch.spatial[..., d]
-    limits = np.array([[lv.fanout.x, lv.fanout.y] if lv.fanout is not None else [1, 1] for lv in arch.levels])
-    return (xy[:, :, 0] <= limits[:, 0]) & (xy[:, :, 1] <= limits[:, 1])
+    B, L, _, D = batch.spatial.shape
+    ok = np.empty((B, L), bool)
+    for l, lv in enumerate(arch.levels):
+        limits = (lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1)
+        ok[:, l] = True
+        for axis, limit in enumerate(limits):  # column products: a short-axis reduction is slow
+            xy = batch.spatial[:, l, axis, 0].copy()
+            for d in range(1, D):
+                xy *= batch.spatial[:, l, axis, d]
+            ok[:, l] &= xy <= limit
+    return ok
 
 
-CHUNK = 16384  # mappings per pass: the working set of one pass stays in the CPU caches
+CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
 
 
 def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:

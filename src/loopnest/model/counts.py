@@ -57,6 +57,9 @@ class TensorGeometry:
         """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent."""
         out = []
         for ax in self.axes:
+            if len(ax) == 1 and ax[0][1] == 1:
+                out.append(box[ax[0][0]])
+                continue
             e = 1
             for d, c in ax:
                 e = e + c * (box[d] - 1)
