@@ -122,6 +122,8 @@ def _concat(parts: list[BatchCosts]) -> BatchCosts:
     def join(objs: list) -> object:
         first = objs[0]
         if isinstance(first, np.ndarray):
+            if first.ndim > 1 and first.strides[0] == first.itemsize:  # batch-innermost layout: keep it
+                return np.moveaxis(np.concatenate([np.moveaxis(o, 0, -1) for o in objs], axis=-1), -1, 0)
             return np.concatenate(objs)
         if dataclasses.is_dataclass(first):
             return type(first)(**{f.name: join([getattr(o, f.name) for o in objs]) for f in dataclasses.fields(first)})
