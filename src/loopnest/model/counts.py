@@ -27,6 +27,7 @@ operation works on contiguous batch columns. Dimensions of size 1 are dropped up
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,10 +68,7 @@ class TensorGeometry:
         return out
 
     def tile(self, box) -> np.ndarray:
-        t = 1
-        for e in self.extents(box):
-            t = t * e
-        return t
+        return math.prod(self.extents(box))
 
 
 @dataclass
@@ -107,6 +105,8 @@ def _select(cond: np.ndarray, a, b):
 
 def _pick(levels: list[np.ndarray], onehot: list[np.ndarray]) -> np.ndarray:
     """levels[at[b]][b] for a short list of per-level arrays; onehot[l] = (at == l) as 0/1."""
+    if len(levels) == 1:
+        return levels[0]
     out = levels[0] * onehot[0]
     for l in range(1, len(levels)):
         out = out + levels[l] * onehot[l]
@@ -152,37 +152,35 @@ class _Nest:
         self.t_above = [np.ones((D, B), np.int64)]  # t_above[c][d]: temporal factors of d above level c
         for l in range(L):
             self.t_above.append(self.t_above[l] * self.T[l])
+        self.T1, self.S1 = self.T - 1, self.S - 1  # for selects as arithmetic: 1 + (x - 1) * cond
         self._levels: dict = {}
         self._counts: dict = {}
         self._folds: dict = {}
 
-    def _innermost(self, g: TensorGeometry) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per level: key of the innermost relevant loop (-1: none), product of the loops
+    def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At level l: key of the innermost relevant loop (-1: none), product of the loops
         outside it, and its bound."""
-        if g not in self._levels:
-            irrelevant = [d for d in range(len(self.dims)) if d not in g.relevant]
-            out = []
-            for l in range(self.L):
-                k = np.full(self.B, -1, np.int64)
-                for d in g.relevant:
-                    k = np.maximum(k, self.key[l, d])
-                b1 = k & ((1 << _KEY_BITS) - 1)
-                inner = np.ones(self.B, np.int64)
-                for d in irrelevant:
-                    inner = inner * _select(self.key[l, d] > k, self.T[l, d], 1)
-                outer = self.t_level[l] // np.maximum(b1 * inner, 1)
-                out.append((k, outer, b1))
-            self._levels[g] = out
-        return self._levels[g]
+        if (g, l) not in self._levels:
+            k = np.full(self.B, -1, np.int64)
+            for d in g.relevant:
+                k = np.maximum(k, self.key[l, d])
+            b1 = k & ((1 << _KEY_BITS) - 1)
+            inner = np.ones(self.B, np.int64)
+            for d in range(len(self.dims)):
+                if d not in g.relevant:  # T if the loop lies inside, else 1
+                    inner = inner * (self.T1[l, d] * (self.key[l, d] > k) + 1)
+            outer = self.t_level[l] // np.maximum(b1 * inner, 1)
+            self._levels[(g, l)] = (k, outer, b1)
+        return self._levels[(g, l)]
 
     def walk(self, g: TensorGeometry, c: int) -> _Walk:
-        per_level = self._innermost(g)[:c]
+        per_level = [self._innermost(g, l) for l in range(c)]
         for l, (k, _, _) in enumerate(per_level):
             if l == 0:
                 lstar = (k >= 0).astype(np.int64) - 1
             else:
                 lstar = np.maximum(lstar, (k >= 0) * (l + 1) - 1)
-        ls = [(lstar <= 0).astype(np.int64)] + [(lstar == l).astype(np.int64) for l in range(1, c)]
+        ls = [(lstar <= 0).astype(np.int64)] + [(lstar == l).astype(np.int64) for l in range(1, c)] if c > 1 else None
         key = _pick([k for k, _, _ in per_level], ls)
         outer = _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
         b1 = _pick([b for _, _, b in per_level], ls)
@@ -228,15 +226,16 @@ class _Nest:
             if not expand[q]:
                 mult = self.s_level[q] if mult is None else mult * self.s_level[q]
                 continue
+            inside = None if w is None else q >= w.lstar  # only a fanout inside the innermost relevant loop folds
             for d in g.relevant:
                 fold = self._adjacent(d, q, c, expand)
-                if w is not None:  # only a fanout inside the innermost relevant loop folds
-                    fold = fold & (q >= w.lstar)
+                if inside is not None:
+                    fold = inside if fold is True else fold & inside
                 s = self.S[q, d]
                 if fold is True:
                     f = s
                 else:
-                    f = _select(fold, s, 1)
+                    f = self.S1[q, d] * fold + 1
                     apart = s + 1 - f
                     mult = apart if mult is None else mult * apart
                 box[d] = box[d] * f
@@ -249,22 +248,26 @@ class _Nest:
     def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         w, box, folded, mult = self._fold(g, c, expand, reuse)
         ext = g.extents(box)
-        tile = g.tile(box)
+        tile = math.prod(ext)
         if w is None:
             return self.above[c] * tile * mult
         delta = tile
+        per_axis = {}
         for is_d1, a, shift in w.sliding:
+            if a not in per_axis:
+                k = 1  # folded instances along the axis
+                for d, _ in g.axes[a]:
+                    if folded[d] is not None:
+                        k = k * folded[d]
+                own = 1 + sum(coef * (self.cum[c, d] - 1) for d, coef in g.axes[a])
+                rest = 1  # the other axes' extents
+                for j, e in enumerate(ext):
+                    if j != a:
+                        rest = rest * e
+                per_axis[a] = k, own, rest
+            k, own, rest = per_axis[a]
             # each instance fetches at most min(extent, shift) new positions of its own window
-            k = 1
-            for d, _ in g.axes[a]:
-                if folded[d] is not None:
-                    k = k * folded[d]
-            own = 1 + sum(coef * (self.cum[c, d] - 1) for d, coef in g.axes[a])
             new = np.minimum(ext[a], k * np.minimum(own, shift))
-            rest = 1  # the other axes' extents
-            for j, e in enumerate(ext):
-                if j != a:
-                    rest = rest * e
             delta = _select(is_d1, rest * new, delta)
         per_instance = _select(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
         return per_instance * mult
