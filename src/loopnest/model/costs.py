@@ -14,14 +14,13 @@ bandwidth. The bound that sets the cycles is reported.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
-from loopnest.model.counts import Counts, count_accesses
+from loopnest.model.counts import CHUNK, Counts, count_accesses
 from loopnest.workload.problem import ROLES, Problem
 
 
@@ -95,43 +94,21 @@ def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> 
 
 def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
     B, L, _, D = batch.spatial.shape
-    ok = np.empty((B, L), bool)
-    for l, lv in enumerate(arch.levels):
-        limits = (lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1)
-        ok[:, l] = True
-        for axis, limit in enumerate(limits):  # column products: a short-axis reduction is slow
-            xy = batch.spatial[:, l, axis, 0].copy()
-            for d in range(1, D):
-                xy *= batch.spatial[:, l, axis, d]
-            ok[:, l] &= xy <= limit
+    ok = np.ones((B, L), bool)
+    for i in range(0, B, CHUNK):  # column products over cache-sized blocks: a short-axis reduction is slow
+        sp, part = batch.spatial[i:i + CHUNK], ok[i:i + CHUNK]
+        for l, lv in enumerate(arch.levels):
+            limits = (lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1)
+            for axis, limit in enumerate(limits):
+                xy = sp[:, l, axis, 0].copy()
+                for d in range(1, D):
+                    xy *= sp[:, l, axis, d]
+                part[:, l] &= xy <= limit
     return ok
-
-
-CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
 
 
 def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
     """Evaluate B mappings of one layer at once with array operations (no loop per mapping)."""
-    if len(batch) <= CHUNK:
-        return _evaluate(problem, arch, batch)
-    parts = [_evaluate(problem, arch, batch[i:i + CHUNK]) for i in range(0, len(batch), CHUNK)]
-    return _concat(parts)
-
-
-def _concat(parts: list[BatchCosts]) -> BatchCosts:
-    def join(objs: list) -> object:
-        first = objs[0]
-        if isinstance(first, np.ndarray):
-            if first.ndim > 1 and first.strides[0] == first.itemsize:  # batch-innermost layout: keep it
-                return np.moveaxis(np.concatenate([np.moveaxis(o, 0, -1) for o in objs], axis=-1), -1, 0)
-            return np.concatenate(objs)
-        if dataclasses.is_dataclass(first):
-            return type(first)(**{f.name: join([getattr(o, f.name) for o in objs]) for f in dataclasses.fields(first)})
-        return first  # per-layer constants (MACs, compute energy)
-    return join(parts)
-
-
-def _evaluate(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)

@@ -283,12 +283,29 @@ class _Nest:
         return True if isinstance(gap, int) else gap == 1
 
 
+CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
+
+
 def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) -> Counts:
     """Reads, fills, updates and network words per level and tensor for every mapping of the batch."""
+    B, L = len(batch), len(arch.levels)
+    acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
+    cycles = np.empty(B, np.int64)
+    active = np.empty((L, B), np.int64)
+    for i in range(0, B, CHUNK):
+        part = slice(i, min(i + CHUNK, B))
+        _count(problem, arch, batch[part], acc[..., part], cycles[part], active[:, part])
+    reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
+    return Counts(reads, fills, updates, network, tiles, problem.macs, cycles, active.T)
+
+
+def _count(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.ndarray, cycles: np.ndarray, active: np.ndarray) -> None:
+    """count_accesses for one chunk, accumulated into ``acc`` (5, L, 3, B); MAC steps and active
+    instances written into ``cycles`` (B,) and ``active`` (L, B)."""
     nest = _Nest(problem, arch, batch)
-    B, L = nest.B, nest.L
+    L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
-    reads, fills, updates, network, tiles = (np.zeros((L, 3, B), np.int64) for _ in range(5))
+    reads, fills, updates, network, tiles = acc
     none = (False,) * L
     for ti, role in enumerate(ROLES):
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
@@ -334,8 +351,7 @@ def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) ->
                 for q in range(p, c):
                     if arch.levels[q].fanout is not None:
                         add(network, q, crossing)
-    active = np.ones((L, B), np.int64)
+    active[0] = 1
     for l in range(1, L):
         active[l] = active[l - 1] * nest.s_level[l - 1]
-    reads, fills, updates, network, tiles = (np.moveaxis(a, 2, 0) for a in (reads, fills, updates, network, tiles))
-    return Counts(reads, fills, updates, network, tiles, problem.macs, nest.above[L], active.T)
+    cycles[:] = nest.above[L]
