@@ -142,8 +142,9 @@ class _Nest:
         self.cum = np.ones((L + 1, D, B), np.int64)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
             self.cum[l] = self.cum[l + 1] * self.T[l] * self.S[l]
-        self.t_level = self.T.prod(axis=1)  # (L, B)
-        self.s_level = self.S.prod(axis=1)
+        one = np.ones((L, B), np.int64)
+        self.t_level = math.prod((self.T[:, d] for d in range(D)), start=one)  # (L, B): row products beat a reduction
+        self.s_level = math.prod((self.S[:, d] for d in range(D)), start=one)
         self.above = np.ones((L + 1, B), np.int64)  # product of temporal factors of levels < l
         for l in range(L):
             self.above[l + 1] = self.above[l] * self.t_level[l]
@@ -156,6 +157,7 @@ class _Nest:
         self._levels: dict = {}
         self._counts: dict = {}
         self._folds: dict = {}
+        self._spans: dict = {}
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """At level l: key of the innermost relevant loop (-1: none), product of the loops
@@ -173,6 +175,12 @@ class _Nest:
             self._levels[(g, l)] = (k, outer, b1)
         return self._levels[(g, l)]
 
+    def _span(self, l: int, d: int) -> np.ndarray:
+        """Index shift of dim d per step of a level-l loop: the box below it, S * cum[l + 1]."""
+        if (l, d) not in self._spans:
+            self._spans[(l, d)] = self.S[l, d] * self.cum[l + 1, d]
+        return self._spans[(l, d)]
+
     def walk(self, g: TensorGeometry, c: int) -> _Walk:
         per_level = [self._innermost(g, l) for l in range(c)]
         for l, (k, _, _) in enumerate(per_level):
@@ -187,7 +195,7 @@ class _Nest:
         sliding = []
         for d, a, coef in g.sliding:
             is_d1 = _pick(list(self.key[:c, d]), ls) == key
-            shift = coef * _pick([self.S[l, d] * self.cum[l + 1, d] for l in range(c)], ls)
+            shift = coef * _pick([self._span(l, d) for l in range(c)], ls)
             sliding.append((is_d1, a, shift))
         return _Walk(lstar, outer, b1, tuple(sliding))
 
@@ -328,7 +336,7 @@ def _count(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.nd
                 is_mac = c == L
                 shared = nest.fetched(g, c, expand, reuse=not is_mac)
                 own = nest.fetched(g, c, none, reuse=not is_mac)
-                mask = None if on.all() else on
+                mask = None if on.all() else on.astype(np.int64)
 
                 def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
                     arr[level, ti] += value if mask is None else value * mask
