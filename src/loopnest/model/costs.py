@@ -95,15 +95,13 @@ def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> 
 def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
     B, L, _, D = batch.spatial.shape
     ok = np.ones((B, L), bool)
-    for i in range(0, B, CHUNK):  # column products over cache-sized blocks: a short-axis reduction is slow
-        sp, part = batch.spatial[i:i + CHUNK], ok[i:i + CHUNK]
-        for l, lv in enumerate(arch.levels):
-            limits = (lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1)
-            for axis, limit in enumerate(limits):
-                xy = sp[:, l, axis, 0].copy()
-                for d in range(1, D):
-                    xy *= sp[:, l, axis, d]
-                part[:, l] &= xy <= limit
+    for l, lv in enumerate(arch.levels):
+        limits = (lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1)
+        for axis, limit in enumerate(limits):  # column products: a short-axis reduction is slow
+            xy = batch.spatial[:, l, axis, 0].copy()
+            for d in range(1, D):
+                xy *= batch.spatial[:, l, axis, d]
+            ok[:, l] &= xy <= limit
     return ok
 
 
@@ -113,26 +111,43 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)
     c = count_accesses(problem, arch, batch)
-    storage = c.reads * per_word[:, :, 0] + c.fills * per_word[:, :, 1] + c.updates * per_word[:, :, 2]
-    network = c.network * net[None, :, None]
+    B = len(batch)
+    out = None
+    for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
+        part = slice(i, i + CHUNK)
+        block = _costs(problem, arch, batch[part], per_word, net, *(a[part] for a in (c.reads, c.fills, c.updates, c.network, c.tiles, c.active, c.compute_cycles)))
+        if out is None:  # each result laid out as its block (batch-innermost where the counts are)
+            out = [np.moveaxis(np.empty(a.shape[1:] + (B,), a.dtype), -1, 0) if a.ndim > 1 and a.strides[0] == a.itemsize
+                   else np.empty((B,) + a.shape[1:], a.dtype) for a in block]
+        for o, a in zip(out, block):
+            o[part] = a
+    valid, cap_ok, sp_ok, storage, network, cycles, bound, utilization = out
     compute = problem.macs * (arch.compute.energy_pj or 0.0)
-    cap_ok = _capacity_ok(arch, batch, c.tiles)
+    return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
+
+
+def _costs(problem: Problem, arch: Architecture, batch: MappingBatch, per_word: np.ndarray, net: np.ndarray,
+           reads, fills, updates, network_words, tiles, active, compute_steps) -> tuple[np.ndarray, ...]:
+    """Validity, energies and cycles of one block of mappings from its counts."""
+    storage = reads * per_word[:, :, 0] + fills * per_word[:, :, 1] + updates * per_word[:, :, 2]
+    network = network_words * net[None, :, None]
+    cap_ok = _capacity_ok(arch, batch, tiles)
     sp_ok = _spatial_ok(arch, batch)
     valid = cap_ok[:, 0] & sp_ok[:, 0]
     for l in range(1, len(arch.levels)):
         valid &= cap_ok[:, l] & sp_ok[:, l]
-    level_cycles = np.zeros(c.reads.shape[:2])
-    inst = c.active.astype(float)
+    level_cycles = np.zeros(reads.shape[:2])
+    inst = active.astype(float)
     for l, lv in enumerate(arch.levels):
         if lv.read_bandwidth is not None:
-            level_cycles[:, l] = np.maximum(level_cycles[:, l], c.reads[:, l].sum(axis=1) / inst[:, l] / lv.read_bandwidth)
+            level_cycles[:, l] = np.maximum(level_cycles[:, l], reads[:, l].sum(axis=1) / inst[:, l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            written = (c.fills[:, l] + c.updates[:, l]).sum(axis=1)
+            written = (fills[:, l] + updates[:, l]).sum(axis=1)
             level_cycles[:, l] = np.maximum(level_cycles[:, l], written / inst[:, l] / lv.write_bandwidth)
-    compute_cycles = c.compute_cycles * float(arch.compute.cycles_per_mac)
+    compute_cycles = compute_steps * float(arch.compute.cycles_per_mac)
     cycles, bound = compute_cycles, np.full(len(compute_cycles), -1)
     for l in range(len(arch.levels)):  # the first of the largest bounds, as argmax
         bound = np.where(level_cycles[:, l] > cycles, l, bound)
         cycles = np.maximum(cycles, level_cycles[:, l])
     utilization = problem.macs / (cycles * arch.pes)
-    return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
+    return valid, cap_ok, sp_ok, storage, network, cycles, bound, utilization
