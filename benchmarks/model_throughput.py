@@ -18,6 +18,7 @@ import numpy as np
 
 from loopnest.arch import load_arch
 from loopnest.mapping.mapping import MappingBatch
+from loopnest.mapping.mapspace import divisors as mapspace_divisors
 from loopnest.model import evaluate_batch
 from loopnest.workload import load_network
 from loopnest.workload.problem import ROLES
@@ -29,7 +30,7 @@ def random_batch(problem, arch, size: int, rng: np.random.Generator) -> MappingB
     spatial = np.ones((size, L, 2, D), np.int64)
     slots = [("t", l) for l in range(L)] + [("s", l, a) for l in range(L) if arch.levels[l].fanout for a in (0, 1)]
     for i, n in enumerate(problem.dims.values()):
-        divisors = np.array([d for d in range(1, n + 1) if n % d == 0])
+        divisors = np.array(mapspace_divisors(n))
         rest = np.full(size, n)
         for k, slot in enumerate(rng.permutation(len(slots))):
             if k == len(slots) - 1:

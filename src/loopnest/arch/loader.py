@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from loopnest.arch.resolve import ResolveError, resolve
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, read_yaml
+from loopnest.datafile import DataFileError, field_path, read_yaml
 
 PRESET_DIR = Path(__file__).parent / "presets"
 MAX_BASE_DEPTH = 8
@@ -96,7 +96,7 @@ def _describe(exc: ValidationError, data: dict) -> str:
     errors = exc.errors(include_url=False)
     err = errors[0]
     loc = tuple(err["loc"])
-    path = _path(loc, data)
+    path = field_path(loc, data)
     kind, msg = err["type"], err["msg"].removeprefix("Value error, ")
     if kind == "extra_forbidden":
         text = f"{path}: unknown field; allowed fields here: {_allowed(loc[:-1])}"
@@ -108,24 +108,6 @@ def _describe(exc: ValidationError, data: dict) -> str:
         text = f"{path}: {msg} (got {_short(err.get('input'))})"
     more = len(errors) - 1
     return text + (f" (and {more} more error{'s' if more > 1 else ''})" if more else "")
-
-
-def _path(loc: tuple, data: Any) -> str:
-    """``('levels', 1, 'fanout', 'x')`` -> ``levels[1] (GlobalBuffer).fanout.x`` (names from the raw data)."""
-    parts: list[str] = []
-    node = data
-    for key in loc:
-        if key == "[key]":  # pydantic's marker for a bad dictionary key
-            parts[-1] += " (key)"
-            continue
-        node = node.get(key) if isinstance(node, dict) else (
-            node[key] if isinstance(node, list) and isinstance(key, int) and key < len(node) else None)
-        if isinstance(key, int) and parts:
-            name = node.get("name") if isinstance(node, dict) else None
-            parts[-1] += f"[{key}]" + (f" ({name})" if isinstance(name, str) else "")
-        else:
-            parts.append(str(key))
-    return ".".join(parts)
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:

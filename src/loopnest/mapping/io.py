@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, read_yaml
+from loopnest.datafile import DataFileError, field_path, read_yaml
 from loopnest.mapping.mapping import LevelMapping, Mapping, MappingError
 from loopnest.workload.problem import Role
 
@@ -45,17 +45,13 @@ class _File(BaseModel):
     mapping: list[_Level]
 
 
-def _field_path(loc: tuple) -> str:
-    return ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
-
-
 def parse_mapping(data: object, arch: Architecture, source: str = "<mapping>") -> Mapping:
     """Plain data -> Mapping aligned with ``arch.levels``."""
     try:
         spec = _File.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        raise MappingError(f"{source}: field {_field_path(err['loc'])}: {err['msg']}") from None
+        raise MappingError(f"{source}: field {field_path(tuple(err['loc']), data)}: {err['msg']}") from None
     names = [lv.name for lv in arch.levels]
     by_level: dict[str, _Level] = {}
     for i, lv in enumerate(spec.mapping):
