@@ -169,6 +169,10 @@ class Mapspace:
         """Whether a (partial) tiling can still fit every fanout and capacity (K,) bool."""
         return self._fits(self.factors(idx), self.slots, keep, stats)
 
+    def fits_factors(self, f: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Whether tilings given as factors (K, S, D) fit every fanout and capacity (K,) bool."""
+        return self._fits(f, self.slots, keep, None)
+
     def _fits(self, f: np.ndarray, slots: list[tuple[int, int]], keep: np.ndarray, stats: dict | None) -> np.ndarray:
         """Fanout and capacity test of factors ``f`` (K, len(slots), d) on the innermost ``slots``."""
         ok = np.ones(len(f), bool)
@@ -183,23 +187,42 @@ class Mapspace:
                 ok &= self._capacity_ok(l, box, keep[l], stats)
         return ok
 
-    def inside(self, keep: np.ndarray, level: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """Every distinct choice of the loops below level ``level``'s temporal loops (its fanout
-        and all inner levels) that fits: per choice, the fanout's spatial factor per dimension
-        (K, D) and the tile of level ``level + 1`` (K, D)."""
-        first = self.slots.index((level, TEMPORAL)) + 1
-        slots = self.slots[first:]
+    def rests(self, keep: np.ndarray, stats: dict | None = None) -> np.ndarray:
+        """Every choice of the slots below level 1's temporal loops (its fanout and every inner
+        level) that fits the fanouts and the inner capacities, as factors (K, S_rest, D); the
+        slots are ``self.slots[self.rest_start:]``. Level 1's temporal loops then follow from
+        the level-1 tile. One empty choice when there is no level 1."""
+        if self.rest_start is None:
+            return np.ones((1, 0, self.D), np.int64)
+        first, slots = self.rest_start, self.slots[self.rest_start:]
+        if not slots:
+            return np.ones((1, 0, self.D), np.int64)
         projs = [np.unique(o[:, first:], axis=0) for o in self.options]
         idx = _product([np.arange(len(p)) for p in projs],
-                       lambda i: self._fits(np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2), slots, keep, None))
-        f = np.stack([projs[d][idx[:, d]] for d in range(self.D)], axis=2)  # (K, len(slots), D)
-        spatial = np.ones((len(idx), self.D), np.int64)
-        box = np.ones((len(idx), self.D), np.int64)
-        for s, (l, axis) in enumerate(slots):
-            if l == level:
-                spatial *= f[:, s]
+                       lambda i: self._fits(np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2), slots, keep, stats))
+        return np.stack([projs[d][idx[:, d]] for d in range(self.D)], axis=2).reshape(len(idx), len(slots), self.D)
+
+    @property
+    def rest_start(self) -> int | None:
+        """Index of the first slot below level 1's temporal loops (None without a level 1)."""
+        return self.slots.index((1, TEMPORAL)) + 1 if self.L > 1 else None
+
+    def inside(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every distinct choice below level 1's temporal loops that fits, as the level-1
+        fanout's spatial factor per dimension (K, D) and the tile of level 2 (K, D)."""
+        spatial, box = self.split_rests(self.rests(keep))
+        uniq = np.unique(np.concatenate([spatial, box], axis=1), axis=0)
+        return uniq[:, :self.D], uniq[:, self.D:]
+
+    def split_rests(self, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rest choices (K, S_rest, D) -> the level-1 fanout factors (K, D) and the level-2 tile (K, D)."""
+        spatial = np.ones((len(rest), self.D), np.int64)
+        box = np.ones((len(rest), self.D), np.int64)
+        for s, (l, _) in enumerate(self.slots[self.rest_start or 0:]):
+            if l == 1:
+                spatial *= rest[:, s]
             else:
-                box *= f[:, s]
+                box *= rest[:, s]
         return spatial, box
 
     def _capacity_ok(self, l: int, box: np.ndarray, keep: np.ndarray, stats: dict | None) -> np.ndarray:
@@ -235,8 +258,11 @@ class Mapspace:
     # ----- batches ------------------------------------------------------------------------
     def batch(self, idx: np.ndarray, perm: np.ndarray, keep: np.ndarray) -> MappingBatch:
         """MappingBatch of tilings ``idx`` (K, D), orders ``perm`` (K, L, D) and one ``keep`` (L, 3)."""
-        f = self.factors(idx)  # (K, S, D)
-        K = len(idx)
+        return self.assemble(self.factors(idx), perm, keep)
+
+    def assemble(self, f: np.ndarray, perm: np.ndarray, keep: np.ndarray) -> MappingBatch:
+        """MappingBatch of tilings given as factors ``f`` (K, S, D) over ``self.slots``."""
+        K = len(f)
         temporal = np.ones((K, self.L, self.D), np.int64)
         spatial = np.ones((K, self.L, 2, self.D), np.int64)
         for s, (l, axis) in enumerate(self.slots):

@@ -62,57 +62,109 @@ def inside_applies(space: Mapspace) -> bool:
     return space.L >= 3 and space.arch.levels[0].fanout is None
 
 
-def _fetch_floor(coef: np.ndarray, box: np.ndarray, t1: np.ndarray, reach: np.ndarray) -> np.ndarray:
-    """Least words of one tensor fetched per outermost iteration into a ``box`` tile, given the
-    level-1 loops ``t1`` (..., D): every relevant level-1 loop refetches except the innermost one
-    ``d1``, which fetches only a sliding window's new part (the model's delta rule, with the
-    window's step ``reach`` = the d1 extent below level 1). Minimized over the choice of d1."""
+class InsideFloor:
+    """Energy floor of the traffic into level 2 for (outer, rest) pairs: the outer choice fixes
+    the level-1 tile ``box1``, the rest choice the level-1 fanout split ``spatial`` and the
+    level-2 tile ``box2``, and with them the level-1 loops ``box1 / (spatial * box2)``.
+
+    The floor is the least, over the level-1 order classes, of the sum over tensors of what the
+    model charges under that class: with a relevant level-1 loop, the tile is fetched once per
+    pass of the innermost relevant loop ``d1`` for every iteration of the loops outside it (all
+    outermost-level iterations included), each pass fetching the whole tile and then a sliding
+    window's new part per step; without one, each instance fetches at least its footprint once.
+    Psums add their read-backs from the parent and their refills (every version of an element
+    after its first). Every factor is a product of an outer-only and a rest-only part, so the
+    rest-only parts are computed once (per class signature) and pairs cost a few gathers.
+    """
+
+    def __init__(self, space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: np.ndarray):
+        self.space, self.keep = space, keep
+        problem = space.problem
+        self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+        self.union = spatial * box2
+        active = tuple(bool(a) for a in (self.union < self.sizes).any(axis=0))  # level-1 loops that can exist
+        self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
+        self.sigs = [[_signature(space.coef[t], perm, active) for t in self.kept]
+                     for perm in space.order_classes(1, active, keep)]
+        n_inst = np.prod(spatial, axis=-1).astype(float)
+        self.rest = {}  # per tensor: rest-only arrays
+        for t in self.kept:
+            coef = space.coef[t]
+            rel = (coef > 0).any(axis=0)
+            own_pass = n_inst * _tile(coef, self.sizes // spatial)
+            self.rest[t] = dict(
+                n_inst=n_inst, tile2=_tile(coef, box2).astype(float), tileu=_tile(coef, self.union).astype(float),
+                delta2={d: _delta(coef, box2, self.union, d) for d in np.flatnonzero(rel)},
+                deltau={d: _delta(coef, self.union, self.union, d) for d in np.flatnonzero(rel)},
+                rel_union=np.prod(np.where(rel, self.union, 1), axis=-1),
+                own_pass=own_pass, replicas=np.prod(np.where(rel, 1, spatial), axis=-1).astype(float))
+
+    def __call__(self, box1: np.ndarray, oi: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Floor (n,) of the pairs (``box1[oi]``, rest ``ri``); ``box1`` (R, D) outer tiles."""
+        if not self.kept:
+            return np.zeros(len(oi))
+        p0 = self.space.problem.macs / np.prod(box1, axis=-1).astype(float)
+        cache: dict = {}
+        out = None
+        for sig in self.sigs:
+            total = 0.0
+            for t, s in zip(self.kept, sig):
+                if (t, s) not in cache:
+                    cache[(t, s)] = self._tensor(t, s, box1, p0, oi, ri)
+                total = total + cache[(t, s)]
+            out = total if out is None else np.minimum(out, total)
+        return out
+
+    def _tensor(self, t: int, sig: tuple, box1, p0, oi, ri) -> np.ndarray:
+        space, keep, r = self.space, self.keep, self.rest[t]
+        arch, problem = space.arch, space.problem
+        role, coef = ROLES[t], space.coef[t]
+        size = float(problem.size(problem.tensor(role)))
+        fan = arch.levels[1].fanout
+        net = (fan.energy_pj or 0.0) if fan is not None else 0.0
+        folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
+        own_pass = r["own_pass"][ri]
+        shared_pass = np.full(len(ri), size) if folds else own_pass
+        d1, outside = sig
+        if d1 < 0:
+            own, shared = own_pass, shared_pass
+        else:
+            rel = (coef > 0).any(axis=0)
+            passes = (p0 * np.prod(box1[:, list(outside)], axis=-1))[oi] / np.prod(self.union[:, list(outside)], axis=-1)[ri]
+            step = self.union[ri, d1] / box1[oi, d1]  # 1 / (the bound of loop d1)
+            d2, du = r["delta2"][d1][ri], r["deltau"][d1][ri]
+            own = passes * r["n_inst"][ri] * (d2 + (r["tile2"][ri] - d2) * step)
+            shared = passes * (du + (r["tileu"][ri] - du) * step) if folds else own
+            through = np.prod(np.where(rel, box1, 1), axis=-1)[oi] == r["rel_union"][ri]  # no relevant level-1 loop
+            own, shared = np.where(through, own_pass, own), np.where(through, shared_pass, shared)
+        src = arch.levels[1 if keep[1, t] else 0]
+        e = shared * src.energy_of(role, _action(role)) / src.block_words + own * net
+        if role != "outputs":
+            return e + own * arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words
+        refills = np.maximum(0.0, own - size * r["replicas"][ri])  # per instance: all versions but the first
+        readbacks = refills if not folds else np.maximum(0.0, shared - size)  # the parent serves the refills
+        return (e + readbacks * src.energy_of(role, "read") / src.block_words
+                + refills * (arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words + net))
+
+
+def _signature(coef: np.ndarray, perm: np.ndarray, active: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:
+    """A tensor's view of a level-1 order (outer -> inner): its innermost relevant loop (-1 if
+    none) and the loops outside it, that loop included."""
     rel = (coef > 0).any(axis=0)
-    single = (coef > 0).sum(axis=0) == 1
+    loops = [int(d) for d in perm if active[d]]
+    pos = [i for i, d in enumerate(loops) if rel[d]]
+    return (loops[pos[-1]], tuple(loops[:pos[-1] + 1])) if pos else (-1, ())
+
+
+def _delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray, d: int) -> np.ndarray:
+    """Words one step of a loop over dimension ``d`` brings into a ``box`` tile: a sliding
+    window's new part (its step is ``reach``, the d extent below level 1), else the whole tile."""
     ext = (box - 1) @ coef.T + 1  # (..., A)
     tile = np.prod(ext, axis=-1)
-    relevant = np.prod(np.where(rel, t1, 1), axis=-1)
-    best = np.full(tile.shape, np.inf)
-    for d in np.flatnonzero(rel):
-        b1 = np.maximum(t1[..., d], 1)  # t1 is 0 where the inner choice does not divide the tile (masked by callers)
-        delta = tile
-        if single[d]:
-            a = int(np.argmax(coef[:, d] > 0))
-            delta = tile // ext[..., a] * np.minimum(ext[..., a], coef[a, d] * reach[..., d])
-        best = np.where(b1 > 1, np.minimum(best, (tile + (b1 - 1) * delta) / b1), best)
-    return np.where(relevant > 1, relevant * np.where(np.isinf(best), 0, best), np.nan)  # nan: no relevant level-1 loop
-
-
-def inside_floor(space: Mapspace, keep: np.ndarray, box1: np.ndarray, spatial: np.ndarray, box2: np.ndarray) -> np.ndarray:
-    """Energy floor of the fetches into level 2; arrays broadcast over leading axes, last axis D."""
-    arch, problem = space.arch, space.problem
-    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
-    p0 = problem.macs / np.prod(box1, axis=-1)  # iterations of the outermost level's loops
-    n_inst = np.prod(spatial, axis=-1)
-    union = spatial * box2
-    t1 = box1 // union  # the level-1 temporal loops
-    fan = arch.levels[1].fanout
-    net = (fan.energy_pj or 0.0) if fan is not None else 0.0
-    total = np.zeros(np.broadcast_shapes(p0.shape, n_inst.shape))
-    for t, role in enumerate(ROLES):
-        if not keep[2, t]:
-            continue
-        coef = space.coef[t]
-        per = _fetch_floor(coef, box2, t1, union)
-        own = n_inst * np.where(np.isnan(per), _tile(coef, sizes // spatial), p0 * np.nan_to_num(per))
-        if fan is not None and (fan.reduction if role == "outputs" else fan.multicast):
-            per_u = _fetch_floor(coef, union, t1, union)
-            shared = np.where(np.isnan(per_u), problem.size(problem.tensor(role)), p0 * np.nan_to_num(per_u))
-        else:
-            shared = own
-        src = arch.levels[1 if keep[1, t] else 0]
-        e = shared * src.energy_of(role, _action(role)) / src.block_words
-        if role == "outputs":
-            e = e + own * net  # fills at level 2 are psum refills: their floor is 0
-        else:
-            e = e + own * (arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words + net)
-        total = total + e
-    return total
+    if (coef[:, d] > 0).sum() != 1:
+        return tile.astype(float)
+    a = int(np.argmax(coef[:, d] > 0))
+    return (tile // ext[..., a] * np.minimum(ext[..., a], coef[a, d] * reach[..., d])).astype(float)
 
 
 def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
@@ -121,7 +173,7 @@ def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np
     over all relevant dimensions, which makes the bound a product of a row factor and an inner
     factor, so inner choices dominated in every factor are dropped first."""
     arch, problem = space.arch, space.problem
-    spatial, box2 = space.inside(keep, 1)
+    spatial, box2 = space.inside(keep)
     if len(spatial) == 0:
         return np.full(len(box1), np.inf)
     sizes = np.array([problem.dims[d] for d in space.dims], np.int64)

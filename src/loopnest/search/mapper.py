@@ -34,17 +34,13 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import (
-    inside_applies,
-    inside_floor,
-    inside_floor_rows,
-    mac_floor,
-)
-from loopnest.search.objective import Objective, better
+from loopnest.search.bounds import InsideFloor, inside_applies, inside_floor_rows, mac_floor
+from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
 EXACT, HEURISTIC = "exact", "heuristic"
-ROWS = 16  # outer choices evaluated per model call
+ROWS = 16  # outer choices visited together
+BATCH = 1024  # tilings per model call (times their loop-order variants)
 
 
 @dataclass
@@ -99,7 +95,7 @@ class _Search:
         self.seed, self.top, self.sample = seed, top, sample
         self.best_keys: np.ndarray | None = None
         self.best_row: MappingBatch | None = None
-        self.best_tiling: tuple | None = None  # (option rows (D,), keep (L, 3), outer order (D,))
+        self.best_tiling: tuple | None = None  # (factors (S, D), keep (L, 3), outer order (D,))
         self.stats: dict = {}
         arch, problem = space.arch, space.problem
         self.macs = problem.macs
@@ -112,61 +108,68 @@ class _Search:
     def run(self) -> None:
         """Outer choices of every bypass choice, visited together by increasing bound."""
         space = self.space
-        rows = []  # (bounds (K, k), keep index, outer, members, o0)
+        rows = []  # (bounds (k,), keep index, outer row)
         for ki, keep in enumerate(space.keep_configs):
-            outer, projs, members = space.outer(keep, self.stats)
+            outer, projs, _ = space.outer(keep, self.stats)
             self.out.outer_total += len(outer)
-            if len(outer) == 0:
+            rest = space.rests(keep, self.stats)
+            if len(outer) == 0 or len(rest) == 0:
                 continue
             v0, o0, reads0 = self.outer_costs(outer, projs, keep)
             rd_bw = space.arch.levels[0].read_bandwidth
             cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
-            box1 = self.sizes // np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2).prod(axis=1)
+            f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
+            box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
-            energy_lb = base + (inside_floor_rows(space, keep, box1) if inside_applies(space) else 0.0)
+            floor = InsideFloor(space, keep, *space.split_rests(rest)) if inside_applies(space) else None
+            energy_lb = base + (inside_floor_rows(space, keep, box1) if floor is not None else 0.0)
             bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
             order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
             if self.mode == HEURISTIC:
                 order = order[:self.top]
             rows += [(bounds[r], ki, r) for r in order]
-            self.outer_data[ki] = (outer, members, o0, box1, base, cyc)
+            self.outer_data[ki] = (f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
         rows.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
         for start in range(0, len(rows), ROWS):
-            chunk = [x for x in rows[start:start + ROWS] if self.best_keys is None or better(x[0], self.best_keys)]
+            chunk = [x for x in rows[start:start + ROWS] if better(x[0], self.best_keys)]
             if not chunk:
                 break  # bounds ascend: every remaining outer choice is at least as costly
             self.out.outer_visited += len(chunk)
             for ki in sorted({x[1] for x in chunk}):
-                self.visit([x[2] for x in chunk if x[1] == ki], ki, start)
+                self.visit(np.array([x[2] for x in chunk if x[1] == ki]), ki, start)
 
-    def visit(self, rows: list[int], ki: int, start: int) -> None:
-        """Enumerate and evaluate the inner tilings under some outer choices of one bypass choice."""
-        space, keep = self.space, self.space.keep_configs[ki]
-        outer, members, o0, box1, base, cyc = self.outer_data[ki]
-        parts, firsts = [], []
-        for rank, row in enumerate(rows, start):
-            cands = [members[d][outer[row, d]] for d in range(space.D)]
-            inner = space.tilings(keep, cands, stats=self.stats)
-            if self.best_keys is not None and inside_applies(space) and len(inner):
-                f = space.factors(inner)
-                sp, b2 = np.ones((2, len(inner), space.D), np.int64)
-                for s, (l, a) in enumerate(space.slots):
-                    if l == 1 and a != TEMPORAL:
-                        sp *= f[:, s]
-                    elif l >= 2:
-                        b2 *= f[:, s]
-                lb = base[row] + inside_floor(space, keep, box1[row], sp, b2)
-                keys = self.obj.values(lb, np.full(len(inner), cyc[row]))
-                inner = inner[[better(k, self.best_keys) for k in keys]]  # prune tilings whose floor cannot win
-            if self.mode == HEURISTIC and len(inner) > self.sample:
-                rng = np.random.default_rng([self.seed, ki, rank])
-                inner = inner[np.sort(rng.choice(len(inner), self.sample, replace=False))]
-            parts.append(inner)
-            firsts.append(np.repeat(o0[row][None], len(inner), axis=0))
-        idx = np.concatenate(parts)
-        self.out.inner_tilings += len(idx)
-        if len(idx):
-            self.inner(idx, keep, np.concatenate(firsts))
+    def visit(self, rows: np.ndarray, ki: int, start: int) -> None:
+        """Evaluate the tilings under some outer choices of one bypass choice: every rest choice
+        dividing an outer choice's level-1 tile, by increasing bound, until the bound cannot win."""
+        keep = self.space.keep_configs[ki]
+        f0, box1, o0, base, cyc, rest, prods, floor = self.outer_data[ki]
+        at, ri = np.nonzero((box1[rows][:, None, :] % prods[None] == 0).all(axis=2))
+        oi = rows[at]
+        lb = base[oi] + (floor(box1, oi, ri) if floor is not None else 0.0)
+        keys = self.obj.values(lb, cyc[oi])
+        ok = better_rows(keys, self.best_keys)
+        at, oi, ri, keys = at[ok], oi[ok], ri[ok], keys[ok]
+        if self.mode == HEURISTIC:
+            pick = []
+            for a in range(len(rows)):
+                mine = np.flatnonzero(at == a)
+                if len(mine) > self.sample:
+                    rng = np.random.default_rng([self.seed, ki, start + a])
+                    mine = mine[np.sort(rng.choice(len(mine), self.sample, replace=False))]
+                pick.append(mine)
+            pick = np.concatenate(pick)
+            oi, ri, keys = oi[pick], ri[pick], keys[pick]
+        order = np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
+        oi, ri, keys = oi[order], ri[order], keys[order]
+        self.out.inner_tilings += len(oi)
+        for a in range(0, len(oi), BATCH):
+            live = a + np.flatnonzero(better_rows(keys[a:a + BATCH], self.best_keys))
+            if len(live) == 0:
+                break  # keys ascend: nothing after can win either
+            f = [f0[oi[live]]]
+            if self.space.rest_start is not None:
+                f += [(box1[oi[live]] // prods[ri[live]])[:, None], rest[ri[live]]]
+            self.inner(np.concatenate(f, axis=1), keep, o0[oi[live]])
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
@@ -210,14 +213,15 @@ class _Search:
         return v0, o0, reads0
 
     # ----- inner enumeration ------------------------------------------------------------
-    def inner(self, idx: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
-        """Evaluate tilings ``idx`` (K, D) with their loop-order classes, in one model call;
-        ``o0`` (K, D) holds each tiling's best outermost order for the outermost traffic."""
+    def inner(self, f: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
+        """Evaluate tilings given as factors ``f`` (K, S, D) with their loop-order classes, in
+        one model call; ``o0`` (K, D) holds each tiling's best outermost order for the outermost
+        traffic."""
         space = self.space
         L, D = space.L, space.D
-        base = space.batch(idx, np.tile(np.arange(D), (len(idx), L, 1)), keep)
+        base = space.assemble(f, np.tile(np.arange(D), (len(f), L, 1)), keep)
         ordered = [l for l in range(L) if keep[l + 1:].any()]  # levels whose loop order can matter
-        masks = np.concatenate([(base.temporal[:, ordered] > 1).reshape(len(idx), -1), o0], axis=1)
+        masks = np.concatenate([(base.temporal[:, ordered] > 1).reshape(len(f), -1), o0], axis=1)
         groups, reps, perms = [], [], []
         for pattern, rows in _groups(masks):
             act = np.zeros((L, D), bool)
@@ -235,7 +239,7 @@ class _Search:
         rep = np.concatenate(reps)
         batch = MappingBatch(base.temporal[rep], np.concatenate(perms), base.spatial[rep], base.keep[rep])
         costs = self._evaluate(batch)
-        self._tiling = (idx, rep, keep, o0)  # to trace the best back to its tiling (heuristic refinement)
+        self._tiling = (f, rep, keep, o0)  # to trace the best back to its tiling (heuristic refinement)
         if self.obj.energy_only:
             self._pick_separable(batch, costs, groups)
         else:
@@ -257,9 +261,9 @@ class _Search:
         if better(keys[b], self.best_keys):
             self.best_keys = keys[b]
             self.best_row = batch[valid[b]:valid[b] + 1]
-            idx, rep, keep, o0 = self._tiling
+            f, rep, keep, o0 = self._tiling
             row = rep[valid[b] if at is None else at[valid[b]]]
-            self.best_tiling = (idx[row], keep, o0[row])
+            self.best_tiling = (f[row], keep, o0[row])
 
     def _pick_separable(self, batch: MappingBatch, costs, groups: list) -> None:
         """Energy objective: per tiling, each level's best class with the others held (the
@@ -319,8 +323,8 @@ class _Search:
             for d in range(space.D):
                 cur, keep, o0 = self.best_tiling
                 cands = np.repeat(cur[None], len(space.options[d]), axis=0)
-                cands[:, d] = np.arange(len(space.options[d]))
-                cands = cands[space.fits(cands, keep)]
+                cands[:, :, d] = space.options[d]
+                cands = cands[space.fits_factors(cands, keep)]
                 if len(cands):
                     self.inner(cands, keep, np.repeat(o0[None], len(cands), axis=0))
             if before is self.best_keys:

@@ -63,3 +63,15 @@ def better(a: np.ndarray, b: np.ndarray | None) -> bool:
         if x != y:
             return bool(x < y)
     return False
+
+
+def better_rows(keys: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """Per row of ``keys`` (K, k): strictly better than ``b`` (lexicographic), vectorized."""
+    if b is None:
+        return np.ones(len(keys), bool)
+    out = np.zeros(len(keys), bool)
+    tied = np.ones(len(keys), bool)
+    for j in range(keys.shape[1]):
+        out |= tied & (keys[:, j] < b[j])
+        tied &= keys[:, j] == b[j]
+    return out

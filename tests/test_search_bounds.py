@@ -1,0 +1,83 @@
+"""The mapper's lower bounds against the cost model: for every tiling of small layers, the floor
+the exact search prunes with stays at or below the model's least energy over every loop order."""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pytest
+
+from loopnest.arch import load_arch
+from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
+from loopnest.mapping.dataflows import dataflow_constraints
+from loopnest.mapping.mapping import MappingBatch
+from loopnest.mapping.mapspace import Mapspace
+from loopnest.model import evaluate_batch
+from loopnest.search.bounds import InsideFloor, inside_floor_rows, mac_floor
+from loopnest.workload.layers import conv2d, fc
+from loopnest.workload.problem import ROLES
+
+
+def arch3(multicast: bool, reduction: bool) -> Architecture:
+    e = [{"read": x, "write": x * 1.5, "update": x * 1.2} for x in (100.0, 6.0, 1.0)]
+    return Architecture(name="tiny3", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
+        Storage(name="Buffer", capacity_words=64, energy_pj=e[1],
+                fanout=Fanout(x=2, y=2, energy_pj=0.3, multicast=multicast, reduction=reduction)),
+        Storage(name="RF", capacity_words=16, energy_pj=e[2]),
+    ), compute=Compute(energy_pj=0.5))
+
+
+def least_energies(space: Mapspace, f: np.ndarray, keep: np.ndarray):
+    """Per tiling (factors over the slots): the least model energy over every combination of
+    the levels' order classes, and the least level-0 <-> level-1 share (what the search's V0 is)."""
+    base = space.assemble(f, np.tile(np.arange(space.D), (len(f), space.L, 1)), keep)
+    least, least_v0 = np.full(len(f), np.inf), np.full(len(f), np.inf)
+    write1 = np.array([space.arch.levels[1].energy_of(r, "write") / space.arch.levels[1].block_words for r in ROLES])
+    for k in range(len(f)):
+        classes = [space.order_classes(l, tuple(base.temporal[k, l] > 1), keep) for l in range(space.L)]
+        perms = np.array([np.stack(c) for c in product(*classes)])
+        n = len(perms)
+        batch = MappingBatch(np.repeat(base.temporal[k:k + 1], n, 0), perms, np.repeat(base.spatial[k:k + 1], n, 0),
+                             np.repeat(base.keep[k:k + 1], n, 0))
+        c = evaluate_batch(space.problem, space.arch, batch)
+        kept1 = keep[1]
+        v0 = (c.storage_energy_pj[:, 0] + c.network_energy_pj[:, 0] + c.counts.fills[:, 1] * write1)[:, kept1].sum(axis=1)
+        least[k], least_v0[k] = c.energy_pj.min(), v0.min()
+    return least, least_v0
+
+
+CASES = [
+    ("conv 3x3, multicast + reduction", conv2d("c", C=4, M=4, H=6, W=6, R=3), arch3(True, True), None),
+    ("conv 3x3 stride 2, no folding", conv2d("c", C=2, M=4, H=9, W=5, R=3, stride=2), arch3(False, False), None),
+    ("fc batch 4", fc("f", C=8, M=4, N=4), arch3(True, True), None),
+    ("eyeriss row stationary", conv2d("c", C=4, M=8, H=10, W=10, R=3), load_arch("eyeriss"), "rs"),
+]
+
+
+@pytest.mark.parametrize("name,problem,arch,dataflow", CASES, ids=[c[0] for c in CASES])
+def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
+    space = Mapspace(problem, arch, dataflow_constraints(dataflow, problem, arch) if dataflow else None)
+    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+    rng = np.random.default_rng(0)
+    checked = 0
+    for keep in space.keep_configs:
+        outer, projs, _ = space.outer(keep)
+        rest = space.rests(keep)
+        if len(outer) == 0 or len(rest) == 0:
+            continue
+        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
+        box1 = sizes // f0.prod(axis=1)
+        prods = rest.prod(axis=1)
+        oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
+        pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
+        oi, ri = oi[pick], ri[pick]
+        floor = mac_floor(space, keep) + InsideFloor(space, keep, *space.split_rests(rest))(box1, oi, ri)
+        f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
+        least, v0 = least_energies(space, f, keep)
+        assert np.all(v0 + floor <= least * (1 + 1e-9)), name
+        # the per-outer-choice floor is below every pair's floor under it
+        assert np.all(inside_floor_rows(space, keep, box1)[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
+        checked += len(oi)
+    assert checked > 0
