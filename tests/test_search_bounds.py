@@ -73,7 +73,7 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
         pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
         oi, ri = oi[pick], ri[pick]
-        floor = mac_floor(space, keep) + InsideFloor(space, keep, *space.split_rests(rest))(box1, oi, ri)
+        floor = mac_floor(space, keep) + InsideFloor(space, keep, box1, *space.split_rests(rest))(oi, ri)
         f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
         least, v0 = least_energies(space, f, keep)
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name

@@ -73,78 +73,88 @@ class InsideFloor:
     outermost-level iterations included), each pass fetching the whole tile and then a sliding
     window's new part per step; without one, each instance fetches at least its footprint once.
     Psums add their read-backs from the parent and their refills (every version of an element
-    after its first). Every factor is a product of an outer-only and a rest-only part, so the
-    rest-only parts are computed once (per class signature) and pairs cost a few gathers.
+    after its first). Every factor is a product of an outer-only and a rest-only part, computed
+    once per class signature, so a pair costs a few gathers.
     """
 
-    def __init__(self, space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: np.ndarray):
-        self.space, self.keep = space, keep
+    def __init__(self, space: Mapspace, keep: np.ndarray, box1: np.ndarray, spatial: np.ndarray, box2: np.ndarray):
+        self.space, self.keep, self.box1 = space, keep, box1
         problem = space.problem
         self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
-        self.union = spatial * box2
+        self.spatial, self.box2, self.union = spatial, box2, spatial * box2
+        self.p0 = problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
+        self.n_inst = np.prod(spatial, axis=-1).astype(float)
         active = tuple(bool(a) for a in (self.union < self.sizes).any(axis=0))  # level-1 loops that can exist
         self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
         self.sigs = [[_signature(space.coef[t], perm, active) for t in self.kept]
                      for perm in space.order_classes(1, active, keep)]
-        n_inst = np.prod(spatial, axis=-1).astype(float)
-        self.rest = {}  # per tensor: rest-only arrays
-        for t in self.kept:
-            coef = space.coef[t]
-            rel = (coef > 0).any(axis=0)
-            own_pass = n_inst * _tile(coef, self.sizes // spatial)
-            self.rest[t] = dict(
-                n_inst=n_inst, tile2=_tile(coef, box2).astype(float), tileu=_tile(coef, self.union).astype(float),
-                delta2={d: _delta(coef, box2, self.union, d) for d in np.flatnonzero(rel)},
-                deltau={d: _delta(coef, self.union, self.union, d) for d in np.flatnonzero(rel)},
-                rel_union=np.prod(np.where(rel, self.union, 1), axis=-1),
-                own_pass=own_pass, replicas=np.prod(np.where(rel, 1, spatial), axis=-1).astype(float))
+        self.parts: dict = {}  # (tensor, signature) -> outer-only and rest-only factors
 
-    def __call__(self, box1: np.ndarray, oi: np.ndarray, ri: np.ndarray) -> np.ndarray:
-        """Floor (n,) of the pairs (``box1[oi]``, rest ``ri``); ``box1`` (R, D) outer tiles."""
+    def __call__(self, oi: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Floor (n,) of the pairs (outer ``oi``, rest ``ri``)."""
         if not self.kept:
             return np.zeros(len(oi))
-        p0 = self.space.problem.macs / np.prod(box1, axis=-1).astype(float)
         cache: dict = {}
         out = None
         for sig in self.sigs:
             total = 0.0
             for t, s in zip(self.kept, sig):
                 if (t, s) not in cache:
-                    cache[(t, s)] = self._tensor(t, s, box1, p0, oi, ri)
+                    cache[(t, s)] = self._energy(t, s, oi, ri)
                 total = total + cache[(t, s)]
             out = total if out is None else np.minimum(out, total)
         return out
 
-    def _tensor(self, t: int, sig: tuple, box1, p0, oi, ri) -> np.ndarray:
-        space, keep, r = self.space, self.keep, self.rest[t]
-        arch, problem = space.arch, space.problem
+    def _energy(self, t: int, sig: tuple, oi: np.ndarray, ri: np.ndarray) -> np.ndarray:
+        """Energy floor of tensor ``t``'s traffic into level 2 under one level-1 order signature."""
+        if (t, sig) not in self.parts:
+            self.parts[(t, sig)] = self._parts(t, sig)
+        q = self.parts[(t, sig)]
+        if sig[0] < 0:
+            own, shared = q["own_pass"][ri], q["shared_pass"][ri]
+        else:  # passes * (delta + (tile - delta) / bound of d1), split into outer and rest factors
+            a, b = q["passes"][oi], q["step"][oi]
+            own = a * (q["own0"][ri] + q["own1"][ri] * b)
+            shared = a * (q["sh0"][ri] + q["sh1"][ri] * b) if q["folds"] else own
+            through = q["rel_outer"][oi] == q["rel_union"][ri]  # no relevant level-1 loop after all
+            own = np.where(through, q["own_pass"][ri], own)
+            shared = np.where(through, q["shared_pass"][ri], shared)
+        e = shared * q["e_src"] + own * q["e_own"]
+        if ROLES[t] != "outputs":
+            return e
+        refills = np.maximum(0.0, own - q["firsts"][ri])  # per instance: every version but the first
+        readbacks = np.maximum(0.0, shared - q["size"]) if q["folds"] else refills  # the parent serves them
+        return e + readbacks * q["e_read"] + refills * q["e_refill"]
+
+    def _parts(self, t: int, sig: tuple) -> dict:
+        space, keep, arch, problem = self.space, self.keep, self.space.arch, self.space.problem
         role, coef = ROLES[t], space.coef[t]
+        rel = (coef > 0).any(axis=0)
         size = float(problem.size(problem.tensor(role)))
         fan = arch.levels[1].fanout
         net = (fan.energy_pj or 0.0) if fan is not None else 0.0
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
-        own_pass = r["own_pass"][ri]
-        shared_pass = np.full(len(ri), size) if folds else own_pass
+        src, rf = arch.levels[1 if keep[1, t] else 0], arch.levels[2]
+        own_pass = self.n_inst * _tile(coef, self.sizes // self.spatial)
+        q = dict(folds=folds, size=size, own_pass=own_pass, shared_pass=np.full(len(own_pass), size) if folds else own_pass,
+                 e_src=src.energy_of(role, _action(role)) / src.block_words,
+                 e_own=net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
+                 e_read=src.energy_of(role, "read") / src.block_words,
+                 e_refill=rf.energy_of(role, "write") / rf.block_words + net,
+                 firsts=size * np.prod(np.where(rel, 1, self.spatial), axis=-1))  # instances sharing an element
         d1, outside = sig
-        if d1 < 0:
-            own, shared = own_pass, shared_pass
-        else:
-            rel = (coef > 0).any(axis=0)
-            passes = (p0 * np.prod(box1[:, list(outside)], axis=-1))[oi] / np.prod(self.union[:, list(outside)], axis=-1)[ri]
-            step = self.union[ri, d1] / box1[oi, d1]  # 1 / (the bound of loop d1)
-            d2, du = r["delta2"][d1][ri], r["deltau"][d1][ri]
-            own = passes * r["n_inst"][ri] * (d2 + (r["tile2"][ri] - d2) * step)
-            shared = passes * (du + (r["tileu"][ri] - du) * step) if folds else own
-            through = np.prod(np.where(rel, box1, 1), axis=-1)[oi] == r["rel_union"][ri]  # no relevant level-1 loop
-            own, shared = np.where(through, own_pass, own), np.where(through, shared_pass, shared)
-        src = arch.levels[1 if keep[1, t] else 0]
-        e = shared * src.energy_of(role, _action(role)) / src.block_words + own * net
-        if role != "outputs":
-            return e + own * arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words
-        refills = np.maximum(0.0, own - size * r["replicas"][ri])  # per instance: all versions but the first
-        readbacks = refills if not folds else np.maximum(0.0, shared - size)  # the parent serves the refills
-        return (e + readbacks * src.energy_of(role, "read") / src.block_words
-                + refills * (arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words + net))
+        if d1 >= 0:
+            out = list(outside)
+            inv = 1.0 / np.prod(self.union[:, out], axis=-1)
+            tile2, tileu = _tile(coef, self.box2), _tile(coef, self.union)
+            d2, du = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
+            u1 = self.union[:, d1]
+            q.update(passes=self.p0 * np.prod(self.box1[:, out], axis=-1), step=1.0 / self.box1[:, d1],
+                     own0=self.n_inst * d2 * inv, own1=self.n_inst * (tile2 - d2) * u1 * inv,
+                     sh0=du * inv, sh1=(tileu - du) * u1 * inv,
+                     rel_outer=np.prod(np.where(rel, self.box1, 1), axis=-1),
+                     rel_union=np.prod(np.where(rel, self.union, 1), axis=-1))
+        return q
 
 
 def _signature(coef: np.ndarray, perm: np.ndarray, active: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:
