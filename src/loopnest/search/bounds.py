@@ -75,6 +75,11 @@ class InsideFloor:
     Psums add their read-backs from the parent and their refills (every version of an element
     after its first). Every factor is a product of an outer-only and a rest-only part, computed
     once per class signature, so a pair costs a few gathers.
+
+    Rests with the same union tile ``spatial * box2`` make the same level-1 loops; ``groups=True``
+    prices a group with the least of its members' rest-only parts (the floor grows with each of
+    them, and falls with ``firsts``, taken at its most): a floor of every member, to prune whole
+    groups before their members are priced.
     """
 
     def __init__(self, space: Mapspace, keep: np.ndarray, box1: np.ndarray, spatial: np.ndarray, box2: np.ndarray):
@@ -88,10 +93,15 @@ class InsideFloor:
         self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
         self.sigs = [[_signature(space.coef[t], perm, active) for t in self.kept]
                      for perm in space.order_classes(1, active, keep)]
-        self.parts: dict = {}  # (tensor, signature) -> outer-only and rest-only factors
+        self.parts: dict = {}  # (tensor, signature, groups) -> outer-only and rest-only factors
+        self.unions, self.group = np.unique(self.union, axis=0, return_inverse=True)
+        self.group = self.group.ravel()
+        self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
+        self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
+        self.ends = np.append(self.starts[1:], len(self.members))  # group g: members[starts[g]:ends[g]]
 
-    def __call__(self, oi: np.ndarray, ri: np.ndarray) -> np.ndarray:
-        """Floor (n,) of the pairs (outer ``oi``, rest ``ri``)."""
+    def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
+        """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
         if not self.kept:
             return np.zeros(len(oi))
         cache: dict = {}
@@ -100,16 +110,20 @@ class InsideFloor:
             total = 0.0
             for t, s in zip(self.kept, sig):
                 if (t, s) not in cache:
-                    cache[(t, s)] = self._energy(t, s, oi, ri)
+                    cache[(t, s)] = self._energy(t, s, oi, ri, groups)
                 total = total + cache[(t, s)]
             out = total if out is None else np.minimum(out, total)
         return out
 
-    def _energy(self, t: int, sig: tuple, oi: np.ndarray, ri: np.ndarray) -> np.ndarray:
+    def _energy(self, t: int, sig: tuple, oi: np.ndarray, ri: np.ndarray, groups: bool) -> np.ndarray:
         """Energy floor of tensor ``t``'s traffic into level 2 under one level-1 order signature."""
-        if (t, sig) not in self.parts:
-            self.parts[(t, sig)] = self._parts(t, sig)
-        q = self.parts[(t, sig)]
+        if (t, sig, groups) not in self.parts:
+            q = self._parts(t, sig)
+            if groups:
+                q = {k: (np.maximum if k == "firsts" else np.minimum).reduceat(v[self.members], self.starts)
+                     if k in _REST_PARTS else v for k, v in q.items()}
+            self.parts[(t, sig, groups)] = q
+        q = self.parts[(t, sig, groups)]
         if sig[0] < 0:
             own, shared = q["own_pass"][ri], q["shared_pass"][ri]
         else:  # passes * (delta + (tile - delta) / bound of d1), split into outer and rest factors
@@ -155,6 +169,9 @@ class InsideFloor:
                      rel_outer=np.prod(np.where(rel, self.box1, 1), axis=-1),
                      rel_union=np.prod(np.where(rel, self.union, 1), axis=-1))
         return q
+
+
+_REST_PARTS = ("own_pass", "shared_pass", "firsts", "own0", "own1", "sh0", "sh1", "rel_union")  # per rest choice
 
 
 def _signature(coef: np.ndarray, perm: np.ndarray, active: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:

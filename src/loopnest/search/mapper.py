@@ -143,10 +143,19 @@ class _Search:
         dividing an outer choice's level-1 tile, by increasing bound, until the bound cannot win."""
         keep = self.space.keep_configs[ki]
         f0, box1, o0, base, cyc, rest, prods, floor = self.outer_data[ki]
-        at, ri = np.nonzero((box1[rows][:, None, :] % prods[None] == 0).all(axis=2))
-        oi = rows[at]
-        lb = base[oi] + (floor(oi, ri) if floor is not None else 0.0)
-        keys = self.obj.values(lb, cyc[oi])
+        if floor is None:
+            at, ri = np.nonzero((box1[rows][:, None, :] % prods[None] == 0).all(axis=2))
+            oi = rows[at]
+            keys = self.obj.values(base[oi], cyc[oi])
+        else:  # groups of rests with one union tile first, then the members of groups that can win
+            at, gi = np.nonzero((box1[rows][:, None, :] % floor.unions[None] == 0).all(axis=2))
+            oi = rows[at]
+            ok = better_rows(self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi]), self.best_keys)
+            at, oi, gi = at[ok], oi[ok], gi[ok]
+            count = floor.ends[gi] - floor.starts[gi]
+            pos = np.repeat(floor.starts[gi] - np.cumsum(count) + count, count) + np.arange(count.sum())
+            at, oi, ri = np.repeat(at, count), np.repeat(oi, count), floor.members[pos]
+            keys = self.obj.values(base[oi] + floor(oi, ri), cyc[oi])
         ok = better_rows(keys, self.best_keys)
         at, oi, ri, keys = at[ok], oi[ok], ri[ok], keys[ok]
         if self.mode == HEURISTIC:
