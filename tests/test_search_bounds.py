@@ -81,3 +81,17 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         assert np.all(inside_floor_rows(space, keep, box1)[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
         checked += len(oi)
     assert checked > 0
+
+
+def test_group_floor_is_below_its_members():
+    problem, arch = conv2d("c", C=8, M=8, H=10, W=10, R=3), load_arch("eyeriss")
+    space = Mapspace(problem, arch, dataflow_constraints("rs", problem, arch))
+    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+    keep = space.keep_configs[-1]
+    outer, projs, _ = space.outer(keep)
+    rest = space.rests(keep)
+    box1 = sizes // np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2).prod(axis=1)
+    floor = InsideFloor(space, keep, box1, *space.split_rests(rest))
+    oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
+    assert len(oi) > 1000
+    assert np.all(floor(oi, floor.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))
