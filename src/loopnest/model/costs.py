@@ -20,7 +20,9 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
-from loopnest.model.counts import CHUNK, Counts, count_accesses
+from loopnest.model.counts import Counts, count_block
+
+CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
 from loopnest.workload.problem import ROLES, Problem
 
 
@@ -76,32 +78,20 @@ def _energy_tables(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
     return per_word, net
 
 
-def _capacity_ok(arch: Architecture, batch: MappingBatch, tiles: np.ndarray) -> np.ndarray:
-    kept = tiles * batch.keep  # (B, L, 3)
-    ok = np.ones(kept.shape[:2], bool)
+def _capacity_ok(arch: Architecture, keep: np.ndarray, tiles: np.ndarray) -> np.ndarray:
+    """(L, B) the kept tiles fit each level; ``keep`` and ``tiles`` are (L, 3, B)."""
+    kept = tiles * keep
+    ok = np.ones(kept.shape[::2], bool)
     for l, lv in enumerate(arch.levels):
         if lv.partitions is not None:
             for t, role in enumerate(ROLES):
                 cap = lv.capacity_of(role)
                 if cap is None:  # a tensor with no partition may not be kept here
-                    ok[:, l] &= ~batch.keep[:, l, t]
+                    ok[l] &= ~keep[l, t]
                 else:
-                    ok[:, l] &= kept[:, l, t] <= cap
+                    ok[l] &= kept[l, t] <= cap
         elif lv.capacity_words is not None:
-            ok[:, l] = kept[:, l].sum(axis=1) <= lv.capacity_of(ROLES[0])
-    return ok
-
-
-def _spatial_ok(arch: Architecture, batch: MappingBatch) -> np.ndarray:
-    B, L, _, D = batch.spatial.shape
-    ok = np.ones((B, L), bool)
-    for l, lv in enumerate(arch.levels):
-        limits = (lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1)
-        for axis, limit in enumerate(limits):  # column products: a short-axis reduction is slow
-            xy = batch.spatial[:, l, axis, 0].copy()
-            for d in range(1, D):
-                xy *= batch.spatial[:, l, axis, d]
-            ok[:, l] &= xy <= limit
+            ok[l] = kept[l].sum(axis=0) <= lv.capacity_of(ROLES[0])
     return ok
 
 
@@ -110,44 +100,51 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)
-    c = count_accesses(problem, arch, batch)
-    B = len(batch)
+    B, L = len(batch), len(arch.levels)
+    acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
+    steps = np.empty(B, np.int64)
+    active = np.empty((L, B), np.int64)
     out = None
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
-        block = _costs(problem, arch, batch[part], per_word, net, *(a[part] for a in (c.reads, c.fills, c.updates, c.network, c.tiles, c.active, c.compute_cycles)))
+        keep, xy = count_block(problem, arch, batch[part], acc[..., part], steps[part], active[:, part])
+        res = _costs(problem, arch, per_word, net, keep, xy, *acc[..., part], active[:, part], steps[part])
         if out is None:  # each result laid out as its block (batch-innermost where the counts are)
             out = [np.moveaxis(np.empty(a.shape[1:] + (B,), a.dtype), -1, 0) if a.ndim > 1 and a.strides[0] == a.itemsize
-                   else np.empty((B,) + a.shape[1:], a.dtype) for a in block]
-        for o, a in zip(out, block):
+                   else np.empty((B,) + a.shape[1:], a.dtype) for a in res]
+        for o, a in zip(out, res):
             o[part] = a
+    reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
+    c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     valid, cap_ok, sp_ok, storage, network, cycles, bound, utilization = out
     compute = problem.macs * (arch.compute.energy_pj or 0.0)
     return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
 
 
-def _costs(problem: Problem, arch: Architecture, batch: MappingBatch, per_word: np.ndarray, net: np.ndarray,
+def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.ndarray, keep: np.ndarray, xy: np.ndarray,
            reads, fills, updates, network_words, tiles, active, compute_steps) -> tuple[np.ndarray, ...]:
-    """Validity, energies and cycles of one block of mappings from its counts."""
-    storage = reads * per_word[:, :, 0] + fills * per_word[:, :, 1] + updates * per_word[:, :, 2]
-    network = network_words * net[None, :, None]
-    cap_ok = _capacity_ok(arch, batch, tiles)
-    sp_ok = _spatial_ok(arch, batch)
-    valid = cap_ok[:, 0] & sp_ok[:, 0]
+    """Validity, energies and cycles of one block of mappings from its counts, all batch-innermost:
+    ``keep`` and the counts (L, 3, B), ``xy`` (L, 2, B) spatial products per fanout axis, ``active`` (L, B).
+    Returns the results with the batch first (views where the batch is innermost)."""
+    storage = reads * per_word[:, :, 0, None] + fills * per_word[:, :, 1, None] + updates * per_word[:, :, 2, None]
+    network = network_words * net[:, None, None]
+    cap_ok = _capacity_ok(arch, keep, tiles)
+    limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
+    sp_ok = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
+    valid = cap_ok[0] & sp_ok[0]
     for l in range(1, len(arch.levels)):
-        valid &= cap_ok[:, l] & sp_ok[:, l]
-    level_cycles = np.zeros(reads.shape[:2])
-    inst = active.astype(float)
-    for l, lv in enumerate(arch.levels):
-        if lv.read_bandwidth is not None:
-            level_cycles[:, l] = np.maximum(level_cycles[:, l], reads[:, l].sum(axis=1) / inst[:, l] / lv.read_bandwidth)
-        if lv.write_bandwidth is not None:
-            written = (fills[:, l] + updates[:, l]).sum(axis=1)
-            level_cycles[:, l] = np.maximum(level_cycles[:, l], written / inst[:, l] / lv.write_bandwidth)
+        valid &= cap_ok[l] & sp_ok[l]
     compute_cycles = compute_steps * float(arch.compute.cycles_per_mac)
     cycles, bound = compute_cycles, np.full(len(compute_cycles), -1)
-    for l in range(len(arch.levels)):  # the first of the largest bounds, as argmax
-        bound = np.where(level_cycles[:, l] > cycles, l, bound)
-        cycles = np.maximum(cycles, level_cycles[:, l])
+    inst = active.astype(float)
+    for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax
+        level = np.zeros(len(compute_cycles))
+        if lv.read_bandwidth is not None:
+            level = np.maximum(level, reads[l].sum(axis=0) / inst[l] / lv.read_bandwidth)
+        if lv.write_bandwidth is not None:
+            written = (fills[l] + updates[l]).sum(axis=0)
+            level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
+        bound = np.where(level > cycles, l, bound)
+        cycles = np.maximum(cycles, level)
     utilization = problem.macs / (cycles * arch.pes)
-    return valid, cap_ok, sp_ok, storage, network, cycles, bound, utilization
+    return valid, cap_ok.T, sp_ok.T, np.moveaxis(storage, -1, 0), np.moveaxis(network, -1, 0), cycles, bound, utilization

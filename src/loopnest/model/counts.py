@@ -113,44 +113,39 @@ def _pick(levels: list[np.ndarray], onehot: list[np.ndarray]) -> np.ndarray:
     return out
 
 
+_INT32 = 2**31 - 1
+
+
+def _fits(*factors: list) -> bool:
+    """Elementwise, the product of these bounds (nested lists of the same shape) fits int32."""
+    if isinstance(factors[0], list):
+        return all(_fits(*f) for f in zip(*factors))
+    return math.prod(factors) <= _INT32
+
+
 class _Nest:
     """Per-batch loop-nest quantities shared by every tensor's walk."""
 
     def __init__(self, problem: Problem, arch: Architecture, batch: MappingBatch):
         keep = [i for i, d in enumerate(problem.dim_names) if problem.dims[d] > 1]
         self.dims = tuple(problem.dim_names[i] for i in keep)
-        B, L, Dall = batch.temporal.shape
+        B, L, _ = batch.temporal.shape
         self.B, self.L = B, L
-        D = len(keep)
-        rank = np.empty((B * L, Dall), np.int64)
-        np.put_along_axis(rank, batch.perm.reshape(B * L, Dall), np.arange(Dall)[None, :], axis=1)
-        rank = rank.reshape(B, L, Dall)
-        # column copies into (L, D, B): faster than a transposing copy of the whole array
-        self.T, self.S, self.key = (np.empty((L, D, B), np.int64) for _ in range(3))
-        sp = batch.spatial[:, :, 0] * batch.spatial[:, :, 1]
-        for l in range(L):
-            for i, d in enumerate(keep):
-                self.T[l, i] = batch.temporal[:, l, d]
-                self.S[l, i] = sp[:, l, d]
-                self.key[l, i] = rank[:, l, d]
-        # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
-        self.key <<= _KEY_BITS
-        self.key |= self.T
-        self.key += 1
-        self.key *= self.T > 1
-        self.key -= 1
-        self.cum = np.ones((L + 1, D, B), np.int64)  # cum[l]: per-instance box of level l
-        for l in range(L - 1, -1, -1):
-            self.cum[l] = self.cum[l + 1] * self.T[l] * self.S[l]
-        one = np.ones((L, B), np.int64)
+        # the largest touched extent over its box volume, over all tensors (proof in _boxes_fit)
+        halo = max(math.prod(max((c for _, c in ax), default=1) for ax in TensorGeometry.of(t, self.dims).axes)
+                   for t in problem.tensors)
+        if not self._loops(batch, keep, np.int32, halo):
+            self._loops(batch, keep, np.int64, halo)
+        dt, D = self.dt, len(keep)
+        one = np.ones((L, B), dt)
         self.t_level = math.prod((self.T[:, d] for d in range(D)), start=one)  # (L, B): row products beat a reduction
         self.s_level = math.prod((self.S[:, d] for d in range(D)), start=one)
-        self.above = np.ones((L + 1, B), np.int64)  # product of temporal factors of levels < l
+        self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
         for l in range(L):
             self.above[l + 1] = self.above[l] * self.t_level[l]
         self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
         self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
-        self.t_above = [np.ones((D, B), np.int64)]  # t_above[c][d]: temporal factors of d above level c
+        self.t_above = [np.ones((D, B), dt)]  # t_above[c][d]: temporal factors of d above level c
         for l in range(L):
             self.t_above.append(self.t_above[l] * self.T[l])
         self.T1, self.S1 = self.T - 1, self.S - 1  # for selects as arithmetic: 1 + (x - 1) * cond
@@ -158,16 +153,71 @@ class _Nest:
         self._counts: dict = {}
         self._folds: dict = {}
         self._spans: dict = {}
+        self._walks: dict = {}
+
+    def _loops(self, batch: MappingBatch, keep: list[int], dt, halo: int) -> bool:
+        """Loop bounds, keys, boxes and fanout products in ``dt``; False (nothing kept) where
+        int32 is asked for and cannot be proven exact for this block."""
+        B, L, Dall = batch.temporal.shape
+        # batch-innermost copies: a transposing cast is the fastest way to contiguous rows
+        t = batch.temporal.reshape(B, L * Dall).T.astype(dt)  # row l * Dall + d
+        sp = batch.spatial.reshape(B, L * 2 * Dall).T.astype(dt)  # row (2 * l + axis) * Dall + d
+        # int32 proof: all factors are at least 1, so a product of factors is exact when the
+        # product of the largest operands over the block fits (checked at every step); keys
+        # need bounds below 2**24 and positions below 2**6.
+        exact = dt == np.int64
+        if not exact:
+            hi_t, hi_s = t.max(axis=1).reshape(L, Dall).tolist(), sp.max(axis=1).reshape(L, 2, Dall).tolist()
+            if (min(t.min(), sp.min()) < 1 or max(map(max, hi_t)) >= 1 << _KEY_BITS or Dall > 1 << (30 - _KEY_BITS)
+                    or not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s])):
+                return False
+        per_axis = sp.reshape(L * 2, Dall, B)
+        xy = per_axis[:, 0].copy()  # product of the spatial factors on each fanout axis
+        for d in range(1, Dall):
+            xy *= per_axis[:, d]
+        kept = [l * Dall + d for l in range(L) for d in keep]  # rows of the kept dimensions
+        T = t[kept].reshape(L, -1, B)
+        xs = [2 * l * Dall + d for l in range(L) for d in keep]
+        S = (sp[xs] * sp[[r + Dall for r in xs]]).reshape(L, -1, B)
+        TS = T * S
+        if not exact and not _fits([[h[d] for d in keep] for h in hi_t], S.max(axis=2).tolist()):
+            return False
+        cum = np.ones((L + 1, len(keep), B), dt)  # cum[l]: per-instance box of level l
+        for l in range(L - 1, -1, -1):
+            np.multiply(cum[l + 1], TS[l], out=cum[l])
+        if not exact:
+            hi_ts, hi_cum = TS.max(axis=2).tolist(), cum.max(axis=2).tolist()
+            # every other quantity is at most 2 * halo * V, V = prod over dims of max cum[0]:
+            # products over dimensions (t_level, above, mult, outer, active, MAC steps) multiply
+            # distinct loop bounds of one mapping, so are at most V; a touched extent
+            # 1 + sum(coef * (x - 1)) is at most max(coef) * prod(x), so a tile or a fetch count
+            # (its box times the loops above it and the fanouts counted apart, distinct bounds
+            # again) is at most halo * V; sums in the counts (tile + (b1 - 1) * delta, own +
+            # refills) at most double that. Values on the discarded side of a select may wrap:
+            # they are multiplied by 0.
+            if not _fits(hi_cum[1:], hi_ts) or not _fits(2 * halo, *hi_cum[0]):
+                return False
+        rank = np.empty((B * L, Dall), np.min_scalar_type(Dall))  # rank[., d]: position of dim d in the order
+        np.put_along_axis(rank, batch.perm.reshape(B * L, Dall), np.arange(Dall, dtype=rank.dtype)[None, :], axis=1)
+        # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
+        key = rank.reshape(B, L * Dall).T.astype(dt)[kept].reshape(L, -1, B)
+        key <<= _KEY_BITS
+        key |= T
+        key += 1
+        key *= T > 1
+        key -= 1
+        self.dt, self.T, self.S, self.key, self.cum, self.xy = dt, T, S, key, cum, xy.reshape(L, 2, B)
+        return True
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """At level l: key of the innermost relevant loop (-1: none), product of the loops
         outside it, and its bound."""
         if (g, l) not in self._levels:
-            k = np.full(self.B, -1, np.int64)
+            k = np.full(self.B, -1, self.dt)
             for d in g.relevant:
                 k = np.maximum(k, self.key[l, d])
             b1 = k & ((1 << _KEY_BITS) - 1)
-            inner = np.ones(self.B, np.int64)
+            inner = np.ones(self.B, self.dt)
             for d in range(len(self.dims)):
                 if d not in g.relevant:  # T if the loop lies inside, else 1
                     inner = inner * (self.T1[l, d] * (self.key[l, d] > k) + 1)
@@ -182,13 +232,18 @@ class _Nest:
         return self._spans[(l, d)]
 
     def walk(self, g: TensorGeometry, c: int) -> _Walk:
+        if (g, c) not in self._walks:
+            self._walks[(g, c)] = self._walk(g, c)
+        return self._walks[(g, c)]
+
+    def _walk(self, g: TensorGeometry, c: int) -> _Walk:
         per_level = [self._innermost(g, l) for l in range(c)]
         for l, (k, _, _) in enumerate(per_level):
             if l == 0:
-                lstar = (k >= 0).astype(np.int64) - 1
+                lstar = (k >= 0).astype(self.dt) - 1
             else:
                 lstar = np.maximum(lstar, (k >= 0) * (l + 1) - 1)
-        ls = [(lstar <= 0).astype(np.int64)] + [(lstar == l).astype(np.int64) for l in range(1, c)] if c > 1 else None
+        ls = [(lstar <= 0).astype(self.dt)] + [(lstar == l).astype(self.dt) for l in range(1, c)] if c > 1 else None
         key = _pick([k for k, _, _ in per_level], ls)
         outer = _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
         b1 = _pick([b for _, _, b in per_level], ls)
@@ -249,7 +304,7 @@ class _Nest:
                 box[d] = box[d] * f
                 folded[d] = f if folded[d] is None else folded[d] * f
         if mult is None:
-            mult = np.ones(self.B, np.int64)
+            mult = np.ones(self.B, self.dt)
         self._folds[key] = out = (w, box, folded, mult)
         return out
 
@@ -294,22 +349,11 @@ class _Nest:
 CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
 
 
-def count_accesses(problem: Problem, arch: Architecture, batch: MappingBatch) -> Counts:
-    """Reads, fills, updates and network words per level and tensor for every mapping of the batch."""
-    B, L = len(batch), len(arch.levels)
-    acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
-    cycles = np.empty(B, np.int64)
-    active = np.empty((L, B), np.int64)
-    for i in range(0, B, CHUNK):
-        part = slice(i, min(i + CHUNK, B))
-        _count(problem, arch, batch[part], acc[..., part], cycles[part], active[:, part])
-    reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
-    return Counts(reads, fills, updates, network, tiles, problem.macs, cycles, active.T)
-
-
-def _count(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.ndarray, cycles: np.ndarray, active: np.ndarray) -> None:
-    """count_accesses for one chunk, accumulated into ``acc`` (5, L, 3, B); MAC steps and active
-    instances written into ``cycles`` (B,) and ``active`` (L, B)."""
+def count_block(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.ndarray, cycles: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reads, fills, updates, network words and tiles per level and tensor of one block of
+    mappings, accumulated into ``acc`` (5, L, 3, B); MAC steps and active instances written into
+    ``cycles`` (B,) and ``active`` (L, B). Returns what the validity check needs: the kept
+    tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B)."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
@@ -336,7 +380,7 @@ def _count(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.nd
                 is_mac = c == L
                 shared = nest.fetched(g, c, expand, reuse=not is_mac)
                 own = nest.fetched(g, c, none, reuse=not is_mac)
-                mask = None if on.all() else on.astype(np.int64)
+                mask = None if on.all() else on.astype(nest.dt)
 
                 def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
                     arr[level, ti] += value if mask is None else value * mask
@@ -363,3 +407,4 @@ def _count(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.nd
     for l in range(1, L):
         active[l] = active[l - 1] * nest.s_level[l - 1]
     cycles[:] = nest.above[L]
+    return keep, nest.xy
