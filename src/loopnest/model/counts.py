@@ -123,6 +123,25 @@ def _fits(*factors: list) -> bool:
     return math.prod(factors) <= _INT32
 
 
+def _positions(perm: np.ndarray, keep: list[int]) -> np.ndarray:
+    """(L, len(keep), B): the position of each kept dimension in its level's loop order, from
+    ``perm`` (B, L, D), a permutation per level. The positions are packed into one integer
+    per level and mapping (a field of w bits per dimension), which beats a scatter."""
+    B, L, D = perm.shape
+    w = max(1, (D - 1).bit_length())
+    if D * w > 64:  # too many dimensions to pack: scatter
+        pos = np.empty((B * L, D), np.int64)
+        np.put_along_axis(pos, perm.reshape(B * L, D), np.arange(D)[None, :], axis=1)
+        return pos.reshape(B, L, D)[:, :, keep].transpose(1, 2, 0)
+    ut = np.uint32 if D * w <= 32 else np.uint64
+    at = perm.reshape(B, L * D).T.astype(ut).reshape(L, D, B)
+    at *= w  # dimension at -> the offset of its field
+    code = np.zeros((L, B), ut)
+    for k in range(1, D):
+        code |= np.left_shift(ut(k), at[:, k])
+    return (code[:, None, :] >> np.array([d * w for d in keep], ut)[None, :, None]) & ut((1 << w) - 1)
+
+
 class _Nest:
     """Per-batch loop-nest quantities shared by every tensor's walk."""
 
@@ -197,10 +216,8 @@ class _Nest:
             # they are multiplied by 0.
             if not _fits(hi_cum[1:], hi_ts) or not _fits(2 * halo, *hi_cum[0]):
                 return False
-        rank = np.empty((B * L, Dall), np.min_scalar_type(Dall))  # rank[., d]: position of dim d in the order
-        np.put_along_axis(rank, batch.perm.reshape(B * L, Dall), np.arange(Dall, dtype=rank.dtype)[None, :], axis=1)
         # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
-        key = rank.reshape(B, L * Dall).T.astype(dt)[kept].reshape(L, -1, B)
+        key = _positions(batch.perm, keep).astype(dt)
         key <<= _KEY_BITS
         key |= T
         key += 1
