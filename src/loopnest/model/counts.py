@@ -127,7 +127,7 @@ def _rows(a: np.ndarray, dt, rows: list[int] | None = None) -> np.ndarray:
     """Columns ``rows`` (default all) of ``a`` (B, ...) flattened after the batch axis, as
     contiguous rows (len(rows), B) of ``dt``: a cast, then a gather of the transposed view
     (faster than a transposing cast)."""
-    flat = a.reshape(len(a), -1).astype(dt).T
+    flat = a.reshape(len(a), math.prod(a.shape[1:])).astype(dt).T
     return flat[range(len(flat)) if rows is None else rows]
 
 
@@ -187,15 +187,15 @@ class _Nest:
         int32 is asked for and cannot be proven exact for this block."""
         B, L, Dall = batch.temporal.shape
         kept = [l * Dall + d for l in range(L) for d in keep]  # temporal columns of the kept dimensions
-        T = _rows(batch.temporal, dt, kept).reshape(L, -1, B)  # batch-innermost
+        T = _rows(batch.temporal, dt, kept).reshape(L, len(keep), B)  # batch-innermost
         sp = _rows(batch.spatial, dt)  # row (2 * l + axis) * Dall + d
         # int32 proof: all factors are at least 1, so a product of factors is exact when the
         # product of the largest operands over the block fits (checked at every step); keys
         # need bounds below 2**24 and positions below 2**6.
         exact = dt == np.int64
         if not exact:
-            hi_t, hi_s = T.max(axis=2).tolist(), sp.max(axis=1).reshape(L, 2, Dall).tolist()
-            if (min(T.min(), sp.min()) < 1 or max(map(max, hi_t)) >= 1 << _KEY_BITS or Dall > 1 << (30 - _KEY_BITS)
+            hi_t, hi_s = T.max(axis=2, initial=1).tolist(), sp.max(axis=1, initial=1).reshape(L, 2, Dall).tolist()
+            if (min(T.min(initial=1), sp.min(initial=1)) < 1 or T.max(initial=1) >= 1 << _KEY_BITS or Dall > 1 << (30 - _KEY_BITS)
                     or not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s])):
                 return False
         per_axis = sp.reshape(L * 2, Dall, B)
@@ -203,15 +203,15 @@ class _Nest:
         for d in range(1, Dall):
             xy *= per_axis[:, d]
         xs = [2 * l * Dall + d for l in range(L) for d in keep]
-        S = (sp[xs] * sp[[r + Dall for r in xs]]).reshape(L, -1, B)
+        S = (sp[xs] * sp[[r + Dall for r in xs]]).reshape(L, len(keep), B)
         TS = T * S
-        if not exact and not _fits(hi_t, S.max(axis=2).tolist()):
+        if not exact and not _fits(hi_t, S.max(axis=2, initial=1).tolist()):
             return False
         cum = np.ones((L + 1, len(keep), B), dt)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
             np.multiply(cum[l + 1], TS[l], out=cum[l])
         if not exact:
-            hi_ts, hi_cum = TS.max(axis=2).tolist(), cum.max(axis=2).tolist()
+            hi_ts, hi_cum = TS.max(axis=2, initial=1).tolist(), cum.max(axis=2, initial=1).tolist()
             # every other quantity is at most 2 * halo * V, V = prod over dims of max cum[0]:
             # products over dimensions (t_level, above, mult, outer, active, MAC steps) multiply
             # distinct loop bounds of one mapping, so are at most V; a touched extent
