@@ -107,8 +107,9 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     out = None
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
-        keep, xy = count_block(problem, arch, batch[part], acc[..., part], steps[part], active[:, part])
-        res = _costs(problem, arch, per_word, net, keep, xy, *acc[..., part], active[:, part], steps[part])
+        block = count_block(problem, arch, batch[part])
+        acc[..., part], active[:, part], steps[part] = block[:3]
+        res = _costs(problem, arch, per_word, net, *block)
         if out is None:  # each result laid out as its block (batch-innermost where the counts are)
             out = [np.moveaxis(np.empty(a.shape[1:] + (B,), a.dtype), -1, 0) if a.ndim > 1 and a.strides[0] == a.itemsize
                    else np.empty((B,) + a.shape[1:], a.dtype) for a in res]
@@ -121,11 +122,11 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
 
 
-def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.ndarray, keep: np.ndarray, xy: np.ndarray,
-           reads, fills, updates, network_words, tiles, active, compute_steps) -> tuple[np.ndarray, ...]:
-    """Validity, energies and cycles of one block of mappings from its counts, all batch-innermost:
-    ``keep`` and the counts (L, 3, B), ``xy`` (L, 2, B) spatial products per fanout axis, ``active`` (L, B).
-    Returns the results with the batch first (views where the batch is innermost)."""
+def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.ndarray, words: np.ndarray,
+           active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Validity, energies and cycles of one block of mappings from ``count_block``'s output (all
+    batch-innermost). Returns the results with the batch first (views where the batch is innermost)."""
+    reads, fills, updates, network_words, tiles = words
     storage = reads * per_word[:, :, 0, None] + fills * per_word[:, :, 1, None] + updates * per_word[:, :, 2, None]
     network = network_words * net[:, None, None]
     cap_ok = _capacity_ok(arch, keep, tiles)
@@ -142,7 +143,7 @@ def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.n
         if lv.read_bandwidth is not None:
             level = np.maximum(level, reads[l].sum(axis=0) / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            written = (fills[l] + updates[l]).sum(axis=0)
+            written = fills[l].sum(axis=0) + updates[l].sum(axis=0)  # int64 sums: exact
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound = np.where(level > cycles, l, bound)
         cycles = np.maximum(cycles, level)

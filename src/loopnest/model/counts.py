@@ -372,15 +372,16 @@ class _Nest:
 CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
 
 
-def count_block(problem: Problem, arch: Architecture, batch: MappingBatch, acc: np.ndarray, cycles: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reads, fills, updates, network words and tiles per level and tensor of one block of
-    mappings, accumulated into ``acc`` (5, L, 3, B); MAC steps and active instances written into
-    ``cycles`` (B,) and ``active`` (L, B). Returns what the validity check needs: the kept
+def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tuple[np.ndarray, ...]:
+    """Counts of one block of mappings, batch-innermost, in the block's integer type: words
+    (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
+    active instances (L, B) and MAC steps (B,). Also what the validity check needs: the kept
     tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B)."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
-    reads, fills, updates, network, tiles = acc
+    words = np.zeros((5, L, 3, nest.B), nest.dt)  # each element gets one term at most: no overflow
+    reads, fills, updates, network, tiles = words
     none = (False,) * L
     for ti, role in enumerate(ROLES):
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
@@ -426,8 +427,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch, acc: 
                 for q in range(p, c):
                     if arch.levels[q].fanout is not None:
                         add(network, q, crossing)
-    active[0] = 1
+    active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
-        active[l] = active[l - 1] * nest.s_level[l - 1]
-    cycles[:] = nest.above[L]
-    return keep, nest.xy
+        np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
+    return words, active, nest.above[L], keep, nest.xy
