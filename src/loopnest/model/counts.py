@@ -39,7 +39,7 @@ from loopnest.workload.problem import ROLES, Problem, Tensor
 OUT = ROLES.index("outputs")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hashing: cheap cache keys
 class TensorGeometry:
     """A tensor's affine indices over the problem's non-trivial dimensions."""
 
@@ -126,7 +126,7 @@ def _fits(*factors: list) -> bool:
 def _rows(a: np.ndarray, dt, rows: list[int] | None = None) -> np.ndarray:
     """Columns ``rows`` (default all) of ``a`` (B, ...) flattened after the batch axis, as
     contiguous rows (len(rows), B) of ``dt``: a cast, then a gather of the transposed view
-    (faster than a transposing cast)."""
+    (faster than a transposing cast, whose result keeps the batch-major layout)."""
     flat = a.reshape(len(a), math.prod(a.shape[1:])).astype(dt).T
     return flat[range(len(flat)) if rows is None else rows]
 
@@ -175,12 +175,13 @@ class _Nest:
         self.t_above = [np.ones((D, B), dt)]  # t_above[c][d]: temporal factors of d above level c
         for l in range(L):
             self.t_above.append(self.t_above[l] * self.T[l])
-        self.T1, self.S1 = self.T - 1, self.S - 1  # for selects as arithmetic: 1 + (x - 1) * cond
         self._levels: dict = {}
         self._counts: dict = {}
         self._folds: dict = {}
         self._spans: dict = {}
         self._walks: dict = {}
+        self._gaps: dict = {}
+        self._wholes: dict = {}
 
     def _loops(self, batch: MappingBatch, keep: list[int], dt, halo: int) -> bool:
         """Loop bounds, keys, boxes and fanout products in ``dt``; False (nothing kept) where
@@ -236,15 +237,15 @@ class _Nest:
         """At level l: key of the innermost relevant loop (-1: none), product of the loops
         outside it, and its bound."""
         if (g, l) not in self._levels:
-            k = np.full(self.B, -1, self.dt)
-            for d in g.relevant:
+            k = self.key[l, g.relevant[0]] if g.relevant else np.full(self.B, -1, self.dt)
+            for d in g.relevant[1:]:
                 k = np.maximum(k, self.key[l, d])
             b1 = k & ((1 << _KEY_BITS) - 1)
-            inner = np.ones(self.B, self.dt)
+            inside = b1  # times the bounds of the irrelevant loops inside it
             for d in range(len(self.dims)):
                 if d not in g.relevant:  # T if the loop lies inside, else 1
-                    inner = inner * (self.T1[l, d] * (self.key[l, d] > k) + 1)
-            outer = self.t_level[l] // np.maximum(b1 * inner, 1)
+                    inside = inside * ((self.T[l, d] - 1) * (self.key[l, d] > k) + 1)
+            outer = self.t_level[l] // np.maximum(inside, 1)
             self._levels[(g, l)] = (k, outer, b1)
         return self._levels[(g, l)]
 
@@ -293,9 +294,14 @@ class _Nest:
         one group's share of the whole tensor, the folded fanouts' union of it, times ``mult``."""
         _, _, folded, mult = self._fold(g, c, expand, reuse)
         # the whole extent of d over the fanouts counted apart: cum[0] / their factors
-        whole = {d: self.cum[c, d] * self.t_above[c][d] * folded[d] if folded[d] is not None
-                 else self.cum[c, d] * self.t_above[c][d] for d in g.relevant}
+        whole = {d: self._whole(c, d) if folded[d] is None else self._whole(c, d) * folded[d] for d in g.relevant}
         return g.tile(whole) * mult
+
+    def _whole(self, c: int, d: int) -> np.ndarray:
+        """All loop bounds of d but the fanouts above level c."""
+        if (c, d) not in self._wholes:
+            self._wholes[(c, d)] = self.cum[c, d] * self.t_above[c][d]
+        return self._wholes[(c, d)]
 
     def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
         """The walk (None without reuse), the union box, the folded factors per dim (None: 1)
@@ -321,7 +327,7 @@ class _Nest:
                 if fold is True:
                     f = s
                 else:
-                    f = self.S1[q, d] * fold + 1
+                    f = (s - 1) * fold + 1
                     apart = s + 1 - f
                     mult = apart if mult is None else mult * apart
                 box[d] = box[d] * f
@@ -353,7 +359,8 @@ class _Nest:
                 per_axis[a] = k, own, rest
             k, own, rest = per_axis[a]
             # each instance fetches at most min(extent, shift) new positions of its own window
-            new = np.minimum(ext[a], k * np.minimum(own, shift))
+            new = np.minimum(own, shift)
+            new = np.minimum(ext[a], new if isinstance(k, int) else k * new)
             delta = _select(is_d1, rest * new, delta)
         per_instance = _select(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
         return per_instance * mult
@@ -361,12 +368,15 @@ class _Nest:
     def _adjacent(self, d: int, q: int, c: int, expand: tuple[bool, ...]) -> np.ndarray | bool:
         """Do the children of level q's fanout hold adjacent ranges of dim d? Not when a loop over
         d between the fanout and the consumer (temporal, or a fanout counted apart) spaces them."""
-        gap = 1
-        for l in range(q + 1, c):
-            gap = gap * self.T[l, d]
-            if not expand[l]:
-                gap = gap * self.S[l, d]
-        return True if isinstance(gap, int) else gap == 1
+        key = (d, q, c, expand[q + 1:c])
+        if key not in self._gaps:
+            gap = 1
+            for l in range(q + 1, c):
+                gap = gap * self.T[l, d]
+                if not expand[l]:
+                    gap = gap * self.S[l, d]
+            self._gaps[key] = True if isinstance(gap, int) else gap == 1
+        return self._gaps[key]
 
 
 CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
