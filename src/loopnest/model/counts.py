@@ -437,6 +437,8 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 for q in range(p, c):
                     if arch.levels[q].fanout is not None:
                         add(network, q, crossing)
+        for cache in (nest._counts, nest._folds, nest._walks, nest._levels):  # this tensor's: free them
+            cache.clear()
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
         np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
