@@ -379,9 +379,6 @@ class _Nest:
         return self._gaps[key]
 
 
-CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
-
-
 def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tuple[np.ndarray, ...]:
     """Counts of one block of mappings, batch-innermost, in the block's integer type: words
     (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
