@@ -181,6 +181,7 @@ class _Nest:
         self._spans: dict = {}
         self._walks: dict = {}
         self._gaps: dict = {}
+        self._aparts: dict = {}
         self._wholes: dict = {}
 
     def _loops(self, batch: MappingBatch, keep: list[int], dt, halo: int) -> bool:
@@ -303,6 +304,13 @@ class _Nest:
             self._wholes[(c, d)] = self.cum[c, d] * self.t_above[c][d]
         return self._wholes[(c, d)]
 
+    def _apart(self, c: int, expand: tuple[bool, ...]) -> np.ndarray:
+        """Instances of the fanouts above level c that ``expand`` does not fold."""
+        key = (c, expand[:c])
+        if key not in self._aparts:
+            self._aparts[key] = math.prod((self.s_level[q] for q in range(c) if not expand[q]), start=np.ones(self.B, self.dt))
+        return self._aparts[key]
+
     def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
         """The walk (None without reuse), the union box, the folded factors per dim (None: 1)
         and the multiplicity of fanout instances counted apart."""
@@ -311,12 +319,11 @@ class _Nest:
             return self._folds[key]
         reuse = reuse and c > 0
         w = self.walk(g, c) if reuse else None
-        box = {d: self.cum[c, d] for d in g.relevant}
+        box = {d: 1 if c == self.L else self.cum[c, d] for d in g.relevant}  # the MAC's box: 1
         folded = dict.fromkeys(g.relevant)
-        mult = None
+        mult = self._apart(c, expand)
         for q in range(c):
             if not expand[q]:
-                mult = self.s_level[q] if mult is None else mult * self.s_level[q]
                 continue
             inside = None if w is None else q >= w.lstar  # only a fanout inside the innermost relevant loop folds
             for d in g.relevant:
@@ -332,8 +339,6 @@ class _Nest:
                     mult = apart if mult is None else mult * apart
                 box[d] = box[d] * f
                 folded[d] = f if folded[d] is None else folded[d] * f
-        if mult is None:
-            mult = np.ones(self.B, self.dt)
         self._folds[key] = out = (w, box, folded, mult)
         return out
 
@@ -342,7 +347,7 @@ class _Nest:
         ext = g.extents(box)
         tile = math.prod(ext)
         if w is None:
-            return self.above[c] * tile * mult
+            return self.above[c] * (mult if isinstance(tile, int) and tile == 1 else tile * mult)
         delta = tile
         per_axis = {}
         for is_d1, a, shift in w.sliding:
