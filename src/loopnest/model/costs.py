@@ -101,51 +101,52 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)
     B, L = len(batch), len(arch.levels)
+    # results batch-innermost, as the blocks compute them
     acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
-    steps = np.empty(B, np.int64)
-    active = np.empty((L, B), np.int64)
-    out = None
+    steps, active = np.empty(B, np.int64), np.empty((L, B), np.int64)
+    valid, ok = np.empty(B, bool), np.empty((2, L, B), bool)  # all levels fit; capacity, fanout per level
+    energy = np.empty((2, L, 3, B))  # storage, network
+    cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
         block = count_block(problem, arch, batch[part])
         acc[..., part], active[:, part], steps[part] = block[:3]
-        res = _costs(problem, arch, per_word, net, *block)
-        if out is None:  # each result laid out as its block (batch-innermost where the counts are)
-            out = [np.moveaxis(np.empty(a.shape[1:] + (B,), a.dtype), -1, 0) if a.ndim > 1 and a.strides[0] == a.itemsize
-                   else np.empty((B,) + a.shape[1:], a.dtype) for a in res]
-        for o, a in zip(out, res):
-            o[part] = a
+        _costs(problem, arch, per_word, net, *block, valid[part], ok[..., part], energy[..., part],
+               cycles[part], bound[part], utilization[part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
-    valid, cap_ok, sp_ok, storage, network, cycles, bound, utilization = out
+    storage, network = np.moveaxis(energy, 3, 1)
     compute = problem.macs * (arch.compute.energy_pj or 0.0)
-    return BatchCosts(c, valid, cap_ok, sp_ok, storage, network, compute, cycles, bound, utilization)
+    return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization)
 
 
 def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.ndarray, words: np.ndarray,
-           active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Validity, energies and cycles of one block of mappings from ``count_block``'s output (all
-    batch-innermost). Returns the results with the batch first (views where the batch is innermost)."""
+           active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
+           valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray, utilization: np.ndarray) -> None:
+    """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
+    written into the block's slices of the results (all batch-innermost)."""
     reads, fills, updates, network_words, tiles = words
-    storage = reads * per_word[:, :, 0, None] + fills * per_word[:, :, 1, None] + updates * per_word[:, :, 2, None]
-    network = network_words * net[:, None, None]
-    cap_ok = _capacity_ok(arch, keep, tiles)
+    storage, network = energy
+    np.multiply(reads, per_word[:, :, 0, None], out=storage)
+    storage += fills * per_word[:, :, 1, None]
+    storage += updates * per_word[:, :, 2, None]
+    np.multiply(network_words, net[:, None, None], out=network)
+    ok[0] = _capacity_ok(arch, keep, tiles)
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
-    sp_ok = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
-    valid = cap_ok[0] & sp_ok[0]
+    ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
+    np.logical_and(ok[0, 0], ok[1, 0], out=valid)
     for l in range(1, len(arch.levels)):
-        valid &= cap_ok[l] & sp_ok[l]
-    compute_cycles = compute_steps * float(arch.compute.cycles_per_mac)
-    cycles, bound = compute_cycles, np.full(len(compute_cycles), -1)
+        valid &= ok[0, l] & ok[1, l]
+    cycles[:] = compute_steps * float(arch.compute.cycles_per_mac)
+    bound[:] = -1
     inst = active.astype(float)
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax
-        level = np.zeros(len(compute_cycles))
+        level = np.zeros(len(cycles))
         if lv.read_bandwidth is not None:
             level = np.maximum(level, reads[l].sum(axis=0) / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
             written = fills[l].sum(axis=0) + updates[l].sum(axis=0)  # int64 sums: exact
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
-        bound = np.where(level > cycles, l, bound)
-        cycles = np.maximum(cycles, level)
-    utilization = problem.macs / (cycles * arch.pes)
-    return valid, cap_ok.T, sp_ok.T, np.moveaxis(storage, -1, 0), np.moveaxis(network, -1, 0), cycles, bound, utilization
+        bound[level > cycles] = l
+        np.maximum(cycles, level, out=cycles)
+    np.divide(problem.macs, cycles * arch.pes, out=utilization)
