@@ -67,8 +67,10 @@ class TensorGeometry:
             out.append(e)
         return out
 
-    def tile(self, box) -> np.ndarray:
-        return math.prod(self.extents(box))
+    def tile(self, box) -> tuple[list, np.ndarray]:
+        """The touched extents and their product (the tile size)."""
+        ext = self.extents(box)
+        return ext, math.prod(ext)
 
 
 @dataclass
@@ -181,6 +183,7 @@ class _Nest:
         self._spans: dict = {}
         self._walks: dict = {}
         self._gaps: dict = {}
+        self._tiles: dict = {}
         self._aparts: dict = {}
         self._wholes: dict = {}
 
@@ -250,6 +253,12 @@ class _Nest:
             self._levels[(g, l)] = (k, outer, b1)
         return self._levels[(g, l)]
 
+    def tile(self, g: TensorGeometry, l: int) -> tuple[list, np.ndarray]:
+        """Extents and size of g's tile at level l (per instance)."""
+        if (g, l) not in self._tiles:
+            self._tiles[(g, l)] = g.tile(self.cum[l])
+        return self._tiles[(g, l)]
+
     def _span(self, l: int, d: int) -> np.ndarray:
         """Index shift of dim d per step of a level-l loop: the box below it, S * cum[l + 1]."""
         if (l, d) not in self._spans:
@@ -296,7 +305,7 @@ class _Nest:
         _, _, folded, mult = self._fold(g, c, expand, reuse)
         # the whole extent of d over the fanouts counted apart: cum[0] / their factors
         whole = {d: self._whole(c, d) if folded[d] is None else self._whole(c, d) * folded[d] for d in g.relevant}
-        return g.tile(whole) * mult
+        return g.tile(whole)[1] * mult
 
     def _whole(self, c: int, d: int) -> np.ndarray:
         """All loop bounds of d but the fanouts above level c."""
@@ -344,8 +353,7 @@ class _Nest:
 
     def _fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         w, box, folded, mult = self._fold(g, c, expand, reuse)
-        ext = g.extents(box)
-        tile = math.prod(ext)
+        ext, tile = self.tile(g, c) if c < self.L and all(f is None for f in folded.values()) else g.tile(box)
         if w is None:
             return self.above[c] * (mult if isinstance(tile, int) and tile == 1 else tile * mult)
         delta = tile
@@ -399,7 +407,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
         share = nest.reduction if ti == OUT else nest.multicast
         for l in range(L):
-            tiles[l, ti] = g.tile(nest.cum[l])
+            tiles[l, ti] = nest.tile(g, l)[1]
         for p in range(L):
             for c in range(p + 1, L + 1):
                 on = keep[p, ti].copy()
@@ -439,7 +447,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 for q in range(p, c):
                     if arch.levels[q].fanout is not None:
                         add(network, q, crossing)
-        for cache in (nest._counts, nest._folds, nest._walks, nest._levels):  # this tensor's: free them
+        for cache in (nest._counts, nest._folds, nest._walks, nest._levels, nest._tiles):  # this tensor's: free them
             cache.clear()
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
