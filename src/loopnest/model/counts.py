@@ -152,6 +152,45 @@ def _positions(perm: np.ndarray, keep: list[int]) -> np.ndarray:
     return (code[:, None, :] >> np.array([d * w for d in keep], ut)[None, :, None]) & ut((1 << w) - 1)
 
 
+def _exact_in_int32(T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
+    """Proof that a block's int32 arithmetic is exact (``_Nest._loops``' arrays).
+
+    All factors are at least 1, so a product of factors is exact when the product of the
+    largest values of its operands over the block fits; each step (X * Y spatial products, the
+    fanout products over all dimensions, T * S, the boxes cum[l] = cum[l + 1] * T * S by
+    induction from cum[L] = 1) is checked from bounds, and from the arrays' maxima where the
+    bounds are too loose. Keys need bounds below 2**24 and positions below 2**6. Every other
+    quantity is at most 2 * halo * V, V = the product over dimensions of max cum[0]: products
+    over dimensions (t_level, above, mult, outer, active, MAC steps) multiply distinct loop
+    bounds of one mapping, so are at most V; a touched extent 1 + sum(coef * (x - 1)) is at most
+    max(coef) * prod(x), so a tile or a fetch count (its box times the loops above it and the
+    fanouts counted apart, distinct bounds again) is at most halo * V; sums in the counts
+    (tile + (b1 - 1) * delta, own + refills) at most double that. Values on the discarded side
+    of a select may wrap: they are multiplied by 0.
+    """
+    L, _, Dall, _ = sp.shape
+    if min(T.min(initial=1), sp.min(initial=1)) < 1 or Dall > 1 << (30 - _KEY_BITS):
+        return False
+    hi_t, hi_s = T.max(axis=2, initial=1).tolist(), sp.max(axis=3, initial=1).tolist()
+    if (max((t for ts in hi_t for t in ts), default=1) >= 1 << _KEY_BITS
+            or not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s])):
+        return False
+    hi_xy = [[x[d] * y[d] for d in keep] for x, y in hi_s]  # bounds of S
+    if not _fits(hi_t, hi_xy):
+        hi_xy = S.max(axis=2, initial=1).tolist()
+        if not _fits(hi_t, hi_xy):
+            return False
+    hi_ts = [[t * s for t, s in zip(ts, ss)] for ts, ss in zip(hi_t, hi_xy)]  # bounds of T * S
+    hi_cum = [[1] * len(keep)]  # bounds of cum[L], cum[L - 1], ..., cum[1]
+    for l in range(L - 1, 0, -1):
+        hi_cum.insert(0, [c * t for c, t in zip(hi_cum[0], hi_ts[l])])
+    if not _fits(hi_cum, hi_ts):
+        hi_ts, hi_cum = TS.max(axis=2, initial=1).tolist(), cum[1:].max(axis=2, initial=1).tolist()
+        if not _fits(hi_cum, hi_ts):
+            return False
+    return _fits(2 * halo, *cum[0].max(axis=1, initial=1).tolist())
+
+
 class _Nest:
     """Per-batch loop-nest quantities shared by every tensor's walk."""
 
@@ -194,15 +233,6 @@ class _Nest:
         kept = [l * Dall + d for l in range(L) for d in keep]  # temporal columns of the kept dimensions
         T = _rows(batch.temporal, dt, kept).reshape(L, len(keep), B)  # batch-innermost
         sp = _rows(batch.spatial, dt)  # row (2 * l + axis) * Dall + d
-        # int32 proof: all factors are at least 1, so a product of factors is exact when the
-        # product of the largest operands over the block fits (checked at every step); keys
-        # need bounds below 2**24 and positions below 2**6.
-        exact = dt == np.int64
-        if not exact:
-            hi_t, hi_s = T.max(axis=2, initial=1).tolist(), sp.max(axis=1, initial=1).reshape(L, 2, Dall).tolist()
-            if (min(T.min(initial=1), sp.min(initial=1)) < 1 or T.max(initial=1) >= 1 << _KEY_BITS or Dall > 1 << (30 - _KEY_BITS)
-                    or not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s])):
-                return False
         per_axis = sp.reshape(L * 2, Dall, B)
         xy = per_axis[:, 0].copy()  # product of the spatial factors on each fanout axis
         for d in range(1, Dall):
@@ -210,23 +240,11 @@ class _Nest:
         xs = [2 * l * Dall + d for l in range(L) for d in keep]
         S = (sp[xs] * sp[[r + Dall for r in xs]]).reshape(L, len(keep), B)
         TS = T * S
-        if not exact and not _fits(hi_t, S.max(axis=2, initial=1).tolist()):
-            return False
         cum = np.ones((L + 1, len(keep), B), dt)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
             np.multiply(cum[l + 1], TS[l], out=cum[l])
-        if not exact:
-            hi_ts, hi_cum = TS.max(axis=2, initial=1).tolist(), cum.max(axis=2, initial=1).tolist()
-            # every other quantity is at most 2 * halo * V, V = prod over dims of max cum[0]:
-            # products over dimensions (t_level, above, mult, outer, active, MAC steps) multiply
-            # distinct loop bounds of one mapping, so are at most V; a touched extent
-            # 1 + sum(coef * (x - 1)) is at most max(coef) * prod(x), so a tile or a fetch count
-            # (its box times the loops above it and the fanouts counted apart, distinct bounds
-            # again) is at most halo * V; sums in the counts (tile + (b1 - 1) * delta, own +
-            # refills) at most double that. Values on the discarded side of a select may wrap:
-            # they are multiplied by 0.
-            if not _fits(hi_cum[1:], hi_ts) or not _fits(2 * halo, *hi_cum[0]):
-                return False
+        if dt == np.int32 and not _exact_in_int32(T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep, halo):
+            return False
         # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
         key = _positions(batch.perm, keep).astype(dt)
         key <<= _KEY_BITS
