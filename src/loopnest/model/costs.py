@@ -22,7 +22,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
 from loopnest.model.counts import Counts, count_block
 
-CHUNK = 8192  # mappings per pass: the working set of one pass stays in the CPU caches
+CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
 from loopnest.workload.problem import ROLES, Problem
 
 

@@ -436,13 +436,14 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 else:
                     for q in range(p + 1, L):
                         on &= ~keep[q, ti]
-                if not on.any():
+                n = np.count_nonzero(on)
+                if n == 0:
                     continue
                 expand = tuple(p <= q < c and share[q] for q in range(L))
                 is_mac = c == L
                 shared = nest.fetched(g, c, expand, reuse=not is_mac)
                 own = nest.fetched(g, c, none, reuse=not is_mac)
-                mask = None if on.all() else on.astype(nest.dt)
+                mask = None if n == nest.B else on.astype(nest.dt)
 
                 def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
                     arr[level, ti] += value if mask is None else value * mask
