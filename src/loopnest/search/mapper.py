@@ -39,7 +39,7 @@ from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
 EXACT, HEURISTIC = "exact", "heuristic"
-ROWS = 16  # outer choices visited together
+ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
 
 
