@@ -7,13 +7,11 @@ choice, so pruning by them never removes an optimum:
   (at most one read per MAC per multicast instance), the psum read-backs (every update but the
   first write of an element in an instance), the network words they cross (one per MAC), plus the compulsory outermost traffic (each element once) of tensors whose first
   inner keeper lies below level 2 (the other tensors' outer traffic is bounded elsewhere).
-- ``inside_floor``: the traffic into level 2 (from level 1, or from level 0 when level 1 is
-  bypassed), given the level-1 tile (fixed by the outer choice), the level-1 fanout split and
-  the level-2 tile (which fix the level-1 loops). With a relevant loop at level 1, every
-  relevant level-1 loop refetches the tile and the innermost one fetches at least the sliding
-  window's new part, per iteration of the outermost level (the order of the level-1 loops is
-  left free: the least over the innermost loop is taken; irrelevant loops are assumed to reuse);
-  without one, each instance fetches at least its footprint once.
+- ``InsideFloor``: the traffic into level 2 (from level 1, or from level 0 when level 1 is
+  bypassed) of (outer, rest) pairs: the least over the level-1 order classes of what the model
+  charges each tensor under that class, psum read-backs and refills included.
+- ``inside_floor_rows``: per outer choice, a cheaper floor of ``InsideFloor`` over every rest
+  dividing its tile.
 """
 
 from __future__ import annotations
@@ -58,7 +56,7 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
 
 
 def inside_applies(space: Mapspace) -> bool:
-    """``inside_floor`` needs three levels and no fanout on the outermost one."""
+    """The inside floors need three levels and no fanout on the outermost one."""
     return space.L >= 3 and space.arch.levels[0].fanout is None
 
 

@@ -2,23 +2,26 @@
 
 Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.md proves them):
 
-1. *Outer split.* The loops of the outermost level (its temporal factors and fanout) fix the
-   tile of level 1. The traffic between level 0 and level 1 depends on nothing else but the
-   outermost loop order, so it is computed exactly for every outer choice (``V0``, minimized
-   over the outer order classes). Each outer choice gets the lower bound
-   ``V0 + E_in``, where ``E_in`` is a floor of every other cost (MAC energy, the operand reads
-   of the MACs from their innermost keeper and the network they cross).
-2. *Best first, stop at the bound.* Outer choices are visited by increasing bound; the search
-   stops when the bound reaches the best cost found: no unvisited choice can do better.
-3. *Inner exhaustive enumeration.* Under a visited outer choice, every inner tiling that fits
-   the fanouts and capacities (the pruning is exact: tiles only grow as dimensions are added)
-   is evaluated by the cost model with every loop-order class (``Mapspace.order_classes``).
-   For the energy objective, the energy is a sum of terms each depending on one level's order,
-   so each level's best class is found with the others held (sum of classes, not product);
-   the choice is re-evaluated by the model and checked against the prediction.
+1. *Outer choices.* The loops of the outermost level fix the level-1 tile. The traffic between
+   level 0 and level 1 depends on nothing else but the outermost loop order, so it is computed
+   exactly for every outer choice (``V0``, least over the outer order classes).
+2. *Rest choices.* Everything below level 1's temporal loops (its fanout and the inner levels)
+   is enumerated once per bypass choice, pruned by the fanouts and inner capacities; a tiling is
+   an (outer, rest) pair whose rest divides the outer's level-1 tile (level 1's loops follow).
+3. *Floors.* Each outer choice gets ``V0 + mac_floor + inside_floor_rows``; each pair the
+   tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
+   into level 2, psum read-backs included), first per group of rests sharing a union tile.
+4. *Best first, stop at the bound.* Outer choices are visited by increasing floor; under them,
+   pairs whose floor can still win are evaluated by increasing floor; the search stops when no
+   floor is below the best cost found.
+5. *Orders.* A pair is evaluated by the cost model with every loop-order class
+   (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
+   depending on one level's order, so each level's best class is found with the others held
+   (sum of classes, not product); the choice is re-evaluated and checked against the prediction.
 
 Heuristic mode runs the same steps on the ``top`` best outer choices only and a seeded random
-sample of inner tilings: fast, deterministic for a seed, no optimality claim.
+sample of the pairs under each, then a coordinate descent: fast, deterministic for a seed, no
+optimality claim.
 """
 
 from __future__ import annotations
