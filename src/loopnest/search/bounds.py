@@ -193,7 +193,7 @@ def _delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray, d: int) -> np.n
 
 
 def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
-    """Per outer choice (level-1 tiles ``box1`` (R, D)), a floor of ``inside_floor`` over every
+    """Per outer choice (level-1 tiles ``box1`` (R, D)), a floor of ``InsideFloor`` over every
     inner choice dividing it; cheaper and looser: the sliding-window term is taken at its least
     over all relevant dimensions, which makes the bound a product of a row factor and an inner
     factor, so inner choices dominated in every factor are dropped first."""
