@@ -39,6 +39,23 @@ from loopnest.workload.problem import ROLES, Problem, Tensor
 OUT = ROLES.index("outputs")
 
 
+def _mul(a, b):
+    """a * b for integers and arrays, skipping a literal 1 (each multiply is a pass over the block)."""
+    if isinstance(a, int) and a == 1:
+        return b
+    if isinstance(b, int) and b == 1:
+        return a
+    return a * b
+
+
+def _prod(items):
+    """Product of integers and arrays (1 if empty), skipping literal 1s."""
+    out = 1
+    for x in items:
+        out = _mul(out, x)
+    return out
+
+
 @dataclass(frozen=True, eq=False)  # identity hashing: cheap cache keys
 class TensorGeometry:
     """A tensor's affine indices over the problem's non-trivial dimensions."""
@@ -55,22 +72,22 @@ class TensorGeometry:
         return TensorGeometry(axes, relevant, sliding)
 
     def extents(self, box) -> list:
-        """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent."""
+        """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent.
+        1 + sum(coef * (box - 1)) is evaluated as sum(coef * box) + (1 - sum(coef)): fewer passes."""
         out = []
         for ax in self.axes:
-            if len(ax) == 1 and ax[0][1] == 1:
-                out.append(box[ax[0][0]])
-                continue
             e = 1
-            for d, c in ax:
-                e = e + c * (box[d] - 1)
-            out.append(e)
+            for i, (d, c) in enumerate(ax):
+                term = _mul(c, box[d])
+                e = term if i == 0 else e + term
+            offset = 1 - sum(c for _, c in ax) if ax else 0
+            out.append(e + offset if offset else e)
         return out
 
     def tile(self, box) -> tuple[list, np.ndarray]:
         """The touched extents and their product (the tile size)."""
         ext = self.extents(box)
-        return ext, math.prod(ext)
+        return ext, _prod(ext)
 
 
 @dataclass
@@ -165,8 +182,10 @@ def _exact_in_int32(T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
     bounds of one mapping, so are at most V; a touched extent 1 + sum(coef * (x - 1)) is at most
     max(coef) * prod(x), so a tile or a fetch count (its box times the loops above it and the
     fanouts counted apart, distinct bounds again) is at most halo * V; sums in the counts
-    (tile + (b1 - 1) * delta, own + refills) at most double that. Values on the discarded side
-    of a select may wrap: they are multiplied by 0.
+    (tile + (b1 - 1) * delta, own + refills) at most double that. Sums and products in int32
+    are exact modulo 2**32, so an intermediate that wraps (sum(coef * x) before the extent's
+    offset 1 - sum(coef)) still gives the exact value when that value fits; values on the
+    discarded side of a select may wrap: they are multiplied by 0.
     """
     L, _, Dall, _ = sp.shape
     if min(T.min(initial=1), sp.min(initial=1)) < 1 or Dall > 1 << (30 - _KEY_BITS):
@@ -205,9 +224,8 @@ class _Nest:
         if not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
         dt, D = self.dt, len(keep)
-        one = np.ones((L, B), dt)
-        self.t_level = math.prod((self.T[:, d] for d in range(D)), start=one)  # (L, B): row products beat a reduction
-        self.s_level = math.prod((self.S[:, d] for d in range(D)), start=one)
+        self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
+        self.s_level = self.S.prod(axis=1, dtype=dt)
         self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
         for l in range(L):
             self.above[l + 1] = self.above[l] * self.t_level[l]
@@ -323,7 +341,7 @@ class _Nest:
         _, _, folded, mult = self._fold(g, c, expand, reuse)
         # the whole extent of d over the fanouts counted apart: cum[0] / their factors
         whole = {d: self._whole(c, d) if folded[d] is None else self._whole(c, d) * folded[d] for d in g.relevant}
-        return g.tile(whole)[1] * mult
+        return _mul(g.tile(whole)[1], mult)
 
     def _whole(self, c: int, d: int) -> np.ndarray:
         """All loop bounds of d but the fanouts above level c."""
@@ -335,7 +353,7 @@ class _Nest:
         """Instances of the fanouts above level c that ``expand`` does not fold."""
         key = (c, expand[:c])
         if key not in self._aparts:
-            self._aparts[key] = math.prod((self.s_level[q] for q in range(c) if not expand[q]), start=np.ones(self.B, self.dt))
+            self._aparts[key] = _prod(self.s_level[q] for q in range(c) if not expand[q])
         return self._aparts[key]
 
     def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
@@ -363,8 +381,8 @@ class _Nest:
                 else:
                     f = (s - 1) * fold + 1
                     apart = s + 1 - f
-                    mult = apart if mult is None else mult * apart
-                box[d] = box[d] * f
+                    mult = _mul(mult, apart)
+                box[d] = _mul(box[d], f)
                 folded[d] = f if folded[d] is None else folded[d] * f
         self._folds[key] = out = (w, box, folded, mult)
         return out
@@ -373,28 +391,21 @@ class _Nest:
         w, box, folded, mult = self._fold(g, c, expand, reuse)
         ext, tile = self.tile(g, c) if c < self.L and all(f is None for f in folded.values()) else g.tile(box)
         if w is None:
-            return self.above[c] * (mult if isinstance(tile, int) and tile == 1 else tile * mult)
+            return self.above[c] * _mul(tile, mult)
         delta = tile
         per_axis = {}
         for is_d1, a, shift in w.sliding:
             if a not in per_axis:
-                k = 1  # folded instances along the axis
-                for d, _ in g.axes[a]:
-                    if folded[d] is not None:
-                        k = k * folded[d]
-                own = 1 + sum(coef * (self.cum[c, d] - 1) for d, coef in g.axes[a])
-                rest = 1  # the other axes' extents
-                for j, e in enumerate(ext):
-                    if j != a:
-                        rest = rest * e
+                k = _prod(folded[d] for d, _ in g.axes[a] if folded[d] is not None)  # folded instances along the axis
+                own = self.tile(g, c)[0][a]  # one instance's extent
+                rest = _prod(e for j, e in enumerate(ext) if j != a)  # the other axes' extents
                 per_axis[a] = k, own, rest
             k, own, rest = per_axis[a]
             # each instance fetches at most min(extent, shift) new positions of its own window
-            new = np.minimum(own, shift)
-            new = np.minimum(ext[a], new if isinstance(k, int) else k * new)
-            delta = _select(is_d1, rest * new, delta)
+            new = np.minimum(ext[a], _mul(k, np.minimum(own, shift)))
+            delta = _select(is_d1, _mul(rest, new), delta)
         per_instance = _select(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
-        return per_instance * mult
+        return _mul(per_instance, mult)
 
     def _adjacent(self, d: int, q: int, c: int, expand: tuple[bool, ...]) -> np.ndarray | bool:
         """Do the children of level q's fanout hold adjacent ranges of dim d? Not when a loop over
