@@ -20,10 +20,10 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
-from loopnest.model.counts import Counts, count_block
+from loopnest.model.counts import OUT, Counts, count_block
+from loopnest.workload.problem import ROLES, Problem
 
 CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
-from loopnest.workload.problem import ROLES, Problem
 
 
 @dataclass
@@ -105,7 +105,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
     steps, active = np.empty(B, np.int64), np.empty((L, B), np.int64)
     valid, ok = np.empty(B, bool), np.empty((2, L, B), bool)  # all levels fit; capacity, fanout per level
-    energy = np.empty((2, L, 3, B))  # storage, network
+    energy = np.zeros((2, L, 3, B))  # storage, network (0 where no fanout)
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
@@ -128,9 +128,11 @@ def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.n
     reads, fills, updates, network_words, tiles = words
     storage, network = energy
     np.multiply(reads, per_word[:, :, 0, None], out=storage)
-    storage += fills * per_word[:, :, 1, None]
-    storage += updates * per_word[:, :, 2, None]
-    np.multiply(network_words, net[:, None, None], out=network)
+    storage[1:] += fills[1:] * per_word[1:, :, 1, None]  # the outermost level is never filled
+    storage[:, OUT] += updates[:, OUT] * per_word[:, OUT, 2, None]  # only outputs are updated
+    for l, lv in enumerate(arch.levels):
+        if lv.fanout is not None:  # words cross fanouts only
+            np.multiply(network_words[l], net[l], out=network[l])
     ok[0] = _capacity_ok(arch, keep, tiles)
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
