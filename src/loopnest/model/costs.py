@@ -109,8 +109,10 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
-        block = count_block(problem, arch, batch[part])
-        acc[..., part], active[:, part], steps[part] = block[:3]
+        *block, rows = count_block(problem, arch, batch[part])
+        for row in rows:  # the other rows are 0
+            acc[row + (part,)] = block[0][row]
+        active[:, part], steps[part] = block[1:3]
         _costs(problem, arch, per_word, net, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)

@@ -37,6 +37,7 @@ from loopnest.mapping.mapping import MappingBatch
 from loopnest.workload.problem import ROLES, Problem, Tensor
 
 OUT = ROLES.index("outputs")
+READS, FILLS, UPDATES, NETWORK, TILES = range(5)  # kinds of counts
 
 
 def _mul(a, b):
@@ -425,18 +426,19 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     """Counts of one block of mappings, batch-innermost, in the block's integer type: words
     (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
     active instances (L, B) and MAC steps (B,). Also what the validity check needs: the kept
-    tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B)."""
+    tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B).
+    Last, the rows (kind, level, tensor) of ``words`` that may be nonzero."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
     words = np.zeros((5, L, 3, nest.B), nest.dt)  # each element gets one term at most: no overflow
-    reads, fills, updates, network, tiles = words
+    rows = {(TILES, l, ti) for l in range(L) for ti in range(len(ROLES))}
     none = (False,) * L
     for ti, role in enumerate(ROLES):
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
         share = nest.reduction if ti == OUT else nest.multicast
         for l in range(L):
-            tiles[l, ti] = nest.tile(g, l)[1]
+            words[TILES, l, ti] = nest.tile(g, l)[1]
         for p in range(L):
             for c in range(p + 1, L + 1):
                 on = keep[p, ti].copy()
@@ -456,30 +458,31 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 own = nest.fetched(g, c, none, reuse=not is_mac)
                 mask = None if n == nest.B else on.astype(nest.dt)
 
-                def add(arr: np.ndarray, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
-                    arr[level, ti] += value if mask is None else value * mask
+                def add(kind: int, level: int, value: np.ndarray, ti: int = ti, mask: np.ndarray | None = mask) -> None:
+                    words[kind, level, ti] += value if mask is None else value * mask
+                    rows.add((kind, level, ti))
 
                 if ti == OUT and is_mac:  # read-modify-write by the MACs
-                    add(updates, p, shared)
-                    add(reads, p, shared - nest.first(g, p, none, reuse=True))
+                    add(UPDATES, p, shared)
+                    add(READS, p, shared - nest.first(g, p, none, reuse=True))
                     crossing = own
                 elif ti == OUT:  # child tile versions written back; later versions read back first
                     refills = own - nest.first(g, c, none, reuse=True)
-                    add(updates, p, shared)
-                    add(reads, p, shared - nest.first(g, c, expand, reuse=True))
-                    add(fills, c, refills)
+                    add(UPDATES, p, shared)
+                    add(READS, p, shared - nest.first(g, c, expand, reuse=True))
+                    add(FILLS, c, refills)
                     crossing = own + refills
                 else:
-                    add(reads, p, shared)
+                    add(READS, p, shared)
                     if not is_mac:
-                        add(fills, c, own)
+                        add(FILLS, c, own)
                     crossing = own
                 for q in range(p, c):
                     if arch.levels[q].fanout is not None:
-                        add(network, q, crossing)
+                        add(NETWORK, q, crossing)
         for cache in (nest._counts, nest._folds, nest._walks, nest._levels, nest._tiles):  # this tensor's: free them
             cache.clear()
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
         np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
-    return words, active, nest.above[L], keep, nest.xy
+    return words, active, nest.above[L], keep, nest.xy, sorted(rows)
