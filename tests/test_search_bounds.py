@@ -73,7 +73,7 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
         pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
         oi, ri = oi[pick], ri[pick]
-        floor = mac_floor(space, keep) + InsideFloor(space, keep, box1, *space.split_rests(rest))(oi, ri)
+        floor = mac_floor(space, keep) + InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest))(oi, ri)
         f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
         least, v0 = least_energies(space, f, keep)
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name
@@ -90,8 +90,9 @@ def test_group_floor_is_below_its_members():
     keep = space.keep_configs[-1]
     outer, projs, _ = space.outer(keep)
     rest = space.rests(keep)
-    box1 = sizes // np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2).prod(axis=1)
-    floor = InsideFloor(space, keep, box1, *space.split_rests(rest))
+    f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
+    box1 = sizes // f0.prod(axis=1)
+    floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest))
     oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
     assert len(oi) > 1000
     assert np.all(floor(oi, floor.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))

@@ -62,17 +62,21 @@ def inside_applies(space: Mapspace) -> bool:
 
 class InsideFloor:
     """Energy floor of the traffic into level 2 for (outer, rest) pairs: the outer choice fixes
-    the level-1 tile ``box1``, the rest choice the level-1 fanout split ``spatial`` and the
-    level-2 tile ``box2``, and with them the level-1 loops ``box1 / (spatial * box2)``.
+    the outermost loops ``outer0`` and the level-1 tile ``box1``, the rest choice the level-1
+    fanout split ``spatial`` and the level-2 tile ``box2``, and with them the level-1 loops
+    ``box1 / (spatial * box2)``.
 
-    The floor is the least, over the level-1 order classes, of the sum over tensors of what the
-    model charges under that class: with a relevant level-1 loop, the tile is fetched once per
-    pass of the innermost relevant loop ``d1`` for every iteration of the loops outside it (all
-    outermost-level iterations included), each pass fetching the whole tile and then a sliding
-    window's new part per step; without one, each instance fetches at least its footprint once.
-    Psums add their read-backs from the parent and their refills (every version of an element
-    after its first). Every factor is a product of an outer-only and a rest-only part, computed
-    once per class signature, so a pair costs a few gathers.
+    A tensor's fills of level 2 are set by the order of the level holding its innermost relevant
+    loop above level 2: level 1 if it has a relevant loop, else level 0 (the tensor passes
+    through level 1's loops, all of which reuse it). For each of the two levels, the floor takes
+    the least over that level's order classes of the sum over the tensors it sets of what the
+    model charges under that class: the tile is fetched once per pass of the innermost relevant
+    loop ``d1`` for every iteration of the loops outside it (at level 1, every outermost
+    iteration included), each pass fetching the whole tile and then a sliding window's new part
+    per step (its step taken at its least, the d1 extent of the union tile); never less than each
+    instance's footprint once. Psums add their read-backs from the parent and their refills
+    (every version of an element after its first). Every factor is a product of an outer-only
+    and a rest-only part, computed once per class signature, so a pair costs a few gathers.
 
     Rests with the same union tile ``spatial * box2`` make the same level-1 loops; ``groups=True``
     prices a group with the least of its members' rest-only parts (the floor grows with each of
@@ -80,57 +84,74 @@ class InsideFloor:
     groups before their members are priced.
     """
 
-    def __init__(self, space: Mapspace, keep: np.ndarray, box1: np.ndarray, spatial: np.ndarray, box2: np.ndarray):
-        self.space, self.keep, self.box1 = space, keep, box1
+    def __init__(self, space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray,
+                 spatial: np.ndarray, box2: np.ndarray):
+        self.space, self.keep, self.outer0, self.box1 = space, keep, outer0, box1
         problem = space.problem
         self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
         self.spatial, self.box2, self.union = spatial, box2, spatial * box2
         self.p0 = problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
         self.n_inst = np.prod(spatial, axis=-1).astype(float)
-        active = tuple(bool(a) for a in (self.union < self.sizes).any(axis=0))  # level-1 loops that can exist
         self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
-        self.sigs = [[_signature(space.coef[t], perm, active) for t in self.kept]
-                     for perm in space.order_classes(1, active, keep)]
-        self.parts: dict = {}  # (tensor, signature, groups) -> outer-only and rest-only factors
+        active = {0: (outer0 > 1).any(axis=0), 1: (self.union < self.sizes).any(axis=0)}  # loops that can exist
+        self.sigs = {l: [[_signature(space.coef[t], perm, tuple(bool(a) for a in active[l])) for t in self.kept]
+                         for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)] for l in (0, 1)}
+        self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
+        self.cache: dict = {}  # tensor -> its order-free parts; (tensor, d1) -> sliding steps
+        self.credit = self._first_writes()
         self.unions, self.group = np.unique(self.union, axis=0, return_inverse=True)
         self.group = self.group.ravel()
         self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
         self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
         self.ends = np.append(self.starts[1:], len(self.members))  # group g: members[starts[g]:ends[g]]
 
+    def _first_writes(self) -> np.ndarray:
+        """Per rest, what ``mac_floor`` leaves out when level 2 is the psums' innermost keeper:
+        it lets every level-2 instance write each element first (no read-back), but only the
+        instances the level-1 fanout replicates an element over do."""
+        space, arch, problem = self.space, self.space.arch, self.space.problem
+        out = ROLES.index("outputs")
+        if not self.keep[2, out] or self.keep[3:, out].any() or space.L > 3:
+            return np.zeros(len(self.union))
+        size = float(problem.size(problem.tensor("outputs")))
+        rel = (space.coef[out] > 0).any(axis=0)
+        firsts = size * np.prod(np.where(rel, 1, self.spatial), axis=-1)
+        e = arch.levels[2].energy_of("outputs", "read") / arch.levels[2].block_words
+        return e * (np.maximum(0.0, problem.macs - firsts) - max(0.0, problem.macs - size * arch.instances(2)))
+
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
-        if not self.kept:
-            return np.zeros(len(oi))
-        cache: dict = {}
-        out = None
-        for sig in self.sigs:
-            total = 0.0
-            for t, s in zip(self.kept, sig):
-                if (t, s) not in cache:
-                    cache[(t, s)] = self._energy(t, s, oi, ri, groups)
-                total = total + cache[(t, s)]
-            out = total if out is None else np.minimum(out, total)
+        out = (np.minimum.reduceat(self.credit[self.members], self.starts) if groups else self.credit)[ri]
+        through = {t: self._part(t, (-1, ()), 1, groups)["rel_outer"][oi] == self._part(t, (-1, ()), 1, groups)["rel_union"][ri]
+                   for t in self.kept}  # no relevant level-1 loop: level 0's order sets the fills
+        for level in (0, 1):
+            sets = [t for t in self.kept if (through[t] if level == 0 else ~through[t]).any()]
+            if not sets:
+                continue
+            cache: dict = {}
+            least = None
+            for sig in self.sigs[level]:
+                total = 0.0
+                for t, s in zip(self.kept, sig):
+                    if t in sets:
+                        if (t, s) not in cache:
+                            e = self._energy(t, s, level, oi, ri, groups)
+                            cache[(t, s)] = np.where(through[t] if level == 0 else ~through[t], e, 0.0)
+                        total = total + cache[(t, s)]
+                least = total if least is None else np.minimum(least, total)
+            out = out + least
         return out
 
-    def _energy(self, t: int, sig: tuple, oi: np.ndarray, ri: np.ndarray, groups: bool) -> np.ndarray:
-        """Energy floor of tensor ``t``'s traffic into level 2 under one level-1 order signature."""
-        if (t, sig, groups) not in self.parts:
-            q = self._parts(t, sig)
-            if groups:
-                q = {k: (np.maximum if k == "firsts" else np.minimum).reduceat(v[self.members], self.starts)
-                     if k in _REST_PARTS else v for k, v in q.items()}
-            self.parts[(t, sig, groups)] = q
-        q = self.parts[(t, sig, groups)]
-        if sig[0] < 0:
+    def _energy(self, t: int, sig: tuple, level: int, oi: np.ndarray, ri: np.ndarray, groups: bool) -> np.ndarray:
+        """Energy floor of tensor ``t``'s traffic into level 2 when ``level``'s order, of
+        signature ``sig``, sets its fills."""
+        q = self._part(t, sig, level, groups)
+        if sig[0] < 0:  # no relevant loop: the tile is fetched once
             own, shared = q["own_pass"][ri], q["shared_pass"][ri]
         else:  # passes * (delta + (tile - delta) / bound of d1), split into outer and rest factors
             a, b = q["passes"][oi], q["step"][oi]
-            own = a * (q["own0"][ri] + q["own1"][ri] * b)
-            shared = a * (q["sh0"][ri] + q["sh1"][ri] * b) if q["folds"] else own
-            through = q["rel_outer"][oi] == q["rel_union"][ri]  # no relevant level-1 loop after all
-            own = np.where(through, q["own_pass"][ri], own)
-            shared = np.where(through, q["shared_pass"][ri], shared)
+            own = np.maximum(a * (q["own0"][ri] + q["own1"][ri] * b), q["own_pass"][ri])
+            shared = np.maximum(a * (q["sh0"][ri] + q["sh1"][ri] * b), q["shared_pass"][ri]) if q["folds"] else own
         e = shared * q["e_src"] + own * q["e_own"]
         if ROLES[t] != "outputs":
             return e
@@ -138,7 +159,39 @@ class InsideFloor:
         readbacks = np.maximum(0.0, shared - q["size"]) if q["folds"] else refills  # the parent serves them
         return e + readbacks * q["e_read"] + refills * q["e_refill"]
 
-    def _parts(self, t: int, sig: tuple) -> dict:
+    def _part(self, t: int, sig: tuple, level: int, groups: bool) -> dict:
+        key = (t, sig, level, groups)
+        if key not in self.parts:
+            q = self._factors(t, sig, level)
+            if groups:
+                q = {k: (np.maximum if k == "firsts" else np.minimum).reduceat(v[self.members], self.starts)
+                     if k in _REST_PARTS else v for k, v in q.items()}
+            self.parts[key] = q
+        return self.parts[key]
+
+    def _factors(self, t: int, sig: tuple, level: int) -> dict:
+        q = dict(self._tensor(t))
+        d1, outside = sig
+        if d1 >= 0:
+            out = list(outside)
+            d2, du = self._deltas(t, d1)
+            if level == 1:  # the loops' bounds are box1 / union: outer part times rest part
+                inv, u1 = 1.0 / np.prod(self.union[:, out], axis=-1), self.union[:, d1]
+                passes, step = self.p0 * np.prod(self.box1[:, out], axis=-1), 1.0 / self.box1[:, d1]
+            else:  # the outermost loops' bounds are the outer choice's alone
+                inv, u1 = 1.0, 1.0
+                passes, step = np.prod(self.outer0[:, out], axis=-1).astype(float), 1.0 / self.outer0[:, d1]
+            q.update(passes=passes, step=step, own0=self.n_inst * d2 * inv, own1=self.n_inst * (q["tile2"] - d2) * u1 * inv,
+                     sh0=du * inv, sh1=(q["tileu"] - du) * u1 * inv)
+        return q
+
+    def _tensor(self, t: int) -> dict:
+        """A tensor's parts that no order signature changes."""
+        if t not in self.cache:
+            self.cache[t] = self._fixed(t)
+        return self.cache[t]
+
+    def _fixed(self, t: int) -> dict:
         space, keep, arch, problem = self.space, self.keep, self.space.arch, self.space.problem
         role, coef = ROLES[t], space.coef[t]
         rel = (coef > 0).any(axis=0)
@@ -147,26 +200,23 @@ class InsideFloor:
         net = (fan.energy_pj or 0.0) if fan is not None else 0.0
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
         src, rf = arch.levels[1 if keep[1, t] else 0], arch.levels[2]
-        own_pass = self.n_inst * _tile(coef, self.sizes // self.spatial)
-        q = dict(folds=folds, size=size, own_pass=own_pass, shared_pass=np.full(len(own_pass), size) if folds else own_pass,
-                 e_src=src.energy_of(role, _action(role)) / src.block_words,
-                 e_own=net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
-                 e_read=src.energy_of(role, "read") / src.block_words,
-                 e_refill=rf.energy_of(role, "write") / rf.block_words + net,
-                 firsts=size * np.prod(np.where(rel, 1, self.spatial), axis=-1))  # instances sharing an element
-        d1, outside = sig
-        if d1 >= 0:
-            out = list(outside)
-            inv = 1.0 / np.prod(self.union[:, out], axis=-1)
-            tile2, tileu = _tile(coef, self.box2), _tile(coef, self.union)
-            d2, du = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
-            u1 = self.union[:, d1]
-            q.update(passes=self.p0 * np.prod(self.box1[:, out], axis=-1), step=1.0 / self.box1[:, d1],
-                     own0=self.n_inst * d2 * inv, own1=self.n_inst * (tile2 - d2) * u1 * inv,
-                     sh0=du * inv, sh1=(tileu - du) * u1 * inv,
-                     rel_outer=np.prod(np.where(rel, self.box1, 1), axis=-1),
-                     rel_union=np.prod(np.where(rel, self.union, 1), axis=-1))
-        return q
+        own_pass = self.n_inst * _tile(coef, self.sizes // self.spatial)  # each instance's footprint
+        return dict(folds=folds, size=size, own_pass=own_pass, shared_pass=np.full(len(own_pass), size) if folds else own_pass,
+                    e_src=src.energy_of(role, _action(role)) / src.block_words,
+                    e_own=net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
+                    e_read=src.energy_of(role, "read") / src.block_words,
+                    e_refill=rf.energy_of(role, "write") / rf.block_words + net,
+                    firsts=size * np.prod(np.where(rel, 1, self.spatial), axis=-1),  # instances sharing an element
+                    rel_outer=np.prod(np.where(rel, self.box1, 1), axis=-1),
+                    rel_union=np.prod(np.where(rel, self.union, 1), axis=-1),
+                    tile2=_tile(coef, self.box2).astype(float), tileu=_tile(coef, self.union).astype(float))
+
+    def _deltas(self, t: int, d1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Words one step of loop ``d1`` brings into the level-2 tile and into the union tile."""
+        if (t, d1) not in self.cache:
+            coef = self.space.coef[t]
+            self.cache[(t, d1)] = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
+        return self.cache[(t, d1)]
 
 
 _REST_PARTS = ("own_pass", "shared_pass", "firsts", "own0", "own1", "sh0", "sh1", "rel_union")  # per rest choice

@@ -124,7 +124,7 @@ class _Search:
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
-            floor = InsideFloor(space, keep, box1, *space.split_rests(rest)) if inside_applies(space) else None
+            floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest)) if inside_applies(space) else None
             energy_lb = base + (inside_floor_rows(space, keep, box1) if floor is not None else 0.0)
             bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
             order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
