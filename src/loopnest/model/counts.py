@@ -23,6 +23,8 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
+Integer type: a block is counted in int32 (half the memory traffic of int64) where
+``_exact_in_int32`` proves that every value fits, else in int64; the counts come out the same.
 """
 
 from __future__ import annotations
@@ -219,7 +221,7 @@ class _Nest:
         self.dims = tuple(problem.dim_names[i] for i in keep)
         B, L, _ = batch.temporal.shape
         self.B, self.L = B, L
-        # the largest touched extent over its box volume, over all tensors (proof in _boxes_fit)
+        # the largest touched extent over its box volume, over all tensors (the int32 proof's halo)
         halo = max(math.prod(max((c for _, c in ax), default=1) for ax in TensorGeometry.of(t, self.dims).axes)
                    for t in problem.tensors)
         if not self._loops(batch, keep, np.int32, halo):
