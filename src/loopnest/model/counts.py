@@ -226,7 +226,7 @@ class _Nest:
                    for t in problem.tensors)
         if not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
-        dt, D = self.dt, len(keep)
+        dt = self.dt
         self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
         self.s_level = self.S.prod(axis=1, dtype=dt)
         self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
@@ -234,9 +234,6 @@ class _Nest:
             self.above[l + 1] = self.above[l] * self.t_level[l]
         self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
         self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
-        self.t_above = [np.ones((D, B), dt)]  # t_above[c][d]: temporal factors of d above level c
-        for l in range(L):
-            self.t_above.append(self.t_above[l] * self.T[l])
         self._levels: dict = {}
         self._counts: dict = {}
         self._folds: dict = {}
@@ -349,7 +346,7 @@ class _Nest:
     def _whole(self, c: int, d: int) -> np.ndarray:
         """All loop bounds of d but the fanouts above level c."""
         if (c, d) not in self._wholes:
-            self._wholes[(c, d)] = self.cum[c, d] * self.t_above[c][d]
+            self._wholes[(c, d)] = _prod([self.cum[c, d]] + [self.T[l, d] for l in range(c)])
         return self._wholes[(c, d)]
 
     def _apart(self, c: int, expand: tuple[bool, ...]) -> np.ndarray:
