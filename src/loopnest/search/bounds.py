@@ -16,6 +16,8 @@ choice, so pruning by them never removes an optimum:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from loopnest.mapping.mapspace import Mapspace
@@ -244,9 +246,9 @@ def _delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray, d: int) -> np.n
 
 def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
     """Per outer choice (level-1 tiles ``box1`` (R, D)), a floor of ``InsideFloor`` over every
-    inner choice dividing it; cheaper and looser: the sliding-window term is taken at its least
-    over all relevant dimensions, which makes the bound a product of a row factor and an inner
-    factor, so inner choices dominated in every factor are dropped first."""
+    inner choice dividing it; cheaper and looser: each tensor's most favourable level-1 loop, the
+    sliding-window term at its least over all relevant dimensions, no read-backs, and inner
+    choices sharing a union tile priced with the least of their parts."""
     arch, problem = space.arch, space.problem
     spatial, box2 = space.inside(keep)
     if len(spatial) == 0:
@@ -279,27 +281,39 @@ def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np
         return np.zeros(len(box1))
     A, F, RU, RB = (np.stack(x) for x in (A, F, RU, RB))  # (T, K) and RB (T, R)
     p0 = problem.macs / np.prod(box1, axis=-1)
-    groups, inv = np.unique(union, axis=0, return_inverse=True)
-    inv = inv.ravel()
-    cols = []  # per group, the inner choices not dominated in every factor
-    for g in range(len(groups)):
-        members = np.flatnonzero(inv == g)
-        feats = np.concatenate([A[:, members], F[:, members]]).T  # (n, 2T)
-        worse = (feats[:, None, :] >= feats[None, :, :]).all(axis=2) & (feats[:, None, :] > feats[None, :, :]).any(axis=2)
-        cols.append(members[~worse.any(axis=1)])
-    owner = np.concatenate([np.full(len(c), g) for g, c in enumerate(cols)])
-    cols = np.concatenate(cols)
+    groups, inv = np.unique(union, axis=0, return_inverse=True)  # one union tile: one RU, the least A and F
+    order = np.argsort(inv.ravel(), kind="stable")
+    starts = np.searchsorted(inv.ravel()[order], np.arange(len(groups)))
+    A, F, RU = (np.minimum.reduceat(x[:, order], starts, axis=1) for x in (A, F, RU))
+    fits = divides(box1, groups, sizes)
     out = np.full(len(box1), np.inf)
-    step = max(1, (1 << 22) // max(1, len(cols) * space.D))
+    step = max(1, (1 << 22) // max(1, len(groups)))
     for a in range(0, len(box1), step):
-        b1 = box1[a:a + step]
-        divides = (b1[:, None, :] % groups[None, :, :] == 0).all(axis=2)[:, owner]  # (r, cols)
-        lb = np.zeros(divides.shape)
+        lb = np.zeros((min(step, len(box1) - a), len(groups)))
         for i in range(len(kept)):
             z = (p0[a:a + step] * RB[i, a:a + step])[:, None]
-            lb += np.where(RB[i, a:a + step][:, None] > RU[i, cols][None], z * A[i, cols][None], F[i, cols][None])
-        out[a:a + step] = np.where(divides, lb, np.inf).min(axis=1)
+            lb += np.where(RB[i, a:a + step][:, None] > RU[i][None], z * A[i][None], F[i][None])
+        out[a:a + step] = np.where(fits[a:a + step], lb, np.inf).min(axis=1)
     return out
+
+
+def divides(box: np.ndarray, parts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """(R, G) whether every extent of ``parts[g]`` divides ``box[r]`` (extents divide ``sizes``),
+    through per-dimension tables over the divisors instead of R x G x D remainders."""
+    out = np.ones((len(box), len(parts)), bool)
+    for d, n in enumerate(sizes):
+        if (box[:, d] == n).all() and (parts[:, d] == 1).all():
+            continue
+        divs, table = _divisor_table(int(n))
+        out &= table[np.searchsorted(divs, box[:, d])][:, np.searchsorted(divs, parts[:, d])]
+    return out
+
+
+@lru_cache(maxsize=256)
+def _divisor_table(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The divisors of n and whether one divides another: table[i, j] = divs[j] | divs[i]."""
+    divs = np.array([k for k in range(1, n + 1) if n % k == 0])
+    return divs, divs[:, None] % divs[None, :] == 0
 
 
 def _least_delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import InsideFloor, inside_applies, inside_floor_rows, mac_floor
+from loopnest.search.bounds import InsideFloor, divides, inside_applies, inside_floor_rows, mac_floor
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
@@ -147,11 +147,11 @@ class _Search:
         keep = self.space.keep_configs[ki]
         f0, box1, o0, base, cyc, rest, prods, floor = self.outer_data[ki]
         if floor is None:
-            at, ri = np.nonzero((box1[rows][:, None, :] % prods[None] == 0).all(axis=2))
+            at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
             keys = self.obj.values(base[oi], cyc[oi])
         else:  # groups of rests with one union tile first, then the members of groups that can win
-            at, gi = np.nonzero((box1[rows][:, None, :] % floor.unions[None] == 0).all(axis=2))
+            at, gi = np.nonzero(divides(box1[rows], floor.unions, self.sizes))
             oi = rows[at]
             ok = better_rows(self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi]), self.best_keys)
             at, oi, gi = at[ok], oi[ok], gi[ok]
