@@ -86,6 +86,14 @@ def test_exact_equals_brute_force_conv_sliding_window_three_levels():
     assert keys == pytest.approx(brute_force(p, arch, fixed), rel=1e-12)
 
 
+def test_exact_equals_brute_force_strided_pointwise():
+    """1x1 stride 2: the windows leave gaps (the floors count touched elements, not hulls)."""
+    p = conv2d("c", C=2, M=2, H=7, W=1, R=1, S=1, stride=2)  # P = 4, inputs at rows 0, 2, 4, 6
+    arch = arch3(Fanout(x=2, y=1, energy_pj=0.3), cap=10, rf_cap=4)
+    keys, _r = found(p, arch)
+    assert keys == pytest.approx(brute_force(p, arch), rel=1e-12)
+
+
 def test_exact_equals_brute_force_with_bypass_search():
     """Every bypass choice of the buffer searched (8 of them)."""
     p = conv2d("c", C=2, M=2, H=4, W=1, R=3, S=1)

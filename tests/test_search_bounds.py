@@ -51,7 +51,9 @@ def least_energies(space: Mapspace, f: np.ndarray, keep: np.ndarray):
 CASES = [
     ("conv 3x3, multicast + reduction", conv2d("c", C=4, M=4, H=6, W=6, R=3), arch3(True, True), None),
     ("conv 3x3 stride 2, no folding", conv2d("c", C=2, M=4, H=9, W=5, R=3, stride=2), arch3(False, False), None),
+    ("conv 1x1 stride 2 (gaps between windows)", conv2d("c", C=4, M=4, H=8, W=4, R=1, stride=2), arch3(True, True), None),
     ("fc batch 4", fc("f", C=8, M=4, N=4), arch3(True, True), None),
+    ("eyeriss 1x1 stride 2", conv2d("c", C=8, M=8, H=14, W=14, R=1, stride=2), load_arch("eyeriss"), "rs"),
     ("eyeriss row stationary", conv2d("c", C=4, M=8, H=10, W=10, R=3), load_arch("eyeriss"), "rs"),
 ]
 

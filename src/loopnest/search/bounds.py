@@ -29,6 +29,29 @@ def _tile(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
     return np.prod((box - 1) @ coef.T + 1, axis=-1)
 
 
+def _touched(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A floor of the distinct elements a ``box`` (..., D) of iterations touches (the model
+    fetches at least these: a tile's hull holds its elements). Per axis: one dimension touches
+    its extent; two dimensions (coefficients a <= b) touch their whole hull when a = 1 and the
+    first spans b (no gaps, as in a convolution window at stride <= R), else at least the larger
+    extent; more dimensions at least the largest extent."""
+    out = np.ones(np.shape(box)[:-1], np.int64)
+    for row in coef:
+        dims = [(int(c), d) for d, c in enumerate(row) if c > 0]
+        ext = [np.asarray(box)[..., d] for _, d in dims]
+        if len(dims) == 1:
+            n = ext[0]
+        elif len(dims) == 2:
+            (a, da), (b, db) = sorted(dims)
+            ea, eb = np.asarray(box)[..., da], np.asarray(box)[..., db]
+            hull = (ea - 1) * a + (eb - 1) * b + 1
+            n = np.where((eb == 1) | (ea == 1), np.maximum(ea, eb), np.where((a == 1) & (ea >= b), hull, np.maximum(ea, eb)))
+        else:
+            n = np.max(np.stack(ext), axis=0) if dims else 1
+        out = out * n
+    return out
+
+
 def _action(role: str) -> str:
     return "update" if role == "outputs" else "read"
 
@@ -53,7 +76,8 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
         first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
         bounded = first is None or first == 1 or (first == 2 and inside_applies(space))
         if not bounded:
-            floor += problem.size(problem.tensor(role)) * arch.levels[0].energy_of(role, _action(role)) / arch.levels[0].block_words
+            touched = float(_touched(space.coef[t], np.array([problem.dims[d] for d in space.dims])))
+            floor += touched * arch.levels[0].energy_of(role, _action(role)) / arch.levels[0].block_words
     return floor
 
 
@@ -197,12 +221,12 @@ class InsideFloor:
         space, keep, arch, problem = self.space, self.keep, self.space.arch, self.space.problem
         role, coef = ROLES[t], space.coef[t]
         rel = (coef > 0).any(axis=0)
-        size = float(problem.size(problem.tensor(role)))
+        size = float(_touched(coef, self.sizes))
         fan = arch.levels[1].fanout
         net = (fan.energy_pj or 0.0) if fan is not None else 0.0
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
         src, rf = arch.levels[1 if keep[1, t] else 0], arch.levels[2]
-        own_pass = self.n_inst * _tile(coef, self.sizes // self.spatial)  # each instance's footprint
+        own_pass = self.n_inst * _touched(coef, self.sizes // self.spatial)  # each instance's footprint
         return dict(folds=folds, size=size, own_pass=own_pass, shared_pass=np.full(len(own_pass), size) if folds else own_pass,
                     e_src=src.energy_of(role, _action(role)) / src.block_words,
                     e_own=net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
@@ -268,9 +292,9 @@ def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np
         e_own = net + (0.0 if role == "outputs" else arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words)
         ru = np.prod(np.where(rel, union, 1), axis=-1).astype(float)
         own_y = n_inst * _least_delta(coef, box2, union) / ru
-        own_f = n_inst * _tile(coef, sizes // spatial)
+        own_f = n_inst * _touched(coef, sizes // spatial)
         if fan is not None and (fan.reduction if role == "outputs" else fan.multicast):
-            sh_y, sh_f = _least_delta(coef, union, union) / ru, np.full(len(ru), float(problem.size(problem.tensor(role))))
+            sh_y, sh_f = _least_delta(coef, union, union) / ru, np.full(len(ru), float(_touched(coef, sizes)))
         else:
             sh_y, sh_f = own_y, own_f
         A.append(e_src * sh_y + e_own * own_y)
