@@ -14,7 +14,7 @@ from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.search.bounds import InsideFloor, inside_floor_rows, mac_floor
+from loopnest.search.bounds import InsideFloor, mac_floor
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
 
@@ -53,6 +53,7 @@ CASES = [
     ("conv 3x3 stride 2, no folding", conv2d("c", C=2, M=4, H=9, W=5, R=3, stride=2), arch3(False, False), None),
     ("conv 1x1 stride 2 (gaps between windows)", conv2d("c", C=4, M=4, H=8, W=4, R=1, stride=2), arch3(True, True), None),
     ("fc batch 4", fc("f", C=8, M=4, N=4), arch3(True, True), None),
+    ("simple-ws weight stationary", conv2d("c", C=4, M=8, H=8, W=8, R=3), load_arch("simple-ws"), "ws"),
     ("eyeriss 1x1 stride 2", conv2d("c", C=8, M=8, H=14, W=14, R=1, stride=2), load_arch("eyeriss"), "rs"),
     ("eyeriss row stationary", conv2d("c", C=4, M=8, H=10, W=10, R=3), load_arch("eyeriss"), "rs"),
 ]
@@ -75,12 +76,13 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
         pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
         oi, ri = oi[pick], ri[pick]
-        floor = mac_floor(space, keep) + InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest))(oi, ri)
+        inside = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest))
+        floor = mac_floor(space, keep) + inside(oi, ri)
         f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
         least, v0 = least_energies(space, f, keep)
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name
         # the per-outer-choice floor is below every pair's floor under it
-        assert np.all(inside_floor_rows(space, keep, box1)[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
+        assert np.all(inside.rows()[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
         checked += len(oi)
     assert checked > 0
 

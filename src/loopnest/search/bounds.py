@@ -10,7 +10,7 @@ choice, so pruning by them never removes an optimum:
 - ``InsideFloor``: the traffic into level 2 (from level 1, or from level 0 when level 1 is
   bypassed) of (outer, rest) pairs: the least over the level-1 order classes of what the model
   charges each tensor under that class, psum read-backs and refills included.
-- ``inside_floor_rows``: per outer choice, a cheaper floor of ``InsideFloor`` over every rest
+- ``InsideFloor.rows``: per outer choice, a cheaper floor of the pair floor over every rest
   dividing its tile.
 """
 
@@ -124,26 +124,42 @@ class InsideFloor:
                          for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)] for l in (0, 1)}
         self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
         self.cache: dict = {}  # tensor -> its order-free parts; (tensor, d1) -> sliding steps
-        self.credit = self._first_writes()
+        self.credit = self._innermost()
         self.unions, self.group = np.unique(self.union, axis=0, return_inverse=True)
         self.group = self.group.ravel()
         self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
         self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
         self.ends = np.append(self.starts[1:], len(self.members))  # group g: members[starts[g]:ends[g]]
 
-    def _first_writes(self) -> np.ndarray:
-        """Per rest, what ``mac_floor`` leaves out when level 2 is the psums' innermost keeper:
-        it lets every level-2 instance write each element first (no read-back), but only the
-        instances the level-1 fanout replicates an element over do."""
+    def _innermost(self) -> np.ndarray:
+        """Per rest, what ``mac_floor`` leaves out of the MACs' own traffic at each tensor's
+        innermost keeper. It lets a word read through a fanout feed every instance and every
+        level-2 instance write each psum element first; the rest choice fixes both: a word is
+        shared by (and a psum element replicated over) only the level-1 fanout's instances
+        along dimensions irrelevant to the tensor. Three levels, one fanout (level 1's)."""
         space, arch, problem = self.space, self.space.arch, self.space.problem
-        out = ROLES.index("outputs")
-        if not self.keep[2, out] or self.keep[3:, out].any() or space.L > 3:
-            return np.zeros(len(self.union))
-        size = float(problem.size(problem.tensor("outputs")))
-        rel = (space.coef[out] > 0).any(axis=0)
-        firsts = size * np.prod(np.where(rel, 1, self.spatial), axis=-1)
-        e = arch.levels[2].energy_of("outputs", "read") / arch.levels[2].block_words
-        return e * (np.maximum(0.0, problem.macs - firsts) - max(0.0, problem.macs - size * arch.instances(2)))
+        credit = np.zeros(len(self.union))
+        fan = arch.levels[1].fanout
+        if space.L != 3 or fan is None or arch.levels[2].fanout is not None:
+            return credit
+        macs = float(problem.macs)
+        for t, role in enumerate(ROLES):
+            p = int(np.flatnonzero(self.keep[:, t])[-1])
+            lv = arch.levels[p]
+            shared = np.prod(np.where((space.coef[t] > 0).any(axis=0), 1, self.spatial), axis=-1).astype(float)
+            size = float(problem.size(problem.tensor(role)))
+            e_read = lv.energy_of(role, "read") / lv.block_words
+            if p == 2:
+                if role == "outputs":
+                    credit += e_read * (np.maximum(0.0, macs - size * shared) - max(0.0, macs - size * arch.instances(2)))
+                continue
+            if not (fan.reduction if role == "outputs" else fan.multicast):
+                continue  # mac_floor charges every instance already
+            credit += lv.energy_of(role, _action(role)) / lv.block_words * (macs / shared - macs / fan.size)
+            if role == "outputs":
+                first = size * arch.instances(p)
+                credit += e_read * (np.maximum(0.0, macs / shared - first) - max(0.0, macs / fan.size - first))
+        return credit
 
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
@@ -244,6 +260,49 @@ class InsideFloor:
             self.cache[(t, d1)] = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
         return self.cache[(t, d1)]
 
+    def rows(self) -> np.ndarray:
+        """Per outer choice (R,), a floor of the pair floor over every rest dividing its level-1
+        tile; cheaper and looser: each tensor's most favourable level-1 loop, the sliding-window
+        term at its least over all relevant dimensions, no read-backs, and rests sharing a union
+        tile priced with the least of their parts."""
+        space, keep, box1, arch, problem = self.space, self.keep, self.box1, self.space.arch, self.space.problem
+        spatial, box2, union, n_inst, sizes = self.spatial, self.box2, self.union, self.n_inst, self.sizes
+        fan = arch.levels[1].fanout
+        net = (fan.energy_pj or 0.0) if fan is not None else 0.0
+        A, F, RU, RB = [], [], [], []
+        for t in self.kept:
+            role, coef = ROLES[t], space.coef[t]
+            rel = (coef > 0).any(axis=0)
+            src = arch.levels[1 if keep[1, t] else 0]
+            e_src = src.energy_of(role, _action(role)) / src.block_words
+            e_own = net + (0.0 if role == "outputs" else arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words)
+            ru = np.prod(np.where(rel, union, 1), axis=-1).astype(float)
+            own_y = n_inst * _least_delta(coef, box2, union) / ru
+            own_f = n_inst * _touched(coef, sizes // spatial)
+            if fan is not None and (fan.reduction if role == "outputs" else fan.multicast):
+                sh_y, sh_f = _least_delta(coef, union, union) / ru, np.full(len(ru), float(_touched(coef, sizes)))
+            else:
+                sh_y, sh_f = own_y, own_f
+            A.append(e_src * sh_y + e_own * own_y)
+            F.append(e_src * sh_f + e_own * own_f)
+            RU.append(ru)
+            RB.append(np.prod(np.where(rel, box1, 1), axis=-1).astype(float))
+        least = lambda x: np.minimum.reduceat(x[..., self.members], self.starts, axis=-1)  # noqa: E731  per union group
+        credit = least(self.credit)
+        fits = divides(box1, self.unions, sizes)
+        if self.kept:
+            A, F, RU, RB = least(np.stack(A)), least(np.stack(F)), least(np.stack(RU)), np.stack(RB)  # (T, G), RB (T, R)
+        p0 = problem.macs / np.prod(box1, axis=-1)
+        out = np.full(len(box1), np.inf)
+        step = max(1, (1 << 22) // max(1, len(self.unions)))
+        for a in range(0, len(box1), step):
+            lb = np.repeat(credit[None], min(step, len(box1) - a), axis=0)
+            for i in range(len(self.kept)):
+                z = (p0[a:a + step] * RB[i, a:a + step])[:, None]
+                lb += np.where(RB[i, a:a + step][:, None] > RU[i][None], z * A[i][None], F[i][None])
+            out[a:a + step] = np.where(fits[a:a + step], lb, np.inf).min(axis=1)
+        return out
+
 
 _REST_PARTS = ("own_pass", "shared_pass", "firsts", "own0", "own1", "sh0", "sh1", "rel_union")  # per rest choice
 
@@ -266,59 +325,6 @@ def _delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray, d: int) -> np.n
         return tile.astype(float)
     a = int(np.argmax(coef[:, d] > 0))
     return (tile // ext[..., a] * np.minimum(ext[..., a], coef[a, d] * reach[..., d])).astype(float)
-
-
-def inside_floor_rows(space: Mapspace, keep: np.ndarray, box1: np.ndarray) -> np.ndarray:
-    """Per outer choice (level-1 tiles ``box1`` (R, D)), a floor of ``InsideFloor`` over every
-    inner choice dividing it; cheaper and looser: each tensor's most favourable level-1 loop, the
-    sliding-window term at its least over all relevant dimensions, no read-backs, and inner
-    choices sharing a union tile priced with the least of their parts."""
-    arch, problem = space.arch, space.problem
-    spatial, box2 = space.inside(keep)
-    if len(spatial) == 0:
-        return np.full(len(box1), np.inf)
-    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
-    union = spatial * box2
-    n_inst = np.prod(spatial, axis=-1).astype(float)
-    fan = arch.levels[1].fanout
-    net = (fan.energy_pj or 0.0) if fan is not None else 0.0
-    kept = [t for t in range(len(ROLES)) if keep[2, t]]
-    A, F, RU, RB = [], [], [], []
-    for t in kept:
-        role, coef = ROLES[t], space.coef[t]
-        rel = (coef > 0).any(axis=0)
-        src = arch.levels[1 if keep[1, t] else 0]
-        e_src = src.energy_of(role, _action(role)) / src.block_words
-        e_own = net + (0.0 if role == "outputs" else arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words)
-        ru = np.prod(np.where(rel, union, 1), axis=-1).astype(float)
-        own_y = n_inst * _least_delta(coef, box2, union) / ru
-        own_f = n_inst * _touched(coef, sizes // spatial)
-        if fan is not None and (fan.reduction if role == "outputs" else fan.multicast):
-            sh_y, sh_f = _least_delta(coef, union, union) / ru, np.full(len(ru), float(_touched(coef, sizes)))
-        else:
-            sh_y, sh_f = own_y, own_f
-        A.append(e_src * sh_y + e_own * own_y)
-        F.append(e_src * sh_f + e_own * own_f)
-        RU.append(ru)
-        RB.append(np.prod(np.where(rel, box1, 1), axis=-1).astype(float))
-    if not kept:
-        return np.zeros(len(box1))
-    A, F, RU, RB = (np.stack(x) for x in (A, F, RU, RB))  # (T, K) and RB (T, R)
-    p0 = problem.macs / np.prod(box1, axis=-1)
-    groups, inv = np.unique(union, axis=0, return_inverse=True)  # one union tile: one RU, the least A and F
-    order = np.argsort(inv.ravel(), kind="stable")
-    starts = np.searchsorted(inv.ravel()[order], np.arange(len(groups)))
-    A, F, RU = (np.minimum.reduceat(x[:, order], starts, axis=1) for x in (A, F, RU))
-    fits = divides(box1, groups, sizes)
-    out = np.full(len(box1), np.inf)
-    step = max(1, (1 << 22) // max(1, len(groups)))
-    for a in range(0, len(box1), step):
-        lb = np.zeros((min(step, len(box1) - a), len(groups)))
-        for i in range(len(kept)):
-            z = (p0[a:a + step] * RB[i, a:a + step])[:, None]
-            lb += np.where(RB[i, a:a + step][:, None] > RU[i][None], z * A[i][None], F[i][None])
-        out[a:a + step] = np.where(fits[a:a + step], lb, np.inf).min(axis=1)
-    return out
 
 
 def divides(box: np.ndarray, parts: np.ndarray, sizes: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
 2. *Rest choices.* Everything below level 1's temporal loops (its fanout and the inner levels)
    is enumerated once per bypass choice, pruned by the fanouts and inner capacities; a tiling is
    an (outer, rest) pair whose rest divides the outer's level-1 tile (level 1's loops follow).
-3. *Floors.* Each outer choice gets ``V0 + mac_floor + inside_floor_rows``; each pair the
+3. *Floors.* Each outer choice gets ``V0 + mac_floor + InsideFloor.rows``; each pair the
    tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
    into level 2, psum read-backs included), first per group of rests sharing a union tile.
 4. *Best first, stop at the bound.* Outer choices are visited by increasing floor; under them,
@@ -37,7 +37,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import InsideFloor, divides, inside_applies, inside_floor_rows, mac_floor
+from loopnest.search.bounds import InsideFloor, divides, inside_applies, mac_floor
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
@@ -125,7 +125,7 @@ class _Search:
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
             floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest)) if inside_applies(space) else None
-            energy_lb = base + (inside_floor_rows(space, keep, box1) if floor is not None else 0.0)
+            energy_lb = base + (floor.rows() if floor is not None else 0.0)
             bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
             order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
             if self.mode == HEURISTIC:
