@@ -86,6 +86,35 @@ def inside_applies(space: Mapspace) -> bool:
     return space.L >= 3 and space.arch.levels[0].fanout is None
 
 
+def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, classes: np.ndarray,
+                 active: tuple[bool, ...]) -> np.ndarray:
+    """(K, n): per outer choice (its outermost loops ``outer0``, level-1 tile ``box1``) and
+    outermost order class, a floor of the level-0 traffic of the tensors that bypass level 1 and
+    are kept at level 2. Within one iteration of the outermost loops the inner loops sweep the
+    whole level-1 tile, so every pass of the tensor's innermost relevant outermost loop (each
+    iteration of the loops outside it) fetches each element the pass touches at least once. The
+    per-outer floor (``InsideFloor.rows(bypass=False)``) leaves these words out."""
+    out = np.zeros((len(box1), len(classes)))
+    if not inside_applies(space):
+        return out
+    lv = space.arch.levels[0]
+    for t, role in enumerate(ROLES):
+        if keep[1, t] or not keep[2, t]:
+            continue
+        coef = space.coef[t]
+        e = lv.energy_of(role, _action(role)) / lv.block_words
+        for c, perm in enumerate(classes):
+            d1, outside = _signature(coef, perm, active)
+            if d1 < 0:
+                out[:, c] += e * _touched(coef, box1)
+                continue
+            swept = box1.copy()
+            swept[:, d1] *= outer0[:, d1]  # the data one pass of d1 touches
+            loops = [d for d in outside if d != d1]
+            out[:, c] += e * _touched(coef, swept) * (np.prod(outer0[:, loops], axis=-1) if loops else 1.0)
+    return out
+
+
 class InsideFloor:
     """Energy floor of the traffic into level 2 for (outer, rest) pairs: the outer choice fixes
     the outermost loops ``outer0`` and the level-1 tile ``box1``, the rest choice the level-1
@@ -260,11 +289,12 @@ class InsideFloor:
             self.cache[(t, d1)] = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
         return self.cache[(t, d1)]
 
-    def rows(self) -> np.ndarray:
+    def rows(self, bypass: bool = True) -> np.ndarray:
         """Per outer choice (R,), a floor of the pair floor over every rest dividing its level-1
         tile; cheaper and looser: each tensor's most favourable level-1 loop, the sliding-window
         term at its least over all relevant dimensions, no read-backs, and rests sharing a union
-        tile priced with the least of their parts."""
+        tile priced with the least of their parts. ``bypass=False`` leaves out the level-0
+        reads of tensors that bypass level 1 (for use with ``bypass_floor``)."""
         space, keep, box1, arch, problem = self.space, self.keep, self.box1, self.space.arch, self.space.problem
         spatial, box2, union, n_inst, sizes = self.spatial, self.box2, self.union, self.n_inst, self.sizes
         fan = arch.levels[1].fanout
@@ -274,7 +304,7 @@ class InsideFloor:
             role, coef = ROLES[t], space.coef[t]
             rel = (coef > 0).any(axis=0)
             src = arch.levels[1 if keep[1, t] else 0]
-            e_src = src.energy_of(role, _action(role)) / src.block_words
+            e_src = src.energy_of(role, _action(role)) / src.block_words if bypass or keep[1, t] else 0.0
             e_own = net + (0.0 if role == "outputs" else arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words)
             ru = np.prod(np.where(rel, union, 1), axis=-1).astype(float)
             own_y = n_inst * _least_delta(coef, box2, union) / ru

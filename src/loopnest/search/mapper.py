@@ -37,7 +37,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import InsideFloor, divides, inside_applies, mac_floor
+from loopnest.search.bounds import InsideFloor, bypass_floor, divides, inside_applies, mac_floor
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
@@ -118,14 +118,14 @@ class _Search:
             rest = space.rests(keep, self.stats)
             if len(outer) == 0 or len(rest) == 0:
                 continue
-            v0, o0, reads0 = self.outer_costs(outer, projs, keep)
+            v0, o0, reads0, v0_rows = self.outer_costs(outer, projs, keep)
             rd_bw = space.arch.levels[0].read_bandwidth
             cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
             floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest)) if inside_applies(space) else None
-            energy_lb = base + (floor.rows() if floor is not None else 0.0)
+            energy_lb = base + (v0_rows - v0 + floor.rows(bypass=False) if floor is not None else 0.0)
             bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
             order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
             if self.mode == HEURISTIC:
@@ -185,7 +185,8 @@ class _Search:
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
-        order classes, that class, and the least level-0 reads of that traffic (words)."""
+        order classes, that class, the least level-0 reads of that traffic (words), and the
+        least over the classes of that energy plus ``bypass_floor``."""
         space = self.space
         n0 = sum(1 for l, _ in space.slots if l == 0)
         f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
@@ -198,7 +199,7 @@ class _Search:
             spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
         if L > 1:
             temporal[:, 1] = sizes // f0.prod(axis=1)
-        v0 = np.zeros(K)
+        v0, v0_rows = np.zeros(K), np.zeros(K)
         reads0 = np.zeros(K)
         o0 = np.zeros((K, D), np.int64)
         kept1 = keep[1] if L > 1 else np.zeros(3, bool)
@@ -222,7 +223,8 @@ class _Search:
             v0[rows] = e[np.arange(len(rows)), pick]
             reads0[rows] = r.min(axis=1)
             o0[rows] = classes[pick]
-        return v0, o0, reads0
+            v0_rows[rows] = (e + bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], classes, active)).min(axis=1)
+        return v0, o0, reads0, v0_rows
 
     # ----- inner enumeration ------------------------------------------------------------
     def inner(self, f: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
