@@ -15,10 +15,10 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-MODE_HELP = ("Mapper mode: heuristic (fast, seeded, no optimality claim) or exact (proven best in the "
-             "mapspace; slow on large mapspaces).")
+MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors) or "
+             "heuristic (seeded sample of the best-bounded choices, no optimality claim).")
 
 
-def mode_option() -> typer.models.OptionInfo:
-    """The --mode option every mapping command shares (heuristic by default)."""
-    return typer.Option("heuristic", "--mode", help=MODE_HELP)
+def mode_option(default: str = "exact") -> typer.models.OptionInfo:
+    """The --mode option every mapping command shares."""
+    return typer.Option(default, "--mode", help=MODE_HELP)
