@@ -289,13 +289,15 @@ class InsideFloor:
             self.cache[(t, d1)] = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
         return self.cache[(t, d1)]
 
-    def rows(self, bypass: bool = True) -> np.ndarray:
+    def rows(self, bypass: bool = True, at: np.ndarray | None = None) -> np.ndarray:
         """Per outer choice (R,), a floor of the pair floor over every rest dividing its level-1
         tile; cheaper and looser: each tensor's most favourable level-1 loop, the sliding-window
         term at its least over all relevant dimensions, no read-backs, and rests sharing a union
         tile priced with the least of their parts. ``bypass=False`` leaves out the level-0
-        reads of tensors that bypass level 1 (for use with ``bypass_floor``)."""
-        space, keep, box1, arch, problem = self.space, self.keep, self.box1, self.space.arch, self.space.problem
+        reads of tensors that bypass level 1 (for use with ``bypass_floor``); ``at`` picks outer
+        choices (default: all)."""
+        space, keep, arch, problem = self.space, self.keep, self.space.arch, self.space.problem
+        box1 = self.box1 if at is None else self.box1[at]
         spatial, box2, union, n_inst, sizes = self.spatial, self.box2, self.union, self.n_inst, self.sizes
         fan = arch.levels[1].fanout
         net = (fan.energy_pj or 0.0) if fan is not None else 0.0

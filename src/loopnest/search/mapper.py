@@ -105,13 +105,20 @@ class _Search:
         self.cycles_floor = -(-self.macs // arch.pes) * arch.compute.cycles_per_mac
         self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
         self.outer_data: dict = {}
+        self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
+        self.visited: dict = {}  # keep index -> outer choices visited
         self.write_pj = np.array([[lv.energy_of(r, "write") / lv.block_words for r in ROLES] for lv in arch.levels])
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
-        """Outer choices of every bypass choice, visited together by increasing bound."""
+        """Outer choices of every bypass choice, visited together by increasing floor.
+
+        Exact mode first visits the choices with the least cheap floor (``V0``, the MACs and the
+        bypassing tensors' outer reads) to set a best cost, then prices the rest of the
+        per-outer floor (``InsideFloor.rows``) only for the choices whose cheap floor can still
+        win, and visits those by increasing full floor."""
         space = self.space
-        rows = []  # (bounds (k,), keep index, outer row)
+        cheap, heuristic = [], []  # (keys, keep index, outer row)
         for ki, keep in enumerate(space.keep_configs):
             outer, projs, _ = space.outer(keep, self.stats)
             self.out.outer_total += len(outer)
@@ -125,21 +132,47 @@ class _Search:
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
             floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest)) if inside_applies(space) else None
-            energy_lb = base + (v0_rows - v0 + floor.rows(bypass=False) if floor is not None else 0.0)
-            bounds = self.obj.values(energy_lb, cyc)  # the keys are monotone in both
-            order = np.lexsort(tuple(bounds[:, k] for k in range(bounds.shape[1] - 1, -1, -1)))
-            if self.mode == HEURISTIC:
-                order = order[:self.top]
-            rows += [(bounds[r], ki, r) for r in order]
             self.outer_data[ki] = (f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
+            self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
+            self.visited[ki] = np.zeros(len(outer), bool)
+            if self.mode == HEURISTIC:  # the best-bounded choices by the full floor
+                every = np.arange(len(outer))
+                keys = self._bounds(ki, every)
+                heuristic += [(keys[r], ki, r) for r in _ascending(keys)[:self.top]]
+            else:
+                keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
+                cheap += [(keys[r], ki, r) for r in range(len(keys))]
+        if self.mode == HEURISTIC:
+            self._visit_by_floor(heuristic)
+            return
+        cheap.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
+        self._visit_by_floor(cheap[:ROWS])  # a first best cost
+        rows = []
+        for ki, (_, _, _, _, cyc, _, _, _) in self.outer_data.items():
+            live = np.flatnonzero(better_rows(self.obj.values(self.cheap[ki], cyc), self.best_keys) & ~self.visited[ki])
+            keys = self._bounds(ki, live)
+            rows += [(keys[j], ki, r) for j, r in enumerate(live)]
+        self._visit_by_floor(rows)
+
+    def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
+        """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""
+        floor, cyc = self.outer_data[ki][7], self.outer_data[ki][4]
+        energy = self.cheap[ki][at] + (floor.rows(bypass=False, at=at) if floor is not None else 0.0)
+        return self.obj.values(energy, cyc[at])
+
+    def _visit_by_floor(self, rows: list) -> None:
+        """Visit outer choices (keys, keep index, row) by increasing keys, ROWS at a time, until
+        no key left can beat the best cost found."""
         rows.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
         for start in range(0, len(rows), ROWS):
             chunk = [x for x in rows[start:start + ROWS] if better(x[0], self.best_keys)]
             if not chunk:
-                break  # bounds ascend: every remaining outer choice is at least as costly
+                break  # keys ascend: every remaining outer choice is at least as costly
             self.out.outer_visited += len(chunk)
             for ki in sorted({x[1] for x in chunk}):
-                self.visit(np.array([x[2] for x in chunk if x[1] == ki]), ki, start)
+                at = np.array([x[2] for x in chunk if x[1] == ki])
+                self.visited[ki][at] = True
+                self.visit(at, ki, start)
 
     def visit(self, rows: np.ndarray, ki: int, start: int) -> None:
         """Evaluate the tilings under some outer choices of one bypass choice: every rest choice
@@ -171,7 +204,7 @@ class _Search:
                 pick.append(mine)
             pick = np.concatenate(pick)
             oi, ri, keys = oi[pick], ri[pick], keys[pick]
-        order = np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
+        order = _ascending(keys)
         oi, ri, keys = oi[order], ri[order], keys[order]
         self.out.inner_tilings += len(oi)
         for a in range(0, len(oi), BATCH):
@@ -270,7 +303,7 @@ class _Search:
         if len(valid) == 0:
             return
         keys = self.obj.values(costs.energy_pj[valid], costs.cycles[valid])
-        order = np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
+        order = _ascending(keys)
         b = order[0]
         if better(keys[b], self.best_keys):
             self.best_keys = keys[b]
@@ -368,6 +401,11 @@ def _product(classes: list[np.ndarray]) -> tuple[list, np.ndarray]:
     combos = np.stack(np.meshgrid(*[np.arange(len(c)) for c in classes], indexing="ij"), -1).reshape(-1, len(classes))
     perms = np.stack([classes[l][combos[:, l]] for l in range(len(classes))], axis=1)
     return [tuple(c) for c in combos], perms
+
+
+def _ascending(keys: np.ndarray) -> np.ndarray:
+    """Row order of lexicographic keys (K, k), least first."""
+    return np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
 
 
 def _groups(masks: np.ndarray):
