@@ -69,7 +69,7 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
     rng = np.random.default_rng(0)
     checked = 0
     for keep in space.keep_configs:
-        outer, projs, _ = space.outer(keep)
+        outer, projs = space.outer(keep)
         rest = space.rests(keep)
         if len(outer) == 0 or len(rest) == 0:
             continue
@@ -97,7 +97,7 @@ def test_group_floor_is_below_its_members():
     space = Mapspace(problem, arch, dataflow_constraints("rs", problem, arch))
     sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
     keep = space.keep_configs[-1]
-    outer, projs, _ = space.outer(keep)
+    outer, projs = space.outer(keep)
     rest = space.rests(keep)
     f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
     box1 = sizes // f0.prod(axis=1)

@@ -8,6 +8,9 @@ Pieces the search combines:
 - ``tilings(keep)``: the cartesian product of the options, pruned as it is built by the fanout
   sizes and the capacities (a tile only grows as dimensions are added, so a partial tiling that
   overflows can never fit: the pruning is exact);
+- ``outer(keep)`` and ``rests(keep)``: the outermost level's loop choices and every choice below
+  level 1's temporal loops; a tiling is a pair whose rest divides the outer choice's level-1 tile
+  (the exact search enumerates pairs, docs/mapper.md);
 - ``order_classes(level, active, keep)``: the loop orders of a level up to the equivalence the
   cost model cannot see (docs/mapper.md): a tensor's fills depend on a level's order only
   through its innermost relevant loop and the set of loops inside it (all irrelevant: reuse).
@@ -132,20 +135,15 @@ class Mapspace:
         choices = candidates or [np.arange(len(o)) for o in self.options]
         return _product(choices, (lambda idx: self.fits(idx, keep, stats)) if prune else None)
 
-    def outer(self, keep: np.ndarray, stats: dict | None = None) -> tuple[np.ndarray, list[np.ndarray], list[list[np.ndarray]]]:
+    def outer(self, keep: np.ndarray, stats: dict | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Choices of the outermost level's loops (its temporal factors and its fanout).
 
-        Returns the pruned product (K, D) of projection ids, the projections per dimension
-        (factors on the outermost level's slots) and, per dimension and projection, the option
-        rows that extend it. Pruned by the outermost fanout and the capacity of level 1, whose
-        tile these choices fix.
+        Returns the pruned product (K, D) of projection ids and the projections per dimension
+        (factors on the outermost level's slots). Pruned by the outermost fanout and the
+        capacity of level 1, whose tile these choices fix.
         """
         n0 = sum(1 for l, _ in self.slots if l == 0)
-        projs, members = [], []
-        for opts in self.options:
-            uniq, inv = np.unique(opts[:, :n0], axis=0, return_inverse=True)
-            projs.append(uniq)
-            members.append([np.flatnonzero(inv.ravel() == j) for j in range(len(uniq))])
+        projs = [np.unique(opts[:, :n0], axis=0) for opts in self.options]
         sizes = np.array([self.problem.dims[d] for d in self.dims], np.int64)
 
         def check(idx: np.ndarray) -> np.ndarray:
@@ -159,7 +157,7 @@ class Mapspace:
                 ok &= self._capacity_ok(1, box, keep[1], stats)
             return ok
 
-        return _product([np.arange(len(p)) for p in projs], check), projs, members
+        return _product([np.arange(len(p)) for p in projs], check), projs
 
     def factors(self, idx: np.ndarray) -> np.ndarray:
         """Option indices (K, d) of the first d dims -> factors (K, S, d)."""
@@ -206,13 +204,6 @@ class Mapspace:
     def rest_start(self) -> int | None:
         """Index of the first slot below level 1's temporal loops (None without a level 1)."""
         return self.slots.index((1, TEMPORAL)) + 1 if self.L > 1 else None
-
-    def inside(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every distinct choice below level 1's temporal loops that fits, as the level-1
-        fanout's spatial factor per dimension (K, D) and the tile of level 2 (K, D)."""
-        spatial, box = self.split_rests(self.rests(keep))
-        uniq = np.unique(np.concatenate([spatial, box], axis=1), axis=0)
-        return uniq[:, :self.D], uniq[:, self.D:]
 
     def split_rests(self, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rest choices (K, S_rest, D) -> the level-1 fanout factors (K, D) and the level-2 tile (K, D)."""

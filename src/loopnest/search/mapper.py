@@ -120,7 +120,7 @@ class _Search:
         space = self.space
         cheap, heuristic = [], []  # (keys, keep index, outer row)
         for ki, keep in enumerate(space.keep_configs):
-            outer, projs, _ = space.outer(keep, self.stats)
+            outer, projs = space.outer(keep, self.stats)
             self.out.outer_total += len(outer)
             rest = space.rests(keep, self.stats)
             if len(outer) == 0 or len(rest) == 0:
