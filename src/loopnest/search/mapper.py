@@ -118,7 +118,7 @@ class _Search:
         per-outer floor (``InsideFloor.rows``) only for the choices whose cheap floor can still
         win, and visits those by increasing full floor."""
         space = self.space
-        cheap, heuristic = [], []  # (keys, keep index, outer row)
+        cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
         for ki, keep in enumerate(space.keep_configs):
             outer, projs = space.outer(keep, self.stats)
             self.out.outer_total += len(outer)
@@ -135,23 +135,21 @@ class _Search:
             self.outer_data[ki] = (f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
             self.visited[ki] = np.zeros(len(outer), bool)
+            every = np.arange(len(outer))
             if self.mode == HEURISTIC:  # the best-bounded choices by the full floor
-                every = np.arange(len(outer))
                 keys = self._bounds(ki, every)
-                heuristic += [(keys[r], ki, r) for r in _ascending(keys)[:self.top]]
+                top = _ascending(keys)[:self.top]
+                heuristic.append((keys[top], ki, top))
             else:
-                keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
-                cheap += [(keys[r], ki, r) for r in range(len(keys))]
+                cheap.append((self.obj.values(self.cheap[ki], cyc), ki, every))  # the keys are monotone in both
         if self.mode == HEURISTIC:
             self._visit_by_floor(heuristic)
             return
-        cheap.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
-        self._visit_by_floor(cheap[:ROWS])  # a first best cost
+        self._visit_by_floor(cheap, limit=ROWS)  # a first best cost
         rows = []
         for ki, (_, _, _, _, cyc, _, _, _) in self.outer_data.items():
             live = np.flatnonzero(better_rows(self.obj.values(self.cheap[ki], cyc), self.best_keys) & ~self.visited[ki])
-            keys = self._bounds(ki, live)
-            rows += [(keys[j], ki, r) for j, r in enumerate(live)]
+            rows.append((self._bounds(ki, live), ki, live))
         self._visit_by_floor(rows)
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
@@ -160,19 +158,26 @@ class _Search:
         energy = self.cheap[ki][at] + (floor.rows(bypass=False, at=at) if floor is not None else 0.0)
         return self.obj.values(energy, cyc[at])
 
-    def _visit_by_floor(self, rows: list) -> None:
-        """Visit outer choices (keys, keep index, row) by increasing keys, ROWS at a time, until
-        no key left can beat the best cost found."""
-        rows.sort(key=lambda x: (tuple(x[0]), x[1], x[2]))
-        for start in range(0, len(rows), ROWS):
-            chunk = [x for x in rows[start:start + ROWS] if better(x[0], self.best_keys)]
-            if not chunk:
+    def _visit_by_floor(self, parts: list, limit: int | None = None) -> None:
+        """Visit outer choices by increasing keys, ROWS at a time, until no key left can beat
+        the best cost found (or ``limit`` choices are visited). ``parts``: per bypass choice,
+        (keys (K, k), keep index, outer rows (K,)); ties go by keep index, then row."""
+        if not parts:
+            return
+        keys = np.concatenate([p[0] for p in parts])
+        kis = np.concatenate([np.full(len(p[2]), p[1]) for p in parts])
+        rs = np.concatenate([p[2] for p in parts])
+        order = np.lexsort((rs, kis) + tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))[:limit]
+        for start in range(0, len(order), ROWS):
+            chunk = order[start:start + ROWS]
+            chunk = chunk[better_rows(keys[chunk], self.best_keys)]
+            if len(chunk) == 0:
                 break  # keys ascend: every remaining outer choice is at least as costly
             self.out.outer_visited += len(chunk)
-            for ki in sorted({x[1] for x in chunk}):
-                at = np.array([x[2] for x in chunk if x[1] == ki])
+            for ki in np.unique(kis[chunk]):
+                at = rs[chunk[kis[chunk] == ki]]
                 self.visited[ki][at] = True
-                self.visit(at, ki, start)
+                self.visit(at, int(ki), start)
 
     def visit(self, rows: np.ndarray, ki: int, start: int) -> None:
         """Evaluate the tilings under some outer choices of one bypass choice: every rest choice
