@@ -35,20 +35,17 @@ def _touched(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
     its extent; two dimensions (coefficients a <= b) touch their whole hull when a = 1 and the
     first spans b (no gaps, as in a convolution window at stride <= R), else at least the larger
     extent; more dimensions at least the largest extent."""
-    out = np.ones(np.shape(box)[:-1], np.int64)
+    box = np.asarray(box)
+    out = np.ones(box.shape[:-1], np.int64)
     for row in coef:
-        dims = [(int(c), d) for d, c in enumerate(row) if c > 0]
-        ext = [np.asarray(box)[..., d] for _, d in dims]
-        if len(dims) == 1:
-            n = ext[0]
-        elif len(dims) == 2:
-            (a, da), (b, db) = sorted(dims)
-            ea, eb = np.asarray(box)[..., da], np.asarray(box)[..., db]
-            hull = (ea - 1) * a + (eb - 1) * b + 1
-            n = np.where((eb == 1) | (ea == 1), np.maximum(ea, eb), np.where((a == 1) & (ea >= b), hull, np.maximum(ea, eb)))
-        else:
-            n = np.max(np.stack(ext), axis=0) if dims else 1
-        out = out * n
+        dims = sorted((int(c), d) for d, c in enumerate(row) if c > 0)
+        ext = [box[..., d] for _, d in dims]
+        if len(dims) == 2:
+            (a, _), (b, _) = dims
+            hull = (ext[0] - 1) * a + (ext[1] - 1) * b + 1
+            out = out * np.where((a == 1) & (ext[0] >= b), hull, np.maximum(*ext))
+        elif dims:
+            out = out * np.max(np.stack(ext), axis=0)
     return out
 
 
@@ -193,8 +190,10 @@ class InsideFloor:
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
         out = (np.minimum.reduceat(self.credit[self.members], self.starts) if groups else self.credit)[ri]
-        through = {t: self._part(t, (-1, ()), 1, groups)["rel_outer"][oi] == self._part(t, (-1, ()), 1, groups)["rel_union"][ri]
-                   for t in self.kept}  # no relevant level-1 loop: level 0's order sets the fills
+        through = {}  # per tensor: no relevant level-1 loop, so level 0's order sets its fills
+        for t in self.kept:
+            q = self._part(t, (-1, ()), 1, groups)
+            through[t] = q["rel_outer"][oi] == q["rel_union"][ri]
         for level in (0, 1):
             sets = [t for t in self.kept if (through[t] if level == 0 else ~through[t]).any()]
             if not sets:
