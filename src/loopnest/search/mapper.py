@@ -44,6 +44,7 @@ from loopnest.workload.problem import ROLES, Problem
 EXACT, HEURISTIC = "exact", "heuristic"
 ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
+GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
 
 
 @dataclass
@@ -181,27 +182,43 @@ class _Search:
 
     def visit(self, rows: np.ndarray, ki: int, start: int) -> None:
         """Evaluate the tilings under some outer choices of one bypass choice: every rest choice
-        dividing an outer choice's level-1 tile, by increasing bound, until the bound cannot win."""
-        keep = self.space.keep_configs[ki]
+        dividing an outer choice's level-1 tile, by increasing floor, until no floor can win.
+        With the inside floor, groups of rests sharing a union tile are priced first and
+        expanded to their members by increasing group floor, GROUPS at a time (exact mode), so
+        a best cost found under the first groups prunes the later ones unexpanded."""
         f0, box1, o0, base, cyc, rest, prods, floor = self.outer_data[ki]
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
-            keys = self.obj.values(base[oi], cyc[oi])
-        else:  # groups of rests with one union tile first, then the members of groups that can win
-            at, gi = np.nonzero(divides(box1[rows], floor.unions, self.sizes))
-            oi = rows[at]
-            ok = better_rows(self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi]), self.best_keys)
-            at, oi, gi = at[ok], oi[ok], gi[ok]
-            count = floor.ends[gi] - floor.starts[gi]
-            pos = np.repeat(floor.starts[gi] - np.cumsum(count) + count, count) + np.arange(count.sum())
-            at, oi, ri = np.repeat(at, count), np.repeat(oi, count), floor.members[pos]
-            keys = self.obj.values(base[oi] + floor(oi, ri), cyc[oi])
+            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi], cyc[oi]), start)
+            return
+        at, gi = np.nonzero(divides(box1[rows], floor.unions, self.sizes))
+        oi = rows[at]
+        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi])
+        order = _ascending(keys)
+        at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
+        step = GROUPS if self.mode == EXACT else max(1, len(gi))
+        for g in range(0, len(gi), step):
+            live = g + np.flatnonzero(better_rows(keys[g:g + step], self.best_keys))
+            if len(live) == 0:
+                break  # group floors ascend: nothing after can win either
+            count = floor.ends[gi[live]] - floor.starts[gi[live]]
+            pos = np.repeat(floor.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
+            a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), floor.members[pos]
+            self._evaluate_pairs(ki, len(rows), a, o, r, self.obj.values(base[o] + floor(o, r), cyc[o]), start)
+
+    def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,
+                        start: int) -> None:
+        """Evaluate (outer ``oi``, rest ``ri``) pairs whose floor keys can still win, by
+        increasing keys, in batches; heuristic mode first samples ``sample`` pairs per outer
+        choice (``at``: its position among the ``n_rows`` visited)."""
+        keep = self.space.keep_configs[ki]
+        f0, box1, o0, _, _, rest, prods, _ = self.outer_data[ki]
         ok = better_rows(keys, self.best_keys)
         at, oi, ri, keys = at[ok], oi[ok], ri[ok], keys[ok]
         if self.mode == HEURISTIC:
             pick = []
-            for a in range(len(rows)):
+            for a in range(n_rows):
                 mine = np.flatnonzero(at == a)
                 if len(mine) > self.sample:
                     rng = np.random.default_rng([self.seed, ki, start + a])
