@@ -150,3 +150,26 @@ def test_no_mapping_names_the_fanout():
 
     r = search_layer(p, arch, dataflow_constraints("rs", p, arch))
     assert r.result is None and "dimension R=5" in r.reason and "Buffer spatial.y in [5, 4]" in r.reason
+
+
+def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
+    """Beyond EXACT_RESTS choices below level 1 the exact search says so (no silent hours);
+    the heuristic samples those choices: a seeded subset of the exhaustive ones."""
+    import loopnest.search.mapper as mapper
+
+    p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
+    arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)
+    space = Mapspace(p, arch, KEEP_ALL)
+    keep = space.keep_configs[-1]
+    every = {r.tobytes() for r in space.rests(keep)}
+    n = space.rest_count()  # 24,576 per-dimension combinations, 1,067 of them fit
+    sampled = space.rests(keep, sample=n // 2, seed=1)
+    assert 0 < len(sampled) < len(every) and all(r.tobytes() in every for r in sampled)
+    assert np.array_equal(sampled, Mapspace(p, arch, KEEP_ALL).rests(keep, sample=n // 2, seed=1))
+    exact = search_layer(p, arch, KEEP_ALL, mode="exact").result.energy_pj
+    monkeypatch.setattr(mapper, "EXACT_RESTS", n - 1)
+    monkeypatch.setattr(mapper, "HEURISTIC_RESTS", n // 2)
+    r = search_layer(p, arch, KEEP_ALL, mode="exact")
+    assert r.result is None and "--mode heuristic" in r.reason and f"{n:.2g}" in r.reason
+    h = search_layer(p, arch, KEEP_ALL, mode="heuristic")
+    assert h.result.energy_pj >= exact - 1e-9

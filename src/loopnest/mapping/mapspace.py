@@ -20,6 +20,7 @@ Pieces the search combines:
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from itertools import combinations, permutations, product
 
@@ -76,6 +77,8 @@ class Mapspace:
         self.options = [factorizations(problem.dims[d], b) for d, b in zip(self.dims, self.bounds)]
         self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
         self.keep_configs = self._keep_configs()
+        self._projections: list[np.ndarray] | None = None  # per dimension, its choices below level 1's loops
+        self._draws: dict = {}  # (sample, seed) -> sampled choices below level 1's loops
         self.partial_order = [tuple(self.dims.index(d) for d in self.constraints.at(lv.name).order if d in self.dims)
                        for lv in arch.levels]
 
@@ -185,20 +188,39 @@ class Mapspace:
                 ok &= self._capacity_ok(l, box, keep[l], stats)
         return ok
 
-    def rests(self, keep: np.ndarray, stats: dict | None = None) -> np.ndarray:
+    def rests(self, keep: np.ndarray, stats: dict | None = None, sample: int | None = None, seed: int = 0) -> np.ndarray:
         """Every choice of the slots below level 1's temporal loops (its fanout and every inner
         level) that fits the fanouts and the inner capacities, as factors (K, S_rest, D); the
         slots are ``self.slots[self.rest_start:]``. Level 1's temporal loops then follow from
-        the level-1 tile. One empty choice when there is no level 1."""
+        the level-1 tile. One empty choice when there is no level 1. With ``sample``, when the
+        product of the per-dimension choices exceeds it, a seeded uniform sample of that many
+        draws instead (the fitting, distinct ones): for the heuristic search of huge spaces."""
         if self.rest_start is None:
             return np.ones((1, 0, self.D), np.int64)
         first, slots = self.rest_start, self.slots[self.rest_start:]
         if not slots:
             return np.ones((1, 0, self.D), np.int64)
-        projs = [np.unique(o[:, first:], axis=0) for o in self.options]
+        projs = self._rest_projections()
+        if sample is not None and self.rest_count() > sample:
+            if (sample, seed) not in self._draws:  # the same draws for every bypass choice
+                rng = np.random.default_rng(seed)
+                f = np.stack([p[rng.integers(len(p), size=sample)] for p in projs], axis=2)
+                self._draws[(sample, seed)] = np.unique(f, axis=0)
+            f = self._draws[(sample, seed)]
+            return f[self._fits(f, slots, keep, stats)]
         idx = _product([np.arange(len(p)) for p in projs],
                        lambda i: self._fits(np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2), slots, keep, stats))
         return np.stack([projs[d][idx[:, d]] for d in range(self.D)], axis=2).reshape(len(idx), len(slots), self.D)
+
+    def rest_count(self) -> int:
+        """The product of the per-dimension choices below level 1's temporal loops: what
+        ``rests`` enumerates before the fanout and capacity pruning."""
+        return math.prod(len(p) for p in self._rest_projections()) if self.rest_start is not None else 1
+
+    def _rest_projections(self) -> list[np.ndarray]:
+        if self._projections is None:
+            self._projections = [np.unique(o[:, self.rest_start:], axis=0) for o in self.options]
+        return self._projections
 
     @property
     def rest_start(self) -> int | None:

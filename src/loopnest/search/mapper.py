@@ -45,6 +45,8 @@ EXACT, HEURISTIC = "exact", "heuristic"
 ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
+EXACT_RESTS = 5_000_000  # choices below level 1 beyond which the exact search declines (minutes and GBs)
+HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
 
 
 @dataclass
@@ -81,6 +83,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     out = LayerSearch(problem, obj.text, mode)
     state = _Search(space, obj, mode, seed, top, sample, out)
     empty = space.empty_reason()
+    if empty is None and mode == EXACT and space.rest_count() > EXACT_RESTS:
+        empty = (f"the exact search would enumerate {space.rest_count():.2g} choices of the loops below level "
+                 f"{space.arch.levels[1].name}'s (limit {EXACT_RESTS:.0e}); use --mode heuristic (it samples "
+                 "them) or constrain those loops")
     if empty is None:
         state.run()
         if mode == HEURISTIC and state.best_tiling is not None:
@@ -123,7 +129,7 @@ class _Search:
         for ki, keep in enumerate(space.keep_configs):
             outer, projs = space.outer(keep, self.stats)
             self.out.outer_total += len(outer)
-            rest = space.rests(keep, self.stats)
+            rest = space.rests(keep, self.stats, HEURISTIC_RESTS if self.mode == HEURISTIC else None, self.seed)
             if len(outer) == 0 or len(rest) == 0:
                 continue
             v0, o0, reads0, v0_rows = self.outer_costs(outer, projs, keep)
@@ -136,13 +142,14 @@ class _Search:
             self.outer_data[ki] = (f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
             self.visited[ki] = np.zeros(len(outer), bool)
-            every = np.arange(len(outer))
-            if self.mode == HEURISTIC:  # the best-bounded choices by the full floor
-                keys = self._bounds(ki, every)
+            keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
+            if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
+                pre = _ascending(keys)[:ROWS * self.top]
+                keys = self._bounds(ki, pre)
                 top = _ascending(keys)[:self.top]
-                heuristic.append((keys[top], ki, top))
+                heuristic.append((keys[top], ki, pre[top]))
             else:
-                cheap.append((self.obj.values(self.cheap[ki], cyc), ki, every))  # the keys are monotone in both
+                cheap.append((keys, ki, np.arange(len(outer))))
         if self.mode == HEURISTIC:
             self._visit_by_floor(heuristic)
             return
