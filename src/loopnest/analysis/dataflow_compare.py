@@ -4,7 +4,7 @@ and RS, each on its own preset of the equal-area family (``eyeriss<PEs>-<dataflo
 best mapping (the mapper, energy objective), and the energy per MAC is reported by level
 (DRAM, buffer, array, RF, ALU) and by data type, for CONV and FC layers separately, with the
 DRAM accesses per MAC.
-The output-stationary variants are defined in ``loopnest.analysis.runs.constraints_for``.
+The output-stationary variants are dataflow presets (``loopnest.mapping.dataflows``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ def evaluate(
     model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
     arch: str = typer.Option(..., "--arch", help="Preset name (see `loopnest arch list`) or architecture YAML file."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
-    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, or none; default: the architecture's own."),
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
     mode: str = mode_option(),
     constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),

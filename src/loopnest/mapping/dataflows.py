@@ -8,6 +8,9 @@ to any architecture whose levels allow it:
 - ``os`` output stationary: the same with outputs (psums accumulate in place).
 - ``is`` input stationary: the same with inputs.
 - ``nlr`` no local reuse: PE-local levels keep nothing; operands stream from the global buffer.
+- ``os-a``, ``os-b``, ``os-c``: the output-stationary variants of ISCA 2016 (Sec. VI), which
+  differ in what the array unrolls: output pixels of one channel (P, Q, and N: images are pixels
+  too), pixels of several channels (P, Q, N, M: plain ``os``), output channels of one pixel (M).
 - ``rs`` row stationary (Eyeriss): filter rows (R, all of them) on the array's Y axis and output
   rows (P) on its X axis; each PE runs a 1-D row convolution (the whole filter row S, one
   output row) and keeps filter row, input window and psums locally. The RS+ extension also
@@ -31,7 +34,11 @@ DATAFLOWS = {
     "is": "input stationary",
     "rs": "row stationary (Eyeriss, with RS+ over batch and channels)",
     "nlr": "no local reuse",
+    "os-a": "output stationary, the array over output pixels and images (P, Q, N)",
+    "os-b": "output stationary, the array over pixels, images and output channels (P, Q, N, M)",
+    "os-c": "output stationary, the array over output channels (M)",
 }
+_OS_ARRAY = {"os-a": ("P", "Q", "N"), "os-b": ("P", "Q", "N", "M"), "os-c": ("M",)}
 _STATIONARY = {"ws": "weights", "os": "outputs", "is": "inputs"}
 ANY = FactorRule()
 ONE = FactorRule(1, 1)
@@ -53,6 +60,10 @@ def dataflow_constraints(name: str, problem: Problem, arch: Architecture) -> Con
     if key not in DATAFLOWS:
         raise ConstraintError(f"unknown dataflow {name!r}; valid dataflows: {', '.join(f'{k} ({v})' for k, v in DATAFLOWS.items())}")
     array = pe_array(arch)
+    if key in _OS_ARRAY:  # os, with the array unrolling only these dimensions
+        allowed = {d: ANY for d in _OS_ARRAY[key]}
+        only = LevelConstraint(spatial_x=allowed, spatial_y=dict(allowed))
+        return dataflow_constraints("os", problem, arch).meet(Constraints({arch.levels[array].name: only}, f"dataflow {key} array"))
     local = [lv.name for lv in arch.levels[array + 1:]]
     if not local and key != "nlr":
         raise ConstraintError(f"dataflow {key} needs a storage level inside the PEs, but architecture {arch.name!r} "
