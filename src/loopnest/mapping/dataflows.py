@@ -46,11 +46,13 @@ FULL = FactorRule(full=True)
 
 
 def pe_array(arch: Architecture) -> int:
-    """Index of the level whose fanout is the PE array (the largest fanout; innermost on ties)."""
-    sizes = [(lv.fanout.size if lv.fanout is not None else 0, l) for l, lv in enumerate(arch.levels)]
-    size, level = max(sizes)
-    if size <= 1:
+    """Index of the level whose fanout is the PE array: the largest fanout with a storage level
+    (the PEs' own) below it, innermost on ties; the largest fanout if none has one (a fanout
+    straight to the MACs inside a PE, as in edge-npu's 8 x 8 dot-product units, is not it)."""
+    fans = [(lv.fanout.size, l) for l, lv in enumerate(arch.levels) if lv.fanout is not None and lv.fanout.size > 1]
+    if not fans:
         raise ConstraintError(f"architecture {arch.name!r} has no PE array (no fanout larger than 1): dataflow presets need one")
+    _, level = max([f for f in fans if f[1] < len(arch.levels) - 1] or fans)
     return level
 
 
