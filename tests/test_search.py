@@ -155,7 +155,7 @@ def test_no_mapping_names_the_fanout():
 def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
     """Beyond EXACT_RESTS choices below level 1 the exact search says so (no silent hours);
     the heuristic samples those choices: a seeded subset of the exhaustive ones."""
-    import loopnest.search.mapper as mapper
+    from loopnest.search import mapper
 
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)

@@ -197,7 +197,7 @@ class Mapspace:
         draws instead (the fitting, distinct ones): for the heuristic search of huge spaces."""
         if self.rest_start is None:
             return np.ones((1, 0, self.D), np.int64)
-        first, slots = self.rest_start, self.slots[self.rest_start:]
+        slots = self.slots[self.rest_start:]
         if not slots:
             return np.ones((1, 0, self.D), np.int64)
         projs = self._rest_projections()

@@ -262,7 +262,7 @@ class InsideFloor:
         return self.cache[t]
 
     def _fixed(self, t: int) -> dict:
-        space, keep, arch, problem = self.space, self.keep, self.space.arch, self.space.problem
+        space, keep, arch = self.space, self.keep, self.space.arch
         role, coef = ROLES[t], space.coef[t]
         rel = (coef > 0).any(axis=0)
         size = float(_touched(coef, self.sizes))
@@ -271,15 +271,16 @@ class InsideFloor:
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
         src, rf = arch.levels[1 if keep[1, t] else 0], arch.levels[2]
         own_pass = self.n_inst * _touched(coef, self.sizes // self.spatial)  # each instance's footprint
-        return dict(folds=folds, size=size, own_pass=own_pass, shared_pass=np.full(len(own_pass), size) if folds else own_pass,
-                    e_src=src.energy_of(role, _action(role)) / src.block_words,
-                    e_own=net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
-                    e_read=src.energy_of(role, "read") / src.block_words,
-                    e_refill=rf.energy_of(role, "write") / rf.block_words + net,
-                    firsts=size * np.prod(np.where(rel, 1, self.spatial), axis=-1),  # instances sharing an element
-                    rel_outer=np.prod(np.where(rel, self.box1, 1), axis=-1),
-                    rel_union=np.prod(np.where(rel, self.union, 1), axis=-1),
-                    tile2=_tile(coef, self.box2).astype(float), tileu=_tile(coef, self.union).astype(float))
+        return {"folds": folds, "size": size, "own_pass": own_pass,
+                "shared_pass": np.full(len(own_pass), size) if folds else own_pass,
+                "e_src": src.energy_of(role, _action(role)) / src.block_words,
+                "e_own": net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
+                "e_read": src.energy_of(role, "read") / src.block_words,
+                "e_refill": rf.energy_of(role, "write") / rf.block_words + net,
+                "firsts": size * np.prod(np.where(rel, 1, self.spatial), axis=-1),  # instances sharing an element
+                "rel_outer": np.prod(np.where(rel, self.box1, 1), axis=-1),
+                "rel_union": np.prod(np.where(rel, self.union, 1), axis=-1),
+                "tile2": _tile(coef, self.box2).astype(float), "tileu": _tile(coef, self.union).astype(float)}
 
     def _deltas(self, t: int, d1: int) -> tuple[np.ndarray, np.ndarray]:
         """Words one step of loop ``d1`` brings into the level-2 tile and into the union tile."""
@@ -318,7 +319,9 @@ class InsideFloor:
             F.append(e_src * sh_f + e_own * own_f)
             RU.append(ru)
             RB.append(np.prod(np.where(rel, box1, 1), axis=-1).astype(float))
-        least = lambda x: np.minimum.reduceat(x[..., self.members], self.starts, axis=-1)  # noqa: E731  per union group
+        def least(x: np.ndarray) -> np.ndarray:  # per union group
+            return np.minimum.reduceat(x[..., self.members], self.starts, axis=-1)
+
         credit = least(self.credit)
         fits = divides(box1, self.unions, sizes)
         if self.kept:

@@ -34,10 +34,16 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.mapping import Mapping, MappingBatch
-from loopnest.mapping.mapspace import TEMPORAL, Mapspace
+from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
-from loopnest.search.bounds import InsideFloor, bypass_floor, divides, inside_applies, mac_floor
+from loopnest.search.bounds import (
+    InsideFloor,
+    bypass_floor,
+    divides,
+    inside_applies,
+    mac_floor,
+)
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
@@ -193,7 +199,7 @@ class _Search:
         With the inside floor, groups of rests sharing a union tile are priced first and
         expanded to their members by increasing group floor, GROUPS at a time (exact mode), so
         a best cost found under the first groups prunes the later ones unexpanded."""
-        f0, box1, o0, base, cyc, rest, prods, floor = self.outer_data[ki]
+        _, box1, _, base, cyc, _, prods, floor = self.outer_data[ki]
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
