@@ -11,17 +11,18 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
 3. *Floors.* Each outer choice gets ``V0 + mac_floor + InsideFloor.rows``; each pair the
    tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
    into level 2, psum read-backs included), first per group of rests sharing a union tile.
-4. *Best first, stop at the bound.* Outer choices are visited by increasing floor; under them,
-   pairs whose floor can still win are evaluated by increasing floor; the search stops when no
-   floor is below the best cost found.
+4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
+   best cost; the rest are visited by increasing full floor, their rest groups expanded by
+   increasing group floor and their pairs evaluated by increasing floor; the search stops when
+   no floor is below the best cost found. Beyond ``EXACT_RESTS`` rest choices it declines.
 5. *Orders.* A pair is evaluated by the cost model with every loop-order class
    (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
    depending on one level's order, so each level's best class is found with the others held
    (sum of classes, not product); the choice is re-evaluated and checked against the prediction.
 
 Heuristic mode runs the same steps on the ``top`` best outer choices only and a seeded random
-sample of the pairs under each, then a coordinate descent: fast, deterministic for a seed, no
-optimality claim.
+sample of the pairs under each (of ``HEURISTIC_RESTS`` sampled rests in huge spaces), then a
+coordinate descent: fast, deterministic for a seed, no optimality claim.
 """
 
 from __future__ import annotations
