@@ -68,6 +68,7 @@ class Mapspace:
         self.constraints.check_levels(tuple(lv.name for lv in arch.levels))
         self.dims = problem.dim_names
         self.L, self.D = len(arch.levels), len(self.dims)
+        self.sizes = np.array([problem.dims[d] for d in self.dims], np.int64)  # (D,) dimension sizes
         self.slots: list[tuple[int, int]] = []
         for l, lv in enumerate(arch.levels):
             self.slots.append((l, TEMPORAL))
@@ -147,7 +148,6 @@ class Mapspace:
         """
         n0 = sum(1 for l, _ in self.slots if l == 0)
         projs = [np.unique(opts[:, :n0], axis=0) for opts in self.options]
-        sizes = np.array([self.problem.dims[d] for d in self.dims], np.int64)
 
         def check(idx: np.ndarray) -> np.ndarray:
             f0 = np.stack([projs[d][idx[:, d]] for d in range(idx.shape[1])], axis=2)  # (K, n0, d)
@@ -156,7 +156,7 @@ class Mapspace:
                 lv = self.arch.levels[0]
                 ok &= f0[:, s].prod(axis=1) <= (lv.fanout.x if self.slots[s][1] == X else lv.fanout.y)
             if self.L > 1:
-                box = sizes[None, :idx.shape[1]] // f0.prod(axis=1)
+                box = self.sizes[None, :idx.shape[1]] // f0.prod(axis=1)
                 ok &= self._capacity_ok(1, box, keep[1], stats)
             return ok
 

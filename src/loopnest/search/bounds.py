@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from loopnest.mapping.mapspace import Mapspace
+from loopnest.mapping.mapspace import divisors as mapspace_divisors
 from loopnest.workload.problem import ROLES
 
 
@@ -73,7 +74,7 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
         first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
         bounded = first is None or first == 1 or (first == 2 and inside_applies(space))
         if not bounded:
-            touched = float(_touched(space.coef[t], np.array([problem.dims[d] for d in space.dims])))
+            touched = float(_touched(space.coef[t], space.sizes))
             floor += touched * arch.levels[0].energy_of(role, _action(role)) / arch.levels[0].block_words
     return floor
 
@@ -140,7 +141,7 @@ class InsideFloor:
                  spatial: np.ndarray, box2: np.ndarray):
         self.space, self.keep, self.outer0, self.box1 = space, keep, outer0, box1
         problem = space.problem
-        self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+        self.sizes = space.sizes
         self.spatial, self.box2, self.union = spatial, box2, spatial * box2
         self.p0 = problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
         self.n_inst = np.prod(spatial, axis=-1).astype(float)
@@ -150,12 +151,17 @@ class InsideFloor:
                          for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)] for l in (0, 1)}
         self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
         self.cache: dict = {}  # tensor -> its order-free parts; (tensor, d1) -> sliding steps
-        self.credit = self._innermost()
         self.unions, self.group = np.unique(self.union, axis=0, return_inverse=True)
         self.group = self.group.ravel()
         self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
         self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
         self.ends = np.append(self.starts[1:], len(self.members))  # group g: members[starts[g]:ends[g]]
+        self.credit = self._innermost()
+        self.group_credit = self.per_group(self.credit)
+
+    def per_group(self, x: np.ndarray, how=np.minimum) -> np.ndarray:
+        """Per rest group, the least (or with ``how``, e.g. the most) of a per-rest array (..., K)."""
+        return how.reduceat(x[..., self.members], self.starts, axis=-1)
 
     def _innermost(self) -> np.ndarray:
         """Per rest, what ``mac_floor`` leaves out of the MACs' own traffic at each tensor's
@@ -189,7 +195,7 @@ class InsideFloor:
 
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
-        out = (np.minimum.reduceat(self.credit[self.members], self.starts) if groups else self.credit)[ri]
+        out = (self.group_credit if groups else self.credit)[ri]
         through = {}  # per tensor: no relevant level-1 loop, so level 0's order sets its fills
         for t in self.kept:
             q = self._part(t, (-1, ()), 1, groups)
@@ -234,8 +240,8 @@ class InsideFloor:
         if key not in self.parts:
             q = self._factors(t, sig, level)
             if groups:
-                q = {k: (np.maximum if k == "firsts" else np.minimum).reduceat(v[self.members], self.starts)
-                     if k in _REST_PARTS else v for k, v in q.items()}
+                q = {k: self.per_group(v, np.maximum if k == "firsts" else np.minimum) if k in _REST_PARTS else v
+                     for k, v in q.items()}
             self.parts[key] = q
         return self.parts[key]
 
@@ -296,37 +302,25 @@ class InsideFloor:
         tile priced with the least of their parts. ``bypass=False`` leaves out the level-0
         reads of tensors that bypass level 1 (for use with ``bypass_floor``); ``at`` picks outer
         choices (default: all)."""
-        space, keep, arch, problem = self.space, self.keep, self.space.arch, self.space.problem
         box1 = self.box1 if at is None else self.box1[at]
-        spatial, box2, union, n_inst, sizes = self.spatial, self.box2, self.union, self.n_inst, self.sizes
-        fan = arch.levels[1].fanout
-        net = (fan.energy_pj or 0.0) if fan is not None else 0.0
+        at = slice(None) if at is None else at
         A, F, RU, RB = [], [], [], []
         for t in self.kept:
-            role, coef = ROLES[t], space.coef[t]
-            rel = (coef > 0).any(axis=0)
-            src = arch.levels[1 if keep[1, t] else 0]
-            e_src = src.energy_of(role, _action(role)) / src.block_words if bypass or keep[1, t] else 0.0
-            e_own = net + (0.0 if role == "outputs" else arch.levels[2].energy_of(role, "write") / arch.levels[2].block_words)
-            ru = np.prod(np.where(rel, union, 1), axis=-1).astype(float)
-            own_y = n_inst * _least_delta(coef, box2, union) / ru
-            own_f = n_inst * _touched(coef, sizes // spatial)
-            if fan is not None and (fan.reduction if role == "outputs" else fan.multicast):
-                sh_y, sh_f = _least_delta(coef, union, union) / ru, np.full(len(ru), float(_touched(coef, sizes)))
-            else:
-                sh_y, sh_f = own_y, own_f
-            A.append(e_src * sh_y + e_own * own_y)
-            F.append(e_src * sh_f + e_own * own_f)
+            q, coef = self._tensor(t), self.space.coef[t]
+            e_src = q["e_src"] if bypass or self.keep[1, t] else 0.0
+            ru = q["rel_union"].astype(float)
+            own_y = self.n_inst * _least_delta(coef, self.box2, self.union) / ru
+            sh_y = _least_delta(coef, self.union, self.union) / ru if q["folds"] else own_y
+            A.append(e_src * sh_y + q["e_own"] * own_y)
+            F.append(e_src * q["shared_pass"] + q["e_own"] * q["own_pass"])
             RU.append(ru)
-            RB.append(np.prod(np.where(rel, box1, 1), axis=-1).astype(float))
-        def least(x: np.ndarray) -> np.ndarray:  # per union group
-            return np.minimum.reduceat(x[..., self.members], self.starts, axis=-1)
-
-        credit = least(self.credit)
-        fits = divides(box1, self.unions, sizes)
+            RB.append(q["rel_outer"][at].astype(float))
+        credit = self.group_credit
+        fits = divides(box1, self.unions, self.sizes)
         if self.kept:
-            A, F, RU, RB = least(np.stack(A)), least(np.stack(F)), least(np.stack(RU)), np.stack(RB)  # (T, G), RB (T, R)
-        p0 = problem.macs / np.prod(box1, axis=-1)
+            A, F, RU = (self.per_group(np.stack(x)) for x in (A, F, RU))  # (T, G)
+            RB = np.stack(RB)  # (T, R)
+        p0 = self.space.problem.macs / np.prod(box1, axis=-1)
         out = np.full(len(box1), np.inf)
         step = max(1, (1 << 22) // max(1, len(self.unions)))
         f32 = np.float32  # the matrices in single precision (twice as fast), the result lowered by
@@ -377,19 +371,11 @@ def divides(box: np.ndarray, parts: np.ndarray, sizes: np.ndarray) -> np.ndarray
 @lru_cache(maxsize=256)
 def _divisor_table(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The divisors of n and whether one divides another: table[i, j] = divs[j] | divs[i]."""
-    divs = np.array([k for k in range(1, n + 1) if n % k == 0])
+    divs = np.array(mapspace_divisors(n))
     return divs, divs[:, None] % divs[None, :] == 0
 
 
 def _least_delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray) -> np.ndarray:
     """Least, over the relevant dimensions, of the words one step of that loop fetches into a
     ``box`` tile (the whole tile, or a sliding window's new part)."""
-    ext = (box - 1) @ coef.T + 1
-    tile = np.prod(ext, axis=-1)
-    single = (coef > 0).sum(axis=0) == 1
-    least = tile.astype(float)
-    for d in np.flatnonzero((coef > 0).any(axis=0)):
-        if single[d]:
-            a = int(np.argmax(coef[:, d] > 0))
-            least = np.minimum(least, tile // ext[..., a] * np.minimum(ext[..., a], coef[a, d] * reach[..., d]))
-    return least
+    return np.min([_delta(coef, box, reach, d) for d in np.flatnonzero((coef > 0).any(axis=0))], axis=0)

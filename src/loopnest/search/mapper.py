@@ -117,7 +117,7 @@ class _Search:
         arch, problem = space.arch, space.problem
         self.macs = problem.macs
         self.cycles_floor = -(-self.macs // arch.pes) * arch.compute.cycles_per_mac
-        self.sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+        self.sizes = space.sizes
         self.outer_data: dict = {}
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
@@ -259,7 +259,6 @@ class _Search:
         space = self.space
         n0 = sum(1 for l, _ in space.slots if l == 0)
         f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
-        sizes = np.array([space.problem.dims[d] for d in space.dims], np.int64)
         K, L, D = len(outer), space.L, space.D
         temporal = np.ones((K, L, D), np.int64)
         spatial = np.ones((K, L, 2, D), np.int64)
@@ -267,7 +266,7 @@ class _Search:
         if n0 > 1:
             spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
         if L > 1:
-            temporal[:, 1] = sizes // f0.prod(axis=1)
+            temporal[:, 1] = self.sizes // f0.prod(axis=1)
         v0, v0_rows = np.zeros(K), np.zeros(K)
         reads0 = np.zeros(K)
         o0 = np.zeros((K, D), np.int64)
