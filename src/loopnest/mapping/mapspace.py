@@ -77,6 +77,7 @@ class Mapspace:
         self.bounds = [[self._bounds(s, d) for s in self.slots] for d in self.dims]
         self.options = [factorizations(problem.dims[d], b) for d, b in zip(self.dims, self.bounds)]
         self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
+        self.relevance = tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)  # per tensor, per dim
         self.keep_configs = self._keep_configs()
         self._projections: list[np.ndarray] | None = None  # per dimension, its choices below level 1's loops
         self._draws: dict = {}  # (sample, seed) -> sampled choices below level 1's loops
@@ -203,14 +204,23 @@ class Mapspace:
         projs = self._rest_projections()
         if sample is not None and self.rest_count() > sample:
             if (sample, seed) not in self._draws:  # the same draws for every bypass choice
-                rng = np.random.default_rng(seed)
-                f = np.stack([p[rng.integers(len(p), size=sample)] for p in projs], axis=2)
-                self._draws[(sample, seed)] = np.unique(f, axis=0)
+                self._draws[(sample, seed)] = self._draw(projs, sample, seed)
             f = self._draws[(sample, seed)]
             return f[self._fits(f, slots, keep, stats)]
         idx = _product([np.arange(len(p)) for p in projs],
                        lambda i: self._fits(np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2), slots, keep, stats))
         return np.stack([projs[d][idx[:, d]] for d in range(self.D)], axis=2).reshape(len(idx), len(slots), self.D)
+
+    @staticmethod
+    def _draw(projs: list[np.ndarray], sample: int, seed: int) -> np.ndarray:
+        """``sample`` distinct rows of the product of ``projs`` (seeded), as factors (K, S_rest, D)."""
+        rng = np.random.default_rng(seed)
+        shape = tuple(len(p) for p in projs)
+        if math.prod(shape) < 2**62:  # draw distinct positions in the product, without replacement
+            idx = np.stack(np.unravel_index(rng.choice(math.prod(shape), sample, replace=False), shape), axis=1)
+        else:  # beyond int64 positions: draw per dimension, keep the distinct rows
+            idx = np.unique(np.stack([rng.integers(n, size=sample) for n in shape], axis=1), axis=0)
+        return np.stack([p[idx[:, d]] for d, p in enumerate(projs)], axis=2)
 
     def rest_count(self) -> int:
         """The product of the per-dimension choices below level 1's temporal loops: what
@@ -262,11 +272,8 @@ class Mapspace:
     # ----- loop orders --------------------------------------------------------------------
     def order_classes(self, l: int, active: tuple[bool, ...], keep: np.ndarray) -> np.ndarray:
         """Representative full permutations (n, D) of level ``l``'s order classes, outer -> inner."""
-        below = tuple(bool(keep[l + 1:, t].any()) for t in range(len(ROLES)))
-        return _order_classes(self._relevance(), self.partial_order[l], tuple(active), below)
-
-    def _relevance(self) -> tuple[tuple[bool, ...], ...]:
-        return tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)
+        below = tuple(keep[l + 1:].any(axis=0).tolist())  # per tensor: kept by some level below
+        return _order_classes(self.relevance, self.partial_order[l], tuple(active), below)
 
     # ----- batches ------------------------------------------------------------------------
     def batch(self, idx: np.ndarray, perm: np.ndarray, keep: np.ndarray) -> MappingBatch:

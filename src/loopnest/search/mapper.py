@@ -267,65 +267,104 @@ class _Search:
             spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
         if L > 1:
             temporal[:, 1] = self.sizes // f0.prod(axis=1)
-        v0, v0_rows = np.zeros(K), np.zeros(K)
-        reads0 = np.zeros(K)
-        o0 = np.zeros((K, D), np.int64)
+        uniq, ids = np.unique(temporal[:, 0] > 1, axis=0, return_inverse=True)
+        ids = ids.ravel()
+        sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
+        counts = np.array([len(c) for c in sets], np.int64)
+        rep, c = _segments(counts[ids])  # one row per (outer choice, class)
+        start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
+        classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
+        perm = np.tile(np.arange(D), (len(rep), L, 1))
+        perm[:, 0] = classes
+        self.out.evaluated += len(rep)
+        cost = evaluate_batch(space.problem, space.arch,
+                              MappingBatch(temporal[rep], perm, spatial[rep], np.broadcast_to(keep, (len(rep),) + keep.shape).copy()))
+        e, r = np.zeros(len(rep)), np.zeros(len(rep))
         kept1 = keep[1] if L > 1 else np.zeros(3, bool)
-        for active, rows in _groups(temporal[:, 0] > 1):
-            classes = space.order_classes(0, active, keep)
-            n = len(classes)
-            perm = np.tile(np.arange(D), (len(rows) * n, L, 1))
-            perm[:, 0] = np.tile(classes, (len(rows), 1))
-            rep = np.repeat(rows, n)
-            batch = MappingBatch(temporal[rep], perm, spatial[rep], np.broadcast_to(keep, (len(rep),) + keep.shape).copy())
-            self.out.evaluated += len(rep)
-            c = evaluate_batch(space.problem, space.arch, batch)
-            e = np.zeros(len(rep))
-            r = np.zeros(len(rep))
-            if L > 1:
-                for t in np.flatnonzero(kept1):
-                    e += c.storage_energy_pj[:, 0, t] + c.network_energy_pj[:, 0, t] + c.counts.fills[:, 1, t] * self.write_pj[1, t]
-                    r += c.counts.reads[:, 0, t]
-            e, r = e.reshape(len(rows), n), r.reshape(len(rows), n)
-            pick = e.argmin(axis=1)
-            v0[rows] = e[np.arange(len(rows)), pick]
-            reads0[rows] = r.min(axis=1)
-            o0[rows] = classes[pick]
-            v0_rows[rows] = (e + bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], classes, active)).min(axis=1)
-        return v0, o0, reads0, v0_rows
+        for t in np.flatnonzero(kept1):
+            e += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + cost.counts.fills[:, 1, t] * self.write_pj[1, t]
+            r += cost.counts.reads[:, 0, t]
+        floor = e.copy()
+        if inside_applies(space):
+            for p, (active, n) in enumerate(zip(uniq, counts)):
+                rows = np.flatnonzero(ids == p)
+                at = start[rows][:, None] + np.arange(n)
+                floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
+        best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
+        return e[best], classes[best], np.minimum.reduceat(r, start), np.minimum.reduceat(floor, start)
 
     # ----- inner enumeration ------------------------------------------------------------
     def inner(self, f: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
         """Evaluate tilings given as factors ``f`` (K, S, D) with their loop-order classes, in
         one model call; ``o0`` (K, D) holds each tiling's best outermost order for the outermost
-        traffic."""
-        space = self.space
-        L, D = space.L, space.D
-        base = space.assemble(f, np.tile(np.arange(D), (len(f), L, 1)), keep)
-        ordered = [l for l in range(L) if keep[l + 1:].any()]  # levels whose loop order can matter
-        masks = np.concatenate([(base.temporal[:, ordered] > 1).reshape(len(f), -1), o0], axis=1)
-        groups, reps, perms = [], [], []
-        for pattern, rows in _groups(masks):
-            act = np.zeros((L, D), bool)
-            act[ordered] = np.array(pattern[:len(ordered) * D], bool).reshape(len(ordered), D)
-            first = np.array(pattern[len(ordered) * D:], np.int64)
-            classes = [space.order_classes(l, tuple(act[l]), keep) for l in range(L)]
-            at = np.flatnonzero((classes[0] == first).all(axis=1))  # the outer order chosen for V0 first
-            if len(at):
-                classes[0] = np.concatenate([classes[0][at], np.delete(classes[0], at, axis=0)])
-            variants = _separable(classes) if self.obj.energy_only else _product(classes)
-            V = len(variants[1])
-            groups.append((rows, classes, variants, sum(len(r) for r in reps)))
-            reps.append(np.repeat(rows, V))
-            perms.append(np.tile(variants[1], (len(rows), 1, 1)))
-        rep = np.concatenate(reps)
-        batch = MappingBatch(base.temporal[rep], np.concatenate(perms), base.spatial[rep], base.keep[rep])
+        traffic. For the energy objective each tiling is evaluated with a base order (``o0``
+        outermost, each other level's first class) and, per level, each other class with the
+        rest held (the energy adds over levels: sum of classes, not product); other objectives
+        evaluate every combination."""
+        K = len(f)
+        base = self.space.assemble(f, np.zeros((K, self.space.L, self.space.D), np.int64), keep)
+        tables = self._class_tables(base.temporal > 1, keep)
+        if self.obj.energy_only:
+            rep, perm, level = self._separable(tables, o0)
+        else:
+            rep, perm = self._product(tables, np.arange(K))
+        batch = MappingBatch(base.temporal[rep], perm, base.spatial[rep], base.keep[rep])
         costs = self._evaluate(batch)
         self._tiling = (f, rep, keep, o0)  # to trace the best back to its tiling (heuristic refinement)
         if self.obj.energy_only:
-            self._pick_separable(batch, costs, groups)
+            self._pick_separable(batch, costs, tables, level)
         else:
             self._offer(batch, costs)
+
+    def _class_tables(self, active: np.ndarray, keep: np.ndarray) -> list[tuple]:
+        """Per level, the loop-order classes of each tiling: (class-set id per tiling (K,),
+        representatives (P, n_max, D), class counts (P,)). A level with no keeper below it has
+        one class (its order cannot matter)."""
+        space, K = self.space, len(active)
+        tables = []
+        for l in range(space.L):
+            if not keep[l + 1:].any():
+                tables.append((np.zeros(K, np.int64), np.arange(space.D)[None, None], np.ones(1, np.int64)))
+                continue
+            uniq, ids = np.unique(active[:, l], axis=0, return_inverse=True)
+            sets = [space.order_classes(l, tuple(a.tolist()), keep) for a in uniq]
+            counts = np.array([len(c) for c in sets], np.int64)
+            reps = np.zeros((len(sets), counts.max(), space.D), np.int64)
+            for p, c in enumerate(sets):
+                reps[p, :len(c)] = c
+            tables.append((ids.ravel(), reps, counts))
+        return tables
+
+    def _separable(self, tables: list[tuple], o0: np.ndarray):
+        """Rows of the energy objective's order variants: each tiling's base row (rows 0..K-1),
+        then per level each class other than the base's with the rest held. Returns the rows'
+        tilings, their orders (B, L, D) and the level each variant row varies (-1: base rows)."""
+        K = len(o0)
+        base = np.stack([reps[ids, 0] for ids, reps, _ in tables], axis=1)
+        base[:, 0] = o0
+        rows, levels, perms = [np.arange(K)], [np.full(K, -1)], [base]
+        for l, (ids, reps, counts) in enumerate(tables):
+            first = 0 if l == 0 else 1  # level 0's base is o0: every class is a variant unless it is o0
+            t, c = _segments(counts[ids] - first)
+            c += first
+            if l == 0:
+                ok = ~(reps[ids[t], c] == o0[t]).all(axis=1)
+                t, c = t[ok], c[ok]
+            perm = base[t]
+            perm[:, l] = reps[ids[t], c]
+            rows.append(t)
+            levels.append(np.full(len(t), l))
+            perms.append(perm)
+        return np.concatenate(rows), np.concatenate(perms), np.concatenate(levels)
+
+    def _product(self, tables: list[tuple], tilings: np.ndarray):
+        """Rows of every class combination of the given tilings: their tilings and orders (B, L, D)."""
+        rep, picks = tilings, []
+        for ids, _, counts in tables:
+            at, c = _segments(counts[ids[rep]])
+            rep, picks = rep[at], [p[at] for p in picks] + [c]
+        perm = np.stack([reps[ids[rep], c] for (ids, reps, _), c in zip(tables, picks)], axis=1)
+        return rep, perm
 
     def _evaluate(self, batch: MappingBatch):
         self.out.evaluated += len(batch)
@@ -347,52 +386,41 @@ class _Search:
             row = rep[valid[b] if at is None else at[valid[b]]]
             self.best_tiling = (f[row], keep, o0[row])
 
-    def _pick_separable(self, batch: MappingBatch, costs, groups: list) -> None:
+    def _pick_separable(self, batch: MappingBatch, costs, tables: list[tuple], level: np.ndarray) -> None:
         """Energy objective: per tiling, each level's best class with the others held (the
         energy adds over levels), combined; the best tiling's combination is re-evaluated and
         checked against the prediction."""
-        best = None  # (predicted energy, tiling's first batch row, perm)
-        for rows, classes, (levels, perms), offset in groups:
-            V = len(levels)
-            e = costs.energy_pj[offset:offset + len(rows) * V].reshape(len(rows), V)
-            valid = costs.valid[offset:offset + len(rows) * V].reshape(len(rows), V)[:, 0]  # order-independent
-            if not valid.any():
-                continue
-            predicted = e[:, 0].copy()
-            choice = np.zeros((len(rows), len(classes)), np.int64)
-            for l in range(len(classes)):
-                cols = [0] + [i for i, (lv, _) in enumerate(levels) if lv == l]
-                if len(cols) > 1:
-                    pick = e[:, cols].argmin(axis=1)
-                    predicted += e[np.arange(len(rows)), np.array(cols)[pick]] - e[:, 0]
-                    choice[:, l] = np.array([0] + [levels[i][1] for i in cols[1:]])[pick]
-            cand = np.flatnonzero(valid)
-            k = cand[np.argmin(predicted[cand])]
-            if best is None or predicted[k] < best[0]:
-                perm = np.stack([classes[l][choice[k, l]] for l in range(len(classes))])
-                best = (predicted[k], offset + k * V, perm)
-        if best is None:
+        K, L = len(tables[0][0]), len(tables)
+        energy = costs.energy_pj
+        valid = costs.valid[:K]  # validity does not depend on the orders
+        if not valid.any():
             return
-        energy, at, perm = best
-        chosen = MappingBatch(batch.temporal[at:at + 1], perm[None], batch.spatial[at:at + 1], batch.keep[at:at + 1])
+        var = np.arange(K, len(energy))  # the variant rows
+        tiling = self._tiling[1][var]
+        gain = energy[var] - energy[tiling]
+        slot = tiling * L + level[var]
+        best_gain = np.zeros(K * L)
+        np.minimum.at(best_gain, slot, gain)
+        predicted = energy[:K] + best_gain.reshape(K, L).sum(axis=1)
+        k = np.flatnonzero(valid)[np.argmin(predicted[valid])]
+        perm = batch.perm[k].copy()
+        mine = np.flatnonzero((tiling == k) & (gain < 0))
+        for l in range(L):
+            at = mine[level[var[mine]] == l]
+            if len(at):
+                perm[l] = batch.perm[var[at[np.argmin(gain[at])]], l]
+        chosen = MappingBatch(batch.temporal[k:k + 1], perm[None], batch.spatial[k:k + 1], batch.keep[k:k + 1])
         check = self._evaluate(chosen)
-        if np.isclose(check.energy_pj[0], energy, rtol=1e-9, atol=1e-6):
-            self._offer(chosen, check, np.array([at]))
+        if np.isclose(check.energy_pj[0], predicted[k], rtol=1e-9, atol=1e-6):
+            self._offer(chosen, check, np.array([k]))
             return
         # cannot happen under the model's rules (docs/mapper.md); stay exact if it ever does
-        self.out.notes.append(f"order separability check failed ({check.energy_pj[0]:.6g} vs {energy:.6g}): "
+        self.out.notes.append(f"order separability check failed ({check.energy_pj[0]:.6g} vs {predicted[k]:.6g}): "
                               "every order combination evaluated")
-        self._fallback(batch, groups)
+        rep, perm = self._product(tables, np.arange(K))
+        full = MappingBatch(batch.temporal[rep], perm, batch.spatial[rep], batch.keep[rep])
+        self._offer(full, self._evaluate(full), rep)
 
-    def _fallback(self, batch: MappingBatch, groups: list) -> None:
-        """Every order combination of every tiling (used only if separability ever failed)."""
-        for rows, classes, (levels, _), offset in groups:
-            V = len(levels)
-            firsts = np.arange(offset, offset + len(rows) * V, V)
-            _, perms = _product(classes)
-            rep = np.repeat(firsts, len(perms))
-            full = MappingBatch(batch.temporal[rep], np.tile(perms, (len(firsts), 1, 1)), batch.spatial[rep], batch.keep[rep])
-            self._offer(full, self._evaluate(full), rep)
 
     # ----- heuristic refinement ----------------------------------------------------------
     def refine(self, sweeps: int = 3) -> None:
@@ -420,32 +448,13 @@ class _Search:
         return "no mapping fits the fanouts and constraints"
 
 
-def _separable(classes: list[np.ndarray]) -> tuple[list, np.ndarray]:
-    """Order variants for the energy objective: the base (first class everywhere) and, per
-    level, each other class with the rest held. Returns ([(level, class)], perms (V, L, D))."""
-    levels = [(None, 0)] + [(l, c) for l in range(len(classes)) for c in range(1, len(classes[l]))]
-    base = np.stack([c[0] for c in classes])
-    perms = np.repeat(base[None], len(levels), axis=0)
-    for v, (l, c) in enumerate(levels[1:], 1):
-        perms[v, l] = classes[l][c]
-    return levels, perms
-
-
-def _product(classes: list[np.ndarray]) -> tuple[list, np.ndarray]:
-    """Every combination of the levels' classes (any objective)."""
-    combos = np.stack(np.meshgrid(*[np.arange(len(c)) for c in classes], indexing="ij"), -1).reshape(-1, len(classes))
-    perms = np.stack([classes[l][combos[:, l]] for l in range(len(classes))], axis=1)
-    return [tuple(c) for c in combos], perms
-
-
 def _ascending(keys: np.ndarray) -> np.ndarray:
     """Row order of lexicographic keys (K, k), least first."""
     return np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
 
 
-def _groups(masks: np.ndarray):
-    """(pattern, rows) for each distinct row of a boolean matrix, in first-appearance order."""
-    uniq, first, inv = np.unique(masks, axis=0, return_index=True, return_inverse=True)
-    inv = inv.ravel()
-    for j in np.argsort(first):
-        yield tuple(bool(v) for v in uniq[j].ravel()), np.flatnonzero(inv == j)
+
+def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows with ``counts[i]`` members each: every member's row and its index in the row."""
+    row = np.repeat(np.arange(len(counts)), counts)
+    return row, np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
