@@ -23,6 +23,8 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +32,9 @@ PEERS = HERE / "peers"
 sys.path.insert(0, str(PEERS))  # zigzag_mapping.py
 CORES = ("tpu_like", "eyeriss_like")
 DEFAULT_VENV = Path.home() / ".cache/loopnest-peers/zigzag"
+# The heuristic's effort per search (search_layer's knobs): the mapper's defaults, or a lighter
+# one for cores searched over many chain orders (eyeriss_like: 18 per layer), see run_loopnest.
+EFFORT = {"default": {}, "light": {"top": 2, "sample": 500, "rest_sample": 20_000}}
 
 
 def unique_layers(model: str, batch: int) -> list[tuple[object, int]]:
@@ -136,19 +141,39 @@ def loopnest_mapper():
     return search_layer
 
 
-def run_loopnest(problem, arch, zz_layer: dict, search, mode: str, all_chains: bool) -> dict:
+def run_loopnest(problem, zz_layer: dict, arch, search, mode: str, all_chains: bool, effort: str) -> dict:
     """loopnest's best mapping of one layer on ZigZag's mapspace: every chain order of the core
     (``zigzag_mapping.chains``; only the YAML's with ``all_chains`` False) under
-    ``zigzag_constraints``. Returns wall seconds, energy (pJ) and mappings evaluated."""
+    ``zigzag_constraints``. With the light heuristic effort (EFFORT) every chain order is
+    screened unrefined and the best one searched again with the refinement. Returns wall
+    seconds, energy (pJ) and mappings evaluated."""
     from zigzag_mapping import chains
 
-    start, best, evaluated = time.perf_counter(), None, 0
+    start, best, evaluated = time.perf_counter(), (None, None), 0
+    knobs = EFFORT[effort] if mode == "heuristic" else {}
+    screen = {**knobs, "sweeps": 0} if knobs else {}
     for chain in chains(arch) if all_chains else [arch]:
-        found = search(problem, chain, zigzag_constraints(chain, zz_layer), objective="energy", mode=mode)
+        found = search(problem, chain, zigzag_constraints(chain, zz_layer), objective="energy", mode=mode, **screen)
         evaluated += found.evaluated
-        if found.result is not None and (best is None or found.result.energy_pj < best):
-            best = found.result.energy_pj
-    return {"seconds": time.perf_counter() - start, "energy_pj": best, "evaluated": evaluated}
+        if found.result is not None and (best[0] is None or found.result.energy_pj < best[0]):
+            best = (found.result.energy_pj, chain)
+    if screen and best[1] is not None:
+        found = search(problem, best[1], zigzag_constraints(best[1], zz_layer), objective="energy", mode=mode, **knobs)
+        evaluated += found.evaluated
+        best = (min(best[0], found.result.energy_pj), best[1])
+    return {"seconds": time.perf_counter() - start, "energy_pj": best[0], "evaluated": evaluated}
+
+
+class _Serial:
+    """The executor interface, run in this process."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+    map = staticmethod(map)
 
 
 def _num(v: float | None, width: int, fmt: str = ".4e") -> str:
@@ -169,6 +194,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="divisors: K and C unrolled by the largest factors dividing the layer (one mapspace "
                          "for both tools); zigzag: ZigZag's own mapping file, fractional unrolling allowed")
     ap.add_argument("--loopnest-mode", choices=("exact", "heuristic"), default="exact")
+    ap.add_argument("--effort", choices=tuple(EFFORT), default="default",
+                    help="heuristic effort; light: every chain order searched with 2 outer choices, 500 pairs each, "
+                         "20,000 sampled rests and no refinement, then the best chain order refined")
+    ap.add_argument("--jobs", type=int, default=1, help="loopnest processes, one layer each (ZigZag runs in one)")
     ap.add_argument("--skip-loopnest", action="store_true", help="ZigZag and the cross-check only, no loopnest search")
     ap.add_argument("--chains", choices=("all", "yaml"), default="all",
                     help="all: search every equivalent chain order of the core (ZigZag's whole mapspace); "
@@ -211,6 +240,7 @@ def zigzag_result(args: argparse.Namespace, layers: list, arch) -> dict:
 def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> None:
     """The per-layer table, the totals and the RESULT line."""
     how = "skipped" if args.skip_loopnest else f"{args.loopnest_mode} over {args.chains} chain orders"
+    how += f" ({args.effort} effort)" if args.loopnest_mode == "heuristic" and not args.skip_loopnest else ""
     print(f"{args.model} (batch {args.batch}) on ZigZag's {args.core} core, spatial {args.spatial}, loopnest "
           f"{how}, {len(layers)} unique layers "
           f"(x: occurrences). zz: ZigZag {zz['version']} LOMA lpf_limit={zz['lpf_limit']}, energy objective; "
@@ -220,31 +250,36 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
             f"{'ln s':>9}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
     print(head)
     print("-" * len(head))
-    tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_s": 0.0, "ln_e": 0.0, "ln_evals": 0}
+    tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_cpu": 0.0, "ln_e": 0.0, "ln_evals": 0}
     zz_ln_all, ln_all, notes = True, search is not None, []
     absent = "skipped" if args.skip_loopnest else "pending"  # pending: loopnest.search not in the tree
-    for (p, n), z in zip(layers, zz["layers"]):
-        e_zl, why = zigzag_mapping_in_loopnest(p, arch, z)
-        if why:
-            notes.append(f"  {p.name}: ZigZag's mapping not costed by loopnest: {why}")
-        ln = run_loopnest(p, arch, z, search, args.loopnest_mode, args.chains == "all") if search else None
-        e_ln = ln and ln["energy_pj"]
-        if ln and e_ln is None:
-            notes.append(f"  {p.name}: loopnest found no mapping")
-        zz_ln_all &= e_zl is not None
-        ln_all &= e_ln is not None
-        tot["zz_wall"] += z["wall_s"]
-        tot["zz_cpu"] += z["cpu_s"]
-        tot["zz_e"] += n * z["energy_pj"]
-        tot["zz_ln_e"] += n * (e_zl or 0.0)
-        tot["ln_s"] += ln["seconds"] if ln else 0.0
-        tot["ln_e"] += n * (e_ln or 0.0)
-        tot["ln_evals"] += ln["evaluated"] if ln else 0
-        print(f"{p.name[:20]:<21}{n:>3}{z['cpu_s']:8.2f}{z['evaluated']:9d}{z['energy_pj']:12.4e}{_num(e_zl, 12)}"
-              f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
-              f"{_num(ln['seconds'], 9, '.2f') if ln else absent:>9}"
-              f"{_num(e_ln, 12)}{_num(e_ln and e_ln / z['energy_pj'], 8, '.4f')}"
-              f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}", flush=True)
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.jobs) if search and args.jobs > 1 else _Serial() as pool:
+        task = partial(run_loopnest, arch=arch, search=search, mode=args.loopnest_mode, all_chains=args.chains == "all",
+                       effort=args.effort)
+        found = pool.map(task, [p for p, _ in layers], zz["layers"]) if search else [None] * len(layers)
+        for (p, n), z, ln in zip(layers, zz["layers"], found):
+            e_zl, why = zigzag_mapping_in_loopnest(p, arch, z)
+            if why:
+                notes.append(f"  {p.name}: ZigZag's mapping not costed by loopnest: {why}")
+            e_ln = ln and ln["energy_pj"]
+            if ln and e_ln is None:
+                notes.append(f"  {p.name}: loopnest found no mapping")
+            zz_ln_all &= e_zl is not None
+            ln_all &= e_ln is not None
+            tot["zz_wall"] += z["wall_s"]
+            tot["zz_cpu"] += z["cpu_s"]
+            tot["zz_e"] += n * z["energy_pj"]
+            tot["zz_ln_e"] += n * (e_zl or 0.0)
+            tot["ln_cpu"] += ln["seconds"] if ln else 0.0
+            tot["ln_e"] += n * (e_ln or 0.0)
+            tot["ln_evals"] += ln["evaluated"] if ln else 0
+            print(f"{p.name[:20]:<21}{n:>3}{z['cpu_s']:8.2f}{z['evaluated']:9d}{z['energy_pj']:12.4e}{_num(e_zl, 12)}"
+                  f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
+                  f"{_num(ln['seconds'], 9, '.2f') if ln else absent:>9}"
+                  f"{_num(e_ln, 12)}{_num(e_ln and e_ln / z['energy_pj'], 8, '.4f')}"
+                  f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}", flush=True)
+    tot["ln_s"] = time.perf_counter() - start
     if notes:
         print("\n".join(notes))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -252,12 +287,13 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
           f"{tot['zz_wall']:.1f} wall s (+ {zz['overhead_s']:.1f} s venv start and imports); "
           f"load average {load:.2f} on {os.cpu_count()} cores")
     if search:
-        print(f"loopnest: {tot['ln_evals']} mappings evaluated in {tot['ln_s']:.1f} wall s")
+        print(f"loopnest: {tot['ln_evals']} mappings evaluated in {tot['ln_s']:.1f} wall s on {args.jobs} "
+              f"process(es) ({tot['ln_cpu']:.1f} s summed over the layers' searches)")
     ln_s = f"{tot['ln_s']:.3f}" if ln_all else absent
     ln_e = f"{tot['ln_e']:.6e}" if ln_all else absent
     zz_ln = f"{tot['zz_ln_e']:.6e}" if zz_ln_all else "partial"
     print(f"RESULT tool=zigzag-dse-{zz['version']} model={args.model} arch={args.core} spatial={args.spatial} "
-          f"loopnest_mode={args.loopnest_mode} zigzag_seconds={tot['zz_wall']:.2f} "
+          f"loopnest_mode={args.loopnest_mode} effort={args.effort} jobs={args.jobs} zigzag_seconds={tot['zz_wall']:.2f} "
           f"zigzag_cpu_seconds={tot['zz_cpu']:.2f} loopnest_seconds={ln_s} zigzag_energy_pj={tot['zz_e']:.6e} "
           f"loopnest_energy_pj={ln_e} zigzag_mapping_loopnest_energy_pj={zz_ln}")
 

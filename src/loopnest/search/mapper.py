@@ -21,7 +21,7 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    (sum of classes, not product); the choice is re-evaluated and checked against the prediction.
 
 Heuristic mode runs the same steps on the ``top`` best outer choices only and a seeded random
-sample of the pairs under each (of ``HEURISTIC_RESTS`` sampled rests in huge spaces), then a
+sample of the pairs under each (of ``rest_sample`` sampled rests in huge spaces), then a
 coordinate descent: fast, deterministic for a seed, no optimality claim.
 """
 
@@ -80,15 +80,17 @@ class LayerSearch:
 
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
-                 top: int = 4, sample: int = 1000) -> LayerSearch:
-    """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``."""
+                 top: int = 4, sample: int = 1000, rest_sample: int = HEURISTIC_RESTS, sweeps: int = 3) -> LayerSearch:
+    """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
+    heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
+    draws of the choices below level 1 where there are more, at most ``sweeps`` of refinement."""
     if mode not in (EXACT, HEURISTIC):
         raise ValueError(f"unknown search mode {mode!r}; valid: {EXACT}, {HEURISTIC}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
     t0 = time.perf_counter()
     space = Mapspace(problem, arch, constraints)
     out = LayerSearch(problem, obj.text, mode)
-    state = _Search(space, obj, mode, seed, top, sample, out)
+    state = _Search(space, obj, mode, seed, (top, sample, rest_sample), out)
     empty = space.empty_reason()
     if empty is None and mode == EXACT and space.rest_count() > EXACT_RESTS:
         empty = (f"the exact search would enumerate {space.rest_count():.2g} choices of the loops below level "
@@ -97,7 +99,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     if empty is None:
         state.run()
         if mode == HEURISTIC and state.best_tiling is not None:
-            state.refine()
+            state.refine(sweeps)
     out.seconds = time.perf_counter() - t0
     if state.best_row is None:
         out.reason = empty or state.why_empty()
@@ -107,9 +109,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
 
 
 class _Search:
-    def __init__(self, space: Mapspace, obj: Objective, mode: str, seed: int, top: int, sample: int, out: LayerSearch):
+    def __init__(self, space: Mapspace, obj: Objective, mode: str, seed: int, effort: tuple[int, int, int],
+                 out: LayerSearch):
         self.space, self.obj, self.mode, self.out = space, obj, mode, out
-        self.seed, self.top, self.sample = seed, top, sample
+        self.seed, (self.top, self.sample, self.rest_sample) = seed, effort
         self.best_keys: np.ndarray | None = None
         self.best_row: MappingBatch | None = None
         self.best_tiling: tuple | None = None  # (factors (S, D), keep (L, 3), outer order (D,))
@@ -136,7 +139,7 @@ class _Search:
         for ki, keep in enumerate(space.keep_configs):
             outer, projs = space.outer(keep, self.stats)
             self.out.outer_total += len(outer)
-            rest = space.rests(keep, self.stats, HEURISTIC_RESTS if self.mode == HEURISTIC else None, self.seed)
+            rest = space.rests(keep, self.stats, self.rest_sample if self.mode == HEURISTIC else None, self.seed)
             if len(outer) == 0 or len(rest) == 0:
                 continue
             v0, o0, reads0, v0_rows = self.outer_costs(outer, projs, keep)
@@ -421,9 +424,8 @@ class _Search:
         full = MappingBatch(batch.temporal[rep], perm, batch.spatial[rep], batch.keep[rep])
         self._offer(full, self._evaluate(full), rep)
 
-
     # ----- heuristic refinement ----------------------------------------------------------
-    def refine(self, sweeps: int = 3) -> None:
+    def refine(self, sweeps: int) -> None:
         """Coordinate descent from the best mapping found: re-split one dimension at a time
         over every slot (all its options), with every loop-order class, until a sweep brings
         no improvement (at most ``sweeps``)."""
