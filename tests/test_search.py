@@ -112,6 +112,27 @@ def test_exact_equals_brute_force_cycles_bandwidth_bound():
     assert r.result.bound == "DRAM bandwidth"  # the limit binds: the case exercises order-dependent cycles
 
 
+
+def arch4() -> Architecture:
+    """A deep hierarchy in the style of ZigZag's eyeriss_like core: per-tensor buffers in one chain."""
+    e = energies() + [{"read": 0.5, "write": 0.7, "update": 0.6}]
+    return Architecture(name="tiny4", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
+        Storage(name="IOBuf", capacity_words=12, energy_pj=e[1], keeps=("inputs", "outputs")),
+        Storage(name="WBuf", capacity_words=4, energy_pj=e[2], keeps=("weights",),
+                fanout=Fanout(x=2, y=1, energy_pj=0.2, reduction=True)),
+        Storage(name="ORF", capacity_words=2, energy_pj=e[3], keeps=("outputs",)),
+    ), compute=Compute(energy_pj=0.5))
+
+
+@pytest.mark.parametrize(("layer", "objective"), [(fc("f", C=2, M=2, N=2), "energy"), (fc("f", C=2, M=2, N=2), "edp"),
+                                                  (conv2d("c", C=2, M=1, H=3, W=1, R=2, S=1), "energy")])
+def test_exact_equals_brute_force_four_levels(layer, objective):
+    """Four levels, three of whose loop orders matter, every bypass choice of the inner three."""
+    keys, _r = found(layer, arch4(), None, objective)
+    assert keys == pytest.approx(brute_force(layer, arch4(), None, objective), rel=1e-12)
+
+
 KEEP_ALL = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]},
                               {"level": "RF", "keep": ["inputs", "weights", "outputs"]}])
 
