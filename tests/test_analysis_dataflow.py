@@ -120,7 +120,8 @@ def test_roofline_and_eyexam_on_an_onnx_file(tmp_path):
     (["eyexam", "alexnet:conv9", "--arch", "eyeriss"], "has no layer 'conv9'"),
     (["eyexam", "alexnet:conv3", "--dataflow", "zz"], "unknown dataflow 'zz'"),
     (["roofline", "alexnet", "--arch", "nosuch"], "nosuch"),
-    (["roofline", "alexnet", "--mode", "fast"], "--mode"),
+    (["roofline", "alexnet", "--mode", "fast"], "--mode: 'fast' is not one of exact, heuristic, auto"),
+    (["evaluate", "alexnet", "--arch", "eyeriss", "--mode", "fast"], "--mode: 'fast' is not one of exact, heuristic, auto"),
 ])
 def test_bad_input_gives_one_clear_error(args, message):
     out = CliRunner().invoke(app, args)

@@ -194,3 +194,23 @@ def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
     assert r.result is None and "--mode heuristic" in r.reason and f"{n:.2g}" in r.reason
     h = search_layer(p, arch, KEEP_ALL, mode="heuristic")
     assert h.result.energy_pj >= exact - 1e-9
+
+
+def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
+    """Auto runs the exact search up to AUTO_EXACT_RESTS choices below level 1, the heuristic
+    beyond, and says which ran (mode) and why (notes)."""
+    from loopnest.search import mapper
+
+    p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
+    arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)
+    n = Mapspace(p, arch, KEEP_ALL).rest_count()
+    exact = search_layer(p, arch, KEEP_ALL, mode="exact")
+    auto = search_layer(p, arch, KEEP_ALL, mode="auto")
+    assert auto.mode == "exact" and auto.notes == [] and auto.result.mapping == exact.result.mapping
+    monkeypatch.setattr(mapper, "AUTO_EXACT_RESTS", n - 1)
+    auto = search_layer(p, arch, KEEP_ALL, mode="auto")
+    heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
+    assert auto.mode == "heuristic" and "not proven optimal" in auto.notes[0] and f"{n:.2g}" in auto.notes[0]
+    assert auto.result.mapping == heuristic.result.mapping
+    with pytest.raises(ValueError, match="exact, heuristic, auto"):
+        search_layer(p, arch, KEEP_ALL, mode="fast")

@@ -15,10 +15,20 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors) or "
-             "heuristic (seeded sample of the best-bounded choices, no optimality claim).")
+MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
+             "heuristic (seeded sample of the best-bounded choices, no optimality claim) or auto (exact where "
+             "the mapspace below the second level is at most 1e6 choices, heuristic beyond; the output says "
+             "which ran per layer).")
 
 
-def mode_option(default: str = "exact") -> typer.models.OptionInfo:
-    """The --mode option every mapping command shares."""
-    return typer.Option(default, "--mode", help=MODE_HELP)
+def _check_mode(mode: str) -> str:
+    from loopnest.search.mapper import MODES
+
+    if mode not in MODES:
+        fail(f"--mode: {mode!r} is not one of {', '.join(MODES)}")
+    return mode
+
+
+def mode_option(default: str = "auto") -> typer.models.OptionInfo:
+    """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
+    return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)

@@ -36,8 +36,6 @@ def compare_dataflows(
     bad = [d for d in names if d not in DATAFLOWS]
     if bad or not names:
         fail(f"--dataflows: unknown {bad or 'empty list'}; choose from {', '.join(d.lower() for d in DATAFLOWS)}")
-    if mode not in ("exact", "heuristic"):
-        fail(f"--mode: {mode!r} is not one of exact, heuristic")
     try:
         network = load_network(model, batch=batch)
         data = run(network, pes, tuple(names), mode, jobs, progress=lambda m: err_console.print(m, highlight=False), bypass=bypass)

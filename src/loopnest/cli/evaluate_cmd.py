@@ -38,8 +38,6 @@ def evaluate(
     from loopnest.search.summary import to_dict
     from loopnest.workload import WorkloadError, load_network
 
-    if mode not in ("exact", "heuristic"):
-        fail(f"--mode: {mode!r} is not one of exact, heuristic")
     try:
         a = load_arch(arch, table=table)
     except ArchSpecError as e:
@@ -163,5 +161,7 @@ def _tables(data: dict, a) -> None:
         sheet.add_row(k, v)
     console.print(sheet)
     srch = data["search"]
-    console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {srch['seconds']:.1f} s on {srch['jobs']} processes; "
-                  "loop orders in mappings are outer -> inner.", highlight=False)
+    modes = ", ".join(f"{n} {m}" + (" (not proven optimal)" if m == "heuristic" else "")
+                      for m, n in srch["shapes_by_mode"].items())
+    console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {srch['seconds']:.1f} s on {srch['jobs']} processes "
+                  f"({modes}); loop orders in mappings are outer -> inner.", highlight=False)

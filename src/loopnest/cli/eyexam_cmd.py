@@ -33,8 +33,6 @@ def eyexam(
     from loopnest.workload import WorkloadError
     from loopnest.workload.layer_ref import LayerRefError, load_layer
 
-    if mode not in ("exact", "heuristic"):
-        fail(f"--mode: {mode!r} is not one of exact, heuristic")
     try:
         a = load_arch(arch)
         problem = load_layer(layer, batch)

@@ -33,8 +33,6 @@ def roofline(
     from loopnest.search.objective import ObjectiveError
     from loopnest.workload import WorkloadError, load_network
 
-    if mode not in ("exact", "heuristic"):
-        fail(f"--mode: {mode!r} is not one of exact, heuristic")
     try:
         a = load_arch(arch)
         network = load_network(model, batch=batch)

@@ -48,12 +48,14 @@ from loopnest.search.bounds import (
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.workload.problem import ROLES, Problem
 
-EXACT, HEURISTIC = "exact", "heuristic"
+EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
+MODES = (EXACT, HEURISTIC, AUTO)
 ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
 EXACT_RESTS = 5_000_000  # choices below level 1 beyond which the exact search declines (minutes and GBs)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
+AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices, heuristic beyond (docs/mapper.md)
 
 
 @dataclass
@@ -80,17 +82,26 @@ class LayerSearch:
 
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
-                 top: int = 4, sample: int = 1000, rest_sample: int = HEURISTIC_RESTS, sweeps: int = 3) -> LayerSearch:
+                 top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
-    draws of the choices below level 1 where there are more, at most ``sweeps`` of refinement."""
-    if mode not in (EXACT, HEURISTIC):
-        raise ValueError(f"unknown search mode {mode!r}; valid: {EXACT}, {HEURISTIC}")
+    (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
+    most ``sweeps`` of refinement.
+    Auto mode searches exactly where the choices below level 1 number at most
+    ``AUTO_EXACT_RESTS`` and heuristically beyond; ``LayerSearch.mode`` says which ran."""
+    if mode not in MODES:
+        raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
     t0 = time.perf_counter()
     space = Mapspace(problem, arch, constraints)
-    out = LayerSearch(problem, obj.text, mode)
-    state = _Search(space, obj, mode, seed, (top, sample, rest_sample), out)
+    notes = []
+    if mode == AUTO:
+        mode = EXACT if space.rest_count() <= AUTO_EXACT_RESTS else HEURISTIC
+        if mode == HEURISTIC:
+            notes.append(f"auto: heuristic search, not proven optimal ({space.rest_count():.2g} choices of the loops "
+                         f"below level {arch.levels[1].name}'s; exact up to {AUTO_EXACT_RESTS:.0e})")
+    out = LayerSearch(problem, obj.text, mode, notes=notes)
+    state = _Search(space, obj, mode, seed, (top, sample, rest_sample or HEURISTIC_RESTS), out)
     empty = space.empty_reason()
     if empty is None and mode == EXACT and space.rest_count() > EXACT_RESTS:
         empty = (f"the exact search would enumerate {space.rest_count():.2g} choices of the loops below level "

@@ -8,7 +8,10 @@ JSON interface (stable; keys are only ever added)::
                  "accesses_by_level": {level: words}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
-     "sheet": {...}}
+     "sheet": {...}, "search": {"seconds", "distinct_shapes", "jobs", "shapes_by_mode": {mode: n}}}
+
+Each layer's ``search`` says which mode ran (``mode`` auto picks exact or heuristic per shape;
+its ``notes`` say why) and how much was searched.
 
 ``energy_by_level_pj`` has one entry per storage level (its own accesses), one per fanout
 (``<level>.network``) and the MACs; energies are in ``energy_units`` (pJ unless the architecture
@@ -46,7 +49,7 @@ def layer_row(lo: LayerOutcome) -> dict:
         "same_as": lo.same_as,
         "search": {"mode": lo.search.mode, "objective": lo.search.objective, "evaluated": lo.search.evaluated,
                    "outer_choices": lo.search.outer_total, "outer_visited": lo.search.outer_visited,
-                   "seconds": lo.search.seconds},
+                   "seconds": lo.search.seconds, "notes": list(lo.search.notes)},
     }
 
 
@@ -109,5 +112,15 @@ def to_dict(net: NetworkResult) -> dict:
         "unmapped": [{"name": lo.name, "macs": lo.problem.macs, "reason": lo.search.reason} for lo in net.unmapped],
         "totals": tot,
         "sheet": sheet(net, tot),
-        "search": {"seconds": net.seconds, "distinct_shapes": net.searches, "jobs": net.jobs},
+        "search": {"seconds": net.seconds, "distinct_shapes": net.searches, "jobs": net.jobs,
+                   "shapes_by_mode": _modes(net)},
     }
+
+
+def _modes(net: NetworkResult) -> dict[str, int]:
+    """Distinct layer shapes per search mode that ran (auto mode picks one per shape)."""
+    out: dict[str, int] = {}
+    for lo in net.layers:
+        if lo.same_as is None:
+            out[lo.search.mode] = out.get(lo.search.mode, 0) + 1
+    return out
