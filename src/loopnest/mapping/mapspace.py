@@ -81,6 +81,7 @@ class Mapspace:
         self.keep_configs = self._keep_configs()
         self._projections: list[np.ndarray] | None = None  # per dimension, its choices below level 1's loops
         self._draws: dict = {}  # (sample, seed) -> sampled choices below level 1's loops
+        self._rests: dict = {}  # (keeps of levels >= 2, sample, seed) -> the fitting choices
         self.partial_order = [tuple(self.dims.index(d) for d in self.constraints.at(lv.name).order if d in self.dims)
                        for lv in arch.levels]
 
@@ -195,12 +196,18 @@ class Mapspace:
         slots are ``self.slots[self.rest_start:]``. Level 1's temporal loops then follow from
         the level-1 tile. One empty choice when there is no level 1. With ``sample``, when the
         product of the per-dimension choices exceeds it, a seeded uniform sample of that many
-        draws instead (the fitting, distinct ones): for the heuristic search of huge spaces."""
-        if self.rest_start is None:
+        draws instead (the fitting, distinct ones): for the heuristic search of huge spaces.
+        They depend on the keeps of levels 2 and below only (their capacities), so bypass
+        choices that differ above share them."""
+        if self.rest_start is None or not self.slots[self.rest_start:]:
             return np.ones((1, 0, self.D), np.int64)
+        key = (keep[2:].tobytes(), sample, seed)
+        if key not in self._rests:
+            self._rests[key] = self._fitting_rests(keep, stats, sample, seed)
+        return self._rests[key]
+
+    def _fitting_rests(self, keep: np.ndarray, stats: dict | None, sample: int | None, seed: int) -> np.ndarray:
         slots = self.slots[self.rest_start:]
-        if not slots:
-            return np.ones((1, 0, self.D), np.int64)
         projs = self._rest_projections()
         if sample is not None and self.rest_count() > sample:
             if (sample, seed) not in self._draws:  # the same draws for every bypass choice

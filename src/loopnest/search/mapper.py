@@ -147,13 +147,19 @@ class _Search:
         win, and visits those by increasing full floor."""
         space = self.space
         cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
+        shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
         for ki, keep in enumerate(space.keep_configs):
-            outer, projs = space.outer(keep, self.stats)
+            key = _outer_key(keep)
+            if key not in shared:
+                shared[key] = [*space.outer(keep, self.stats), None]
+            outer, projs, costs = shared[key]
             self.out.outer_total += len(outer)
             rest = space.rests(keep, self.stats, self.rest_sample if self.mode == HEURISTIC else None, self.seed)
             if len(outer) == 0 or len(rest) == 0:
                 continue
-            v0, o0, reads0, v0_rows = self.outer_costs(outer, projs, keep)
+            if costs is None:
+                costs = shared[key][2] = self.outer_costs(outer, projs, keep)
+            v0, o0, reads0, v0_rows = costs
             rd_bw = space.arch.levels[0].read_bandwidth
             cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
@@ -459,6 +465,13 @@ class _Search:
             parts = [f"{where}: the smallest tile is {n} words" for where, n in sorted(self.stats.items())]
             return "no mapping fits the capacities: " + "; ".join(parts)
         return "no mapping fits the fanouts and constraints"
+
+
+def _outer_key(keep: np.ndarray) -> bytes:
+    """What the outer choices and ``outer_costs`` depend on in a bypass choice (L, 3): level 1's
+    keeps (its capacity; the level-0 <-> level-1 traffic), which tensors some level below the
+    outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``)."""
+    return keep[1:3].tobytes() + keep[1:].any(axis=0).tobytes()
 
 
 def _ascending(keys: np.ndarray) -> np.ndarray:
