@@ -197,8 +197,9 @@ def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
 
 
 def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
-    """Auto runs the exact search up to AUTO_EXACT_RESTS choices below level 1, the heuristic
-    beyond, and says which ran (mode) and why (notes)."""
+    """Auto runs the exact search where every floor applies and there are at most
+    AUTO_EXACT_RESTS choices below level 1, the heuristic elsewhere, and says which ran (mode)
+    and why (notes)."""
     from loopnest.search import mapper
 
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
@@ -212,5 +213,7 @@ def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
     heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
     assert auto.mode == "heuristic" and "not proven optimal" in auto.notes[0] and f"{n:.2g}" in auto.notes[0]
     assert auto.result.mapping == heuristic.result.mapping
+    deep = search_layer(fc("f", C=2, M=2, N=2), arch4(), mode="auto")  # four levels: level-2 floors only
+    assert deep.mode == "heuristic" and "three levels, one fanout at level 1" in deep.notes[0]
     with pytest.raises(ValueError, match="exact, heuristic, auto"):
         search_layer(p, arch, KEEP_ALL, mode="fast")
