@@ -81,6 +81,20 @@ class LayerSearch:
         return None if self.result is None else self.result.mapping
 
 
+@dataclass
+class _Outer:
+    """The outer choices of one bypass choice, with what the search prices them by."""
+
+    f0: np.ndarray  # (K, n0, D) factors on the outermost level's slots
+    box1: np.ndarray  # (K, D) the level-1 tile each fixes
+    o0: np.ndarray  # (K, D) the outermost order class of least V0
+    base: np.ndarray  # (K,) V0 plus the MACs' floor, pJ
+    cyc: np.ndarray  # (K,) cycles floor
+    rest: np.ndarray  # (R, S_rest, D) the choices below level 1's loops
+    prods: np.ndarray  # (R, D) their products per dimension
+    floor: InsideFloor | None  # the pair floor, where it applies
+
+
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
                  top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3) -> LayerSearch:
@@ -136,7 +150,7 @@ class _Search:
         self.macs = problem.macs
         self.cycles_floor = -(-self.macs // arch.pes) * arch.compute.cycles_per_mac
         self.sizes = space.sizes
-        self.outer_data: dict = {}
+        self.outer_data: dict[int, _Outer] = {}  # per bypass choice
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
         self.write_pj = np.array([[lv.energy_of(r, "write") / lv.block_words for r in ROLES] for lv in arch.levels])
@@ -170,7 +184,7 @@ class _Search:
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
             floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest)) if inside_applies(space) else None
-            self.outer_data[ki] = (f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
+            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
@@ -186,16 +200,16 @@ class _Search:
             return
         self._visit_by_floor(cheap, limit=ROWS)  # a first best cost
         rows = []
-        for ki, (_, _, _, _, cyc, _, _, _) in self.outer_data.items():
-            live = np.flatnonzero(better_rows(self.obj.values(self.cheap[ki], cyc), self.best_keys) & ~self.visited[ki])
+        for ki, data in self.outer_data.items():
+            live = np.flatnonzero(better_rows(self.obj.values(self.cheap[ki], data.cyc), self.best_keys) & ~self.visited[ki])
             rows.append((self._bounds(ki, live), ki, live))
         self._visit_by_floor(rows)
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
         """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""
-        floor, cyc = self.outer_data[ki][7], self.outer_data[ki][4]
-        energy = self.cheap[ki][at] + (floor.rows(bypass=False, at=at) if floor is not None else 0.0)
-        return self.obj.values(energy, cyc[at])
+        data = self.outer_data[ki]
+        energy = self.cheap[ki][at] + (data.floor.rows(bypass=False, at=at) if data.floor is not None else 0.0)
+        return self.obj.values(energy, data.cyc[at])
 
     def _visit_by_floor(self, parts: list, limit: int | None = None) -> None:
         """Visit outer choices by increasing keys, ROWS at a time, until no key left can beat
@@ -224,7 +238,8 @@ class _Search:
         With the inside floor, groups of rests sharing a union tile are priced first and
         expanded to their members by increasing group floor, GROUPS at a time (exact mode), so
         a best cost found under the first groups prunes the later ones unexpanded."""
-        _, box1, _, base, cyc, _, prods, floor = self.outer_data[ki]
+        od = self.outer_data[ki]
+        box1, base, cyc, prods, floor = od.box1, od.base, od.cyc, od.prods, od.floor
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
@@ -251,7 +266,8 @@ class _Search:
         increasing keys, in batches; heuristic mode first samples ``sample`` pairs per outer
         choice (``at``: its position among the ``n_rows`` visited)."""
         keep = self.space.keep_configs[ki]
-        f0, box1, o0, _, _, rest, prods, _ = self.outer_data[ki]
+        od = self.outer_data[ki]
+        f0, box1, o0, rest, prods = od.f0, od.box1, od.o0, od.rest, od.prods
         ok = better_rows(keys, self.best_keys)
         at, oi, ri, keys = at[ok], oi[ok], ri[ok], keys[ok]
         if self.mode == HEURISTIC:
