@@ -53,6 +53,7 @@ def test_compare_json_schema_and_identities(compared):
     assert list(data["dataflows"]) == ["WS", "OS-C", "RS"]
     for name, d in data["dataflows"].items():
         assert d["arch"] == f"eyeriss256-{name.lower()}"
+        assert {r["search_mode"] for r in d["layers"]} == {"heuristic"}  # the mode that ran, per layer
         for kind, layer in (("conv", "conv1"), ("fc", "fc1")):
             s = d[kind]
             assert s["layers"] == [layer]

@@ -63,7 +63,7 @@ def _summary(records: list[dict], arch: Architecture) -> dict | None:
     }
 
 
-def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "exact",
+def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "auto",
                       jobs: int | None = None, progress: Callable[[str], None] | None = None, bypass: bool = False) -> dict:
     """Map every layer under every dataflow; the JSON-ready comparison (energies per MAC, in the
     architectures' normalized units: 1 = one 16-bit MAC). Without ``bypass`` every level keeps
@@ -85,7 +85,8 @@ def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ..
                         "energy_by_level_per_mac": per_mac(by_category(r, arch), r["macs"]),
                         "energy_by_type_per_mac": per_mac(by_data_type(r), r["macs"]),
                         "dram_accesses_per_mac": dram_words(r, arch) / r["macs"],
-                        "utilization": r["utilization"], "mapping": r["mapping"]} for r in recs],
+                        "utilization": r["utilization"], "search_mode": r["search_mode"], "mapping": r["mapping"]}
+                       for r in recs],
         }
     for kind in ("conv", "fc"):
         ref = (out["dataflows"].get("RS") or {}).get(kind)

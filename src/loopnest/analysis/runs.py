@@ -31,8 +31,10 @@ def best_records(network: Network, arch: Architecture, dataflow: str | None, obj
                  mode: str = "exact", jobs: int | None = None, progress: Callable[[str], None] | None = None,
                  constraints: Constraints | None = None) -> tuple[list[dict], list[dict]]:
     """Map every layer (``constraints`` met with the dataflow's): (``Result.to_dict()`` records of
-    the mapped layers with their ``kind``, ``[{"layer", "reason"}]`` of the layers no mapping fits)."""
+    the mapped layers with their ``kind`` and the ``search_mode`` that ran, ``[{"layer", "reason"}]``
+    of the layers no mapping fits)."""
     tick = (lambda done, total, name: progress(f"{arch.name}: {done}/{total} shapes mapped ({name})")) if progress else None
     net = map_network(network, arch, dataflow, constraints, objective, mode, jobs=jobs, progress=tick)
-    records = [{**lo.result.to_dict(), "layer": lo.name, "kind": lo.problem.kind} for lo in net.mapped]
+    records = [{**lo.result.to_dict(), "layer": lo.name, "kind": lo.problem.kind, "search_mode": lo.search.mode}
+               for lo in net.mapped]
     return records, [{"layer": lo.name, "reason": lo.search.reason} for lo in net.unmapped]

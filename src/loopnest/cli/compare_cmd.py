@@ -17,7 +17,7 @@ def compare_dataflows(
     pes: int = typer.Option(256, "--pes", min=1, help="PE count: selects the equal-area preset family eyeriss<PEs>-*."),
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
-    mode: str = mode_option("heuristic"),  # six architectures: the sampled search keeps it minutes
+    mode: str = mode_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     bypass: bool = typer.Option(False, "--bypass", help="Let the mapper bypass levels (default: every level keeps what its "
                                 "hardware holds, as in the ISCA 2016 framework; bypass search is slower)."),
@@ -83,6 +83,9 @@ def _print(data: dict) -> None:
     console.print(t)
     for line in claim_lines(data):
         console.print(line, highlight=False)
+    heuristic = [n for n, d in data["dataflows"].items() if any(r["search_mode"] == "heuristic" for r in d["layers"])]
+    console.print(f"search: {data['mode']}; " + (f"heuristic (not proven optimal) on {', '.join(heuristic)}, exact elsewhere"
+                                                 if heuristic else "exact on every layer"), highlight=False)
     for n, d in data["dataflows"].items():
         for u in d["unmapped"]:
             console.print(f"[yellow]{n}: {u['layer']} not mapped: {u['reason']}[/]", highlight=False)
