@@ -113,15 +113,17 @@ def test_exact_equals_brute_force_cycles_bandwidth_bound():
 
 
 
-def arch4() -> Architecture:
-    """A deep hierarchy in the style of ZigZag's eyeriss_like core: per-tensor buffers in one chain."""
+def arch4(inner: tuple[str, ...] = ("outputs",), multicast: bool = False) -> Architecture:
+    """A deep hierarchy in the style of ZigZag's eyeriss_like core: per-tensor buffers in one
+    chain; ``inner``: what the level-3 register file may keep (a keeper at level 3: the floors
+    of rest_bounds.deep_floor)."""
     e = energies() + [{"read": 0.5, "write": 0.7, "update": 0.6}]
     return Architecture(name="tiny4", levels=(
         Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
         Storage(name="IOBuf", capacity_words=12, energy_pj=e[1], keeps=("inputs", "outputs")),
         Storage(name="WBuf", capacity_words=4, energy_pj=e[2], keeps=("weights",),
-                fanout=Fanout(x=2, y=1, energy_pj=0.2, reduction=True)),
-        Storage(name="ORF", capacity_words=2, energy_pj=e[3], keeps=("outputs",)),
+                fanout=Fanout(x=2, y=1, energy_pj=0.2, multicast=multicast, reduction=True)),
+        Storage(name="RF", capacity_words=2, energy_pj=e[3], keeps=inner),
     ), compute=Compute(energy_pj=0.5))
 
 
@@ -131,6 +133,16 @@ def test_exact_equals_brute_force_four_levels(layer, objective):
     """Four levels, three of whose loop orders matter, every bypass choice of the inner three."""
     keys, _r = found(layer, arch4(), None, objective)
     assert keys == pytest.approx(brute_force(layer, arch4(), None, objective), rel=1e-12)
+
+
+def test_exact_equals_brute_force_sliding_window_into_level_3():
+    """Inputs slide a window into a level-3 register file fed through a multicasting fanout;
+    the outer buffers' keeps fixed, the register file's searched (4 bypass choices)."""
+    layer = conv2d("c", C=1, M=2, H=3, W=1, R=2, S=1)
+    arch = arch4(("inputs", "outputs"), multicast=True)
+    fixed = parse_constraints([{"level": "IOBuf", "keep": ["inputs", "outputs"]}, {"level": "WBuf", "keep": ["weights"]}])
+    keys, _r = found(layer, arch, fixed)
+    assert keys == pytest.approx(brute_force(layer, arch, fixed), rel=1e-12)
 
 
 KEEP_ALL = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]},

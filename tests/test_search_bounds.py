@@ -15,6 +15,7 @@ from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.search.bounds import InsideFloor, bypass_floor, mac_floor
+from loopnest.search.rest_bounds import rest_floor
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
 
@@ -51,6 +52,20 @@ def least_energies(space: Mapspace, f: np.ndarray, keep: np.ndarray):
     return least, least_v0, least_v0_bypass
 
 
+def arch5(multicast: bool) -> Architecture:
+    """Five levels, two fanouts, per-tensor buffers below the global one (deep keepers: the
+    floors of rest_bounds.deep_floor), a sliding window reaching the innermost input buffer."""
+    e = [{"read": x, "write": x * 1.5, "update": x * 1.2} for x in (100.0, 6.0, 2.0, 1.0, 0.5)]
+    fan = {"energy_pj": 0.2, "multicast": multicast, "reduction": multicast}
+    return Architecture(name="tiny5", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
+        Storage(name="GLB", capacity_words=96, energy_pj=e[1], fanout=Fanout(x=2, y=1, **fan)),
+        Storage(name="WBuf", capacity_words=12, energy_pj=e[2], keeps=("weights",)),
+        Storage(name="OBuf", capacity_words=8, energy_pj=e[3], keeps=("outputs",), fanout=Fanout(x=2, y=1, **fan)),
+        Storage(name="IRF", capacity_words=6, energy_pj=e[4], keeps=("inputs", "outputs")),
+    ), compute=Compute(energy_pj=0.5))
+
+
 CASES = [
     ("conv 3x3, multicast + reduction", conv2d("c", C=4, M=4, H=6, W=6, R=3), arch3(True, True), None),
     ("conv 3x3 stride 2, no folding", conv2d("c", C=2, M=4, H=9, W=5, R=3, stride=2), arch3(False, False), None),
@@ -59,6 +74,10 @@ CASES = [
     ("simple-ws weight stationary", conv2d("c", C=4, M=8, H=8, W=8, R=3), load_arch("simple-ws"), "ws"),
     ("eyeriss 1x1 stride 2", conv2d("c", C=8, M=8, H=14, W=14, R=1, stride=2), load_arch("eyeriss"), "rs"),
     ("eyeriss row stationary", conv2d("c", C=4, M=8, H=10, W=10, R=3), load_arch("eyeriss"), "rs"),
+    ("five levels, sliding window deep, multicast", conv2d("c", C=2, M=4, H=6, W=3, R=3, S=1), arch5(True), None),
+    ("five levels, stride 2, no folding", conv2d("c", C=2, M=2, H=7, W=3, R=3, S=1, stride=2), arch5(False), None),
+    ("five levels, fc batch 4", fc("f", C=4, M=4, N=4), arch5(True), None),
+    ("tpu-v1 fc, every bypass choice", fc("f", C=8, M=16, N=2), load_arch("tpu-v1"), None),
 ]
 
 
@@ -68,7 +87,10 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
     sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
     rng = np.random.default_rng(0)
     checked = 0
-    for keep in space.keep_configs:
+    configs = space.keep_configs
+    if len(configs) > 64:  # deep hierarchies: 24 bypass choices, keep-everything among them
+        configs = np.concatenate([configs[-1:], configs[np.sort(rng.choice(len(configs) - 1, 23, replace=False))]])
+    for keep in configs:
         outer, projs = space.outer(keep)
         rest = space.rests(keep)
         if len(outer) == 0 or len(rest) == 0:
@@ -79,7 +101,7 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
         pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
         oi, ri = oi[pick], ri[pick]
-        inside = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest))
+        inside = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest), rest_floor(space, keep, rest))
         floor = mac_floor(space, keep) + inside(oi, ri)
         f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
         least, v0, v0_bypass = least_energies(space, f, keep)
@@ -101,7 +123,7 @@ def test_group_floor_is_below_its_members():
     rest = space.rests(keep)
     f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
     box1 = sizes // f0.prod(axis=1)
-    floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest))
+    floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest), rest_floor(space, keep, rest))
     oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
     assert len(oi) > 1000
     assert np.all(floor(oi, floor.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))

@@ -12,6 +12,9 @@ choice, so pruning by them never removes an optimum:
   charges each tensor under that class, psum read-backs and refills included.
 - ``InsideFloor.rows``: per outer choice, a cheaper floor of the pair floor over every rest
   dividing its tile.
+
+The floors that depend on the rest choice alone (the MACs' traffic counted exactly, the
+transfers into keepers at level 3 and deeper) are in ``rest_bounds``.
 """
 
 from __future__ import annotations
@@ -55,9 +58,27 @@ def _action(role: str) -> str:
 
 
 def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
+    """The MAC energy, ``mac_transfer_floor`` and the compulsory outermost traffic of tensors
+    whose first inner keeper lies below level 2 (or below level 1 where the inside floors do
+    not apply)."""
+    arch = space.arch
+    floor = space.problem.macs * (arch.compute.energy_pj or 0.0) + mac_transfer_floor(space, keep)
+    for t, role in enumerate(ROLES):
+        first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
+        bounded = first is None or first == 1 or (first == 2 and inside_applies(space))
+        if not bounded:
+            touched = float(_touched(space.coef[t], space.sizes))
+            floor += touched * arch.levels[0].energy_of(role, _action(role)) / arch.levels[0].block_words
+    return floor
+
+
+def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
+    """The MACs' traffic with each operand's innermost keeper, whatever the mapping: one read
+    per MAC per multicast instance, the psum read-backs (every update but the first write of an
+    element in an instance) and one network word per MAC per fanout crossed."""
     arch, problem = space.arch, space.problem
     macs = problem.macs
-    floor = macs * (arch.compute.energy_pj or 0.0)
+    floor = 0.0
     for t, role in enumerate(ROLES):
         p = int(np.flatnonzero(keep[:, t])[-1])
         shared = 1
@@ -71,11 +92,6 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
         if role == "outputs":  # read-modify-write: every update but each instance's first write per element reads
             first = problem.size(problem.tensor(role)) * arch.instances(p)
             floor += max(0.0, macs / shared - first) * arch.levels[p].energy_of(role, "read") / arch.levels[p].block_words
-        first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
-        bounded = first is None or first == 1 or (first == 2 and inside_applies(space))
-        if not bounded:
-            touched = float(_touched(space.coef[t], space.sizes))
-            floor += touched * arch.levels[0].energy_of(role, _action(role)) / arch.levels[0].block_words
     return floor
 
 
@@ -141,10 +157,13 @@ class InsideFloor:
     prices a group with the least of its members' rest-only parts (the floor grows with each of
     them, and falls with ``firsts``, taken at its most): a floor of every member, to prune whole
     groups before their members are priced.
+
+    ``credit`` (per rest, pJ) is added to every pair of that rest: the floors that depend on the
+    rest alone (``rest_bounds.rest_floor``).
     """
 
     def __init__(self, space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray,
-                 spatial: np.ndarray, box2: np.ndarray):
+                 spatial: np.ndarray, box2: np.ndarray, credit: np.ndarray):
         self.space, self.keep, self.outer0, self.box1 = space, keep, outer0, box1
         problem = space.problem
         self.sizes = space.sizes
@@ -162,42 +181,12 @@ class InsideFloor:
         self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
         self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
         self.ends = np.append(self.starts[1:], len(self.members))  # group g: members[starts[g]:ends[g]]
-        self.credit = self._innermost()
+        self.credit = credit
         self.group_credit = self.per_group(self.credit)
 
     def per_group(self, x: np.ndarray, how=np.minimum) -> np.ndarray:
         """Per rest group, the least (or with ``how``, e.g. the most) of a per-rest array (..., K)."""
         return how.reduceat(x[..., self.members], self.starts, axis=-1)
-
-    def _innermost(self) -> np.ndarray:
-        """Per rest, what ``mac_floor`` leaves out of the MACs' own traffic at each tensor's
-        innermost keeper. It lets a word read through a fanout feed every instance and every
-        level-2 instance write each psum element first; the rest choice fixes both: a word is
-        shared by (and a psum element replicated over) only the level-1 fanout's instances
-        along dimensions irrelevant to the tensor. Three levels, one fanout (level 1's)."""
-        space, arch, problem = self.space, self.space.arch, self.space.problem
-        credit = np.zeros(len(self.union))
-        fan = arch.levels[1].fanout
-        if not floors_complete(space):
-            return credit
-        macs = float(problem.macs)
-        for t, role in enumerate(ROLES):
-            p = int(np.flatnonzero(self.keep[:, t])[-1])
-            lv = arch.levels[p]
-            shared = np.prod(np.where((space.coef[t] > 0).any(axis=0), 1, self.spatial), axis=-1).astype(float)
-            size = float(problem.size(problem.tensor(role)))
-            e_read = lv.energy_of(role, "read") / lv.block_words
-            if p == 2:
-                if role == "outputs":
-                    credit += e_read * (np.maximum(0.0, macs - size * shared) - max(0.0, macs - size * arch.instances(2)))
-                continue
-            if not (fan.reduction if role == "outputs" else fan.multicast):
-                continue  # mac_floor charges every instance already
-            credit += lv.energy_of(role, _action(role)) / lv.block_words * (macs / shared - macs / fan.size)
-            if role == "outputs":
-                first = size * arch.instances(p)
-                credit += e_read * (np.maximum(0.0, macs / shared - first) - max(0.0, macs / fan.size - first))
-        return credit
 
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""

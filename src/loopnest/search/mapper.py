@@ -10,7 +10,8 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    an (outer, rest) pair whose rest divides the outer's level-1 tile (level 1's loops follow).
 3. *Floors.* Each outer choice gets ``V0 + mac_floor + InsideFloor.rows``; each pair the
    tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
-   into level 2, psum read-backs included), first per group of rests sharing a union tile.
+   into level 2, psum read-backs included, plus ``rest_floor``: the MACs' traffic counted
+   exactly and the transfers into deeper keepers), first per group of rests sharing a union tile.
 4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
@@ -47,6 +48,7 @@ from loopnest.search.bounds import (
     mac_floor,
 )
 from loopnest.search.objective import Objective, better, better_rows
+from loopnest.search.rest_bounds import rest_floor
 from loopnest.workload.problem import ROLES, Problem
 
 EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
@@ -183,7 +185,9 @@ class _Search:
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
-            floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest)) if inside_applies(space) else None
+            floor = None
+            if inside_applies(space):
+                floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest), rest_floor(space, keep, rest))
             self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
             self.visited[ki] = np.zeros(len(outer), bool)

@@ -1,0 +1,136 @@
+"""Energy floors that depend on the rest choice alone (everything below level 1's temporal
+loops: the level-1 fanout and every inner level), added to the pair floors of the exact search
+(docs/mapper.md derives them):
+
+- the MACs' traffic with each operand's innermost keeper: the cost model's own count, since it
+  depends on the spatial factors and the loops below level 1 only (the MACs read on every
+  temporal step; which fanouts fold a word is set by the loops between them and the MACs);
+- the transfers into keepers at level 3 and deeper: a tensor's fills are set by its innermost
+  relevant loop above the keeper; where that loop lies at level 2 or deeper, the rest fixes
+  everything but that level's order, and the floor takes each tensor's best order there.
+
+``rest_floor`` returns what these add to ``mac_floor``: never negative, and zero where the
+hierarchy has nothing below level 2 that ``mac_floor`` does not already count exactly.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+
+from loopnest.mapping.mapspace import TEMPORAL, Mapspace
+from loopnest.model import evaluate_batch
+from loopnest.search.bounds import _action, _delta, _tile, _touched, mac_transfer_floor
+from loopnest.workload.problem import ROLES
+
+CHUNK = 1 << 16  # rest choices per model call
+
+
+def rest_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """(R,) pJ per rest choice ``rest`` (R, S_rest, D) of bypass choice ``keep``: the MACs'
+    traffic beyond ``mac_transfer_floor`` plus ``deep_floor``, a chunk of rests at a time.
+    Needs no fanout on level 0."""
+    out = np.empty(len(rest))
+    for a in range(0, len(rest), CHUNK):
+        part = rest[a:a + CHUNK]
+        out[a:a + CHUNK] = mac_traffic(space, keep, part) + deep_floor(space, keep, part)
+    return out - mac_transfer_floor(space, keep)
+
+
+def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """(R,) pJ: the MACs' reads, psum updates and read-backs at each operand's innermost keeper
+    and the network words they cross, counted by the cost model on one completion of each rest
+    (every outer loop on level 0): no completion changes them. That keeper serves only the MACs,
+    and the fanouts at or below it carry only their words."""
+    arch, L = space.arch, space.L
+    rows = [(t, int(np.flatnonzero(keep[:, t])[-1])) for t in range(len(ROLES))]
+    read = np.array([arch.levels[p].energy_of(r, "read") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
+    update = np.array([arch.levels[p].energy_of(r, "update") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
+    net = np.array([(lv.fanout.energy_pj or 0.0) if lv.fanout is not None else 0.0 for lv in arch.levels])
+    outer = (space.sizes // rest.prod(axis=1))[:, None]
+    f = np.concatenate([outer, np.ones_like(outer), rest], axis=1)
+    c = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep)).counts
+    out = np.zeros(len(rest))
+    for t, p in rows:
+        out += c.reads[:, p, t] * read[t] + c.updates[:, p, t] * update[t] + c.network[:, p:, t] @ net[p:]
+    return out
+
+
+def deep_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """(R,) pJ: a floor of the transfers into every keeper at level 3 or deeper (its fills, its
+    parent's reads or psum updates and read-backs, the network words in between).
+
+    Per instance, the model fetches a tile once per pass of the tensor's innermost relevant loop
+    above the keeper, for every iteration of the loops outside it: where that loop lies at level
+    k >= 2, ``A * prod(levels 2..k-1) * prod(relevant loops of level k but d1) * (tile + (T_d1 - 1)
+    * delta)``, A the product of the level-0 and level-1 loops (the problem over the rest's
+    factors), the level's irrelevant loops inside d1 and d1 the best relevant loop; elsewhere at
+    least the elements the instance touches. The parent serves at least the fetches over the
+    instances its folding fanouts feed at once; a psum version is read back except the first of
+    each element in each instance. Where the parent is level 0, only what exceeds the
+    compulsory traffic ``mac_floor`` charges is added."""
+    arch, L, D = space.arch, space.L, space.D
+    out = np.zeros(len(rest))
+    if L < 4 or space.rest_start is None:
+        return out
+    T = np.ones((len(rest), L, D), np.int64)  # temporal factors of levels >= 2
+    S = np.ones((len(rest), L, D), np.int64)  # fanout factors (x * y) below each level
+    for s, (l, axis) in enumerate(space.slots[space.rest_start:]):
+        (T if axis == TEMPORAL else S)[:, l] *= rest[:, s]
+    box = np.ones((len(rest), L + 1, D), np.int64)  # per-instance box of each level (the model's cum)
+    for l in range(L - 1, -1, -1):
+        box[:, l] = box[:, l + 1] * T[:, l] * S[:, l]
+    outer01 = np.prod(space.sizes / rest.prod(axis=1), axis=1)  # product of the level-0 and level-1 loops
+    for t, role in enumerate(ROLES):
+        kept = np.flatnonzero(keep[:, t])
+        coef = space.coef[t]
+        rel = np.flatnonzero((coef > 0).any(axis=0))
+        for p, c in pairwise(kept):
+            if c < 3:
+                continue
+            above = S[:, :c].prod(axis=1)  # (R, D) fanout instances above the keeper, per dimension
+            n_inst = above.prod(axis=1).astype(float)
+            first = n_inst * _touched(coef, space.sizes // above)  # what each instance touches
+            own = first.copy()
+            tile = _tile(coef, box[:, c]).astype(float)
+            found = np.zeros(len(rest), bool)
+            for k in range(c - 1, 1, -1):  # the innermost level with a relevant loop sets the fills
+                here = np.flatnonzero(~found & (T[:, k][:, rel] > 1).any(axis=1))
+                if len(here) == 0:
+                    continue
+                Tk, tk = T[here, k], tile[here]
+                best = np.full(len(here), np.inf)
+                for d1 in rel:
+                    delta = tk
+                    if _sliding(coef, d1):
+                        delta = _delta(coef, box[here, c], S[here, k] * box[here, k + 1], d1)
+                    others = np.prod(Tk[:, [e for e in rel if e != d1]], axis=1)
+                    best = np.minimum(best, others * (tk + (Tk[:, d1] - 1) * delta))
+                own[here] = n_inst[here] * outer01[here] * np.prod(T[here, 2:k], axis=(1, 2)) * best
+                found[here] = True
+            folded = np.prod([S[:, q].prod(axis=1) for q in range(p, c) if _folds(arch.levels[q], role)] or [1], axis=0)
+            shared = own / folded
+            src, dst = arch.levels[p], arch.levels[c]
+            net = sum((arch.levels[q].fanout.energy_pj or 0.0) for q in range(p, c) if arch.levels[q].fanout is not None)
+            served = np.maximum(0.0, shared - float(_touched(coef, space.sizes))) if p == 0 else shared
+            out += served * src.energy_of(role, _action(role)) / src.block_words
+            if role == "outputs":  # versions after an element's first are read back, then refilled
+                refills = np.maximum(0.0, own - first)
+                out += np.maximum(0.0, shared - first) * src.energy_of(role, "read") / src.block_words
+                out += refills * (dst.energy_of(role, "write") / dst.block_words + net) + own * net
+            else:
+                out += own * (dst.energy_of(role, "write") / dst.block_words + net)
+    return out
+
+
+def _sliding(coef: np.ndarray, d: int) -> bool:
+    """Does a loop over d slide a window (d shares its one axis with another dimension)?
+    Elsewhere a step of it fetches the whole tile."""
+    axes = np.flatnonzero(coef[:, d] > 0)
+    return len(axes) == 1 and (coef[axes[0]] > 0).sum() > 1
+
+
+def _folds(level, role: str) -> bool:
+    fan = level.fanout
+    return fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
