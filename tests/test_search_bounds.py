@@ -14,8 +14,8 @@ from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.search.bounds import InsideFloor, bypass_floor, mac_floor
-from loopnest.search.rest_bounds import rest_floor
+from loopnest.search.bounds import InsideFloor, RestGroups, bypass_floor, mac_floor
+from loopnest.search.rest_bounds import RestFloor
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
 
@@ -101,7 +101,7 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
         pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
         oi, ri = oi[pick], ri[pick]
-        inside = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest), rest_floor(space, keep, rest))
+        inside = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), RestFloor(space)(keep, rest))
         floor = mac_floor(space, keep) + inside(oi, ri)
         f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
         least, v0, v0_bypass = least_energies(space, f, keep)
@@ -123,7 +123,7 @@ def test_group_floor_is_below_its_members():
     rest = space.rests(keep)
     f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
     box1 = sizes // f0.prod(axis=1)
-    floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest), rest_floor(space, keep, rest))
+    floor = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), RestFloor(space)(keep, rest))
     oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
     assert len(oi) > 1000
-    assert np.all(floor(oi, floor.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))
+    assert np.all(floor(oi, floor.groups.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))

@@ -135,11 +135,40 @@ def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np
     return out
 
 
+class RestGroups:
+    """The rest choices of a bypass choice, split into the level-1 fanout factors ``spatial`` and
+    the level-2 tile ``box2``, and grouped by their union tile ``spatial * box2`` (rests with
+    one union tile make the same level-1 loops: group g holds ``members[starts[g]:ends[g]]``).
+    Bypass choices with the same rests share one, and with it the rest-only quantities
+    ``memo`` keeps (tiles, footprints, sliding steps)."""
+
+    def __init__(self, space: Mapspace, rest: np.ndarray):
+        self.spatial, self.box2 = space.split_rests(rest)
+        self.union = self.spatial * self.box2
+        self.n_inst = np.prod(self.spatial, axis=-1).astype(float)
+        self.unions, group = np.unique(self.union, axis=0, return_inverse=True)
+        self.group = group.ravel()
+        self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
+        self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
+        self.ends = np.append(self.starts[1:], len(self.members))
+        self._memo: dict = {}
+
+    def per_group(self, x: np.ndarray, how=np.minimum) -> np.ndarray:
+        """Per rest group, the least (or with ``how``, e.g. the most) of a per-rest array (..., K)."""
+        return how.reduceat(x[..., self.members], self.starts, axis=-1)
+
+    def memo(self, key, make, *args):
+        """``make(*args)``, computed once per key."""
+        if key not in self._memo:
+            self._memo[key] = make(*args)
+        return self._memo[key]
+
+
 class InsideFloor:
     """Energy floor of the traffic into level 2 for (outer, rest) pairs: the outer choice fixes
-    the outermost loops ``outer0`` and the level-1 tile ``box1``, the rest choice the level-1
-    fanout split ``spatial`` and the level-2 tile ``box2``, and with them the level-1 loops
-    ``box1 / (spatial * box2)``.
+    the outermost loops ``outer0`` and the level-1 tile ``box1``, the rest choice (``groups``) the
+    level-1 fanout split ``spatial`` and the level-2 tile ``box2``, and with them the level-1
+    loops ``box1 / (spatial * box2)``.
 
     A tensor's fills of level 2 are set by the order of the level holding its innermost relevant
     loop above level 2: level 1 if it has a relevant loop, else level 0 (the tensor passes
@@ -159,34 +188,23 @@ class InsideFloor:
     groups before their members are priced.
 
     ``credit`` (per rest, pJ) is added to every pair of that rest: the floors that depend on the
-    rest alone (``rest_bounds.rest_floor``).
+    rest alone (``rest_bounds.RestFloor``).
     """
 
-    def __init__(self, space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray,
-                 spatial: np.ndarray, box2: np.ndarray, credit: np.ndarray):
-        self.space, self.keep, self.outer0, self.box1 = space, keep, outer0, box1
-        problem = space.problem
+    def __init__(self, space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, groups: RestGroups,
+                 credit: np.ndarray):
+        self.space, self.keep, self.outer0, self.box1, self.groups = space, keep, outer0, box1, groups
         self.sizes = space.sizes
-        self.spatial, self.box2, self.union = spatial, box2, spatial * box2
-        self.p0 = problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
-        self.n_inst = np.prod(spatial, axis=-1).astype(float)
+        self.spatial, self.box2, self.union, self.n_inst = groups.spatial, groups.box2, groups.union, groups.n_inst
+        self.p0 = space.problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
         self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
         active = {0: (outer0 > 1).any(axis=0), 1: (self.union < self.sizes).any(axis=0)}  # loops that can exist
         self.sigs = {l: [[_signature(space.coef[t], perm, tuple(bool(a) for a in active[l])) for t in self.kept]
                          for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)] for l in (0, 1)}
         self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
-        self.cache: dict = {}  # tensor -> its order-free parts; (tensor, d1) -> sliding steps
-        self.unions, self.group = np.unique(self.union, axis=0, return_inverse=True)
-        self.group = self.group.ravel()
-        self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
-        self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
-        self.ends = np.append(self.starts[1:], len(self.members))  # group g: members[starts[g]:ends[g]]
+        self.cache: dict = {}  # tensor -> its order-free parts
         self.credit = credit
-        self.group_credit = self.per_group(self.credit)
-
-    def per_group(self, x: np.ndarray, how=np.minimum) -> np.ndarray:
-        """Per rest group, the least (or with ``how``, e.g. the most) of a per-rest array (..., K)."""
-        return how.reduceat(x[..., self.members], self.starts, axis=-1)
+        self.group_credit = groups.per_group(credit)
 
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
@@ -235,7 +253,7 @@ class InsideFloor:
         if key not in self.parts:
             q = self._factors(t, sig, level)
             if groups:
-                q = {k: self.per_group(v, np.maximum if k == "firsts" else np.minimum) if k in _REST_PARTS else v
+                q = {k: self.groups.per_group(v, np.maximum if k == "firsts" else np.minimum) if k in _REST_PARTS else v
                      for k, v in q.items()}
             self.parts[key] = q
         return self.parts[key]
@@ -263,32 +281,36 @@ class InsideFloor:
         return self.cache[t]
 
     def _fixed(self, t: int) -> dict:
-        space, keep, arch = self.space, self.keep, self.space.arch
-        role, coef = ROLES[t], space.coef[t]
-        rel = (coef > 0).any(axis=0)
-        size = float(_touched(coef, self.sizes))
+        keep, arch = self.keep, self.space.arch
+        role = ROLES[t]
         fan = arch.levels[1].fanout
         net = (fan.energy_pj or 0.0) if fan is not None else 0.0
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
         src, rf = arch.levels[1 if keep[1, t] else 0], arch.levels[2]
-        own_pass = self.n_inst * _touched(coef, self.sizes // self.spatial)  # each instance's footprint
-        return {"folds": folds, "size": size, "own_pass": own_pass,
-                "shared_pass": np.full(len(own_pass), size) if folds else own_pass,
+        q = self.groups.memo(t, self._rest_only, t)
+        return {**q, "folds": folds, "shared_pass": np.full(len(q["own_pass"]), q["size"]) if folds else q["own_pass"],
                 "e_src": src.energy_of(role, _action(role)) / src.block_words,
                 "e_own": net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
                 "e_read": src.energy_of(role, "read") / src.block_words,
                 "e_refill": rf.energy_of(role, "write") / rf.block_words + net,
+                "rel_outer": np.prod(np.where(q["rel"], self.box1, 1), axis=-1)}
+
+    def _rest_only(self, t: int) -> dict:
+        """A tensor's parts that depend on the rests alone."""
+        coef = self.space.coef[t]
+        rel = (coef > 0).any(axis=0)
+        size = float(_touched(coef, self.sizes))
+        return {"rel": rel, "size": size,
+                "own_pass": self.n_inst * _touched(coef, self.sizes // self.spatial),  # each instance's footprint
                 "firsts": size * np.prod(np.where(rel, 1, self.spatial), axis=-1),  # instances sharing an element
-                "rel_outer": np.prod(np.where(rel, self.box1, 1), axis=-1),
                 "rel_union": np.prod(np.where(rel, self.union, 1), axis=-1),
                 "tile2": _tile(coef, self.box2).astype(float), "tileu": _tile(coef, self.union).astype(float)}
 
     def _deltas(self, t: int, d1: int) -> tuple[np.ndarray, np.ndarray]:
         """Words one step of loop ``d1`` brings into the level-2 tile and into the union tile."""
-        if (t, d1) not in self.cache:
-            coef = self.space.coef[t]
-            self.cache[(t, d1)] = _delta(coef, self.box2, self.union, d1), _delta(coef, self.union, self.union, d1)
-        return self.cache[(t, d1)]
+        coef = self.space.coef[t]
+        return (self.groups.memo((t, d1), _delta, coef, self.box2, self.union, d1),
+                self.groups.memo((t, d1, "u"), _delta, coef, self.union, self.union, d1))
 
     def rows(self, bypass: bool = True, at: np.ndarray | None = None) -> np.ndarray:
         """Per outer choice (R,), a floor of the pair floor over every rest dividing its level-1
@@ -304,20 +326,20 @@ class InsideFloor:
             q, coef = self._tensor(t), self.space.coef[t]
             e_src = q["e_src"] if bypass or self.keep[1, t] else 0.0
             ru = q["rel_union"].astype(float)
-            own_y = self.n_inst * _least_delta(coef, self.box2, self.union) / ru
-            sh_y = _least_delta(coef, self.union, self.union) / ru if q["folds"] else own_y
+            own_y = self.n_inst * self.groups.memo(("least", t), _least_delta, coef, self.box2, self.union) / ru
+            sh_y = self.groups.memo(("least_u", t), _least_delta, coef, self.union, self.union) / ru if q["folds"] else own_y
             A.append(e_src * sh_y + q["e_own"] * own_y)
             F.append(e_src * q["shared_pass"] + q["e_own"] * q["own_pass"])
             RU.append(ru)
             RB.append(q["rel_outer"][at].astype(float))
         credit = self.group_credit
-        fits = divides(box1, self.unions, self.sizes)
+        fits = divides(box1, self.groups.unions, self.sizes)
         if self.kept:
-            A, F, RU = (self.per_group(np.stack(x)) for x in (A, F, RU))  # (T, G)
+            A, F, RU = (self.groups.per_group(np.stack(x)) for x in (A, F, RU))  # (T, G)
             RB = np.stack(RB)  # (T, R)
         p0 = self.space.problem.macs / np.prod(box1, axis=-1)
         out = np.full(len(box1), np.inf)
-        step = max(1, (1 << 22) // max(1, len(self.unions)))
+        step = max(1, (1 << 22) // max(1, len(self.groups.unions)))
         f32 = np.float32  # the matrices in single precision (twice as fast), the result lowered by
         for a in range(0, len(box1), step):  # far more than its rounding error (~1e-6) to stay a floor
             lb = np.repeat(credit[None].astype(f32), min(step, len(box1) - a), axis=0)

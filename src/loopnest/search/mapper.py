@@ -10,7 +10,7 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    an (outer, rest) pair whose rest divides the outer's level-1 tile (level 1's loops follow).
 3. *Floors.* Each outer choice gets ``V0 + mac_floor + InsideFloor.rows``; each pair the
    tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
-   into level 2, psum read-backs included, plus ``rest_floor``: the MACs' traffic counted
+   into level 2, psum read-backs included, plus ``RestFloor``: the MACs' traffic counted
    exactly and the transfers into deeper keepers), first per group of rests sharing a union tile.
 4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
@@ -41,6 +41,7 @@ from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
 from loopnest.search.bounds import (
     InsideFloor,
+    RestGroups,
     bypass_floor,
     divides,
     floors_complete,
@@ -48,7 +49,7 @@ from loopnest.search.bounds import (
     mac_floor,
 )
 from loopnest.search.objective import Objective, better, better_rows
-from loopnest.search.rest_bounds import rest_floor
+from loopnest.search.rest_bounds import RestFloor
 from loopnest.workload.problem import ROLES, Problem
 
 EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
@@ -168,6 +169,7 @@ class _Search:
         space = self.space
         cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
         shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
+        rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
         for ki, keep in enumerate(space.keep_configs):
             key = _outer_key(keep)
             if key not in shared:
@@ -187,7 +189,10 @@ class _Search:
             base = v0 + mac_floor(space, keep)
             floor = None
             if inside_applies(space):
-                floor = InsideFloor(space, keep, f0[:, 0], box1, *space.split_rests(rest), rest_floor(space, keep, rest))
+                key2 = keep[2:].tobytes()  # what the rests depend on (Mapspace.rests)
+                if key2 not in groups:
+                    groups[key2] = RestGroups(space, rest)
+                floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], rest_floor(keep, rest))
             self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
             self.visited[ki] = np.zeros(len(outer), bool)
@@ -249,7 +254,8 @@ class _Search:
             oi = rows[at]
             self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi], cyc[oi]), start)
             return
-        at, gi = np.nonzero(divides(box1[rows], floor.unions, self.sizes))
+        groups = floor.groups
+        at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
         oi = rows[at]
         keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi])
         order = _ascending(keys)
@@ -259,9 +265,9 @@ class _Search:
             live = g + np.flatnonzero(better_rows(keys[g:g + step], self.best_keys))
             if len(live) == 0:
                 break  # group floors ascend: nothing after can win either
-            count = floor.ends[gi[live]] - floor.starts[gi[live]]
-            pos = np.repeat(floor.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
-            a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), floor.members[pos]
+            count = groups.ends[gi[live]] - groups.starts[gi[live]]
+            pos = np.repeat(groups.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
+            a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), groups.members[pos]
             self._evaluate_pairs(ki, len(rows), a, o, r, self.obj.values(base[o] + floor(o, r), cyc[o]), start)
 
     def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,

@@ -9,7 +9,7 @@ loops: the level-1 fanout and every inner level), added to the pair floors of th
   relevant loop above the keeper; where that loop lies at level 2 or deeper, the rest fixes
   everything but that level's order, and the floor takes each tensor's best order there.
 
-``rest_floor`` returns what these add to ``mac_floor``: never negative, and zero where the
+``RestFloor`` returns what these add to ``mac_floor``: never negative, and zero where the
 hierarchy has nothing below level 2 that ``mac_floor`` does not already count exactly.
 """
 
@@ -27,15 +27,34 @@ from loopnest.workload.problem import ROLES
 CHUNK = 1 << 16  # rest choices per model call
 
 
-def rest_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """(R,) pJ per rest choice ``rest`` (R, S_rest, D) of bypass choice ``keep``: the MACs'
-    traffic beyond ``mac_transfer_floor`` plus ``deep_floor``, a chunk of rests at a time.
-    Needs no fanout on level 0."""
+class RestFloor:
+    """``rest_floor`` of one layer's bypass choices, each part computed once: the MACs' traffic
+    depends on the rests and each tensor's innermost keeper only, the deep floor on the keeps
+    below level 0, and the rests on the keeps of levels 2 and below (``Mapspace.rests``)."""
+
+    def __init__(self, space: Mapspace):
+        self.space = space
+        self._mac: dict = {}
+        self._deep: dict = {}
+
+    def __call__(self, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
+        """(R,) pJ per rest choice ``rest`` (R, S_rest, D) of bypass choice ``keep``: the MACs'
+        traffic beyond ``mac_transfer_floor`` plus ``deep_floor``. Needs no fanout on level 0."""
+        rests = keep[2:].tobytes()
+        innermost = tuple(int(np.flatnonzero(keep[:, t])[-1]) for t in range(len(ROLES)))
+        if (rests, innermost) not in self._mac:
+            self._mac[(rests, innermost)] = _chunked(mac_traffic, self.space, keep, rest)
+        if keep[1:].tobytes() not in self._deep:
+            self._deep[keep[1:].tobytes()] = _chunked(deep_floor, self.space, keep, rest)
+        return self._mac[(rests, innermost)] - mac_transfer_floor(self.space, keep) + self._deep[keep[1:].tobytes()]
+
+
+def _chunked(part, space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """``part(space, keep, rest)`` a chunk of rests at a time (bounded memory)."""
     out = np.empty(len(rest))
     for a in range(0, len(rest), CHUNK):
-        part = rest[a:a + CHUNK]
-        out[a:a + CHUNK] = mac_traffic(space, keep, part) + deep_floor(space, keep, part)
-    return out - mac_transfer_floor(space, keep)
+        out[a:a + CHUNK] = part(space, keep, rest[a:a + CHUNK])
+    return out
 
 
 def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
@@ -72,7 +91,7 @@ def deep_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarra
     compulsory traffic ``mac_floor`` charges is added."""
     arch, L, D = space.arch, space.L, space.D
     out = np.zeros(len(rest))
-    if L < 4 or space.rest_start is None:
+    if L < 4:
         return out
     T = np.ones((len(rest), L, D), np.int64)  # temporal factors of levels >= 2
     S = np.ones((len(rest), L, D), np.int64)  # fanout factors (x * y) below each level
