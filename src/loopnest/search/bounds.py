@@ -25,6 +25,7 @@ import numpy as np
 
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.mapping.mapspace import divisors as mapspace_divisors
+from loopnest.search.arrays import unique_rows
 from loopnest.workload.problem import ROLES
 
 
@@ -146,8 +147,7 @@ class RestGroups:
         self.spatial, self.box2 = space.split_rests(rest)
         self.union = self.spatial * self.box2
         self.n_inst = np.prod(self.spatial, axis=-1).astype(float)
-        self.unions, group = np.unique(self.union, axis=0, return_inverse=True)
-        self.group = group.ravel()
+        self.unions, self.group = unique_rows(self.union)
         self.members = np.argsort(self.group, kind="stable")  # rests sorted by group
         self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
         self.ends = np.append(self.starts[1:], len(self.members))

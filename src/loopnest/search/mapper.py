@@ -39,6 +39,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
+from loopnest.search.arrays import unique_rows
 from loopnest.search.bounds import (
     InsideFloor,
     RestGroups,
@@ -317,8 +318,7 @@ class _Search:
             spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
         if L > 1:
             temporal[:, 1] = self.sizes // f0.prod(axis=1)
-        uniq, ids = np.unique(temporal[:, 0] > 1, axis=0, return_inverse=True)
-        ids = ids.ravel()
+        uniq, ids = unique_rows(temporal[:, 0] > 1)
         sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
         counts = np.array([len(c) for c in sets], np.int64)
         rep, c = _segments(counts[ids])  # one row per (outer choice, class)
@@ -376,7 +376,7 @@ class _Search:
             if not keep[l + 1:].any():
                 tables.append((np.zeros(K, np.int64), np.arange(space.D)[None, None], np.ones(1, np.int64)))
                 continue
-            uniq, ids = np.unique(active[:, l], axis=0, return_inverse=True)
+            uniq, ids = unique_rows(active[:, l])
             sets = [space.order_classes(l, tuple(a.tolist()), keep) for a in uniq]
             counts = np.array([len(c) for c in sets], np.int64)
             reps = np.zeros((len(sets), counts.max(), space.D), np.int64)

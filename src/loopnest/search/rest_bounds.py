@@ -28,9 +28,10 @@ CHUNK = 1 << 16  # rest choices per model call
 
 
 class RestFloor:
-    """``rest_floor`` of one layer's bypass choices, each part computed once: the MACs' traffic
-    depends on the rests and each tensor's innermost keeper only, the deep floor on the keeps
-    below level 0, and the rests on the keeps of levels 2 and below (``Mapspace.rests``)."""
+    """The rest floor of one layer's bypass choices, each part computed once: the MACs' traffic
+    depends on the rests and each tensor's innermost keeper only, the deep floor on the rests
+    and the transfers into keepers at level 3 or deeper, and the rests on the keeps of levels 2
+    and below (``Mapspace.rests``)."""
 
     def __init__(self, space: Mapspace):
         self.space = space
@@ -44,17 +45,27 @@ class RestFloor:
         innermost = tuple(int(np.flatnonzero(keep[:, t])[-1]) for t in range(len(ROLES)))
         if (rests, innermost) not in self._mac:
             self._mac[(rests, innermost)] = _chunked(mac_traffic, self.space, keep, rest)
-        if keep[1:].tobytes() not in self._deep:
-            self._deep[keep[1:].tobytes()] = _chunked(deep_floor, self.space, keep, rest)
-        return self._mac[(rests, innermost)] - mac_transfer_floor(self.space, keep) + self._deep[keep[1:].tobytes()]
+        out = self._mac[(rests, innermost)] - mac_transfer_floor(self.space, keep)
+        transfers = deep_transfers(keep)
+        if transfers:
+            if (rests, transfers) not in self._deep:
+                self._deep[(rests, transfers)] = _chunked(deep_floor, self.space, transfers, rest)
+            out = out + self._deep[(rests, transfers)]
+        return out
 
 
-def _chunked(part, space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """``part(space, keep, rest)`` a chunk of rests at a time (bounded memory)."""
+def _chunked(part, space: Mapspace, what, rest: np.ndarray) -> np.ndarray:
+    """``part(space, what, rest)`` a chunk of rests at a time (bounded memory)."""
     out = np.empty(len(rest))
     for a in range(0, len(rest), CHUNK):
-        out[a:a + CHUNK] = part(space, keep, rest[a:a + CHUNK])
+        out[a:a + CHUNK] = part(space, what, rest[a:a + CHUNK])
     return out
+
+
+def deep_transfers(keep: np.ndarray) -> tuple[tuple[int, int, int], ...]:
+    """(tensor, parent level, keeper level) of every transfer into a keeper at level 3 or deeper
+    under bypass choice ``keep``: what ``deep_floor`` prices."""
+    return tuple((t, int(p), int(c)) for t in range(len(ROLES)) for p, c in pairwise(np.flatnonzero(keep[:, t])) if c >= 3)
 
 
 def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
@@ -76,9 +87,10 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     return out
 
 
-def deep_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """(R,) pJ: a floor of the transfers into every keeper at level 3 or deeper (its fills, its
-    parent's reads or psum updates and read-backs, the network words in between).
+def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], rest: np.ndarray) -> np.ndarray:
+    """(R,) pJ: a floor of the ``transfers`` (``deep_transfers``) into keepers at level 3 or
+    deeper: the keeper's fills, its parent's reads or psum updates and read-backs, the network
+    words in between.
 
     Per instance, the model fetches a tile once per pass of the tensor's innermost relevant loop
     above the keeper, for every iteration of the loops outside it: where that loop lies at level
@@ -91,8 +103,6 @@ def deep_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarra
     compulsory traffic ``mac_floor`` charges is added."""
     arch, L, D = space.arch, space.L, space.D
     out = np.zeros(len(rest))
-    if L < 4:
-        return out
     T = np.ones((len(rest), L, D), np.int64)  # temporal factors of levels >= 2
     S = np.ones((len(rest), L, D), np.int64)  # fanout factors (x * y) below each level
     for s, (l, axis) in enumerate(space.slots[space.rest_start:]):
@@ -101,45 +111,41 @@ def deep_floor(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarra
     for l in range(L - 1, -1, -1):
         box[:, l] = box[:, l + 1] * T[:, l] * S[:, l]
     outer01 = np.prod(space.sizes / rest.prod(axis=1), axis=1)  # product of the level-0 and level-1 loops
-    for t, role in enumerate(ROLES):
-        kept = np.flatnonzero(keep[:, t])
-        coef = space.coef[t]
+    for t, p, c in transfers:
+        role, coef = ROLES[t], space.coef[t]
         rel = np.flatnonzero((coef > 0).any(axis=0))
-        for p, c in pairwise(kept):
-            if c < 3:
+        above = S[:, :c].prod(axis=1)  # (R, D) fanout instances above the keeper, per dimension
+        n_inst = above.prod(axis=1).astype(float)
+        first = n_inst * _touched(coef, space.sizes // above)  # what each instance touches
+        own = first.copy()
+        tile = _tile(coef, box[:, c]).astype(float)
+        found = np.zeros(len(rest), bool)
+        for k in range(c - 1, 1, -1):  # the innermost level with a relevant loop sets the fills
+            here = np.flatnonzero(~found & (T[:, k][:, rel] > 1).any(axis=1))
+            if len(here) == 0:
                 continue
-            above = S[:, :c].prod(axis=1)  # (R, D) fanout instances above the keeper, per dimension
-            n_inst = above.prod(axis=1).astype(float)
-            first = n_inst * _touched(coef, space.sizes // above)  # what each instance touches
-            own = first.copy()
-            tile = _tile(coef, box[:, c]).astype(float)
-            found = np.zeros(len(rest), bool)
-            for k in range(c - 1, 1, -1):  # the innermost level with a relevant loop sets the fills
-                here = np.flatnonzero(~found & (T[:, k][:, rel] > 1).any(axis=1))
-                if len(here) == 0:
-                    continue
-                Tk, tk = T[here, k], tile[here]
-                best = np.full(len(here), np.inf)
-                for d1 in rel:
-                    delta = tk
-                    if _sliding(coef, d1):
-                        delta = _delta(coef, box[here, c], S[here, k] * box[here, k + 1], d1)
-                    others = np.prod(Tk[:, [e for e in rel if e != d1]], axis=1)
-                    best = np.minimum(best, others * (tk + (Tk[:, d1] - 1) * delta))
-                own[here] = n_inst[here] * outer01[here] * np.prod(T[here, 2:k], axis=(1, 2)) * best
-                found[here] = True
-            folded = np.prod([S[:, q].prod(axis=1) for q in range(p, c) if _folds(arch.levels[q], role)] or [1], axis=0)
-            shared = own / folded
-            src, dst = arch.levels[p], arch.levels[c]
-            net = sum((arch.levels[q].fanout.energy_pj or 0.0) for q in range(p, c) if arch.levels[q].fanout is not None)
-            served = np.maximum(0.0, shared - float(_touched(coef, space.sizes))) if p == 0 else shared
-            out += served * src.energy_of(role, _action(role)) / src.block_words
-            if role == "outputs":  # versions after an element's first are read back, then refilled
-                refills = np.maximum(0.0, own - first)
-                out += np.maximum(0.0, shared - first) * src.energy_of(role, "read") / src.block_words
-                out += refills * (dst.energy_of(role, "write") / dst.block_words + net) + own * net
-            else:
-                out += own * (dst.energy_of(role, "write") / dst.block_words + net)
+            Tk, tk = T[here, k], tile[here]
+            best = np.full(len(here), np.inf)
+            for d1 in rel:
+                delta = tk
+                if _sliding(coef, d1):
+                    delta = _delta(coef, box[here, c], S[here, k] * box[here, k + 1], d1)
+                others = np.prod(Tk[:, [e for e in rel if e != d1]], axis=1)
+                best = np.minimum(best, others * (tk + (Tk[:, d1] - 1) * delta))
+            own[here] = n_inst[here] * outer01[here] * np.prod(T[here, 2:k], axis=(1, 2)) * best
+            found[here] = True
+        folded = np.prod([S[:, q].prod(axis=1) for q in range(p, c) if _folds(arch.levels[q], role)] or [1], axis=0)
+        shared = own / folded
+        src, dst = arch.levels[p], arch.levels[c]
+        net = sum((arch.levels[q].fanout.energy_pj or 0.0) for q in range(p, c) if arch.levels[q].fanout is not None)
+        served = np.maximum(0.0, shared - float(_touched(coef, space.sizes))) if p == 0 else shared
+        out += served * src.energy_of(role, _action(role)) / src.block_words
+        if role == "outputs":  # versions after an element's first are read back, then refilled
+            refills = np.maximum(0.0, own - first)
+            out += np.maximum(0.0, shared - first) * src.energy_of(role, "read") / src.block_words
+            out += refills * (dst.energy_of(role, "write") / dst.block_words + net) + own * net
+        else:
+            out += own * (dst.energy_of(role, "write") / dst.block_words + net)
     return out
 
 
