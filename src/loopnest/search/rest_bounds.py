@@ -35,17 +35,17 @@ class RestFloor:
 
     def __init__(self, space: Mapspace):
         self.space = space
-        self._mac: dict = {}
+        self._mac: dict = {}  # (rests, tensor, its innermost keeper) -> pJ per rest
         self._deep: dict = {}
 
     def __call__(self, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
         """(R,) pJ per rest choice ``rest`` (R, S_rest, D) of bypass choice ``keep``: the MACs'
         traffic beyond ``mac_transfer_floor`` plus ``deep_floor``. Needs no fanout on level 0."""
         rests = keep[2:].tobytes()
-        innermost = tuple(int(np.flatnonzero(keep[:, t])[-1]) for t in range(len(ROLES)))
-        if (rests, innermost) not in self._mac:
-            self._mac[(rests, innermost)] = _chunked(mac_traffic, self.space, keep, rest)
-        out = self._mac[(rests, innermost)] - mac_transfer_floor(self.space, keep)
+        innermost = [(rests, t, int(np.flatnonzero(keep[:, t])[-1])) for t in range(len(ROLES))]
+        if any(k not in self._mac for k in innermost):
+            self._mac.update(zip(innermost, _chunked(mac_traffic, self.space, keep, rest)))
+        out = sum(self._mac[k] for k in innermost) - mac_transfer_floor(self.space, keep)
         transfers = deep_transfers(keep)
         if transfers:
             if (rests, transfers) not in self._deep:
@@ -55,11 +55,9 @@ class RestFloor:
 
 
 def _chunked(part, space: Mapspace, what, rest: np.ndarray) -> np.ndarray:
-    """``part(space, what, rest)`` a chunk of rests at a time (bounded memory)."""
-    out = np.empty(len(rest))
-    for a in range(0, len(rest), CHUNK):
-        out[a:a + CHUNK] = part(space, what, rest[a:a + CHUNK])
-    return out
+    """``part(space, what, rest)`` a chunk of rests at a time (bounded memory); the rests on the
+    last axis."""
+    return np.concatenate([part(space, what, rest[a:a + CHUNK]) for a in range(0, len(rest), CHUNK)], axis=-1)
 
 
 def deep_transfers(keep: np.ndarray) -> tuple[tuple[int, int, int], ...]:
@@ -69,10 +67,10 @@ def deep_transfers(keep: np.ndarray) -> tuple[tuple[int, int, int], ...]:
 
 
 def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """(R,) pJ: the MACs' reads, psum updates and read-backs at each operand's innermost keeper
-    and the network words they cross, counted by the cost model on one completion of each rest
-    (every outer loop on level 0): no completion changes them. That keeper serves only the MACs,
-    and the fanouts at or below it carry only their words."""
+    """(3, R) pJ, per tensor: the MACs' reads, psum updates and read-backs at its innermost
+    keeper and the network words they cross, counted by the cost model on one completion of each
+    rest (every outer loop on level 0): no completion changes them. That keeper serves only the
+    MACs, and the fanouts at or below it carry only their words."""
     arch, L = space.arch, space.L
     rows = [(t, int(np.flatnonzero(keep[:, t])[-1])) for t in range(len(ROLES))]
     read = np.array([arch.levels[p].energy_of(r, "read") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
@@ -81,10 +79,8 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     outer = (space.sizes // rest.prod(axis=1))[:, None]
     f = np.concatenate([outer, np.ones_like(outer), rest], axis=1)
     c = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep)).counts
-    out = np.zeros(len(rest))
-    for t, p in rows:
-        out += c.reads[:, p, t] * read[t] + c.updates[:, p, t] * update[t] + c.network[:, p:, t] @ net[p:]
-    return out
+    return np.stack([c.reads[:, p, t] * read[t] + c.updates[:, p, t] * update[t] + c.network[:, p:, t] @ net[p:]
+                     for t, p in rows])
 
 
 def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], rest: np.ndarray) -> np.ndarray:
