@@ -127,3 +127,33 @@ def test_group_floor_is_below_its_members():
     oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
     assert len(oi) > 1000
     assert np.all(floor(oi, floor.groups.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("name,problem,arch", [
+    ("diannao-like conv", conv2d("c", C=4, M=8, H=6, W=6, R=3), load_arch("diannao-like")),
+    ("two levels, fc, no folding", fc("f", C=8, M=4, N=4), Architecture(name="tiny2", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj={"read": 100.0, "write": 150.0, "update": 120.0}),
+        Storage(name="Buffer", capacity_words=24, energy_pj={"read": 6.0, "write": 9.0, "update": 7.2},
+                fanout=Fanout(x=2, y=2, energy_pj=0.3)),
+    ), compute=Compute(energy_pj=0.5))),
+], ids=["diannao-like conv", "two levels fc"])
+def test_two_level_pair_floor_never_exceeds_the_model(name, problem, arch):
+    """Two levels (no inside floor): the outer share, mac_floor and the rest's own floor."""
+    space = Mapspace(problem, arch)
+    rng = np.random.default_rng(0)
+    checked = 0
+    for keep in space.keep_configs:
+        outer, projs = space.outer(keep)
+        rest = space.rests(keep)
+        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
+        box1 = space.sizes // f0.prod(axis=1)
+        prods = rest.prod(axis=1)
+        oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
+        pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
+        oi, ri = oi[pick], ri[pick]
+        floor = mac_floor(space, keep) + RestFloor(space)(keep, rest)[ri]
+        f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
+        least, v0, _ = least_energies(space, f, keep)
+        assert np.all(v0 + floor <= least * (1 + 1e-9)), name
+        checked += len(oi)
+    assert checked > 0

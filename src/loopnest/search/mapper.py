@@ -96,7 +96,8 @@ class _Outer:
     cyc: np.ndarray  # (K,) cycles floor
     rest: np.ndarray  # (R, S_rest, D) the choices below level 1's loops
     prods: np.ndarray  # (R, D) their products per dimension
-    floor: InsideFloor | None  # the pair floor, where it applies
+    credit: np.ndarray  # (R,) the rests' own floors (RestFloor), pJ
+    floor: InsideFloor | None  # the pair floor, where it applies (it adds the credit)
 
 
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
@@ -188,14 +189,15 @@ class _Search:
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
+            credit = rest_floor(keep, rest) if rest_floor.applies else np.zeros(len(rest))
             floor = None
             if inside_applies(space):
                 key2 = keep[2:].tobytes()  # what the rests depend on (Mapspace.rests)
                 if key2 not in groups:
                     groups[key2] = RestGroups(space, rest)
-                floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], rest_floor(keep, rest))
-            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), floor)
-            self.cheap[ki] = base + (v0_rows - v0 if floor is not None else 0.0)
+                floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)
+            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), credit, floor)
+            self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
@@ -253,7 +255,7 @@ class _Search:
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
-            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi], cyc[oi]), start)
+            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi] + od.credit[ri], cyc[oi]), start)
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))

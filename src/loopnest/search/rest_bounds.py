@@ -35,12 +35,14 @@ class RestFloor:
 
     def __init__(self, space: Mapspace):
         self.space = space
+        self.applies = space.rest_start is not None and space.arch.levels[0].fanout is None
         self._mac: dict = {}  # (rests, tensor, its innermost keeper) -> pJ per rest
         self._deep: dict = {}
 
     def __call__(self, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
         """(R,) pJ per rest choice ``rest`` (R, S_rest, D) of bypass choice ``keep``: the MACs'
-        traffic beyond ``mac_transfer_floor`` plus ``deep_floor``. Needs no fanout on level 0."""
+        traffic beyond ``mac_transfer_floor`` plus ``deep_floor``. Only where it ``applies``: a
+        level 1 and no fanout on level 0 (whose loops the rests leave out)."""
         rests = keep[2:].tobytes()
         innermost = [(rests, t, int(np.flatnonzero(keep[:, t])[-1])) for t in range(len(ROLES))]
         if any(k not in self._mac for k in innermost):
