@@ -209,9 +209,9 @@ def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
 
 
 def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
-    """Auto runs the exact search where every floor applies and there are at most
-    AUTO_EXACT_RESTS choices below level 1, the heuristic elsewhere, and says which ran (mode)
-    and why (notes)."""
+    """Auto runs the exact search where there are at most AUTO_EXACT_RESTS choices below level 1
+    (on any hierarchy whose outermost level has no fanout), the heuristic elsewhere, and says
+    which ran (mode) and why (notes)."""
     from loopnest.search import mapper
 
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
@@ -225,7 +225,15 @@ def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
     heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
     assert auto.mode == "heuristic" and "not proven optimal" in auto.notes[0] and f"{n:.2g}" in auto.notes[0]
     assert auto.result.mapping == heuristic.result.mapping
-    deep = search_layer(fc("f", C=2, M=2, N=2), arch4(), mode="auto")  # four levels: level-2 floors only
-    assert deep.mode == "heuristic" and "three levels, one fanout at level 1" in deep.notes[0]
+    monkeypatch.undo()
+    deep = search_layer(fc("f", C=2, M=2, N=2), arch4(), mode="auto")  # four levels
+    assert deep.mode == "exact" and deep.notes == []
+    assert deep.result.energy_pj == search_layer(fc("f", C=2, M=2, N=2), arch4(), mode="exact").result.energy_pj
+    e = energies()[0]
+    wide = Architecture(name="fanout0", levels=(  # a fanout on the outermost level: the rests' floors leave it out
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e, fanout=Fanout(x=2, y=1)),
+        Storage(name="Buffer", capacity_words=8, energy_pj=e)), compute=Compute(energy_pj=0.5))
+    auto = search_layer(fc("f", C=2, M=2, N=2), wide, mode="auto")
+    assert auto.mode == "heuristic" and "the outermost level DRAM has a fanout" in auto.notes[0]
     with pytest.raises(ValueError, match="exact, heuristic, auto"):
         search_layer(p, arch, KEEP_ALL, mode="fast")

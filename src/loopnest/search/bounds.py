@@ -101,12 +101,6 @@ def inside_applies(space: Mapspace) -> bool:
     return space.L >= 3 and space.arch.levels[0].fanout is None
 
 
-def floors_complete(space: Mapspace) -> bool:
-    """Every floor applies: three levels and one fanout, level 1's (the eyeriss family,
-    simple-ws/os). Deeper or wider hierarchies get the level-2 floors only."""
-    return space.L == 3 and [l for l, lv in enumerate(space.arch.levels) if lv.fanout is not None] == [1]
-
-
 def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, classes: np.ndarray,
                  active: tuple[bool, ...]) -> np.ndarray:
     """(K, n): per outer choice (its outermost loops ``outer0``, level-1 tile ``box1``) and

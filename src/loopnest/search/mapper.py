@@ -45,7 +45,6 @@ from loopnest.search.bounds import (
     RestGroups,
     bypass_floor,
     divides,
-    floors_complete,
     inside_applies,
     mac_floor,
 )
@@ -107,9 +106,9 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
     most ``sweeps`` of refinement.
-    Auto mode searches exactly where every floor applies (``floors_complete``) and the choices
-    below level 1 number at most ``AUTO_EXACT_RESTS``, heuristically elsewhere;
-    ``LayerSearch.mode`` says which ran and ``notes`` why."""
+    Auto mode searches exactly where the choices below level 1 number at most
+    ``AUTO_EXACT_RESTS`` (and the outermost level has no fanout, which their floors leave out),
+    heuristically elsewhere; ``LayerSearch.mode`` says which ran and ``notes`` why."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
@@ -117,11 +116,12 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     space = Mapspace(problem, arch, constraints)
     notes = []
     if mode == AUTO:
-        mode = EXACT if floors_complete(space) and space.rest_count() <= AUTO_EXACT_RESTS else HEURISTIC
+        fanout0 = arch.levels[0].fanout is not None
+        mode = EXACT if not fanout0 and space.rest_count() <= AUTO_EXACT_RESTS else HEURISTIC
         if mode == HEURISTIC:
-            why = (f"{space.rest_count():.2g} choices of the loops below level {arch.levels[1].name}'s, exact up to "
-                   f"{AUTO_EXACT_RESTS:.0e}" if floors_complete(space) else
-                   "the exact search is quick where every floor applies: three levels, one fanout at level 1")
+            why = (f"the outermost level {arch.levels[0].name} has a fanout" if fanout0 else
+                   f"{space.rest_count():.2g} choices of the loops below level {arch.levels[1].name}'s, exact up to "
+                   f"{AUTO_EXACT_RESTS:.0e}")
             notes.append(f"auto: heuristic search, not proven optimal ({why})")
     out = LayerSearch(problem, obj.text, mode, notes=notes)
     state = _Search(space, obj, mode, seed, (top, sample, rest_sample or HEURISTIC_RESTS), out)
