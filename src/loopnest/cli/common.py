@@ -16,9 +16,9 @@ def fail(message: str, code: int = 2) -> None:
 
 
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
-             "heuristic (seeded sample of the best-bounded choices, no optimality claim) or auto (exact on "
-             "three-level hierarchies with one fanout and at most 1e6 choices below the second level, where "
-             "it is quick; heuristic elsewhere; the output says which ran per layer).")
+             "heuristic (seeded sample of the best-bounded choices, no optimality claim) or auto (exact where "
+             "the loops below the second level have at most 1e6 choices, where it is quick; heuristic "
+             "elsewhere; the output says which ran per layer).")
 
 
 def _check_mode(mode: str) -> str:
