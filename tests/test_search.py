@@ -145,6 +145,21 @@ def test_exact_equals_brute_force_sliding_window_into_level_3():
     assert keys == pytest.approx(brute_force(layer, arch, fixed), rel=1e-12)
 
 
+def test_exact_equals_brute_force_two_fanouts():
+    """A fanout below the innermost buffer too (edge-npu style): the MACs' traffic the rests'
+    floor counts depends on both fanouts' folding."""
+    e = energies()
+    arch = Architecture(name="twofan", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
+        Storage(name="Buffer", capacity_words=12, energy_pj=e[1], fanout=Fanout(x=2, y=1, energy_pj=0.3, multicast=True)),
+        Storage(name="RF", capacity_words=4, energy_pj=e[2], fanout=Fanout(x=2, y=1, energy_pj=0.1, reduction=True)),
+    ), compute=Compute(energy_pj=0.5))
+    fixed = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]}, {"level": "RF", "keep": ["weights"]}])
+    p = fc("f", C=2, M=2, N=2)
+    keys, _r = found(p, arch, fixed)
+    assert keys == pytest.approx(brute_force(p, arch, fixed), rel=1e-12)
+
+
 KEEP_ALL = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]},
                               {"level": "RF", "keep": ["inputs", "weights", "outputs"]}])
 
