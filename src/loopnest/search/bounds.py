@@ -5,8 +5,9 @@ choice, so pruning by them never removes an optimum:
 
 - ``mac_floor``: the MAC energy, the MAC operand reads from each operand's innermost keeper
   (at most one read per MAC per multicast instance), the psum read-backs (every update but the
-  first write of an element in an instance), the network words they cross (one per MAC), plus the compulsory outermost traffic (each element once) of tensors whose first
-  inner keeper lies below level 2 (the other tensors' outer traffic is bounded elsewhere).
+  first write of an element in an instance), the network words they cross (one per MAC), plus
+  the compulsory outermost traffic (each element once) of tensors whose first inner keeper
+  lies below level 2 (the other tensors' outer traffic is bounded elsewhere).
 - ``InsideFloor``: the traffic into level 2 (from level 1, or from level 0 when level 1 is
   bypassed) of (outer, rest) pairs: the least over the level-1 order classes of what the model
   charges each tensor under that class, psum read-backs and refills included.
@@ -59,9 +60,9 @@ def _action(role: str) -> str:
 
 
 def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
-    """The MAC energy, ``mac_transfer_floor`` and the compulsory outermost traffic of tensors
-    whose first inner keeper lies below level 2 (or below level 1 where the inside floors do
-    not apply)."""
+    """The MAC energy, ``mac_transfer_floor`` and the compulsory outermost traffic (each element
+    once) of tensors whose first keeper below level 0 lies below level 2, or at level 2 where
+    the inside floors do not apply (the other tensors' outer traffic is bounded elsewhere)."""
     arch = space.arch
     floor = space.problem.macs * (arch.compute.energy_pj or 0.0) + mac_transfer_floor(space, keep)
     for t, role in enumerate(ROLES):
