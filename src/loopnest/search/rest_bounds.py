@@ -9,8 +9,8 @@ loops: the level-1 fanout and every inner level), added to the pair floors of th
   relevant loop above the keeper; where that loop lies at level 2 or deeper, the rest fixes
   everything but that level's order, and the floor takes each tensor's best order there.
 
-``RestFloor`` returns what these add to ``mac_floor``: never negative, and zero where the
-hierarchy has nothing below level 2 that ``mac_floor`` does not already count exactly.
+``RestFloor`` returns what these add to ``mac_floor`` (never negative: the model's count of the
+MACs' traffic is at least ``mac_transfer_floor``, which assumes every fanout folds every word).
 """
 
 from __future__ import annotations
