@@ -201,10 +201,16 @@ class Mapspace:
         choices that differ above share them."""
         if self.rest_start is None or not self.slots[self.rest_start:]:
             return np.ones((1, 0, self.D), np.int64)
-        key = (keep[2:].tobytes(), sample, seed)
+        key = (self.rest_key(keep), sample, seed)
         if key not in self._rests:
             self._rests[key] = self._fitting_rests(keep, stats, sample, seed)
         return self._rests[key]
+
+    @staticmethod
+    def rest_key(keep: np.ndarray) -> bytes:
+        """What ``rests`` depends on in a bypass choice: the keeps of levels 2 and below (their
+        capacities). Bypass choices with one key share the rests and what is derived from them."""
+        return keep[2:].tobytes()
 
     def _fitting_rests(self, keep: np.ndarray, stats: dict | None, sample: int | None, seed: int) -> np.ndarray:
         slots = self.slots[self.rest_start:]

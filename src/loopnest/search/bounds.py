@@ -81,8 +81,7 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
     arch, problem = space.arch, space.problem
     macs = problem.macs
     floor = 0.0
-    for t, role in enumerate(ROLES):
-        p = int(np.flatnonzero(keep[:, t])[-1])
+    for (t, role), p in zip(enumerate(ROLES), innermost_keepers(keep)):
         shared = 1
         for q in range(p, space.L):
             fan = arch.levels[q].fanout
@@ -95,6 +94,12 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
             first = problem.size(problem.tensor(role)) * arch.instances(p)
             floor += max(0.0, macs / shared - first) * arch.levels[p].energy_of(role, "read") / arch.levels[p].block_words
     return floor
+
+
+def innermost_keepers(keep: np.ndarray) -> tuple[int, ...]:
+    """Per tensor (ROLES order), the innermost level that keeps it under bypass choice ``keep``:
+    the one the MACs read and update."""
+    return tuple(int(np.flatnonzero(keep[:, t])[-1]) for t in range(len(ROLES)))
 
 
 def inside_applies(space: Mapspace) -> bool:

@@ -192,7 +192,7 @@ class _Search:
             credit = rest_floor(keep, rest) if rest_floor.applies else np.zeros(len(rest))
             floor = None
             if inside_applies(space):
-                key2 = keep[2:].tobytes()  # what the rests depend on (Mapspace.rests)
+                key2 = space.rest_key(keep)
                 if key2 not in groups:
                     groups[key2] = RestGroups(space, rest)
                 floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)

@@ -21,7 +21,14 @@ import numpy as np
 
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.search.bounds import _action, _delta, _tile, _touched, mac_transfer_floor
+from loopnest.search.bounds import (
+    _action,
+    _delta,
+    _tile,
+    _touched,
+    innermost_keepers,
+    mac_transfer_floor,
+)
 from loopnest.workload.problem import ROLES
 
 CHUNK = 1 << 16  # rest choices per model call
@@ -43,8 +50,8 @@ class RestFloor:
         """(R,) pJ per rest choice ``rest`` (R, S_rest, D) of bypass choice ``keep``: the MACs'
         traffic beyond ``mac_transfer_floor`` plus ``deep_floor``. Only where it ``applies``: a
         level 1 and no fanout on level 0 (whose loops the rests leave out)."""
-        rests = keep[2:].tobytes()
-        innermost = [(rests, t, int(np.flatnonzero(keep[:, t])[-1])) for t in range(len(ROLES))]
+        rests = self.space.rest_key(keep)
+        innermost = [(rests, t, p) for t, p in enumerate(innermost_keepers(keep))]
         if any(k not in self._mac for k in innermost):
             self._mac.update(zip(innermost, _chunked(mac_traffic, self.space, keep, rest)))
         out = sum(self._mac[k] for k in innermost) - mac_transfer_floor(self.space, keep)
@@ -74,7 +81,7 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     rest (every outer loop on level 0): no completion changes them. That keeper serves only the
     MACs, and the fanouts at or below it carry only their words."""
     arch, L = space.arch, space.L
-    rows = [(t, int(np.flatnonzero(keep[:, t])[-1])) for t in range(len(ROLES))]
+    rows = list(enumerate(innermost_keepers(keep)))
     read = np.array([arch.levels[p].energy_of(r, "read") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
     update = np.array([arch.levels[p].energy_of(r, "update") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
     net = np.array([(lv.fanout.energy_pj or 0.0) if lv.fanout is not None else 0.0 for lv in arch.levels])
