@@ -72,8 +72,8 @@ class PrecisionSpec:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {self.finetune_epochs}")
         if self.budget is not None and not (math.isfinite(self.budget) and self.budget >= 0):
             raise CodesignError(f"--budget: accuracy points >= 0, got {self.budget}")
-        for b in self.bits:
-            self.layer_quant(b)  # a width the method cannot use fails here, before any work
+        if self.method in ("uniform", "log") and min(self.bits) < 2:
+            raise CodesignError(f"--bits: {self.method} quantization takes 2 to {MAX_BITS} bits; for 1-bit weights use --method binary")
 
     def layer_quant(self, b: int) -> LayerQuant:
         """The quantizers of every layer at width ``b``."""
@@ -226,8 +226,8 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
                            versions=_versions())
     if spec.per_layer:
         for n in names:
+            say(f"sensitivity of {n} at {', '.join(map(str, spec.bits))} bits")
             for b in spec.bits:
-                say(f"sensitivity of {n} at {b} bits")
                 acc = measured(QuantScheme(LayerQuant(), {n: spec.layer_quant(b)}))
                 row = point(acc, {**float_layers, n: uniform[b][n]}, layer=n, bits=b, drop_points=100 * (float_acc - acc))
                 del row["layers"]  # the network's layers: all float but this one

@@ -1,0 +1,176 @@
+"""`loopnest codesign ...`: studies that pair a trained network's accuracy with the energy and
+latency of its mapping (torch and scikit-learn: pip install 'loopnest[codesign]')."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import typer
+
+from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.compare_cmd import PLOT_HELP
+
+app = typer.Typer(help="co-design studies: accuracy against energy and latency", no_args_is_help=True)
+
+
+def _need_extras() -> None:
+    missing = [m for m, pkg in (("torch", "torch"), ("sklearn", "scikit-learn")) if find_spec(m) is None]
+    if missing:
+        fail(f"the co-design studies need {' and '.join(missing)} (pip install 'loopnest[codesign]')")
+
+
+def _bits(text: str) -> tuple[int, ...]:
+    from loopnest.workload.precision import MAX_BITS, PrecisionError, check_bits
+
+    out = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            out.append(check_bits(int(part), "--bits"))
+        except ValueError as e:
+            detail = str(e) if isinstance(e, PrecisionError) else f"--bits: a bit width must be an integer from 1 to {MAX_BITS}, got {part!r}"
+            fail(detail)
+    return tuple(out)
+
+
+@app.command()
+def precision(
+    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...; see `loopnest workload list`)."),
+    arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    bits: str = typer.Option("2,3,4,6,8,16", "--bits", help="Comma-separated bit widths, integers from 1 to 32."),
+    method: str = typer.Option("uniform", "--method", help="uniform | log | binary | ternary (binary/ternary: weights at 1/2 bits, activations uniform at each width)."),
+    asymmetric: bool = typer.Option(False, "--asymmetric", help="Uniform: asymmetric (zero point) instead of symmetric."),
+    per_channel: bool = typer.Option(False, "--per-channel", help="One weight scale per output channel instead of per tensor."),
+    per_layer: bool = typer.Option(False, "--per-layer", help="Also the sensitivity of each layer: only it quantized, at every width."),
+    output_bits: int = typer.Option(None, "--output-bits", help="Width of each layer's stored outputs for the cost model (default: the width)."),
+    finetune: int = typer.Option(0, "--finetune-epochs", help="Quantization-aware fine-tuning epochs per width (0: post-training only)."),
+    budget: float = typer.Option(None, "--budget", help="Accuracy-drop budget (points) of the greedy mixed-precision search; none: no search."),
+    weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
+    mode: str = mode_option(),
+    jobs: int = typer.Option(None, "--jobs", min=1, help="Mapper processes (default: all CPUs)."),
+    as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per bit width (and the float32 reference)."),
+    plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
+) -> None:
+    """Quantize MODEL at each bit width, measure its test accuracy, map every layer at that width on
+    the architecture; table (and figure) of accuracy against energy and latency, Pareto front marked."""
+    from loopnest.arch import ArchSpecError, load_arch
+    from loopnest.codesign import CodesignError
+    from loopnest.codesign.models import check_model
+    from loopnest.codesign.precision_study import PrecisionSpec
+    from loopnest.mapping.constraints import ConstraintError
+    from loopnest.workload.precision import PrecisionError
+
+    widths = _bits(bits)
+    try:
+        spec = PrecisionSpec(widths, method, not asymmetric, per_channel, per_layer, output_bits, finetune, budget)
+        name = check_model(model)
+        a = load_arch(arch)
+    except (CodesignError, PrecisionError, ArchSpecError) as e:
+        fail(str(e))
+    _need_extras()
+    from loopnest.codesign.models import digits_workload
+    from loopnest.codesign.precision_study import run_precision_study
+
+    quiet = as_json or as_csv
+    try:
+        module, network, data = digits_workload(name)
+        if weights is not None:
+            _load_weights(module, weights)
+        study = run_precision_study(spec, module, network, data, a, dataflow=dataflow or a.dataflow, mode=mode, jobs=jobs,
+                                    progress=None if quiet else (lambda m: err_console.print(m, highlight=False)))
+    except (CodesignError, ConstraintError) as e:
+        fail(str(e))
+    out = study.to_dict()
+    if plot is not None:
+        from loopnest.report.codesign import precision_charts
+        from loopnest.report.plots import save_all
+
+        try:
+            for p in save_all(precision_charts(out), plot):
+                err_console.print(f"plot: {p}")
+        except (ValueError, OSError) as e:
+            fail(f"--plot: {e}")
+    if as_json:
+        print(json.dumps(out, indent=1))
+    elif as_csv:
+        _csv(out)
+    else:
+        _tables(out)
+
+
+def _load_weights(module, path: Path) -> None:
+    """Load a state_dict into ``module``; its Conv2d/Linear layers must be the module's."""
+    import torch
+
+    from loopnest.codesign import CodesignError
+
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception as e:  # unreadable or not a tensor-only pickle: torch raises many types
+        raise CodesignError(f"{path}: not a readable state_dict ({type(e).__name__})") from None
+    if not isinstance(state, dict):
+        raise CodesignError(f"{path}: expected a state_dict (a mapping of parameter names to tensors)")
+    have = {k.rsplit(".", 1)[0] for k in module.state_dict()}
+    given = {k.rsplit(".", 1)[0] for k in state}
+    if have != given:
+        parts = [f"{label}: {', '.join(sorted(s))}" for label, s in (("missing", have - given), ("not in the model", given - have)) if s]
+        raise CodesignError(f"{path}: its layers do not match the model's ({'; '.join(parts)})")
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        raise CodesignError(f"{path}: {str(e).splitlines()[-1].strip()}") from None
+
+
+def _row(label: str, p: dict) -> dict:
+    w = p["precision"]
+    return {"bits": label, "weights_bits": w["weights"], "inputs_bits": w["inputs"], "outputs_bits": w["outputs"],
+            "accuracy": p["accuracy"], "drop_points": p.get("drop_points", 0.0), "energy_pj": p["energy_pj"],
+            "cycles": p["cycles"], "pareto_energy": p.get("pareto_energy", ""), "pareto_cycles": p.get("pareto_cycles", "")}
+
+
+def _csv(out: dict) -> None:
+    rows = [_row("float32", out["reference"])] + [_row(str(p["bits"]), p) for p in out["points"]]
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def _tables(out: dict) -> None:
+    from rich.table import Table
+
+    s, unit = out["settings"], out["energy_units"]
+    t = Table(title=f"{out['model']} on {out['arch']}: {s['method']} quantization"
+                    f"{', per channel' if s['per_channel'] else ''}{'' if s['symmetric'] else ', asymmetric'}"
+                    f"{', %d fine-tuning epochs' % s['finetune_epochs'] if s['finetune_epochs'] else ''}; "
+                    f"test accuracy on {out['data']['test_samples']} images; energy in {unit}; * = on the Pareto front")
+    for c in ("bits", "W/I/O bits", "accuracy", "drop (points)", f"energy ({unit})", "cycles", "Pareto E", "Pareto cycles"):
+        t.add_column(c, justify="right")
+    for r in [_row("float32", out["reference"])] + [_row(str(p["bits"]), p) for p in out["points"]]:
+        t.add_row(r["bits"], f"{r['weights_bits']}/{r['inputs_bits']}/{r['outputs_bits']}", f"{100 * r['accuracy']:.2f}%",
+                  f"{r['drop_points']:.2f}", f"{r['energy_pj']:.4g}", f"{r['cycles']:,.0f}",
+                  "*" if r["pareto_energy"] is True else "", "*" if r["pareto_cycles"] is True else "")
+    console.print(t)
+    if out["per_layer"]:
+        widths = s["bits"]
+        pl = Table(title="Per-layer sensitivity: test accuracy (%) with only this layer quantized at each width")
+        pl.add_column("layer")
+        for b in widths:
+            pl.add_column(f"{b} bits", justify="right")
+        layers = dict.fromkeys(r["layer"] for r in out["per_layer"])
+        acc = {(r["layer"], r["bits"]): r["accuracy"] for r in out["per_layer"]}
+        for n in layers:
+            pl.add_row(n, *(f"{100 * acc[n, b]:.2f}" for b in widths))
+        console.print(pl)
+    m = out["mixed"]
+    if m:
+        console.print(f"mixed precision (budget {m['budget_points']:g} points on the calibration split): "
+                      + ", ".join(f"{n}={b}" for n, b in m["widths"].items())
+                      + f"; test accuracy {100 * m['accuracy']:.2f}%, energy {m['energy_pj']:.4g} {unit}, "
+                        f"{m['cycles']:,.0f} cycles", highlight=False)
+    for note in out["notes"]:
+        console.print(f"note: {note}", highlight=False)
