@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -120,7 +121,7 @@ def trained_digits(name: str, config: TrainConfig = TrainConfig()):
     module = digits_module(name)
     try:
         module.load_state_dict(torch.load(path, weights_only=True))
-    except (OSError, RuntimeError, EOFError, ValueError):  # missing, truncated or from another layout
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):  # missing, damaged, another layout
         module = train(name, config)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
