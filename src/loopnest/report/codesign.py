@@ -30,4 +30,4 @@ def accuracy_vs_bits_chart(curves: dict[str, dict[int, float]], title: str) -> C
     """Accuracy (fraction per bit width) of several networks, one line each."""
     series = [Series(name, [100 * a for a in c.values()], x=list(c), mode="line") for name, c in curves.items()]
     return Chart("accuracy-vs-bits", title, series, x_label="bit width of weights and activations (bits)",
-                 y_label="top-1 accuracy on the test split (%)", log_x=True, hover_unit="%")
+                 y_label="top-1 accuracy on the test split (%)", hover_unit="%")
