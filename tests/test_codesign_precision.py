@@ -171,10 +171,12 @@ def test_cli_weights_that_do_not_match(cnn2, tmp_path):
     assert len(out.output.strip().splitlines()) == 1
 
 
-def test_cli_json_and_csv(cnn2, tmp_path):
-    out = _run("digits-cnn2", "--bits", "4,8", "--jobs", "1", "--json")
+def test_cli_json_csv_and_plot(cnn2, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = _run("digits-cnn2", "--bits", "4,8", "--jobs", "1", "--json", "--plot", str(tmp_path / "p.png"))
     assert out.exit_code == 0, out.output
-    d = json.loads(out.output)
+    assert (tmp_path / "p.png").stat().st_size > 0 and (tmp_path / "p-precision-cycles.png").stat().st_size > 0
+    d = json.loads(out.stdout)  # the "plot: ..." lines go to stderr
     assert [p["bits"] for p in d["points"]] == [4, 8] and d["reference"]["precision"]["weights"] == 32
     assert any(p["pareto_energy"] for p in d["points"]) and any(p["pareto_cycles"] for p in d["points"])
     out = _run("digits-cnn2", "--bits", "8", "--jobs", "1", "--csv")
@@ -182,3 +184,38 @@ def test_cli_json_and_csv(cnn2, tmp_path):
     lines = out.output.strip().splitlines()
     assert lines[0].startswith("bits,weights_bits,inputs_bits,outputs_bits,accuracy") and lines[1].startswith("float32,32,32,32,")
     assert lines[2].startswith("8,8,8,8,")
+
+
+def test_an_unmappable_reference_keeps_the_study(cnn2, monkeypatch, tmp_path):
+    """The float32 reference alone without a mapping: its energy is None and a note says why;
+    an unmappable studied width is an error naming the layer."""
+    import dataclasses
+
+    from loopnest.arch import load_arch
+    from loopnest.codesign.precision_study import run_precision_study
+    from loopnest.report.codesign import precision_charts
+    from loopnest.search import network as search_network
+
+    real = search_network.map_network
+    failing = {32}
+
+    def drop_first_layer_at(network, *args, **kwargs):
+        result = real(network, *args, **kwargs)
+        if network.layers[0].tensors[0].bits in failing:
+            first = result.layers[0]
+            result.layers[0] = dataclasses.replace(first, result=None, search=dataclasses.replace(first.search, reason="too big"))
+        return result
+
+    monkeypatch.setattr(search_network, "map_network", drop_first_layer_at)
+    module, network, data = cnn2
+    arch = load_arch("eyeriss")
+    out = run_precision_study(PrecisionSpec((8,), per_layer=True), module, network, data, arch, jobs=1).to_dict()
+    assert out["reference"]["energy_pj"] is None and out["points"][0]["energy_pj"] > 0
+    assert any("float32 reference has no energy" in n and "conv1" in n and "too big" in n for n in out["notes"])
+    assert all(r["energy_pj"] is None for r in out["per_layer"])
+    charts = precision_charts(out)
+    assert [c.id for c in charts] == ["precision-energy", "precision-cycles"]
+    assert "float32 reference" not in {s.name for s in charts[0].series}
+    failing.add(8)
+    with pytest.raises(CodesignError, match="layer conv1 has no valid mapping on eyeriss at .*weights=8.*: too big"):
+        run_precision_study(PrecisionSpec((8,)), module, network, data, arch, jobs=1)

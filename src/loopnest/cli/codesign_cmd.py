@@ -152,7 +152,8 @@ def _tables(out: dict) -> None:
         t.add_column(c, justify="right")
     for r in [_row("float32", out["reference"])] + [_row(str(p["bits"]), p) for p in out["points"]]:
         t.add_row(r["bits"], f"{r['weights_bits']}/{r['inputs_bits']}/{r['outputs_bits']}", f"{100 * r['accuracy']:.2f}%",
-                  f"{r['drop_points']:.2f}", f"{r['energy_pj']:.4g}", f"{r['cycles']:,.0f}",
+                  f"{r['drop_points']:.2f}", "-" if r["energy_pj"] is None else f"{r['energy_pj']:.4g}",
+                  "-" if r["cycles"] is None else f"{r['cycles']:,.0f}",
                   "*" if r["pareto_energy"] is True else "", "*" if r["pareto_cycles"] is True else "")
     console.print(t)
     if out["per_layer"]:

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pickle
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -123,10 +124,14 @@ def trained_digits(name: str, config: TrainConfig = TrainConfig()):
         module.load_state_dict(torch.load(path, weights_only=True))
     except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):  # missing, damaged, another layout
         module = train(name, config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        torch.save(module.state_dict(), tmp)
-        os.replace(tmp, path)  # readers never see a half-written file
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            torch.save(module.state_dict(), tmp)
+            os.replace(tmp, path)  # readers never see a half-written file
+        except OSError as e:  # a read-only cache costs a retraining next time, nothing else
+            warnings.warn(f"{path}: cannot cache the trained weights ({e.strerror}); set {CACHE_ENV} to a writable directory",
+                          stacklevel=2)
     return module.eval()
 
 

@@ -42,8 +42,9 @@ class PrecisionSpec:
     apply to uniform; per channel means the weights' output channels). binary / ternary: weights
     at 1 / 2 bits, input activations uniform at b bits. The cost model sees weights at the
     weights' width, inputs at b and outputs at ``output_bits`` (default b: each layer's output is
-    the next layer's quantized input). ``finetune_epochs`` > 0 fine-tunes each quantized network
-    on the train split (quantization-aware); ``budget`` (accuracy points, float minus quantized)
+    the next layer's quantized input). ``finetune_epochs`` > 0 fine-tunes the network quantized at
+    each width on the train split (quantization-aware; the per-layer sensitivity and the mixed
+    search stay post-training, so they need no training per trial); ``budget`` (accuracy points, float minus quantized)
     runs the mixed-precision search.
     """
 
@@ -106,11 +107,12 @@ class PrecisionStudy:
     per_layer: list[dict] = field(default_factory=list)
     mixed: dict | None = None
     versions: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         s = self.spec
         energies = {p["energy_pj"] for p in self.points}
-        notes = []
+        notes = list(self.notes)
         if len(self.points) > 1 and len(energies) == 1:
             notes.append("Energy is the same at every bit width: this cost model does not charge storage and "
                          "traffic by the tensors' bit widths (Tensor.bits); the widths were passed to it (see "
@@ -196,25 +198,32 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
         return {lo.name: {"name": lo.name, "bits": {t.role: t.bits for t in lo.problem.tensors},
                           "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles} for lo in result.layers}
 
-    def measured(scheme: QuantScheme, split: str = "test") -> float:
+    def measured(scheme: QuantScheme, split: str = "test", tune: bool = False) -> float:
         q = quantize_module(module, scheme, data.calibration)
-        if spec.finetune_epochs and split == "test":
+        if tune and spec.finetune_epochs:
             finetune(q, data.train, spec.finetune_epochs, seed=spec.seed)
         return accuracy(q, getattr(data, split))
 
-    def point(acc: float, layers: dict, **extra) -> dict:
+    def point(acc: float, layers: dict | None, **extra) -> dict:
+        if layers is None:
+            return {**extra, "accuracy": acc, "energy_pj": None, "cycles": None, "layers": []}
         return {**extra, "accuracy": acc, "energy_pj": sum(r["energy_pj"] for r in layers.values()),
                 "cycles": sum(r["cycles"] for r in layers.values()), "layers": list(layers.values())}
 
     say(f"measuring float accuracy of {network.name}")
     float_acc = accuracy(module, data.test)
-    float_layers = cost(FLOAT)
+    notes = []
+    try:
+        float_layers = cost(FLOAT)
+    except CodesignError as e:  # the reference alone: the study at the widths asked for still stands
+        float_layers = None
+        notes.append(f"the float32 reference has no energy or cycles: {e}")
     reference = point(float_acc, float_layers, precision=_widths(FLOAT))
     uniform: dict[int, dict] = {}
     points = []
     for b in spec.bits:
         say(f"quantizing {network.name} to {b} bits ({spec.method})")
-        acc = measured(QuantScheme(spec.layer_quant(b)))
+        acc = measured(QuantScheme(spec.layer_quant(b)), tune=True)
         uniform[b] = cost(spec.precision(b))
         points.append(point(acc, uniform[b], bits=b, precision=_widths(spec.precision(b)),
                             drop_points=100 * (float_acc - acc)))
@@ -223,13 +232,13 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
             p[f"pareto_{axis.split('_')[0]}"] = on
     study = PrecisionStudy(network.name, arch.name, arch.energy_units, spec,
                            {"dataflow": dataflow, "mode": mode, "objective": objective}, _sizes(data), reference, points,
-                           versions=_versions())
+                           versions=_versions(), notes=notes)
     if spec.per_layer:
         for n in names:
             say(f"sensitivity of {n} at {', '.join(map(str, spec.bits))} bits")
             for b in spec.bits:
                 acc = measured(QuantScheme(LayerQuant(), {n: spec.layer_quant(b)}))
-                row = point(acc, {**float_layers, n: uniform[b][n]}, layer=n, bits=b, drop_points=100 * (float_acc - acc))
+                row = point(acc, float_layers and {**float_layers, n: uniform[b][n]}, layer=n, bits=b, drop_points=100 * (float_acc - acc))
                 del row["layers"]  # the network's layers: all float but this one
                 study.per_layer.append(row)
     if spec.budget is not None:

@@ -18,9 +18,10 @@ def precision_charts(data: dict) -> list[Chart]:
         series = [Series("bit widths", [100 * p["accuracy"] for p in pts], x=[p[key] for p in pts], mode="markers",
                          labels=[f"{p['bits']} bits" for p in pts], color="#1f77b4"),
                   Series("Pareto front", [100 * p["accuracy"] for p in front], x=[p[key] for p in front], mode="step",
-                         labels=[f"{p['bits']} bits" for p in front], color="#d62728"),
-                  Series("float32 reference", [100 * ref["accuracy"]], x=[ref[key]], mode="markers", labels=["float32"],
-                         color="black", hollow=True)]
+                         labels=[f"{p['bits']} bits" for p in front], color="#d62728")]
+        if ref[key] is not None:
+            series.append(Series("float32 reference", [100 * ref["accuracy"]], x=[ref[key]], mode="markers",
+                                 labels=["float32"], color="black", hollow=True))
         charts.append(Chart(f"precision-{axis}", f"Accuracy vs {axis}: {title}", series, x_label=label,
                             y_label="top-1 accuracy on the test split (%)", hover_unit="%", notes=list(data["notes"])))
     return charts
