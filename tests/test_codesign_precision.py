@@ -134,7 +134,7 @@ def test_study_rejects_a_module_that_is_not_the_network(cnn2):
     other = nn.Sequential(nn.Flatten(), nn.Linear(256, 10))
     with pytest.raises(CodesignError, match="do not match the network's layers .only in the network: conv1, conv2, fc; "
                                             "only in the module: 1."):
-        run_precision_study(PrecisionSpec((8,)), other, network, data, load_arch("eyeriss"))
+        run_precision_study(PrecisionSpec((8,)), other, network, data, load_arch("eyeriss"), dataflow="rs")
 
 
 def _run(*args):
@@ -209,7 +209,8 @@ def test_an_unmappable_reference_keeps_the_study(cnn2, monkeypatch, tmp_path):
     monkeypatch.setattr(search_network, "map_network", drop_first_layer_at)
     module, network, data = cnn2
     arch = load_arch("eyeriss")
-    out = run_precision_study(PrecisionSpec((8,), per_layer=True), module, network, data, arch, jobs=1).to_dict()
+    out = run_precision_study(PrecisionSpec((8,), per_layer=True), module, network, data, arch, dataflow=arch.dataflow,
+                              jobs=1).to_dict()
     assert out["reference"]["energy_pj"] is None and out["points"][0]["energy_pj"] > 0
     assert any("float32 reference has no energy" in n and "conv1" in n and "too big" in n for n in out["notes"])
     assert all(r["energy_pj"] is None for r in out["per_layer"])
@@ -218,4 +219,4 @@ def test_an_unmappable_reference_keeps_the_study(cnn2, monkeypatch, tmp_path):
     assert "float32 reference" not in {s.name for s in charts[0].series}
     failing.add(8)
     with pytest.raises(CodesignError, match="layer conv1 has no valid mapping on eyeriss at .*weights=8.*: too big"):
-        run_precision_study(PrecisionSpec((8,)), module, network, data, arch, jobs=1)
+        run_precision_study(PrecisionSpec((8,)), module, network, data, arch, dataflow=arch.dataflow, jobs=1)
