@@ -171,7 +171,8 @@ def _tables(out: dict) -> None:
     if m:
         console.print(f"mixed precision (budget {m['budget_points']:g} points on the calibration split): "
                       + ", ".join(f"{n}={b}" for n, b in m["widths"].items())
-                      + f"; test accuracy {100 * m['accuracy']:.2f}%, energy {m['energy_pj']:.4g} {unit}, "
+                      + f"; test accuracy {100 * m['accuracy']:.2f}% (drop {100 * (out['reference']['accuracy'] - m['accuracy']):.2f} "
+                        f"points on the test split), energy {m['energy_pj']:.4g} {unit}, "
                         f"{m['cycles']:,.0f} cycles", highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)

@@ -204,12 +204,6 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
             finetune(q, data.train, spec.finetune_epochs, seed=spec.seed)
         return accuracy(q, getattr(data, split))
 
-    def point(acc: float, layers: dict | None, **extra) -> dict:
-        if layers is None:
-            return {**extra, "accuracy": acc, "energy_pj": None, "cycles": None, "layers": []}
-        return {**extra, "accuracy": acc, "energy_pj": sum(r["energy_pj"] for r in layers.values()),
-                "cycles": sum(r["cycles"] for r in layers.values()), "layers": list(layers.values())}
-
     say(f"measuring float accuracy of {network.name}")
     float_acc = accuracy(module, data.test)
     notes = []
@@ -218,14 +212,14 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
     except CodesignError as e:  # the reference alone: the study at the widths asked for still stands
         float_layers = None
         notes.append(f"the float32 reference has no energy or cycles: {e}")
-    reference = point(float_acc, float_layers, precision=_widths(FLOAT))
+    reference = _point(float_acc, float_layers, precision=_widths(FLOAT))
     uniform: dict[int, dict] = {}
     points = []
     for b in spec.bits:
         say(f"quantizing {network.name} to {b} bits ({spec.method})")
         acc = measured(QuantScheme(spec.layer_quant(b)), tune=True)
         uniform[b] = cost(spec.precision(b))
-        points.append(point(acc, uniform[b], bits=b, precision=_widths(spec.precision(b)),
+        points.append(_point(acc, uniform[b], bits=b, precision=_widths(spec.precision(b)),
                             drop_points=100 * (float_acc - acc)))
     for axis in ("energy_pj", "cycles"):
         for p, on in zip(points, pareto([p[axis] for p in points], [p["accuracy"] for p in points])):
@@ -238,7 +232,8 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
             say(f"sensitivity of {n} at {', '.join(map(str, spec.bits))} bits")
             for b in spec.bits:
                 acc = measured(QuantScheme(LayerQuant(), {n: spec.layer_quant(b)}))
-                row = point(acc, float_layers and {**float_layers, n: uniform[b][n]}, layer=n, bits=b, drop_points=100 * (float_acc - acc))
+                row = _point(acc, float_layers and {**float_layers, n: uniform[b][n]}, layer=n, bits=b,
+                             drop_points=100 * (float_acc - acc))
                 del row["layers"]  # the network's layers: all float but this one
                 study.per_layer.append(row)
     if spec.budget is not None:
@@ -258,12 +253,17 @@ def _mixed(spec: PrecisionSpec, module, data, names: list[str], uniform: dict[in
 
     energy = {(n, b): uniform[b][n]["energy_pj"] for n in names for b in spec.bits}
     widths, steps = greedy_mixed(names, list(spec.bits), energy, on_calibration, accuracy(module, data.calibration), spec.budget)
-    layers = {n: uniform[widths[n]][n] for n in names}
     test = measured(QuantScheme(LayerQuant(), {n: spec.layer_quant(b) for n, b in widths.items()}))
-    return {"budget_points": spec.budget, "widths": widths, "accuracy": test,
-            "accuracy_calibration": on_calibration(widths),
-            "energy_pj": sum(r["energy_pj"] for r in layers.values()), "cycles": sum(r["cycles"] for r in layers.values()),
-            "layers": list(layers.values()), "steps": steps}
+    return {**_point(test, {n: uniform[widths[n]][n] for n in names}, budget_points=spec.budget, widths=widths,
+                     accuracy_calibration=on_calibration(widths)), "steps": steps}
+
+
+def _point(acc: float, layers: dict | None, **extra) -> dict:
+    """A measured point: accuracy, and energy (pJ) and cycles summed over ``layers`` (None: not mapped)."""
+    if layers is None:
+        return {**extra, "accuracy": acc, "energy_pj": None, "cycles": None, "layers": []}
+    return {**extra, "accuracy": acc, "energy_pj": sum(r["energy_pj"] for r in layers.values()),
+            "cycles": sum(r["cycles"] for r in layers.values()), "layers": list(layers.values())}
 
 
 def _widths(p: Precision) -> dict:
