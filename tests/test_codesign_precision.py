@@ -220,3 +220,14 @@ def test_an_unmappable_reference_keeps_the_study(cnn2, monkeypatch, tmp_path):
     failing.add(8)
     with pytest.raises(CodesignError, match="layer conv1 has no valid mapping on eyeriss at .*weights=8.*: too big"):
         run_precision_study(PrecisionSpec((8,)), module, network, data, arch, dataflow=arch.dataflow, jobs=1)
+
+
+def test_import_and_help_stay_light():
+    """torch and scikit-learn load only inside the co-design functions."""
+    import subprocess
+    import sys
+
+    code = ("import sys, loopnest, loopnest.cli, loopnest.codesign.precision_study, loopnest.workload.zoo;"
+            "print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -49,10 +49,10 @@ def cache_dir() -> Path:
 
 def check_model(name: str) -> str:
     """``name`` as a digits CNN name (case, '-' and '_' ignored), or a CodesignError listing them."""
-    from loopnest.workload.zoo import _key
+    from loopnest.workload.zoo import find_model
 
-    found = next((n for n in DIGITS_CNNS if _key(n) == _key(name)), None)
-    if found is None:
+    found = find_model(name)
+    if found not in DIGITS_CNNS:
         raise CodesignError(f"unknown model {name!r}; the trained models are {', '.join(DIGITS_CNNS)}")
     return found
 
