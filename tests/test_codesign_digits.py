@@ -31,18 +31,19 @@ def test_family_covers_depths_filters_residual_and_depthwise():
     assert any(p.attrs.get("depthwise") for p in nets["digits-dws"].layers)
 
 
-def test_split_is_stratified_disjoint_and_seeded():
+def test_split_sizes_classes_and_seed():
+    from sklearn.datasets import load_digits as sklearn_digits
+
     d = load_digits()
-    assert (len(d.train), len(d.calibration), len(d.test)) == (1168, 180, 449)  # 1,797 images in all
+    # 1,797 images: 25 % (449) test, 10 % (180) calibration, the rest (1,168) training
+    assert len(sklearn_digits().target) == 1797
+    assert (len(d.train), len(d.calibration), len(d.test)) == (1168, 180, 449)
     assert d.test.x.shape[1:] == (1, 16, 16) and d.test.x.dtype == np.float32
     assert 0.0 <= d.test.x.min() and d.test.x.max() <= 1.0
     for split in (d.train, d.calibration, d.test):
-        assert set(np.unique(split.y)) == set(range(10))
+        assert set(np.unique(split.y)) == set(range(10))  # stratified: every class in every split
     again = load_digits()
     assert np.array_equal(d.test.x, again.test.x) and np.array_equal(d.train.y, again.train.y)
-    from sklearn.datasets import load_digits as sk
-
-    assert len(d.train) + len(d.calibration) + len(d.test) == len(sk().target)
 
 
 @pytest.mark.parametrize("name", NAMES)
