@@ -290,7 +290,7 @@ def _largest_product(T: np.ndarray, sp: np.ndarray) -> int | None:
     """
     if min(T.min(initial=1), sp.min(initial=1)) < 1:
         raise MappingError(f"loop bounds must be at least 1; a mapping has {min(T.min(initial=1), sp.min(initial=1))}")
-    if float(T.prod(axis=(0, 1), dtype=float).max(initial=1) * sp.prod(axis=0, dtype=float).max(initial=1)) >= 2.0**62:
+    if (T.prod(axis=(0, 1), dtype=float) * sp.prod(axis=0, dtype=float)).max(initial=1) >= 2.0**62:
         return None
     return int((T.prod(axis=(0, 1)) * sp.prod(axis=0)).max(initial=1))
 
