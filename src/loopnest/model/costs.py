@@ -112,6 +112,8 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)
+    # an energy is at most 3 counts below 2**63 times a per-word energy: finite for any table below ~1e288 pJ
+    bounded = bool(max(per_word.max(initial=0), net.max(initial=0)) * 2.0**65 < np.inf)
     B, L = len(batch), len(arch.levels)
     # results batch-innermost, as the blocks compute them
     acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
@@ -127,7 +129,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         active[:, part], steps[part] = block[1:3]
         _costs(problem, arch, per_word, net, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part])
-        _check(problem, arch, block[0], energy[..., part], cycles[part], utilization[part], ok[1, :, part])
+        _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
@@ -169,21 +171,24 @@ def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.n
     np.divide(problem.macs, cycles * arch.pes, out=utilization)
 
 
-def _check(problem: Problem, arch: Architecture, words: np.ndarray, energy: np.ndarray, cycles: np.ndarray,
-           utilization: np.ndarray, fanout_ok: np.ndarray) -> None:
+def _check(problem: Problem, arch: Architecture, words: np.ndarray, energy: np.ndarray, bounded: bool,
+           cycles: np.ndarray, utilization: np.ndarray, fanout_ok: np.ndarray) -> None:
     """The invariants of one block's results (a few reductions): counts (5, L, 3, B) >= 0, energies
-    finite and >= 0, cycles finite and > 0, utilization in [0, 1] where every fanout fits (then the
-    active PEs are at most ``arch.pes`` and every MAC step takes at least one cycle)."""
+    finite and >= 0 (finite without a look where ``bounded``: the per-word energies are small enough
+    that no count makes them overflow), cycles finite and > 0, utilization in [0, 1] where every
+    fanout fits (then the active PEs are at most ``arch.pes`` and every MAC step takes at least one
+    cycle)."""
     what = None
     if words.size and words.min() < 0:
         kind, l, t, b = np.unravel_index(np.argmin(words), words.shape)
         what = f"{words[kind, l, t, b]} {KINDS[kind]} of {ROLES[t]} at level {arch.levels[l].name} (mapping {b} of its block)"
-    elif energy.size and not (energy.min() >= 0 and energy.max() < np.inf):  # NaN fails both
+    elif energy.size and not (energy.min() >= 0 and (bounded or energy.max() < np.inf)):  # NaN fails the first
         what = f"an energy of {energy.ravel()[np.argmin(np.nan_to_num(energy.ravel(), nan=-np.inf))]} pJ"
     elif cycles.size and not (cycles.min() > 0 and cycles.max() < np.inf):
         what = f"{cycles.min()} cycles"
-    elif utilization.size and not (utilization.min() >= 0 and utilization.max(where=fanout_ok.all(axis=0), initial=0) <= 1 + 1e-9):
-        what = f"a utilization of {utilization.max()}"
+    elif utilization.size and not (utilization.min() >= 0 and (utilization.max() <= 1 + 1e-9 or  # else: only where fanouts fit
+                                                              utilization.max(where=fanout_ok.all(axis=0), initial=0) <= 1 + 1e-9)):
+        what = f"a utilization of {utilization.max(where=fanout_ok.all(axis=0), initial=0)} where the fanouts fit"
     if what is not None:
         raise ModelInvariantError(f"internal error: the cost model computed {what} for layer {problem.name} on "
                                   f"{arch.name}; this is a bug in loopnest, please report it with the layer and the mapping")
