@@ -34,16 +34,23 @@ def preset(name: str):
     return load_arch(name)
 
 
-def smooth(data, bits: int, label: str) -> tuple[int, int]:
-    """(a, b): a dimension 2**a * 3**b in [2**bits / 4, 2**bits], so that its factors are easy to split."""
+# factors kept whole: primes (2**31 - 1 the largest int32) and 2**32 + 1 = 641 * 6700417, whose
+# int32 cast is 1 (a truncating cast shows)
+ODD = (1, 1, 1, 641, 6700417, 2**31 - 1, 2**32 + 1)
+
+
+def smooth(data, bits: int, label: str) -> tuple[int, int, int]:
+    """(a, b, x): a dimension 2**a * 3**b * x, 2**a * 3**b in [2**bits / 4, 2**bits], x from ODD
+    where it fits the bits (a factor kept whole), so that its factors are easy to split."""
     b = data.draw(st.integers(0, min(4, bits // 2)), f"{label} threes")
-    return bits - 2 * b, b
+    x = data.draw(st.sampled_from([x for x in ODD if x.bit_length() - 1 <= bits - 2 * b]), f"{label} odd factor")
+    return bits - 2 * b - x.bit_length() + 1, b, x
 
 
 @st.composite
 def layers(draw):
     """A conv (grouped, strided, dilated), an fc or a matmul whose dimensions share a budget of
-    at most MAX_BITS bits; returns the problem and each dimension's (twos, threes)."""
+    at most MAX_BITS bits; returns the problem and each dimension's (twos, threes, odd factor)."""
     data = draw(st.data())
     kind = draw(st.sampled_from(["conv", "fc", "matmul"]))
     names = {"conv": "N G M C P Q R S", "fc": "N M C", "matmul": "N P M C"}[kind].split()
@@ -51,7 +58,7 @@ def layers(draw):
     weights = draw(st.lists(st.integers(0, 100), min_size=len(names), max_size=len(names)))
     total = sum(weights) or 1
     exps = {d: smooth(data, budget * w // total, d) for d, w in zip(names, weights)}
-    n = {d: 2**a * 3**b for d, (a, b) in exps.items()}
+    n = {d: 2**a * 3**b * x for d, (a, b, x) in exps.items()}
     if kind == "conv":
         stride, dilation = draw(st.integers(1, 3)), draw(st.integers(1, 2))
         h = (n["P"] - 1) * stride + (n["R"] - 1) * dilation + 1  # no padding: P and Q come out as drawn
@@ -67,15 +74,16 @@ def layers(draw):
 
 
 def random_batch(problem, exps: dict, arch, size: int, rng: np.random.Generator) -> MappingBatch:
-    """Random mappings: each prime factor of each dimension on a random temporal slot or (less
-    often) a fanout axis; random loop orders; random bypass of what each level may keep."""
+    """Random mappings: each prime factor of each dimension (its ODD factor whole) on a random
+    temporal slot or (less often) a fanout axis; random loop orders; random bypass of what each
+    level may keep."""
     L, D = len(arch.levels), len(problem.dims)
     temporal, spatial = np.ones((size, L, D), np.int64), np.ones((size, L, 2, D), np.int64)
     slots = [(temporal, (l,)) for l in range(L)] + [(spatial, (l, a)) for l in range(L) if arch.levels[l].fanout for a in (0, 1)]
     p = np.array([1.0] * L + [0.25] * (len(slots) - L))
     for i, d in enumerate(problem.dim_names):
-        a, b = exps.get(d, (0, 0))
-        for prime, count in ((2, a), (3, b)):
+        a, b, x = exps.get(d, (0, 0, 1))
+        for prime, count in ((2, a), (3, b), (x, 1)):
             picks = rng.choice(len(slots), size=(size, count), p=p / p.sum())
             for k, (arr, at) in enumerate(slots):
                 arr[(slice(None), *at, i)] *= prime ** (picks == k).sum(axis=1)

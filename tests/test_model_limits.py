@@ -68,6 +68,17 @@ def test_a_loop_bound_of_2_to_the_27_is_counted_exactly():
     assert c.compute_cycles[0] == 2**36
 
 
+def test_a_loop_bound_beyond_int32_is_not_truncated():
+    # fc with C = 2**32 + 1 (= 641 * 6700417), M = 1, every loop at DRAM, DRAM the only keeper:
+    # the MACs read each operand 2**32 + 1 times and update the one output as often, each update
+    # but the first preceded by a read (2**32). Before the fix the int32 path cast the bound
+    # 2**32 + 1 to 1 (its proof saw only the cast values) and counted 1 read and 1 cycle.
+    arch, problem = load_arch("eyeriss"), fc("wide", C=2**32 + 1, M=1)
+    c = evaluate_batch(problem, arch, all_at_dram(problem, arch)).counts
+    assert c.reads[0, 0, W] == c.reads[0, 0, I] == c.updates[0, 0, O] == c.compute_cycles[0] == 2**32 + 1
+    assert c.reads[0, 0, O] == 2**32
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_packed_keys_find_the_innermost_real_loop_and_its_bound(data):

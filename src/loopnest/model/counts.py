@@ -23,7 +23,8 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
-Integer type: a block is counted in int32 (half the memory traffic of int64) where
+Integer type: a block is counted in int32 (half the memory traffic of int64) where every
+dimension fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
 ``_exact_in_int32`` proves that every value fits, else in int64 where ``_largest_product`` proves
 it (every loop bound of a mapping multiplied together, V, with 4 * halo * V < 2**63); the counts
 come out the same. A layer beyond that is refused with a ``CountLimitError`` (``check_countable``
@@ -305,7 +306,8 @@ class _Nest:
         self.B, self.L = B, L
         self.problem = problem
         halo = _halo(problem, self.dims)  # the int32 and int64 proofs' halo
-        if not self._loops(batch, keep, np.int32, halo):
+        # int32 only where every factor fits it before the cast: a factor is at most its dimension
+        if max(problem.dims.values()) > _INT32 or not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
         dt = self.dt
         self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
