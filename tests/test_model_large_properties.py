@@ -40,8 +40,8 @@ ODD = (1, 1, 1, 641, 6700417, 2**31 - 1, 2**32 + 1)
 
 
 def smooth(data, bits: int, label: str) -> tuple[int, int, int]:
-    """(a, b, x): a dimension 2**a * 3**b * x, 2**a * 3**b in [2**bits / 4, 2**bits], x from ODD
-    where it fits the bits (a factor kept whole), so that its factors are easy to split."""
+    """(a, b, x): a dimension 2**a * 3**b * x of about ``bits`` bits (from bits - 2 to bits + 1),
+    x from ODD where it fits (a factor kept whole): factors easy to split, and some that are not."""
     b = data.draw(st.integers(0, min(4, bits // 2)), f"{label} threes")
     x = data.draw(st.sampled_from([x for x in ODD if x.bit_length() - 1 <= bits - 2 * b]), f"{label} odd factor")
     return bits - 2 * b - x.bit_length() + 1, b, x

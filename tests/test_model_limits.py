@@ -191,3 +191,21 @@ def test_the_cli_refuses_a_huge_layer_in_one_line(tmp_path):
     lines = [line for line in out.output.splitlines() if line.strip()]
     assert out.exit_code == 2 and len(lines) == 1, out.output
     assert lines[0].startswith("error: layer huge_fc: 100,000,000,000,000,000,000,000 MACs") and "Traceback" not in out.output
+
+
+def test_evaluate_refuses_a_huge_onnx_layer_in_one_line(tmp_path):
+    # the route: an ONNX Gemm [1, 1e10] x [1e10, 1e10] (weights stored as external data
+    # that is never read: only shapes are needed), `loopnest evaluate` on eyeriss
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[10**10, 10**10], data_location=TensorProto.EXTERNAL)
+    w.external_data.add(key="location", value="w.bin")
+    graph = helper.make_graph([helper.make_node("Gemm", ["A", "W"], ["Y"])], "fc",
+                              [helper.make_tensor_value_info("A", TensorProto.FLOAT, [1, 10**10])],
+                              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 10**10])], initializer=[w])
+    onnx.save(helper.make_model(graph), str(tmp_path / "fc.onnx"))
+    out = CliRunner().invoke(app, ["evaluate", str(tmp_path / "fc.onnx"), "--arch", "eyeriss", "--jobs", "1"])
+    lines = [line for line in out.output.splitlines() if line.strip()]
+    assert out.exit_code == 2 and len(lines) == 1, out.output
+    assert lines[0].startswith("error: layer Gemm_0: 100,000,000,000,000,000,000 MACs") and "up to 2,305,843,009,213,693,951" in lines[0]
