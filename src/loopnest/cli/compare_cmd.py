@@ -30,6 +30,7 @@ def compare_dataflows(
     from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError
     from loopnest.analysis.dataflow_compare import compare_dataflows as run
     from loopnest.arch import ArchSpecError
+    from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.workload import WorkloadError, load_network
 
     names = [d.strip().upper() for d in dataflows.split(",") if d.strip()]
@@ -39,7 +40,7 @@ def compare_dataflows(
     try:
         network = load_network(model, batch=batch)
         data = run(network, pes, tuple(names), mode, jobs, progress=lambda m: err_console.print(m, highlight=False), bypass=bypass)
-    except (WorkloadError, CompareError, ArchSpecError) as e:
+    except (WorkloadError, CompareError, ArchSpecError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:

@@ -33,6 +33,7 @@ def evaluate(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
+    from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.search.network import map_network
     from loopnest.search.objective import Objective, ObjectiveError
     from loopnest.search.summary import to_dict
@@ -58,7 +59,7 @@ def evaluate(
     quiet = as_json or as_csv
     try:
         result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet)
-    except ConstraintError as e:
+    except (ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     data = to_dict(result)
     for u in data["unmapped"]:

@@ -29,6 +29,7 @@ def eyexam(
     from loopnest.analysis.runs import constraints_for
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.search.objective import ObjectiveError
     from loopnest.workload import WorkloadError
     from loopnest.workload.layer_ref import LayerRefError, load_layer
@@ -37,7 +38,8 @@ def eyexam(
         a = load_arch(arch)
         problem = load_layer(layer, batch)
         data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
-    except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError) as e:
+    except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
+            ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:

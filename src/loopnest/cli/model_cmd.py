@@ -21,7 +21,7 @@ def model(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.io import load_mapping
     from loopnest.mapping.mapping import MappingError
-    from loopnest.model import evaluate
+    from loopnest.model import CountLimitError, ModelInvariantError, evaluate
     from loopnest.report.explain import counts_table, loop_nest_lines, summary_lines
     from loopnest.workload import WorkloadError
     from loopnest.workload.layer_ref import LayerRefError, load_layer
@@ -31,7 +31,7 @@ def model(
         problem = load_layer(layer, batch)
         m = load_mapping(mapping, a)
         result = evaluate(problem, a, m)
-    except (ArchSpecError, WorkloadError, LayerRefError, MappingError) as e:
+    except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     if as_json:
         print(json.dumps(result.to_dict(), indent=1))

@@ -30,6 +30,7 @@ def roofline(
     from loopnest.analysis.runs import best_records
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.search.objective import ObjectiveError
     from loopnest.workload import WorkloadError, load_network
 
@@ -38,7 +39,7 @@ def roofline(
         network = load_network(model, batch=batch)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=lambda m: err_console.print(m, highlight=False))
-    except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError) as e:
+    except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     problems = {p.name: p for p in network.layers}
     data = {"model": network.name, "batch": batch, "objective": objective, "mode": mode, "unmapped": unmapped,

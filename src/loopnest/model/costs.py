@@ -10,6 +10,11 @@ Cycles: the maximum of the compute cycles (the product of all temporal factors: 
 per cycle) and, for every level with a stated bandwidth, its per-instance read words divided by
 the read bandwidth and its per-instance written words (fills + updates) divided by the write
 bandwidth. The bound that sets the cycles is reported.
+
+Invariants, checked on every block (cheap reductions): every count is non-negative, every
+energy finite and non-negative, cycles finite and positive, utilization in [0, 1] where the
+fanouts fit. A violation is a bug in the model and raises ``ModelInvariantError`` (one line)
+instead of returning a wrong number.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ from loopnest.model.counts import OUT, Counts, count_block
 from loopnest.workload.problem import ROLES, Problem
 
 CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
+KINDS = ("reads", "fills", "updates", "network words", "tile words")  # count_block's kinds, in order
+
+
+class ModelInvariantError(RuntimeError):
+    """A result breaks an invariant of the model (a negative count, a utilization above 1, ...):
+    a bug in loopnest, reported as one clear line instead of a wrong number."""
 
 
 @dataclass
@@ -59,9 +70,10 @@ class BatchCosts:
 
     @property
     def accesses_by_level(self) -> np.ndarray:
-        """(B, L): words read, filled and updated at each level, all tensors."""
+        """(B, L): words read, filled and updated at each level, all tensors, as Python integers
+        (exact: nine int64 counts may sum beyond int64)."""
         c = self.counts
-        return (c.reads + c.fills + c.updates).sum(axis=2)
+        return sum(x.astype(object) for x in (c.reads, c.fills, c.updates)).sum(axis=2)
 
 
 def _energy_tables(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +112,8 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     per_word, net = _energy_tables(arch)
+    # an energy is at most 3 counts below 2**63 times a per-word energy: finite for any table below ~1e288 pJ
+    bounded = bool(max(per_word.max(initial=0), net.max(initial=0)) * 2.0**65 < np.inf)
     B, L = len(batch), len(arch.levels)
     # results batch-innermost, as the blocks compute them
     acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
@@ -115,6 +129,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         active[:, part], steps[part] = block[1:3]
         _costs(problem, arch, per_word, net, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part])
+        _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
@@ -146,11 +161,34 @@ def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.n
     inst = active.astype(float)
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax
         level = np.zeros(len(cycles))
-        if lv.read_bandwidth is not None:
-            level = np.maximum(level, reads[l].sum(axis=0) / inst[l] / lv.read_bandwidth)
+        if lv.read_bandwidth is not None:  # float64 sums: int64 ones may overflow for the largest layers
+            level = np.maximum(level, reads[l].sum(axis=0, dtype=float) / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            written = fills[l].sum(axis=0) + updates[l].sum(axis=0)  # int64 sums: exact
+            written = fills[l].sum(axis=0, dtype=float) + updates[l].sum(axis=0, dtype=float)
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound[level > cycles] = l
         np.maximum(cycles, level, out=cycles)
     np.divide(problem.macs, cycles * arch.pes, out=utilization)
+
+
+def _check(problem: Problem, arch: Architecture, words: np.ndarray, energy: np.ndarray, bounded: bool,
+           cycles: np.ndarray, utilization: np.ndarray, fanout_ok: np.ndarray) -> None:
+    """The invariants of one block's results (a few reductions): counts (5, L, 3, B) >= 0, energies
+    finite and >= 0 (finite without a look where ``bounded``: the per-word energies are small enough
+    that no count makes them overflow), cycles finite and > 0, utilization in [0, 1] where every
+    fanout fits (then the active PEs are at most ``arch.pes`` and every MAC step takes at least one
+    cycle)."""
+    what = None
+    if words.size and words.min() < 0:
+        kind, l, t, b = np.unravel_index(np.argmin(words), words.shape)
+        what = f"{words[kind, l, t, b]} {KINDS[kind]} of {ROLES[t]} at level {arch.levels[l].name} (mapping {b} of its block)"
+    elif energy.size and not (energy.min() >= 0 and (bounded or energy.max() < np.inf)):  # NaN fails the first
+        what = f"an energy of {energy.ravel()[np.argmin(np.nan_to_num(energy.ravel(), nan=-np.inf))]} pJ"
+    elif cycles.size and not (cycles.min() > 0 and cycles.max() < np.inf):
+        what = f"{cycles.min()} cycles"
+    elif utilization.size and not (utilization.min() >= 0 and (utilization.max() <= 1 + 1e-9 or  # else: only where fanouts fit
+                                                              utilization.max(where=fanout_ok.all(axis=0), initial=0) <= 1 + 1e-9)):
+        what = f"a utilization of {utilization.max(where=fanout_ok.all(axis=0), initial=0)} where the fanouts fit"
+    if what is not None:
+        raise ModelInvariantError(f"internal error: the cost model computed {what} for layer {problem.name} on "
+                                  f"{arch.name}; this is a bug in loopnest, please report it with the layer and the mapping")

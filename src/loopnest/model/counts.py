@@ -23,8 +23,13 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
-Integer type: a block is counted in int32 (half the memory traffic of int64) where
-``_exact_in_int32`` proves that every value fits, else in int64; the counts come out the same.
+Integer type: a block is counted in int32 (half the memory traffic of int64) where every
+dimension fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
+``_exact_in_int32`` proves that every value fits, else in int64 where ``_largest_product`` proves
+it (every loop bound of a mapping multiplied together, V, with 4 * halo * V < 2**63); the counts
+come out the same. A layer beyond that is refused with a ``CountLimitError`` (``check_countable``
+says so before a search starts), never counted wrong. Python integers (dtype object) also work:
+exact at any size and slow, the reference the tests compare the fixed-width paths with.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.mapping import MappingBatch
+from loopnest.mapping.mapping import MappingBatch, MappingError
 from loopnest.workload.problem import ROLES, Problem, Tensor
 
 OUT = ROLES.index("outputs")
@@ -117,7 +122,69 @@ class _Walk:
     sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
 
 
-_KEY_BITS = 24  # loop bounds stay below 2**24: a key packs (position in the order, bound)
+class CountLimitError(ValueError):
+    """A layer (or a mapping) too large for the model's 64-bit counts: refused, not counted wrong."""
+
+
+_INT32, _INT64 = 2**31 - 1, 2**63 - 1
+# int64 holds every count of a mapping whose loop bounds multiply to V when MARGIN * halo * V fits:
+# a count is at most 2 * halo * V (``_exact_in_int32``'s argument) and a level's kept tiles sum
+# to at most 3 * halo * V (the capacity check); sums of several counts are taken in float64 or
+# Python integers (``costs``).
+MARGIN = 4
+
+
+def _halo(problem: Problem, dims: tuple[str, ...]) -> int:
+    """The largest touched extent over its box volume, over all tensors: the product over a
+    tensor's axes of its largest coefficient (the stride or dilation of a sliding window)."""
+    return max(math.prod(max((c for _, c in ax), default=1) for ax in TensorGeometry.of(t, dims).axes)
+               for t in problem.tensors)
+
+
+def _key_bits(largest_bound: int, ndims: int, dt) -> int | None:
+    """Bits of the bound field of a key (``_pack_keys``), or None where a key of ``dt`` cannot
+    hold the position (below ``ndims``) above a bound up to ``largest_bound``."""
+    kb = max(1, int(largest_bound).bit_length())
+    if dt is object:
+        return kb
+    pb = max(1, (ndims - 1).bit_length())
+    return kb if pb + kb <= np.iinfo(dt).bits - 1 else None
+
+
+def count_limit(problem: Problem) -> int:
+    """The most MACs a layer of this shape may have to be counted exactly (64-bit counts)."""
+    dims = tuple(d for d in problem.dim_names if problem.dims[d] > 1)
+    return _INT64 // (MARGIN * _halo(problem, dims))
+
+
+def check_countable(problem: Problem) -> None:
+    """Raise ``CountLimitError`` (one line naming the layer, its size and the limit) where the
+    layer is too large for the model to count exactly; every mapping of a layer that passes is
+    counted exactly (its loop bounds multiply to its MACs)."""
+    limit = count_limit(problem)
+    if problem.macs > limit:
+        raise CountLimitError(f"layer {problem.name}: {problem.macs:,} MACs ({problem.macs:.3g}) are too many to count "
+                              f"exactly; the cost model counts in 64-bit integers, up to {limit:,} ({limit:.3g}) MACs "
+                              "for this layer")
+    big = max(problem.dim_names, key=lambda d: problem.dims[d])
+    if _key_bits(problem.dims[big], len(problem.dim_names), np.int64) is None:
+        most = (1 << (63 - max(1, (len(problem.dim_names) - 1).bit_length()))) - 1
+        raise CountLimitError(f"layer {problem.name}: dimension {big}={problem.dims[big]:,} is too large to count "
+                              f"exactly; the cost model takes dimensions up to {most:,} in a layer of "
+                              f"{len(problem.dim_names)} dimensions")
+
+
+def _pack_keys(pos: np.ndarray, T: np.ndarray, kb: int, dt) -> np.ndarray:
+    """key = position << kb | bound for a real loop (bound > 1), -1 for a loop of bound 1: the
+    largest key over some dimensions of a level is their innermost real loop, and its low ``kb``
+    bits are that loop's bound (``_key_bits`` says that kb bits hold every bound)."""
+    key = pos.astype(dt)
+    key <<= kb
+    key |= T
+    real = T > 1
+    key *= real
+    key -= ~real
+    return key
 
 
 def _select(cond: np.ndarray, a, b):
@@ -172,14 +239,15 @@ def _positions(perm: np.ndarray, keep: list[int]) -> np.ndarray:
     return (code[:, None, :] >> np.array([d * w for d in keep], ut)[None, :, None]) & ut((1 << w) - 1)
 
 
-def _exact_in_int32(T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
-    """Proof that a block's int32 arithmetic is exact (``_Nest._loops``' arrays).
+def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
+    """Proof that a block's int32 arithmetic is exact (``_Nest._loops``' arrays; ``hi_t`` the
+    largest temporal bound per level and dimension).
 
     All factors are at least 1, so a product of factors is exact when the product of the
     largest values of its operands over the block fits; each step (X * Y spatial products, the
     fanout products over all dimensions, T * S, the boxes cum[l] = cum[l + 1] * T * S by
     induction from cum[L] = 1) is checked from bounds, and from the arrays' maxima where the
-    bounds are too loose. Keys need bounds below 2**24 and positions below 2**6. Every other
+    bounds are too loose. Keys are checked apart (``_key_bits``). Every other
     quantity is at most 2 * halo * V, V = the product over dimensions of max cum[0]: products
     over dimensions (t_level, above, mult, outer, active, MAC steps) multiply distinct loop
     bounds of one mapping, so are at most V; a touched extent 1 + sum(coef * (x - 1)) is at most
@@ -190,12 +258,10 @@ def _exact_in_int32(T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
     offset 1 - sum(coef)) still gives the exact value when that value fits; values on the
     discarded side of a select may wrap: they are multiplied by 0.
     """
-    L, _, Dall, _ = sp.shape
-    if min(T.min(initial=1), sp.min(initial=1)) < 1 or Dall > 1 << (30 - _KEY_BITS):
+    if min(T.min(initial=1), sp.min(initial=1)) < 1:
         return False
-    hi_t, hi_s = T.max(axis=2, initial=1).tolist(), sp.max(axis=3, initial=1).tolist()
-    if (max((t for ts in hi_t for t in ts), default=1) >= 1 << _KEY_BITS
-            or not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s])):
+    hi_s = sp.max(axis=3, initial=1).tolist()
+    if not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s]):
         return False
     hi_xy = [[x[d] * y[d] for d in keep] for x, y in hi_s]  # bounds of S
     if not _fits(hi_t, hi_xy):
@@ -204,13 +270,30 @@ def _exact_in_int32(T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
             return False
     hi_ts = [[t * s for t, s in zip(ts, ss)] for ts, ss in zip(hi_t, hi_xy)]  # bounds of T * S
     hi_cum = [[1] * len(keep)]  # bounds of cum[L], cum[L - 1], ..., cum[1]
-    for l in range(L - 1, 0, -1):
+    for l in range(len(hi_t) - 1, 0, -1):
         hi_cum.insert(0, [c * t for c, t in zip(hi_cum[0], hi_ts[l])])
     if not _fits(hi_cum, hi_ts):
         hi_ts, hi_cum = TS.max(axis=2, initial=1).tolist(), cum[1:].max(axis=2, initial=1).tolist()
         if not _fits(hi_cum, hi_ts):
             return False
     return _fits(2 * halo, *cum[0].max(axis=1, initial=1).tolist())
+
+
+def _largest_product(T: np.ndarray, sp: np.ndarray) -> int | None:
+    """Over a block (``_Nest._loops``' T (L, D, B) and spatial rows (R, B)), the largest product
+    of all of one mapping's loop bounds, V, exactly, or None where it may reach 2**62.
+
+    Proof that int64 holds every value when MARGIN * halo * V fits: all factors are at least 1,
+    so every product of some of a mapping's factors (S, T * S, boxes, fanout products) is at
+    most V, and every other quantity at most 2 * halo * V (``_exact_in_int32``'s argument, per
+    mapping). V is first computed in float64 (relative error below 1e-13): below 2**62, the
+    int64 product is exact and gives V itself.
+    """
+    if min(T.min(initial=1), sp.min(initial=1)) < 1:
+        raise MappingError(f"loop bounds must be at least 1; a mapping has {min(T.min(initial=1), sp.min(initial=1))}")
+    if (T.prod(axis=(0, 1), dtype=float) * sp.prod(axis=0, dtype=float)).max(initial=1) >= 2.0**62:
+        return None
+    return int((T.prod(axis=(0, 1)) * sp.prod(axis=0)).max(initial=1))
 
 
 class _Nest:
@@ -221,10 +304,10 @@ class _Nest:
         self.dims = tuple(problem.dim_names[i] for i in keep)
         B, L, _ = batch.temporal.shape
         self.B, self.L = B, L
-        # the largest touched extent over its box volume, over all tensors (the int32 proof's halo)
-        halo = max(math.prod(max((c for _, c in ax), default=1) for ax in TensorGeometry.of(t, self.dims).axes)
-                   for t in problem.tensors)
-        if not self._loops(batch, keep, np.int32, halo):
+        self.problem = problem
+        halo = _halo(problem, self.dims)  # the int32 and int64 proofs' halo
+        # int32 only where every factor fits it before the cast: a factor is at most its dimension
+        if max(problem.dims.values()) > _INT32 or not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
         dt = self.dt
         self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
@@ -246,11 +329,24 @@ class _Nest:
 
     def _loops(self, batch: MappingBatch, keep: list[int], dt, halo: int) -> bool:
         """Loop bounds, keys, boxes and fanout products in ``dt``; False (nothing kept) where
-        int32 is asked for and cannot be proven exact for this block."""
+        int32 is asked for and cannot be proven exact for this block; ``CountLimitError`` where
+        int64 cannot (dtype object: Python integers, no proof needed)."""
         B, L, Dall = batch.temporal.shape
         kept = [l * Dall + d for l in range(L) for d in keep]  # temporal columns of the kept dimensions
         T = _rows(batch.temporal, dt, kept).reshape(L, len(keep), B)  # batch-innermost
+        hi_t = T.max(axis=2, initial=1).tolist()
+        kb = _key_bits(max((t for ts in hi_t for t in ts), default=1), Dall, dt)
+        if kb is None and dt == np.int32:
+            return False
         sp = _rows(batch.spatial, dt)  # row (2 * l + axis) * Dall + d
+        if dt == np.int64:
+            v = _largest_product(T, sp)
+            if kb is None or v is None or MARGIN * halo * v > _INT64:
+                check_countable(self.problem)  # the layer itself is too large: say so
+                raise CountLimitError(f"layer {self.problem.name}: a mapping's loop bounds multiply to "
+                                      f"{'2**62 or more' if v is None else f'{v:,}'} (the layer has "
+                                      f"{self.problem.macs:,} MACs), beyond what the cost model counts exactly "
+                                      f"({count_limit(self.problem):,})")
         per_axis = sp.reshape(L * 2, Dall, B)
         xy = per_axis[:, 0].copy()  # product of the spatial factors on each fanout axis
         for d in range(1, Dall):
@@ -261,16 +357,11 @@ class _Nest:
         cum = np.ones((L + 1, len(keep), B), dt)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
             np.multiply(cum[l + 1], TS[l], out=cum[l])
-        if dt == np.int32 and not _exact_in_int32(T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep, halo):
+        if dt == np.int32 and not _exact_in_int32(hi_t, T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep, halo):
             return False
         # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
-        key = _positions(batch.perm, keep).astype(dt)
-        key <<= _KEY_BITS
-        key |= T
-        key += 1
-        key *= T > 1
-        key -= 1
-        self.dt, self.T, self.S, self.key, self.cum, self.xy = dt, T, S, key, cum, xy.reshape(L, 2, B)
+        key = _pack_keys(_positions(batch.perm, keep), T, kb, dt)
+        self.dt, self.kb, self.T, self.S, self.key, self.cum, self.xy = dt, kb, T, S, key, cum, xy.reshape(L, 2, B)
         return True
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -280,7 +371,7 @@ class _Nest:
             k = self.key[l, g.relevant[0]] if g.relevant else np.full(self.B, -1, self.dt)
             for d in g.relevant[1:]:
                 k = np.maximum(k, self.key[l, d])
-            b1 = k & ((1 << _KEY_BITS) - 1)
+            b1 = k & ((1 << self.kb) - 1)
             inside = b1  # times the bounds of the irrelevant loops inside it
             for d in range(len(self.dims)):
                 if d not in g.relevant:  # T if the loop lies inside, else 1

@@ -38,6 +38,7 @@ from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
+from loopnest.model.counts import check_countable
 from loopnest.model.result import evaluate
 from loopnest.search.arrays import unique_rows
 from loopnest.search.bounds import (
@@ -112,6 +113,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
+    check_countable(problem)  # a layer too large to count exactly: refused before any search
     t0 = time.perf_counter()
     space = Mapspace(problem, arch, constraints)
     notes = []
