@@ -5,12 +5,11 @@ benchmarking sheet; --json / --csv export every number."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import console, err_console, fail, mode_option, print_json
 
 
 def evaluate(
@@ -74,7 +73,7 @@ def evaluate(
             fail(f"{report}: cannot write the report: {e.strerror}")
         err_console.print(f"report written to {written}", highlight=False)
     if as_json:
-        print(json.dumps(data, indent=1))
+        print_json(data)
     elif as_csv:
         _csv(data)
     else:

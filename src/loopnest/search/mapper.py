@@ -36,7 +36,7 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.mapping import Mapping, MappingBatch
-from loopnest.mapping.mapspace import Mapspace
+from loopnest.mapping.mapspace import Mapspace, MapspaceError
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
 from loopnest.search.arrays import unique_rows
@@ -113,7 +113,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
     t0 = time.perf_counter()
-    space = Mapspace(problem, arch, constraints)
+    try:
+        space = Mapspace(problem, arch, constraints)
+    except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
+        return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
     notes = []
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None
