@@ -190,7 +190,7 @@ class _Importer:
         pads = tuple(_ints(nd, name, "pads", (0, 0, 0, 0), lo=0, length=4))
         auto = _attr(nd, "auto_pad", b"NOTSET")
         if auto not in _AUTO_PAD:
-            raise _Error(f"{where}: attribute auto_pad is {auto!r}; allowed: {', '.join(a.decode() for a in _AUTO_PAD)}")
+            raise _Error(f"{where}: attribute auto_pad is {_show(auto)}; allowed: {', '.join(a.decode() for a in _AUTO_PAD)}")
         if auto in (b"SAME_UPPER", b"SAME_LOWER"):
             pads = _same_pads((H, W), (R, S), strides, dil, upper=auto == b"SAME_UPPER")
         elif auto == b"VALID":
