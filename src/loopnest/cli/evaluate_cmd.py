@@ -61,7 +61,7 @@ def evaluate(
         fail(str(e))
     data = to_dict(result)
     for u in data["unmapped"]:
-        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False)
+        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False, soft_wrap=True)
     if not data["layers"]:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
     if report is not None:
