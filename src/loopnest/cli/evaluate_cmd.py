@@ -65,12 +65,16 @@ def evaluate(
     if not data["layers"]:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
     if report is not None:
-        from loopnest.report.html import write_evaluate_report
+        from loopnest.report.html import ReportError, write_evaluate_report
 
         try:
             written = write_evaluate_report(data, report)
+        except ReportError as e:
+            fail(str(e))
         except OSError as e:
             fail(f"{report}: cannot write the report: {e.strerror}")
+        except ValueError as e:  # a number strict JSON cannot hold (the embedded data is JSON)
+            fail(f"internal error: the report's data cannot be written as JSON ({e}); please report it")
         err_console.print(f"report written to {written}", highlight=False)
     if as_json:
         print_json(data)
