@@ -224,3 +224,16 @@ def test_node_name_not_utf8_is_one_error_line(tmp_path):
         load_network(path)
     out = CliRunner().invoke(app, ["workload", "stats", str(path), "--format", "json"])
     assert out.exit_code == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1, out.output
+
+
+def test_attribute_of_the_wrong_type_on_other_operators(tmp_path):
+    # the same typed reading covers LRN and Gemm (and pooling): a string where ONNX wants an integer
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])
+    lrn = helper.make_node("LRN", ["x"], ["y"], name="lrn", size="five")
+    with pytest.raises(WorkloadError, match=r"node 'lrn' \(LRN\): attribute size is 'five'; allowed: an integer >= 1"):
+        load_network(_model(tmp_path / "n.onnx", [lrn], [x], "y"))
+    v = helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 4])
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[3, 4])
+    gemm = helper.make_node("Gemm", ["v", "W"], ["y"], name="fc", transB="yes")
+    with pytest.raises(WorkloadError, match=r"node 'fc' \(Gemm\): attribute transB is 'yes'; allowed: an integer >= 0"):
+        load_network(_model(tmp_path / "g.onnx", [gemm], [v], "y", [w]))
