@@ -11,8 +11,7 @@ import pytest
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.constraints import ConstraintError, FactorRule, parse_constraints
 from loopnest.mapping.dataflows import dataflow_constraints
-from loopnest.mapping.mapspace import (
-    Mapspace,
+from loopnest.mapping.factors import (
     MapspaceError,
     divisors,
     factorizations,
@@ -20,6 +19,7 @@ from loopnest.mapping.mapspace import (
     split_bound,
     split_count,
 )
+from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.search.mapper import search_layer
 from loopnest.workload.layers import conv2d, fc
@@ -224,6 +224,20 @@ def test_a_dimension_of_1e9_maps_quickly():
     with _alarm(120):
         s = search_layer(fc("f", C=10**9, M=1), small_arch(), mode="exact")
     assert s.result is not None and s.result.macs == 10**9
+
+
+def test_a_size_with_many_divisors_on_two_slots():
+    # 897612484786617600 = 2^8 3^4 5^2 7^2 11 13 17 19 23 29 31 37 has (8+1)(4+1)(2+1)(2+1) 2^8
+    # = 103,680 divisors; over DRAM -> Buffer (2 temporal slots) it splits 103,680 ways, under
+    # MAX_SPLITS, so it is searched: the search's divisibility test must not build a
+    # 103,680^2 table (80 GiB) for it
+    n = 897612484786617600
+    assert len(divisors(n)) == 103_680
+    arch = small_arch(fan=None)
+    arch = arch.model_copy(update={"levels": arch.levels[:2]})
+    with _alarm(120):
+        s = search_layer(fc("f", C=n, M=1), arch, mode="exact")
+    assert s.result is not None and s.result.macs == n
 
 
 class _alarm:

@@ -36,7 +36,8 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.mapping import Mapping, MappingBatch
-from loopnest.mapping.mapspace import Mapspace, MapspaceError
+from loopnest.mapping.factors import MapspaceError
+from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.result import evaluate
 from loopnest.search.arrays import unique_rows
