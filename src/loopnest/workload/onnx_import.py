@@ -179,7 +179,7 @@ class _Importer:
         N, C, H, W = x
         M, Cg, R, S = w
         group = _int(nd, name, "group", 1, lo=1)
-        if C % group or M % group or Cg * group != C:
+        if Cg * group != C or M % group:
             raise _Error(f"{where}: group={group} does not match input channels C={C}, filters M={M} "
                          f"and weight channels {Cg} (need C = {Cg} x group and M divisible by group)")
         kernel = tuple(_ints(nd, name, "kernel_shape", (R, S), lo=1, length=2))
@@ -268,7 +268,7 @@ def _check_names(graph) -> None:
         for what, text in (("name", nd.name), ("op_type", nd.op_type), *(("input", t) for t in nd.input),
                            *(("output", t) for t in nd.output)):
             if isinstance(text, bytes):
-                label = nd.name if isinstance(nd.name, str) and nd.name else f"#{i}"
+                label = repr(nd.name) if isinstance(nd.name, str) and nd.name else f"#{i}"
                 raise _Error(f"node {label} ({op}): {what} {text!r} is not valid UTF-8")
 
 
