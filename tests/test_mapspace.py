@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import signal
+
 import numpy as np
 import pytest
 
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.constraints import ConstraintError, FactorRule, parse_constraints
 from loopnest.mapping.dataflows import dataflow_constraints
-from loopnest.mapping.mapspace import Mapspace, factorizations
+from loopnest.mapping.factors import (
+    MapspaceError,
+    divisors,
+    factorizations,
+    prime_factors,
+    split_bound,
+    split_count,
+)
+from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
+from loopnest.search.mapper import search_layer
 from loopnest.workload.layers import conv2d, fc
 
 E = {"read": 1.0, "write": 1.0, "update": 1.0}
@@ -148,3 +160,99 @@ def test_pe_array_is_the_largest_fanout_with_pe_storage_below():
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
     ws = dataflow_constraints("ws", p, load_arch("edge-npu"))
     assert "PEBuffer" in {lc for lc in ws.levels} and "SharedBuffer" in {lc for lc in ws.levels}
+
+
+# ----- divisors by factorization, and the mapspace size bound (fuzz finding: a dimension of 1e9
+# searched for over 300 s because divisors were found by trial division up to n) -----------------
+
+def _is_prime_by_trial(n: int) -> bool:
+    return n > 1 and all(n % k for k in range(2, math.isqrt(n) + 1))
+
+
+def test_prime_factors_of_known_numbers():
+    # 2^32 + 1 = 641 x 6700417 (Euler, 1732); 2^61 - 1 is prime (Pervushin, 1883);
+    # 1e9 = 2^9 x 5^9; 600851475143 = 71 x 839 x 1471 x 6857 (Project Euler, problem 3)
+    assert prime_factors(2**32 + 1) == ((641, 1), (6700417, 1))
+    assert prime_factors(10**9) == ((2, 9), (5, 9))
+    assert prime_factors(600851475143) == ((71, 1), (839, 1), (1471, 1), (6857, 1))
+    assert prime_factors(1) == ()
+    with _alarm(60):  # trial division up to n (the old divisors) never returns here
+        assert divisors(2**61 - 1) == (1, 2**61 - 1)
+        # two 31-bit primes (checked by trial division to their square roots): Pollard's rho splits them
+        p, q = 2147483647, 2147483629
+        assert _is_prime_by_trial(p) and _is_prime_by_trial(q)
+        assert prime_factors(p * q) == ((q, 1), (p, 1))
+        assert len(divisors(10**9)) == 10 * 10  # (9 + 1) choices of each prime's exponent
+
+
+def test_divisors_match_trial_division():
+    for n in range(1, 600):
+        assert divisors(n) == tuple(k for k in range(1, n + 1) if n % k == 0)
+
+
+def test_split_bound_counts_what_factorizations_lists():
+    # stars and bars: 12 = 2^2 x 3 into 3 unbounded factors: C(4, 2) x C(3, 2) = 18 (as above);
+    # with bounds the count must equal the listing, drawn at random against it
+    assert split_count(12, 3) == 18 and split_bound(12, [(1, 12)] * 3) == 18
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 3000))
+        bounds = [(int(rng.choice([1, 1, 2, 3])), int(rng.choice([n, n, 1, 4, 12]))) for _ in range(int(rng.integers(1, 5)))]
+        assert split_bound(n, bounds, work=10**9) == len(factorizations(n, bounds)), (n, bounds)
+        assert split_bound(n, bounds, work=1) >= len(factorizations(n, bounds))  # the cheap form is an upper bound
+
+
+def test_astronomical_mapspace_is_refused_with_its_count():
+    # n = 2^20 x 3^10 x 5^5 x 7^3 over 5 unbounded slots: C(24,4) x C(14,4) x C(9,4) x C(7,4)
+    # = 10626 x 1001 x 126 x 35 = 46,908,170,460 ways (stars and bars). On small_arch the two
+    # fanout slots take 1 or 2, the 3 temporal slots split the rest n / (x y):
+    # (1,1): C(22,2) C(12,2) C(7,2) C(5,2) = 231 x 66 x 21 x 10 = 3,201,660; (2,1) and (1,2): 2^19
+    # gives C(21,2) = 210 for 2, so 2,910,600 each; (2,2): C(20,2) = 190, 2,633,400.
+    # Total 11,656,260 > MAX_SPLITS (2e6): refused at once, with the count.
+    n = 2**20 * 3**10 * 5**5 * 7**3
+    assert split_count(n, 5) == 10626 * 1001 * 126 * 35
+    assert split_bound(n, [(1, n), (1, n), (1, 2), (1, 2), (1, n)]) == 3_201_660 + 2 * 2_910_600 + 2_633_400
+    with _alarm(60), pytest.raises(MapspaceError, match=r"C=66367674777600000 has 1\.17e\+07 ways to split over its 5 loop slots"):
+        Mapspace(fc("f", C=n, M=1), small_arch())
+    with pytest.raises(MapspaceError, match="64-bit range"):
+        factorizations(2**63, [(1, 2**63)], "C=2^63")
+
+
+def test_a_dimension_of_1e9_maps_quickly():
+    # fuzz finding: 1e9 = 2^9 x 5^9 has 100 divisors; over the 5 slots of small_arch its splits
+    # are at most C(13,4)^2 = 511,225 (stars and bars), few once the 2x2 fanout bounds apply
+    with _alarm(120):
+        s = search_layer(fc("f", C=10**9, M=1), small_arch(), mode="exact")
+    assert s.result is not None and s.result.macs == 10**9
+
+
+def test_a_size_with_many_divisors_on_two_slots():
+    # 897612484786617600 = 2^8 3^4 5^2 7^2 11 13 17 19 23 29 31 37 has (8+1)(4+1)(2+1)(2+1) 2^8
+    # = 103,680 divisors; over DRAM -> Buffer (2 temporal slots) it splits 103,680 ways, under
+    # MAX_SPLITS, so it is searched: the search's divisibility test must not build a
+    # 103,680^2 table (80 GiB) for it
+    n = 897612484786617600
+    assert len(divisors(n)) == 103_680
+    arch = small_arch(fan=None)
+    arch = arch.model_copy(update={"levels": arch.levels[:2]})
+    with _alarm(120):
+        s = search_layer(fc("f", C=n, M=1), arch, mode="exact")
+    assert s.result is not None and s.result.macs == n
+
+
+class _alarm:
+    """Fail (instead of hanging) where the old code never returned: a guard, not a speed target."""
+
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+
+    def __enter__(self):
+        def fire(*_):
+            raise TimeoutError(f"no answer within {self.seconds} s")
+
+        self.old = signal.signal(signal.SIGALRM, fire)
+        signal.alarm(self.seconds)
+
+    def __exit__(self, *exc):
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, self.old)

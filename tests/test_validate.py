@@ -31,6 +31,14 @@ def test_case_arithmetic():
     assert not Case("a", "s", "m", 100, 101, exact=True).passed
 
 
+def test_infinite_relative_error_is_null_in_json():
+    # expected 0, got 1: the relative error |1 - 0| / 0 is infinite, which strict JSON cannot hold
+    case = Case("a", "s", "m", 0, 1, exact=False)
+    assert case.rel_error == float("inf") and not case.passed
+    assert case.to_dict()["rel_error"] is None
+    assert Case("a", "s", "m", 0, 0, exact=True).to_dict()["rel_error"] == 0.0
+
+
 def test_eyeriss_chip_cases_are_shown_with_their_error():
     # seed 000: AlexNet CONV1-5 on the Eyeriss chip, batch 4: 2.66 GMACs, 208.5 MB buffer, 15.4 MB DRAM,
     # 115.3 ms. Our MAC count must match the seed's to its printed precision; the rest carry an error.

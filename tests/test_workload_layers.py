@@ -150,3 +150,61 @@ def test_shape_key_identifies_identical_loop_nests():
     assert a.shape_key() == b.shape_key() != c.shape_key()
     assert a.shape_key() != a.with_dims(N=2).shape_key()
     assert isinstance(a.shape_key(), str) and len(a.shape_key()) == 16
+
+
+# ----- YAML layer specs (loopnest model --layer / loopnest eyexam): one pydantic schema per
+# constructor; fuzz findings: `type: [conv2d]` raised TypeError, a size >= 2^63 OverflowError ---------
+
+BASE = "type: conv2d, C: 4, M: 4, H: 8, W: 8, R: 3"
+
+
+@pytest.mark.parametrize("body,message", [
+    ("type: [conv2d], C: 4, M: 4, H: 8, W: 8, R: 3",
+     "field layer.type: Input should be 'conv2d', 'pointwise', 'depthwise', 'fc' or 'matmul' (got ['conv2d'])"),
+    ("type: fc, C: 9223372036854775808, M: 4", "field layer.C: Input should be less than or equal to 9223372036854775807"),
+    ("type: fc, C: 4.0, M: 4", "field layer.C: Input should be a valid integer (got 4.0)"),
+    ("type: fc, C: true, M: 4", "field layer.C: Input should be a valid integer (got True)"),
+    ("type: fc, C: '4', M: 4", "field layer.C: Input should be a valid integer (got '4')"),
+    ("type: fc, C: 0, M: 4", "field layer.C: Input should be greater than or equal to 1 (got 0)"),
+    ("type: fc, C: 4, M: 4, input_shape: [4, 0]", "field layer.input_shape[1]: Input should be greater than or equal to 1"),
+    ("type: matmul, P: 2, M: 2, C: 2, static: 1", "field layer.static: Input should be a valid boolean (got 1)"),
+    (BASE + ", stride: [1, 0]", "field layer.stride[1]: Input should be greater than or equal to 1 (got 0)"),
+    (BASE + ", stride: 1.5", "field layer.stride: Input should be a valid tuple (got 1.5); allowed: an integer from 1"),
+    (BASE + ", padding: [1, 1, 1]", "field layer.padding: a list of 3 items, not 2 or 4 (got [1, 1, 1])"),
+    (BASE + ", padding: -1", "field layer.padding[0]: Input should be greater than or equal to 0"),
+    (BASE + ", foo: 1", "field layer.foo: unknown for conv2d; allowed: name, N, bits, C, M, H, W, R, S, stride"),
+    ("type: conv2d, C: 4, M: 4, H: 8, W: 8", "field layer.R: required field is missing"),
+    ("C: 4", "field layer.type: required field is missing; allowed: conv2d, pointwise, depthwise, fc, matmul"),
+    (BASE + ", groups: 3", "layer: layer 'spec': channels C=4, M=4 must divide by groups=3"),
+    (BASE + ", name: ''", "field layer.name: String should have at least 1 character"),
+])
+def test_layer_spec_errors_name_the_file_and_the_field(tmp_path, body, message):
+    from loopnest.workload.layer_ref import LayerRefError, load_layer
+
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"layer: {{{body}}}\n")
+    with pytest.raises(LayerRefError) as e:
+        load_layer(str(path))
+    assert str(e.value).startswith(f"{path}: ") and message in str(e.value), str(e.value)
+
+
+def test_layer_spec_builds_what_the_constructor_builds(tmp_path):
+    from loopnest.workload.layer_ref import load_layer
+
+    path = tmp_path / "c.yaml"
+    path.write_text("layer: {type: conv2d, C: 4, M: 8, H: 8, W: 8, R: 3, padding: [1, 2], stride: [1, 2], bits: 8}\n")
+    # padding [h, w] = (top h, left w, bottom h, right w); Q = (8 + 2 + 2 - 3) // 2 + 1 = 5
+    assert load_layer(str(path)) == L.conv2d("c", C=4, M=8, H=8, W=8, R=3, padding=(1, 2), stride=(1, 2), bits=8)
+    path.write_text("layer: {type: matmul, name: proj, P: 16, M: 32, C: 64, static: false}\n")
+    assert load_layer(str(path)) == L.matmul("proj", P=16, M=32, C=64, static=False)
+
+
+def test_layer_spec_schemas_follow_the_constructors():
+    # one schema per constructor, with exactly its keyword arguments (no drift when one changes)
+    import inspect
+
+    from loopnest.workload.layer_ref import SPECS
+
+    for kind, (model, build) in SPECS.items():
+        assert build.__name__ == kind
+        assert set(model.model_fields) - {"type"} == set(inspect.signature(build).parameters), kind

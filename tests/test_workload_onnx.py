@@ -171,3 +171,69 @@ def test_malformed_and_missing_files(tmp_path):
     path = _model(tmp_path / "sym.onnx", [helper.make_node("Relu", ["x"], ["y"], name="r")], [sym], "y")
     with pytest.raises(WorkloadError, match="sym.onnx: graph input 'x' axis 1 has no fixed size"):
         load_network(path)
+
+
+def _conv_model(path, xshape, wshape, name="conv", **attrs):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, xshape)
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=wshape)
+    return _model(path, [helper.make_node("Conv", ["x", "W"], ["y"], name=name, **attrs)], [x], "y", [w])
+
+
+# fuzz findings: each of these raised LayerError, ValueError, TypeError or IndexError out of the
+# importer; each is now one line naming the file, the node and the problem
+@pytest.mark.parametrize("wshape,attrs,message", [
+    ([8, 2, 3, 3], {"group": 3}, "node 'conv' (Conv): group=3 does not match input channels C=8, filters M=8 and weight channels 2"),
+    ([6, 2, 3, 3], {"group": 4}, "node 'conv' (Conv): group=4 does not match input channels C=8, filters M=6"),
+    ([8, 8, 3, 3], {"group": 0}, "node 'conv' (Conv): attribute group is 0; allowed: an integer >= 1"),
+    ([8, 8, 3, 3], {"group": -2}, "node 'conv' (Conv): attribute group is -2; allowed: an integer >= 1"),
+    ([8, 2, 3, 3], {"group": "four"}, "node 'conv' (Conv): attribute group is 'four'; allowed: an integer >= 1"),
+    ([8, 8, 3, 3], {"strides": [0, 0]}, "node 'conv' (Conv): attribute strides is [0, 0]; allowed: a list of 2 integers >= 1"),
+    ([8, 8, 3, 3], {"pads": [1, 1, 1]}, "node 'conv' (Conv): attribute pads is [1, 1, 1]; allowed: a list of 4 integers >= 0"),
+    ([8, 8, 3, 3], {"auto_pad": "SAME", "strides": [2, 2]}, "node 'conv' (Conv): attribute auto_pad is 'SAME'; allowed: NOTSET, SAME_UPPER, SAME_LOWER, VALID"),
+    ([8, 8, 3, 3], {"kernel_shape": [5, 5]}, "node 'conv' (Conv): kernel_shape [5, 5] disagrees with the weight's [3, 3]"),
+    ([8, 8, 9, 9], {}, "node 'conv' (Conv): window 9 (dilation 1) larger than padded input 8"),
+    ([0, 8, 3, 3], {}, "node 'conv' (Conv): weight 'W' has a zero-size axis: shape (0, 8, 3, 3)"),
+    ([8, 8, 3], {}, "node 'conv' (Conv): weight 'W' has shape (8, 8, 3); a 2-D Conv needs rank 4"),
+])
+def test_malformed_conv_nodes_are_one_error_line(tmp_path, wshape, attrs, message):
+    path = _conv_model(tmp_path / "m.onnx", [1, 8, 8, 8], wshape, **attrs)
+    with pytest.raises(WorkloadError) as e:
+        load_network(path)
+    assert str(e.value).startswith(f"{path}: {message}"), str(e.value)
+
+
+def test_valid_grouped_conv_still_imports(tmp_path):
+    # group 4 over C = 8: 2 channels per group in the weight, M = 8 filters, 2 per group
+    net = load_network(_conv_model(tmp_path / "m.onnx", [1, 8, 8, 8], [8, 2, 3, 3], group=4, pads=[1, 1, 1, 1]))
+    (conv,) = net.layers
+    assert (conv.dims["G"], conv.dims["M"], conv.dims["C"], conv.dims["P"]) == (4, 2, 2, 8)
+
+
+def test_node_name_not_utf8_is_one_error_line(tmp_path):
+    # protobuf hands an invalid UTF-8 string field over as bytes; it reached the JSON output
+    # ("Object of type bytes is not JSON serializable"). The 6-byte name is patched in place.
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    path = _conv_model(tmp_path / "m.onnx", [1, 8, 8, 8], [8, 8, 3, 3], name="convQQ")
+    raw = path.read_bytes()
+    assert raw.count(b"convQQ") == 1
+    path.write_bytes(raw.replace(b"convQQ", b"conv\xff\xfe"))
+    with pytest.raises(WorkloadError, match=r"m\.onnx: node #0 \(Conv\): name b'conv\\xff\\xfe' is not valid UTF-8"):
+        load_network(path)
+    out = CliRunner().invoke(app, ["workload", "stats", str(path), "--format", "json"])
+    assert out.exit_code == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1, out.output
+
+
+def test_attribute_of_the_wrong_type_on_other_operators(tmp_path):
+    # the same typed reading covers LRN and Gemm (and pooling): a string where ONNX wants an integer
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])
+    lrn = helper.make_node("LRN", ["x"], ["y"], name="lrn", size="five")
+    with pytest.raises(WorkloadError, match=r"node 'lrn' \(LRN\): attribute size is 'five'; allowed: an integer >= 1"):
+        load_network(_model(tmp_path / "n.onnx", [lrn], [x], "y"))
+    v = helper.make_tensor_value_info("v", TensorProto.FLOAT, [2, 4])
+    w = TensorProto(name="W", data_type=TensorProto.FLOAT, dims=[3, 4])
+    gemm = helper.make_node("Gemm", ["v", "W"], ["y"], name="fc", transB="yes")
+    with pytest.raises(WorkloadError, match=r"node 'fc' \(Gemm\): attribute transB is 'yes'; allowed: an integer >= 0"):
+        load_network(_model(tmp_path / "g.onnx", [gemm], [v], "y", [w]))

@@ -29,7 +29,8 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints, FactorRule
-from loopnest.mapping.mapspace import TEMPORAL, Mapspace, X, divisors
+from loopnest.mapping.factors import divisors
+from loopnest.mapping.mapspace import TEMPORAL, Mapspace, X
 from loopnest.search.mapper import search_layer
 from loopnest.workload.problem import Problem
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from loopnest.cli.common import console, fail
+from loopnest.cli.common import console, fail, print_json
 
 app = typer.Typer(help="Architecture specs: list the presets, show one, validate a file.", no_args_is_help=True)
 
@@ -68,7 +66,7 @@ def show(name: str = typer.Argument(..., help="preset name or YAML file"),
     """Show an architecture: levels outer -> inner with capacity, instances, bandwidth, energy per action, area."""
     arch = _load(name, table)
     if as_json:
-        typer.echo(json.dumps(summary(arch), indent=2))
+        print_json(summary(arch), indent=2)
         return
     _print_tables(arch)
 

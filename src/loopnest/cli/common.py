@@ -1,6 +1,8 @@
-"""Shared CLI helpers: one clear error line and a non-zero exit, never a traceback."""
+"""Shared CLI helpers: one clear error line and a non-zero exit, never a traceback; strict JSON."""
 
 from __future__ import annotations
+
+import json
 
 import typer
 from rich.console import Console
@@ -13,6 +15,17 @@ def fail(message: str, code: int = 2) -> None:
     """Print one error line to stderr and exit non-zero."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def print_json(data: object, indent: int = 1) -> None:
+    """Print ``data`` as strict JSON (RFC 8259), the one way every ``--json`` output is written:
+    no ``NaN``/``Infinity`` (``allow_nan=False``) and no value coerced by ``default=``, so a
+    result holding one is an error line instead of output a strict parser rejects."""
+    try:
+        text = json.dumps(data, indent=indent, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        fail(f"internal error: the result cannot be written as JSON ({e}); please report it")
+    print(text)
 
 
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "

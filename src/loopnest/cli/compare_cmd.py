@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import console, err_console, fail, mode_option, print_json
 
 PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, the others beside it as <stem>-<chart id>."
 
@@ -44,7 +43,7 @@ def compare_dataflows(
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:
-        print(json.dumps(data, indent=1))
+        print_json(data)
         return
     _print(data)
 

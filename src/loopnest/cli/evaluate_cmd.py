@@ -5,12 +5,11 @@ benchmarking sheet; --json / --csv export every number."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import console, err_console, fail, mode_option, print_json
 
 
 def evaluate(
@@ -63,19 +62,23 @@ def evaluate(
         fail(str(e))
     data = to_dict(result)
     for u in data["unmapped"]:
-        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False)
+        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False, soft_wrap=True)
     if not data["layers"]:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
     if report is not None:
-        from loopnest.report.html import write_evaluate_report
+        from loopnest.report.html import ReportError, write_evaluate_report
 
         try:
             written = write_evaluate_report(data, report)
+        except ReportError as e:
+            fail(str(e))
         except OSError as e:
             fail(f"{report}: cannot write the report: {e.strerror}")
+        except ValueError as e:  # a number strict JSON cannot hold (the embedded data is JSON)
+            fail(f"internal error: the report's data cannot be written as JSON ({e}); please report it")
         err_console.print(f"report written to {written}", highlight=False)
     if as_json:
-        print(json.dumps(data, indent=1))
+        print_json(data)
     elif as_csv:
         _csv(data)
     else:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import console, err_console, fail, mode_option, print_json
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -43,7 +42,7 @@ def eyexam(
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:
-        print(json.dumps(data, indent=1))
+        print_json(data)
         return
     from rich.table import Table
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from loopnest.cli.common import console, fail
+from loopnest.cli.common import console, fail, print_json
 
 
 def model(
@@ -34,7 +32,7 @@ def model(
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     if as_json:
-        print(json.dumps(result.to_dict(), indent=1))
+        print_json(result.to_dict())
         return
     console.print("Loop nest, outer -> inner:", style="bold")
     for line in loop_nest_lines(result):

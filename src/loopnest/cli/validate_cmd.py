@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from loopnest.cli.common import console, fail
+from loopnest.cli.common import console, fail, print_json
 
 
 def validate(
@@ -20,7 +18,7 @@ def validate(
         fail(f"unknown suite {suite!r}; suites are {', '.join(suites())}")
     cases = run_all(suite)
     if as_json:
-        print(json.dumps({"cases": [c.to_dict() for c in cases]}, indent=1))
+        print_json({"cases": [c.to_dict() for c in cases]})
     else:
         from rich.table import Table
 

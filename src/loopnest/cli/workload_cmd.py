@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from enum import Enum
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail
+from loopnest.cli.common import console, err_console, fail, print_json
 
 app = typer.Typer(help="workload commands: the model zoo and layer statistics", no_args_is_help=True)
 
@@ -55,7 +54,7 @@ def stats(
         err_console.print(f"[yellow]warning:[/] {model}: {len(nodes)} {op_type!r} node(s) not represented "
                           f"(first: {nodes[0]!r}); counted as 0 MACs", highlight=False, soft_wrap=True)
     if fmt is Format.json:
-        print(json.dumps(st.to_dict(), indent=1))
+        print_json(st.to_dict())
     elif fmt is Format.csv:
         rows = st.to_dict()["layers"]
         w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["name"], lineterminator="\n")

@@ -28,35 +28,13 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import ConstraintError, Constraints, FactorRule
+from loopnest.mapping.factors import factorizations
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.workload.problem import ROLES, Problem
 
 TEMPORAL, X, Y = 0, 1, 2
 _AXIS = ("temporal", "spatial.x", "spatial.y")
 CHUNK = 1 << 21  # rows of a cartesian-product step held at once
-
-
-def divisors(n: int) -> list[int]:
-    return [k for k in range(1, n + 1) if n % k == 0]
-
-
-def factorizations(n: int, bounds: list[tuple[int, int]]) -> np.ndarray:
-    """All tuples (f_0..f_{S-1}) with prod = n and lo_s <= f_s <= hi_s, as an (K, S) array."""
-    rows: list[tuple[int, ...]] = []
-
-    def rec(s: int, rest: int, acc: tuple[int, ...]) -> None:
-        if s == len(bounds) - 1:
-            lo, hi = bounds[s]
-            if lo <= rest <= hi:
-                rows.append(acc + (rest,))
-            return
-        lo, hi = bounds[s]
-        for f in divisors(rest):
-            if lo <= f <= hi:
-                rec(s + 1, rest // f, acc + (f,))
-
-    rec(0, n, ())
-    return np.array(rows, np.int64).reshape(-1, len(bounds))
 
 
 class Mapspace:
@@ -75,7 +53,7 @@ class Mapspace:
             if lv.fanout is not None:
                 self.slots += [(l, X), (l, Y)]
         self.bounds = [[self._bounds(s, d) for s in self.slots] for d in self.dims]
-        self.options = [factorizations(problem.dims[d], b) for d, b in zip(self.dims, self.bounds)]
+        self.options = [factorizations(problem.dims[d], b, f"{d}={problem.dims[d]}") for d, b in zip(self.dims, self.bounds)]
         self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
         self.relevance = tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)  # per tensor, per dim
         self.keep_configs = self._keep_configs()

@@ -64,7 +64,7 @@ def plotly_js() -> str:
 
 def _json_script(obj) -> str:
     """JSON safe inside a <script> element."""
-    return json.dumps(obj, separators=(",", ":")).replace("</", "<\\/")
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
 _STYLE = """

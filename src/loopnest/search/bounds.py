@@ -24,8 +24,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from loopnest.mapping.factors import divisors
 from loopnest.mapping.mapspace import Mapspace
-from loopnest.mapping.mapspace import divisors as mapspace_divisors
 from loopnest.search.arrays import unique_rows
 from loopnest.workload.problem import ROLES
 
@@ -380,15 +380,21 @@ def divides(box: np.ndarray, parts: np.ndarray, sizes: np.ndarray) -> np.ndarray
     for d, n in enumerate(sizes):
         if (box[:, d] == n).all() and (parts[:, d] == 1).all():
             continue
+        if len(divisors(int(n))) > TABLE_DIVISORS:  # the table would not fit: remainders for this dimension
+            out &= box[:, None, d] % parts[None, :, d] == 0
+            continue
         divs, table = _divisor_table(int(n))
         out &= table[np.searchsorted(divs, box[:, d])][:, np.searchsorted(divs, parts[:, d])]
     return out
 
 
+TABLE_DIVISORS = 4096  # divisor tables up to 4096^2 entries (16 MB); a size with more divisors uses remainders
+
+
 @lru_cache(maxsize=256)
 def _divisor_table(n: int) -> tuple[np.ndarray, np.ndarray]:
     """The divisors of n and whether one divides another: table[i, j] = divs[j] | divs[i]."""
-    divs = np.array(mapspace_divisors(n))
+    divs = np.array(divisors(n))
     return divs, divs[:, None] % divs[None, :] == 0
 
 

@@ -36,6 +36,7 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.mapping import Mapping, MappingBatch
+from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.counts import check_countable
@@ -115,7 +116,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
     check_countable(problem)  # a layer too large to count exactly: refused before any search
     t0 = time.perf_counter()
-    space = Mapspace(problem, arch, constraints)
+    try:
+        space = Mapspace(problem, arch, constraints)
+    except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
+        return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
     notes = []
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None

@@ -6,6 +6,7 @@ exactly (the command fails otherwise); the others report their relative error.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
@@ -31,7 +32,9 @@ class Case:
         return self.got == self.expected if self.exact else self.rel_error <= self.tolerance
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"rel_error": self.rel_error, "passed": self.passed}
+        """The case as JSON data; ``rel_error`` is null where it is infinite (expected 0, got not 0)."""
+        err = self.rel_error
+        return asdict(self) | {"rel_error": err if math.isfinite(err) else None, "passed": self.passed}
 
 
 Suite = Callable[[], Iterable[Case]]

@@ -33,6 +33,7 @@ _ELEMENTWISE = {
 _BINARY = {"Add": "add", "Sum": "add", "Sub": "elementwise", "Mul": "elementwise", "Div": "elementwise",
            "Pow": "elementwise", "Max": "elementwise", "Min": "elementwise", "Where": "elementwise"}
 _REDUCE = ("GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceL2")
+_AUTO_PAD = (b"NOTSET", b"SAME_UPPER", b"SAME_LOWER", b"VALID")
 
 
 class _Error(ValueError):
@@ -64,6 +65,7 @@ class _Importer:
         if not model.graph.node:
             raise _Error("not a valid ONNX model (the graph has no nodes)")
         self.path = path
+        _check_names(model.graph)
         self.consts = {i.name: tuple(i.dims) for i in model.graph.initializer}
         self.batch = self._fix_inputs(model)
         try:
@@ -118,6 +120,10 @@ class _Importer:
             srcs = tuple(dict.fromkeys(producer[x] for x in nd.input if x in producer))
             try:
                 op = self._convert(nd, name)
+            except _Error:
+                raise
+            except ValueError as e:  # LayerError, Problem's checks: a malformed node
+                raise _Error(f"node {name!r} ({nd.op_type}): {e}") from None
             except _Unsupported as u:
                 unsupported.setdefault(f"{nd.op_type}{u.why}", []).append(name)
                 op = ElementOp(name, "unsupported", self.batch, 0, 0, 0, attrs={"op_type": nd.op_type})
@@ -146,47 +152,64 @@ class _Importer:
         elif t in _BINARY:
             kind, ops = _BINARY[t], n_out * max(1, len([x for x in nd.input if x]) - 1)
         elif t in ("MaxPool", "AveragePool"):
-            kind, ops = "pool", n_out * prod(_attr(nd, "kernel_shape", ()))
+            kind, ops = "pool", n_out * prod(_ints(nd, name, "kernel_shape", (), lo=1))
         elif t in _REDUCE:
             kind, ops = ("pool" if t.startswith("Global") else "reduce"), n_in
         elif t == "LRN":
-            kind, ops = "norm", n_out * (_attr(nd, "size", 5) + 3)
+            kind, ops = "norm", n_out * (_int(nd, name, "size", 5, lo=1) + 3)
         else:
             raise _Unsupported("")
         b = self.batch
         return ElementOp(name, kind, b, n_in // b, n_out // b, ops // b, attrs={"op_type": t})
 
     def _conv(self, nd, name: str) -> Op:
+        where = f"node {name!r} (Conv)"
+        if len(nd.input) < 2:
+            raise _Error(f"{where}: needs an input and a weight, has {len(nd.input)} input(s)")
         x = self._shape(nd.input[0], nd)
         if len(x) != 4:
             raise _Unsupported(f" ({len(x) - 2}-D)")
         if nd.input[1] not in self.consts:
             raise _Unsupported(" (non-constant filter)")
         w = self._shape(nd.input[1], nd)
+        if len(w) != 4:
+            raise _Error(f"{where}: weight {nd.input[1]!r} has shape {w}; a 2-D Conv needs rank 4 (M, C/group, kH, kW)")
+        if 0 in w:
+            raise _Error(f"{where}: weight {nd.input[1]!r} has a zero-size axis: shape {w}")
         N, C, H, W = x
-        R, S = w[2], w[3]
-        strides = tuple(_attr(nd, "strides", (1, 1)))
-        dil = tuple(_attr(nd, "dilations", (1, 1)))
-        pads = tuple(_attr(nd, "pads", (0, 0, 0, 0)))
+        M, Cg, R, S = w
+        group = _int(nd, name, "group", 1, lo=1)
+        if Cg * group != C or M % group:
+            raise _Error(f"{where}: group={group} does not match input channels C={C}, filters M={M} "
+                         f"and weight channels {Cg} (need C = {Cg} x group and M divisible by group)")
+        kernel = tuple(_ints(nd, name, "kernel_shape", (R, S), lo=1, length=2))
+        if kernel != (R, S):
+            raise _Error(f"{where}: kernel_shape {list(kernel)} disagrees with the weight's {[R, S]}")
+        strides = tuple(_ints(nd, name, "strides", (1, 1), lo=1, length=2))
+        dil = tuple(_ints(nd, name, "dilations", (1, 1), lo=1, length=2))
+        pads = tuple(_ints(nd, name, "pads", (0, 0, 0, 0), lo=0, length=4))
         auto = _attr(nd, "auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else auto
-        if auto in ("SAME_UPPER", "SAME_LOWER"):
-            pads = _same_pads((H, W), (R, S), strides, dil, upper=auto == "SAME_UPPER")
-        elif auto == "VALID":
+        if auto not in _AUTO_PAD:
+            raise _Error(f"{where}: attribute auto_pad is {_show(auto)}; allowed: {', '.join(a.decode() for a in _AUTO_PAD)}")
+        if auto in (b"SAME_UPPER", b"SAME_LOWER"):
+            pads = _same_pads((H, W), (R, S), strides, dil, upper=auto == b"SAME_UPPER")
+        elif auto == b"VALID":
             pads = (0, 0, 0, 0)
-        p = L.conv2d(name, C=C, M=w[0], H=H, W=W, R=R, S=S, N=N, stride=strides, dilation=dil,
-                     padding=pads, groups=_attr(nd, "group", 1))
+        p = L.conv2d(name, C=C, M=M, H=H, W=W, R=R, S=S, N=N, stride=strides, dilation=dil,
+                     padding=pads, groups=group)
         out = self.shapes.get(nd.output[0])
         if out is not None and out[2:] != (p.dims["P"], p.dims["Q"]):
             raise _Error(f"node {name!r} (Conv): output {out[2:]} disagrees with the padding rule {(p.dims['P'], p.dims['Q'])}")
         return p
 
     def _product(self, nd, name: str) -> Op:
+        if len(nd.input) < 2:
+            raise _Error(f"node {name!r} ({nd.op_type}): needs two operands, has {len(nd.input)} input(s)")
         a, b = self._shape(nd.input[0], nd), self._shape(nd.input[1], nd)
         if nd.op_type == "Gemm":
-            if _attr(nd, "transA", 0):
+            if _int(nd, name, "transA", 0, lo=0):
                 a = a[::-1]
-            if _attr(nd, "transB", 0):
+            if _int(nd, name, "transB", 0, lo=0):
                 b = b[::-1]
         try:
             return L.product(name, a, b, nd.input[1] in self.consts)
@@ -208,6 +231,45 @@ def _attr(nd, key: str, default):
         if a.name == key:
             return onnx.helper.get_attribute_value(a)
     return default
+
+
+def _int(nd, name: str, key: str, default: int, lo: int) -> int:
+    """An integer attribute, checked: an ``int`` >= ``lo`` (ONNX does not check types or ranges)."""
+    v = _attr(nd, key, default)
+    if not isinstance(v, int) or v < lo:
+        raise _Error(f"node {name!r} ({nd.op_type}): attribute {key} is {_show(v)}; allowed: an integer >= {lo}")
+    return v
+
+
+def _ints(nd, name: str, key: str, default, lo: int, length: int | None = None) -> list[int]:
+    """A list-of-integers attribute, checked: each an ``int`` >= ``lo``, ``length`` of them where given."""
+    v = _attr(nd, key, default)
+    if (not isinstance(v, (list, tuple)) or any(not isinstance(i, int) or i < lo for i in v)
+            or (length is not None and len(v) != length)):
+        n = f"{length} " if length is not None else ""
+        raise _Error(f"node {name!r} ({nd.op_type}): attribute {key} is {_show(v)}; allowed: a list of {n}integers >= {lo}")
+    return list(v)
+
+
+def _show(v) -> str:
+    """An attribute value as the model wrote it (strings decoded)."""
+    return repr(v.decode("utf-8", "backslashreplace")) if isinstance(v, bytes) else repr(v)
+
+
+def _check_names(graph) -> None:
+    """Node, operator and tensor names must be text: protobuf hands invalid UTF-8 over as bytes,
+    which would reach the layer names and the JSON output."""
+    for kind, items in (("graph input", graph.input), ("graph output", graph.output), ("initializer", graph.initializer)):
+        for i, vi in enumerate(items):
+            if isinstance(vi.name, bytes):
+                raise _Error(f"{kind} {i}: name {vi.name!r} is not valid UTF-8")
+    for i, nd in enumerate(graph.node):
+        op = nd.op_type if isinstance(nd.op_type, str) else repr(nd.op_type)
+        for what, text in (("name", nd.name), ("op_type", nd.op_type), *(("input", t) for t in nd.input),
+                           *(("output", t) for t in nd.output)):
+            if isinstance(text, bytes):
+                label = repr(nd.name) if isinstance(nd.name, str) and nd.name else f"#{i}"
+                raise _Error(f"node {label} ({op}): {what} {text!r} is not valid UTF-8")
 
 
 def _same_pads(size, kernel, strides, dil, upper: bool) -> tuple[int, int, int, int]:
