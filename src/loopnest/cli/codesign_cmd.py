@@ -4,14 +4,13 @@ latency of its mapping (torch and scikit-learn: pip install 'loopnest[codesign]'
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import console, err_console, fail, mode_option, print_json
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 app = typer.Typer(help="co-design studies: accuracy against energy and latency", no_args_is_help=True)
@@ -96,7 +95,7 @@ def precision(
         except (ValueError, OSError) as e:
             fail(f"--plot: {e}")
     if as_json:
-        print(json.dumps(out, indent=1))
+        print_json(out)
     elif as_csv:
         _csv(out)
     else:
