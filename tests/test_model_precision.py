@@ -77,6 +77,7 @@ def test_four_bit_weights_cost_a_quarter_of_the_buffer_reads_and_the_dram_bytes(
     assert (e16, e4) == pytest.approx((32 + 32, 8 + 8))  # reads + fills, 1 pJ per word
     assert r16.traffic_bytes("DRAM", "weights") == 64 and r4.traffic_bytes("DRAM", "weights") == 16
     assert r4.to_dict()["levels"][1]["words_per_value"]["weights"] == 0.25
+    assert r4.to_dict()["levels"][1]["tile_words"]["weights"] == 32 / 4  # the footprint, packed
     # the other tensors do not move
     for t in (0, 2):
         assert r4.costs.storage_energy_pj[0, :, t] == pytest.approx(r16.costs.storage_energy_pj[0, :, t])
