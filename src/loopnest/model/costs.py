@@ -165,8 +165,10 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
             r = reads[l] if scale is None else reads[l] * scale[l]
             level = np.maximum(level, r.sum(axis=0) / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            written = fills[l].sum(axis=0) + updates[l].sum(axis=0) if scale is None else \
-                ((fills[l] + updates[l]) * scale[l]).sum(axis=0)  # int64 sums: exact
+            if scale is None:
+                written = fills[l].sum(axis=0) + updates[l].sum(axis=0)  # int64 sums: exact
+            else:
+                written = ((fills[l] + updates[l]) * scale[l]).sum(axis=0)
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound[level > cycles] = l
         np.maximum(cycles, level, out=cycles)
