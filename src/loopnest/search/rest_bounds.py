@@ -90,8 +90,18 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     outer = (space.sizes // rest.prod(axis=1))[:, None]
     f = np.concatenate([outer, np.ones_like(outer), rest], axis=1)
     c = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep)).counts
-    return np.stack([c.reads[:, p, t] * read[t] + c.updates[:, p, t] * update[t] + c.network[:, p:, t] @ net[p:, t]
-                     for t, p in rows])
+    out = []
+    for t, p in rows:
+        e_read, e_update, e_net = read[t], update[t], c.network[:, p:, t] @ net[p:, t]
+        if ROLES[t] == "outputs" and pr.psums_differ:
+            # where the keeper reads psums back it holds partial sums, and so does every fanout
+            # below it: the accumulator width (the model's flag can only add outer levels)
+            wide = (c.reads[:, p, t] > 0) | (c.fills[:, p, t] > 0)
+            e_read = np.where(wide, pr.psum_storage[p, 0], read[t])
+            e_update = np.where(wide, pr.psum_storage[p, 2], update[t])
+            e_net = np.where(wide, c.network[:, p:, t] @ pr.psum_network[p:], e_net)
+        out.append(c.reads[:, p, t] * e_read + c.updates[:, p, t] * e_update + e_net)
+    return np.stack(out)
 
 
 def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], rest: np.ndarray) -> np.ndarray:
