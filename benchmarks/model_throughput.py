@@ -6,7 +6,10 @@ and spatial slots, random loop orders, random bypass among what each level may h
 with a fixed seed; invalid ones (over capacity or fanout) are evaluated too, as a mapper does.
 Time is CPU time of this one process (one core). Last line: RESULT mappings_per_second_per_core=...
 
-    python benchmarks/model_throughput.py [--batch 200000] [--repeats 3]
+    python benchmarks/model_throughput.py [--batch 200000] [--repeats 3] [--precision weights=4,inputs=8]
+
+``--precision`` costs the layer at other bit widths (packed words, partial sums at the
+accumulator width): the model's slower path, where values and words differ.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import divisors as mapspace_divisors
 from loopnest.model import evaluate_batch
 from loopnest.workload import load_network
+from loopnest.workload.precision import Precision
 from loopnest.workload.problem import ROLES
 
 
@@ -55,9 +59,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=200_000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--precision", default=None, help="bit widths, e.g. weights=4,inputs=8,accumulator=32")
     args = ap.parse_args()
     arch = load_arch("eyeriss")
     problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
+    if args.precision:
+        problem = Precision.parse(args.precision).apply(problem)
     batch = random_batch(problem, arch, args.batch, np.random.default_rng(0))
     evaluate_batch(problem, arch, batch)  # warm-up
     times = []
@@ -71,7 +78,8 @@ def main() -> None:
           f"{costs.valid.mean():.1%} valid; CPU seconds per run {', '.join(f'{t:.3f}' for t in times)}")
     print(f"{'tool':<10}{'mappings/s/core':>18}")
     print(f"{'loopnest':<10}{rate:>18,.0f}")
-    print(f"RESULT mappings_per_second_per_core={rate:.0f} batch={args.batch} layer={problem.name} arch={arch.name}")
+    print(f"RESULT mappings_per_second_per_core={rate:.0f} batch={args.batch} layer={problem.name} arch={arch.name}"
+          + (f" precision={args.precision}" if args.precision else ""))
 
 
 if __name__ == "__main__":

@@ -91,7 +91,20 @@ def regfile_read_pj(words: int, bits: int) -> float:
 
 def int_mac_pj(operand_bits: int, accumulator_bits: int) -> float:
     """Integer MAC at 45 nm: a multiplier (~bits^2) plus an adder (~bits) [H14]."""
-    return power_law(operand_bits, INT_MULT_PJ) + power_law(accumulator_bits, INT_ADD_PJ)
+    return mac_pj(operand_bits, operand_bits, accumulator_bits)
+
+
+def mac_pj(a_bits: int, b_bits: int, accumulator_bits: int, arithmetic: str = "int") -> float:
+    """MAC at 45 nm (pJ) with operands of ``a_bits`` and ``b_bits`` [H14]: the multiplier is the
+    geometric mean of the table's a- and b-bit multipliers (an array multiplier has a * b partial
+    products; under the table's ~bits^2 law this is ~a * b) plus the accumulator adder. Widths
+    between the table's points follow the power law through them (int: 8/32-bit mult, 8/16/32-bit
+    add; fp: 16/32-bit)."""
+    mult, add = (INT_MULT_PJ, INT_ADD_PJ) if arithmetic == "int" else (FP_MULT_PJ, FP_ADD_PJ)
+    m = power_law(a_bits, mult)
+    if b_bits != a_bits:
+        m = math.sqrt(m * power_law(b_bits, mult))
+    return m + power_law(accumulator_bits, add)
 
 
 def memory_area_um2(q: MemoryQuery) -> float | None:

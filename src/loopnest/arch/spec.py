@@ -9,6 +9,14 @@ Energy rule: an entry of ``energy_pj`` is the energy of one access of one block 
 (perfect coalescing: consecutive words of a tile share a block access). ``update`` is the write
 of an accumulated partial sum (the read of the old value is charged as a ``read``).
 
+Packing rule (a tensor of ``b`` bits on a level of ``word_bits`` W; docs/model.md, "Precision"):
+``packing: word`` (default on chip) packs floor(W / b) values into a word, so a footprint of n
+values takes ceil(n / floor(W / b)) words and each value access costs 1 / floor(W / b) of a word
+access (Accelergy's block size width / datawidth: one access serves the values of a word);
+``packing: bit`` (default for DRAM, a byte stream) charges b / W words per value and
+ceil(n * b / W) words per footprint; ``packing: none`` gives every value its own word(s). A value
+wider than a word spans ceil(b / W) words (``bit``: b / W). b = W costs exactly one word per value.
+
 Numeric fields also accept a string holding an arithmetic expression (``"108 * 1024 * 8 / 16"``),
 evaluated by the safe evaluator of ``loopnest.arch.expr`` (never ``eval``).
 """
@@ -26,6 +34,7 @@ from loopnest.workload.problem import ROLES, Role
 ACTIONS = ("read", "write", "update")
 Action = Literal["read", "write", "update"]
 StorageClass = Literal["dram", "sram", "regfile", "register"]
+Packing = Literal["word", "bit", "none"]
 
 _Num = BeforeValidator(numeric_field)
 PosInt = Annotated[int, _Num, Field(gt=0)]
@@ -66,6 +75,7 @@ class Storage(_Strict):
     capacity_words: PosInt | None = None
     partitions: dict[Role, PosInt] | None = None
     word_bits: PosInt = 16
+    packing: Packing | None = Field(default=None, description="values of narrower tensors per word: word | bit | none; default bit for dram, else word")
     block_words: PosInt = 1
     read_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
     write_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
@@ -115,6 +125,31 @@ class Storage(_Strict):
         if cap is not None and self.double_buffered:
             cap //= 2
         return cap
+
+    @property
+    def packing_rule(self) -> Packing:
+        """The packing in force: the stated one, else ``bit`` for DRAM and ``word`` on chip."""
+        return self.packing or ("bit" if self.cls == "dram" else "word")
+
+    def words_per_value(self, bits: int) -> float:
+        """Words one access of a ``bits``-bit value costs on average (the packing rule above)."""
+        rule, w = self.packing_rule, self.word_bits
+        if rule == "bit":
+            return bits / w
+        if rule == "word" and bits <= w:
+            return 1 / (w // bits)
+        return float(-(-bits // w))
+
+    def words_for(self, values, bits: int):
+        """Words a footprint of ``values`` (an int or an integer array) ``bits``-bit values takes."""
+        rule, w = self.packing_rule, self.word_bits
+        if bits == w:
+            return values
+        if rule == "bit":
+            return -(-values * bits // w)
+        if rule == "word" and bits <= w:
+            return -(-values // (w // bits))
+        return values * -(-bits // w)
 
     def energy_of(self, role: Role, action: Action) -> float:
         """pJ per block access of ``action`` on ``role``'s data (its partition where they differ)."""

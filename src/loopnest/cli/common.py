@@ -45,3 +45,29 @@ def _check_mode(mode: str) -> str:
 def mode_option(default: str = "auto") -> typer.models.OptionInfo:
     """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
     return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)
+
+
+PRECISION_HELP = ("Bit widths for every layer, e.g. weights=4,inputs=8,outputs=16 (also mac=16: the MAC's operand width, "
+                  "accumulator=32: partial sums), or a per-layer precision YAML file; default: the workload's own (16-bit). "
+                  "See docs/model.md, Precision.")
+
+
+def precision_option() -> typer.models.OptionInfo:
+    """The --precision option of every command that maps or models."""
+    return typer.Option(None, "--precision", help=PRECISION_HELP)
+
+
+def with_precision(work, spec: str | None):
+    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input."""
+    if spec is None:
+        return work
+    from loopnest.datafile import DataFileError
+    from loopnest.workload.precision import PrecisionError, apply_precision, apply_to_layer, load_precision
+
+    try:
+        default, per_layer = load_precision(spec)
+        if hasattr(work, "nodes"):
+            return apply_precision(work, default, per_layer)
+        return apply_to_layer(work, default, per_layer)
+    except (PrecisionError, DataFileError) as e:
+        fail(f"--precision: {e}")

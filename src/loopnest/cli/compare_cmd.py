@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, print_json
+from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
 
 PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, the others beside it as <stem>-<chart id>."
 
@@ -17,6 +17,7 @@ def compare_dataflows(
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = mode_option(),
+    precision: str = precision_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     bypass: bool = typer.Option(False, "--bypass", help="Let the mapper bypass levels (default: every level keeps what its "
                                 "hardware holds, as in the ISCA 2016 framework; bypass search is slower)."),
@@ -37,7 +38,7 @@ def compare_dataflows(
     if bad or not names:
         fail(f"--dataflows: unknown {bad or 'empty list'}; choose from {', '.join(d.lower() for d in DATAFLOWS)}")
     try:
-        network = load_network(model, batch=batch)
+        network = with_precision(load_network(model, batch=batch), precision)
         data = run(network, pes, tuple(names), mode, jobs, progress=lambda m: err_console.print(m, highlight=False), bypass=bypass)
     except (WorkloadError, CompareError, ArchSpecError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))

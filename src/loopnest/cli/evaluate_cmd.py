@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, print_json
+from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
 
 
 def evaluate(
@@ -19,6 +19,7 @@ def evaluate(
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
     mode: str = mode_option(),
+    precision: str = precision_option(),
     constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
     table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
@@ -49,7 +50,7 @@ def evaluate(
         fail(f"--dataflow: unknown dataflow {chosen!r}; valid: {', '.join(DATAFLOWS)}, none")
     try:
         Objective.parse(objective)
-        network = load_network(model, batch=batch)
+        network = with_precision(load_network(model, batch=batch), precision)
         user = load_constraints(constraints) if constraints else None
     except (WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))

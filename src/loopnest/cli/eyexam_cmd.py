@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, print_json
+from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -18,6 +18,7 @@ def eyexam(
                                  "default: the architecture's own dataflow, if it names one."),
     objective: str = typer.Option("energy", "--objective", help="Objective of the chosen mapping (the last step)."),
     mode: str = mode_option(),
+    precision: str = precision_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the steps as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -35,7 +36,7 @@ def eyexam(
 
     try:
         a = load_arch(arch)
-        problem = load_layer(layer, batch)
+        problem = with_precision(load_layer(layer, batch), precision)
         data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
             ModelInvariantError) as e:

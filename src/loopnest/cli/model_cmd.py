@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli.common import console, fail, print_json
+from loopnest.cli.common import console, fail, precision_option, print_json, with_precision
 
 
 def model(
@@ -12,6 +12,7 @@ def model(
     layer: str = typer.Option(..., "--layer", help="MODEL:LAYER (e.g. resnet50:layer1.0.conv2) or a layer YAML spec."),
     mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    precision: str = precision_option(),
     table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
@@ -26,7 +27,7 @@ def model(
 
     try:
         a = load_arch(arch, table=table)
-        problem = load_layer(layer, batch)
+        problem = with_precision(load_layer(layer, batch), precision)
         m = load_mapping(mapping, a)
         result = evaluate(problem, a, m)
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:

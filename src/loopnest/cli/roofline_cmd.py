@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, print_json
+from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -17,6 +17,7 @@ def roofline(
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
     mode: str = mode_option(),
+    precision: str = precision_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     as_json: bool = typer.Option(False, "--json", help="Print the roofline and the energy breakdown as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
@@ -35,7 +36,7 @@ def roofline(
 
     try:
         a = load_arch(arch)
-        network = load_network(model, batch=batch)
+        network = with_precision(load_network(model, batch=batch), precision)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=lambda m: err_console.print(m, highlight=False))
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:

@@ -8,7 +8,7 @@ from enum import Enum
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, print_json
+from loopnest.cli.common import console, err_console, fail, precision_option, print_json, with_precision
 
 app = typer.Typer(help="workload commands: the model zoo and layer statistics", no_args_is_help=True)
 
@@ -41,13 +41,14 @@ def stats(
     model: str = typer.Argument(..., help="zoo model name (see `loopnest workload list`) or a path to an .onnx file"),
     batch: int = typer.Option(1, "--batch", "-n", min=1, help="batch size N"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
+    precision: str = precision_option(),
 ) -> None:
     """Per-layer and per-network MACs, weights, activations, minimum traffic and intensity."""
     from loopnest.workload import WorkloadError, load_network
     from loopnest.workload.stats import network_stats
 
     try:
-        st = network_stats(load_network(model, batch))
+        st = network_stats(with_precision(load_network(model, batch), precision))
     except WorkloadError as e:
         fail(str(e))
     for op_type, nodes in st.unsupported.items():
@@ -93,3 +94,4 @@ def _print_table(st) -> None:
         by_kind[o["kind"]] = by_kind.get(o["kind"], 0) + o["elem_ops"]
     detail = ", ".join(f"{k} {_si(v)}" for k, v in by_kind.items())
     out.print(f"non-MAC operators: {len(st.ops)}, {_si(tot['elem_ops'])} element ops ({detail})", highlight=False)
+    out.print(f"model size: {tot['model_bytes']:,} bytes (weights at their bit widths)", highlight=False)

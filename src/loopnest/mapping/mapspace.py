@@ -242,7 +242,9 @@ class Mapspace:
     def _capacity_ok(self, l: int, box: np.ndarray, keep: np.ndarray, stats: dict | None) -> np.ndarray:
         lv = self.arch.levels[l]
         d = box.shape[1]
-        tiles = [np.prod((box - 1) @ c[:, :d].T + 1, axis=1) for c in self.coef]
+        # in words at the stored widths (outputs at theirs, not the wider partial sums': a relaxation)
+        tiles = [lv.words_for(np.prod((box - 1) @ c[:, :d].T + 1, axis=1), self.problem.tensor(r).bits)
+                 for c, r in zip(self.coef, ROLES)]
         if lv.partitions is not None:
             ok = np.ones(len(box), bool)
             for t, r in enumerate(ROLES):

@@ -2,7 +2,9 @@
 
 Energy rule: ``words * energy_pj[action] / block_words`` per level, tensor and action (perfect
 coalescing into blocks), plus ``words * fanout.energy_pj`` for each word crossing a fanout
-(counted per destination instance), plus ``MACs * compute.energy_pj``.
+(counted per destination instance), plus ``MACs * compute.energy_pj``. The counts are values;
+``model.precision`` converts them to words at each tensor's bit width (packing rule) and prices
+the MACs at the operand widths; at one value per word the conversion is the identity.
 Actions: reads (served to the level below, psum read-backs included) cost ``read``; fills cost
 ``write``; output updates (read-modify-write from below) cost ``update``.
 
@@ -26,6 +28,7 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
 from loopnest.model.counts import OUT, Counts, count_block
+from loopnest.model.precision import Prices, prices, psum_levels, tile_words
 from loopnest.workload.problem import ROLES, Problem
 
 CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
@@ -51,6 +54,17 @@ class BatchCosts:
     cycles: np.ndarray  # (B,)
     bound: np.ndarray  # (B,) int: -1 compute, l level l's bandwidth
     utilization: np.ndarray  # (B,) MACs / (cycles * PEs)
+    prices: Prices | None = None  # the layer's widths and per-value prices
+    psum: np.ndarray | None = None  # (B, L) outputs held as partial sums (None: same width as outputs)
+
+    def words_per_value(self, i: int) -> np.ndarray:
+        """(L, 3) words one value access costs at each level for mapping ``i`` (1 without prices)."""
+        if self.prices is None:
+            return np.ones(self.counts.reads.shape[1:])
+        w = self.prices.words.copy()
+        if self.psum is not None:
+            w[:, OUT] = np.where(self.psum[i], self.prices.psum_words, w[:, OUT])
+        return w
 
     @property
     def energy_pj(self) -> np.ndarray:
@@ -76,22 +90,8 @@ class BatchCosts:
         return sum(x.astype(object) for x in (c.reads, c.fills, c.updates)).sum(axis=2)
 
 
-def _energy_tables(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
-    """Per-word energy (L, 3 roles, 3 actions: read, write, update) and per-word network energy (L,), pJ."""
-    per_word = np.zeros((len(arch.levels), 3, 3))
-    net = np.zeros(len(arch.levels))
-    for l, lv in enumerate(arch.levels):
-        try:
-            per_word[l] = [[lv.energy_of(role, a) / lv.block_words for a in ("read", "write", "update")] for role in ROLES]
-        except (ValueError, KeyError):
-            raise MappingError(f"level {lv.name}: energy_pj needs read, write and update (load the architecture with load_arch to resolve it)") from None
-        if lv.fanout is not None:
-            net[l] = lv.fanout.energy_pj or 0.0
-    return per_word, net
-
-
 def _capacity_ok(arch: Architecture, keep: np.ndarray, tiles: np.ndarray) -> np.ndarray:
-    """(L, B) the kept tiles fit each level; ``keep`` and ``tiles`` are (L, 3, B)."""
+    """(L, B) the kept tiles fit each level; ``keep`` and ``tiles`` (in words) are (L, 3, B)."""
     kept = tiles * keep
     ok = np.ones(kept.shape[::2], bool)
     for l, lv in enumerate(arch.levels):
@@ -111,15 +111,17 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     """Evaluate B mappings of one layer at once with array operations (no loop per mapping)."""
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
-    per_word, net = _energy_tables(arch)
-    # an energy is at most 3 counts below 2**63 times a per-word energy: finite for any table below ~1e288 pJ
-    bounded = bool(max(per_word.max(initial=0), net.max(initial=0)) * 2.0**65 < np.inf)
+    price = prices(problem, arch)
+    # an energy is at most 3 counts below 2**63 times a per-value price: finite for any price below ~1e288 pJ
+    bounded = bool(max(a.max(initial=0) for a in (price.storage, price.psum_storage, price.network,
+                                                  price.psum_network)) * 2.0**65 < np.inf)
     B, L = len(batch), len(arch.levels)
     # results batch-innermost, as the blocks compute them
     acc = np.zeros((5, L, 3, B), np.int64)  # reads, fills, updates, network, tiles
     steps, active = np.empty(B, np.int64), np.empty((L, B), np.int64)
     valid, ok = np.empty(B, bool), np.empty((2, L, B), bool)  # all levels fit; capacity, fanout per level
     energy = np.zeros((2, L, 3, B))  # storage, network (0 where no fanout)
+    psum = None if not price.psums_differ else np.empty((L, B), bool)
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
@@ -127,30 +129,44 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         for row in rows:  # the other rows are 0
             acc[row + (part,)] = block[0][row]
         active[:, part], steps[part] = block[1:3]
-        _costs(problem, arch, per_word, net, *block, valid[part], ok[..., part], energy[..., part],
-               cycles[part], bound[part], utilization[part])
+        _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
+               cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part])
         _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
-    compute = problem.macs * (arch.compute.energy_pj or 0.0)
-    return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization)
+    compute = problem.macs * price.mac_pj
+    return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization,
+                      price, None if psum is None else psum.T)
 
 
-def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.ndarray, words: np.ndarray,
+def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarray,
            active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
-           valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray, utilization: np.ndarray) -> None:
+           valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray,
+           utilization: np.ndarray, psum: np.ndarray | None) -> None:
     """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
-    written into the block's slices of the results (all batch-innermost)."""
+    written into the block's slices of the results (all batch-innermost); ``psum`` (L, B), when
+    given, receives the levels whose outputs are partial sums."""
     reads, fills, updates, network_words, tiles = words
     storage, network = energy
-    np.multiply(reads, per_word[:, :, 0, None], out=storage)
-    storage[1:] += fills[1:] * per_word[1:, :, 1, None]  # the outermost level is never filled
-    storage[:, OUT] += updates[:, OUT] * per_word[:, OUT, 2, None]  # only outputs are updated
+    per_value = price.storage
+    np.multiply(reads, per_value[:, :, 0, None], out=storage)
+    storage[1:] += fills[1:] * per_value[1:, :, 1, None]  # the outermost level is never filled
+    storage[:, OUT] += updates[:, OUT] * per_value[:, OUT, 2, None]  # only outputs are updated
     for l, lv in enumerate(arch.levels):
         if lv.fanout is not None:  # words cross fanouts only
-            np.multiply(network_words[l], net[l], out=network[l])
-    ok[0] = _capacity_ok(arch, keep, tiles)
+            np.multiply(network_words[l], price.network[l, :, None], out=network[l])
+    scale = None if price.native else price.words[:, :, None]  # values -> words for the bandwidths
+    if psum is not None:  # outputs held as partial sums: priced at the accumulator width
+        psum[:] = psum_levels(price, reads[:, OUT], fills[:, OUT])
+        ps = price.psum_storage
+        wide = reads[:, OUT] * ps[:, 0, None] + updates[:, OUT] * ps[:, 2, None]
+        wide[1:] += fills[1:, OUT] * ps[1:, 1, None]
+        storage[:, OUT] = np.where(psum, wide, storage[:, OUT])
+        network[:, OUT] = np.where(psum, network_words[:, OUT] * price.psum_network[:, None], network[:, OUT])
+        scale = np.broadcast_to(price.words[:, :, None], (*price.words.shape, psum.shape[1])).copy()
+        scale[:, OUT] = np.where(psum, price.psum_words[:, None], price.words[:, OUT, None])
+    ok[0] = _capacity_ok(arch, keep, tile_words(arch, price, tiles, psum))
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)
@@ -162,9 +178,11 @@ def _costs(problem: Problem, arch: Architecture, per_word: np.ndarray, net: np.n
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax
         level = np.zeros(len(cycles))
         if lv.read_bandwidth is not None:  # float64 sums: int64 ones may overflow for the largest layers
-            level = np.maximum(level, reads[l].sum(axis=0, dtype=float) / inst[l] / lv.read_bandwidth)
+            r = reads[l] if scale is None else reads[l] * scale[l]
+            level = np.maximum(level, r.sum(axis=0, dtype=float) / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            written = fills[l].sum(axis=0, dtype=float) + updates[l].sum(axis=0, dtype=float)
+            f, u = (fills[l], updates[l]) if scale is None else (fills[l] * scale[l], updates[l] * scale[l])
+            written = f.sum(axis=0, dtype=float) + u.sum(axis=0, dtype=float)
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound[level > cycles] = l
         np.maximum(cycles, level, out=cycles)

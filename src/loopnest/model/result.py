@@ -14,6 +14,7 @@ from loopnest.mapping.mapping import (
     validate_structure,
 )
 from loopnest.model.costs import BatchCosts, evaluate_batch
+from loopnest.model.precision import tile_words
 from loopnest.workload.problem import ROLES, Problem
 
 ACTIONS = ("reads", "fills", "updates")
@@ -51,9 +52,24 @@ class Result:
         return float(self.costs.utilization[0])
 
     def count(self, level: str, role: str, action: str) -> int:
-        """Words of ``role`` at ``level`` for ``action`` in reads | fills | updates | network."""
+        """Values of ``role`` at ``level`` for ``action`` in reads | fills | updates | network
+        (words where a value takes one word; ``words`` converts at the tensor's bit width)."""
         arr = getattr(self.costs.counts, action)
         return int(arr[0, self.arch.level_index(level), ROLES.index(role)])
+
+    def words(self, level: str, role: str, action: str) -> float:
+        """Word accesses of ``role`` at ``level`` for ``action``: values times words per value
+        (the packing rule; fractional where a packed word serves part of a tile)."""
+        l, t = self.arch.level_index(level), ROLES.index(role)
+        return self.count(level, role, action) * float(self.costs.words_per_value(0)[l, t])
+
+    def traffic_bytes(self, level: str, role: str) -> float:
+        """Bytes read, filled and updated at ``level`` for ``role``: words times word_bits / 8."""
+        return sum(self.words(level, role, a) for a in ACTIONS) * self.arch.levels[self.arch.level_index(level)].word_bits / 8
+
+    def _tile_words(self) -> np.ndarray:
+        """(L, 3) the tiles in words of each level (packed at the tensors' widths)."""
+        return _footprints(self.arch, self.costs)[:, :, 0]
 
     def energy_by_level_pj(self) -> dict[str, float]:
         """Storage energy per level, network energy per fanout (``<level>.network``), and MACs."""
@@ -72,20 +88,26 @@ class Result:
     def to_dict(self) -> dict:
         c = self.costs.counts
         levels = []
+        per_value = self.costs.words_per_value(0)
+        footprint = self._tile_words()
         for l, lv in enumerate(self.arch.levels):
             levels.append({
                 "name": lv.name,
                 "active_instances": int(c.active[0, l]),
-                "tile_words": {r: int(c.tiles[0, l, t]) for t, r in enumerate(ROLES) if self.batch.keep[0, l, t]},
+                "tile_words": {r: int(footprint[l, t]) for t, r in enumerate(ROLES) if self.batch.keep[0, l, t]},
                 "counts_words": {r: {a: int(getattr(c, a)[0, l, t]) for a in ACTIONS + ("network",)} for t, r in enumerate(ROLES)},
                 "energy_pj": {r: float(self.costs.storage_energy_pj[0, l, t]) for t, r in enumerate(ROLES)},
                 "network_energy_pj": {r: float(self.costs.network_energy_pj[0, l, t]) for t, r in enumerate(ROLES)},
                 "capacity_ok": bool(self.costs.capacity_ok[0, l]),
+                "words_per_value": {r: float(per_value[l, t]) for t, r in enumerate(ROLES)},
+                "traffic_bytes": {r: self.traffic_bytes(lv.name, r) for r in ROLES},
             })
         return {
             "layer": self.problem.name,
             "arch": self.arch.name,
             "macs": self.macs,
+            "bits": {t.role: t.bits for t in self.problem.tensors},
+            "mac_bits": {t.role: t.mac_bits for t in self.problem.tensors},
             "mapping": self.mapping.to_dict(self.arch, self.problem),
             "levels": levels,
             "energy_units": self.arch.energy_units,  # "pJ", or normalized units of the arch's energy table
@@ -110,8 +132,15 @@ def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capac
     if check_capacity and not costs.capacity_ok[0].all():
         l = int(np.argmin(costs.capacity_ok[0]))
         lv = arch.levels[l]
-        tiles = {r: int(costs.counts.tiles[0, l, t]) for t, r in enumerate(ROLES) if batch.keep[0, l, t]}
+        words = _footprints(arch, costs)
+        tiles = {r: int(words[l, t, 0]) for t, r in enumerate(ROLES) if batch.keep[0, l, t]}
         cap = lv.partitions if lv.partitions is not None else lv.capacity_words
         dbl = " (double-buffered: half usable)" if lv.double_buffered else ""
         raise MappingError(f"level {lv.name}: tiles {tiles} words do not fit its capacity {cap} words{dbl}")
     return Result(problem, arch, mapping, batch, costs)
+
+
+def _footprints(arch: Architecture, costs: BatchCosts) -> np.ndarray:
+    """(L, 3, 1) the first mapping's tiles in words (the packing rule at the tensors' widths)."""
+    return tile_words(arch, costs.prices, costs.counts.tiles[:1].transpose(1, 2, 0),
+                      None if costs.psum is None else costs.psum[:1].T)

@@ -26,6 +26,7 @@ import numpy as np
 
 from loopnest.mapping.factors import divisors
 from loopnest.mapping.mapspace import Mapspace
+from loopnest.model.precision import prices
 from loopnest.search.arrays import unique_rows
 from loopnest.workload.problem import ROLES
 
@@ -63,14 +64,14 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
     """The MAC energy, ``mac_transfer_floor`` and the compulsory outermost traffic (each element
     once) of tensors whose first keeper below level 0 lies below level 2, or at level 2 where
     the inside floors do not apply (the other tensors' outer traffic is bounded elsewhere)."""
-    arch = space.arch
-    floor = space.problem.macs * (arch.compute.energy_pj or 0.0) + mac_transfer_floor(space, keep)
+    pr = prices(space.problem, space.arch)
+    floor = space.problem.macs * pr.mac_pj + mac_transfer_floor(space, keep)
     for t, role in enumerate(ROLES):
         first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
         bounded = first is None or first == 1 or (first == 2 and inside_applies(space))
         if not bounded:
             touched = float(_touched(space.coef[t], space.sizes))
-            floor += touched * arch.levels[0].energy_of(role, _action(role)) / arch.levels[0].block_words
+            floor += touched * pr.energy(0, role, _action(role))
     return floor
 
 
@@ -79,6 +80,7 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
     per MAC per multicast instance, the psum read-backs (every update but the first write of an
     element in an instance) and one network word per MAC per fanout crossed."""
     arch, problem = space.arch, space.problem
+    pr = prices(problem, arch)
     macs = problem.macs
     floor = 0.0
     for (t, role), p in zip(enumerate(ROLES), innermost_keepers(keep)):
@@ -88,11 +90,11 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
             if fan is not None:
                 if fan.multicast if role != "outputs" else fan.reduction:
                     shared *= fan.size
-                floor += macs * (fan.energy_pj or 0.0)
-        floor += macs / shared * arch.levels[p].energy_of(role, _action(role)) / arch.levels[p].block_words
+                floor += macs * pr.network[q, t]
+        floor += macs / shared * pr.energy(p, role, _action(role))
         if role == "outputs":  # read-modify-write: every update but each instance's first write per element reads
             first = problem.size(problem.tensor(role)) * arch.instances(p)
-            floor += max(0.0, macs / shared - first) * arch.levels[p].energy_of(role, "read") / arch.levels[p].block_words
+            floor += max(0.0, macs / shared - first) * pr.energy(p, role, "read")
     return floor
 
 
@@ -118,12 +120,12 @@ def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np
     out = np.zeros((len(box1), len(classes)))
     if not inside_applies(space):
         return out
-    lv = space.arch.levels[0]
+    pr = prices(space.problem, space.arch)
     for t, role in enumerate(ROLES):
         if keep[1, t] or not keep[2, t]:
             continue
         coef = space.coef[t]
-        e = lv.energy_of(role, _action(role)) / lv.block_words
+        e = pr.energy(0, role, _action(role))
         for c, perm in enumerate(classes):
             d1, outside = _signature(coef, perm, active)
             if d1 < 0:
@@ -284,15 +286,16 @@ class InsideFloor:
         keep, arch = self.keep, self.space.arch
         role = ROLES[t]
         fan = arch.levels[1].fanout
-        net = (fan.energy_pj or 0.0) if fan is not None else 0.0
+        pr = prices(self.space.problem, arch)
+        net = pr.network[1, t]  # 0 without a fanout
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
-        src, rf = arch.levels[1 if keep[1, t] else 0], arch.levels[2]
+        src = 1 if keep[1, t] else 0
         q = self.groups.memo(t, self._rest_only, t)
         return {**q, "folds": folds, "shared_pass": np.full(len(q["own_pass"]), q["size"]) if folds else q["own_pass"],
-                "e_src": src.energy_of(role, _action(role)) / src.block_words,
-                "e_own": net + (0.0 if role == "outputs" else rf.energy_of(role, "write") / rf.block_words),
-                "e_read": src.energy_of(role, "read") / src.block_words,
-                "e_refill": rf.energy_of(role, "write") / rf.block_words + net,
+                "e_src": pr.energy(src, role, _action(role)),
+                "e_own": net + (0.0 if role == "outputs" else pr.energy(2, role, "write")),
+                "e_read": pr.energy(src, role, "read"),
+                "e_refill": pr.energy(2, role, "write") + net,
                 "rel_outer": np.prod(np.where(q["rel"], self.box1, 1), axis=-1)}
 
     def _rest_only(self, t: int) -> dict:

@@ -40,6 +40,7 @@ from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
 from loopnest.model.counts import check_countable
+from loopnest.model.precision import prices
 from loopnest.model.result import evaluate
 from loopnest.search.arrays import unique_rows
 from loopnest.search.bounds import (
@@ -164,7 +165,7 @@ class _Search:
         self.outer_data: dict[int, _Outer] = {}  # per bypass choice
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
-        self.write_pj = np.array([[lv.energy_of(r, "write") / lv.block_words for r in ROLES] for lv in arch.levels])
+        self.write_pj = prices(problem, arch).storage[:, :, 1]  # pJ per value written, (L, 3)
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:

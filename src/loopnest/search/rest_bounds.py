@@ -21,6 +21,7 @@ import numpy as np
 
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model import evaluate_batch
+from loopnest.model.precision import prices
 from loopnest.search.bounds import (
     _action,
     _delta,
@@ -82,14 +83,25 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     MACs, and the fanouts at or below it carry only their words."""
     arch, L = space.arch, space.L
     rows = list(enumerate(innermost_keepers(keep)))
-    read = np.array([arch.levels[p].energy_of(r, "read") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
-    update = np.array([arch.levels[p].energy_of(r, "update") / arch.levels[p].block_words for (_, p), r in zip(rows, ROLES)])
-    net = np.array([(lv.fanout.energy_pj or 0.0) if lv.fanout is not None else 0.0 for lv in arch.levels])
+    pr = prices(space.problem, arch)
+    read = np.array([pr.energy(p, r, "read") for (_, p), r in zip(rows, ROLES)])
+    update = np.array([pr.energy(p, r, "update") for (_, p), r in zip(rows, ROLES)])
+    net = pr.network  # (L, 3), 0 where no fanout
     outer = (space.sizes // rest.prod(axis=1))[:, None]
     f = np.concatenate([outer, np.ones_like(outer), rest], axis=1)
     c = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep)).counts
-    return np.stack([c.reads[:, p, t] * read[t] + c.updates[:, p, t] * update[t] + c.network[:, p:, t] @ net[p:]
-                     for t, p in rows])
+    out = []
+    for t, p in rows:
+        e_read, e_update, e_net = read[t], update[t], c.network[:, p:, t] @ net[p:, t]
+        if ROLES[t] == "outputs" and pr.psums_differ:
+            # where the keeper reads psums back it holds partial sums, and so does every fanout
+            # below it: the accumulator width (the model's flag can only add outer levels)
+            wide = (c.reads[:, p, t] > 0) | (c.fills[:, p, t] > 0)
+            e_read = np.where(wide, pr.psum_storage[p, 0], read[t])
+            e_update = np.where(wide, pr.psum_storage[p, 2], update[t])
+            e_net = np.where(wide, c.network[:, p:, t] @ pr.psum_network[p:], e_net)
+        out.append(c.reads[:, p, t] * e_read + c.updates[:, p, t] * e_update + e_net)
+    return np.stack(out)
 
 
 def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], rest: np.ndarray) -> np.ndarray:
@@ -107,6 +119,7 @@ def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], res
     each element in each instance. Where the parent is level 0, only what exceeds the
     compulsory traffic ``mac_floor`` charges is added."""
     arch, L, D = space.arch, space.L, space.D
+    pr = prices(space.problem, arch)
     out = np.zeros(len(rest))
     T = np.ones((len(rest), L, D), np.int64)  # temporal factors of levels >= 2
     S = np.ones((len(rest), L, D), np.int64)  # fanout factors (x * y) below each level
@@ -141,16 +154,15 @@ def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], res
             found[here] = True
         folded = np.prod([S[:, q].prod(axis=1) for q in range(p, c) if _folds(arch.levels[q], role)] or [1], axis=0)
         shared = own / folded
-        src, dst = arch.levels[p], arch.levels[c]
-        net = sum((arch.levels[q].fanout.energy_pj or 0.0) for q in range(p, c) if arch.levels[q].fanout is not None)
+        net = sum(pr.network[q, t] for q in range(p, c))  # 0 where no fanout
         served = np.maximum(0.0, shared - float(_touched(coef, space.sizes))) if p == 0 else shared
-        out += served * src.energy_of(role, _action(role)) / src.block_words
+        out += served * pr.energy(p, role, _action(role))
         if role == "outputs":  # versions after an element's first are read back, then refilled
             refills = np.maximum(0.0, own - first)
-            out += np.maximum(0.0, shared - first) * src.energy_of(role, "read") / src.block_words
-            out += refills * (dst.energy_of(role, "write") / dst.block_words + net) + own * net
+            out += np.maximum(0.0, shared - first) * pr.energy(p, role, "read")
+            out += refills * (pr.energy(c, role, "write") + net) + own * net
         else:
-            out += own * (dst.energy_of(role, "write") / dst.block_words + net)
+            out += own * (pr.energy(c, role, "write") + net)
     return out
 
 

@@ -5,7 +5,8 @@ JSON interface (stable; keys are only ever added)::
 
     {"model", "arch", "batch", "dataflow", "objective", "mode", "energy_units",
      "layers": [{"name", "macs", "cycles", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
-                 "accesses_by_level": {level: words}, "mapping", ...}],
+                 "accesses_by_level": {level: values}, "traffic_bytes_by_level": {level: bytes},
+                 "bits": {role: bits}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
      "sheet": {...}, "search": {"seconds", "distinct_shapes", "jobs", "shapes_by_mode": {mode: n}}}
@@ -15,7 +16,9 @@ its ``notes`` say why) and how much was searched.
 
 ``energy_by_level_pj`` has one entry per storage level (its own accesses), one per fanout
 (``<level>.network``) and the MACs; energies are in ``energy_units`` (pJ unless the architecture
-uses a normalized table). ``accesses_by_level`` counts words read, filled and updated.
+uses a normalized table). ``accesses_by_level`` counts values read, filled and updated (words
+when a value takes one word); ``traffic_bytes_by_level`` is those accesses in bytes at each
+tensor's bit width (the packing rule of docs/model.md, "Precision").
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ def layer_row(lo: LayerOutcome) -> dict:
         "energy_by_level_pj": r.energy_by_level_pj(),
         "energy_by_tensor_pj": r.energy_by_tensor_pj(),
         "accesses_by_level": {lv.name: int(acc[l]) for l, lv in enumerate(arch.levels)},
+        "traffic_bytes_by_level": {lv.name: sum(r.traffic_bytes(lv.name, t.role) for t in lo.problem.tensors)
+                                   for lv in arch.levels},
+        "bits": {t.role: t.bits for t in lo.problem.tensors},
         "dram_accesses_per_mac": float(acc[0]) / r.macs,
         "mapping": r.mapping.to_dict(arch, lo.problem),
         "same_as": lo.same_as,
@@ -72,6 +78,7 @@ def totals(net: NetworkResult, rows: list[dict]) -> dict:
         "energy_per_mac_pj": energy / macs if macs else None,
         "utilization": macs / (cycles * net.arch.pes) if cycles else None,
         "energy_by_level_pj": add("energy_by_level_pj"), "accesses_by_level": acc,
+        "traffic_bytes_by_level": add("traffic_bytes_by_level"),
         "dram_accesses_per_mac": dram / macs if macs else None,
         "layers_mapped": len(rows), "layers_unmapped": len(net.unmapped),
     }

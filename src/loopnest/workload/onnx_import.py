@@ -5,6 +5,9 @@ second operand is not a constant (Q.K^T, A.V) becomes kind "attention". Other kn
 become non-MAC element ops. An operator that cannot be represented is kept in the graph as kind
 "unsupported" (0 ops) and listed in ``Network.unsupported`` by type with its node names.
 
+Quantized graphs (QLinearConv/QLinearMatMul, ConvInteger/MatMulInteger, QuantizeLinear/
+DequantizeLinear pairs) carry their bit widths into the layers' tensors (``onnx_quant``).
+
 Shapes come from ONNX shape inference. A symbolic batch (first) axis of the graph inputs is
 fixed to 1; any other symbolic input axis is an error (the loop nest needs sizes).
 """
@@ -15,6 +18,7 @@ from math import prod
 from pathlib import Path
 
 from loopnest.workload import layers as L
+from loopnest.workload import onnx_quant
 from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op
 
 # op type -> (element-op kind, ops per output element); see network.py for the convention
@@ -113,6 +117,8 @@ class _Importer:
             if nd.op_type == "Constant":
                 self.consts.update({o: () for o in nd.output})
                 continue
+            if onnx_quant.folds_constant(nd, self.consts):
+                continue
             name = nd.name or f"{nd.op_type}_{i}"
             while name in names:
                 name += "_"
@@ -135,6 +141,9 @@ class _Importer:
                        unsupported={k: tuple(v) for k, v in unsupported.items()})
 
     def _convert(self, nd, name: str) -> Op:
+        quantized = onnx_quant.convert(self, nd, name)
+        if quantized is not None:
+            return quantized
         t = nd.op_type
         if t == "Conv":
             return self._conv(nd, name)

@@ -34,6 +34,9 @@ class Tensor:
     attention (Q.K^T) the second operand has role ``weights`` but ``static=False``.
     indices: one affine projection per tensor axis, as a mapping dim -> positive coefficient.
     true_extents: the real (unpadded) size of each axis, or None where it equals the touched extent.
+    bits: the stored width of each value (storage, traffic). compute_bits: for an operand, the
+    width the MAC computes with (a value stored at 4 bits may be decoded to 16); for the outputs,
+    the accumulator width, at which partial sums are also stored. None: the same as ``bits``.
     """
 
     name: str
@@ -42,6 +45,12 @@ class Tensor:
     bits: int = 16
     static: bool = False
     true_extents: tuple[int | None, ...] | None = None
+    compute_bits: int | None = None
+
+    @property
+    def mac_bits(self) -> int:
+        """The width the MAC sees: ``compute_bits``, else the stored width."""
+        return self.bits if self.compute_bits is None else self.compute_bits
 
     def dims(self) -> frozenset[str]:
         """Dimensions that index this tensor (its relevant dimensions)."""
@@ -124,7 +133,7 @@ class Problem:
             "kind": self.kind,
             "dims": list(self.dims.items()),
             "tensors": [
-                [t.role, t.bits, t.static, [sorted(i.items()) for i in t.indices],
+                [t.role, t.bits if t.compute_bits is None else [t.bits, t.compute_bits], t.static, [sorted(i.items()) for i in t.indices],
                  list(t.true_extents) if t.true_extents is not None else None]
                 for t in sorted(self.tensors, key=lambda t: t.role)
             ],

@@ -28,6 +28,7 @@ class LayerStats:
     input_activations: int
     output_activations: int
     min_traffic_bytes: int
+    weight_bytes: int = 0  # the layer's share of the model size, at the weights' bit width
 
     @property
     def max_intensity(self) -> float:
@@ -41,7 +42,7 @@ def _bytes(elements: int, bits: int) -> int:
 
 def layer_stats(p: Problem) -> LayerStats:
     """Statistics of one loop nest (real tensor sizes, padding excluded)."""
-    weights = inputs = outputs = traffic = 0
+    weights = inputs = outputs = traffic = weight_bytes = 0
     for t in p.tensors:
         n = p.true_size(t)
         traffic += _bytes(n, t.bits)
@@ -49,9 +50,10 @@ def layer_stats(p: Problem) -> LayerStats:
             outputs += n
         elif t.static:
             weights += n
+            weight_bytes += _bytes(n, t.bits)
         else:
             inputs += n
-    return LayerStats(p.name, p.kind, p.macs, weights, inputs, outputs, traffic)
+    return LayerStats(p.name, p.kind, p.macs, weights, inputs, outputs, traffic, weight_bytes)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class NetworkStats:
     def totals(self) -> dict[str, int | float]:
         t: dict[str, int | float] = {k: sum(getattr(s, k) for s in self.layers) for k in
                                      ("macs", "weights", "input_activations", "output_activations")}
+        t["model_bytes"] = sum(s.weight_bytes for s in self.layers)  # weights at their bit widths
         t["layers"] = len(self.layers)
         t["elem_ops"] = sum(o["elem_ops"] for o in self.ops)
         t["min_traffic_bytes"] = self.min_traffic_bytes
@@ -106,7 +109,7 @@ def network_stats(net: Network) -> NetworkStats:
     layers = tuple(layer_stats(p) for p in net.layers)
     ops = tuple({"name": o.name, "kind": o.kind, "elem_ops": o.elem_ops, "input_elements": o.input_elements,
                  "output_elements": o.output_elements} for o in net.ops)
-    weights = sum(_bytes(p.true_size(t), t.bits) for p in net.layers for t in p.tensors if t.static)
+    weights = sum(s.weight_bytes for s in layers)
     in_bits = net.layers[0].tensor("inputs").bits if net.layers else 16  # graph inputs: first layer's width
     graph_in = _bytes(net.input_elements(), in_bits)
     graph_out = sum(_bytes(_out_elements(net.node(o).op), _out_bits(net.node(o).op)) for o in net.outputs)
