@@ -1,18 +1,47 @@
-"""Shared CLI helpers: one clear error line and a non-zero exit, never a traceback."""
+"""Shared CLI helpers: the consoles, one clear error line and a non-zero exit (never a traceback),
+output options checked before any work starts, and the options every mapping command shares.
+
+The consoles never interpret rich markup: user-facing text (file names, layer names, install
+hints such as ``pip install 'loopnest[plot]'``) is printed as written. Styles are applied with
+``Text`` objects instead. Their width is the terminal's (or ``COLUMNS``); tables are fitted to it
+by :mod:`loopnest.cli.tables`.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
+from rich.text import Text
 
-console = Console(width=max(Console().width, 120))  # tables of counts need the room
-err_console = Console(stderr=True)
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
 
 
 def fail(message: str, code: int = 2) -> None:
     """Print one error line to stderr and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print one warning line to stderr."""
+    err_console.print(Text.assemble(("warning:", "bold yellow"), " ", message), soft_wrap=True)
+
+
+def check_outputs(report: Path | str | None = None, plot: Path | str | None = None) -> None:
+    """Fail now, before any search, if ``--report`` or ``--plot`` cannot be written: a wrong
+    extension, a path that is a folder or not writable, or the package that draws it missing."""
+    from loopnest.report.html import check_report
+    from loopnest.report.plots import OutputError, check_static
+
+    for option, path, check in (("--report", report, check_report), ("--plot", plot, check_static)):
+        if path is not None:
+            try:
+                check(path)
+            except OutputError as e:
+                fail(f"{option}: {e}")
 
 
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
@@ -25,10 +54,21 @@ def _check_mode(mode: str) -> str:
     from loopnest.search.mapper import MODES
 
     if mode not in MODES:
-        fail(f"--mode: {mode!r} is not one of {', '.join(MODES)}")
+        fail(f"--mode: {mode!r} is not one of {', '.join(MODES)}{did_you_mean(mode, MODES)}")
     return mode
 
 
 def mode_option(default: str = "auto") -> typer.models.OptionInfo:
     """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
     return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)
+
+
+def did_you_mean(word: str, choices) -> str:
+    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""`` when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word).lower(), [str(c).lower() for c in choices], n=1, cutoff=0.6)
+    if not close:
+        return ""
+    original = next(c for c in choices if str(c).lower() == close[0])
+    return f"; did you mean {original!r}?"

@@ -1,4 +1,4 @@
-"""`loopnest eyexam`: the Eyexam performance bounds of one layer on one architecture (seed 001)."""
+"""`loopnest eyexam`: the Eyexam performance bounds of one layer on one architecture (Chen et al., arXiv:1807.07928)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option
+from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -24,7 +25,11 @@ def eyexam(
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
     """Steps 1-7 of Eyexam in MACs/cycle: workload, dataflow, array size, array shape, storage,
-    average bandwidth, instantaneous bandwidth (= the mapper's achieved value)."""
+    average bandwidth, instantaneous bandwidth (= the mapper's achieved value).
+
+    Example: loopnest eyexam alexnet:conv3 --arch eyeriss --plot conv3.png
+    """
+    check_outputs(report, plot)
     from loopnest.analysis.eyexam import EyexamError, run_eyexam
     from loopnest.analysis.runs import constraints_for
     from loopnest.arch import ArchSpecError, load_arch
@@ -43,22 +48,17 @@ def eyexam(
     if as_json:
         print(json.dumps(data, indent=1))
         return
-    from rich.table import Table
-
-    t = Table(title=f"Eyexam: {data['layer']} on {data['arch']} ({data['constraints']}); bounds in MACs/cycle")
-    for c in ("step", "constraint added", "bound", "why"):
-        t.add_column(c, justify="right" if c == "bound" else "left")
-    for s in data["steps"]:
-        t.add_row(str(s["step"]), s["name"], f"{s['bound_macs_per_cycle']:,.4g}", s["explanation"])
-    console.print(t)
+    print_table(console, f"Eyexam: {data['layer']} on {data['arch']} ({data['constraints']}); bounds in MACs/cycle",
+                [Column("step"), Column("constraint added", "left", text=True), Column("bound"), Column("why", "left", text=True)],
+                [[str(s["step"]), s["name"], f"{s['bound_macs_per_cycle']:,.4g}", s["explanation"]] for s in data["steps"]])
     console.print(f"achieved: {data['achieved_macs_per_cycle']:.4g} MACs/cycle of a peak {data['peak_macs_per_cycle']:g}; "
-                  f"no-overlap burst model: {data['no_overlap_macs_per_cycle']:.4g}", highlight=False)
+                  f"no-overlap burst model: {data['no_overlap_macs_per_cycle']:.4g}")
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
     from loopnest.report.figures import eyexam_chart, eyexam_sections
-    from loopnest.report.html import ReportError, write_report
-    from loopnest.report.plots import save_all
+    from loopnest.report.html import write_report
+    from loopnest.report.plots import OutputError, save_all
 
     try:
         if report is not None:
@@ -67,5 +67,5 @@ def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
         if plot is not None:
             for p in save_all([eyexam_chart(data)], plot):
                 err_console.print(f"plot: {p}")
-    except (ReportError, ValueError) as e:
+    except OutputError as e:
         fail(str(e))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option
+from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option, warn
+from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
@@ -24,7 +25,11 @@ def roofline(
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
     """Map each layer (best mapping for the objective); plot achieved MACs/cycle against every
-    level's bandwidth roof and the compute roof; break the energy down by level and data type."""
+    level's bandwidth roof and the compute roof; break the energy down by level and data type.
+
+    Example: loopnest roofline googlenet --arch eyeriss --plot googlenet.png
+    """
+    check_outputs(report, plot)
     from loopnest.analysis.breakdown import network_breakdown
     from loopnest.analysis.roofline import roofline as build
     from loopnest.analysis.runs import best_records
@@ -37,7 +42,7 @@ def roofline(
         a = load_arch(arch)
         network = load_network(model, batch=batch)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
-                                         progress=lambda m: err_console.print(m, highlight=False))
+                                         progress=err_console.print)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))
     problems = {p.name: p for p in network.layers}
@@ -48,21 +53,19 @@ def roofline(
     if as_json:
         print(json.dumps(data, indent=1))
         return
-    from rich.table import Table
-
     rf = data["roofline"]
     levels = [r["level"] for r in rf["roofs"]]
-    t = Table(title=f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
-                    + "; ".join(f"{r['level']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"]))
-    for c in ("layer", "MACs/cycle", "bound", *(f"{l} MACs/word" for l in levels)):
-        t.add_column(c, justify="left" if c == "layer" else "right")
-    for p in rf["layers"]:
-        t.add_row(p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"], *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels))
-    console.print(t)
+    print_table(console, f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
+                + "; ".join(f"{r['level']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"])
+                + "; intensity per level in MACs per word moved there",
+                [Column("layer", "left"), Column("MACs/cycle"), Column("bound", "left", text=True), *(Column(l) for l in levels)],
+                [[p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"],
+                  *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels)]
+                 for p in rf["layers"]])
     shares = data["breakdown"]["type_shares_percent"]
-    console.print("energy by data type: " + ", ".join(f"{k} {v:.1f}%" for k, v in shares.items()), highlight=False)
+    console.print("energy by data type: " + ", ".join(f"{k} {v:.1f}%" for k, v in shares.items()))
     for u in unmapped:
-        console.print(f"[yellow]{u['layer']} not mapped: {u['reason']}[/]", highlight=False)
+        warn(f"{u['layer']} not mapped: {u['reason']}")
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
@@ -71,8 +74,8 @@ def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
         roofline_chart,
         roofline_sections,
     )
-    from loopnest.report.html import ReportError, write_report
-    from loopnest.report.plots import save_all
+    from loopnest.report.html import write_report
+    from loopnest.report.plots import OutputError, save_all
 
     try:
         if report is not None:
@@ -81,5 +84,5 @@ def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
         if plot is not None:
             for p in save_all([roofline_chart(data["roofline"])] + breakdown_charts(data["breakdown"]), plot):
                 err_console.print(f"plot: {p}")
-    except (ReportError, ValueError) as e:
+    except OutputError as e:
         fail(str(e))

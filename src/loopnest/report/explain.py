@@ -6,6 +6,7 @@ from rich.table import Table
 
 from loopnest.mapping.mapping import full_order
 from loopnest.model import Result
+from loopnest.search.summary import limit
 from loopnest.workload.problem import ROLES
 
 
@@ -50,7 +51,9 @@ def counts_table(result: Result) -> Table:
 
 def summary_lines(result: Result) -> list[str]:
     unit = result.arch.energy_units
+    active = result.macs // int(result.costs.counts.compute_cycles[0])
     return [
         f"MACs: {result.macs:,}   energy: {result.energy_pj:,.1f} {unit} ({result.energy_pj / result.macs:.3f} {unit}/MAC)",
-        f"cycles: {result.cycles:,.0f} (bound: {result.bound})   PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
+        f"cycles: {result.cycles:,.0f} (set by: {limit(result.bound, active, result.arch.pes)})   "
+        f"PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
     ]

@@ -226,3 +226,8 @@ def evaluate_sections(data: dict) -> list[Section]:
                 [summary, sheet, per_layer], [util]),
         Section("Energy breakdown", [f"By data type: {pie} ({SEED_PIE_TEXT})."], [], breakdown_charts(bd)),
     ]
+
+
+def evaluate_charts(data: dict) -> list[Chart]:
+    """Every chart of the ``loopnest evaluate`` report (for ``--plot``)."""
+    return [c for s in evaluate_sections(data) for c in s.charts]

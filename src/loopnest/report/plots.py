@@ -17,6 +17,43 @@ from typing import Literal
 
 Mode = Literal["bar", "line", "step", "markers", "pie"]
 STATIC_SUFFIXES = (".png", ".svg", ".pdf")
+PLOT_HINT = "pip install 'loopnest[plot]'"
+
+
+class OutputError(ValueError):
+    """An output file that cannot be written: wrong extension, unwritable place, drawing package missing."""
+
+
+def check_writable(path: str | Path, suffixes: Sequence[str], what: str) -> Path:
+    """``path`` as a Path if a ``what`` can be written there (its suffix is one of ``suffixes``; it
+    is not a folder; the nearest existing folder above it is writable), else :class:`OutputError`.
+    Missing folders are fine: writers create them."""
+    import os
+
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise OutputError(f"{path}: {what} is written as {', '.join(suffixes)}, not {path.suffix or 'a name without extension'!r}")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name ending in {suffixes[0]}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"{path}: exists and is not writable")
+    folder = path.parent.absolute()
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: cannot create files in {folder}")
+    return path
+
+
+def check_static(path: str | Path) -> Path:
+    """Check a ``--plot`` path before any work: suffix, writable place, and matplotlib importable."""
+    path = check_writable(path, STATIC_SUFFIXES, "a static plot")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise OutputError(f"{path}: static plots need matplotlib, which is missing from this environment "
+                          f"(reinstall loopnest, or {PLOT_HINT})") from None
+    return path
 
 
 @dataclass
@@ -152,9 +189,7 @@ def _positions(cats: Sequence) -> tuple[list[float], list[str], list[tuple[float
 
 def save_static(chart: Chart, path: str | Path) -> Path:
     """Draw ``chart`` with matplotlib into ``path`` (.png, .svg or .pdf)."""
-    path = Path(path)
-    if path.suffix.lower() not in STATIC_SUFFIXES:
-        raise ValueError(f"{path}: static plots are written as {', '.join(STATIC_SUFFIXES)}")
+    path = check_static(path)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -4,7 +4,7 @@ sheet of seed 000 ("Website to summarize DNN results"), and the stable JSON expo
 JSON interface (stable; keys are only ever added)::
 
     {"model", "arch", "batch", "dataflow", "objective", "mode", "energy_units",
-     "layers": [{"name", "macs", "cycles", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
+     "layers": [{"name", "macs", "cycles", "bound", "limit", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
                  "accesses_by_level": {level: words}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
@@ -23,6 +23,15 @@ from __future__ import annotations
 from loopnest.search.network import LayerOutcome, NetworkResult
 
 
+def limit(bound: str, active_pes: int, pes: int) -> str:
+    """What set the cycles, in words: a level's bandwidth, or the MACs. When the MACs set them with
+    PEs idle, the limit is the spatial mapping (how the layer's shape fits the array), not the
+    compute roof, and the text says how many PEs were busy."""
+    if bound != "compute":
+        return bound
+    return "compute (every PE busy)" if active_pes >= pes else f"spatial mapping ({active_pes} of {pes} PEs busy)"
+
+
 def layer_row(lo: LayerOutcome) -> dict:
     """Every number of one mapped layer."""
     r = lo.result
@@ -37,6 +46,7 @@ def layer_row(lo: LayerOutcome) -> dict:
         "cycles": r.cycles,
         "compute_cycles": compute_cycles,
         "bound": r.bound,
+        "limit": limit(r.bound, r.macs // compute_cycles, arch.pes),
         "utilization": r.utilization,
         "active_pes": r.macs // compute_cycles,
         "energy_pj": r.energy_pj,
