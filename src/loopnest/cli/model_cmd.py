@@ -7,6 +7,7 @@ import json
 import typer
 
 from loopnest.cli.common import console, fail
+from loopnest.cli.tables import Column, print_table
 
 
 def model(
@@ -17,7 +18,10 @@ def model(
     table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
-    """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping."""
+    """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping.
+
+    Example: loopnest model --arch eyeriss --layer resnet50:layer1.0.conv2 --mapping examples/resnet50_conv2_rs.yaml
+    """
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.io import load_mapping
     from loopnest.mapping.mapping import MappingError
@@ -38,7 +42,8 @@ def model(
         return
     console.print("Loop nest, outer -> inner:", style="bold")
     for line in loop_nest_lines(result):
-        console.print(line, highlight=False)
-    console.print(counts_table(result))
+        console.print(line)
+    title, names, rows = counts_table(result)
+    print_table(console, title, [Column(n, "left" if i < 2 else "right") for i, n in enumerate(names)], rows, key=2)
     for line in summary_lines(result):
         console.print(line)

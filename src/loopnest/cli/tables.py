@@ -17,7 +17,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-_PREFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n"), (1e-12, "p"))
+from loopnest.report.units import eng  # noqa: F401  (re-exported: the CLI formats energies with it)
+
+
+
+TEXT_MIN = 24  # a free-text column narrower than this reads badly: it moves to the next table instead
 
 
 @dataclass(frozen=True)
@@ -27,26 +31,12 @@ class Column:
     text: bool = False  # free text: may wrap inside its cell (numbers never do)
 
 
-def eng(value: float | None, unit: str) -> str:
-    """``value`` with an engineering prefix and 3 significant digits: energies in pJ are shown in
-    joules (``1.88e6`` pJ -> ``1.88 µJ``); other units keep their name (``1.88e6`` norm -> ``1.88 M norm``)."""
-    if value is None:
-        return "-"
-    if unit == "pJ":
-        value, unit = value * 1e-12, "J"
-    if value == 0:
-        return f"0 {unit}"
-    for scale, prefix in _PREFIXES:
-        if abs(value) >= scale * 0.9995:
-            break
-    return f"{value / scale:.3g} {prefix}{unit}"
-
-
 def _table(title: str | None, columns: Sequence[Column], rows: Sequence[Sequence[str]], total: Sequence[str] | None) -> Table:
-    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))
     for i, c in enumerate(columns):
         # a number column is as wide as its widest cell and its header (rich would crop it otherwise)
-        whole = None if c.text else max([cell_len(c.name), *(cell_len(str(r[i])) for r in [*rows, *([total] if total else [])])])
+        widths = [cell_len(c.name), *(cell_len(str(r[i])) for r in [*rows, *([total] if total else [])])]
+        whole = min(max(widths), TEXT_MIN) if c.text else max(widths)  # free text: at least TEXT_MIN wide, or whole
         t.add_column(c.name, justify=c.justify, no_wrap=not c.text, overflow="fold", min_width=whole)
     for r in rows:
         t.add_row(*r)
