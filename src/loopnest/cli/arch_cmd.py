@@ -48,7 +48,10 @@ def summary(arch) -> dict:
 
 @app.command("list")
 def list_cmd() -> None:
-    """List the shipped presets."""
+    """List the shipped presets.
+
+    Example: loopnest arch list
+    """
     from loopnest.arch import list_presets
 
     rows = []
@@ -64,7 +67,10 @@ def list_cmd() -> None:
 def show(name: str = typer.Argument(..., help="preset name or YAML file"),
          as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
          table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
-    """Show an architecture: levels outer -> inner with capacity, instances, bandwidth, energy per action, area."""
+    """Show an architecture: levels outer -> inner, capacities, bandwidth, energy per action, area.
+
+    Example: loopnest arch show eyeriss --table eyeriss65
+    """
     arch = _load(name, table)
     if as_json:
         typer.echo(json.dumps(summary(arch), indent=2))
@@ -75,7 +81,10 @@ def show(name: str = typer.Argument(..., help="preset name or YAML file"),
 @app.command("validate")
 def validate(file: str = typer.Argument(..., help="YAML spec file (or preset name)"),
              table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
-    """Exit 0 if the spec loads and resolves, else print the error and exit non-zero."""
+    """Check an architecture file: exit 0 if it loads and resolves, else one error line.
+
+    Example: loopnest arch validate my_accelerator.yaml
+    """
     arch = _load(file, table)
     console.print(f"ok: {arch.name}: {len(arch.levels)} levels, {arch.pes} PEs, energies from {arch.energy_table or 'the spec'}")
 

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from loopnest.names import did_you_mean  # noqa: F401  (re-exported for the commands)
+
 console = Console(markup=False, highlight=False)
 err_console = Console(stderr=True, markup=False, highlight=False)
 
@@ -61,14 +63,3 @@ def _check_mode(mode: str) -> str:
 def mode_option(default: str = "auto") -> typer.models.OptionInfo:
     """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
     return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)
-
-
-def did_you_mean(word: str, choices) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""`` when none is close."""
-    import difflib
-
-    close = difflib.get_close_matches(str(word).lower(), [str(c).lower() for c in choices], n=1, cutoff=0.6)
-    if not close:
-        return ""
-    original = next(c for c in choices if str(c).lower() == close[0])
-    return f"; did you mean {original!r}?"

@@ -26,8 +26,10 @@ def compare_dataflows(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Map every layer under each dataflow on its equal-area architecture (best mapping, energy);
-    print energy per MAC by level and data type, CONV and FC apart, and DRAM accesses per MAC.
+    """Compare dataflows (WS, OS, NLR, RS) at equal chip area, as in Chen et al., ISCA 2016.
+
+    Maps every layer under each dataflow on its equal-area architecture (best mapping for
+    energy); prints energy per MAC by level and data type, CONV and FC apart, and DRAM accesses per MAC.
 
     Example: loopnest compare-dataflows alexnet --pes 256 --batch 16 --report cmp.html
     """

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option, warn
+from loopnest.cli.common import check_outputs, console, did_you_mean, err_console, fail, mode_option, warn
 from loopnest.cli.tables import Column, eng, print_table
 from loopnest.sources import SHEET
 
@@ -34,8 +34,11 @@ def evaluate(
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     wide: bool = typer.Option(False, "--wide", help="Table with every column (energy per level); split to fit the terminal."),
 ) -> None:
-    """Map every layer and report MACs, cycles, PE utilization, energy by level, pJ/MAC, DRAM
-    accesses per MAC and the bound that set the cycles, with network totals.
+    """Map every layer of a network onto an architecture and report its costs.
+
+    Per layer and in total: MACs, cycles, PE utilization, energy (by level with --wide), energy
+    per MAC, DRAM accesses per MAC, what set the cycles, and which search ran (exact: proven
+    best; heuristic: no optimality claim).
 
     Example: loopnest evaluate resnet50 --arch eyeriss --report resnet50.html
     """
@@ -56,7 +59,7 @@ def evaluate(
     if chosen is not None and chosen.lower() == "none":
         chosen = None
     if chosen is not None and chosen.lower() not in DATAFLOWS:
-        fail(f"--dataflow: unknown dataflow {chosen!r}; valid: {', '.join(DATAFLOWS)}, none")
+        fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
     try:
         Objective.parse(objective)
         network = load_network(model, batch=batch)

@@ -24,8 +24,10 @@ def eyexam(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Steps 1-7 of Eyexam in MACs/cycle: workload, dataflow, array size, array shape, storage,
-    average bandwidth, instantaneous bandwidth (= the mapper's achieved value).
+    """The Eyexam performance bounds of one layer, step by step (Chen et al., arXiv:1807.07928).
+
+    Steps 1-7 in MACs/cycle: workload, dataflow, array size, array shape, storage, average
+    bandwidth, instantaneous bandwidth (= the mapper's achieved value).
 
     Example: loopnest eyexam alexnet:conv3 --arch eyeriss --plot conv3.png
     """

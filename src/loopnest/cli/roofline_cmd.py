@@ -24,8 +24,10 @@ def roofline(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Map each layer (best mapping for the objective); plot achieved MACs/cycle against every
-    level's bandwidth roof and the compute roof; break the energy down by level and data type.
+    """Roofline of a network per memory level, and its energy by level and data type.
+
+    Maps each layer (best mapping for the objective); plots achieved MACs/cycle against every
+    level's bandwidth roof and the compute roof.
 
     Example: loopnest roofline googlenet --arch eyeriss --plot googlenet.png
     """

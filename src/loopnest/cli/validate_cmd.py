@@ -14,8 +14,10 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print {\"cases\": [...]} instead of a table."),
     suite: str = typer.Option(None, "--suite", help="Run one group of cases only."),
 ) -> None:
-    """Run the validation suite: exit non-zero if an exact case fails. Non-exact cases show their
-    error, their tolerance and its basis, and say plainly when they are outside it.
+    """Check loopnest against every published figure and reference count, with our error.
+
+    Exits non-zero if an exact case fails. Non-exact cases show their error, their tolerance and
+    its basis, and say plainly when they are outside it.
 
     Example: loopnest validate --suite eyeriss-chip
     """

@@ -12,7 +12,7 @@ import typer
 from loopnest.cli.common import console, fail, warn
 from loopnest.cli.tables import Column, print_table
 
-app = typer.Typer(help="workload commands: the model zoo and layer statistics", no_args_is_help=True)
+app = typer.Typer(help="Workloads: the model zoo and per-layer statistics.", no_args_is_help=True)
 
 
 class Format(str, Enum):
@@ -31,7 +31,10 @@ def _si(n: float) -> str:
 
 @app.command("list")
 def list_cmd() -> None:
-    """List the built-in models."""
+    """List the built-in models.
+
+    Example: loopnest workload list
+    """
     from loopnest.workload.zoo import MODELS
 
     for name, (_, desc) in MODELS.items():
@@ -44,7 +47,10 @@ def stats(
     batch: int = typer.Option(1, "--batch", "-n", min=1, help="batch size N"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
 ) -> None:
-    """Per-layer and per-network MACs, weights, activations, minimum traffic and intensity."""
+    """Per-layer and per-network MACs, weights, activations, minimum traffic and intensity.
+
+    Example: loopnest workload stats resnet50 --format json
+    """
     from loopnest.workload import WorkloadError, load_network
     from loopnest.workload.stats import network_stats
 

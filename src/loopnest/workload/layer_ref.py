@@ -13,6 +13,7 @@ import inspect
 from pathlib import Path
 
 from loopnest.datafile import DataFileError, read_yaml
+from loopnest.names import did_you_mean
 from loopnest.workload import layers
 from loopnest.workload.problem import Problem
 
@@ -61,4 +62,5 @@ def load_layer(ref: str, batch: int = 1) -> Problem:
         if problem.name == name:
             return problem
     names = [p.name for p in net.layers]
-    raise LayerRefError(f"model {model!r} has no layer {name!r}; layers: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}")
+    raise LayerRefError(f"model {model!r} has no layer {name!r}{did_you_mean(name, names)}; "
+                        f"layers: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}")
