@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
 
 import typer
 
@@ -33,6 +34,8 @@ def evaluate(
     report: str = typer.Option(None, "--report", help="Also write a self-contained HTML report (tables, interactive plots) here."),
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     wide: bool = typer.Option(False, "--wide", help="Table with every column (energy per level); split to fit the terminal."),
+    mappings: str = typer.Option(None, "--mappings", help="Folder: write each layer's best mapping there as <layer>.yaml "
+                                 "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
 ) -> None:
     """Map every layer of a network onto an architecture and report its costs.
 
@@ -43,6 +46,8 @@ def evaluate(
     Example: loopnest evaluate resnet50 --arch eyeriss --report resnet50.html
     """
     check_outputs(report, plot)
+    if mappings is not None and Path(mappings).exists() and not Path(mappings).is_dir():
+        fail(f"--mappings: {mappings}: is a file; give a folder (created if missing)")
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
@@ -79,6 +84,8 @@ def evaluate(
     if not data["layers"]:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
     _outputs(data, report, plot)
+    if mappings is not None:
+        _save_mappings(data, Path(mappings))
     if as_json:
         print(json.dumps(data, indent=1))
     elif as_csv:
@@ -100,6 +107,25 @@ def _outputs(data: dict, report: str | None, plot: str | None) -> None:
                 err_console.print(f"plot: {p}")
     except OutputError as e:
         fail(str(e))
+
+
+def _save_mappings(data: dict, folder: Path) -> None:
+    """Each mapped layer's best mapping as ``<folder>/<layer>.yaml``, readable by ``loopnest model``."""
+    import re
+
+    import yaml
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in data["layers"]:
+            path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
+            head = (f"# {data['model']}:{r['name']} on {data['arch']} (batch {data['batch']}): best mapping for "
+                    f"{data['objective']}, {r['search']['mode']} search; {r['energy_per_mac_pj']:.4g} {data['energy_units']}/MAC, "
+                    f"{r['cycles']:,.0f} cycles. Levels and loop orders outer -> inner.\n")
+            path.write_text(head + yaml.safe_dump({"mapping": r["mapping"]}, sort_keys=False, default_flow_style=None))
+    except OSError as e:
+        fail(f"--mappings: {folder}: cannot write ({e.strerror})")
+    err_console.print(f"mappings: {len(data['layers'])} files in {folder}")
 
 
 def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet):

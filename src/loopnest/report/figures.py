@@ -208,10 +208,12 @@ def evaluate_sections(data: dict) -> list[Section]:
         ["Runtime (ms)", s["runtime_ms"]], ["Power (mW)", s["power_mW"] if s["power_mW"] is not None else f"n/a (energies in {unit})"],
         [f"Energy / non-zero MAC ({unit})", s["energy_per_non_zero_mac"]], ["DRAM access / non-zero MAC", s["dram_accesses_per_non_zero_mac"]]])
     rows = data["layers"]
-    per_layer = Table("Per layer (mappings in the JSON export list loops outer -> inner)",
-                      ["layer", "kind", "MACs", "cycles", "utilization", f"energy/MAC ({unit})", "DRAM acc./MAC", "bound"],
+    per_layer = Table("Per layer (mappings in the JSON export list loops outer -> inner; search: exact = the proven "
+                      "best mapping in the mapspace, heuristic = the best found, not proven optimal)",
+                      ["layer", "kind", "MACs", "cycles", "utilization", f"energy/MAC ({unit})", "DRAM acc./MAC",
+                       "cycles set by", "search"],
                       [[r["name"], r["kind"], r["macs"], r["cycles"], r["utilization"], r["energy_per_mac_pj"],
-                        r["dram_accesses_per_mac"], r["bound"]] for r in rows])
+                        r["dram_accesses_per_mac"], r["limit"], r["search"]["mode"]] for r in rows])
     util = Chart("evaluate-utilization", f"{data['model']} on {data['arch']}: PE utilization per layer",
                  [Series("utilization", [100.0 * r["utilization"] for r in rows])],
                  y_label="PE utilization (%)", categories=[r["name"] for r in rows], hover_unit="%")

@@ -29,7 +29,7 @@ def limit(bound: str, active_pes: int, pes: int) -> str:
     compute roof, and the text says how many PEs were busy."""
     if bound != "compute":
         return bound
-    return "compute (every PE busy)" if active_pes >= pes else f"mapping: {active_pes} of {pes} PEs busy"
+    return "compute (every PE busy)" if active_pes >= pes else f"mapping: {active_pes:,} of {pes:,} PEs busy"
 
 
 def layer_row(lo: LayerOutcome) -> dict:
