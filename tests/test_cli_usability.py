@@ -70,3 +70,27 @@ def test_compute_bound_with_idle_pes_names_the_mapping_not_the_compute_roof():
     conv1 = next(r for r in data["layers"] if r["name"] == "conv1")
     assert conv1["bound"] == "compute" and conv1["macs"] == 117_600 and conv1["cycles"] == 1_680
     assert conv1["limit"] == "mapping: 70 of 168 PEs busy"
+
+
+def test_python_and_cli_share_the_auto_default():
+    import inspect
+
+    from loopnest.analysis.runs import best_records
+    from loopnest.search.network import map_network
+
+    assert inspect.signature(map_network).parameters["mode"].default == "auto"
+    assert inspect.signature(best_records).parameters["mode"].default == "auto"
+    r = CliRunner().invoke(app, ["evaluate", "--help"], env={"COLUMNS": "200"})
+    assert "[default: auto]" in r.output
+
+
+def test_normalized_energies_have_unit_neutral_keys_and_kib_is_kib():
+    # eyeriss65 is normalized (1 = one 16-bit MAC); Eyeriss' on-chip storage: 108 KiB global
+    # buffer + 168 PEs x (224 + 12 + 24) 16-bit words = 110,592 + 87,360 bytes = 193.3 KiB
+    import json
+
+    data = json.loads(run_cli("evaluate", "lenet5", "--arch", "eyeriss", "--table", "eyeriss65", "--jobs", "1", "--json").stdout)
+    for row in data["layers"] + [data["totals"]]:
+        assert row["energy_units"] == "norm" and row["energy"] == row["energy_pj"]
+        assert row["energy_by_level"] == row["energy_by_level_pj"]
+    assert data["sheet"]["on_chip_memory_KiB"] == (108 * 1024 + 168 * (224 + 12 + 24) * 2) / 1024
