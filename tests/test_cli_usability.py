@@ -94,3 +94,16 @@ def test_normalized_energies_have_unit_neutral_keys_and_kib_is_kib():
         assert row["energy_units"] == "norm" and row["energy"] == row["energy_pj"]
         assert row["energy_by_level"] == row["energy_by_level_pj"]
     assert data["sheet"]["on_chip_memory_KiB"] == (108 * 1024 + 168 * (224 + 12 + 24) * 2) / 1024
+
+
+def test_output_and_reports_cite_sources_by_name(tmp_path):
+    import re
+
+    page = tmp_path / "r.html"
+    r = run_cli("evaluate", "lenet5", "--arch", "eyeriss", "--jobs", "1", "--report", str(page), columns=120)
+    assert r.returncode == 0, r.stderr
+    html = page.read_text()
+    body = html[html.index("<body>"):html.index('<script id="loopnest-data"')]
+    for text in (r.stdout, r.stderr, body):
+        assert not re.search(r"seed ?-?\d{3}", text, flags=re.I)
+    assert "eyeriss.mit.edu/benchmarking.html" in r.stdout and "Sze et al." in r.stdout

@@ -1,4 +1,4 @@
-"""`loopnest compare-dataflows`: WS, OS-A/B/C, NLR and RS at equal area (ISCA 2016, seed 000)."""
+"""`loopnest compare-dataflows`: WS, OS-A/B/C, NLR and RS at equal area (Chen, Emer, Sze, ISCA 2016)."""
 
 from __future__ import annotations
 

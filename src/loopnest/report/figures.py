@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from loopnest.report.html import Section, Table
 from loopnest.report.plots import Chart, Series
+from loopnest.sources import SHEET
 
 LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 TYPES = ("inputs", "weights", "outputs", "computation")
 SEED_PIE = {"outputs": 43.0, "inputs": 25.0, "weights": 22.0, "computation": 10.0}  # seed 001, slide 29 (Yang, CVPR 2017)
-SEED_PIE_TEXT = "seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, computation 10%"
+SEED_PIE_TEXT = ("GoogLeNet in Yang et al., CVPR 2017, as quoted by Sze, 'How to Evaluate Efficient DNN Approaches' (2020): "
+                 "outputs 43%, inputs 25%, weights 22%, computation 10%")
 
 
 # ----- dataflow comparison --------------------------------------------------------------------
@@ -55,7 +57,7 @@ def dataflow_table(data: dict) -> Table:
 
 def claim_lines(data: dict) -> list[str]:
     """The seed's claim next to our ratios (energy of each dataflow / energy of RS)."""
-    out = [f"Seed claim ({data['claim']['source']}): CONV: {data['claim']['conv']}; FC: {data['claim']['fc']}."]
+    out = [f"Published claim ({data['claim']['source']}): CONV: {data['claim']['conv']}; FC: {data['claim']['fc']}."]
     for kind in ("conv", "fc"):
         r = {n: v for n, v in data["ratios"].get(kind, {}).items() if n != "RS"}
         if r:
@@ -98,7 +100,7 @@ def breakdown_charts(data: dict, prefix: str = "breakdown") -> list[Chart]:
     s = sum(total.values()) or 1.0
     pies = [Series(f"{data['model']} (ours)", [100.0 * total[t] / s for t in SEED_PIE], mode="pie")]
     if data["model"].lower() == "googlenet":
-        pies.append(Series("GoogLeNet, seed 001 (Yang et al., CVPR 2017)", list(SEED_PIE.values()), mode="pie"))
+        pies.append(Series("GoogLeNet (Yang et al., CVPR 2017)", list(SEED_PIE.values()), mode="pie"))
     charts.append(Chart(f"{prefix}-pie", "Energy by data type (% of the network's energy)", pies,
                         categories=list(SEED_PIE), hover_unit="%"))
     return charts
@@ -202,7 +204,7 @@ def evaluate_sections(data: dict) -> list[Section]:
     summary = Table("Network totals (layers run one after another)",
                     ["MACs", "cycles", "PE utilization", f"energy ({unit})", f"energy/MAC ({unit})", "DRAM accesses/MAC (words)"],
                     [[t["macs"], t["cycles"], t["utilization"], t["energy_pj"], t["energy_per_mac_pj"], t["dram_accesses_per_mac"]]])
-    sheet = Table("Benchmarking sheet (seed 000, 'Website to summarize DNN results')", ["metric", "value"], [
+    sheet = Table(f"Benchmarking sheet ({SHEET})", ["metric", "value"], [
         ["Process technology", s["process_technology"]], ["# of PEs", s["pes"]], ["On-chip memory (KiB)", s["on_chip_memory_KiB"]],
         ["Bits per operand", s["bits_per_operand"]], ["Batch size", s["batch_size"]], ["# of non-zero MACs (dense)", s["non_zero_macs"]],
         ["Runtime (ms)", s["runtime_ms"]], ["Power (mW)", s["power_mW"] if s["power_mW"] is not None else f"n/a (energies in {unit})"],
