@@ -64,6 +64,14 @@ def test_bad_plot_suffix_and_a_folder_as_path_fail_before_the_search(tmp_path):
     _one_clean_error(run_cli("eyexam", "alexnet:conv3", "--plot", str(tmp_path), forbid=SEARCHES), "--plot")
 
 
+def test_a_mappings_folder_that_cannot_be_made_fails_before_the_search(tmp_path):
+    (tmp_path / "afile").write_text("a file, not a folder")
+    _one_clean_error(run_cli("evaluate", "lenet5", "--arch", "eyeriss", "--mappings", str(tmp_path / "afile"), forbid=SEARCHES),
+                     "--mappings", "is a file")
+    _one_clean_error(run_cli("evaluate", "lenet5", "--arch", "eyeriss", "--mappings", str(tmp_path / "afile" / "best"),
+                             forbid=SEARCHES), "--mappings", "cannot create files in")
+
+
 def test_onnx_install_hint_keeps_its_extra(tmp_path):
     model = tmp_path / "m.onnx"
     model.write_bytes(b"not really onnx")

@@ -46,6 +46,21 @@ def check_outputs(report: Path | str | None = None, plot: Path | str | None = No
                 fail(f"{option}: {e}")
 
 
+def check_folder(option: str, path: str | None) -> None:
+    """Fail now, before any search, unless ``path`` is a folder that exists or can be created."""
+    import os
+
+    if path is None:
+        return
+    folder = Path(path).absolute()
+    if folder.exists() and not folder.is_dir():
+        fail(f"{option}: {path}: is a file; give a folder (created if missing)")
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        fail(f"{option}: {path}: cannot create files in {folder}")
+
+
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
              "heuristic (seeded sample of the best-bounded choices, no optimality claim) or auto (exact where "
              "the loops below the second level have at most 1e6 choices, where it is quick; heuristic "

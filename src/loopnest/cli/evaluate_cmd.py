@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import check_outputs, console, did_you_mean, err_console, fail, mode_option, warn
+from loopnest.cli.common import check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, warn
 from loopnest.cli.tables import Column, eng, print_table
 from loopnest.sources import SHEET
 
@@ -46,8 +46,7 @@ def evaluate(
     Example: loopnest evaluate resnet50 --arch eyeriss --report resnet50.html
     """
     check_outputs(report, plot)
-    if mappings is not None and Path(mappings).exists() and not Path(mappings).is_dir():
-        fail(f"--mappings: {mappings}: is a file; give a folder (created if missing)")
+    check_folder("--mappings", mappings)
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS

@@ -31,10 +31,10 @@ def check_writable(path: str | Path, suffixes: Sequence[str], what: str) -> Path
     import os
 
     path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        raise OutputError(f"{path}: {what} is written as {', '.join(suffixes)}, not {path.suffix or 'a name without extension'!r}")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name ending in {suffixes[0]}")
+    if path.suffix.lower() not in suffixes:
+        raise OutputError(f"{path}: {what} is written as {', '.join(suffixes)}, not {path.suffix or 'a name without extension'!r}")
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputError(f"{path}: exists and is not writable")
     folder = path.parent.absolute()
