@@ -12,7 +12,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, warn
-from loopnest.cli.tables import Column, eng, print_table
+from loopnest.cli.tables import Column, print_table
+from loopnest.report.units import eng
 from loopnest.sources import SHEET
 
 PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, the others beside it as <stem>-<chart id>."
@@ -138,7 +139,7 @@ def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, q
         TimeElapsedColumn,
     )
 
-    with Progress(TextColumn("mapping {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("mapping {task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
         task = bar.add_task(f"{network.name} on {a.name}", total=None)
 

@@ -3,7 +3,7 @@
 A number cell never wraps or shortens: when the columns do not fit the console's width, the
 table is printed as several tables, each repeating the key columns (the layer name, say), so
 that every number stays whole. Free-text columns (explanations, descriptions) may wrap inside
-their cells. Energies are printed with engineering prefixes (``18.7 µJ``), so cells stay short.
+their cells. Callers keep cells short (energies with engineering prefixes: ``loopnest.report.units.eng``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from loopnest.report.units import eng  # noqa: F401  (re-exported: the CLI formats energies with it)
-
-
 
 TEXT_MIN = 24  # a free-text column narrower than this reads badly: it moves to the next table instead
 
