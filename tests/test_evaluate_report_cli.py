@@ -35,3 +35,12 @@ def test_the_search_mode_of_every_layer_is_in_the_table_the_json_and_the_report(
     per_layer = html[html.index("<caption>Per layer"):]
     per_layer = per_layer[:per_layer.index("</table>")]
     assert "<th>search</th>" in per_layer and per_layer.count("<td>heuristic</td>") == 5
+
+
+def test_the_googlenet_energy_split_is_quoted_for_googlenet_only():
+    # issue 11, item 9: the evaluate report of ResNet-50 quoted GoogLeNet's published split as if
+    # it were a reference for ResNet-50
+    from loopnest.report.figures import published_pie
+
+    assert published_pie("resnet50") == "" and published_pie("lenet5") == ""
+    assert "outputs 43%" in published_pie("googlenet") and "Yang et al., CVPR 2017" in published_pie("GoogLeNet")
