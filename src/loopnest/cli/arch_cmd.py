@@ -6,12 +6,11 @@ import json
 
 import typer
 
-from loopnest.cli.common import console, fail
+from loopnest.cli.common import console, fail, table_option
 from loopnest.cli.tables import Column, print_table
 
 app = typer.Typer(help="Architecture specs: list the presets, show one, validate a file.", no_args_is_help=True)
 
-TABLE_HELP = "energy table: horowitz45 (pJ, 45 nm scaled to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC)"
 
 
 def _load(name: str, table: str | None):
@@ -66,7 +65,7 @@ def list_cmd() -> None:
 @app.command("show")
 def show(name: str = typer.Argument(..., help="preset name or YAML file"),
          as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
-         table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
+         table: str | None = table_option()) -> None:
     """Show an architecture: levels outer -> inner, capacities, bandwidth, energy per action, area.
 
     Example: loopnest arch show eyeriss --table eyeriss65
@@ -80,7 +79,7 @@ def show(name: str = typer.Argument(..., help="preset name or YAML file"),
 
 @app.command("validate")
 def validate(file: str = typer.Argument(..., help="YAML spec file (or preset name)"),
-             table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
+             table: str | None = table_option()) -> None:
     """Check an architecture file: exit 0 if it loads and resolves, else one error line.
 
     Example: loopnest arch validate my_accelerator.yaml

@@ -78,3 +78,12 @@ def _check_mode(mode: str) -> str:
 def mode_option(default: str = "auto") -> typer.models.OptionInfo:
     """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
     return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)
+
+
+TABLE_HELP = ("Energy table that resolves the architecture's energies and areas: horowitz45 (pJ, 45 nm scaled "
+              "to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC); default: the spec's own.")
+
+
+def table_option() -> typer.models.OptionInfo:
+    """The --table option of every command that loads an architecture."""
+    return typer.Option(None, "--table", help=TABLE_HELP)

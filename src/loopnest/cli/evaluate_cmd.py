@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, warn
+from loopnest.cli.common import check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, table_option, warn
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 from loopnest.sources import SHEET
@@ -27,7 +27,7 @@ def evaluate(
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
     mode: str = mode_option(),
     constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
-    table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
+    table: str = table_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option
+from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option, table_option
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -15,6 +15,7 @@ from loopnest.cli.compare_cmd import PLOT_HELP
 def eyexam(
     layer: str = typer.Argument(..., help="MODEL:LAYER (e.g. alexnet:conv3; MODEL may be an .onnx file) or a layer YAML spec."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints (ws, os-a, os-b, os-c, os, is, nlr, rs); "
                                  "default: the architecture's own dataflow, if it names one."),
@@ -41,7 +42,7 @@ def eyexam(
     from loopnest.workload.layer_ref import LayerRefError, load_layer
 
     try:
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         problem = load_layer(layer, batch)
         data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError) as e:

@@ -6,7 +6,7 @@ import json
 
 import typer
 
-from loopnest.cli.common import console, fail
+from loopnest.cli.common import console, fail, table_option
 from loopnest.cli.tables import Column, print_table
 
 
@@ -15,7 +15,7 @@ def model(
     layer: str = typer.Option(..., "--layer", help="MODEL:LAYER (e.g. resnet50:layer1.0.conv2) or a layer YAML spec."),
     mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
-    table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
+    table: str = table_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
     """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option, warn
+from loopnest.cli.common import check_outputs, console, err_console, fail, mode_option, table_option, warn
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -15,6 +15,7 @@ from loopnest.cli.compare_cmd import PLOT_HELP
 def roofline(
     model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
@@ -41,7 +42,7 @@ def roofline(
     from loopnest.workload import WorkloadError, load_network
 
     try:
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         network = load_network(model, batch=batch)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=err_console.print)
