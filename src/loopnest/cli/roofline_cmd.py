@@ -72,11 +72,7 @@ def roofline(
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
-    from loopnest.report.figures import (
-        breakdown_charts,
-        roofline_chart,
-        roofline_sections,
-    )
+    from loopnest.report.figures import roofline_charts, roofline_sections
     from loopnest.report.html import write_report
     from loopnest.report.plots import OutputError, save_all
 
@@ -85,7 +81,7 @@ def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
             write_report(report, f"Roofline and energy: {data['model']} on {data['roofline']['arch']}", roofline_sections(data), data)
             err_console.print(f"report: {report}")
         if plot is not None:
-            for p in save_all([roofline_chart(data["roofline"])] + breakdown_charts(data["breakdown"]), plot):
+            for p in save_all(roofline_charts(data), plot):
                 err_console.print(f"plot: {p}")
     except OutputError as e:
         fail(str(e))

@@ -93,6 +93,7 @@ class Chart:
     log_y: bool = False
     hover_unit: str = ""
     notes: list[str] = field(default_factory=list)
+    colors: list[str] | None = None  # pies: one colour per category (slice), the same in every pie
 
     def __post_init__(self) -> None:
         if self.categories is not None:
@@ -130,7 +131,7 @@ def plotly_figure(chart: Chart) -> dict:
         for i, s in enumerate(chart.series):
             traces.append({"type": "pie", "name": s.name, "labels": list(chart.categories), "values": s.y,
                            "domain": {"row": 0, "column": i}, "title": {"text": s.name}, "sort": False,
-                           "textinfo": "label+percent",
+                           "textinfo": "label+percent", **({"marker": {"colors": chart.colors}} if chart.colors else {}),
                            "hovertemplate": f"%{{label}}: %{{value:.4g}}{unit} (%{{percent}})<extra>{s.name}</extra>"})
         layout = {"title": {"text": chart.title}, "grid": {"rows": 1, "columns": n}, "showlegend": False}
         return {"data": traces, "layout": layout}
@@ -138,6 +139,8 @@ def plotly_figure(chart: Chart) -> dict:
         if s.mode == "bar":
             t = {"type": "bar", "name": s.name, "x": _category_axis(chart.categories), "y": s.y,
                  "hovertemplate": f"%{{x}}<br>{s.name}: %{{y:.4g}}{unit}<extra></extra>"}
+            if s.color:
+                t["marker"] = {"color": s.color}
         else:
             t = {"type": "scatter", "name": s.name, "x": s.x if s.x is not None else _category_axis(chart.categories),
                  "y": s.y, "mode": {"markers": "markers", "line": "lines"}.get(s.mode, "lines+markers"),
@@ -198,7 +201,8 @@ def save_static(chart: Chart, path: str | Path) -> Path:
     if chart.is_pie:
         fig, axes = plt.subplots(1, len(chart.series), figsize=(4.2 * len(chart.series), 4.2), squeeze=False)
         for ax, s in zip(axes[0], chart.series):
-            ax.pie(s.y, labels=[str(c) for c in chart.categories], autopct="%1.0f%%", startangle=90, counterclock=False)
+            ax.pie(s.y, labels=[str(c) for c in chart.categories], autopct="%1.0f%%", startangle=90, counterclock=False,
+                   colors=chart.colors)
             ax.set_title(s.name, fontsize=10)
         fig.suptitle(chart.title, fontsize=11)
     else:
@@ -220,7 +224,7 @@ def _draw_axes(ax, chart: Chart) -> None:
         bottom = [0.0] * len(pos)
         for i, s in enumerate(bars):
             x = pos if chart.stacked else [p - 0.4 + width * (i + 0.5) for p in pos]
-            ax.bar(x, s.y, width, bottom=bottom if chart.stacked else None, label=s.name)
+            ax.bar(x, s.y, width, bottom=bottom if chart.stacked else None, label=s.name, color=s.color)
             if chart.stacked:
                 bottom = [b + v for b, v in zip(bottom, s.y)]
         ax.set_xticks(pos, ticks, rotation=45 if len(pos) > 8 else 0, ha="right" if len(pos) > 8 else "center", fontsize=8)

@@ -19,3 +19,16 @@ def eng(value: float | None, unit: str) -> str:
             break
     joined = f"{prefix}{unit}" if unit == "J" or not prefix else f"{prefix} {unit}"  # "µJ", but "M norm"
     return f"{value / scale:.3g} {joined}"
+
+
+def energy_scale(peak: float, unit: str) -> tuple[float, str]:
+    """(divisor, unit label) that puts ``peak`` (in ``unit``) between 1 and 1000 with an engineering
+    prefix: 1.5e9 pJ -> (1e9, "mJ"), so that a chart's axis reads 1.5 mJ rather than 1.5B pJ."""
+    joules = unit == "pJ"
+    value = peak * (1e-12 if joules else 1.0)
+    for scale, prefix in _PREFIXES:
+        if value >= scale * 0.9995 or scale == _PREFIXES[-1][0]:
+            break
+    if joules:
+        return scale / 1e-12, f"{prefix}J"
+    return scale, f"{prefix} {unit}" if prefix else unit
