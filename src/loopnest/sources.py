@@ -13,7 +13,7 @@ SEEDS = {
 }
 ISCA2016 = "Chen, Emer, Sze, 'Eyeriss: A Spatial Architecture for Energy-Efficient Dataflow for CNNs', ISCA 2016"
 EYERISS_CHIP = "Chen et al., Eyeriss chip measurements (JSSC 2017), AlexNet CONV1-5, batch 4, as quoted by Sze et al. (CICC 2017 tutorial)"
-SHEET = "the DNN benchmarking sheet of eyeriss.mit.edu/benchmarking.html (Sze et al., CICC 2017 tutorial)"
+SHEET = "eyeriss.mit.edu/benchmarking.html, Sze et al., CICC 2017 tutorial"
 GOOGLENET_PIE = "Yang et al., CVPR 2017, GoogLeNet energy by data type, as quoted by Sze (2020 talk)"
 EYEXAM = "Chen et al., 'Eyexam', arXiv:1807.07928"
 ROOFLINE = "Williams, Waterman, Patterson, 'Roofline', CACM 2009"
