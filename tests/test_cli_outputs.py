@@ -52,7 +52,8 @@ def test_missing_plot_packages_fail_before_the_search_with_the_install_hint(tmp_
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("name, why", [("x.txt", "written as .html"), ("afile/x.html", "cannot create files in")])
+@pytest.mark.parametrize("name, why", [("x.txt", "written as .html"), ("afile/x.html", "afile is a file, not a folder"),
+                                       ("afile/sub/x.html", "cannot create files in")])
 def test_bad_report_paths_fail_before_the_search(tmp_path, name, why):
     (tmp_path / "afile").write_text("a file, not a folder")
     r = run_cli("evaluate", "lenet5", "--arch", "eyeriss", "--report", str(tmp_path / name), forbid=SEARCHES)

@@ -48,17 +48,16 @@ def check_outputs(report: Path | str | None = None, plot: Path | str | None = No
 
 def check_folder(option: str, path: str | None) -> None:
     """Fail now, before any search, unless ``path`` is a folder that exists or can be created."""
-    import os
+    from loopnest.report.plots import OutputError, check_can_create
 
     if path is None:
         return
-    folder = Path(path).absolute()
-    if folder.exists() and not folder.is_dir():
+    if Path(path).exists() and not Path(path).is_dir():
         fail(f"{option}: {path}: is a file; give a folder (created if missing)")
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        fail(f"{option}: {path}: cannot create files in {folder}")
+    try:
+        check_can_create(path)
+    except OutputError as e:
+        fail(f"{option}: {e}")
 
 
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "

@@ -10,6 +10,7 @@ Axis labels carry their units (a number without a unit is a bug).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,8 +29,6 @@ def check_writable(path: str | Path, suffixes: Sequence[str], what: str) -> Path
     """``path`` as a Path if a ``what`` can be written there (its suffix is one of ``suffixes``; it
     is not a folder; the nearest existing folder above it is writable), else :class:`OutputError`.
     Missing folders are fine: writers create them."""
-    import os
-
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name ending in {suffixes[0]}")
@@ -37,12 +36,20 @@ def check_writable(path: str | Path, suffixes: Sequence[str], what: str) -> Path
         raise OutputError(f"{path}: {what} is written as {', '.join(suffixes)}, not {path.suffix or 'a name without extension'!r}")
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputError(f"{path}: exists and is not writable")
-    folder = path.parent.absolute()
+    check_can_create(path.parent, path)
+    return path
+
+
+def check_can_create(folder: str | Path, named: str | Path | None = None) -> None:
+    """:class:`OutputError` unless ``folder`` exists or can be created: its nearest existing
+    ancestor must be a writable folder. ``named``: the path the user gave, for the message."""
+    shown, folder = named or folder, Path(folder).absolute()
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{shown}: {folder} is a file, not a folder")
     while not folder.exists():
         folder = folder.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: cannot create files in {folder}")
-    return path
+        raise OutputError(f"{shown}: cannot create files in {folder}")
 
 
 def check_static(path: str | Path) -> Path:
