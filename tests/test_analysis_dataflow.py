@@ -115,7 +115,7 @@ def test_roofline_and_eyexam_on_an_onnx_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["compare-dataflows", "alexnet", "--dataflows", "ws,xyz"], "unknown ['XYZ']"),
+    (["compare-dataflows", "alexnet", "--dataflows", "ws,xyz"], "unknown dataflow 'xyz'; choose from"),
     (["compare-dataflows", "alexnet", "--pes", "128"], "no equal-area preset 'eyeriss128-ws'"),
     (["compare-dataflows", "nonet"], "unknown model 'nonet'"),
     (["eyexam", "alexnet:conv9", "--arch", "eyeriss"], "has no layer 'conv9'"),

@@ -28,8 +28,11 @@ def test_evaluate_report_shows_the_evaluate_json(tmp_path):
     assert util["x"] == [r["name"] for r in data["layers"]]
     assert util["y"] == pytest.approx([100 * r["utilization"] for r in data["layers"]])
     by_level = {t["name"]: t["y"] for t in charts["breakdown-by-level"]["traces"]}
+    # the axis is in one engineering unit (here nJ: the largest layer costs ~70,000 pJ)
+    label = state["data"]["charts"]["breakdown-by-level"]["y_label"]
+    scale = {"energy (pJ)": 1.0, "energy (nJ)": 1e3, "energy (µJ)": 1e6}[label]
     for i, r in enumerate(data["layers"]):
-        assert {k: v[i] for k, v in by_level.items()} == pytest.approx(r["energy_by_level_pj"])
+        assert {k: v[i] * scale for k, v in by_level.items()} == pytest.approx(r["energy_by_level_pj"])
     # the pie's shares add to 100% and the computation share is the MACs' energy
     pie = charts["breakdown-pie"]["traces"][0]
     assert sum(pie["values"]) == pytest.approx(100)

@@ -25,7 +25,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.workload.network import Network
 
 DATAFLOWS = ("WS", "OS-A", "OS-B", "OS-C", "NLR", "RS")
-CLAIM = {"source": "seed 000 (Chen, Emer, Sze, ISCA 2016), AlexNet, 256 PEs, batch 16",
+CLAIM = {"source": "Chen, Emer, Sze, ISCA 2016, as presented by Sze et al., CICC 2017 tutorial: AlexNet, 256 PEs, batch 16",
          "conv": "RS uses 1.4x - 2.5x lower energy than the other dataflows", "fc": "RS at least 1.3x lower",
          "conv_range": [1.4, 2.5], "fc_min": 1.3}
 

@@ -28,7 +28,7 @@ def no_bypass(arch: Architecture) -> Constraints:
 
 
 def best_records(network: Network, arch: Architecture, dataflow: str | None, objective: str = "energy",
-                 mode: str = "exact", jobs: int | None = None, progress: Callable[[str], None] | None = None,
+                 mode: str = "auto", jobs: int | None = None, progress: Callable[[str], None] | None = None,
                  constraints: Constraints | None = None) -> tuple[list[dict], list[dict]]:
     """Map every layer (``constraints`` met with the dataflow's): (``Result.to_dict()`` records of
     the mapped layers with their ``kind`` and the ``search_mode`` that ran, ``[{"layer", "reason"}]``

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from loopnest.arch.resolve import ResolveError, resolve
 from loopnest.arch.spec import Architecture
 from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.names import did_you_mean
 
 PRESET_DIR = Path(__file__).parent / "presets"
 MAX_BASE_DEPTH = 8
@@ -36,7 +37,13 @@ def preset_path(name: str) -> Path:
 
 def load_arch(name_or_path: str | Path, table: str | None = None) -> Architecture:
     """A resolved architecture from a preset name or a YAML file; ``table`` overrides the spec's
-    ``energy_table`` (``horowitz45``: pJ; ``eyeriss65``: normalized, 1 = one 16-bit MAC)."""
+    ``energy_table`` (``horowitz45``: pJ; ``eyeriss65``: normalized, 1 = one 16-bit MAC). A bad
+    ``table`` is reported as the caller's mistake, not as one of the spec file's."""
+    from loopnest.arch.components import table_names
+
+    if table is not None and table not in table_names():
+        raise ArchSpecError(f"energy table {table!r} is unknown{did_you_mean(table, table_names())}; "
+                            f"known tables: {', '.join(table_names())}")
     path = _locate(name_or_path)
     return parse_arch(read_spec(path), source=str(path), table=table)
 
@@ -81,7 +88,8 @@ def _locate(name_or_path: str | Path) -> Path:
         return p
     if isinstance(name_or_path, str) and preset_path(name_or_path).is_file():
         return preset_path(name_or_path)
-    raise ArchSpecError(f"{name_or_path}: no such file and no such preset; presets are {list_presets()}")
+    raise ArchSpecError(f"{name_or_path}: no such file and no such preset{did_you_mean(str(name_or_path), list_presets())}; "
+                        f"presets are {', '.join(list_presets())}")
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -31,7 +31,7 @@ def resolve(arch: Architecture, table: str | None = None) -> Architecture:
         model = get_table(name)
         if model is None:
             field = "table" if table else "energy_table"
-            raise ResolveError(f"{field}: unknown energy table {name!r}; known tables: {table_names()}")
+            raise ResolveError(f"{field}: unknown energy table {name!r}; known tables: {', '.join(table_names())}")
     area_model = model or ComponentModel()
     node = arch.technology_nm
     compute = _resolve_compute(arch.compute, model, area_model, node)
@@ -62,7 +62,7 @@ def resolve(arch: Architecture, table: str | None = None) -> Architecture:
 def _need(value: float | None, field: str, model: ComponentModel | None) -> float:
     if value is None:
         why = f"energy table {model.name!r} does not model it" if model else "no energy table is selected"
-        raise ResolveError(f"{field}: missing, and {why}; give the number in the spec or select a table: {table_names()}")
+        raise ResolveError(f"{field}: missing, and {why}; give the number in the spec or select a table: {', '.join(table_names())}")
     return float(value)
 
 

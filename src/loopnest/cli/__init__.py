@@ -12,7 +12,6 @@ from loopnest.cli import arch_cmd, codesign_cmd, compare_cmd, evaluate_cmd, eyex
 
 app = typer.Typer(
     name="loopnest",
-    help="Evaluate and co-design DNN accelerators: workloads, architectures, mappings, costs.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -28,5 +27,49 @@ app.command("eyexam")(eyexam_cmd.eyexam)
 app.command("roofline")(roofline_cmd.roofline)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from loopnest import __version__
+
+        typer.echo(f"loopnest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                       callback=_version)) -> None:
+    """Evaluate and co-design DNN accelerators: workloads, architectures, mappings, costs.
+
+    Example: loopnest evaluate resnet50 --arch eyeriss
+    """
+
+
+def _tidy(cmd) -> None:
+    """Help without bogus types: flags show none (not "<bool>"), arguments show their name."""
+    for p in cmd.params:
+        if getattr(p, "is_flag", False):
+            p.metavar = ""
+        elif p.param_type_name == "argument" and p.metavar is None:
+            p.metavar = p.name.upper()
+    make_help = cmd.get_help_option
+
+    def help_option(ctx, _make=make_help):
+        opt = _make(ctx)
+        if opt is not None:
+            opt.metavar = ""
+        return opt
+
+    cmd.get_help_option = help_option
+    for sub in getattr(cmd, "commands", {}).values():
+        _tidy(sub)
+
+
+def command():
+    """The program as a click command (what `loopnest` and `python -m loopnest` run)."""
+    cmd = typer.main.get_command(app)
+    _tidy(cmd)
+    return cmd
+
+
 def main() -> None:
-    app()
+    command()(prog_name="loopnest")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli.common import console, fail, print_json
+from loopnest.cli.common import console, fail, print_json, table_option
+from loopnest.cli.tables import Column, print_table
 
 app = typer.Typer(help="Architecture specs: list the presets, show one, validate a file.", no_args_is_help=True)
 
-TABLE_HELP = "energy table: horowitz45 (pJ, 45 nm scaled to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC)"
 
 
 def _load(name: str, table: str | None):
@@ -45,25 +45,29 @@ def summary(arch) -> dict:
 
 @app.command("list")
 def list_cmd() -> None:
-    """List the shipped presets."""
-    from rich.table import Table
+    """List the shipped presets.
 
+    Example: loopnest arch list
+    """
     from loopnest.arch import list_presets
 
-    t = Table(title="architecture presets (levels outer -> inner)")
-    for col in ("name", "PEs", "levels", "table", "description"):
-        t.add_column(col)
+    rows = []
     for name in list_presets():
         a = _load(name, None)
-        t.add_row(name, str(a.pes), " > ".join(lv.name for lv in a.levels), a.energy_table or "-", a.description)
-    console.print(t)
+        rows.append([name, str(a.pes), " > ".join(lv.name for lv in a.levels), a.energy_table or "-", a.description])
+    print_table(console, "architecture presets (levels outer -> inner)",
+                [Column("name", "left"), Column("PEs"), Column("levels", "left", text=True), Column("table", "left"),
+                 Column("description", "left", text=True)], rows)
 
 
 @app.command("show")
 def show(name: str = typer.Argument(..., help="preset name or YAML file"),
          as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
-         table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
-    """Show an architecture: levels outer -> inner with capacity, instances, bandwidth, energy per action, area."""
+         table: str | None = table_option()) -> None:
+    """Show an architecture: levels outer -> inner, capacities, bandwidth, energy per action, area.
+
+    Example: loopnest arch show eyeriss --table eyeriss65
+    """
     arch = _load(name, table)
     if as_json:
         print_json(summary(arch), indent=2)
@@ -73,8 +77,11 @@ def show(name: str = typer.Argument(..., help="preset name or YAML file"),
 
 @app.command("validate")
 def validate(file: str = typer.Argument(..., help="YAML spec file (or preset name)"),
-             table: str | None = typer.Option(None, "--table", help=TABLE_HELP)) -> None:
-    """Exit 0 if the spec loads and resolves, else print the error and exit non-zero."""
+             table: str | None = table_option()) -> None:
+    """Check an architecture file: exit 0 if it loads and resolves, else one error line.
+
+    Example: loopnest arch validate my_accelerator.yaml
+    """
     arch = _load(file, table)
     console.print(f"ok: {arch.name}: {len(arch.levels)} levels, {arch.pes} PEs, energies from {arch.energy_table or 'the spec'}")
 
@@ -91,38 +98,32 @@ def _rwu(e: dict) -> list[str]:
 
 
 def _print_tables(arch) -> None:
-    from rich.table import Table
-
     u = "pJ" if arch.energy_units == "pJ" else "norm."
     head = f"{arch.name}: {arch.description}" if arch.description else arch.name
-    console.print(f"[bold]{head}[/]")
+    console.print(head, style="bold")
     console.print(f"{arch.technology_nm:g} nm, {arch.clock_mhz:g} MHz, dataflow hint: {arch.dataflow or '-'}, "
                   f"energies in {arch.energy_units} (table {arch.energy_table or '-'})")
-    t = Table(title="storage levels, outer -> inner")
-    for col in ("level", "class", "capacity", "instances", "keeps", "block (words)", "bw r/w (words/cycle)"):
-        t.add_column(col)
-    e = Table(title=f"energy per block access ({u}) and area (um^2)")
-    for col in ("level", "read", "write", "update", "area each", "area total"):
-        e.add_column(col)
+    levels, energies = [], []
     for i, lv in enumerate(arch.levels):
         cap = (_num(lv.total_words, "words") if lv.partitions is None
                else " + ".join(f"{n} {r}" for r, n in lv.partitions.items())) + f" x {lv.word_bits} b"
         n = arch.instances(i)
-        t.add_row(lv.name, lv.cls, cap, str(n), ", ".join(lv.keeps), str(lv.block_words),
-                  f"{_num(lv.read_bandwidth)} / {_num(lv.write_bandwidth)}")
-        e.add_row(lv.name, *_rwu(lv.energy_pj), _num(lv.area_um2), _num(n * lv.area_um2))
+        levels.append([lv.name, lv.cls, cap, str(n), ", ".join(lv.keeps), str(lv.block_words),
+                       f"{_num(lv.read_bandwidth)} / {_num(lv.write_bandwidth)}"])
+        energies.append([lv.name, *_rwu(lv.energy_pj), _num(lv.area_um2), _num(n * lv.area_um2)])
         for role, er in (lv.energy_pj_by_role or {}).items():
-            e.add_row(f"  {role}", *_rwu(er), "", "")
-    console.print(t)
-    console.print(e)
-    n = Table(title=f"networks below a level (energy in {u} per word per child; area per parent instance)")
-    for col in ("below", "X x Y", "multicast", "reduction", "energy", "area (um^2)"):
-        n.add_column(col)
-    for lv in arch.levels:
-        if lv.fanout is not None:
-            f = lv.fanout
-            n.add_row(lv.name, f"{f.x} x {f.y}", str(f.multicast), str(f.reduction), _num(f.energy_pj), _num(f.area_um2))
-    console.print(n)
+            energies.append([f"  {role}", *_rwu(er), "", ""])
+    print_table(console, "storage levels, outer -> inner", [
+        Column("level", "left"), Column("class", "left"), Column("capacity", text=True), Column("instances"),
+        Column("keeps", "left", text=True), Column("block (words)"), Column("bw r/w (words/cycle)")], levels)
+    print_table(console, f"energy per block access ({u}) and area (um^2)", [
+        Column("level", "left"), Column("read"), Column("write"), Column("update"), Column("area each"),
+        Column("area total")], energies)
+    nets = [[lv.name, f"{lv.fanout.x} x {lv.fanout.y}", str(lv.fanout.multicast), str(lv.fanout.reduction),
+             _num(lv.fanout.energy_pj), _num(lv.fanout.area_um2)] for lv in arch.levels if lv.fanout is not None]
+    print_table(console, f"networks below a level (energy in {u} per word per child; area per parent instance)", [
+        Column("below", "left"), Column("X x Y"), Column("multicast", "left"), Column("reduction", "left"),
+        Column("energy"), Column("area (um^2)")], nets)
     c = arch.compute
     pim = f", PIM {c.pim.rows}x{c.pim.columns}, {c.cycles_per_mac} cycles/MAC" if c.pim else ""
     console.print(f"compute: {arch.pes} x {c.name} ({c.arithmetic}{c.operand_bits}{pim}), "

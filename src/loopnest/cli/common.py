@@ -1,19 +1,30 @@
-"""Shared CLI helpers: one clear error line and a non-zero exit, never a traceback; strict JSON."""
+"""Shared CLI helpers: the consoles, one clear error line and a non-zero exit (never a traceback),
+output options checked before any work starts, and the options every mapping command shares.
+
+JSON output is strict (``print_json``). The consoles never interpret rich markup: user-facing text (file names, layer names, install
+hints such as ``pip install 'loopnest[plot]'``) is printed as written. Styles are applied with
+``Text`` objects instead. Their width is the terminal's (or ``COLUMNS``); tables are fitted to it
+by :mod:`loopnest.cli.tables`.
+"""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-console = Console(width=max(Console().width, 120))  # tables of counts need the room
-err_console = Console(stderr=True)
+from loopnest.names import did_you_mean  # noqa: F401  (re-exported for the commands)
+
+console = Console(markup=False, highlight=False)
+err_console = Console(stderr=True, markup=False, highlight=False)
 
 
 def fail(message: str, code: int = 2) -> None:
     """Print one error line to stderr and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -26,6 +37,37 @@ def print_json(data: object, indent: int = 1) -> None:
     except (TypeError, ValueError) as e:
         fail(f"internal error: the result cannot be written as JSON ({e}); please report it")
     print(text)
+def warn(message: str) -> None:
+    """Print one warning line to stderr."""
+    err_console.print(Text.assemble(("warning:", "bold yellow"), " ", message), soft_wrap=True)
+
+
+def check_outputs(report: Path | str | None = None, plot: Path | str | None = None) -> None:
+    """Fail now, before any search, if ``--report`` or ``--plot`` cannot be written: a wrong
+    extension, a path that is a folder or not writable, or the package that draws it missing."""
+    from loopnest.report.html import check_report
+    from loopnest.report.plots import OutputError, check_static
+
+    for option, path, check in (("--report", report, check_report), ("--plot", plot, check_static)):
+        if path is not None:
+            try:
+                check(path)
+            except OutputError as e:
+                fail(f"{option}: {e}")
+
+
+def check_folder(option: str, path: str | None) -> None:
+    """Fail now, before any search, unless ``path`` is a folder that exists or can be created."""
+    from loopnest.report.plots import OutputError, check_can_create
+
+    if path is None:
+        return
+    if Path(path).exists() and not Path(path).is_dir():
+        fail(f"{option}: {path}: is a file; give a folder (created if missing)")
+    try:
+        check_can_create(path)
+    except OutputError as e:
+        fail(f"{option}: {e}")
 
 
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
@@ -38,7 +80,7 @@ def _check_mode(mode: str) -> str:
     from loopnest.search.mapper import MODES
 
     if mode not in MODES:
-        fail(f"--mode: {mode!r} is not one of {', '.join(MODES)}")
+        fail(f"--mode: {mode!r} is not one of {', '.join(MODES)}{did_you_mean(mode, MODES)}")
     return mode
 
 
@@ -71,3 +113,10 @@ def with_precision(work, spec: str | None):
         return apply_to_layer(work, default, per_layer)
     except (PrecisionError, DataFileError) as e:
         fail(f"--precision: {e}")
+TABLE_HELP = ("Energy table that resolves the architecture's energies and areas: horowitz45 (pJ, 45 nm scaled "
+              "to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC); default: the spec's own.")
+
+
+def table_option() -> typer.models.OptionInfo:
+    """The --table option of every command that loads an architecture."""
+    return typer.Option(None, "--table", help=TABLE_HELP)

@@ -1,4 +1,4 @@
-"""`loopnest compare-dataflows`: WS, OS-A/B/C, NLR and RS at equal area (ISCA 2016, seed 000)."""
+"""`loopnest compare-dataflows`: WS, OS-A/B/C, NLR and RS at equal area (Chen, Emer, Sze, ISCA 2016)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
+from loopnest.cli.common import (
+    check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option, print_json, warn,
+    with_precision)
+from loopnest.cli.tables import Column, print_table
 
 PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, the others beside it as <stem>-<chart id>."
 
@@ -25,8 +28,14 @@ def compare_dataflows(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Map every layer under each dataflow on its equal-area architecture (best mapping, energy);
-    print energy per MAC by level and data type, CONV and FC apart, and DRAM accesses per MAC."""
+    """Compare dataflows (WS, OS, NLR, RS) at equal chip area, as in Chen et al., ISCA 2016.
+
+    Maps every layer under each dataflow on its equal-area architecture (best mapping for
+    energy); prints energy per MAC by level and data type, CONV and FC apart, and DRAM accesses per MAC.
+
+    Example: loopnest compare-dataflows alexnet --pes 256 --batch 16 --report cmp.html
+    """
+    check_outputs(report, plot)
     from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError
     from loopnest.analysis.dataflow_compare import compare_dataflows as run
     from loopnest.arch import ArchSpecError
@@ -35,11 +44,13 @@ def compare_dataflows(
 
     names = [d.strip().upper() for d in dataflows.split(",") if d.strip()]
     bad = [d for d in names if d not in DATAFLOWS]
+    valid = [d.lower() for d in DATAFLOWS]
     if bad or not names:
-        fail(f"--dataflows: unknown {bad or 'empty list'}; choose from {', '.join(d.lower() for d in DATAFLOWS)}")
+        what = f"unknown dataflow {bad[0].lower()!r}{did_you_mean(bad[0].lower(), valid)}" if bad else "empty list"
+        fail(f"--dataflows: {what}; choose from {', '.join(valid)}")
     try:
         network = with_precision(load_network(model, batch=batch), precision)
-        data = run(network, pes, tuple(names), mode, jobs, progress=lambda m: err_console.print(m, highlight=False), bypass=bypass)
+        data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass)
     except (WorkloadError, CompareError, ArchSpecError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
@@ -51,8 +62,8 @@ def compare_dataflows(
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
     from loopnest.report.figures import compare_sections, dataflow_charts
-    from loopnest.report.html import ReportError, write_report
-    from loopnest.report.plots import save_all
+    from loopnest.report.html import write_report
+    from loopnest.report.plots import OutputError, save_all
 
     try:
         if report is not None:
@@ -62,31 +73,30 @@ def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
         if plot is not None:
             for p in save_all(dataflow_charts(data), plot):
                 err_console.print(f"plot: {p}")
-    except (ReportError, ValueError) as e:
+    except OutputError as e:
         fail(str(e))
 
 
 def _print(data: dict) -> None:
-    from rich.table import Table
-
     from loopnest.report.figures import LEVELS, claim_lines
 
     unit = data.get("energy_units", "")
-    t = Table(title=f"{data['model']}, {data['pes']} PEs, batch {data['batch']}: energy per MAC ({unit}), by level")
-    for c in ("dataflow", "layers", "energy/MAC", "x RS", *LEVELS, "DRAM acc./MAC"):
-        t.add_column(c, justify="left" if c in ("dataflow", "layers") else "right")
+    rows = []
     for n, d in data["dataflows"].items():
         for k in ("conv", "fc"):
             s = d[k]
             if s:
-                t.add_row(n, k.upper(), f"{s['energy_per_mac']:.3f}", f"{data['ratios'][k].get(n, float('nan')):.2f}",
-                          *(f"{s['energy_by_level_per_mac'][lv]:.3f}" for lv in LEVELS), f"{s['dram_accesses_per_mac']:.4f}")
-    console.print(t)
+                rows.append([n, k.upper(), f"{s['energy_per_mac']:.3f}", f"{data['ratios'][k].get(n, float('nan')):.2f}",
+                             *(f"{s['energy_by_level_per_mac'][lv]:.3f}" for lv in LEVELS), f"{s['dram_accesses_per_mac']:.4f}"])
+    print_table(console, f"{data['model']}, {data['pes']} PEs, batch {data['batch']}: energy per MAC ({unit}), by level; "
+                         "x RS = energy / energy of RS; DRAM/MAC in words per MAC",
+                [Column("dataflow", "left"), Column("layers", "left"), Column("energy/MAC"), Column("x RS"),
+                 *(Column(lv) for lv in LEVELS), Column("DRAM/MAC")], rows, key=2)
     for line in claim_lines(data):
-        console.print(line, highlight=False)
+        console.print(line)
     heuristic = [n for n, d in data["dataflows"].items() if any(r["search_mode"] == "heuristic" for r in d["layers"])]
     console.print(f"search: {data['mode']}; " + (f"heuristic (not proven optimal) on {', '.join(heuristic)}, exact elsewhere"
-                                                 if heuristic else "exact on every layer"), highlight=False)
+                                                 if heuristic else "exact on every layer"))
     for n, d in data["dataflows"].items():
         for u in d["unmapped"]:
-            console.print(f"[yellow]{n}: {u['layer']} not mapped: {u['reason']}[/]", highlight=False)
+            warn(f"{n}: {u['layer']} not mapped: {u['reason']}")

@@ -1,15 +1,23 @@
 """`loopnest evaluate`: the main job. Map every layer of a network on an architecture (best
-mapping for the objective) and print per-layer numbers, network totals and the seed-000
-benchmarking sheet; --json / --csv export every number."""
+mapping for the objective) and print per-layer numbers, network totals and the
+benchmarking sheet of eyeriss.mit.edu; --json / --csv export every number."""
 
 from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
+from loopnest.cli.common import (
+    check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option,
+    print_json, table_option, warn, with_precision)
+from loopnest.cli.tables import Column, print_table
+from loopnest.report.units import eng
+from loopnest.sources import SHEET
+
+PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, the others beside it as <stem>-<chart id>."
 
 
 def evaluate(
@@ -21,15 +29,27 @@ def evaluate(
     mode: str = mode_option(),
     precision: str = precision_option(),
     constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
-    table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
+    table: str = table_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
     report: str = typer.Option(None, "--report", help="Also write a self-contained HTML report (tables, interactive plots) here."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
+    wide: bool = typer.Option(False, "--wide", help="Table with every column (energy per level); split to fit the terminal."),
+    mappings: str = typer.Option(None, "--mappings", help="Folder: write each layer's best mapping there as <layer>.yaml "
+                                 "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
 ) -> None:
-    """Map every layer and report MACs, cycles, PE utilization, energy by level, pJ/MAC, DRAM
-    accesses per MAC and the bound that set the cycles, with network totals."""
+    """Map every layer of a network onto an architecture and report its costs.
+
+    Per layer and in total: MACs, cycles, PE utilization, energy (by level with --wide), energy
+    per MAC, DRAM accesses per MAC, what set the cycles, and which search ran (exact: proven
+    best; heuristic: no optimality claim).
+
+    Example: loopnest evaluate resnet50 --arch eyeriss --report resnet50.html
+    """
+    check_outputs(report, plot)
+    check_folder("--mappings", mappings)
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
@@ -47,7 +67,7 @@ def evaluate(
     if chosen is not None and chosen.lower() == "none":
         chosen = None
     if chosen is not None and chosen.lower() not in DATAFLOWS:
-        fail(f"--dataflow: unknown dataflow {chosen!r}; valid: {', '.join(DATAFLOWS)}, none")
+        fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
     try:
         Objective.parse(objective)
         network = with_precision(load_network(model, batch=batch), precision)
@@ -63,27 +83,54 @@ def evaluate(
         fail(str(e))
     data = to_dict(result)
     for u in data["unmapped"]:
-        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False, soft_wrap=True)
+        warn(f"layer {u['name']}: no valid mapping on {a.name}: {u['reason']}")
     if not data["layers"]:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
-    if report is not None:
-        from loopnest.report.html import ReportError, write_evaluate_report
-
-        try:
-            written = write_evaluate_report(data, report)
-        except ReportError as e:
-            fail(str(e))
-        except OSError as e:
-            fail(f"{report}: cannot write the report: {e.strerror}")
-        except ValueError as e:  # a number strict JSON cannot hold (the embedded data is JSON)
-            fail(f"internal error: the report's data cannot be written as JSON ({e}); please report it")
-        err_console.print(f"report written to {written}", highlight=False)
+    _outputs(data, report, plot)
+    if mappings is not None:
+        _save_mappings(data, Path(mappings))
     if as_json:
         print_json(data)
     elif as_csv:
         _csv(data)
     else:
-        _tables(data, a)
+        _tables(data, a, wide)
+
+
+def _outputs(data: dict, report: str | None, plot: str | None) -> None:
+    from loopnest.report.figures import evaluate_charts
+    from loopnest.report.html import write_evaluate_report
+    from loopnest.report.plots import OutputError, save_all
+
+    try:
+        if report is not None:
+            err_console.print(f"report written to {write_evaluate_report(data, report)}")
+        if plot is not None:
+            for p in save_all(evaluate_charts(data), plot):
+                err_console.print(f"plot: {p}")
+    except OutputError as e:
+        fail(str(e))
+    except ValueError as e:  # a number strict JSON cannot hold (the report embeds its data as JSON)
+        fail(f"internal error: the report's data cannot be written as JSON ({e}); please report it")
+
+
+def _save_mappings(data: dict, folder: Path) -> None:
+    """Each mapped layer's best mapping as ``<folder>/<layer>.yaml``, readable by ``loopnest model``."""
+    import re
+
+    import yaml
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in data["layers"]:
+            path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
+            head = (f"# {data['model']}:{r['name']} on {data['arch']} (batch {data['batch']}): best mapping for "
+                    f"{data['objective']}, {r['search']['mode']} search; {r['energy_per_mac_pj']:.4g} {data['energy_units']}/MAC, "
+                    f"{r['cycles']:,.0f} cycles. Levels and loop orders outer -> inner.\n")
+            path.write_text(head + yaml.safe_dump({"mapping": r["mapping"]}, sort_keys=False, default_flow_style=None))
+    except OSError as e:
+        fail(f"--mappings: {folder}: cannot write ({e.strerror})")
+    err_console.print(f"mappings: {len(data['layers'])} files in {folder}")
 
 
 def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet):
@@ -97,7 +144,7 @@ def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, q
         TimeElapsedColumn,
     )
 
-    with Progress(TextColumn("mapping {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with Progress(TextColumn("mapping {task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
         task = bar.add_task(f"{network.name} on {a.name}", total=None)
 
@@ -131,42 +178,39 @@ def _csv(data: dict) -> None:
     writer.writerows(rows + [total])
 
 
-def _tables(data: dict, a) -> None:
-    from rich.table import Table
-
+def _tables(data: dict, a, wide: bool = False) -> None:
     unit = data["energy_units"]
-    short = "pJ" if unit == "pJ" else "E"
-    parts = list(data["totals"]["energy_by_level_pj"])
-    t = Table(title=f"{data['model']} (batch {data['batch']}) on {data['arch']}: dataflow {data['dataflow'] or 'any'}, "
-                    f"{data['mode']} search for {data['objective']}; energies (E) in {unit}")
-    for col in ["layer", "MACs", "cycles", "util", *[f"{p} {short}" for p in parts], f"{short}/MAC", "DRAM/MAC", "bound"]:
-        t.add_column(col, justify="left" if col in ("layer", "bound") else "right")
-    for r in data["layers"]:
-        t.add_row(r["name"], f"{r['macs']:,}", f"{r['cycles']:,.0f}", f"{r['utilization']:.1%}",
-                  *[f"{r['energy_by_level_pj'].get(p, 0):.3g}" for p in parts],
-                  f"{r['energy_per_mac_pj']:.3f}", f"{r['dram_accesses_per_mac']:.4f}", r["bound"])
-    tot = data["totals"]
-    t.add_row("TOTAL", f"{tot['macs']:,}", f"{tot['cycles']:,.0f}", f"{tot['utilization']:.1%}",
-              *[f"{tot['energy_by_level_pj'][p]:.3g}" for p in parts],
-              f"{tot['energy_per_mac_pj']:.3f}", f"{tot['dram_accesses_per_mac']:.4f}", "", style="bold")
-    from rich.console import Console
+    parts = list(data["totals"]["energy_by_level_pj"]) if wide else []
+    cols = [Column("layer", "left"), Column("MACs"), Column("cycles"), Column("PE util"), Column("energy"),
+            Column(f"{unit}/MAC"), Column("DRAM/MAC"), *(Column(p) for p in parts),
+            Column("search", "left"), Column("cycles set by", "left", text=True)]
 
-    (console if console.is_terminal else Console(width=220)).print(t)  # files and pipes: no truncated columns
+    def cells(r: dict, limit: str, search: str) -> list[str]:
+        return [f"{r['macs']:,}", f"{r['cycles']:,.0f}", f"{r['utilization']:.1%}", eng(r["energy_pj"], unit),
+                f"{r['energy_per_mac_pj']:.3f}", f"{r['dram_accesses_per_mac']:.4f}",
+                *(eng(r["energy_by_level_pj"].get(p, 0), unit) for p in parts), search, limit]
+
+    rows = [[r["name"], *cells(r, r["limit"], r["search"]["mode"])] for r in data["layers"]]
+    total = ["TOTAL", *cells(data["totals"], "", "")]
+    title = (f"{data['model']} (batch {data['batch']}) on {data['arch']}: dataflow {data['dataflow'] or 'any'}, "
+             f"{data['mode']} search for {data['objective']}; energies in "
+             + ("joules with SI prefixes" if unit == "pJ" else f"{unit} (normalized) with SI prefixes")
+             + ("; energy per level after the totals" if wide else "; --wide adds the energy per level")
+             + "; DRAM/MAC in words per MAC")
+    print_table(console, title, cols, rows, total)
     s = data["sheet"]
-    sheet = Table(title="Benchmarking sheet (seed 000: 'Website to summarize DNN results')", show_header=True)
-    sheet.add_column("metric")
-    sheet.add_column("value", justify="right")
     power = f"{s['power_mW']:.1f} mW" if s["power_mW"] is not None else f"n/a (energies in {unit})"
-    for k, v in [("Process technology", s["process_technology"]), ("# of PEs", f"{s['pes']}"),
-                 ("On-chip memory", f"{s['on_chip_memory_kB']:.1f} kB"), ("Bits per operand", f"{s['bits_per_operand']}"),
-                 ("Batch size", f"{s['batch_size']}"), ("# of non-zero MACs (dense: all MACs)", f"{s['non_zero_macs']:,}"),
-                 ("Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"), ("Power", power),
-                 ("Energy / non-zero MAC", f"{s['energy_per_non_zero_mac']:.3f} {unit}/MAC"),
-                 ("DRAM access / non-zero MAC", f"{s['dram_accesses_per_non_zero_mac']:.4f} operands/MAC")]:
-        sheet.add_row(k, v)
-    console.print(sheet)
+    print_table(console, f"Benchmarking sheet ({SHEET})", [Column("metric", "left"), Column("value")], [
+        ["Process technology", s["process_technology"]], ["# of PEs", f"{s['pes']}"],
+        ["On-chip memory", f"{s['on_chip_memory_KiB']:.1f} KiB"], ["Bits per operand", f"{s['bits_per_operand']}"],
+        ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (dense: all MACs)", f"{s['non_zero_macs']:,}"],
+        ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power", power],
+        ["Energy / non-zero MAC", f"{s['energy_per_non_zero_mac']:.3f} {unit}/MAC"],
+        ["DRAM access / non-zero MAC", f"{s['dram_accesses_per_non_zero_mac']:.4f} operands/MAC"]])
     srch = data["search"]
+    if any(r["search"]["mode"] == "heuristic" for r in data["layers"]):
+        console.print("search: exact = the proven best mapping in the mapspace; heuristic = best found, not proven optimal.")
     modes = ", ".join(f"{n} {m}" + (" (not proven optimal)" if m == "heuristic" else "")
                       for m, n in srch["shapes_by_mode"].items())
     console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {srch['seconds']:.1f} s on {srch['jobs']} processes "
-                  f"({modes}); loop orders in mappings are outer -> inner.", highlight=False)
+                  f"({modes}); loop orders in mappings are outer -> inner.")

@@ -1,4 +1,4 @@
-"""`loopnest eyexam`: the Eyexam performance bounds of one layer on one architecture (seed 001)."""
+"""`loopnest eyexam`: the Eyexam performance bounds of one layer on one architecture (Chen et al., arXiv:1807.07928)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,17 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
+from loopnest.cli.common import (
+    check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option,
+    with_precision)
+from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
 def eyexam(
     layer: str = typer.Argument(..., help="MODEL:LAYER (e.g. alexnet:conv3; MODEL may be an .onnx file) or a layer YAML spec."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints (ws, os-a, os-b, os-c, os, is, nlr, rs); "
                                  "default: the architecture's own dataflow, if it names one."),
@@ -23,8 +27,14 @@ def eyexam(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Steps 1-7 of Eyexam in MACs/cycle: workload, dataflow, array size, array shape, storage,
-    average bandwidth, instantaneous bandwidth (= the mapper's achieved value)."""
+    """The Eyexam performance bounds of one layer, step by step (Chen et al., arXiv:1807.07928).
+
+    Steps 1-7 in MACs/cycle: workload, dataflow, array size, array shape, storage, average
+    bandwidth, instantaneous bandwidth (= the mapper's achieved value).
+
+    Example: loopnest eyexam alexnet:conv3 --arch eyeriss --plot conv3.png
+    """
+    check_outputs(report, plot)
     from loopnest.analysis.eyexam import EyexamError, run_eyexam
     from loopnest.analysis.runs import constraints_for
     from loopnest.arch import ArchSpecError, load_arch
@@ -35,7 +45,7 @@ def eyexam(
     from loopnest.workload.layer_ref import LayerRefError, load_layer
 
     try:
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         problem = with_precision(load_layer(layer, batch), precision)
         data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
@@ -45,22 +55,17 @@ def eyexam(
     if as_json:
         print_json(data)
         return
-    from rich.table import Table
-
-    t = Table(title=f"Eyexam: {data['layer']} on {data['arch']} ({data['constraints']}); bounds in MACs/cycle")
-    for c in ("step", "constraint added", "bound", "why"):
-        t.add_column(c, justify="right" if c == "bound" else "left")
-    for s in data["steps"]:
-        t.add_row(str(s["step"]), s["name"], f"{s['bound_macs_per_cycle']:,.4g}", s["explanation"])
-    console.print(t)
+    print_table(console, f"Eyexam: {data['layer']} on {data['arch']} ({data['constraints']}); bounds in MACs/cycle",
+                [Column("step"), Column("constraint added", "left", text=True), Column("bound"), Column("why", "left", text=True)],
+                [[str(s["step"]), s["name"], f"{s['bound_macs_per_cycle']:,.4g}", s["explanation"]] for s in data["steps"]])
     console.print(f"achieved: {data['achieved_macs_per_cycle']:.4g} MACs/cycle of a peak {data['peak_macs_per_cycle']:g}; "
-                  f"no-overlap burst model: {data['no_overlap_macs_per_cycle']:.4g}", highlight=False)
+                  f"no-overlap burst model: {data['no_overlap_macs_per_cycle']:.4g}")
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
     from loopnest.report.figures import eyexam_chart, eyexam_sections
-    from loopnest.report.html import ReportError, write_report
-    from loopnest.report.plots import save_all
+    from loopnest.report.html import write_report
+    from loopnest.report.plots import OutputError, save_all
 
     try:
         if report is not None:
@@ -69,5 +74,5 @@ def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
         if plot is not None:
             for p in save_all([eyexam_chart(data)], plot):
                 err_console.print(f"plot: {p}")
-    except (ReportError, ValueError) as e:
+    except OutputError as e:
         fail(str(e))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli.common import console, fail, precision_option, print_json, with_precision
+from loopnest.cli.common import console, fail, precision_option, print_json, table_option, with_precision
+from loopnest.cli.tables import Column, print_table
 
 
 def model(
@@ -13,10 +14,13 @@ def model(
     mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     precision: str = precision_option(),
-    table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
+    table: str = table_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
-    """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping."""
+    """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping.
+
+    Example: loopnest model --arch eyeriss --layer resnet50:layer1.0.conv2 --mapping examples/resnet50_conv2_rs.yaml
+    """
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.io import load_mapping
     from loopnest.mapping.mapping import MappingError
@@ -37,7 +41,8 @@ def model(
         return
     console.print("Loop nest, outer -> inner:", style="bold")
     for line in loop_nest_lines(result):
-        console.print(line, highlight=False)
-    console.print(counts_table(result))
+        console.print(line)
+    title, names, rows = counts_table(result)
+    print_table(console, title, [Column(n, "left" if i < 2 else "right") for i, n in enumerate(names)], rows, key=2)
     for line in summary_lines(result):
         console.print(line)

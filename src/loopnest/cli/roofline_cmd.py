@@ -6,13 +6,17 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, precision_option, print_json, with_precision
+from loopnest.cli.common import (
+    check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option, warn,
+    with_precision)
+from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
 def roofline(
     model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
@@ -23,8 +27,14 @@ def roofline(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Map each layer (best mapping for the objective); plot achieved MACs/cycle against every
-    level's bandwidth roof and the compute roof; break the energy down by level and data type."""
+    """Roofline of a network per memory level, and its energy by level and data type.
+
+    Maps each layer (best mapping for the objective); plots achieved MACs/cycle against every
+    level's bandwidth roof and the compute roof.
+
+    Example: loopnest roofline googlenet --arch eyeriss --plot googlenet.png
+    """
+    check_outputs(report, plot)
     from loopnest.analysis.breakdown import network_breakdown
     from loopnest.analysis.roofline import roofline as build
     from loopnest.analysis.runs import best_records
@@ -35,10 +45,10 @@ def roofline(
     from loopnest.workload import WorkloadError, load_network
 
     try:
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         network = with_precision(load_network(model, batch=batch), precision)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
-                                         progress=lambda m: err_console.print(m, highlight=False))
+                                         progress=err_console.print)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     problems = {p.name: p for p in network.layers}
@@ -49,38 +59,32 @@ def roofline(
     if as_json:
         print_json(data)
         return
-    from rich.table import Table
-
     rf = data["roofline"]
     levels = [r["level"] for r in rf["roofs"]]
-    t = Table(title=f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
-                    + "; ".join(f"{r['level']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"]))
-    for c in ("layer", "MACs/cycle", "bound", *(f"{l} MACs/word" for l in levels)):
-        t.add_column(c, justify="left" if c == "layer" else "right")
-    for p in rf["layers"]:
-        t.add_row(p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"], *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels))
-    console.print(t)
+    print_table(console, f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
+                + "; ".join(f"{r['level']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"])
+                + "; intensity per level in MACs per word moved there",
+                [Column("layer", "left"), Column("MACs/cycle"), Column("bound", "left", text=True), *(Column(l) for l in levels)],
+                [[p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"],
+                  *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels)]
+                 for p in rf["layers"]])
     shares = data["breakdown"]["type_shares_percent"]
-    console.print("energy by data type: " + ", ".join(f"{k} {v:.1f}%" for k, v in shares.items()), highlight=False)
+    console.print("energy by data type: " + ", ".join(f"{k} {v:.1f}%" for k, v in shares.items()))
     for u in unmapped:
-        console.print(f"[yellow]{u['layer']} not mapped: {u['reason']}[/]", highlight=False)
+        warn(f"{u['layer']} not mapped: {u['reason']}")
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:
-    from loopnest.report.figures import (
-        breakdown_charts,
-        roofline_chart,
-        roofline_sections,
-    )
-    from loopnest.report.html import ReportError, write_report
-    from loopnest.report.plots import save_all
+    from loopnest.report.figures import roofline_charts, roofline_sections
+    from loopnest.report.html import write_report
+    from loopnest.report.plots import OutputError, save_all
 
     try:
         if report is not None:
             write_report(report, f"Roofline and energy: {data['model']} on {data['roofline']['arch']}", roofline_sections(data), data)
             err_console.print(f"report: {report}")
         if plot is not None:
-            for p in save_all([roofline_chart(data["roofline"])] + breakdown_charts(data["breakdown"]), plot):
+            for p in save_all(roofline_charts(data), plot):
                 err_console.print(f"plot: {p}")
-    except (ReportError, ValueError) as e:
+    except OutputError as e:
         fail(str(e))

@@ -156,7 +156,7 @@ def parse_constraints(data: Any, source: str = "constraints") -> Constraints:
             raise ConstraintError(f"{where}: each entry needs 'level: NAME'")
         extra = set(entry) - _LEVEL_KEYS
         if extra:
-            raise ConstraintError(f"{where} (level {entry['level']}): unknown key(s) {sorted(extra)}; allowed: {sorted(_LEVEL_KEYS)}")
+            raise ConstraintError(f"{where} (level {entry['level']}): unknown key(s) {', '.join(sorted(extra))}; allowed: {', '.join(sorted(_LEVEL_KEYS))}")
         name = entry["level"]
         where = f"{source}: level {name}"
         order = entry.get("order", [])

@@ -26,6 +26,7 @@ from loopnest.mapping.constraints import (
     FactorRule,
     LevelConstraint,
 )
+from loopnest.names import did_you_mean
 from loopnest.workload.problem import Problem
 
 DATAFLOWS = {
@@ -60,7 +61,7 @@ def dataflow_constraints(name: str, problem: Problem, arch: Architecture) -> Con
     """The constraint set of dataflow ``name`` for one layer on one architecture."""
     key = name.lower()
     if key not in DATAFLOWS:
-        raise ConstraintError(f"unknown dataflow {name!r}; valid dataflows: {', '.join(f'{k} ({v})' for k, v in DATAFLOWS.items())}")
+        raise ConstraintError(f"unknown dataflow {name!r}{did_you_mean(key, DATAFLOWS)}; valid dataflows: {', '.join(f'{k} ({v})' for k, v in DATAFLOWS.items())}")
     array = pe_array(arch)
     if key in _OS_ARRAY:  # os, with the array unrolling only these dimensions
         allowed = {d: ANY for d in _OS_ARRAY[key]}

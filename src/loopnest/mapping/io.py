@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 from loopnest.arch.spec import Architecture
 from loopnest.datafile import DataFileError, field_path, read_yaml
 from loopnest.mapping.mapping import LevelMapping, Mapping, MappingError
+from loopnest.names import did_you_mean
 from loopnest.workload.problem import Role
 
 
@@ -47,6 +48,10 @@ class _File(BaseModel):
 
 def parse_mapping(data: object, arch: Architecture, source: str = "<mapping>") -> Mapping:
     """Plain data -> Mapping aligned with ``arch.levels``."""
+    if not isinstance(data, dict):
+        got = "the file is empty" if data is None else f"got {type(data).__name__}"
+        raise MappingError(f"{source}: {got}; a mapping file holds 'mapping:', a list with one entry per level "
+                           "(level, temporal, order outer -> inner, ...)")
     try:
         spec = _File.model_validate(data)
     except ValidationError as e:
@@ -56,7 +61,7 @@ def parse_mapping(data: object, arch: Architecture, source: str = "<mapping>") -
     by_level: dict[str, _Level] = {}
     for i, lv in enumerate(spec.mapping):
         if lv.level not in names:
-            raise MappingError(f"{source}: field mapping[{i}].level: {lv.level!r} is not a level of {arch.name}; levels are {names}")
+            raise MappingError(f"{source}: field mapping[{i}].level: {lv.level!r} is not a level of {arch.name}{did_you_mean(lv.level, names)}; levels are {', '.join(names)}")
         if lv.level in by_level:
             raise MappingError(f"{source}: field mapping[{i}].level: {lv.level!r} appears twice")
         by_level[lv.level] = lv

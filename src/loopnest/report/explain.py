@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-
 from loopnest.mapping.mapping import full_order
 from loopnest.model import Result
+from loopnest.report.units import eng
+from loopnest.search.summary import limit
 from loopnest.workload.problem import ROLES
 
 
@@ -29,28 +29,31 @@ def loop_nest_lines(result: Result) -> list[str]:
     return lines
 
 
-def counts_table(result: Result) -> Table:
-    """Per level and tensor: words read, filled, updated, over the fanout; energy in pJ."""
+def counts_table(result: Result) -> tuple[str, list[str], list[list[str]]]:
+    """Per level and tensor: words read, filled, updated, over the fanout; energy. Returns
+    (title, column names, rows of text); the first two columns are text, the rest numbers."""
     d = result.to_dict()
     unit = result.arch.energy_units
-    table = Table(title=f"{result.problem.name} on {result.arch.name}: accesses (words) and energy ({unit})")
-    for col in ("level", "tensor", "tile", "reads", "fills", "updates", "network", f"energy {unit}"):
-        table.add_column(col, justify="left" if col in ("level", "tensor") else "right")
+    rows = []
     for lv in d["levels"]:
         for role in ROLES:
             c = lv["counts_words"][role]
             if not any(c.values()):
                 continue
             e = lv["energy_pj"][role] + lv["network_energy_pj"][role]
-            table.add_row(lv["name"], role, str(lv["tile_words"].get(role, "-")),
-                          *(f"{c[a]:,}" for a in ("reads", "fills", "updates", "network")), f"{e:,.1f}")
-    table.add_row(result.arch.compute.name, "-", "-", "-", "-", "-", "-", f"{d['compute_energy_pj']:,.1f}")
-    return table
+            rows.append([lv["name"], role, f"{lv['tile_words'][role]:,}" if role in lv["tile_words"] else "-",
+                         *(f"{c[a]:,}" for a in ("reads", "fills", "updates", "network")), eng(e, unit)])
+    rows.append([result.arch.compute.name, "-", "-", "-", "-", "-", "-", eng(d["compute_energy_pj"], unit)])
+    return (f"{result.problem.name} on {result.arch.name}: accesses and tile sizes in words; energy "
+            + ("in joules with SI prefixes" if unit == "pJ" else f"in {unit} (normalized)"),
+            ["level", "tensor", "tile", "reads", "fills", "updates", "network", "energy"], rows)
 
 
 def summary_lines(result: Result) -> list[str]:
     unit = result.arch.energy_units
+    active = result.macs // int(result.costs.counts.compute_cycles[0])
     return [
-        f"MACs: {result.macs:,}   energy: {result.energy_pj:,.1f} {unit} ({result.energy_pj / result.macs:.3f} {unit}/MAC)",
-        f"cycles: {result.cycles:,.0f} (bound: {result.bound})   PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
+        f"MACs: {result.macs:,}   energy: {eng(result.energy_pj, unit)} ({result.energy_pj / result.macs:.3f} {unit}/MAC)",
+        f"cycles: {result.cycles:,.0f} (set by: {limit(result.bound, active, result.arch.pes)})   "
+        f"PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
     ]

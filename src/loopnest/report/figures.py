@@ -5,12 +5,28 @@ from __future__ import annotations
 
 from loopnest.report.html import Section, Table
 from loopnest.report.plots import Chart, Series
+from loopnest.report.units import energy_scale
+from loopnest.sources import SHEET
 
 LEVELS = ("DRAM", "buffer", "array", "RF", "ALU")
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")  # levels, in their order
 TYPES = ("inputs", "weights", "outputs", "computation")
+# one colour per data type on every chart (bars and pies, HTML and static), apart from the levels' colours
+TYPE_COLORS = {"inputs": "#17becf", "weights": "#bcbd22", "outputs": "#e377c2", "computation": "#7f7f7f"}
+
+
+def level_colors(names) -> dict[str, str]:
+    """One colour per level (or level category), by its order outer -> inner: the same level has
+    the same colour on every chart of a page."""
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(dict.fromkeys(names))}
 SEED_PIE = {"outputs": 43.0, "inputs": 25.0, "weights": 22.0, "computation": 10.0}  # seed 001, slide 29 (Yang, CVPR 2017)
-SEED_PIE_TEXT = "seed 001, GoogLeNet: outputs 43%, inputs 25%, weights 22%, computation 10%"
+SEED_PIE_TEXT = ("GoogLeNet in Yang et al., CVPR 2017, as quoted by Sze, 'How to Evaluate Efficient DNN Approaches' (2020): "
+                 "outputs 43%, inputs 25%, weights 22%, computation 10%")
+
+
+def published_pie(model: str) -> str:
+    """The published GoogLeNet energy split, for GoogLeNet only: like is compared with like."""
+    return f" (published: {SEED_PIE_TEXT})" if model.lower() == "googlenet" else ""
 
 
 # ----- dataflow comparison --------------------------------------------------------------------
@@ -28,10 +44,10 @@ def dataflow_charts(data: dict) -> list[Chart]:
 
     title = f"{data['model']}, {data['pes']} PEs, batch {data['batch']}"
     by_level = Chart("dataflow-energy-by-level", f"Energy per MAC by level: {title}",
-                     [Series(lv, values("energy_by_level_per_mac", lv)) for lv in LEVELS],
+                     [Series(lv, values("energy_by_level_per_mac", lv), color=level_colors(LEVELS)[lv]) for lv in LEVELS],
                      y_label=f"energy per MAC ({unit})", categories=cats, hover_unit=unit)
     by_type = Chart("dataflow-energy-by-type", f"Energy per MAC by data type: {title}",
-                    [Series(t, values("energy_by_type_per_mac", t)) for t in TYPES],
+                    [Series(t, values("energy_by_type_per_mac", t), color=TYPE_COLORS[t]) for t in TYPES],
                     y_label=f"energy per MAC ({unit})", categories=cats, hover_unit=unit)
     dram = Chart("dataflow-dram-accesses", f"DRAM accesses per MAC: {title}",
                  [Series("DRAM accesses", [(data["dataflows"][n].get(k) or {}).get("dram_accesses_per_mac", 0.0)
@@ -55,7 +71,7 @@ def dataflow_table(data: dict) -> Table:
 
 def claim_lines(data: dict) -> list[str]:
     """The seed's claim next to our ratios (energy of each dataflow / energy of RS)."""
-    out = [f"Seed claim ({data['claim']['source']}): CONV: {data['claim']['conv']}; FC: {data['claim']['fc']}."]
+    out = [f"Published claim ({data['claim']['source']}): CONV: {data['claim']['conv']}; FC: {data['claim']['fc']}."]
     for kind in ("conv", "fc"):
         r = {n: v for n, v in data["ratios"].get(kind, {}).items() if n != "RS"}
         if r:
@@ -79,28 +95,30 @@ def compare_sections(data: dict) -> list[Section]:
 
 # ----- energy breakdown -----------------------------------------------------------------------
 
-def breakdown_charts(data: dict, prefix: str = "breakdown") -> list[Chart]:
+def breakdown_charts(data: dict, prefix: str = "breakdown", colors: dict[str, str] | None = None) -> list[Chart]:
     """Per-layer stacked bars by level and by data type, and the network's data-type pie next to
     the seed's GoogLeNet pie. ``data``: ``{"model", "energy_units", "layers": [{"layer",
-    "by_level", "by_type"}], "total_by_type"}``."""
-    unit = data.get("energy_units", "")
+    "by_level", "by_type"}], "total_by_type"}``. ``colors``: the page's colour per level.
+    Energies are drawn in one engineering unit per chart (mJ, µJ, ...), named on the axis."""
     layers = [r["layer"] for r in data["layers"]]
     level_keys = list(dict.fromkeys(k for r in data["layers"] for k in r["by_level"]))
+    colors = colors or level_colors(level_keys)
+    div, unit = energy_scale(max([sum(r["by_level"].values()) for r in data["layers"]] + [0.0]), data.get("energy_units", ""))
     charts = [
         Chart(f"{prefix}-by-level", f"{data['model']}: energy per layer by level",
-              [Series(k, [r["by_level"].get(k, 0.0) for r in data["layers"]]) for k in level_keys],
+              [Series(k, [r["by_level"].get(k, 0.0) / div for r in data["layers"]], color=colors.get(k)) for k in level_keys],
               y_label=f"energy ({unit})", categories=layers, hover_unit=unit),
         Chart(f"{prefix}-by-type", f"{data['model']}: energy per layer by data type",
-              [Series(t, [r["by_type"][t] for r in data["layers"]]) for t in TYPES],
+              [Series(t, [r["by_type"][t] / div for r in data["layers"]], color=TYPE_COLORS[t]) for t in TYPES],
               y_label=f"energy ({unit})", categories=layers, hover_unit=unit),
     ]
     total = data["total_by_type"]
     s = sum(total.values()) or 1.0
     pies = [Series(f"{data['model']} (ours)", [100.0 * total[t] / s for t in SEED_PIE], mode="pie")]
     if data["model"].lower() == "googlenet":
-        pies.append(Series("GoogLeNet, seed 001 (Yang et al., CVPR 2017)", list(SEED_PIE.values()), mode="pie"))
+        pies.append(Series("GoogLeNet (Yang et al., CVPR 2017)", list(SEED_PIE.values()), mode="pie"))
     charts.append(Chart(f"{prefix}-pie", "Energy by data type (% of the network's energy)", pies,
-                        categories=list(SEED_PIE), hover_unit="%"))
+                        categories=list(SEED_PIE), hover_unit="%", colors=[TYPE_COLORS[t] for t in SEED_PIE]))
     return charts
 
 
@@ -129,7 +147,7 @@ def eyexam_table(data: dict) -> Table:
 
 # ----- roofline -------------------------------------------------------------------------------
 
-def roofline_chart(data: dict) -> Chart:
+def roofline_chart(data: dict, colors: dict[str, str] | None = None) -> Chart:
     """Log-log roofline: one roof per level (bandwidth x intensity, capped by the compute roof),
     the compute roof, and each layer's achieved point at its intensity for every level."""
     peak = data["compute_roof_macs_per_cycle"]
@@ -138,7 +156,9 @@ def roofline_chart(data: dict) -> Chart:
     xs += [p["compulsory_intensity_macs_per_word"] for p in pts if "compulsory_intensity_macs_per_word" in p]
     lo, hi = min(xs + [1.0]) / 2, max(xs + [1.0]) * 2
     series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line", color="black")]
-    for r, color in zip(data["roofs"], PALETTE):
+    colors = colors or level_colors(r["level"] for r in data["roofs"])
+    for r in data["roofs"]:
+        color = colors[r["level"]]
         bw, ridge = r["bandwidth_words_per_cycle"], r["ridge_macs_per_word"]
         x = [lo, max(min(ridge, hi), lo), hi]
         series.append(Series(f"{r['level']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line",
@@ -168,17 +188,25 @@ def breakdown_table(data: dict) -> Table:
                  ["layer", "energy", "per MAC", *cats, *TYPES], rows)
 
 
+def roofline_charts(data: dict) -> list[Chart]:
+    """The roofline and the energy breakdown of one ``loopnest roofline`` run, one colour per level."""
+    rf, bd = data["roofline"], data["breakdown"]
+    colors = level_colors([r["level"] for r in rf["roofs"]] + [k for l in bd["layers"] for k in l["by_level"]])
+    return [roofline_chart(rf, colors), *breakdown_charts(bd, colors=colors)]
+
+
 def roofline_sections(data: dict) -> list[Section]:
     rf, bd = data["roofline"], data["breakdown"]
+    charts = roofline_charts(data)
     shares = ", ".join(f"{k} {v:.1f}%" for k, v in bd["type_shares_percent"].items())
     unmapped = [f"{u['layer']} not mapped: {u['reason']}" for u in data.get("unmapped", [])]
     return [
         Section("Roofline (Williams, Waterman, Patterson 2009)",
                 [(f"Best mapping per layer for {data['objective']} ({data['mode']} search). "
                   f"Units: {rf['units']['performance']}; intensity in {rf['units']['intensity']} at each level."), *unmapped],
-                [roofline_table(rf)], [roofline_chart(rf)]),
-        Section("Energy breakdown", [f"{bd['model']} on {bd['arch']}: by data type {shares} ({SEED_PIE_TEXT})."],
-                [breakdown_table(bd)], breakdown_charts(bd)),
+                [roofline_table(rf)], charts[:1]),
+        Section("Energy breakdown", [f"{bd['model']} on {bd['arch']}: by data type {shares}{published_pie(bd['model'])}."],
+                [breakdown_table(bd)], charts[1:]),
     ]
 
 
@@ -193,8 +221,9 @@ def roofline_table(data: dict) -> Table:
 # ----- loopnest evaluate ----------------------------------------------------------------------
 
 def evaluate_sections(data: dict) -> list[Section]:
-    """The report of ``loopnest evaluate --json`` output: totals, the benchmarking sheet, per-layer
-    numbers, utilization, and the energy breakdowns (by level and by data type)."""
+    """The report of ``loopnest evaluate --json`` output, headline first: totals and the
+    benchmarking sheet, then the charts (utilization, energy by level and by data type), then the
+    per-layer table."""
     from loopnest.analysis.breakdown import by_data_type, shares, total
 
     unit = data["energy_units"]
@@ -202,16 +231,18 @@ def evaluate_sections(data: dict) -> list[Section]:
     summary = Table("Network totals (layers run one after another)",
                     ["MACs", "cycles", "PE utilization", f"energy ({unit})", f"energy/MAC ({unit})", "DRAM accesses/MAC (words)"],
                     [[t["macs"], t["cycles"], t["utilization"], t["energy_pj"], t["energy_per_mac_pj"], t["dram_accesses_per_mac"]]])
-    sheet = Table("Benchmarking sheet (seed 000, 'Website to summarize DNN results')", ["metric", "value"], [
-        ["Process technology", s["process_technology"]], ["# of PEs", s["pes"]], ["On-chip memory (kB)", s["on_chip_memory_kB"]],
+    sheet = Table(f"Benchmarking sheet ({SHEET})", ["metric", "value"], [
+        ["Process technology", s["process_technology"]], ["# of PEs", s["pes"]], ["On-chip memory (KiB)", s["on_chip_memory_KiB"]],
         ["Bits per operand", s["bits_per_operand"]], ["Batch size", s["batch_size"]], ["# of non-zero MACs (dense)", s["non_zero_macs"]],
         ["Runtime (ms)", s["runtime_ms"]], ["Power (mW)", s["power_mW"] if s["power_mW"] is not None else f"n/a (energies in {unit})"],
         [f"Energy / non-zero MAC ({unit})", s["energy_per_non_zero_mac"]], ["DRAM access / non-zero MAC", s["dram_accesses_per_non_zero_mac"]]])
     rows = data["layers"]
-    per_layer = Table("Per layer (mappings in the JSON export list loops outer -> inner)",
-                      ["layer", "kind", "MACs", "cycles", "utilization", f"energy/MAC ({unit})", "DRAM acc./MAC", "bound"],
+    per_layer = Table("Per layer (mappings in the JSON export list loops outer -> inner; search: exact = the proven "
+                      "best mapping in the mapspace, heuristic = the best found, not proven optimal)",
+                      ["layer", "kind", "MACs", "cycles", "utilization", f"energy/MAC ({unit})", "DRAM acc./MAC",
+                       "cycles set by", "search"],
                       [[r["name"], r["kind"], r["macs"], r["cycles"], r["utilization"], r["energy_per_mac_pj"],
-                        r["dram_accesses_per_mac"], r["bound"]] for r in rows])
+                        r["dram_accesses_per_mac"], r["limit"], r["search"]["mode"]] for r in rows])
     util = Chart("evaluate-utilization", f"{data['model']} on {data['arch']}: PE utilization per layer",
                  [Series("utilization", [100.0 * r["utilization"] for r in rows])],
                  y_label="PE utilization (%)", categories=[r["name"] for r in rows], hover_unit="%")
@@ -223,6 +254,13 @@ def evaluate_sections(data: dict) -> list[Section]:
     return [
         Section(f"{data['model']} (batch {data['batch']}) on {data['arch']}",
                 [f"Dataflow {data['dataflow'] or 'any'}, {data['mode']} search for {data['objective']}."] + unmapped,
-                [summary, sheet, per_layer], [util]),
-        Section("Energy breakdown", [f"By data type: {pie} ({SEED_PIE_TEXT})."], [], breakdown_charts(bd)),
+                [summary, sheet], []),
+        Section("Per layer: utilization and energy", [f"Energy by data type: {pie}{published_pie(data['model'])}."], [],
+                [util, *breakdown_charts(bd)]),
+        Section("Per layer: numbers", [], [per_layer], []),
     ]
+
+
+def evaluate_charts(data: dict) -> list[Chart]:
+    """Every chart of the ``loopnest evaluate`` report (for ``--plot``)."""
+    return [c for s in evaluate_sections(data) for c in s.charts]

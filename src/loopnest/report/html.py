@@ -15,10 +15,12 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loopnest.report.plots import Chart, plotly_figure
+from loopnest.report.plots import PLOT_HINT, Chart, OutputError, check_writable, plotly_figure
+
+HTML_SUFFIXES = (".html", ".htm")
 
 
-class ReportError(RuntimeError):
+class ReportError(OutputError):
     """A report that cannot be written (plotly missing, unwritable path)."""
 
 
@@ -52,14 +54,33 @@ def fmt(v) -> str:
     return str(v)
 
 
-def plotly_js() -> str:
-    """plotly.min.js from the installed plotly package (the ``plot`` extra)."""
-    try:
-        from importlib.resources import files
+def _plotly_js_file():
+    """plotly.min.js of the installed plotly package (a core dependency), found without importing plotly's figures."""
+    from importlib.resources import files
 
-        return (files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        raise ReportError("HTML reports need plotly (pip install 'loopnest[plot]'): plotly.js is inlined from it") from None
+    try:
+        found = files("plotly") / "package_data" / "plotly.min.js"
+        if found.is_file():
+            return found
+    except ImportError:
+        pass
+    raise ReportError(f"HTML reports need plotly, which is missing from this environment (reinstall loopnest, or {PLOT_HINT}): "
+                      "plotly.js is inlined from it")
+
+
+def plotly_js() -> str:
+    """plotly.min.js, inlined into every report so that it opens offline."""
+    return _plotly_js_file().read_text(encoding="utf-8")
+
+
+def check_report(path: str | Path) -> Path:
+    """Check a ``--report`` path before any work: .html suffix, writable place, plotly installed."""
+    try:
+        path = check_writable(path, HTML_SUFFIXES, "an HTML report")
+    except OutputError as e:
+        raise ReportError(str(e)) from None
+    _plotly_js_file()
+    return path
 
 
 def _json_script(obj) -> str:
@@ -99,7 +120,7 @@ def render_html(title: str, sections: list[Section], result: dict) -> str:
     charts = [c for s in sections for c in s.charts]
     ids = [c.id for c in charts]
     if len(set(ids)) != len(ids):
-        raise ReportError(f"chart ids must be unique, got {ids}")
+        raise RuntimeError(f"chart ids must be unique, got {ids}")  # a bug in the caller, not an output problem
     parts = [f"<h1>{html.escape(title)}</h1>"]
     for s in sections:
         parts.append(f"<section><h2>{html.escape(s.title)}</h2>")

@@ -10,6 +10,7 @@ Axis labels carry their units (a number without a unit is a bug).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +18,49 @@ from typing import Literal
 
 Mode = Literal["bar", "line", "step", "markers", "pie"]
 STATIC_SUFFIXES = (".png", ".svg", ".pdf")
+PLOT_HINT = "pip install 'loopnest[plot]'"
+
+
+class OutputError(ValueError):
+    """An output file that cannot be written: wrong extension, unwritable place, drawing package missing."""
+
+
+def check_writable(path: str | Path, suffixes: Sequence[str], what: str) -> Path:
+    """``path`` as a Path if a ``what`` can be written there (its suffix is one of ``suffixes``; it
+    is not a folder; the nearest existing folder above it is writable), else :class:`OutputError`.
+    Missing folders are fine: writers create them."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name ending in {suffixes[0]}")
+    if path.suffix.lower() not in suffixes:
+        raise OutputError(f"{path}: {what} is written as {', '.join(suffixes)}, not {path.suffix or 'a name without extension'!r}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"{path}: exists and is not writable")
+    check_can_create(path.parent, path)
+    return path
+
+
+def check_can_create(folder: str | Path, named: str | Path | None = None) -> None:
+    """:class:`OutputError` unless ``folder`` exists or can be created: its nearest existing
+    ancestor must be a writable folder. ``named``: the path the user gave, for the message."""
+    shown, folder = named or folder, Path(folder).absolute()
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{shown}: {folder} is a file, not a folder")
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{shown}: cannot create files in {folder}")
+
+
+def check_static(path: str | Path) -> Path:
+    """Check a ``--plot`` path before any work: suffix, writable place, and matplotlib importable."""
+    path = check_writable(path, STATIC_SUFFIXES, "a static plot")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise OutputError(f"{path}: static plots need matplotlib, which is missing from this environment "
+                          f"(reinstall loopnest, or {PLOT_HINT})") from None
+    return path
 
 
 @dataclass
@@ -56,6 +100,7 @@ class Chart:
     log_y: bool = False
     hover_unit: str = ""
     notes: list[str] = field(default_factory=list)
+    colors: list[str] | None = None  # pies: one colour per category (slice), the same in every pie
 
     def __post_init__(self) -> None:
         if self.categories is not None:
@@ -93,7 +138,7 @@ def plotly_figure(chart: Chart) -> dict:
         for i, s in enumerate(chart.series):
             traces.append({"type": "pie", "name": s.name, "labels": list(chart.categories), "values": s.y,
                            "domain": {"row": 0, "column": i}, "title": {"text": s.name}, "sort": False,
-                           "textinfo": "label+percent",
+                           "textinfo": "label+percent", **({"marker": {"colors": chart.colors}} if chart.colors else {}),
                            "hovertemplate": f"%{{label}}: %{{value:.4g}}{unit} (%{{percent}})<extra>{s.name}</extra>"})
         layout = {"title": {"text": chart.title}, "grid": {"rows": 1, "columns": n}, "showlegend": False}
         return {"data": traces, "layout": layout}
@@ -101,6 +146,8 @@ def plotly_figure(chart: Chart) -> dict:
         if s.mode == "bar":
             t = {"type": "bar", "name": s.name, "x": _category_axis(chart.categories), "y": s.y,
                  "hovertemplate": f"%{{x}}<br>{s.name}: %{{y:.4g}}{unit}<extra></extra>"}
+            if s.color:
+                t["marker"] = {"color": s.color}
         else:
             t = {"type": "scatter", "name": s.name, "x": s.x if s.x is not None else _category_axis(chart.categories),
                  "y": s.y, "mode": {"markers": "markers", "line": "lines"}.get(s.mode, "lines+markers"),
@@ -152,9 +199,7 @@ def _positions(cats: Sequence) -> tuple[list[float], list[str], list[tuple[float
 
 def save_static(chart: Chart, path: str | Path) -> Path:
     """Draw ``chart`` with matplotlib into ``path`` (.png, .svg or .pdf)."""
-    path = Path(path)
-    if path.suffix.lower() not in STATIC_SUFFIXES:
-        raise ValueError(f"{path}: static plots are written as {', '.join(STATIC_SUFFIXES)}")
+    path = check_static(path)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -163,7 +208,8 @@ def save_static(chart: Chart, path: str | Path) -> Path:
     if chart.is_pie:
         fig, axes = plt.subplots(1, len(chart.series), figsize=(4.2 * len(chart.series), 4.2), squeeze=False)
         for ax, s in zip(axes[0], chart.series):
-            ax.pie(s.y, labels=[str(c) for c in chart.categories], autopct="%1.0f%%", startangle=90, counterclock=False)
+            ax.pie(s.y, labels=[str(c) for c in chart.categories], autopct="%1.0f%%", startangle=90, counterclock=False,
+                   colors=chart.colors)
             ax.set_title(s.name, fontsize=10)
         fig.suptitle(chart.title, fontsize=11)
     else:
@@ -185,7 +231,7 @@ def _draw_axes(ax, chart: Chart) -> None:
         bottom = [0.0] * len(pos)
         for i, s in enumerate(bars):
             x = pos if chart.stacked else [p - 0.4 + width * (i + 0.5) for p in pos]
-            ax.bar(x, s.y, width, bottom=bottom if chart.stacked else None, label=s.name)
+            ax.bar(x, s.y, width, bottom=bottom if chart.stacked else None, label=s.name, color=s.color)
             if chart.stacked:
                 bottom = [b + v for b, v in zip(bottom, s.y)]
         ax.set_xticks(pos, ticks, rotation=45 if len(pos) > 8 else 0, ha="right" if len(pos) > 8 else "center", fontsize=8)

@@ -18,7 +18,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.model.result import Result, evaluate
-from loopnest.search.mapper import EXACT, LayerSearch, search_layer
+from loopnest.search.mapper import AUTO, LayerSearch, search_layer
 from loopnest.search.objective import Objective
 from loopnest.workload.network import Network
 from loopnest.workload.problem import Problem
@@ -73,12 +73,13 @@ def _solve(task: tuple) -> LayerSearch:
 
 
 def map_network(network: Network, arch: Architecture, dataflow: str | None = None, constraints: Constraints | None = None,
-                objective: str = "energy", mode: str = EXACT, seed: int = 0, jobs: int | None = None,
+                objective: str = "energy", mode: str = AUTO, seed: int = 0, jobs: int | None = None,
                 progress: Progress | None = None) -> NetworkResult:
     """Best mapping of every MAC layer of ``network`` on ``arch``.
 
     ``dataflow`` names a preset (``loopnest.mapping.dataflows``); ``constraints`` are the user's,
     met with the preset. ``jobs`` processes (default: the CPU count); 1 runs in this process.
+    ``mode`` defaults to auto, as on the command line (each layer's ``search.mode`` says which ran).
     """
     Objective.parse(objective)  # fail early on a bad objective
     t0 = time.perf_counter()

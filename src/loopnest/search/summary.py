@@ -1,10 +1,10 @@
 """Numbers of a mapped network as plain data: per-layer rows, network totals, the benchmarking
-sheet of seed 000 ("Website to summarize DNN results"), and the stable JSON export.
+sheet of eyeriss.mit.edu/benchmarking.html (Sze et al., CICC 2017 tutorial), and the stable JSON export.
 
 JSON interface (stable; keys are only ever added)::
 
     {"model", "arch", "batch", "dataflow", "objective", "mode", "energy_units",
-     "layers": [{"name", "macs", "cycles", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
+     "layers": [{"name", "macs", "cycles", "bound", "limit", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
                  "accesses_by_level": {level: values}, "traffic_bytes_by_level": {level: bytes},
                  "bits": {role: bits}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
@@ -14,9 +14,15 @@ JSON interface (stable; keys are only ever added)::
 Each layer's ``search`` says which mode ran (``mode`` auto picks exact or heuristic per shape;
 its ``notes`` say why) and how much was searched.
 
-``energy_by_level_pj`` has one entry per storage level (its own accesses), one per fanout
-(``<level>.network``) and the MACs; energies are in ``energy_units`` (pJ unless the architecture
-uses a normalized table). ``accesses_by_level`` counts values read, filled and updated (words
+``energy_by_level`` has one entry per storage level (its own accesses), one per fanout
+(``<level>.network``) and the MACs. Energies are in ``energy_units`` (pJ unless the architecture
+uses a normalized table, ``norm``: 1 = one 16-bit MAC), which every layer row and the totals carry
+beside the unit-neutral keys ``energy``, ``energy_per_mac`` and ``energy_by_level``. The older
+``energy_pj``, ``energy_per_mac_pj`` and ``energy_by_level_pj`` hold the same numbers (kept: keys
+are only ever added) despite their names. ``sheet.on_chip_memory_KiB`` is in KiB (1024 bytes;
+``on_chip_memory_kB``, the old name, holds the same KiB value). ``limit`` says in words what set
+the cycles (``bound``): a level's bandwidth, all PEs computing, or the spatial mapping leaving
+PEs idle. ``accesses_by_level`` counts values read, filled and updated (words
 when a value takes one word); ``traffic_bytes_by_level`` is those accesses in bytes at each
 tensor's bit width (the packing rule of docs/model.md, "Precision").
 """
@@ -24,6 +30,21 @@ tensor's bit width (the packing rule of docs/model.md, "Precision").
 from __future__ import annotations
 
 from loopnest.search.network import LayerOutcome, NetworkResult
+
+
+def limit(bound: str, active_pes: int, pes: int) -> str:
+    """What set the cycles, in words: a level's bandwidth, or the MACs. When the MACs set them with
+    PEs idle, the limit is the spatial mapping (how the layer's shape fits the array), not the
+    compute roof, and the text says how many PEs were busy."""
+    if bound != "compute":
+        return bound
+    return "compute (every PE busy)" if active_pes >= pes else f"mapping: {active_pes:,} of {pes:,} PEs busy"
+
+
+def neutral(energy: float, per_mac: float | None, by_level: dict, units: str) -> dict:
+    """The energies under unit-neutral keys with their unit beside them (the ``*_pj`` keys hold the
+    same numbers and stay for compatibility, but are in ``energy_units``, not always pJ)."""
+    return {"energy": energy, "energy_per_mac": per_mac, "energy_by_level": by_level, "energy_units": units}
 
 
 def layer_row(lo: LayerOutcome) -> dict:
@@ -40,6 +61,7 @@ def layer_row(lo: LayerOutcome) -> dict:
         "cycles": r.cycles,
         "compute_cycles": compute_cycles,
         "bound": r.bound,
+        "limit": limit(r.bound, r.macs // compute_cycles, arch.pes),
         "utilization": r.utilization,
         "active_pes": r.macs // compute_cycles,
         "energy_pj": r.energy_pj,
@@ -51,6 +73,7 @@ def layer_row(lo: LayerOutcome) -> dict:
                                    for lv in arch.levels},
         "bits": {t.role: t.bits for t in lo.problem.tensors},
         "dram_accesses_per_mac": float(acc[0]) / r.macs,
+        **neutral(r.energy_pj, r.energy_pj / r.macs, r.energy_by_level_pj(), arch.energy_units),
         "mapping": r.mapping.to_dict(arch, lo.problem),
         "same_as": lo.same_as,
         "search": {"mode": lo.search.mode, "objective": lo.search.objective, "evaluated": lo.search.evaluated,
@@ -80,12 +103,13 @@ def totals(net: NetworkResult, rows: list[dict]) -> dict:
         "energy_by_level_pj": add("energy_by_level_pj"), "accesses_by_level": acc,
         "traffic_bytes_by_level": add("traffic_bytes_by_level"),
         "dram_accesses_per_mac": dram / macs if macs else None,
+        **neutral(energy, energy / macs if macs else None, add("energy_by_level_pj"), net.arch.energy_units),
         "layers_mapped": len(rows), "layers_unmapped": len(net.unmapped),
     }
 
 
 def sheet(net: NetworkResult, tot: dict) -> dict:
-    """The seed-000 benchmarking sheet ("Website to summarize DNN results") for this run.
+    """The benchmarking sheet of eyeriss.mit.edu/benchmarking.html for this run.
 
     Sparsity is not modeled: every MAC counts as non-zero. Power needs energies in pJ.
     """
@@ -95,7 +119,8 @@ def sheet(net: NetworkResult, tot: dict) -> dict:
     return {
         "process_technology": f"{arch.technology_nm} nm",
         "pes": arch.pes,
-        "on_chip_memory_kB": arch.total_storage_bits / 8 / 1024,
+        "on_chip_memory_kB": arch.total_storage_bits / 8 / 1024,  # deprecated name: the value is in KiB
+        "on_chip_memory_KiB": arch.total_storage_bits / 8 / 1024,
         "bits_per_operand": arch.compute.operand_bits,
         "batch_size": net.batch,
         "non_zero_macs": tot["macs"],

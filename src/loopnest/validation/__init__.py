@@ -1,7 +1,9 @@
 """The validation suite behind `loopnest validate`: every published figure we check against.
 
 A case names its source, the metric, the expected figure and ours. Exact cases must match
-exactly (the command fails otherwise); the others report their relative error.
+exactly (the command fails otherwise). A non-exact case carries a tolerance and, in ``basis``,
+why its source justifies that tolerance (for a measured figure: the precision it was printed
+with); its status says plainly whether it is within or outside that tolerance.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Case:
     got: float
     exact: bool
     tolerance: float = 0.0  # relative error accepted for a non-exact case to count as passed
+    basis: str = ""  # why the source justifies the tolerance (non-exact cases)
 
     @property
     def rel_error(self) -> float:
@@ -31,10 +34,29 @@ class Case:
     def passed(self) -> bool:
         return self.got == self.expected if self.exact else self.rel_error <= self.tolerance
 
+    @property
+    def status(self) -> str:
+        """exact | FAILED (an exact case that does not match) | within tolerance | outside tolerance."""
+        if self.exact:
+            return "exact" if self.passed else "FAILED"
+        return "within tolerance" if self.passed else "outside tolerance"
+
+    def __post_init__(self) -> None:
+        if not self.exact and not self.basis:
+            raise ValueError(f"case {self.name!r}: a non-exact case needs the basis of its tolerance")
+
     def to_dict(self) -> dict:
         """The case as JSON data; ``rel_error`` is null where it is infinite (expected 0, got not 0)."""
         err = self.rel_error
-        return asdict(self) | {"rel_error": err if math.isfinite(err) else None, "passed": self.passed}
+        return asdict(self) | {"rel_error": err if math.isfinite(err) else None, "passed": self.passed, "status": self.status}
+
+
+def summary(cases: list[Case]) -> str:
+    """One line: exact passes, within tolerance, outside tolerance, failed exact cases."""
+    n = {s: sum(c.status == s for c in cases) for s in ("exact", "within tolerance", "outside tolerance", "FAILED")}
+    line = (f"{len(cases)} cases: {n['exact']} exact and matching, {n['within tolerance']} within tolerance, "
+            f"{n['outside tolerance']} outside tolerance")
+    return line + (f", {n['FAILED']} exact cases FAILED." if n["FAILED"] else "; no exact case failed.")
 
 
 Suite = Callable[[], Iterable[Case]]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from loopnest.names import did_you_mean
 from loopnest.workload.network import ElementOp, Network, NetworkError, Node
 from loopnest.workload.problem import Problem, Tensor
 from loopnest.workload.zoo import find_model, list_models
@@ -32,7 +33,8 @@ def load_network(name_or_path: str | Path, batch: int = 1) -> Network:
     if found is None:
         if Path(text).exists():
             raise WorkloadError(f"{text}: unsupported model file type (expected .onnx)")
-        raise WorkloadError(f"unknown model {text!r}; available: {', '.join(list_models())} (or a path to an .onnx file)")
+        raise WorkloadError(f"unknown model {text!r}{did_you_mean(text, list_models())}; "
+                            f"available: {', '.join(list_models())} (or a path to an .onnx file)")
     return zoo.build(found, batch)
 
 

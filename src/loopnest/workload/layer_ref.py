@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
 from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.names import did_you_mean
 from loopnest.workload import layers
 from loopnest.workload.problem import Problem
 
@@ -189,4 +190,5 @@ def load_layer(ref: str, batch: int = 1) -> Problem:
         if problem.name == name:
             return problem
     names = [p.name for p in net.layers]
-    raise LayerRefError(f"model {model!r} has no layer {name!r}; layers: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}")
+    raise LayerRefError(f"model {model!r} has no layer {name!r}{did_you_mean(name, names)}; "
+                        f"layers: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}")
