@@ -18,6 +18,8 @@ which is what :func:`finetune` (quantization-aware training) relies on.
 
 from __future__ import annotations
 
+import functools
+
 import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -101,8 +103,25 @@ def accuracy(module, data, batch: int = BATCH) -> float:
 
 
 def _ste(x, q):
-    """q in the forward pass, the identity's gradient in the backward pass."""
-    return x + (q - x).detach()
+    """q in the forward pass, exactly (``x + (q - x).detach()`` rounds in the last bit), and the
+    identity's gradient in the backward pass (the straight-through estimator)."""
+    return _straight_through().apply(x, q)
+
+
+@functools.cache
+def _straight_through():
+    import torch
+
+    class StraightThrough(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, q):
+            return q.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, None
+
+    return StraightThrough
 
 
 def _weight_parametrization(quantizer: Quantizer):
