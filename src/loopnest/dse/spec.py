@@ -87,6 +87,7 @@ class SweepSpec(_Strict):
     sampling: Sampling = Sampling()
 
 
+_SECTIONS = {"axes": Axis, "workloads": Workload, "mapper": Mapper, "sampling": Sampling}
 _FIELD_MODELS = {"levels": Storage, "compute": Compute, "fanout": Fanout, "pim": PimArray}
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
 
@@ -185,11 +186,13 @@ def parse_sweep(data: Any, path: Path) -> tuple[SweepSpec, dict]:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a typo: say so first
         where = field_path(tuple(err["loc"]), data)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown field"
+            owner = _SECTIONS.get(next((k for k in err["loc"][:-1] if isinstance(k, str)), None), SweepSpec)
+            msg = f"unknown field; allowed fields here: {_fields(owner)}"
         elif err["type"] == "missing":
             msg = "required field is missing"
         raise SweepSpecError(f"{path}: {where}: {msg}") from None
