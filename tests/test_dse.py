@@ -205,6 +205,15 @@ def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     assert _rows(db) == _rows(ref)  # same rows, no duplicates (key is the primary key), same numbers
 
 
+def test_a_layer_that_fits_nowhere_is_an_invalid_row(tmp_path):
+    # row stationary spreads the filter rows R over the array's y: conv1's R = 3 exceeds y = 2
+    text = TINY.replace("[512, 1024, 4096, 0]", "[512]").replace("mode: exact", "mode: exact, dataflow: rs")
+    spec, base = load_sweep(_write(tmp_path, text))
+    row = evaluate_point(sweep_points(spec, base)[0])
+    assert row["status"] == "invalid" and row["energy_pj"] is None and row["area_um2"] > 0
+    assert row["reason"].startswith("layer conv1: no valid mapping: dimension R=3 cannot be split")
+
+
 def test_point_row_matches_network_totals(tmp_path):
     """A point's numbers are the network mapper's totals on the same architecture."""
     from loopnest.arch import load_arch

@@ -52,6 +52,7 @@ def canonical(data: Any) -> str:
 def evaluate_point(point: Point) -> dict:
     """The result row of ``point`` (see ``loopnest.dse.store`` for the columns)."""
     from loopnest.arch.loader import ArchSpecError, parse_arch
+    from loopnest.mapping.constraints import ConstraintError
     from loopnest.model import CountLimitError
     from loopnest.search.network import map_network
     from loopnest.search.summary import layer_row, totals
@@ -76,7 +77,7 @@ def evaluate_point(point: Point) -> dict:
     try:
         net = map_network(network, arch, dataflow and dataflow.lower(), None, point.objective, point.mode,
                           point.seed, jobs=1)
-    except CountLimitError as e:
+    except (CountLimitError, ConstraintError) as e:  # the point's own trouble: recorded, not raised
         row["reason"] = str(e)
         return row
     if net.unmapped:
