@@ -54,6 +54,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
      "axes[0].path: 'levels.GLB.capacity_words': no level 'GLB'; levels are ['DRAM', 'GlobalBuffer', 'PEReg']"),
     (("levels.GlobalBuffer.capacity_words", "levels.GlobalBuffer.capacity"),
      "axes[0].path: 'levels.GlobalBuffer.capacity': no field 'capacity' here; valid fields: ["),
+    (("levels.GlobalBuffer.fanout.x", "levels.PEReg.partitions.psums"),
+     "axes[1].path: 'levels.PEReg.partitions.psums': no key 'psums' in 'partitions'; valid keys: ['inputs', 'weights', 'outputs']"),
     (("levels.GlobalBuffer.fanout.x", "clock_mhz.x"), "axes[1].path: 'clock_mhz.x': 'clock_mhz' is a plain field"),
     (("values: [2]\n  - path: levels[1]", "values: []\n  - path: levels[1]"), "axes[1].values: empty axis"),
     (("digits-cnn2", "lenet6"), "workloads[0].model: unknown model 'lenet6'; available: lenet5"),
@@ -89,8 +91,8 @@ def test_apply_paths_by_name_index_and_star(tmp_path):
     assert gb["capacity_words"] == 7 and reg["word_bits"] == 8 and gb["word_bits"] == 16
     assert all(lv["block_words"] == 2 for lv in out["levels"]) and out["compute"]["operand_bits"] == 8
     assert base["levels"][1]["capacity_words"] == "128 * 1024 / 2"  # the base is not modified
-    out = apply(base, {"levels.PEReg.fanout.x": 3})  # PEReg has no fanout: it is created
-    assert out["levels"][2]["fanout"] == {"x": 3}
+    out = apply(base, {"levels.PEReg.fanout.x": 3, "levels.PEReg.partitions.weights": 4})  # created where missing
+    assert out["levels"][2]["fanout"] == {"x": 3} and out["levels"][2]["partitions"] == {"weights": 4}
 
 
 def test_grid_and_random_sampling(tmp_path):
@@ -154,6 +156,8 @@ def test_not_a_store(tmp_path):
     bad = _write(tmp_path, "hello", "x.sqlite")
     with pytest.raises(StoreError, match="not a loopnest sweep store"):
         Store(bad)
+    with pytest.raises(StoreError, match="is a folder"):
+        Store(tmp_path)
 
 
 def test_key_covers_the_version(tmp_path, monkeypatch):

@@ -14,7 +14,8 @@ A spec is YAML data (read through ``loopnest.datafile``), validated on load; eve
 
 Axis paths address a field of the base architecture's data: dotted field names, with a storage
 level picked by its name or index (``levels.GlobalBuffer.fanout.x``, ``levels[1].capacity_words``)
-or every level at once with ``*`` (``levels.*.word_bits``); ``compute.operand_bits``,
+or every level at once with ``*`` (``levels.*.word_bits``); one entry of ``partitions`` or
+``energy_pj`` (``levels.RF.partitions.weights``); ``compute.operand_bits``,
 ``clock_mhz`` and other top-level fields likewise. A path must end on a field of the spec's
 models (``loopnest.arch.spec``); a missing intermediate mapping (a level without ``fanout``) is
 created. Values replace the field as written, so expressions (``"64 * 1024 / 2"``) are allowed.
@@ -32,8 +33,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from loopnest.arch.loader import ArchSpecError, list_presets, preset_path, read_spec
-from loopnest.arch.spec import Architecture, Compute, Fanout, PimArray, Storage
+from loopnest.arch.spec import ACTIONS, Architecture, Compute, Fanout, PimArray, Storage
 from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.workload.problem import ROLES
 
 Scalar = int | float | str | bool
 
@@ -89,6 +91,7 @@ class SweepSpec(_Strict):
 
 _SECTIONS = {"axes": Axis, "workloads": Workload, "mapper": Mapper, "sampling": Sampling}
 _FIELD_MODELS = {"levels": Storage, "compute": Compute, "fanout": Fanout, "pim": PimArray}
+_DICT_KEYS = {"partitions": ROLES, "energy_pj": ACTIONS}  # mappings whose entries a path may address
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
 
 
@@ -131,9 +134,13 @@ def check_path(path: str, base: dict) -> None:
             model = _FIELD_MODELS[seg]
             i += 1
             continue
+        if seg in _DICT_KEYS and i + 2 == len(parts):
+            if parts[i + 1] not in _DICT_KEYS[seg]:
+                raise ValueError(f"{path!r}: no key {parts[i + 1]!r} in {seg!r}; valid keys: {list(_DICT_KEYS[seg])}")
+            return
         if i + 1 < len(parts):
             raise ValueError(f"{path!r}: {seg!r} is a plain field, it has no {parts[i + 1]!r}")
-        if seg in _FIELD_MODELS or seg == "levels":
+        if seg in _FIELD_MODELS:
             raise ValueError(f"{path!r}: name a field inside {seg!r}; valid fields: {_fields(_FIELD_MODELS[seg])}")
         return
     raise ValueError(f"{path!r}: empty path")

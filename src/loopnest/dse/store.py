@@ -50,6 +50,8 @@ class Store:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise StoreError(f"{self.path}: no such store")
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder; give the store's file name")
         if create and not self.path.parent.is_dir():
             raise StoreError(f"{self.path}: the folder {self.path.parent} does not exist")
         try:
