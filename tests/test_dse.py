@@ -3,6 +3,8 @@ brute-force dominance, the store's version check, and a sweep killed with SIGKIL
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import signal
 import sqlite3
@@ -207,6 +209,18 @@ def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     assert r.returncode == 0, r.stderr
     assert f"{n} already stored, {4 - n} computed" in " ".join(r.stderr.split())
     assert _rows(db) == _rows(ref)  # same rows, no duplicates (key is the primary key), same numbers
+
+    # show: the Pareto front of the stored rows is the brute-force one; CSV and JSON carry the axes
+    r = _cli("sweep", "show", str(db), "--pareto", "energy,area", "--csv", str(tmp_path / "f.csv"), "--json")
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)["rows"]
+    ok = [row for row in Store(db).rows() if row["status"] == "ok"]
+    v = np.array([[row["energy_pj"], row["area_um2"]] for row in ok])
+    assert [row["key"] for row in shown] == [ok[i]["key"] for i in _brute_front(v)]
+    with open(tmp_path / "f.csv") as fh:
+        lines = list(csv.DictReader(fh))
+    assert [line["key"] for line in lines] == [row["key"] for row in shown]
+    assert "param:levels.GlobalBuffer.capacity_words" in lines[0] and "energy.DRAM" in lines[0]
 
 
 def test_a_layer_that_fits_nowhere_is_an_invalid_row(tmp_path):

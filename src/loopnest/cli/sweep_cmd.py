@@ -19,8 +19,8 @@ def run(
     jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (1: in this process)."),
 ) -> None:
     """Evaluate every point of SPEC not yet in the store (a killed sweep resumes where it stopped)."""
-    from loopnest.dse.run import run_sweep, sweep_points
-    from loopnest.dse.spec import SweepSpecError, load_sweep
+    from loopnest.dse.run import run_sweep
+    from loopnest.dse.spec import SweepSpecError, load_sweep, points
     from loopnest.dse.store import Store, StoreError
 
     try:
@@ -40,7 +40,7 @@ def run(
             result = run_sweep(s, base, st, jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
         except KeyboardInterrupt:
             fail(f"interrupted; {len(st.keys())} rows are stored in {store}: run the same command to resume", code=130)
-    n_points = len({p.index for p in sweep_points(s, base)})
+    n_points = len(points(s))
     err_console.print(f"sweep {s.name}: {result.total} points ({n_points} architectures x {len(s.workloads)} workloads); "
                       f"{result.stored} already stored, {result.computed} computed ({result.invalid} invalid); store {store}",
                       highlight=False)
