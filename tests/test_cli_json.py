@@ -43,6 +43,12 @@ def layer_spec(tmp_path):
 
 
 def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
+    from pathlib import Path
+
+    from loopnest.dse.store import Store
+
+    store = Path(layer_spec).with_name("sweep.sqlite")
+    Store(store).close()  # an empty sweep store
     return {
         ("arch", "show"): ["arch", "show", "eyeriss", "--json"],
         ("workload", "stats"): ["workload", "stats", "lenet5", "--format", "json"],
@@ -53,6 +59,7 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
         ("compare-dataflows",): ["compare-dataflows", "lenet5", "--batch", "1", "--jobs", "1", "--json"],
         ("eyexam",): ["eyexam", layer_spec, "--json"],
         ("roofline",): ["roofline", "lenet5", "--jobs", "1", "--json"],
+        ("sweep", "show"): ["sweep", "show", str(store), "--json"],
         ("codesign", "precision"): ["codesign", "precision", "digits-cnn2", "--bits", "8", "--jobs", "1", "--json"],
     }
 

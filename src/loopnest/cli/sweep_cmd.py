@@ -1,0 +1,118 @@
+"""`loopnest sweep ...`: design-space sweeps over architectures x workloads into a resumable
+SQLite store (`run`), and their results, Pareto fronts and CSV export (`show`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from loopnest.cli.common import console, err_console, fail, print_json
+
+app = typer.Typer(help="design-space sweeps: run a sweep spec into a store, show its results", no_args_is_help=True)
+
+
+@app.command()
+def run(
+    spec: Path = typer.Argument(..., help="Sweep spec YAML (docs/dse.md)."),
+    store: Path = typer.Option(..., "--store", help="SQLite result store; created if missing, resumed if present."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (1: in this process)."),
+) -> None:
+    """Evaluate every point of SPEC not yet in the store (a killed sweep resumes where it stopped)."""
+    from loopnest.dse.run import run_sweep
+    from loopnest.dse.spec import SweepSpecError, load_sweep, points
+    from loopnest.dse.store import Store, StoreError
+
+    try:
+        s, base = load_sweep(spec)
+    except SweepSpecError as e:
+        fail(str(e))
+    try:
+        st = Store(store)  # checked (folder, format, version) before any point is computed
+    except StoreError as e:
+        fail(str(e))
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with st, Progress(TextColumn(f"sweep {s.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("points", total=None)
+        try:
+            result = run_sweep(s, base, st, jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except KeyboardInterrupt:
+            fail(f"interrupted; {len(st.keys())} rows are stored in {store}: run the same command to resume", code=130)
+    n_points = len(points(s))
+    err_console.print(f"sweep {s.name}: {result.total} points ({n_points} architectures x {len(s.workloads)} workloads); "
+                      f"{result.stored} already stored, {result.computed} computed ({result.invalid} invalid); store {store}",
+                      highlight=False)
+
+
+@app.command()
+def show(
+    store: Path = typer.Argument(..., help="SQLite result store written by `loopnest sweep run`."),
+    pareto: str = typer.Option(None, "--pareto", help="Keep the Pareto front (per workload) over 2 or 3 of: energy, latency, area, edp."),
+    csv_path: Path = typer.Option(None, "--csv", help="Also write the rows shown to this CSV file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    """Table of every stored point: axis values, workload, energy, latency, area, EDP, utilization."""
+    from loopnest.dse.pareto import parse_metrics
+    from loopnest.dse.store import Store, StoreError, write_csv
+
+    metrics = None
+    if pareto is not None:
+        try:
+            metrics = parse_metrics(pareto)
+        except ValueError as e:
+            fail(f"--pareto: {e}")
+    try:
+        with Store(store, create=False) as st:
+            rows = st.rows()
+    except StoreError as e:
+        fail(str(e))
+    if metrics is not None:
+        rows = _front(rows, metrics)
+    if csv_path is not None:
+        try:
+            write_csv(rows, csv_path)
+        except OSError as e:
+            fail(f"{csv_path}: cannot write the CSV: {e.strerror}")
+        err_console.print(f"{len(rows)} rows written to {csv_path}", highlight=False)
+    if as_json:
+        print_json({"store": str(store), "pareto": metrics, "rows": rows})
+    else:
+        _table(rows, store, pareto)
+
+
+def _front(rows: list[dict], metrics: list[str]) -> list[dict]:
+    """The valid rows on the Pareto front of their own workload."""
+    import numpy as np
+
+    from loopnest.dse.pareto import pareto_front
+
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["status"] == "ok":
+            groups.setdefault((r["model"], r["batch"]), []).append(r)
+    out = []
+    for group in groups.values():
+        values = np.array([[r[m] for m in metrics] for r in group], dtype=float)
+        out += [group[i] for i in pareto_front(values)]
+    return out
+
+
+def _table(rows: list[dict], store: Path, pareto: str | None) -> None:
+    from rich.table import Table
+
+    params = list(dict.fromkeys(k for r in rows for k in r["params"]))
+    units = sorted({r["energy_units"] for r in rows if r["energy_units"]}) or ["pJ"]
+    title = f"{store}: {len(rows)} rows" + (f", Pareto front over {pareto} per workload" if pareto else "")
+    t = Table(title=title + f"; energy in {', '.join(units)}, latency in cycles, area in um^2")
+    for col in ["#", *(p.removeprefix("levels.") for p in params), "workload", "status", "energy", "cycles", "area um^2", "EDP", "util", "reason"]:
+        t.add_column(col, justify="left" if col in ("workload", "status", "reason") else "right")
+    for r in rows:
+        num = [f"{r[m]:.4g}" if r[m] is not None else "" for m in ("energy_pj", "cycles", "area_um2", "edp")]
+        util = f"{r['utilization']:.1%}" if r["utilization"] is not None else ""
+        t.add_row(str(r["point"]), *[str(r["params"].get(p, "")) for p in params], f"{r['model']} (N={r['batch']})",
+                  r["status"], *num, util, r["reason"] or "")
+    from rich.console import Console
+
+    (console if console.is_terminal else Console(width=240)).print(t)  # files and pipes: no truncated columns

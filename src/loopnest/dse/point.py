@@ -1,0 +1,91 @@
+"""One sweep point: an architecture (as data), one workload, the mapper settings -> one result row.
+
+``evaluate_point`` is a pure function of its ``Point`` (no clock, no randomness beyond the
+mapper's seed), so every executor gives the same row. A point that cannot be evaluated (the
+architecture fails validation, or a layer fits nowhere) gives a row with ``status`` ``invalid``
+and the reason; it is never dropped. The row's key is a content hash of everything the result
+depends on: the architecture's data, the workload, the mapper settings and the loopnest version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import loopnest
+
+METRICS = ("energy_pj", "cycles", "area_um2", "edp", "utilization")
+
+
+@dataclass(frozen=True)
+class Point:
+    """``arch`` is the architecture's data after the axis values are applied; ``params`` the
+    axis values (for the report only: they are already in ``arch``)."""
+
+    index: int
+    params: tuple[tuple[str, Any], ...]
+    arch: str  # canonical JSON of the architecture data (hashable, picklable, exact)
+    table: str | None
+    model: str
+    batch: int
+    mode: str
+    objective: str
+    dataflow: str | None  # None: the architecture's own; "none": no dataflow constraint
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """SHA-256 of the canonical JSON of (architecture, table, workload, mapper, version)."""
+        content = {"arch": json.loads(self.arch), "table": self.table, "model": self.model, "batch": self.batch,
+                   "mapper": {"mode": self.mode, "objective": self.objective, "dataflow": self.dataflow,
+                              "seed": self.seed},
+                   "loopnest": loopnest.__version__}
+        return hashlib.sha256(canonical(content).encode()).hexdigest()
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def evaluate_point(point: Point) -> dict:
+    """The result row of ``point`` (see ``loopnest.dse.store`` for the columns)."""
+    from loopnest.arch.loader import ArchSpecError, parse_arch
+    from loopnest.mapping.constraints import ConstraintError
+    from loopnest.model import CountLimitError
+    from loopnest.search.network import map_network
+    from loopnest.search.summary import layer_row, totals
+    from loopnest.workload import load_network
+
+    row: dict[str, Any] = {"key": point.key, "point": point.index, "params": canonical(dict(point.params)),
+                           "model": point.model, "batch": point.batch, "status": "invalid", "reason": None,
+                           **{m: None for m in METRICS}, "energy_units": None, "energy_by_level": None,
+                           "layers": None}
+    try:
+        arch = parse_arch(json.loads(point.arch), source="architecture", table=point.table)
+    except ArchSpecError as e:
+        row["reason"] = str(e)
+        return row
+    row["area_um2"] = arch.total_area_um2
+    row["energy_units"] = arch.energy_units
+    dataflow = point.dataflow if point.dataflow is not None else arch.dataflow
+    if dataflow is not None and dataflow.lower() == "none":
+        dataflow = None
+    network = load_network(point.model, batch=point.batch)
+    row["layers"] = len(network.layers)
+    try:
+        net = map_network(network, arch, dataflow and dataflow.lower(), None, point.objective, point.mode,
+                          point.seed, jobs=1)
+    except (CountLimitError, ConstraintError) as e:  # the point's own trouble: recorded, not raised
+        row["reason"] = str(e)
+        return row
+    if net.unmapped:
+        lo = net.unmapped[0]
+        more = len(net.unmapped) - 1
+        row["reason"] = f"layer {lo.name}: no valid mapping: {lo.search.reason}" + (f" (and {more} more layers)" if more else "")
+        return row
+    tot = totals(net, [layer_row(lo) for lo in net.mapped])
+    row.update(status="ok", energy_pj=tot["energy_pj"], cycles=tot["cycles"], edp=tot["energy_pj"] * tot["cycles"],
+               utilization=tot["utilization"], energy_by_level=canonical(tot["energy_by_level_pj"]))
+    return row

@@ -1,0 +1,252 @@
+"""Design-space sweeps (loopnest.dse): spec errors, axis paths, sampling, Pareto fronts against
+brute-force dominance, the store's version check, and a sweep killed with SIGKILL and resumed."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import loopnest
+from loopnest.dse.pareto import pareto_front, parse_metrics
+from loopnest.dse.point import evaluate_point
+from loopnest.dse.run import run_sweep, sweep_points
+from loopnest.dse.spec import SweepSpecError, apply, load_sweep, points
+from loopnest.dse.store import Store, StoreError
+
+# A tiny sweep: a 3-layer CNN on a 2x2 weight-stationary array; the last value is invalid
+# (capacity_words must be positive), so every run records one invalid row.
+TINY = """\
+name: tiny
+base: simple-ws
+axes:
+  - path: levels.GlobalBuffer.capacity_words
+    values: [512, 1024, 4096, 0]
+  - path: levels.GlobalBuffer.fanout.x
+    values: [2]
+  - path: levels[1].fanout.y
+    values: [2]
+workloads: [{model: digits-cnn2}]
+mapper: {mode: exact}
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["loopnest", *args], capture_output=True, text=True, env=os.environ.copy())
+
+
+# --- spec ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("edit, expected", [
+    (("levels.GlobalBuffer.capacity_words", "levels.GLB.capacity_words"),
+     "axes[0].path: 'levels.GLB.capacity_words': no level 'GLB'; levels are ['DRAM', 'GlobalBuffer', 'PEReg']"),
+    (("levels.GlobalBuffer.capacity_words", "levels.GlobalBuffer.capacity"),
+     "axes[0].path: 'levels.GlobalBuffer.capacity': no field 'capacity' here; valid fields: ["),
+    (("levels.GlobalBuffer.fanout.x", "levels.PEReg.partitions.psums"),
+     "axes[1].path: 'levels.PEReg.partitions.psums': no key 'psums' in 'partitions'; valid keys: ['inputs', 'weights', 'outputs']"),
+    (("levels.GlobalBuffer.fanout.x", "clock_mhz.x"), "axes[1].path: 'clock_mhz.x': 'clock_mhz' is a plain field"),
+    (("values: [2]\n  - path: levels[1]", "values: []\n  - path: levels[1]"), "axes[1].values: empty axis"),
+    (("digits-cnn2", "lenet6"), "workloads[0].model: unknown model 'lenet6'; available: lenet5"),
+    (("mode: exact", "mode: fast"), "mapper.mode: Input should be 'exact', 'heuristic' or 'auto'"),
+    (("name: tiny", "nam: tiny"), "nam: unknown field"),
+    (("base: simple-ws", "base: nowhere"), "base: 'nowhere' is no file next to the spec and no preset"),
+])
+def test_spec_errors_name_the_field(tmp_path, edit, expected):
+    p = _write(tmp_path, TINY.replace(*edit))
+    with pytest.raises(SweepSpecError) as e:
+        load_sweep(p)
+    assert str(e.value).startswith(f"{p}: ") and expected in str(e.value)
+
+
+def test_cli_spec_error_is_one_line(tmp_path):
+    p = _write(tmp_path, TINY.replace("levels.GlobalBuffer.capacity_words", "levels.GLB.capacity_words"))
+    r = _cli("sweep", "run", str(p), "--store", str(tmp_path / "s.sqlite"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "no level 'GLB'" in r.stderr
+    assert not (tmp_path / "s.sqlite").exists()  # the spec is checked before the store is made
+
+
+def test_cli_store_folder_checked_before_the_sweep(tmp_path):
+    r = _cli("sweep", "run", str(_write(tmp_path, TINY)), "--store", str(tmp_path / "no" / "s.sqlite"))
+    assert r.returncode == 2 and "does not exist" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_apply_paths_by_name_index_and_star(tmp_path):
+    spec, base = load_sweep(_write(tmp_path, TINY))
+    out = apply(base, {"levels.GlobalBuffer.capacity_words": 7, "levels[2].word_bits": 8, "levels.*.block_words": 2,
+                       "compute.operand_bits": 8})
+    gb, reg = out["levels"][1], out["levels"][2]
+    assert gb["capacity_words"] == 7 and reg["word_bits"] == 8 and gb["word_bits"] == 16
+    assert all(lv["block_words"] == 2 for lv in out["levels"]) and out["compute"]["operand_bits"] == 8
+    assert base["levels"][1]["capacity_words"] == "128 * 1024 / 2"  # the base is not modified
+    out = apply(base, {"levels.PEReg.fanout.x": 3, "levels.PEReg.partitions.weights": 4})  # created where missing
+    assert out["levels"][2]["fanout"] == {"x": 3} and out["levels"][2]["partitions"] == {"weights": 4}
+
+
+def test_grid_and_random_sampling(tmp_path):
+    text = TINY.replace("values: [2]\n  - path: levels[1]", "values: [1, 2, 4]\n  - path: levels[1]")
+    spec, _ = load_sweep(_write(tmp_path, text))
+    grid = points(spec)
+    assert len(grid) == 4 * 3 * 1
+    assert grid[0] == {"levels.GlobalBuffer.capacity_words": 512, "levels.GlobalBuffer.fanout.x": 1, "levels[1].fanout.y": 2}
+    assert grid[1]["levels.GlobalBuffer.fanout.x"] == 2  # the last axis varies fastest... of those with >1 value
+    rnd = _write(tmp_path, text + "sampling: {method: random, points: 5, seed: 3}\n", "r.yaml")
+    a, b = points(load_sweep(rnd)[0]), points(load_sweep(rnd)[0])
+    assert a == b and len(a) == 5 and all(p in grid for p in a)
+    assert len({tuple(p.values()) for p in a}) == 5  # distinct
+    assert [grid.index(p) for p in a] == sorted(grid.index(p) for p in a)  # in grid order
+    many = _write(tmp_path, text + "sampling: {method: random, points: 50}\n", "m.yaml")
+    assert points(load_sweep(many)[0]) == grid  # more points than the grid: the whole grid
+    with pytest.raises(SweepSpecError, match="sampling.points: random sampling needs"):
+        load_sweep(_write(tmp_path, text + "sampling: {method: random}\n", "n.yaml"))
+
+
+# --- Pareto ----------------------------------------------------------------------------------
+
+def _brute_front(v: np.ndarray) -> list[int]:
+    """By the definition: i is kept unless some j is <= in every metric and < in one."""
+    return [i for i in range(len(v))
+            if not any(np.all(v[j] <= v[i]) and np.any(v[j] < v[i]) for j in range(len(v)) if j != i)]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_pareto_matches_brute_force(k):
+    rng = np.random.default_rng(16 + k)
+    for trial in range(40):
+        n = int(rng.integers(1, 60))
+        v = rng.integers(0, 6, size=(n, k)).astype(float) if trial % 2 else rng.random((n, k))  # ties and not
+        assert pareto_front(v).tolist() == _brute_front(v)
+
+
+def test_pareto_hand_case():
+    # (1,4) (2,2) (4,1) trade off; (3,3) is dominated by (2,2); the duplicate (2,2) stays
+    v = np.array([[1, 4], [3, 3], [2, 2], [4, 1], [2, 2]], dtype=float)
+    assert pareto_front(v).tolist() == [0, 2, 3, 4]
+    assert parse_metrics("energy, latency") == ["energy_pj", "cycles"]
+    with pytest.raises(ValueError, match="two or three distinct metrics"):
+        parse_metrics("energy")
+
+
+# --- store -----------------------------------------------------------------------------------
+
+def test_version_mismatch_is_refused(tmp_path):
+    db = tmp_path / "s.sqlite"
+    Store(db).close()
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE meta SET value='0.0.1' WHERE key='loopnest_version'")
+    with pytest.raises(StoreError, match=f"written by loopnest 0.0.1, this is loopnest {loopnest.__version__}"):
+        Store(db)
+    r = _cli("sweep", "show", str(db))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "never mixed" in r.stderr
+
+
+def test_not_a_store(tmp_path):
+    bad = _write(tmp_path, "hello", "x.sqlite")
+    with pytest.raises(StoreError, match="not a loopnest sweep store"):
+        Store(bad)
+    with pytest.raises(StoreError, match="is a folder"):
+        Store(tmp_path)
+
+
+def test_key_covers_the_version(tmp_path, monkeypatch):
+    spec, base = load_sweep(_write(tmp_path, TINY))
+    p = sweep_points(spec, base)[0]
+    k = p.key
+    assert len({q.key for q in sweep_points(spec, base)}) == 4
+    monkeypatch.setattr(loopnest, "__version__", "9.9.9")
+    assert p.key != k
+
+
+def _rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return sorted(c.execute("SELECT * FROM results").fetchall())
+
+
+def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
+    spec_path = _write(tmp_path, TINY)
+    ref = tmp_path / "ref.sqlite"
+    spec, base = load_sweep(spec_path)
+    with Store(ref) as st:
+        run = run_sweep(spec, base, st, jobs=1)
+    assert (run.total, run.computed, run.invalid) == (4, 4, 1)
+    invalid = [r for r in Store(ref).rows() if r["status"] == "invalid"]
+    assert invalid[0]["params"]["levels.GlobalBuffer.capacity_words"] == 0
+    assert "capacity_words" in invalid[0]["reason"] and invalid[0]["energy_pj"] is None
+
+    db = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen(["loopnest", "sweep", "run", str(spec_path), "--store", str(db)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    n = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+        if db.exists():
+            try:
+                with sqlite3.connect(db) as c:
+                    n = c.execute("SELECT count(*) FROM results").fetchone()[0]
+            except sqlite3.OperationalError:  # tables not made yet
+                continue
+            if n >= 2:
+                break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 2 <= n < 4, "the sweep ended before it could be killed"
+    r = _cli("sweep", "run", str(spec_path), "--store", str(db), "--jobs", "2")  # resumed on a process pool
+    assert r.returncode == 0, r.stderr
+    assert f"{n} already stored, {4 - n} computed" in " ".join(r.stderr.split())
+    # same rows, no duplicates (key is the primary key), the same numbers from either executor
+    assert _rows(db) == _rows(ref)
+
+    # show: the Pareto front of the stored rows is the brute-force one; CSV and JSON carry the axes
+    r = _cli("sweep", "show", str(db), "--pareto", "energy,area", "--csv", str(tmp_path / "f.csv"), "--json")
+    assert r.returncode == 0, r.stderr
+    shown = json.loads(r.stdout)["rows"]
+    ok = [row for row in Store(db).rows() if row["status"] == "ok"]
+    v = np.array([[row["energy_pj"], row["area_um2"]] for row in ok])
+    assert [row["key"] for row in shown] == [ok[i]["key"] for i in _brute_front(v)]
+    with open(tmp_path / "f.csv") as fh:
+        lines = list(csv.DictReader(fh))
+    assert [line["key"] for line in lines] == [row["key"] for row in shown]
+    assert "param:levels.GlobalBuffer.capacity_words" in lines[0] and "energy.DRAM" in lines[0]
+
+
+def test_a_layer_that_fits_nowhere_is_an_invalid_row(tmp_path):
+    # row stationary spreads the filter rows R over the array's y: conv1's R = 3 exceeds y = 2
+    text = TINY.replace("[512, 1024, 4096, 0]", "[512]").replace("mode: exact", "mode: exact, dataflow: rs")
+    spec, base = load_sweep(_write(tmp_path, text))
+    row = evaluate_point(sweep_points(spec, base)[0])
+    assert row["status"] == "invalid" and row["energy_pj"] is None and row["area_um2"] > 0
+    assert row["reason"].startswith("layer conv1: no valid mapping: dimension R=3 cannot be split")
+
+
+def test_point_row_matches_network_totals(tmp_path):
+    """A point's numbers are the network mapper's totals on the same architecture."""
+    from loopnest.arch import load_arch
+    from loopnest.search.network import map_network
+    from loopnest.workload import load_network
+
+    spec, base = load_sweep(_write(tmp_path, TINY.replace("[512, 1024, 4096, 0]", "[65536]").replace("[2]", "[16]")))
+    row = evaluate_point(sweep_points(spec, base)[0])
+    arch = load_arch("simple-ws")  # 128 KB = 65536 words, 16 x 16: the preset itself
+    net = map_network(load_network("digits-cnn2"), arch, "ws", None, "energy", "exact", 0, jobs=1)
+    energy = sum(lo.result.energy_pj for lo in net.layers)
+    cycles = sum(lo.result.cycles for lo in net.layers)
+    assert row["status"] == "ok" and row["energy_pj"] == pytest.approx(energy, rel=1e-12)
+    assert row["cycles"] == cycles and row["edp"] == pytest.approx(energy * cycles, rel=1e-12)
+    assert row["area_um2"] == pytest.approx(arch.total_area_um2, rel=1e-12)
+    macs = sum(lo.result.macs for lo in net.layers)
+    assert row["utilization"] == pytest.approx(macs / (cycles * 256), rel=1e-12)
