@@ -31,6 +31,8 @@ FIGURES = [
                                         "--mode", "heuristic"], None, {"googlenet": "lenet5"}),
     ("googlenet_energy_by_type.png", ["roofline", "googlenet", "--arch", "eyeriss", "--table", "eyeriss65",
                                       "--mode", "heuristic"], "breakdown-pie", {"googlenet": "lenet5"}),
+    ("codesign_digits_cnn4_eyeriss.png", ["codesign", "precision", "digits-cnn4", "--arch", "eyeriss", "--bits",
+                                          "2,3,4,6,8,16"], None, {"digits-cnn4": "digits-cnn2", "2,3,4,6,8,16": "4,8"}),
 ]
 
 

@@ -32,3 +32,8 @@ def test_apply_sets_bits_per_role_and_per_layer():
 def test_apply_rejects_unknown_layer():
     with pytest.raises(PrecisionError, match="no such layer"):
         apply_precision(load_network("lenet5"), Precision(weights=4), {"conv9": Precision(weights=2)})
+
+
+def test_text_form_reads_back():
+    for text in ("weights=4,inputs=8,outputs=16", "weights=2,accumulator=32"):
+        assert str(Precision.parse(text)) == text and Precision.parse(str(Precision.parse(text))) == Precision.parse(text)

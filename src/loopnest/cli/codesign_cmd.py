@@ -12,6 +12,7 @@ import typer
 
 from loopnest.cli.common import console, err_console, fail, mode_option, print_json
 from loopnest.cli.compare_cmd import PLOT_HELP
+from loopnest.cli.tables import Column, print_table
 
 app = typer.Typer(help="co-design studies: accuracy against energy and latency", no_args_is_help=True)
 
@@ -140,32 +141,25 @@ def _csv(out: dict) -> None:
 
 
 def _tables(out: dict) -> None:
-    from rich.table import Table
-
     s, unit = out["settings"], out["energy_units"]
-    t = Table(title=f"{out['model']} on {out['arch']}: {s['method']} quantization"
-                    f"{', per channel' if s['per_channel'] else ''}{'' if s['symmetric'] else ', asymmetric'}"
-                    f"{', %d fine-tuning epochs' % s['finetune_epochs'] if s['finetune_epochs'] else ''}; "
-                    f"test accuracy on {out['data']['test_samples']} images; energy in {unit}; * = on the Pareto front")
-    for c in ("bits", "W/I/O bits", "accuracy", "drop (points)", f"energy ({unit})", "cycles", "Pareto E", "Pareto cycles"):
-        t.add_column(c, justify="right")
-    for r in [_row("float32", out["reference"])] + [_row(str(p["bits"]), p) for p in out["points"]]:
-        t.add_row(r["bits"], f"{r['weights_bits']}/{r['inputs_bits']}/{r['outputs_bits']}", f"{100 * r['accuracy']:.2f}%",
-                  f"{r['drop_points']:.2f}", "-" if r["energy_pj"] is None else f"{r['energy_pj']:.4g}",
-                  "-" if r["cycles"] is None else f"{r['cycles']:,.0f}",
-                  "*" if r["pareto_energy"] is True else "", "*" if r["pareto_cycles"] is True else "")
-    console.print(t)
+    title = (f"{out['model']} on {out['arch']}: {s['method']} quantization"
+             f"{', per channel' if s['per_channel'] else ''}{'' if s['symmetric'] else ', asymmetric'}"
+             f"{', %d fine-tuning epochs' % s['finetune_epochs'] if s['finetune_epochs'] else ''}; "
+             f"test accuracy on {out['data']['test_samples']} images; * = on the Pareto front")
+    rows = [[r["bits"], f"{r['weights_bits']}/{r['inputs_bits']}/{r['outputs_bits']}", f"{100 * r['accuracy']:.2f}%",
+             f"{r['drop_points']:.2f}", "-" if r["energy_pj"] is None else f"{r['energy_pj']:.4g}",
+             "-" if r["cycles"] is None else f"{r['cycles']:,.0f}",
+             "*" if r["pareto_energy"] is True else "", "*" if r["pareto_cycles"] is True else ""]
+            for r in [_row("float32", out["reference"])] + [_row(str(p["bits"]), p) for p in out["points"]]]
+    print_table(console, title, [Column(c) for c in ("bits", "W/I/O bits", "accuracy", "drop (points)", f"energy ({unit})",
+                                                      "cycles", "Pareto E", "Pareto cycles")], rows)
     if out["per_layer"]:
         widths = s["bits"]
-        pl = Table(title="Per-layer sensitivity: test accuracy (%) with only this layer quantized at each width")
-        pl.add_column("layer")
-        for b in widths:
-            pl.add_column(f"{b} bits", justify="right")
         layers = dict.fromkeys(r["layer"] for r in out["per_layer"])
         acc = {(r["layer"], r["bits"]): r["accuracy"] for r in out["per_layer"]}
-        for n in layers:
-            pl.add_row(n, *(f"{100 * acc[n, b]:.2f}" for b in widths))
-        console.print(pl)
+        print_table(console, "Per-layer sensitivity: test accuracy (%) with only this layer quantized at each width",
+                    [Column("layer", "left"), *(Column(f"{b} bits") for b in widths)],
+                    [[n, *(f"{100 * acc[n, b]:.2f}" for b in widths)] for n in layers])
     m = out["mixed"]
     if m:
         console.print(f"mixed precision (budget {m['budget_points']:g} points on the calibration split): "

@@ -52,6 +52,10 @@ class Precision:
             if v is not None:
                 check_bits(v, f.name)
 
+    def __str__(self) -> str:
+        """The spec text ``parse`` reads back: ``weights=4,inputs=8`` (widths left as the layer's omitted)."""
+        return ",".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if getattr(self, f.name) is not None) or "as given"
+
     @classmethod
     def parse(cls, text: str) -> Precision:
         """``weights=4,inputs=8`` (or ``w=4,i=8``) -> Precision(weights=4, inputs=8)."""
