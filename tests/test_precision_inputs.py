@@ -142,3 +142,17 @@ def test_qdq_graph_imports_per_tensor_widths(tmp_path):
     # the model size: 4 * 3 * 3 * 3 = 108 int4 weights = 54 bytes
     out = run("workload", "stats", str(path), "--format", "json")
     assert json.loads(out.output)["totals"]["model_bytes"] == 54
+
+
+def test_wider_tensors_than_the_design_computes_on_are_warned_about(capsys):
+    # zoo networks are 16-bit; tpu-v1 computes on 8-bit operands (Jouppi et al., ISCA 2017)
+    from loopnest.arch import load_arch
+    from loopnest.cli.common import with_precision
+    from loopnest.workload import load_network
+
+    net = load_network("lenet5")
+    assert with_precision(net, None, load_arch("tpu-v1")) is net
+    err = capsys.readouterr().err
+    assert "16-bit" in err and "--precision weights=8,inputs=8,outputs=8" in err
+    with_precision(net, None, load_arch("eyeriss"))  # 16-bit design: nothing to say
+    assert capsys.readouterr().err == ""

@@ -70,7 +70,7 @@ def evaluate(
         fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
     try:
         Objective.parse(objective)
-        network = with_precision(load_network(model, batch=batch), precision)
+        network = with_precision(load_network(model, batch=batch), precision, a)
         user = load_constraints(constraints) if constraints else None
     except (WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))

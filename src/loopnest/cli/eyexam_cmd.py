@@ -46,7 +46,7 @@ def eyexam(
 
     try:
         a = load_arch(arch, table=table)
-        problem = with_precision(load_layer(layer, batch), precision)
+        problem = with_precision(load_layer(layer, batch), precision, a)
         data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
             ModelInvariantError) as e:

@@ -31,7 +31,7 @@ def model(
 
     try:
         a = load_arch(arch, table=table)
-        problem = with_precision(load_layer(layer, batch), precision)
+        problem = with_precision(load_layer(layer, batch), precision, a)
         m = load_mapping(mapping, a)
         result = evaluate(problem, a, m)
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:

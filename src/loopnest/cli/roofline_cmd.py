@@ -46,7 +46,7 @@ def roofline(
 
     try:
         a = load_arch(arch, table=table)
-        network = with_precision(load_network(model, batch=batch), precision)
+        network = with_precision(load_network(model, batch=batch), precision, a)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=err_console.print)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
