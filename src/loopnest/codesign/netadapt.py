@@ -14,7 +14,8 @@ x ``decay`` ** i, but never below the budget. For every prunable layer the propo
 largest filter count whose network meets the target (the layer's own M and its consumer's C
 both shrink; filters of smallest L1 norm go, :mod:`loopnest.codesign.structured`); a layer
 whose network with a single filter there misses the target is skipped without walking down
-its counts (the mapper's costs grow with M and C, so no larger count would meet it). Each
+its counts (costs usually grow with M and C; where the mapper's best cost at a larger count
+is lower than at one filter, that count is missed: the price of not mapping every count). Each
 proposal is fine-tuned briefly (``short_epochs`` on the train split, seeded) and measured on the
 calibration split; the most accurate is kept (ties: the smaller resource, then the earlier
 layer). It stops when the budget holds, when no layer can meet the target (the budget is out
