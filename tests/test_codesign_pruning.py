@@ -288,3 +288,18 @@ def test_cli_netadapt_out_of_reach_exits_nonzero(digits_cache):
     out = _run("netadapt", "digits-cnn2", "--budget", "latency=1", "--step", "0.95", "--long-epochs", "0")
     assert out.exit_code == 1
     assert "budget out of reach" in out.output and "closest network reached" in out.output
+
+
+def test_unstructured_pruning_keeps_the_loop_nest():
+    """A masked (unstructured) module imports to the same loop nests as the dense one: same MACs
+    (the dense cost model counts the zeros). Regression: the parametrized weights were not traced."""
+    from loopnest.codesign.models import digits_module
+    from loopnest.codesign.pruning import baked, magnitude_masks, masked, nonzero_weights
+    from loopnest.codesign.structured import module_network
+
+    torch.manual_seed(0)
+    module = digits_module("digits-cnn2")
+    pruned = baked(masked(module, magnitude_masks(module, 0.5)))
+    assert nonzero_weights(pruned) == {"conv1": 36, "conv2": 576, "fc": 1280}  # 72, 1152, 2560 weights, half kept
+    dense, sparse = module_network(module, "a"), module_network(pruned, "b")
+    assert [p.macs for p in sparse.layers] == [p.macs for p in dense.layers] == [18432, 73728, 2560]

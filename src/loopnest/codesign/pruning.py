@@ -101,6 +101,18 @@ def masked(module, masks: dict):
     return out
 
 
+def baked(module):
+    """A copy of a :func:`masked` module with plain weights (the masks multiplied in): what is
+    saved, and what the torch importer can trace (it does not follow parametrizations)."""
+    from torch.nn.utils import parametrize
+
+    out = copy.deepcopy(module)
+    for m in mac_layers(out).values():
+        if parametrize.is_parametrized(m, "weight"):
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+    return out
+
+
 def nonzero_weights(module) -> dict[str, int]:
     """Non-zero weights of each MAC layer (as the forward pass sees them)."""
     return {n: int((m.weight != 0).sum()) for n, m in mac_layers(module).items()}
@@ -193,7 +205,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
 
     state, pruned, steps = prune_to_budget(order, levels, build, lambda m: accuracy(m, data.calibration),
                                            start["accuracy_calibration"], budget, tune)
-    pruned = module if pruned is None else pruned
+    pruned = module if pruned is None else baked(pruned)
     final = point(pruned)
     notes = []
     if method != "structured":
