@@ -143,18 +143,14 @@ def layer_dims(network, counts: dict[str, int], consumers: dict[str, str]) -> di
     """(M, C) of every MAC layer of ``network`` (the unpruned one) once each convolution has
     ``counts[conv]`` filters: M of a conv is its count, C of its consumer is that count (``fc``:
     that count times the H x W its input channels are flattened with)."""
-    dims = {p.name: (p.dims["M"], p.dims["C"]) for p in network.layers}
-    start = {n: dims[n][0] for n in consumers}
+    start = {p.name: (p.dims["M"], p.dims["C"]) for p in network.layers}
+    dims = dict(start)
     for conv, consumer in consumers.items():
         m = counts[conv]
         dims[conv] = (m, dims[conv][1])
-        per_channel = network_c(network, consumer) // start[conv]
+        per_channel = start[consumer][1] // start[conv][0]
         dims[consumer] = (dims[consumer][0], m * per_channel)
     return dims
-
-
-def network_c(network, name: str) -> int:
-    return next(p.dims["C"] for p in network.layers if p.name == name)
 
 
 def totals(layers: dict[str, dict]) -> dict:
