@@ -169,3 +169,169 @@ def _tables(out: dict) -> None:
                         f"{m['cycles']:,.0f} cycles", highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)
+
+
+def _save_module(module, path: Path) -> None:
+    import torch
+
+    try:
+        torch.save(module.state_dict(), path)
+    except OSError as e:
+        fail(f"--save: {path}: {e.strerror}")
+    err_console.print(f"saved the adapted module's state_dict to {path}", highlight=False)
+
+
+@app.command()
+def netadapt(
+    model: str = typer.Argument(..., help="A shipped plain digits CNN (digits-cnn2, digits-cnn4, digits-cnn8, digits-k5, digits-k7)."),
+    arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    budget: str = typer.Option(..., "--budget", help="latency=0.6x | energy=0.5x (times the starting network), or absolute: latency=30000 (cycles), energy=1.5e6 (pJ)."),
+    step: float = typer.Option(0.1, "--step", help="First iteration's reduction, a fraction of the starting resource."),
+    decay: float = typer.Option(0.96, "--decay", help="Each iteration's reduction is the previous one times this."),
+    short_epochs: int = typer.Option(1, "--short-epochs", help="Short-term fine-tuning epochs per proposal."),
+    long_epochs: int = typer.Option(5, "--long-epochs", help="Long-term fine-tuning epochs of the final network."),
+    max_iterations: int = typer.Option(50, "--max-iterations", help="Stop after this many iterations."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fine-tuning."),
+    weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
+    save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
+    mode: str = mode_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
+) -> None:
+    """NetAdapt (Yang et al., ECCV 2018): shrink MODEL one layer's filter count per iteration until its
+    latency or energy on the architecture (per-layer lookup table from the mapper) meets the budget.
+    Exit 0 when the budget is met (or already was), 1 when it is out of reach (the closest network is reported)."""
+    from loopnest.arch import ArchSpecError, load_arch
+    from loopnest.codesign import CodesignError
+    from loopnest.codesign.models import check_model
+    from loopnest.codesign.netadapt import Budget, NetAdaptSpec
+
+    try:
+        spec = NetAdaptSpec(Budget.parse(budget), step, decay, short_epochs, long_epochs, 1e-3, max_iterations, seed)
+        name = check_model(model)
+        a = load_arch(arch)
+    except (CodesignError, ArchSpecError) as e:
+        fail(str(e))
+    _need_extras()
+    from loopnest.codesign.models import digits_module, digits_workload
+    from loopnest.codesign.netadapt import run_netadapt
+    from loopnest.codesign.structured import prunable_layers
+    from loopnest.mapping.constraints import ConstraintError
+
+    try:
+        prunable_layers(digits_module(name))  # reject residual / depthwise networks before training
+        module, _, data = digits_workload(name)
+        if weights is not None:
+            _load_weights(module, weights)
+        result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode,
+                              progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+    except (CodesignError, ConstraintError) as e:
+        fail(str(e))
+    out = result.to_dict()
+    if save is not None:
+        _save_module(result.module, save)
+    if as_json:
+        print(json.dumps(out, indent=1))
+    else:
+        _netadapt_table(out)
+    if not result.met:
+        raise typer.Exit(1)
+
+
+def _netadapt_table(out: dict) -> None:
+    from rich.table import Table
+
+    unit, b = out["energy_units"], out["budget"]
+    t = Table(title=f"NetAdapt of {out['model']} on {out['arch']} to {b['text']} (limit {b['limit']:.6g} {b['units']}); "
+                    f"accuracy: calibration split (selection) and test split")
+    for c in ("iteration", "layer changed", "filters", "cal. acc.", "test acc.", "cycles", f"energy ({unit})"):
+        t.add_column(c, justify="right")
+
+    def row(label: str, p: dict, layer: str = "", filters: str = "") -> None:
+        t.add_row(label, layer, filters, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
+                  f"{p['cycles']:,.0f}", f"{p['energy_pj']:.4g}")
+
+    row("start", out["start"], "", " ".join(map(str, out["start"]["filters"].values())))
+    for it in out["trace"]:
+        row(str(it["iteration"]), it, it["layer"], str(it["filters"]))
+    if out["trace"]:
+        row("final", out["final"], "long-term fine-tuned", " ".join(map(str, out["final"]["filters"].values())))
+    console.print(t)
+    lut = out["lookup_table"]
+    status = {"met": "budget met", "already met": "the network already meets the budget: unchanged",
+              "out of reach": "budget out of reach", "iterations exhausted": "budget not met within --max-iterations"}
+    console.print(f"{status[out['status']]}; lookup table: {lut['entries']} layer mappings for {lut['lookups']} lookups "
+                  f"({lut['mapper_seconds']:.1f} s in the mapper); {out['settings']['seconds']:.1f} s in all", highlight=False)
+    for note in out["notes"]:
+        console.print(f"note: {note}", highlight=False)
+
+
+@app.command()
+def prune(
+    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...); structured: the plain ones only."),
+    arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
+    method: str = typer.Option("energy", "--method", help="magnitude (one global sparsity) | energy (per-layer sparsity, layers by energy, "
+                                                          "highest first) | structured (whole filters, layers by energy)."),
+    accuracy_drop: float = typer.Option(1.0, "--accuracy-drop", help="Budget: accuracy points lost at most (calibration split)."),
+    short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the fine-tuning."),
+    weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
+    mode: str = mode_option(),
+    as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
+) -> None:
+    """Prune MODEL as far as an accuracy-drop budget allows (fine-tuning each step), then map it on the
+    architecture: table of accuracy, non-zero weights, MACs, energy and cycles before and after."""
+    from loopnest.arch import ArchSpecError, load_arch
+    from loopnest.codesign import CodesignError
+    from loopnest.codesign.models import check_model
+    from loopnest.codesign.pruning import METHODS
+
+    try:
+        if method not in METHODS:
+            raise CodesignError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
+        if not accuracy_drop >= 0:
+            raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {accuracy_drop}")
+        if short_epochs < 0:
+            raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
+        name = check_model(model)
+        a = load_arch(arch)
+    except (CodesignError, ArchSpecError) as e:
+        fail(str(e))
+    _need_extras()
+    from loopnest.codesign.models import digits_module, digits_workload
+    from loopnest.codesign.pruning import run_prune
+    from loopnest.codesign.structured import prunable_layers
+    from loopnest.mapping.constraints import ConstraintError
+
+    try:
+        if method == "structured":
+            prunable_layers(digits_module(name))  # reject residual / depthwise networks before training
+        module, _, data = digits_workload(name)
+        if weights is not None:
+            _load_weights(module, weights)
+        out, _ = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
+                           short_epochs=short_epochs, seed=seed,
+                           progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+    except (CodesignError, ConstraintError) as e:
+        fail(str(e))
+    if as_json:
+        print(json.dumps(out, indent=1))
+        return
+    from rich.table import Table
+
+    unit = out["energy_units"]
+    t = Table(title=f"{out['model']} on {out['arch']}: {method} pruning, budget {accuracy_drop:g} accuracy points")
+    for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs", "cycles", f"energy ({unit})"):
+        t.add_column(c, justify="right")
+    for label in ("start", "final"):
+        p = out[label]
+        t.add_row(label, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
+                  f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['cycles']:,.0f}",
+                  f"{p['energy_pj']:.4g}")
+    console.print(t)
+    key = "filters_kept_fraction" if method == "structured" else "sparsity"
+    console.print(f"{key.replace('_', ' ')} per layer: " + (", ".join(f"{n}={v:g}" for n, v in out[key].items()) or "none"),
+                  highlight=False)
+    for note in out["notes"]:
+        console.print(f"note: {note}", highlight=False)

@@ -1,7 +1,7 @@
 """loopnest.codesign: the network side of co-design.
 
 An accuracy harness over a torch module and a dataset (torch and scikit-learn are the optional
-extra ``loopnest[codesign]``, imported only inside functions), quantizers, the shipped digits
+extra ``loopnest[codesign]``, imported only inside functions), quantizers, pruning and NetAdapt, the shipped digits
 CNNs, and studies that pair accuracy with the energy and latency that ``loopnest.search`` finds.
 """
 

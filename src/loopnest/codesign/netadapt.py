@@ -1,0 +1,273 @@
+"""NetAdapt (Yang et al., "NetAdapt: Platform-aware neural network adaptation for mobile
+applications", ECCV 2018) on loopnest's cost model: shrink a trained plain digits CNN, one
+layer's filter count per iteration, until its energy (pJ) or latency (cycles) on an
+architecture meets a budget.
+
+The resource of a network is the sum over its MAC layers of each layer's best mapping on the
+architecture (``loopnest.search``, as ``map_network`` does). It is read from a layer-wise
+lookup table (:class:`LookupTable`, the paper's way of "measuring" quickly): entry (layer, M, C)
+is the mapper's best energy and cycles of that layer with M output and C input channels,
+searched once on first use and reused after.
+
+Each iteration i has a target: the current resource minus ``step`` x (the starting resource)
+x ``decay`` ** i, but never below the budget. For every prunable layer the proposal is the
+largest filter count whose network meets the target (the layer's own M and its consumer's C
+both shrink; filters of smallest L1 norm go, :mod:`loopnest.codesign.structured`); a layer
+whose network with a single filter there misses the target is skipped without walking down
+its counts (costs usually grow with M and C; where the mapper's best cost at a larger count
+is lower than at one filter, that count is missed: the price of not mapping every count). Each
+proposal is fine-tuned briefly (``short_epochs`` on the train split, seeded) and measured on the
+calibration split; the most accurate is kept (ties: the smaller resource, then the earlier
+layer). It stops when the budget holds, when no layer can meet the target (the budget is out
+of reach: the closest network is returned) or after ``max_iterations``. The final network is
+fine-tuned for ``long_epochs`` and measured on the test split.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from loopnest.codesign import CodesignError
+from loopnest.codesign.accuracy import accuracy, finetune
+from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
+
+METRICS = {"latency": "cycles", "energy": "energy_pj"}
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """``metric`` (latency in cycles or energy in pJ) at most ``value``: a multiple of the
+    starting network's when ``relative`` (``latency=0.6x``), else absolute (``energy=2e6``)."""
+
+    metric: str
+    value: float
+    relative: bool = True
+
+    def __post_init__(self) -> None:
+        if self.metric not in METRICS:
+            raise CodesignError(f"--budget: metric {self.metric!r} is not one of {', '.join(METRICS)}")
+        if not (math.isfinite(self.value) and self.value > 0):
+            raise CodesignError(f"--budget: a positive number, got {self.value}")
+
+    @classmethod
+    def parse(cls, text: str) -> Budget:
+        """``latency=0.6x`` | ``energy=0.5x`` | ``latency=30000`` (cycles) | ``energy=1.5e6`` (pJ)."""
+        m = re.fullmatch(r"\s*(\w+)\s*=\s*([0-9.eE+-]+)\s*(x?)\s*", text)
+        if not m:
+            raise CodesignError(f"--budget: expected latency=0.6x, energy=0.5x or an absolute value "
+                                f"(latency=30000 cycles, energy=1.5e6 pJ), got {text!r}")
+        try:
+            value = float(m.group(2))
+        except ValueError:
+            raise CodesignError(f"--budget: {m.group(2)!r} is not a number") from None
+        return cls(m.group(1), value, bool(m.group(3)))
+
+    def limit(self, start: float) -> float:
+        """The budget in the metric's units, given the starting network's value."""
+        return self.value * start if self.relative else self.value
+
+    def __str__(self) -> str:
+        return f"{self.metric}={self.value:g}{'x' if self.relative else ''}"
+
+
+@dataclass(frozen=True)
+class NetAdaptSpec:
+    """The budget and the schedule (see the module docstring)."""
+
+    budget: Budget
+    step: float = 0.1
+    decay: float = 0.96
+    short_epochs: int = 1
+    long_epochs: int = 5
+    lr: float = 1e-3
+    max_iterations: int = 50
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.step < 1:
+            raise CodesignError(f"--step: a fraction of the starting resource in (0, 1), got {self.step}")
+        if not 0 < self.decay <= 1:
+            raise CodesignError(f"--decay: in (0, 1], got {self.decay}")
+        for label, v in (("--short-epochs", self.short_epochs), ("--long-epochs", self.long_epochs)):
+            if v < 0:
+                raise CodesignError(f"{label}: an integer >= 0, got {v}")
+        if self.max_iterations < 1:
+            raise CodesignError(f"--max-iterations: an integer >= 1, got {self.max_iterations}")
+
+
+class LookupTable:
+    """Energy (pJ) and cycles of each MAC layer of ``network`` at (M, C), from the mapper on
+    ``arch`` with ``dataflow`` (None: unconstrained), searched once per entry and kept."""
+
+    def __init__(self, network, arch, dataflow: str | None, objective: str = "energy", mode: str = "auto",
+                 seed: int = 0) -> None:
+        self.layers = {p.name: p for p in network.layers}
+        self.arch, self.dataflow, self.objective, self.mode, self.seed = arch, dataflow, objective, mode, seed
+        self.table: dict[tuple[str, int, int], tuple[float, float]] = {}
+        self.lookups = 0
+        self.seconds = 0.0  # spent in the mapper
+
+    def layer(self, name: str, m: int, c: int) -> tuple[float, float]:
+        """(energy pJ, cycles) of layer ``name`` with M = ``m`` and C = ``c``."""
+        from loopnest.mapping.dataflows import dataflow_constraints
+        from loopnest.search.mapper import search_layer
+
+        self.lookups += 1
+        key = (name, m, c)
+        if key not in self.table:
+            t0 = time.perf_counter()
+            problem = self.layers[name].with_dims(M=m, C=c)
+            constraints = dataflow_constraints(self.dataflow, problem, self.arch) if self.dataflow else None
+            found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed)
+            if found.result is None:
+                raise CodesignError(f"layer {name} with M={m}, C={c} has no valid mapping on {self.arch.name}: {found.reason}")
+            self.table[key] = (found.result.energy_pj, found.result.cycles)
+            self.seconds += time.perf_counter() - t0
+        return self.table[key]
+
+    def network(self, dims: dict[str, tuple[int, int]]) -> dict[str, dict]:
+        """Per layer {energy_pj, cycles} of the network whose layers have (M, C) = ``dims[name]``."""
+        out = {}
+        for name, (m, c) in dims.items():
+            e, cyc = self.layer(name, m, c)
+            out[name] = {"name": name, "M": m, "C": c, "energy_pj": e, "cycles": cyc}
+        return out
+
+
+def layer_dims(network, counts: dict[str, int], consumers: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """(M, C) of every MAC layer of ``network`` (the unpruned one) once each convolution has
+    ``counts[conv]`` filters: M of a conv is its count, C of its consumer is that count (``fc``:
+    that count times the H x W its input channels are flattened with)."""
+    start = {p.name: (p.dims["M"], p.dims["C"]) for p in network.layers}
+    dims = dict(start)
+    for conv, consumer in consumers.items():
+        m = counts[conv]
+        dims[conv] = (m, dims[conv][1])
+        per_channel = start[consumer][1] // start[conv][0]
+        dims[consumer] = (dims[consumer][0], m * per_channel)
+    return dims
+
+
+def totals(layers: dict[str, dict]) -> dict:
+    return {"energy_pj": sum(r["energy_pj"] for r in layers.values()), "cycles": sum(r["cycles"] for r in layers.values())}
+
+
+@dataclass
+class NetAdaptResult:
+    """The adapted module and network, and every iteration; :meth:`to_dict` is what the CLI prints."""
+
+    model: str
+    arch: str
+    energy_units: str
+    spec: NetAdaptSpec
+    settings: dict
+    status: str  # "met", "already met", "out of reach", "iterations exhausted"
+    limit: float
+    start: dict
+    final: dict
+    trace: list[dict]
+    lookup: dict
+    module: object = None
+    network: object = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return self.status in ("met", "already met")
+
+    def to_dict(self) -> dict:
+        s = self.spec
+        return {"study": "netadapt", "model": self.model, "arch": self.arch, "energy_units": self.energy_units,
+                "budget": {"text": str(s.budget), "metric": s.budget.metric, "limit": self.limit,
+                           "units": "cycles" if s.budget.metric == "latency" else self.energy_units},
+                "settings": {"step": s.step, "decay": s.decay, "short_epochs": s.short_epochs, "long_epochs": s.long_epochs,
+                             "lr": s.lr, "max_iterations": s.max_iterations, "seed": s.seed, **self.settings},
+                "accuracy_units": "fraction classified correctly (top-1); selection on the calibration split, "
+                                  "start and final also on the test split",
+                "status": self.status, "met": self.met, "start": self.start, "final": self.final,
+                "trace": self.trace, "lookup_table": self.lookup, "notes": self.notes}
+
+
+def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
+                 objective: str | None = None, mode: str = "auto", progress: Progress | None = None) -> NetAdaptResult:
+    """NetAdapt on ``module`` (a trained plain digits CNN called ``name``) with ``data`` (Splits),
+    costed on ``arch`` with ``dataflow``; ``objective`` of the mapper defaults to the budget's
+    metric (cycles for latency, energy for energy)."""
+    say = progress or (lambda _: None)
+    t0 = time.perf_counter()
+    consumers = prunable_layers(module)
+    metric = METRICS[spec.budget.metric]
+    objective = objective or ("cycles" if spec.budget.metric == "latency" else "energy")
+    network = module_network(module, name)
+    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed)
+    counts = filter_counts(module)
+
+    def cost(c: dict[str, int]) -> dict:
+        layers = lut.network(layer_dims(network, c, consumers))
+        return {**totals(layers), "layers": list(layers.values())}
+
+    def point(mod, c: dict[str, int], **extra) -> dict:
+        return {**extra, "filters": dict(c), **cost(c), "accuracy_calibration": accuracy(mod, data.calibration),
+                "accuracy_test": accuracy(mod, data.test)}
+
+    say(f"mapping {name}'s layers on {arch.name}")
+    start = point(module, counts)
+    limit = spec.budget.limit(start[metric])
+    current, now, trace = module, start, []
+    status = "already met" if start[metric] <= limit else None
+    delta = spec.step * start[metric]
+    for i in range(spec.max_iterations):
+        if status:
+            break
+        target = max(limit, now[metric] - delta)
+        delta *= spec.decay
+        proposals = []
+        for layer in consumers:
+            if counts[layer] == 1 or cost({**counts, layer: 1})[metric] > target:
+                continue  # not even one filter meets the target: no walk down the counts
+            for m in range(counts[layer] - 1, 0, -1):
+                trial = {**counts, layer: m}
+                c = cost(trial)
+                if c[metric] <= target:
+                    break
+            else:
+                continue
+            say(f"iteration {i + 1}: {layer} {counts[layer]} -> {m} filters, short-term fine-tuning")
+            pruned = finetune(prune_filters(current, {layer: m}), data.train, spec.short_epochs, spec.lr, seed=spec.seed)
+            proposals.append({"layer": layer, "filters": m, "energy_pj": c["energy_pj"], "cycles": c["cycles"],
+                              "accuracy_calibration": accuracy(pruned, data.calibration), "module": pruned})
+        if not proposals:
+            status = "out of reach"
+            break
+        best = max(enumerate(proposals), key=lambda ip: (ip[1]["accuracy_calibration"], -ip[1][metric], -ip[0]))[1]
+        current, counts = best["module"], {**counts, best["layer"]: best["filters"]}
+        now = point(current, counts)
+        trace.append({"iteration": i + 1, "target": target, "layer": best["layer"], "filters": best["filters"],
+                      "energy_pj": now["energy_pj"], "cycles": now["cycles"],
+                      "accuracy_calibration": now["accuracy_calibration"], "accuracy_test": now["accuracy_test"],
+                      "counts": dict(counts),
+                      "proposals": [{k: v for k, v in p.items() if k != "module"} for p in proposals]})
+        if now[metric] <= limit:
+            status = "met"
+    status = status or "iterations exhausted"
+    if trace and spec.long_epochs:
+        say(f"long-term fine-tuning ({spec.long_epochs} epochs)")
+        current = finetune(current, data.train, spec.long_epochs, spec.lr, seed=spec.seed)
+    final = point(current, counts)
+    adapted = module_network(current, name)
+    notes = []
+    if status == "out of reach":
+        notes.append(f"no layer can shrink further toward the budget; the closest network reached has "
+                     f"{final[metric]:.6g} {'cycles' if metric == 'cycles' else arch.energy_units} "
+                     f"against a budget of {limit:.6g}")
+    lookup = {"entries": len(lut.table), "lookups": lut.lookups, "mapper_seconds": lut.seconds,
+              "rows": [{"layer": k[0], "M": k[1], "C": k[2], "energy_pj": v[0], "cycles": v[1]} for k, v in lut.table.items()]}
+    return NetAdaptResult(name, arch.name, arch.energy_units, spec,
+                          {"dataflow": dataflow, "objective": objective, "mode": mode,
+                           "seconds": time.perf_counter() - t0}, status, limit, start, final,
+                          trace, lookup, current, adapted, notes)

@@ -1,0 +1,220 @@
+"""Pruning under an accuracy-drop budget: magnitude (unstructured), energy-aware (unstructured,
+layers by energy) and structured (whole filters, layers by energy).
+
+* Magnitude (Han et al., "Deep Compression", ICLR 2016): the weights of smallest magnitude are
+  set to zero. At sparsity s a tensor of n weights loses exactly floor(s n) of them (ties: the
+  lower flat index goes first); per layer (each MAC layer's own threshold) or global (one
+  threshold over all MAC layers' weights). Biases are kept.
+* Energy-aware (Yang, Chen, Sze, "Designing energy-efficient convolutional neural networks using
+  energy-aware pruning", CVPR 2017): layers are pruned in order of their energy on the target
+  architecture, highest first (per-layer energy from ``loopnest.search.map_network``).
+* The drop-budget search (:func:`prune_to_budget`): for each layer in turn the next level of
+  ``levels`` is applied, the network is fine-tuned briefly (seeded, on the train split, zeros kept
+  zero) and measured on the calibration split; a level whose drop from the unpruned accuracy
+  exceeds the budget is undone (restore) and the layer is left at its last accepted level. The
+  magnitude method raises one global sparsity the same way; the structured method cuts filters
+  (:mod:`loopnest.codesign.structured`), so the loop nest itself shrinks.
+
+The cost model is dense (it counts every MAC, zeros included): unstructured sparsity leaves the
+modeled energy and cycles unchanged; only structured pruning lowers them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+
+from loopnest.codesign import CodesignError
+from loopnest.codesign.accuracy import accuracy, finetune, mac_layers
+
+METHODS = ("magnitude", "energy", "structured")
+SPARSITIES = (0.25, 0.5, 0.625, 0.75, 0.8125, 0.875, 0.9375)  # levels tried, in order
+FILTER_FRACTIONS = (0.875, 0.75, 0.625, 0.5, 0.375, 0.25)  # structured: fraction of filters kept
+
+
+def check_sparsity(s: float) -> float:
+    if not 0 <= s < 1:
+        raise CodesignError(f"sparsity: a fraction in [0, 1), got {s}")
+    return s
+
+
+def magnitude_masks(module, sparsity: float | dict[str, float], scope: str = "layer") -> dict:
+    """Boolean keep-masks of each MAC layer's weight. ``sparsity``: one fraction for all layers,
+    or per layer name (layers not named keep every weight); ``scope`` "global" ranks all the
+    layers' weights together (one number only). floor(s n) weights are removed exactly."""
+    import torch
+
+    layers = mac_layers(module)
+    if scope not in ("layer", "global"):
+        raise CodesignError(f"scope: 'layer' or 'global', got {scope!r}")
+    if scope == "global":
+        if isinstance(sparsity, dict):
+            raise CodesignError("global magnitude pruning takes one sparsity for all layers")
+        flat = torch.cat([m.weight.detach().abs().flatten() for m in layers.values()])
+        keep = _keep(flat, check_sparsity(sparsity))
+        out, at = {}, 0
+        for n, m in layers.items():
+            out[n] = keep[at:at + m.weight.numel()].reshape(m.weight.shape)
+            at += m.weight.numel()
+        return out
+    per = sparsity if isinstance(sparsity, dict) else dict.fromkeys(layers, sparsity)
+    unknown = sorted(set(per) - set(layers))
+    if unknown:
+        raise CodesignError(f"sparsity given for {', '.join(map(repr, unknown))}: no such Conv2d/Linear layer")
+    return {n: _keep(m.weight.detach().abs().flatten(), check_sparsity(per.get(n, 0.0))).reshape(m.weight.shape)
+            for n, m in layers.items()}
+
+
+def _keep(magnitudes, sparsity: float):
+    """Keep-mask of a flat tensor with floor(sparsity * n) smallest entries removed (ties: lower index first)."""
+    import torch
+
+    n = magnitudes.numel()
+    drop = int(sparsity * n)
+    order = torch.argsort(magnitudes, stable=True)  # stable: equal magnitudes in index order
+    keep = torch.ones(n, dtype=torch.bool)
+    keep[order[:drop]] = False
+    return keep
+
+
+def masked(module, masks: dict):
+    """A copy of ``module`` whose weights are multiplied by ``masks`` on every forward (a
+    parametrization, so fine-tuning keeps pruned weights at zero)."""
+    from torch import nn
+    from torch.nn.utils import parametrize
+
+    out = copy.deepcopy(module)
+
+    class Mask(nn.Module):
+        def __init__(self, keep) -> None:
+            super().__init__()
+            self.register_buffer("keep", keep)
+
+        def forward(self, w):
+            return w * self.keep
+
+    for n, m in mac_layers(out).items():
+        if n in masks:
+            if parametrize.is_parametrized(m, "weight"):  # a re-prune: the float weight underneath gets the new mask
+                parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+            parametrize.register_parametrization(m, "weight", Mask(masks[n].to(m.weight.dtype)))
+    return out
+
+
+def baked(module):
+    """A copy of a :func:`masked` module with plain weights (the masks multiplied in): what is
+    saved, and what the torch importer can trace (it does not follow parametrizations)."""
+    from torch.nn.utils import parametrize
+
+    out = copy.deepcopy(module)
+    for m in mac_layers(out).values():
+        if parametrize.is_parametrized(m, "weight"):
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+    return out
+
+
+def nonzero_weights(module) -> dict[str, int]:
+    """Non-zero weights of each MAC layer (as the forward pass sees them)."""
+    return {n: int((m.weight != 0).sum()) for n, m in mac_layers(module).items()}
+
+
+def energy_order(layer_energy: dict[str, float]) -> list[str]:
+    """Layer names by energy, highest first (ties: network order) -- Yang et al. 2017's order."""
+    names = list(layer_energy)
+    return sorted(names, key=lambda n: (-layer_energy[n], names.index(n)))
+
+
+def prune_to_budget(order: Sequence[str], levels: Sequence, build: Callable[[dict], object], measure: Callable[[object], float],
+                    reference: float, budget: float, tune: Callable[[object], object]) -> tuple[dict, object, list[dict]]:
+    """The drop-budget search of the module docstring. ``build(state)`` makes the pruned module of
+    a state (layer -> level), ``tune`` fine-tunes it, ``measure`` gives its accuracy (0..1);
+    ``budget`` in accuracy points. Returns the accepted state, its module and every step tried."""
+    state: dict = {}
+    module = None  # None: nothing accepted, the caller's unpruned module stands
+    steps = []
+    for layer in order:
+        for level in levels:
+            trial = {**state, layer: level}
+            candidate = tune(build(trial))
+            acc = measure(candidate)
+            drop = 100 * (reference - acc)
+            ok = drop <= budget
+            steps.append({"layer": layer, "level": level, "accuracy_calibration": acc, "drop_points": drop, "accepted": ok})
+            if not ok:
+                break  # restore: the layer stays at its last accepted level
+            state, module = trial, candidate
+    return state, module, steps
+
+
+def run_prune(method: str, module, name: str, data, arch, budget: float, *, dataflow: str | None = None,
+              mode: str = "auto", short_epochs: int = 1, lr: float = 1e-3, seed: int = 0,
+              progress: Callable[[str], None] | None = None) -> tuple[dict, object]:
+    """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
+    accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
+    ``dataflow``. Returns (the study as a JSON-ready dict, the pruned module)."""
+    from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
+    from loopnest.search.network import map_network
+
+    if method not in METHODS:
+        raise CodesignError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
+    if not budget >= 0:
+        raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {budget}")
+    say = progress or (lambda _: None)
+
+    def cost(mod) -> dict:
+        result = map_network(module_network(mod, name), arch, dataflow, None, "energy", mode, seed, 1)
+        if result.unmapped:
+            lo = result.unmapped[0]
+            raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name}: {lo.search.reason}")
+        layers = [{"name": lo.name, "M": lo.problem.dims["M"], "C": lo.problem.dims["C"], "macs": lo.problem.macs,
+                   "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles} for lo in result.layers]
+        return {"energy_pj": sum(r["energy_pj"] for r in layers), "cycles": sum(r["cycles"] for r in layers),
+                "macs": sum(r["macs"] for r in layers), "layers": layers}
+
+    def point(mod) -> dict:
+        nz = nonzero_weights(mod)
+        total = sum(m.weight.numel() for m in mac_layers(mod).values())
+        return {"accuracy_calibration": accuracy(mod, data.calibration), "accuracy_test": accuracy(mod, data.test),
+                "nonzero_weights": nz, "weights": total, **cost(mod)}
+
+    if method == "structured":
+        counts = filter_counts(module)  # rejects residual / depthwise networks
+    say(f"mapping {name} on {arch.name}")
+    start = point(module)
+    layer_energy = {r["name"]: r["energy_pj"] for r in start["layers"]}
+    if method == "magnitude":
+        order, levels = ["all layers"], SPARSITIES
+
+        def build(state):
+            return masked(module, magnitude_masks(module, state.get("all layers", 0.0), "global"))
+    elif method == "energy":
+        order, levels = energy_order(layer_energy), SPARSITIES
+
+        def build(state):
+            return masked(module, magnitude_masks(module, state, "layer"))
+    else:
+        order = energy_order({n: e for n, e in layer_energy.items() if n in prunable_layers(module)})
+        levels = FILTER_FRACTIONS
+
+        def build(state):
+            return prune_filters(module, {n: max(1, round(f * counts[n])) for n, f in state.items()})
+
+    def tune(mod):
+        say(f"fine-tuning a candidate ({short_epochs} epochs)")
+        return finetune(mod, data.train, short_epochs, lr, seed=seed)
+
+    state, pruned, steps = prune_to_budget(order, levels, build, lambda m: accuracy(m, data.calibration),
+                                           start["accuracy_calibration"], budget, tune)
+    pruned = module if pruned is None else baked(pruned)
+    final = point(pruned)
+    notes = []
+    if method != "structured":
+        notes.append("Unstructured sparsity does not lower the modeled energy or cycles: the cost model is dense "
+                     "(it counts every MAC and every stored zero); a sparsity model is future work.")
+    levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
+    study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
+             "settings": {"accuracy_drop_points": budget, "short_epochs": short_epochs, "lr": lr, "seed": seed,
+                          "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels)},
+             "accuracy_units": "fraction classified correctly (top-1); budget checked on the calibration split",
+             levels_key: state, "start": start, "final": final, "steps": steps, "notes": notes}
+    return study, pruned
