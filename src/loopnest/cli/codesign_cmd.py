@@ -231,7 +231,7 @@ def netadapt(
     if save is not None:
         _save_module(result.module, save)
     if as_json:
-        print(json.dumps(out, indent=1))
+        print_json(out)
     else:
         _netadapt_table(out)
     if not result.met:
@@ -316,7 +316,7 @@ def prune(
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
     if as_json:
-        print(json.dumps(out, indent=1))
+        print_json(out)
         return
     from rich.table import Table
 
