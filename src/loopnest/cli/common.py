@@ -9,9 +9,16 @@ console = Console(width=max(Console().width, 120))  # tables of counts need the 
 err_console = Console(stderr=True)
 
 
+MAX_MESSAGE = 1000  # characters of an error line: a guard, the messages themselves quote short excerpts
+
+
 def fail(message: str, code: int = 2) -> None:
-    """Print one error line to stderr and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one error line to stderr (newlines collapsed, at most MAX_MESSAGE characters) and exit non-zero."""
+    from rich.markup import escape
+
+    text = " ".join(message.split())
+    text = text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "..."
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
