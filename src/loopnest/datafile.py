@@ -57,6 +57,8 @@ def check_file(path: str | Path, limit: int, what: str, env: str) -> None:
     (``env`` names the variable that raises the limit); else one DataFileError line."""
     try:
         st = os.stat(path)
+    except FileNotFoundError:
+        raise DataFileError(f"{_name(path)}: file not found") from None
     except (OSError, ValueError) as exc:
         raise DataFileError(f"{_name(path)}: cannot read the file: {_why(exc)}") from None
     if not stat.S_ISREG(st.st_mode):
