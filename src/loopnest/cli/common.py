@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import typer
 from rich.console import Console
 
@@ -39,3 +42,21 @@ def _check_mode(mode: str) -> str:
 def mode_option(default: str = "auto") -> typer.models.OptionInfo:
     """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
     return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)
+
+
+def stoppable(command: Callable) -> Callable:
+    """``command`` with Ctrl-C (SIGINT) and SIGTERM ending it in one line and exit 128 + the signal
+    (130, 143) instead of click's "Aborted!"; commands that keep partial results catch it first."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        import signal
+
+        from loopnest.signals import signum_of
+
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt as stop:
+            signum = signum_of(stop)
+            fail(f"interrupted by {signal.Signals(signum).name}", 128 + signum)
+
+    return run

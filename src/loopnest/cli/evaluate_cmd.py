@@ -24,6 +24,7 @@ def evaluate(
     table: str = typer.Option(None, "--table", help="Energy table used to resolve the architecture."),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
+    layer_timeout: float = typer.Option(None, "--layer-timeout", min=0.001, help="Seconds per layer shape's search; a search stopped there reports the best mapping found so far (marked timed_out, not proven optimal)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
     report: str = typer.Option(None, "--report", help="Also write a self-contained HTML report (tables, interactive plots) here."),
@@ -33,7 +34,7 @@ def evaluate(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
-    from loopnest.search.network import map_network
+    from loopnest.search.network import Interrupted, map_network
     from loopnest.search.objective import Objective, ObjectiveError
     from loopnest.search.summary import to_dict
     from loopnest.workload import WorkloadError, load_network
@@ -56,14 +57,24 @@ def evaluate(
     if not network.layers:
         fail(f"{network.name}: no MAC layers to map")
     quiet = as_json or as_csv
+    stopped = None
     try:
-        result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet)
+        result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet,
+                      layer_timeout)
     except ConstraintError as e:
         fail(str(e))
+    except Interrupted as e:  # print what was finished, then one line and 128 + the signal number
+        result, stopped = e.partial, e
+        if not result.mapped:
+            _stopped(stopped)
     data = to_dict(result)
     for u in data["unmapped"]:
         err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False)
-    if not data["layers"]:
+    for row in data["layers"]:
+        if row["search"]["timed_out"] and row["same_as"] is None:
+            err_console.print(f"[bold yellow]warning:[/] layer {row['name']}: {row['search']['notes'][-1]}", highlight=False,
+                              soft_wrap=True)
+    if not data["layers"] and stopped is None:
         fail(f"no layer of {network.name} can be mapped on {a.name}")
     if report is not None:
         from loopnest.report.html import write_evaluate_report
@@ -79,11 +90,24 @@ def evaluate(
         _csv(data)
     else:
         _tables(data, a)
+    if stopped is not None:
+        _stopped(stopped)
 
 
-def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet):
+def _stopped(e) -> None:
+    """One line on how far the interrupted run got; exit 128 + the signal (130 SIGINT, 143 SIGTERM)."""
+    import signal
+
+    net = e.partial
+    done = len(net.layers)
+    fail(f"interrupted by {signal.Signals(e.signum).name}: {net.searches} of {net.shapes_total} layer shapes searched "
+         f"({done} of {done + len(net.pending)} layers); "
+         + ("the results printed are those layers only" if net.mapped else "no result to print"), 128 + e.signum)
+
+
+def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet, layer_timeout):
     if quiet:
-        return map_network(network, a, dataflow, user, objective, mode, seed, jobs)
+        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, layer_timeout_s=layer_timeout)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -99,7 +123,8 @@ def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, q
         def tick(done: int, total: int, name: str) -> None:
             bar.update(task, completed=done, total=total, description=f"{network.name} on {a.name} ({name})")
 
-        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, progress=tick)
+        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, progress=tick,
+                           layer_timeout_s=layer_timeout)
 
 
 def _flat(row: dict, levels: list[str]) -> dict:
@@ -160,8 +185,8 @@ def _tables(data: dict, a) -> None:
                  ("DRAM access / non-zero MAC", f"{s['dram_accesses_per_non_zero_mac']:.4f} operands/MAC")]:
         sheet.add_row(k, v)
     console.print(sheet)
-    srch = data["search"]
+    srch, timing = data["search"], data["timing"]
     modes = ", ".join(f"{n} {m}" + (" (not proven optimal)" if m == "heuristic" else "")
                       for m, n in srch["shapes_by_mode"].items())
-    console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {srch['seconds']:.1f} s on {srch['jobs']} processes "
+    console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {timing['seconds']:.1f} s on {timing['jobs']} processes "
                   f"({modes}); loop orders in mappings are outer -> inner.", highlight=False)
