@@ -34,9 +34,10 @@ from loopnest.workload.problem import Problem
 Progress = Callable[[int, int, str], None]  # (done, total, layer name)
 
 
-class Interrupted(Exception):
+class Interrupted(KeyboardInterrupt):
     """The run stopped on a signal; ``partial`` holds every layer whose search had finished
-    (``partial.pending`` names the others)."""
+    (``partial.pending`` names the others). A KeyboardInterrupt, so callers that do not keep
+    partial results stop as on Ctrl-C (``signum`` says which signal)."""
 
     def __init__(self, partial: NetworkResult, signum: int):
         super().__init__(f"interrupted by {signal.Signals(signum).name}")
