@@ -29,7 +29,14 @@ def load_network(name_or_path: str | Path, batch: int = 1) -> Network:
         from loopnest.workload.onnx_import import import_onnx
 
         _check_onnx(text)
-        return import_onnx(text).with_batch(batch)
+        try:
+            return import_onnx(text).with_batch(batch)
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as e:
+            if isinstance(e, WorkloadError):
+                raise
+            # a graph the importer's own checks did not foresee: still one line, never a traceback
+            raise WorkloadError(f"{text}: cannot import this ONNX graph ({type(e).__name__}: "
+                                f"{' '.join(str(e).split())[:120]}); is it a valid model?") from None
     found = find_model(text)
     if found is None:
         if is_file(text):
