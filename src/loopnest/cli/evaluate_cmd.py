@@ -68,14 +68,17 @@ def evaluate(
         if not result.mapped:
             _stopped(stopped)
     data = to_dict(result)
+    if not data["layers"] and stopped is None:  # one line: the first layer's reason stands for all
+        u, more = data["unmapped"][0], len(data["unmapped"]) - 1
+        fail(f"no layer of {network.name} can be mapped on {a.name}: layer {u['name']}: {u['reason']}"
+             + (f" (and {more} more layer{'s' if more > 1 else ''})" if more else ""))
     for u in data["unmapped"]:
-        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}", highlight=False)
+        err_console.print(f"[bold yellow]warning:[/] layer {u['name']}: no valid mapping on {a.name}: {u['reason']}",
+                          highlight=False, soft_wrap=True)
     for row in data["layers"]:
         if row["search"]["timed_out"] and row["same_as"] is None:
             err_console.print(f"[bold yellow]warning:[/] layer {row['name']}: {row['search']['notes'][-1]}", highlight=False,
                               soft_wrap=True)
-    if not data["layers"] and stopped is None:
-        fail(f"no layer of {network.name} can be mapped on {a.name}")
     if report is not None:
         from loopnest.report.html import write_evaluate_report
 
