@@ -2,7 +2,7 @@
 JSON, mapping, layer spec, constraints, ONNX built with onnx.helper) thrown at the CLI.
 
 Most cases run in-process (typer's CliRunner) in ``--workers`` processes; every 250th case runs
-as a real subprocess (an alias bomb, /dev/zero, or SIGINT to `evaluate --jobs 2`) to check exit
+of each worker as a real subprocess (an alias bomb, /dev/zero, or SIGINT to `evaluate --jobs 2`) to check exit
 codes, resident memory and orphans there. Each case is classified:
 
 - clean: non-zero exit and exactly one stderr line starting "error:";
@@ -164,19 +164,28 @@ def worker(job: tuple) -> dict:
             if time.time() > deadline:
                 break
             folder = Path(tmp) / str(i)
-            if i % SUBPROCESS_EVERY == SUBPROCESS_EVERY - 1:
-                folder.mkdir()
-                verdict, note, kind = *run_subprocess(rng, folder, limit_s, max_mb), "subprocess"
-            else:
-                case = fz.make_case(rng)
-                kind = case[0]
-                verdict, note = run_inprocess(case, folder, limit_s, max_mb)
+            kind = "subprocess"
+            try:
+                if (i - start) // step % SUBPROCESS_EVERY == SUBPROCESS_EVERY - 1:  # every 250th case of each worker
+                    folder.mkdir()
+                    verdict, note = run_subprocess(rng, folder, limit_s, max_mb)
+                else:
+                    case = fz.make_case(rng)
+                    kind = case[0]
+                    verdict, note = run_inprocess(case, folder, limit_s, max_mb)
+            except BaseException as exc:  # noqa: BLE001 - anything escaping a case is a finding, not the campaign's end
+                if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, Hang):
+                    raise
+                verdict, note = "tracebacks", f"{kind}: escaped the CLI: {exc!r}"[:300]
             counts[verdict] += 1
             by_kind[kind] = by_kind.get(kind, 0) + 1
             if note and len(examples.setdefault(verdict, [])) < 5:
                 examples[verdict].append(note)
-            for f in folder.glob("*"):
+            for f in folder.glob("*") if folder.is_dir() else ():
                 f.unlink()
+            done = sum(counts.values())
+            if done % 500 == 0:
+                print(f"worker {start}: {done} cases {json.dumps(counts)}", file=sys.stderr, flush=True)
     return {"counts": counts, "examples": examples, "by_kind": by_kind}
 
 
