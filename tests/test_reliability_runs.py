@@ -64,16 +64,20 @@ def test_signal_mid_search_stops_at_once_without_orphans(sig, code):
         t0 = time.monotonic()
         out, err = proc.communicate(timeout=30)
         seconds = time.monotonic() - t0
+        time.sleep(0.5)
+        left = [w for w in workers if alive(w)]
     finally:
-        if proc.poll() is None:
+        try:  # whatever the outcome, nothing of this run survives the test (the old code left orphans)
             os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
     assert proc.returncode == code, err[-500:]
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: interrupted by {signal.Signals(sig).name}: "), err
     assert "layer shapes searched" in lines[0]
     assert seconds < 10, seconds
-    time.sleep(0.5)
-    assert not [w for w in workers if alive(w)], "worker processes were left running"
+    assert not left, "worker processes were left running"
     if out:  # the finished layers, as JSON, with the others named as pending
         data = json.loads(out)
         assert data["pending"] and len(data["layers"]) + len(data["unmapped"]) + len(data["pending"]) == 54
