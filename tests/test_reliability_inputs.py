@@ -243,3 +243,12 @@ def test_long_error_values_are_cut(tmp_path):
     path.write_text(yaml.safe_dump({"name": "x", "levels": "z" * 100_000}))
     line = one_error(cli("arch", "validate", str(path)), str(path))
     assert len(line) < 1000
+
+
+def test_huge_technology_node_is_one_line(tmp_path):
+    """Found by the campaign: technology_nm 1.0e+308 passed validation and its area scaling,
+    (node / 45 nm) ** 2, raised OverflowError in resolve."""
+    path = tmp_path / "node.yaml"
+    spec = yaml.safe_load(preset_path("simple-ws").read_text())
+    path.write_text(yaml.safe_dump({**spec, "technology_nm": 1.0e308}))
+    assert "technology_nm" in one_error(cli("arch", "validate", str(path)), str(path))

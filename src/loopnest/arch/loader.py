@@ -53,6 +53,8 @@ def parse_arch(data: Any, source: str = "<spec>", table: str | None = None) -> A
         return resolve(arch, table)
     except ResolveError as exc:
         raise ArchSpecError(f"{source}: {exc}") from None
+    except ArithmeticError as exc:  # a number valid alone whose scaling overflows: still one line
+        raise ArchSpecError(f"{source}: a number is too large to resolve the spec ({exc})") from None
 
 
 def read_spec(path: Path, depth: int = 0) -> dict:
