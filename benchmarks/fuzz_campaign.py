@@ -159,6 +159,7 @@ def worker(job: tuple) -> dict:
     counts = {k: 0 for k in ("clean", "accepted", "tracebacks", "hangs", "over_memory", "wrong")}
     examples: dict[str, list[str]] = {}
     by_kind: dict[str, int] = {}
+    findings: dict[str, int] = {}  # "verdict kind" -> cases, for the verdicts that are findings
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(start, cases, step):
             if time.time() > deadline:
@@ -179,6 +180,8 @@ def worker(job: tuple) -> dict:
                 verdict, note = "tracebacks", f"{kind}: escaped the CLI: {exc!r}"[:300]
             counts[verdict] += 1
             by_kind[kind] = by_kind.get(kind, 0) + 1
+            if verdict not in ("clean", "accepted"):
+                findings[f"{verdict} {kind}"] = findings.get(f"{verdict} {kind}", 0) + 1
             if note and len(examples.setdefault(verdict, [])) < 5:
                 examples[verdict].append(note)
             for f in folder.glob("*") if folder.is_dir() else ():
@@ -186,7 +189,7 @@ def worker(job: tuple) -> dict:
             done = sum(counts.values())
             if done % 500 == 0:
                 print(f"worker {start}: {done} cases {json.dumps(counts)}", file=sys.stderr, flush=True)
-    return {"counts": counts, "examples": examples, "by_kind": by_kind}
+    return {"counts": counts, "examples": examples, "by_kind": by_kind, "findings": findings}
 
 
 def main() -> None:
@@ -205,14 +208,18 @@ def main() -> None:
         parts = pool.map(worker, jobs)
     counts = {k: sum(p["counts"][k] for p in parts) for k in parts[0]["counts"]}
     by_kind: dict[str, int] = {}
+    findings: dict[str, int] = {}
     for p in parts:
         for k, n in p["by_kind"].items():
             by_kind[k] = by_kind.get(k, 0) + n
+        for k, n in p["findings"].items():
+            findings[k] = findings.get(k, 0) + n
         for verdict, notes in p["examples"].items():
             for note in notes:
                 print(f"{verdict}: {note}")
     total = sum(counts.values())
-    print(f"seed {seed}; cases by kind: {json.dumps(by_kind, sort_keys=True)}; {time.time() - t0:.0f} s")
+    print(f"seed {seed}; cases by kind: {json.dumps(by_kind, sort_keys=True)}; findings by kind: "
+          f"{json.dumps(findings, sort_keys=True)}; {time.time() - t0:.0f} s")
     print(f"RESULT cases={total} clean={counts['clean']} accepted={counts['accepted']} tracebacks={counts['tracebacks']} "
           f"hangs={counts['hangs']} over_memory={counts['over_memory']} wrong={counts['wrong']} seed={seed} "
           f"seconds={time.time() - t0:.0f}")
