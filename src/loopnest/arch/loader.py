@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from loopnest.arch.resolve import ResolveError, resolve
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.datafile import DataFileError, excerpt, field_path, is_file, read_yaml
 from loopnest.names import did_you_mean
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -60,6 +60,8 @@ def parse_arch(data: Any, source: str = "<spec>", table: str | None = None) -> A
         return resolve(arch, table)
     except ResolveError as exc:
         raise ArchSpecError(f"{source}: {exc}") from None
+    except ArithmeticError as exc:  # a number valid alone whose scaling overflows: still one line
+        raise ArchSpecError(f"{source}: a number is too large to resolve the spec ({exc})") from None
 
 
 def read_spec(path: Path, depth: int = 0) -> dict:
@@ -74,19 +76,19 @@ def read_spec(path: Path, depth: int = 0) -> dict:
         return data
     base = data.pop("base")
     if not isinstance(base, str) or not base:
-        raise ArchSpecError(f"{path}: base: must be a preset name or a file path, got {base!r}")
+        raise ArchSpecError(f"{path}: base: must be a preset name or a file path, got {excerpt(base)}")
     if depth >= MAX_BASE_DEPTH:
         raise ArchSpecError(f"{path}: base: chain longer than {MAX_BASE_DEPTH} (a cycle?)")
     rel = path.parent / base
-    parent = rel if rel.suffix in (".yaml", ".yml") and rel.is_file() else _locate(base)
+    parent = rel if rel.suffix in (".yaml", ".yml") and is_file(rel) else _locate(base)
     return _merge(read_spec(parent, depth + 1), data)
 
 
 def _locate(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
-    if p.is_file():
+    if is_file(p):
         return p
-    if isinstance(name_or_path, str) and preset_path(name_or_path).is_file():
+    if isinstance(name_or_path, str) and is_file(preset_path(name_or_path)):
         return preset_path(name_or_path)
     raise ArchSpecError(f"{name_or_path}: no such file and no such preset{did_you_mean(str(name_or_path), list_presets())}; "
                         f"presets are {', '.join(list_presets())}")
@@ -113,7 +115,7 @@ def _describe(exc: ValidationError, data: dict) -> str:
     elif isinstance(err.get("input"), (dict, list)):  # a model-level check: its message names the field
         text = f"{path + ': ' if path else ''}{msg}"
     else:
-        text = f"{path}: {msg} (got {_short(err.get('input'))})"
+        text = f"{path}: {msg} (got {excerpt(err.get('input'))})"
     more = len(errors) - 1
     return text + (f" (and {more} more error{'s' if more > 1 else ''})" if more else "")
 
@@ -148,8 +150,3 @@ def _allowed(loc: tuple) -> list[str]:
     if model is None:
         return []
     return sorted(f.alias or name for name, f in model.model_fields.items())
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -267,7 +267,8 @@ class Architecture(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     dataflow: str | None = Field(default=None, description="the dataflow family the hardware was built for (a hint for the mapper)")
-    technology_nm: PosFloat = 65
+    technology_nm: Annotated[PosFloat, Field(le=10_000)] = Field(
+        default=65, description="process node, nm (at most 10,000: the scaling laws square it)")
     clock_mhz: PosFloat = 200.0
     energy_table: str | None = None
     energy_units: str = "pJ"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from loopnest.cli import arch_cmd, codesign_cmd, compare_cmd, evaluate_cmd, eyexam_cmd, model_cmd, roofline_cmd, sweep_cmd, validate_cmd, workload_cmd
+from loopnest.cli.common import stoppable
 
 app = typer.Typer(
     name="loopnest",
@@ -26,6 +27,10 @@ app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("compare-dataflows")(compare_cmd.compare_dataflows)
 app.command("eyexam")(eyexam_cmd.eyexam)
 app.command("roofline")(roofline_cmd.roofline)
+
+
+for _info in [*app.registered_commands, *(c for g in app.registered_groups for c in g.typer_instance.registered_commands)]:
+    _info.callback = stoppable(_info.callback)  # one line and exit 130/143 on SIGINT/SIGTERM, in every command
 
 
 def _version(value: bool) -> None:
@@ -73,4 +78,7 @@ def command():
 
 
 def main() -> None:
+    from loopnest.signals import install
+
+    install()
     command()(prog_name="loopnest")

@@ -9,7 +9,9 @@ by :mod:`loopnest.cli.tables`.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -22,9 +24,14 @@ console = Console(markup=False, highlight=False)
 err_console = Console(stderr=True, markup=False, highlight=False)
 
 
+MAX_MESSAGE = 1000  # characters of an error line: a guard, the messages themselves quote short excerpts
+
+
 def fail(message: str, code: int = 2) -> None:
-    """Print one error line to stderr and exit non-zero."""
-    err_console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    """Print one error line to stderr (newlines collapsed, at most MAX_MESSAGE characters) and exit non-zero."""
+    text = " ".join(message.split())
+    text = text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "..."
+    err_console.print(Text.assemble(("error:", "bold red"), " ", text), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -129,3 +136,21 @@ TABLE_HELP = ("Energy table that resolves the architecture's energies and areas:
 def table_option() -> typer.models.OptionInfo:
     """The --table option of every command that loads an architecture."""
     return typer.Option(None, "--table", help=TABLE_HELP)
+
+
+def stoppable(command: Callable) -> Callable:
+    """``command`` with Ctrl-C (SIGINT) and SIGTERM ending it in one line and exit 128 + the signal
+    (130, 143) instead of click's "Aborted!"; commands that keep partial results catch it first."""
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        import signal
+
+        from loopnest.signals import signum_of
+
+        try:
+            return command(*args, **kwargs)
+        except KeyboardInterrupt as stop:
+            signum = signum_of(stop)
+            fail(f"interrupted by {signal.Signals(signum).name}", 128 + signum)
+
+    return run

@@ -32,6 +32,7 @@ def evaluate(
     table: str = table_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
+    layer_timeout: float = typer.Option(None, "--layer-timeout", min=0.001, help="Seconds per layer shape's search; a search stopped there reports the best mapping found so far (marked timed_out, not proven optimal)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
     report: str = typer.Option(None, "--report", help="Also write a self-contained HTML report (tables, interactive plots) here."),
@@ -54,7 +55,7 @@ def evaluate(
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
     from loopnest.model import CountLimitError, ModelInvariantError
-    from loopnest.search.network import map_network
+    from loopnest.search.network import Interrupted, map_network
     from loopnest.search.objective import Objective, ObjectiveError
     from loopnest.search.summary import to_dict
     from loopnest.workload import WorkloadError, load_network
@@ -77,15 +78,26 @@ def evaluate(
     if not network.layers:
         fail(f"{network.name}: no MAC layers to map")
     quiet = as_json or as_csv
+    stopped = None
     try:
-        result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet)
+        result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet,
+                      layer_timeout)
     except (ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
+    except Interrupted as e:  # print what was finished, then one line and 128 + the signal number
+        result, stopped = e.partial, e
+        if not result.mapped:
+            _stopped(stopped)
     data = to_dict(result)
+    if not data["layers"] and stopped is None:  # one line: the first layer's reason stands for all
+        u, more = data["unmapped"][0], len(data["unmapped"]) - 1
+        fail(f"no layer of {network.name} can be mapped on {a.name}: layer {u['name']}: {u['reason']}"
+             + (f" (and {more} more layer{'s' if more > 1 else ''})" if more else ""))
     for u in data["unmapped"]:
         warn(f"layer {u['name']}: no valid mapping on {a.name}: {u['reason']}")
-    if not data["layers"]:
-        fail(f"no layer of {network.name} can be mapped on {a.name}")
+    for row in data["layers"]:
+        if row["search"]["timed_out"] and row["same_as"] is None:
+            warn(f"layer {row['name']}: {row['search']['notes'][-1]}")
     _outputs(data, report, plot)
     if mappings is not None:
         _save_mappings(data, Path(mappings))
@@ -95,6 +107,8 @@ def evaluate(
         _csv(data)
     else:
         _tables(data, a, wide)
+    if stopped is not None:
+        _stopped(stopped)
 
 
 def _outputs(data: dict, report: str | None, plot: str | None) -> None:
@@ -133,9 +147,20 @@ def _save_mappings(data: dict, folder: Path) -> None:
     err_console.print(f"mappings: {len(data['layers'])} files in {folder}")
 
 
-def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet):
+def _stopped(e) -> None:
+    """One line on how far the interrupted run got; exit 128 + the signal (130 SIGINT, 143 SIGTERM)."""
+    import signal
+
+    net = e.partial
+    done = len(net.layers)
+    fail(f"interrupted by {signal.Signals(e.signum).name}: {net.searches} of {net.shapes_total} layer shapes searched "
+         f"({done} of {done + len(net.pending)} layers); "
+         + ("the results printed are those layers only" if net.mapped else "no result to print"), 128 + e.signum)
+
+
+def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet, layer_timeout):
     if quiet:
-        return map_network(network, a, dataflow, user, objective, mode, seed, jobs)
+        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, layer_timeout_s=layer_timeout)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -151,7 +176,8 @@ def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, q
         def tick(done: int, total: int, name: str) -> None:
             bar.update(task, completed=done, total=total, description=f"{network.name} on {a.name} ({name})")
 
-        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, progress=tick)
+        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, progress=tick,
+                           layer_timeout_s=layer_timeout)
 
 
 def _flat(row: dict, levels: list[str]) -> dict:
@@ -207,10 +233,10 @@ def _tables(data: dict, a, wide: bool = False) -> None:
         ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power", power],
         ["Energy / non-zero MAC", f"{s['energy_per_non_zero_mac']:.3f} {unit}/MAC"],
         ["DRAM access / non-zero MAC", f"{s['dram_accesses_per_non_zero_mac']:.4f} operands/MAC"]])
-    srch = data["search"]
+    srch, timing = data["search"], data["timing"]
     if any(r["search"]["mode"] == "heuristic" for r in data["layers"]):
         console.print("search: exact = the proven best mapping in the mapspace; heuristic = best found, not proven optimal.")
     modes = ", ".join(f"{n} {m}" + (" (not proven optimal)" if m == "heuristic" else "")
                       for m, n in srch["shapes_by_mode"].items())
-    console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {srch['seconds']:.1f} s on {srch['jobs']} processes "
+    console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {timing['seconds']:.1f} s on {timing['jobs']} processes "
                   f"({modes}); loop orders in mappings are outer -> inner.")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from loopnest.datafile import DataFileError, read_yaml
+from loopnest.datafile import DataFileError, excerpt, read_yaml
 from loopnest.workload.problem import ROLES, Role
 
 ALIASES = {"K": "M"}
@@ -55,7 +55,7 @@ class FactorRule:
     @staticmethod
     def parse(value: Any, where: str) -> FactorRule:
         if isinstance(value, bool):
-            raise ConstraintError(f"{where}: factor {value!r} is not allowed; use an integer, 'all', '<=n', '>=n' or '*'")
+            raise ConstraintError(f"{where}: factor {excerpt(value)} is not allowed; use an integer, 'all', '<=n', '>=n' or '*'")
         if isinstance(value, int):
             if value < 1:
                 raise ConstraintError(f"{where}: factor must be >= 1, got {value}")
@@ -70,7 +70,7 @@ class FactorRule:
             if m and int(m.group(2)) >= 1:
                 n = int(m.group(2))
                 return FactorRule(hi=n) if m.group(1) == "<=" else FactorRule(lo=n)
-        raise ConstraintError(f"{where}: factor {value!r} is not allowed; use an integer, 'all', '<=n', '>=n' or '*'")
+        raise ConstraintError(f"{where}: factor {excerpt(value)} is not allowed; use an integer, 'all', '<=n', '>=n' or '*'")
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Constraints:
 
 def _dim(name: Any, where: str) -> str:
     if not isinstance(name, str) or not name:
-        raise ConstraintError(f"{where}: dimension names must be strings, got {name!r}")
+        raise ConstraintError(f"{where}: dimension names must be strings, got {excerpt(name)}")
     return ALIASES.get(name, name)
 
 
@@ -176,7 +176,7 @@ def parse_constraints(data: Any, source: str = "constraints") -> Constraints:
         if "keep" in entry:
             k = entry["keep"]
             if not isinstance(k, list) or any(r not in ROLES for r in k):
-                raise ConstraintError(f"{where}.keep: expected a list drawn from {list(ROLES)}, got {k!r}")
+                raise ConstraintError(f"{where}.keep: expected a list drawn from {list(ROLES)}, got {excerpt(k)}")
             keep = frozenset(k)
         lc = LevelConstraint(_rules(entry.get("temporal", {}) or {}, f"{where}.temporal"), order, sx, sy, keep)
         levels[name] = levels[name].meet(lc, name) if name in levels else lc

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.datafile import DataFileError, excerpt, field_path, read_yaml
 from loopnest.mapping.mapping import LevelMapping, Mapping, MappingError
 from loopnest.names import did_you_mean
 from loopnest.workload.problem import Role
@@ -61,9 +61,9 @@ def parse_mapping(data: object, arch: Architecture, source: str = "<mapping>") -
     by_level: dict[str, _Level] = {}
     for i, lv in enumerate(spec.mapping):
         if lv.level not in names:
-            raise MappingError(f"{source}: field mapping[{i}].level: {lv.level!r} is not a level of {arch.name}{did_you_mean(lv.level, names)}; levels are {', '.join(names)}")
+            raise MappingError(f"{source}: field mapping[{i}].level: {excerpt(lv.level)} is not a level of {arch.name}{did_you_mean(str(lv.level), names)}; levels are {', '.join(names)}")
         if lv.level in by_level:
-            raise MappingError(f"{source}: field mapping[{i}].level: {lv.level!r} appears twice")
+            raise MappingError(f"{source}: field mapping[{i}].level: {excerpt(lv.level)} appears twice")
         by_level[lv.level] = lv
     levels = []
     for name in names:

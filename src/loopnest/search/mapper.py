@@ -81,6 +81,7 @@ class LayerSearch:
     inner_tilings: int = 0  # inner tilings enumerated under visited outer choices
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    timed_out: bool = False  # stopped at the layer timeout: the best found so far
 
     @property
     def mapping(self) -> Mapping | None:
@@ -104,14 +105,18 @@ class _Outer:
 
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
-                 top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3) -> LayerSearch:
+                 top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3,
+                 timeout_s: float | None = None) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
     most ``sweeps`` of refinement.
     Auto mode searches exactly where the choices below level 1 number at most
     ``AUTO_EXACT_RESTS`` (and the outermost level has no fanout, which their floors leave out),
-    heuristically elsewhere; ``LayerSearch.mode`` says which ran and ``notes`` why."""
+    heuristically elsewhere; ``LayerSearch.mode`` says which ran and ``notes`` why.
+    ``timeout_s`` stops the search after that many seconds (checked between batches of mappings,
+    and not before a first mapping is found) with the best mapping found so far (``timed_out``; a
+    note says it is not proven optimal)."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
@@ -131,16 +136,22 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
                    f"{AUTO_EXACT_RESTS:.0e}")
             notes.append(f"auto: heuristic search, not proven optimal ({why})")
     out = LayerSearch(problem, obj.text, mode, notes=notes)
-    state = _Search(space, obj, mode, seed, (top, sample, rest_sample or HEURISTIC_RESTS), out)
+    state = _Search(space, obj, mode, seed, (top, sample, rest_sample or HEURISTIC_RESTS), out,
+                    None if timeout_s is None else t0 + timeout_s)
     empty = space.empty_reason()
     if empty is None and mode == EXACT and space.rest_count() > EXACT_RESTS:
         empty = (f"the exact search would enumerate {space.rest_count():.2g} choices of the loops below level "
                  f"{space.arch.levels[1].name}'s (limit {EXACT_RESTS:.0e}); use --mode heuristic (it samples "
                  "them) or constrain those loops")
     if empty is None:
-        state.run()
-        if mode == HEURISTIC and state.best_tiling is not None:
-            state.refine(sweeps)
+        try:
+            state.run()
+            if mode == HEURISTIC and state.best_tiling is not None:
+                state.refine(sweeps)
+        except _OutOfTime:
+            out.timed_out = True
+            out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
+                             "not proven optimal")
     out.seconds = time.perf_counter() - t0
     if state.best_row is None:
         out.reason = empty or state.why_empty()
@@ -149,10 +160,14 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     return out
 
 
+class _OutOfTime(Exception):
+    """The layer timeout passed (raised between batches, so the best found so far is consistent)."""
+
+
 class _Search:
     def __init__(self, space: Mapspace, obj: Objective, mode: str, seed: int, effort: tuple[int, int, int],
-                 out: LayerSearch):
-        self.space, self.obj, self.mode, self.out = space, obj, mode, out
+                 out: LayerSearch, deadline: float | None = None):
+        self.space, self.obj, self.mode, self.out, self.deadline = space, obj, mode, out, deadline
         self.seed, (self.top, self.sample, self.rest_sample) = seed, effort
         self.best_keys: np.ndarray | None = None
         self.best_row: MappingBatch | None = None
@@ -241,6 +256,7 @@ class _Search:
         rs = np.concatenate([p[2] for p in parts])
         order = np.lexsort((rs, kis) + tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))[:limit]
         for start in range(0, len(order), ROWS):
+            self._clock()
             chunk = order[start:start + ROWS]
             chunk = chunk[better_rows(keys[chunk], self.best_keys)]
             if len(chunk) == 0:
@@ -272,6 +288,7 @@ class _Search:
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
         for g in range(0, len(gi), step):
+            self._clock()
             live = g + np.flatnonzero(better_rows(keys[g:g + step], self.best_keys))
             if len(live) == 0:
                 break  # group floors ascend: nothing after can win either
@@ -304,6 +321,7 @@ class _Search:
         oi, ri, keys = oi[order], ri[order], keys[order]
         self.out.inner_tilings += len(oi)
         for a in range(0, len(oi), BATCH):
+            self._clock()
             live = a + np.flatnonzero(better_rows(keys[a:a + BATCH], self.best_keys))
             if len(live) == 0:
                 break  # keys ascend: nothing after can win either
@@ -489,6 +507,7 @@ class _Search:
         for _ in range(sweeps):
             before = self.best_keys
             for d in range(space.D):
+                self._clock()
                 cur, keep, o0 = self.best_tiling
                 cands = np.repeat(cur[None], len(space.options[d]), axis=0)
                 cands[:, :, d] = space.options[d]
@@ -497,6 +516,11 @@ class _Search:
                     self.inner(cands, keep, np.repeat(o0[None], len(cands), axis=0))
             if before is self.best_keys:
                 return
+
+    def _clock(self) -> None:
+        """Stop at the deadline, but only once a mapping is found: a timeout reports the best so far, not nothing."""
+        if self.deadline is not None and self.best_row is not None and time.perf_counter() > self.deadline:
+            raise _OutOfTime
 
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:

@@ -4,11 +4,18 @@ over processes), per-layer results and network totals.
 Layers run one after another on the accelerator, so network cycles and energies are sums over
 layers. A layer without any valid mapping is kept in the result with the reason (which capacity,
 fanout or constraint excludes it) and counted apart: never silently dropped.
+
+Stopping: a KeyboardInterrupt (SIGINT; the CLI raises ``loopnest.signals.Stop`` on SIGTERM) during the search
+cancels the queued shapes at once, terminates the worker processes (none is left behind) and
+raises :class:`Interrupted` holding every layer whose search had finished. Workers ignore SIGINT
+(the parent decides) and exit by themselves if the parent dies.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,10 +27,21 @@ from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.model.result import Result, evaluate
 from loopnest.search.mapper import AUTO, LayerSearch, search_layer
 from loopnest.search.objective import Objective
+from loopnest.signals import signum_of
 from loopnest.workload.network import Network
 from loopnest.workload.problem import Problem
 
 Progress = Callable[[int, int, str], None]  # (done, total, layer name)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run stopped on a signal; ``partial`` holds every layer whose search had finished
+    (``partial.pending`` names the others). A KeyboardInterrupt, so callers that do not keep
+    partial results stop as on Ctrl-C (``signum`` says which signal)."""
+
+    def __init__(self, partial: NetworkResult, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}")
+        self.partial, self.signum = partial, signum
 
 
 @dataclass
@@ -54,6 +72,8 @@ class NetworkResult:
     searches: int = 0  # distinct shapes searched
     jobs: int = 1
     notes: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # layers not searched: the run was interrupted
+    shapes_total: int = 0  # distinct shapes to search (``searches`` of them finished)
 
     @property
     def mapped(self) -> list[LayerOutcome]:
@@ -65,21 +85,24 @@ class NetworkResult:
 
 
 def _solve(task: tuple) -> LayerSearch:
-    problem, arch, dataflow, user, objective, mode, seed = task
+    problem, arch, dataflow, user, objective, mode, seed, timeout_s = task
     constraints = dataflow_constraints(dataflow, problem, arch) if dataflow else None
     if user is not None:
         constraints = user if constraints is None else constraints.meet(user)
-    return search_layer(problem, arch, constraints, objective, mode=mode, seed=seed)
+    return search_layer(problem, arch, constraints, objective, mode=mode, seed=seed, timeout_s=timeout_s)
 
 
 def map_network(network: Network, arch: Architecture, dataflow: str | None = None, constraints: Constraints | None = None,
                 objective: str = "energy", mode: str = AUTO, seed: int = 0, jobs: int | None = None,
-                progress: Progress | None = None) -> NetworkResult:
+                progress: Progress | None = None, layer_timeout_s: float | None = None) -> NetworkResult:
     """Best mapping of every MAC layer of ``network`` on ``arch``.
 
     ``dataflow`` names a preset (``loopnest.mapping.dataflows``); ``constraints`` are the user's,
     met with the preset. ``jobs`` processes (default: the CPU count); 1 runs in this process.
     ``mode`` defaults to auto, as on the command line (each layer's ``search.mode`` says which ran).
+    ``layer_timeout_s`` bounds each shape's search (the best found so far is kept). The result
+    does not depend on ``jobs`` (each shape's search is a pure function of its inputs). On a
+    KeyboardInterrupt it raises :class:`Interrupted` with the layers finished so far.
     """
     Objective.parse(objective)  # fail early on a bad objective
     t0 = time.perf_counter()
@@ -89,25 +112,77 @@ def map_network(network: Network, arch: Architecture, dataflow: str | None = Non
         first.setdefault(p.shape_key(), p)
     shapes = sorted(first.values(), key=lambda p: -p.macs)  # big layers first: better balance
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(shapes) or 1))
-    tasks = [(p, arch, dataflow, constraints, objective, mode, seed) for p in shapes]
+    tasks = [(p, arch, dataflow, constraints, objective, mode, seed, layer_timeout_s) for p in shapes]
     found: dict[str, LayerSearch] = {}
-    if jobs == 1:
-        for i, (p, task) in enumerate(zip(shapes, tasks)):
-            found[p.shape_key()] = _solve(task)
-            if progress:
-                progress(i + 1, len(shapes), p.name)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_solve, task): p for p, task in zip(shapes, tasks)}
-            for i, fut in enumerate(as_completed(futures)):
-                p = futures[fut]
-                found[p.shape_key()] = fut.result()
+    try:
+        if jobs == 1:
+            for i, (p, task) in enumerate(zip(shapes, tasks)):
+                found[p.shape_key()] = _solve(task)
                 if progress:
                     progress(i + 1, len(shapes), p.name)
-    outcomes = []
+        else:
+            _parallel(shapes, tasks, jobs, found, progress)
+    except KeyboardInterrupt as stop:
+        partial = _assemble(network, arch, dataflow, objective, mode, layers, first, found, t0, len(shapes), jobs)
+        raise Interrupted(partial, signum_of(stop)) from None
+    return _assemble(network, arch, dataflow, objective, mode, layers, first, found, t0, len(shapes), jobs)
+
+
+def _parallel(shapes: list[Problem], tasks: list[tuple], jobs: int, found: dict, progress: Progress | None) -> None:
+    """Search the shapes over ``jobs`` worker processes into ``found``; on any exception (a signal
+    included) the queued shapes are cancelled and the workers terminated before it propagates."""
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(_solve, task): p for p, task in zip(shapes, tasks)}
+        for i, fut in enumerate(as_completed(futures)):
+            p = futures[fut]
+            found[p.shape_key()] = fut.result()
+            if progress:
+                progress(i + 1, len(shapes), p.name)
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the running workers now (shutdown alone waits for them)."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())  # no public handle on the workers
+    pool.shutdown(wait=False, cancel_futures=True)
+    for w in workers:
+        w.terminate()
+    for w in workers:
+        w.join(5)
+        if w.is_alive():
+            w.kill()
+            w.join(1)
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: SIGINT is ignored (the parent stops the pool), SIGTERM ends it, and a
+    watcher thread ends it if the parent dies (no orphan keeps searching)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _assemble(network: Network, arch: Architecture, dataflow: str | None, objective: str, mode: str,
+              layers: list[Problem], first: dict[str, Problem], found: dict[str, LayerSearch], t0: float,
+              shapes: int, jobs: int) -> NetworkResult:
+    """The network result over the layers whose shape was searched (the others are ``pending``)."""
+    outcomes, pending = [], []
     for p in layers:
         key = p.shape_key()
-        s = found[key]
+        s = found.get(key)
+        if s is None:
+            pending.append(p.name)
+            continue
         owner = first[key]
         if s.result is None:
             result = None
@@ -117,5 +192,4 @@ def map_network(network: Network, arch: Architecture, dataflow: str | None = Non
             result = evaluate(p, arch, s.result.mapping)
         outcomes.append(LayerOutcome(p, s, result, None if owner is p else owner.name))
     return NetworkResult(network.name, arch, network.batch, dataflow, objective, mode, outcomes,
-                         time.perf_counter() - t0, len(shapes), jobs)
-
+                         time.perf_counter() - t0, len(found), jobs, pending=pending, shapes_total=shapes)

@@ -9,10 +9,16 @@ JSON interface (stable; keys are only ever added)::
                  "bits": {role: bits}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
-     "sheet": {...}, "search": {"seconds", "distinct_shapes", "jobs", "shapes_by_mode": {mode: n}}}
+     "sheet": {...}, "search": {"distinct_shapes", "shapes_total", "shapes_by_mode": {mode: n}},
+     "pending": [layer names not searched: the run was interrupted],
+     "timing": {"seconds", "jobs", "layers": {layer: seconds}}}
 
 Each layer's ``search`` says which mode ran (``mode`` auto picks exact or heuristic per shape;
-its ``notes`` say why) and how much was searched.
+its ``notes`` say why), how much was searched and whether it stopped at the layer timeout.
+
+Everything outside ``timing`` is a function of the inputs only: two runs, or runs with
+``--jobs 1`` and ``--jobs N``, give identical JSON once ``timing`` is dropped (wall-clock
+seconds and the process count live there and only there).
 
 ``energy_by_level`` has one entry per storage level (its own accesses), one per fanout
 (``<level>.network``) and the MACs. Energies are in ``energy_units`` (pJ unless the architecture
@@ -78,7 +84,7 @@ def layer_row(lo: LayerOutcome) -> dict:
         "same_as": lo.same_as,
         "search": {"mode": lo.search.mode, "objective": lo.search.objective, "evaluated": lo.search.evaluated,
                    "outer_choices": lo.search.outer_total, "outer_visited": lo.search.outer_visited,
-                   "seconds": lo.search.seconds, "notes": list(lo.search.notes)},
+                   "timed_out": lo.search.timed_out, "notes": list(lo.search.notes)},
     }
 
 
@@ -144,8 +150,11 @@ def to_dict(net: NetworkResult) -> dict:
         "unmapped": [{"name": lo.name, "macs": lo.problem.macs, "reason": lo.search.reason} for lo in net.unmapped],
         "totals": tot,
         "sheet": sheet(net, tot),
-        "search": {"seconds": net.seconds, "distinct_shapes": net.searches, "jobs": net.jobs,
+        "search": {"distinct_shapes": net.searches, "shapes_total": net.shapes_total or net.searches,
                    "shapes_by_mode": _modes(net)},
+        "pending": list(net.pending),
+        "timing": {"seconds": net.seconds, "jobs": net.jobs,
+                   "layers": {lo.name: lo.search.seconds for lo in net.layers if lo.same_as is None}},
     }
 
 

@@ -20,6 +20,7 @@ class WorkloadError(ValueError):
 
 def load_network(name_or_path: str | Path, batch: int = 1) -> Network:
     """A network by zoo name (case, '-' and '_' ignored) or from an ``.onnx`` file, at ``batch``."""
+    from loopnest.datafile import is_file
     from loopnest.workload import zoo
 
     if not isinstance(batch, int) or batch < 1:
@@ -28,14 +29,52 @@ def load_network(name_or_path: str | Path, batch: int = 1) -> Network:
     if text.lower().endswith(".onnx"):
         from loopnest.workload.onnx_import import import_onnx
 
-        return import_onnx(text).with_batch(batch)
+        _check_onnx(text)
+        try:
+            return import_onnx(text).with_batch(batch)
+        except (IndexError, KeyError, TypeError, ValueError, AttributeError, ZeroDivisionError, OverflowError) as e:
+            if isinstance(e, WorkloadError):
+                raise
+            # a graph the importer's own checks did not foresee: still one line, never a traceback
+            raise WorkloadError(f"{text}: cannot import this ONNX graph ({type(e).__name__}: "
+                                f"{' '.join(str(e).split())[:120]}); is it a valid model?") from None
     found = find_model(text)
     if found is None:
-        if Path(text).exists():
+        if is_file(text):
             raise WorkloadError(f"{text}: unsupported model file type (expected .onnx)")
         raise WorkloadError(f"unknown model {text!r}{did_you_mean(text, list_models())}; "
                             f"available: {', '.join(list_models())} (or a path to an .onnx file)")
     return zoo.build(found, batch)
+
+
+MAX_ONNX_MB = 512  # size limit of an ONNX file, MiB (LOOPNEST_MAX_ONNX_MB overrides it)
+MAX_ONNX_NODES = 100_000  # nodes of an ONNX graph (LOOPNEST_MAX_ONNX_NODES overrides it)
+
+
+def _check_onnx(path: str) -> None:
+    """Limits checked before the import: a regular file within the size limit, a graph within the
+    node limit (counted on the parsed protobuf, before any conversion)."""
+    import os
+
+    from loopnest.datafile import DataFileError, check_file, max_bytes
+
+    try:
+        check_file(path, max_bytes("LOOPNEST_MAX_ONNX_MB", MAX_ONNX_MB), "ONNX file", "LOOPNEST_MAX_ONNX_MB")
+    except DataFileError as e:
+        raise WorkloadError(str(e)) from None
+    try:
+        import onnx
+    except ImportError:
+        return  # the importer says what to install
+    try:
+        nodes = len(onnx.load(path, load_external_data=False).graph.node)
+    except Exception:  # noqa: BLE001 - protobuf decode errors have no common base; the importer reports them
+        return
+    text = os.environ.get("LOOPNEST_MAX_ONNX_NODES", "")
+    limit = int(text) if text.isdigit() and int(text) > 0 else MAX_ONNX_NODES
+    if nodes > limit:
+        raise WorkloadError(f"{path}: the graph has {nodes:,} nodes, more than the limit of {limit:,} "
+                            "(set LOOPNEST_MAX_ONNX_NODES to raise it)")
 
 
 __all__ = ["ElementOp", "Network", "NetworkError", "Node", "Problem", "Tensor", "WorkloadError",
