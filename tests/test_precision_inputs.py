@@ -147,12 +147,12 @@ def test_qdq_graph_imports_per_tensor_widths(tmp_path):
 def test_wider_tensors_than_the_design_computes_on_are_warned_about(capsys):
     # zoo networks are 16-bit; tpu-v1 computes on 8-bit operands (Jouppi et al., ISCA 2017)
     from loopnest.arch import load_arch
-    from loopnest.cli.common import with_precision
+    from loopnest.cli.common import warn_wider
     from loopnest.workload import load_network
 
     net = load_network("lenet5")
-    assert with_precision(net, None, load_arch("tpu-v1")) is net
+    warn_wider(net, load_arch("tpu-v1"))
     err = capsys.readouterr().err
     assert "16-bit" in err and "--precision weights=8,inputs=8,outputs=8" in err
-    with_precision(net, None, load_arch("eyeriss"))  # 16-bit design: nothing to say
+    warn_wider(net, load_arch("eyeriss"))  # 16-bit design: nothing to say
     assert capsys.readouterr().err == ""

@@ -106,18 +106,22 @@ def precision_option() -> typer.models.OptionInfo:
     return typer.Option(None, "--precision", help=PRECISION_HELP)
 
 
-def with_precision(work, spec: str | None, arch=None):
-    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input.
-    Without ``--precision``, a warning where the workload's stored widths exceed the operand width
-    ``arch`` computes on (zoo networks are 16-bit: on an 8-bit design each value takes two words)."""
+def warn_wider(work, arch) -> None:
+    """A warning where the workload's stored widths exceed the operand width ``arch`` computes on
+    (zoo networks are 16-bit: on an 8-bit design each value takes two words); printed once a run
+    has its results, so an error stays one line."""
+    layers = work.layers if hasattr(work, "nodes") else (work,)
+    bits = max((t.bits for p in layers for t in p.tensors), default=0)
+    native = arch.compute.operand_bits
+    if bits > native:
+        warn(f"the workload's tensors are {bits}-bit and {arch.name} computes on {native}-bit operands: each value "
+             f"is stored in wider words and multiplied at {bits} bits; give --precision weights={native},"
+             f"inputs={native},outputs={native} for {native}-bit inference")
+
+
+def with_precision(work, spec: str | None):
+    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input."""
     if spec is None:
-        layers = work.layers if hasattr(work, "nodes") else (work,)
-        bits = max((t.bits for p in layers for t in p.tensors), default=0)
-        native = arch.compute.operand_bits if arch is not None else bits
-        if bits > native:
-            warn(f"the workload's tensors are {bits}-bit and {arch.name} computes on {native}-bit operands: each value "
-                 f"is stored in wider words and multiplied at {bits} bits; give --precision weights={native},"
-                 f"inputs={native},outputs={native} for {native}-bit inference")
         return work
     from loopnest.datafile import DataFileError
     from loopnest.workload.precision import PrecisionError, apply_precision, apply_to_layer, load_precision

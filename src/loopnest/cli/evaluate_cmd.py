@@ -12,7 +12,7 @@ import typer
 
 from loopnest.cli.common import (
     check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option,
-    print_json, table_option, warn, with_precision)
+    print_json, table_option, warn, warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 from loopnest.sources import SHEET
@@ -71,7 +71,7 @@ def evaluate(
         fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
     try:
         Objective.parse(objective)
-        network = with_precision(load_network(model, batch=batch), precision, a)
+        network = with_precision(load_network(model, batch=batch), precision)
         user = load_constraints(constraints) if constraints else None
     except (WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))
@@ -101,6 +101,7 @@ def evaluate(
     _outputs(data, report, plot)
     if mappings is not None:
         _save_mappings(data, Path(mappings))
+    warn_wider(network, a)
     if as_json:
         print_json(data)
     elif as_csv:

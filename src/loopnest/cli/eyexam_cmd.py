@@ -8,7 +8,7 @@ import typer
 
 from loopnest.cli.common import (
     check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option,
-    with_precision)
+    warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -46,12 +46,13 @@ def eyexam(
 
     try:
         a = load_arch(arch, table=table)
-        problem = with_precision(load_layer(layer, batch), precision, a)
+        problem = with_precision(load_layer(layer, batch), precision)
         data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
             ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
+    warn_wider(problem, a)
     if as_json:
         print_json(data)
         return

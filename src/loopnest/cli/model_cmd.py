@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli.common import console, fail, precision_option, print_json, table_option, with_precision
+from loopnest.cli.common import console, fail, precision_option, print_json, table_option, warn_wider, with_precision
 from loopnest.cli.tables import Column, print_table
 
 
@@ -31,11 +31,12 @@ def model(
 
     try:
         a = load_arch(arch, table=table)
-        problem = with_precision(load_layer(layer, batch), precision, a)
+        problem = with_precision(load_layer(layer, batch), precision)
         m = load_mapping(mapping, a)
         result = evaluate(problem, a, m)
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
+    warn_wider(problem, a)
     if as_json:
         print_json(result.to_dict())
         return

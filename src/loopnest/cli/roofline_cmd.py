@@ -8,7 +8,7 @@ import typer
 
 from loopnest.cli.common import (
     check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option, warn,
-    with_precision)
+    warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -46,7 +46,7 @@ def roofline(
 
     try:
         a = load_arch(arch, table=table)
-        network = with_precision(load_network(model, batch=batch), precision, a)
+        network = with_precision(load_network(model, batch=batch), precision)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=err_console.print)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
@@ -56,6 +56,7 @@ def roofline(
             "roofline": build(records, a, [problems[r["layer"]] for r in records]),
             "breakdown": network_breakdown(network.name, records, a)}
     _outputs(data, report, plot)
+    warn_wider(network, a)
     if as_json:
         print_json(data)
         return

@@ -8,7 +8,7 @@ from enum import Enum
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, precision_option, print_json, warn, with_precision
+from loopnest.cli.common import console, fail, precision_option, print_json, warn, with_precision
 from loopnest.cli.tables import Column, print_table
 
 app = typer.Typer(help="Workloads: the model zoo and per-layer statistics.", no_args_is_help=True)

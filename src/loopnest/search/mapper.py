@@ -53,7 +53,7 @@ from loopnest.search.bounds import (
 )
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.search.rest_bounds import RestFloor
-from loopnest.workload.problem import ROLES, Problem
+from loopnest.workload.problem import Problem
 
 EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
 MODES = (EXACT, HEURISTIC, AUTO)
