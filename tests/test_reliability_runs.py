@@ -99,6 +99,7 @@ def test_interrupt_keeps_every_finished_layer(jobs):
         if done == 2:
             raise KeyboardInterrupt
 
+    before = set(multiprocessing.active_children())  # children of earlier tests may still be exiting
     with pytest.raises(Interrupted) as info:
         map_network(net, arch, mode="heuristic", jobs=jobs, progress=tick)
     part = info.value.partial
@@ -107,7 +108,7 @@ def test_interrupt_keeps_every_finished_layer(jobs):
     assert data["pending"] and len(data["layers"]) + len(data["pending"]) == len(net.layers)
     for row in data["layers"]:
         assert row["mapping"] == full[row["name"]]["mapping"] and row["energy_pj"] == full[row["name"]]["energy_pj"]
-    assert multiprocessing.active_children() == []
+    assert set(multiprocessing.active_children()) - before == set()  # none of this run's workers is left
 
 
 def test_layer_timeout_keeps_the_best_found_so_far(monkeypatch):

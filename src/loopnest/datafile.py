@@ -123,7 +123,10 @@ def read_yaml(path: str | Path) -> object:
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
-        raise DataFileError(f"{_name(path)}: not valid YAML{_where(exc, text)}: {one_line(_problem(exc))}") from None
+        problem = _problem(exc)
+        if "maximum nesting depth" in str(problem):  # libyaml's own limit (1,000 in recent releases) met first
+            problem = f"nested deeper than {MAX_DEPTH} levels"
+        raise DataFileError(f"{_name(path)}: not valid YAML{_where(exc, text)}: {one_line(problem)}") from None
     except RecursionError:  # a guard only: the depth limit stops nesting long before the stack ends
         raise DataFileError(f"{_name(path)}: nested too deeply (limit {MAX_DEPTH} levels)") from None
     finally:

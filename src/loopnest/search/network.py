@@ -146,16 +146,19 @@ def _parallel(shapes: list[Problem], tasks: list[tuple], jobs: int, found: dict,
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and end the running workers now (shutdown alone waits for them)."""
-    workers = list((getattr(pool, "_processes", None) or {}).values())  # no public handle on the workers
+    """Cancel what is queued and end the running workers now (shutdown alone waits for them).
+    The pool's own table of workers is read again after the shutdown (a worker spawned while it
+    ran is ended too), and a killed worker is waited for without a time limit (SIGKILL ends it)."""
+    procs = getattr(pool, "_processes", None) or {}  # no public handle on the workers
     pool.shutdown(wait=False, cancel_futures=True)
+    workers = list(procs.values())
     for w in workers:
         w.terminate()
     for w in workers:
         w.join(5)
         if w.is_alive():
             w.kill()
-            w.join(1)
+            w.join()
 
 
 def _worker_init(parent: int) -> None:
