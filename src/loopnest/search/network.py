@@ -147,11 +147,14 @@ def _parallel(shapes: list[Problem], tasks: list[tuple], jobs: int, found: dict,
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel what is queued and end the running workers now (shutdown alone waits for them).
-    The pool's own table of workers is read again after the shutdown (a worker spawned while it
-    ran is ended too), and a killed worker is waited for without a time limit (SIGKILL ends it)."""
+    The workers are taken from the pool's own table before the shutdown (its manager thread may
+    empty the table while it runs) and again after it; a killed worker is waited for without a
+    time limit (SIGKILL ends it), and so is the manager thread, which reaps the workers it saw."""
     procs = getattr(pool, "_processes", None) or {}  # no public handle on the workers
-    pool.shutdown(wait=False, cancel_futures=True)
+    manager = getattr(pool, "_executor_manager_thread", None)
     workers = list(procs.values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    workers += [w for w in list(procs.values()) if w not in workers]
     for w in workers:
         w.terminate()
     for w in workers:
@@ -159,6 +162,8 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
         if w.is_alive():
             w.kill()
             w.join()
+    if manager is not None:
+        manager.join(10)
 
 
 def _worker_init(parent: int) -> None:
