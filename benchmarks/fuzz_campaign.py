@@ -106,34 +106,14 @@ def run_subprocess(rng: random.Random, folder: Path, limit_s: float, max_mb: flo
     return classify(proc.returncode, out, err, args, None, f"subprocess {what}")
 
 
-def _children(pid: int) -> set[int]:
-    out = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                out.add(int(entry.name))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 def _sigint(folder: Path, limit_s: float) -> tuple[str, str]:
     proc = subprocess.Popen(LOOPNEST + ["evaluate", "alexnet", "--arch", "simple-ws", "--jobs", "2", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         t0 = time.monotonic()
-        while len(_children(proc.pid)) < 2 and time.monotonic() - t0 < 60:
+        while len(fz.children(proc.pid)) < 2 and time.monotonic() - t0 < 60:
             time.sleep(0.2)
-        workers = _children(proc.pid)
+        workers = fz.children(proc.pid)
         time.sleep(1.0)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=limit_s)
@@ -142,7 +122,7 @@ def _sigint(folder: Path, limit_s: float) -> tuple[str, str]:
         proc.communicate()
         return "hangs", "subprocess sigint"
     time.sleep(0.5)
-    left = [w for w in workers if _alive(w)]
+    left = [w for w in workers if fz.alive(w)]
     if left:  # a process that does not end: counted with the hangs
         return "hangs", f"subprocess sigint: {len(left)} workers left running"
     if proc.returncode == 0:  # finished before the signal: a normal run

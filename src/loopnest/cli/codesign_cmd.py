@@ -103,6 +103,20 @@ def precision(
         _tables(out)
 
 
+def _trained(name: str, weights: Path | None, plain_only: bool):
+    """The shipped model's torch module (trained, or ``weights`` loaded into it) and its data;
+    ``plain_only`` rejects residual and depthwise networks before any training."""
+    from loopnest.codesign.models import digits_module, digits_workload
+    from loopnest.codesign.structured import prunable_layers
+
+    if plain_only:
+        prunable_layers(digits_module(name))
+    module, _, data = digits_workload(name)
+    if weights is not None:
+        _load_weights(module, weights)
+    return module, data
+
+
 def _load_weights(module, path: Path) -> None:
     """Load a state_dict into ``module``; its Conv2d/Linear layers must be the module's."""
     import torch
@@ -213,16 +227,11 @@ def netadapt(
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     _need_extras()
-    from loopnest.codesign.models import digits_module, digits_workload
     from loopnest.codesign.netadapt import run_netadapt
-    from loopnest.codesign.structured import prunable_layers
     from loopnest.mapping.constraints import ConstraintError
 
     try:
-        prunable_layers(digits_module(name))  # reject residual / depthwise networks before training
-        module, _, data = digits_workload(name)
-        if weights is not None:
-            _load_weights(module, weights)
+        module, data = _trained(name, weights, plain_only=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode,
                               progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, ConstraintError) as e:
@@ -239,24 +248,22 @@ def netadapt(
 
 
 def _netadapt_table(out: dict) -> None:
-    from rich.table import Table
-
     unit, b = out["energy_units"], out["budget"]
-    t = Table(title=f"NetAdapt of {out['model']} on {out['arch']} to {b['text']} (limit {b['limit']:.6g} {b['units']}); "
-                    f"accuracy: calibration split (selection) and test split")
-    for c in ("iteration", "layer changed", "filters", "cal. acc.", "test acc.", "cycles", f"energy ({unit})"):
-        t.add_column(c, justify="right")
+    rows = []
 
     def row(label: str, p: dict, layer: str = "", filters: str = "") -> None:
-        t.add_row(label, layer, filters, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
-                  f"{p['cycles']:,.0f}", f"{p['energy_pj']:.4g}")
+        rows.append([label, layer, filters, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
+                     f"{p['cycles']:,.0f}", f"{p['energy_pj']:.4g}"])
 
     row("start", out["start"], "", " ".join(map(str, out["start"]["filters"].values())))
     for it in out["trace"]:
         row(str(it["iteration"]), it, it["layer"], str(it["filters"]))
     if out["trace"]:
         row("final", out["final"], "long-term fine-tuned", " ".join(map(str, out["final"]["filters"].values())))
-    console.print(t)
+    print_table(console, f"NetAdapt of {out['model']} on {out['arch']} to {b['text']} (limit {b['limit']:.6g} {b['units']}); "
+                         f"accuracy: calibration split (selection) and test split",
+                [Column("iteration"), Column("layer changed", "left", text=True), Column("filters"), Column("cal. acc."),
+                 Column("test acc."), Column("cycles"), Column(f"energy ({unit})")], rows)
     lut = out["lookup_table"]
     status = {"met": "budget met", "already met": "the network already meets the budget: unchanged",
               "out of reach": "budget out of reach", "iterations exhausted": "budget not met within --max-iterations"}
@@ -299,17 +306,11 @@ def prune(
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     _need_extras()
-    from loopnest.codesign.models import digits_module, digits_workload
     from loopnest.codesign.pruning import run_prune
-    from loopnest.codesign.structured import prunable_layers
     from loopnest.mapping.constraints import ConstraintError
 
     try:
-        if method == "structured":
-            prunable_layers(digits_module(name))  # reject residual / depthwise networks before training
-        module, _, data = digits_workload(name)
-        if weights is not None:
-            _load_weights(module, weights)
+        module, data = _trained(name, weights, plain_only=method == "structured")
         out, _ = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
                            short_epochs=short_epochs, seed=seed,
                            progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
@@ -318,18 +319,13 @@ def prune(
     if as_json:
         print_json(out)
         return
-    from rich.table import Table
-
     unit = out["energy_units"]
-    t = Table(title=f"{out['model']} on {out['arch']}: {method} pruning, budget {accuracy_drop:g} accuracy points")
-    for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs", "cycles", f"energy ({unit})"):
-        t.add_column(c, justify="right")
-    for label in ("start", "final"):
-        p = out[label]
-        t.add_row(label, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
-                  f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['cycles']:,.0f}",
-                  f"{p['energy_pj']:.4g}")
-    console.print(t)
+    rows = [[label, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
+             f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['cycles']:,.0f}",
+             f"{p['energy_pj']:.4g}"] for label, p in ((label, out[label]) for label in ("start", "final"))]
+    print_table(console, f"{out['model']} on {out['arch']}: {method} pruning, budget {accuracy_drop:g} accuracy points",
+                [Column(c) for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs", "cycles",
+                                     f"energy ({unit})")], rows)
     key = "filters_kept_fraction" if method == "structured" else "sparsity"
     console.print(f"{key.replace('_', ' ')} per layer: " + (", ".join(f"{n}={v:g}" for n, v in out[key].items()) or "none"),
                   highlight=False)
