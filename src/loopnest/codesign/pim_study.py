@@ -148,7 +148,7 @@ def claims(acc: dict, hw: dict, spec: PimStudySpec) -> dict:
         out["a"] = {"claim": "the accuracy ranking of networks changes with noise", "verdict": "reproduced" if changes else "refuted",
                     "detail": {"ranking_clean": rank(0), "ranking_at_sigma": {str(sig[i]): rank(i) for i in noisy}}}
     for key, family, text in (("b", DEPTH_FAMILY, "deeper networks lose accuracy faster under noise"),
-                              ("c", FILTER_FAMILY, "larger filters are more robust to noise")):
+                              ("c", FILTER_FAMILY, "larger filters are more robust to noise")) if acc else ():
         fam = [n for n in family if n in acc]
         if len(fam) < 2 or not noisy:
             out[key] = {"claim": text, "verdict": "not tested", "detail": f"needs {', '.join(family)}"}
