@@ -140,3 +140,16 @@ def test_adc_below_one_bit_is_one_line():
     with pytest.raises(ArchSpecError) as e:
         parse_arch(data, "x.yaml")
     assert "adc_bits" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_isaac_ima_power_by_component():
+    # ISAAC Table I (per IMA): 8 x 128 DACs 4 mW, 8 ADCs 16 mW, 8 arrays 2.4 mW. Eight full arrays
+    # per 100 ns pass: 1,024 DAC and 1,024 ADC conversions and 8 x 16,384 cell reads, which at the
+    # preset's per-unit figures (derived from the same table) give those powers back.
+    from loopnest.validation.isaac import cases, ima_power_mw
+
+    p = ima_power_mw()
+    assert p["dac"] == pytest.approx(4.0) and p["adc"] == pytest.approx(16.0) and p["cells"] == pytest.approx(2.4)
+    by = {c.name: c for c in cases()}
+    assert by["isaac-ima-total"].expected == pytest.approx((289 + 20.7 + 7) / 12)
+    assert all(by[f"isaac-ima-{k}"].passed for k in ("dac", "adc", "cells"))
