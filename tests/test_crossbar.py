@@ -1,6 +1,6 @@
 """Crossbar mapping (loopnest.model.crossbar): utilization, array counts, converter counts and the
-search, each against a hand derivation (the counting rules of the module docstring; seed 004,
-Yang and Sze IEDM 2019, for what utilization does to energy per MAC)."""
+search, each against a hand derivation (the counting rules of the module docstring; Yang and Sze,
+IEDM 2019, for what utilization does to energy per MAC)."""
 
 from math import ceil
 

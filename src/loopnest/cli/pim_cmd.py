@@ -1,4 +1,4 @@
-"""`loopnest codesign pim-study`: seed 004's PIM study (accuracy under noise and low-bit weights,
+"""`loopnest codesign pim-study`: Yang and Sze's PIM study (IEDM 2019) (accuracy under noise and low-bit weights,
 crossbar utilization and energy against array size, energy by component, the claims checked)."""
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ def pim_study(
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
 ) -> None:
-    """Seed 004 (Yang and Sze, IEDM 2019) on the digits CNNs and zoo networks: accuracy against
+    """Yang and Sze's PIM study (IEDM 2019) on the digits CNNs and zoo networks: accuracy against
     noise and weight bits, crossbar utilization and energy per MAC against array size, energy by
-    component, and which of the seed's claims (a)-(f) the numbers reproduce."""
+    component, and which of the paper's claims (a)-(f) the numbers reproduce."""
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.pim_study import PimStudySpec, run_pim_study
@@ -112,6 +112,6 @@ def _tables(out: dict) -> None:
                     [[n, f"{v['pj_per_mac']:.3g}", f"{v['utilization']:.3f}",
                       *(f"{100 * v['energy_pj'][c] / v['total_pj']:.1f}" for c in comps), f"{100 * v['movement_share']:.1f}"]
                      for n, v in own.items()])
-    console.print("Seed 004's claims on these numbers (the numbers behind each verdict: --json, 'claims'):", highlight=False)
+    console.print("Yang and Sze's claims on these numbers (the numbers behind each verdict: --json, 'claims'):", highlight=False)
     for k, c in out["claims"].items():
         console.print(f"  ({k}) {c['verdict']}: {c['claim']}", highlight=False)

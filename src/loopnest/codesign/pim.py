@@ -1,12 +1,12 @@
-"""PIM non-idealities on the accuracy harness, without retraining (Yang and Sze, IEDM 2019,
-seed 004): Gaussian noise on every MAC layer's output activations, low-bit weights, and an ADC
-of limited resolution reading each array's partial sums.
+"""PIM non-idealities on the accuracy harness, without retraining (Yang and Sze, IEDM 2019):
+Gaussian noise on every MAC layer's output activations, low-bit weights, and an ADC of limited
+resolution reading each array's partial sums.
 
 * :class:`Noise`: zero-mean Gaussian noise added to each Conv2d/Linear output (before the
   nonlinearity), standing for the noise of inputs, weights and the analog sum. ``fixed``: one
   standard deviation ``sigma`` for every layer. ``rescaled``: ``sigma`` times the layer's
   largest |output| on the calibration split of the noise-free network (Gokmen and Vlasov 2016,
-  as seed 004 uses it). Draws come from a torch generator seeded per evaluation, so a seed gives
+  as Yang and Sze use it). Draws come from a torch generator seeded per evaluation, so a seed gives
   the same accuracy on any machine.
 * weight bits: the harness's :class:`~loopnest.codesign.quantize.Uniform` quantizer, symmetric,
   per tensor, on the weights only (activations stay float: the study isolates the weights).

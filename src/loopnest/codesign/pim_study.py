@@ -1,4 +1,4 @@
-"""The PIM study of seed 004 (Yang and Sze, IEDM 2019): accuracy of the digits CNNs under noise
+"""The PIM study of Yang and Sze (IEDM 2019): accuracy of the digits CNNs under noise
 and low-bit weights (``loopnest.codesign.pim``), and array utilization, energy per MAC and its
 breakdown by component against the crossbar size (``loopnest.model.crossbar``), with each of the
 seed's claims (a)-(f) checked on the numbers.
@@ -132,7 +132,7 @@ def _drop(curve: list[dict], i: int) -> float:
 
 
 def claims(acc: dict, hw: dict, spec: PimStudySpec) -> dict:
-    """Seed 004's claims (a)-(f), each with a verdict (reproduced / partly / refuted / not
+    """Yang and Sze's claims (a)-(f), each with a verdict (reproduced / partly / refuted / not
     tested) and the numbers it rests on. Noise drops are clean minus noisy accuracy, in points."""
     out = {}
     nets = [n for n in spec.networks if n in acc]

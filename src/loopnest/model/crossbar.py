@@ -1,6 +1,6 @@
 """A layer on analog processing-in-memory crossbars: how its weights tile onto the arrays, and
-what the converters, cells, digital adders and buffers then cost (Yang and Sze, IEDM 2019,
-seed 004: weight-stationary arrays, bit-serial inputs, array utilization).
+what the converters, cells, digital adders and buffers then cost (Yang and Sze, IEDM 2019:
+weight-stationary arrays, bit-serial inputs, array utilization).
 
 Shapes come from the layer's projections, not from names: the weights' dimensions that do not
 index the outputs are reduced along a crossbar's rows (R*S*C), those that index the weights and
