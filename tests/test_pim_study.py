@@ -60,6 +60,7 @@ def test_claims_on_made_up_curves():
     (["--sigma", "x"], "--sigma: a noise standard deviation (a number >= 0), got 'x'"),
     (["--noise", "loud"], "--noise: 'loud' is not one of fixed, rescaled"),
     (["--array-sizes", "0"], "--array-sizes: an array side is an integer >= 1, got 0"),
+    (["--adc-bits", "1"], "--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got 1"),
     (["--arch", "eyeriss"], "has no pim block"),
     (["--zoo", "nosuchnet"], "--zoo: unknown network 'nosuchnet'"),
 ])

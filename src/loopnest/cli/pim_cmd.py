@@ -32,6 +32,7 @@ def pim_study(
     noise: str = typer.Option("fixed", "--noise", help="fixed (one sigma for every layer) | rescaled (sigma x the layer's max |output|)."),
     sigma: str = typer.Option(None, "--sigma", help="Comma-separated noise standard deviations (default: 0,.25,.5,1,2 fixed; 0,.02,.05,.1,.2 rescaled)."),
     weight_bits: str = typer.Option("2,3,4,6,8", "--weight-bits", help="Comma-separated weight bit widths (uniform, 2 to 32)."),
+    adc_bits: str = typer.Option("3,4,6,8", "--adc-bits", help="Comma-separated ADC widths reading each array's partial sums (2 to 32)."),
     array_sizes: str = typer.Option("64,128,256,512,1024,2048,4096", "--array-sizes", help="Comma-separated square array sides (cells)."),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated noise seeds; each noisy point is their mean and spread."),
     no_accuracy: bool = typer.Option(False, "--no-accuracy", help="Hardware side only (no torch needed)."),
@@ -58,6 +59,7 @@ def pim_study(
             networks=nets, zoo=tuple(find_model(z) for z in zoo_nets), noise=noise,
             sigmas=None if sigma is None else _list(sigma, float, "--sigma", "a noise standard deviation (a number >= 0)"),
             weight_bits=_list(weight_bits, int, "--weight-bits", "an integer bit width from 2 to 32"),
+            adc_bits=_list(adc_bits, int, "--adc-bits", "an integer ADC width from 2 to 32"),
             array_sizes=_list(array_sizes, int, "--array-sizes", "an integer array side >= 1"),
             seeds=_list(seeds, int, "--seeds", "an integer seed"))
         if not no_accuracy:
@@ -97,6 +99,9 @@ def _tables(out: dict) -> None:
         print_table(console, "Test accuracy (%) with weights at each bit width (uniform, per tensor; activations float; no retraining)",
                     [Column("network", "left"), *(Column(f"{b} bits") for b in s["weight_bits"])],
                     [[n, *(f"{100 * p['mean']:.1f}" for p in a["weight_bits"])] for n, a in acc.items()])
+        print_table(console, f"Test accuracy (%) with each {s['adc_rows']}-row array's partial sums read by an ADC of each width (range set on the calibration split)",
+                    [Column("network", "left"), *(Column(f"{b} bits") for b in s["adc_bits"])],
+                    [[n, *(f"{100 * p['mean']:.1f}" for p in a["adc_bits"])] for n, a in acc.items()])
     sides = s["array_sizes"]
     for key, title, fmt in (("utilization", "Crossbar utilization (useful weight cells / cells of the arrays used)", "{:.3f}"),
                             ("pj_per_mac", "Energy per MAC (pJ) against array size", "{:.3g}")):

@@ -37,6 +37,7 @@ class PimStudySpec:
     noise: str = "fixed"
     sigmas: tuple[float, ...] | None = None
     weight_bits: tuple[int, ...] = (2, 3, 4, 6, 8)
+    adc_bits: tuple[int, ...] = (3, 4, 6, 8)
     array_sizes: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096)
     seeds: tuple[int, ...] = (0, 1, 2)
 
@@ -51,6 +52,9 @@ class PimStudySpec:
             check_bits(b, "--weight-bits")
             if b < 2:
                 raise CodesignError(f"--weight-bits: uniform weights take 2 to 32 bits, got {b}")
+        for b in self.adc_bits:
+            if isinstance(b, bool) or not isinstance(b, int) or not 2 <= b <= 32:
+                raise CodesignError(f"--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got {b!r}")
         for n in self.array_sizes:
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise CodesignError(f"--array-sizes: an array side is an integer >= 1, got {n!r}")
@@ -109,10 +113,11 @@ def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None =
     return {"total_cells": cells, "sweep": sweep, "own_array": own}
 
 
-def accuracy_curves(spec: PimStudySpec, progress: Progress | None = None) -> dict:
-    """Accuracy (mean and spread over seeds) against noise and against weight bits, per network."""
+def accuracy_curves(spec: PimStudySpec, rows: int, progress: Progress | None = None) -> dict:
+    """Accuracy (mean and spread over seeds) against noise, weight bits and the bits of an ADC
+    reading the partial sums of ``rows``-row arrays, per network."""
     from loopnest.codesign.models import check_model, digits_workload
-    from loopnest.codesign.pim import Noise, pim_accuracy
+    from loopnest.codesign.pim import Adc, Noise, pim_accuracy
 
     out = {}
     for name in spec.networks:
@@ -123,7 +128,8 @@ def accuracy_curves(spec: PimStudySpec, progress: Progress | None = None) -> dic
         noise = [{"sigma": s, **pim_accuracy(module, data.test, data.calibration, noise=Noise(s, spec.noise), seeds=spec.seeds)}
                  for s in spec.sigma_values]
         bits = [{"bits": b, **pim_accuracy(module, data.test, data.calibration, weight_bits=b)} for b in spec.weight_bits]
-        out[name] = {"noise": noise, "weight_bits": bits}
+        adc = [{"bits": b, **pim_accuracy(module, data.test, data.calibration, adc=Adc(b, rows))} for b in spec.adc_bits]
+        out[name] = {"noise": noise, "weight_bits": bits, "adc_bits": adc}
     return out
 
 
@@ -191,12 +197,13 @@ def run_pim_study(spec: PimStudySpec, arch: Architecture, with_accuracy: bool = 
                   progress: Progress | None = None) -> dict:
     """The whole study as one JSON-ready dict: settings, every point, the claims."""
     hw = hardware(spec, arch, progress)
-    acc = accuracy_curves(spec, progress) if with_accuracy else {}
     pim = arch.compute.pim
+    acc = accuracy_curves(spec, pim.rows, progress) if with_accuracy else {}
     return {"arch": arch.name, "array": {"rows": pim.rows, "columns": pim.columns, "arrays": array_count(arch),
                                          "bits_per_cell": pim.bits_per_cell, "dac_bits": pim.dac_bits, "adc_bits": pim.adc_bits},
             "settings": {"networks": list(spec.networks), "zoo": list(spec.zoo), "noise": spec.noise,
                          "sigmas": list(spec.sigma_values), "weight_bits": list(spec.weight_bits),
+                         "adc_bits": list(spec.adc_bits), "adc_rows": pim.rows,
                          "array_sizes": list(spec.array_sizes), "seeds": list(spec.seeds)},
             "units": {"energy": "pJ", "accuracy": "fraction 0..1 of the test split", "cycles": "cycles"},
             "accuracy": acc, "hardware": hw, "claims": claims(acc, hw, spec)}

@@ -51,6 +51,10 @@ def pim_charts(data: dict) -> list[Chart]:
                             [Series(n, [100 * p["mean"] for p in a["weight_bits"]], x=[p["bits"] for p in a["weight_bits"]], mode="line")
                              for n, a in acc.items()],
                             x_label="weight bit width (bits)", y_label="top-1 accuracy on the test split (%)", hover_unit="%"))
+        charts.append(Chart("pim-adc-bits", f"Accuracy vs ADC bits ({s['adc_rows']}-row arrays' partial sums)",
+                            [Series(n, [100 * p["mean"] for p in a["adc_bits"]], x=[p["bits"] for p in a["adc_bits"]], mode="line")
+                             for n, a in acc.items()],
+                            x_label="ADC resolution (bits)", y_label="top-1 accuracy on the test split (%)", hover_unit="%"))
     for key, cid, label in (("utilization", "pim-utilization", "crossbar utilization (fraction)"),
                             ("pj_per_mac", "pim-energy-per-mac", "energy per MAC (pJ)")):
         charts.append(Chart(cid, f"{label} vs array size, same total cells ({data['arch']})",
