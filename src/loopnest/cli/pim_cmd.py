@@ -41,7 +41,10 @@ def pim_study(
 ) -> None:
     """Yang and Sze's PIM study (IEDM 2019) on the digits CNNs and zoo networks: accuracy against
     noise and weight bits, crossbar utilization and energy per MAC against array size, energy by
-    component, and which of the paper's claims (a)-(f) the numbers reproduce."""
+    component, and which of the paper's claims (a)-(f) the numbers reproduce.
+
+    Example: loopnest codesign pim-study --arch pim-crossbar --noise rescaled --plot pim.png
+    """
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.pim_study import PimStudySpec, run_pim_study
