@@ -134,6 +134,11 @@ def test_array_smaller_than_a_weight(arch):
         map_crossbar(LayerShape("x", 9, 1, 1, 1, 16, 16), arch, pim=tiny)
 
 
+def test_no_arrays_is_refused(arch):
+    with pytest.raises(CrossbarError, match=r"arrays: an integer >= 1, got 0"):
+        map_crossbar(LayerShape("x", 9, 1, 1, 1, 16, 16), arch, arrays=0)
+
+
 def test_adc_below_one_bit_is_one_line():
     data = read_spec(preset_path("pim-crossbar"))
     data["compute"]["pim"]["adc_bits"] = 0

@@ -78,3 +78,5 @@ def test_hardware_only_json():
     assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {}
     vgg = d["hardware"]["sweep"]["vgg16"]
     assert vgg[0]["utilization"] >= vgg[1]["utilization"]
+    layers = d["hardware"]["own_array"]["vgg16"]["layers"]  # every layer's mapping explains itself
+    assert len(layers) == 16 and {"rows_per_array", "groups_per_array", "replication"} <= set(layers[0]["choice"])

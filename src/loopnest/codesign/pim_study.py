@@ -66,13 +66,14 @@ class PimStudySpec:
         return self.sigmas if self.sigmas is not None else SIGMAS[self.noise]
 
 
-def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
+def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, per_layer: bool = False) -> dict:
     """One network on ``arrays`` arrays of ``side`` x ``side``: utilization, energy by component,
-    energy per MAC, cycles; layers without trained weights are listed and left out."""
+    energy per MAC, cycles (and, with ``per_layer``, every layer's mapping and costs); layers
+    without trained weights are listed and left out."""
     pim = resized(arch.compute.pim, side)
     energy = dict.fromkeys(COMPONENTS, 0.0)
     useful = occupied = macs = cycles = 0
-    skipped = []
+    skipped, layers = [], []
     for lay in net.layers:
         try:
             m = map_crossbar(lay, arch, pim=pim, arrays=arrays)
@@ -81,6 +82,8 @@ def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int) 
                 raise
             skipped.append(lay.name)
             continue
+        if per_layer:
+            layers.append(m.to_dict())
         for c in COMPONENTS:
             energy[c] += m.energy_pj[c]
         useful += m.utilization * m.tiles * side * side
@@ -91,7 +94,7 @@ def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int) 
     return {"side": side, "arrays": arrays, "utilization": useful / occupied if occupied else None,
             "energy_pj": energy, "total_pj": total, "pj_per_mac": total / macs if macs else None, "cycles": cycles,
             "macs": macs, "movement_share": sum(energy[c] for c in MOVEMENT) / total if total else None,
-            "skipped_layers": skipped}
+            "skipped_layers": skipped} | ({"layers": layers} if per_layer else {})
 
 
 def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None = None) -> dict:
@@ -109,7 +112,7 @@ def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None =
             progress(f"{name}: crossbar mapping at {len(spec.array_sizes)} array sizes")
         net = build(name)
         sweep[name] = [network_on_arrays(net, arch, n, max(1, cells // (n * n))) for n in spec.array_sizes]
-        own[name] = network_on_arrays(net, arch, pim.rows, array_count(arch)) if pim.rows == pim.columns else None
+        own[name] = network_on_arrays(net, arch, pim.rows, array_count(arch), per_layer=True) if pim.rows == pim.columns else None
     return {"total_cells": cells, "sweep": sweep, "own_array": own}
 
 

@@ -174,6 +174,8 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
     pim = pim or arch.compute.pim
     if pim is None:
         raise CrossbarError(f"architecture {arch.name!r}: compute has no pim block; crossbar mapping needs an analog PIM array")
+    if arrays is not None and (isinstance(arrays, bool) or not isinstance(arrays, int) or arrays < 1):
+        raise CrossbarError(f"arrays: an integer >= 1, got {arrays!r}")
     arrays = arrays or array_count(arch)
     s = p if isinstance(p, LayerShape) else layer_shape(p)
     cpw = ceil(s.weight_bits / pim.bits_per_cell)
