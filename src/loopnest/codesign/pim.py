@@ -59,20 +59,20 @@ class Adc:
             raise CodesignError(f"ADC rows: an integer >= 1, got {self.rows!r}")
 
 
-def _ranges(module, data, which: str) -> dict[str, float]:
-    """Largest |input| or |output| (``which``) of each MAC layer of ``module`` over ``data``."""
+def _max_abs_outputs(module, data) -> dict[str, float]:
+    """Largest |output| of each MAC layer of ``module`` over ``data`` (its hooks run too)."""
     import torch
 
     seen: dict[str, float] = {}
 
     def hook(name):
         def record(_, args, out):
-            t = args[0] if which == "inputs" else out
-            seen[name] = max(seen.get(name, 0.0), float(t.detach().abs().max()))
+            seen[name] = max(seen.get(name, 0.0), float(out.detach().abs().max()))
         return record
 
     layers = mac_layers(module)
     handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
+    was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
@@ -81,6 +81,7 @@ def _ranges(module, data, which: str) -> dict[str, float]:
     finally:
         for h in handles:
             h.remove()
+        module.train(was_training)
     return seen
 
 
@@ -141,11 +142,11 @@ def pim_module(module, calibration, weight_bits: int | None = None, noise: Noise
         scales = [{"calibrating": True} for _ in layers]
         for fs, m in zip(scales, layers.values()):
             m.register_forward_hook(_adc_hook(adc, fs))
-        _ranges(out, calibration, "outputs")  # one pass over the calibration split sets every ADC's range
+        _max_abs_outputs(out, calibration)  # one pass over the calibration split sets every ADC's range
         for fs in scales:
             fs["calibrating"] = False
     if noise is not None and noise.sigma > 0:
-        scale = _ranges(module, calibration, "outputs") if noise.mode == "rescaled" else {}
+        scale = _max_abs_outputs(module, calibration) if noise.mode == "rescaled" else {}
         gen = torch.Generator().manual_seed(seed)
         for n, m in layers.items():
             m.register_forward_hook(_noise_hook(noise.sigma * scale.get(n, 1.0), gen))

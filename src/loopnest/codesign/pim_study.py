@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from loopnest.arch.spec import Architecture
 from loopnest.codesign import CodesignError
-from loopnest.model.crossbar import COMPONENTS, CrossbarError, array_count, layer_shape, map_crossbar, resized
+from loopnest.model.crossbar import COMPONENTS, CrossbarError, array_count, map_crossbar, resized
 from loopnest.workload.network import Network
 
 DIGITS = ("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")
