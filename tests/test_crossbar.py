@@ -120,12 +120,33 @@ def test_replication_uses_spare_arrays(arch):
 
 def test_adc_bits_and_exact_option(arch):
     # 128 rows x 1-bit inputs x 2-bit cells: sums up to 128*3 = 384 need 9 bits (ISAAC's 8-bit
-    # ADC loses one); exact: 64 rows (64*3 = 192 < 256) -> 8 bits, K=576 over 9 row tiles.
+    # ADC loses one); exact: at most 85 rows (85*3 = 255 < 256) -> 8 bits, K=576 over 7 row tiles
+    # (64 rows would need 9 tiles, 42 rows 14).
     lay = _layer("vgg16", "conv1_2")
     m = map_crossbar(lay, arch)
     assert (m.adc_bits_needed, m.adc_lost_bits) == (9, 1)
     x = map_crossbar(lay, arch, exact_adc=True)
-    assert (x.rows_per_array, x.row_tiles, x.adc_lost_bits) == (64, 9, 0)
+    assert (x.rows_per_array, x.row_tiles, x.adc_bits_needed, x.adc_lost_bits) == (85, 7, 8, 0)
+
+
+def test_sized_adc_doubles_per_bit(arch):
+    # A full 128-row array needs a 9-bit ADC: sized, each conversion costs 2 x the 8-bit one.
+    # 85 rows (8 bits) would take 2 row tiles for K=128: the same ADC energy (2 x 1 vs 1 x 2) but
+    # more shift-and-adds, so the search keeps 128 rows.
+    s = LayerShape("full", 128, 16, 1, 3, 16, 16)
+    fixed, sized = map_crossbar(s, arch), map_crossbar(s, arch, adc_energy="sized")
+    assert sized.rows_per_array == 128 and sized.adc_lost_bits == 0
+    assert sized.energy_pj["adc"] == pytest.approx(2 * fixed.energy_pj["adc"])
+    # K=576: per-MAC ADC energy ~ row tiles x 2^(bits - 8): 128 rows 5 x 2 = 10; 85 rows 7 x 1;
+    # 42 rows (7 bits) 14 x 0.5 = 7; fewer row tiles break the tie (fewer additions): 85 rows.
+    v = map_crossbar(_layer("vgg16", "conv1_2"), arch, adc_energy="sized")
+    assert (v.rows_per_array, v.row_tiles) == (85, 7)
+    # K=9 (digits-cnn2 conv1): sums up to 9*3 = 27 need 5 bits: each conversion 2^(5-8) = 1/8
+    small = LayerShape("conv1", 9, 8, 1, 256, 16, 16)
+    assert map_crossbar(small, arch, adc_energy="sized").energy_pj["adc"] == pytest.approx(
+        map_crossbar(small, arch).energy_pj["adc"] / 8)
+    with pytest.raises(CrossbarError, match="adc_energy: 'big' is not one of fixed, sized"):
+        map_crossbar(s, arch, adc_energy="big")
 
 
 def test_array_smaller_than_a_weight(arch):

@@ -78,5 +78,6 @@ def test_hardware_only_json():
     assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {}
     vgg = d["hardware"]["sweep"]["vgg16"]
     assert vgg[0]["utilization"] >= vgg[1]["utilization"]
+    assert vgg[1]["sized_adc"]["pj_per_mac"] > vgg[1]["pj_per_mac"]  # 1024 rows need 12-bit ADCs, not 8
     layers = d["hardware"]["own_array"]["vgg16"]["layers"]  # every layer's mapping explains itself
     assert len(layers) == 16 and {"rows_per_array", "groups_per_array", "replication"} <= set(layers[0]["choice"])

@@ -106,11 +106,13 @@ def _tables(out: dict) -> None:
                     [Column("network", "left"), *(Column(f"{b} bits") for b in s["adc_bits"])],
                     [[n, *(f"{100 * p['mean']:.1f}" for p in a["adc_bits"])] for n, a in acc.items()])
     sides = s["array_sizes"]
-    for key, title, fmt in (("utilization", "Crossbar utilization (useful weight cells / cells of the arrays used)", "{:.3f}"),
-                            ("pj_per_mac", "Energy per MAC (pJ) against array size", "{:.3g}")):
+    sized = lambda p: p["sized_adc"]  # noqa: E731
+    for get, key, title, fmt in ((dict, "utilization", "Crossbar utilization (useful weight cells / cells of the arrays used)", "{:.3f}"),
+                                 (dict, "pj_per_mac", "Energy per MAC (pJ), the preset's ADC at every size", "{:.3g}"),
+                                 (sized, "pj_per_mac", "Energy per MAC (pJ), ADCs sized to the column sums (x2 per bit)", "{:.3g}")):
         print_table(console, f"{title}; same total cells ({hw['total_cells']:,}) at every size",
                     [Column("network", "left"), *(Column(f"{n}x{n}") for n in sides)],
-                    [[n, *("-" if p[key] is None else fmt.format(p[key]) for p in pts)] for n, pts in hw["sweep"].items()])
+                    [[n, *("-" if get(p)[key] is None else fmt.format(get(p)[key]) for p in pts)] for n, pts in hw["sweep"].items()])
     own = {n: v for n, v in hw["own_array"].items() if v is not None and v["macs"]}
     if own:
         arr = out["array"]

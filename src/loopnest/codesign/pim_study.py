@@ -6,7 +6,10 @@ seed's claims (a)-(f) checked on the numbers.
 Hardware side: every layer with trained weights is mapped on arrays of each size by
 ``map_crossbar`` (objective energy); the number of arrays keeps the architecture's total cells
 (at least one array). A network's utilization is its useful weight cells over the cells of the
-arrays its tiles occupy, summed over layers; energy per MAC is its total over its MACs.
+arrays its tiles occupy, summed over layers; energy per MAC is its total over its MACs. Each
+point is computed twice: with the preset's ADC (its width and energy at every array size; bits
+beyond it are lost) and with ADCs sized to the column sums (``sized_adc``: energy doubling per
+bit, so larger arrays pay for their wider sums).
 """
 
 from __future__ import annotations
@@ -66,7 +69,8 @@ class PimStudySpec:
         return self.sigmas if self.sigmas is not None else SIGMAS[self.noise]
 
 
-def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, per_layer: bool = False) -> dict:
+def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, per_layer: bool = False,
+                      adc_energy: str = "fixed") -> dict:
     """One network on ``arrays`` arrays of ``side`` x ``side``: utilization, energy by component,
     energy per MAC, cycles (and, with ``per_layer``, every layer's mapping and costs); layers
     without trained weights are listed and left out."""
@@ -76,7 +80,7 @@ def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, 
     skipped, layers = [], []
     for lay in net.layers:
         try:
-            m = map_crossbar(lay, arch, pim=pim, arrays=arrays)
+            m = map_crossbar(lay, arch, pim=pim, arrays=arrays, adc_energy=adc_energy)
         except CrossbarError as e:
             if "static weights only" not in str(e):
                 raise
@@ -97,6 +101,14 @@ def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, 
             "skipped_layers": skipped} | ({"layers": layers} if per_layer else {})
 
 
+def _point(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
+    """A sweep point: the network with the preset's ADC (fixed width, bits lost) and, under
+    ``sized_adc``, with every conversion at the width it needs (``adc_energy="sized"``)."""
+    sized = network_on_arrays(net, arch, side, arrays, adc_energy="sized")
+    return network_on_arrays(net, arch, side, arrays) | {
+        "sized_adc": {k: sized[k] for k in ("utilization", "pj_per_mac", "total_pj", "energy_pj", "movement_share")}}
+
+
 def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None = None) -> dict:
     """Utilization and energy against array size for the digits and zoo networks, and the
     breakdown at the architecture's own array."""
@@ -111,7 +123,7 @@ def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None =
         if progress:
             progress(f"{name}: crossbar mapping at {len(spec.array_sizes)} array sizes")
         net = build(name)
-        sweep[name] = [network_on_arrays(net, arch, n, max(1, cells // (n * n))) for n in spec.array_sizes]
+        sweep[name] = [_point(net, arch, n, max(1, cells // (n * n))) for n in spec.array_sizes]
         own[name] = network_on_arrays(net, arch, pim.rows, array_count(arch), per_layer=True) if pim.rows == pim.columns else None
     return {"total_cells": cells, "sweep": sweep, "own_array": own}
 

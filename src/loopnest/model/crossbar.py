@@ -12,9 +12,9 @@ cells holds rows x floor(columns / cpw) weights.
 
 Options the search chooses among (every combination, vectorized; the best by the objective):
 
-* ``rows_per_array`` t: rows used per array (a power of two up to ``rows``, or K): K rows of a
-  group split over ceil(K / t) row tiles. Fewer rows need fewer ADC bits (below) and cost more
-  conversions.
+* ``rows_per_array`` t: rows used per array (a power of two up to ``rows``, K, or the most rows
+  whose column sums fit b ADC bits, for every b): K rows of a group split over ceil(K / t) row
+  tiles. Fewer rows need fewer ADC bits (rule 7) and cost more conversions.
 * ``groups_per_array`` k: k groups packed block-diagonally into one array (only where k*K rows
   and k*M*cpw columns fit); fewer arrays, but the off-diagonal cells of the driven rows and
   sensed columns are read too.
@@ -40,8 +40,11 @@ column tiles, tiles = ceil(G/k) * n_r * n_c, passes = ceil(input_bits / dac_bits
    shared ADC converts its columns within one pass, as in ISAAC); rounds = ceil(tiles / arrays)
    when the tiles outnumber the arrays (the arrays are reprogrammed between rounds).
 7. ADC resolution: a column's sum over t rows of dac_bits x bits_per_cell products needs
-   ceil(log2(t * (2^dac_bits - 1) * (2^bits_per_cell - 1) + 1)) bits; the ADC drops the lowest
-   ``lost_bits`` beyond ``adc_bits``. ``exact_adc`` keeps only the options that lose none.
+   ceil(log2(t * (2^dac_bits - 1) * (2^bits_per_cell - 1) + 1)) bits. ``adc_energy`` "fixed":
+   every conversion costs ``adc_energy_pj`` at ``adc_bits`` and the lowest bits beyond them are
+   lost (``exact_adc`` keeps only the options that lose none); "sized": every conversion is made
+   at the width its sum needs, at ``adc_energy_pj`` x 2^(needed - adc_bits) (energy doubling per
+   bit at a fixed Walden figure of merit, E = FoM x 2^bits), and no bit is lost.
 
 Utilization: useful weight cells / (rows * columns of the arrays the tiles occupy); chip
 utilization also counts replication over all the arrays.
@@ -59,6 +62,7 @@ from loopnest.arch.spec import Architecture, PimArray
 from loopnest.workload.problem import Problem
 
 OBJECTIVES = ("energy", "cycles", "edp")
+ADC_ENERGY = ("fixed", "sized")
 COMPONENTS = ("dac", "adc", "cells", "digital", "buffers")
 
 
@@ -100,9 +104,14 @@ def _candidates(limit: int, extra: int) -> np.ndarray:
     return np.array(sorted(vals), dtype=np.int64)
 
 
-def adc_bits_needed(rows_used: int, pim: PimArray) -> int:
-    """Bits a column sum over ``rows_used`` rows needs (module docstring, rule 7)."""
-    return ceil(log2(rows_used * (2 ** pim.dac_bits - 1) * (2 ** pim.bits_per_cell - 1) + 1))
+def _largest_sum(pim: PimArray) -> int:
+    """The largest product one row adds to a column sum, in units of the least significant bit."""
+    return (2 ** pim.dac_bits - 1) * (2 ** pim.bits_per_cell - 1)
+
+
+def adc_bits_needed(rows_used, pim: PimArray):
+    """Bits a column sum over ``rows_used`` rows needs (module docstring, rule 7); elementwise."""
+    return np.ceil(np.log2(np.asarray(rows_used) * _largest_sum(pim) + 1)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -166,11 +175,13 @@ def array_count(arch: Architecture) -> int:
 
 
 def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | None = None, arrays: int | None = None,
-                 objective: str = "energy", exact_adc: bool = False) -> CrossbarMapping:
+                 objective: str = "energy", exact_adc: bool = False, adc_energy: str = "fixed") -> CrossbarMapping:
     """The best crossbar mapping of a layer on ``arch``'s arrays (``pim`` and ``arrays``
     override the architecture's own, for array-size sweeps); see the module docstring."""
     if objective not in OBJECTIVES:
         raise CrossbarError(f"objective: {objective!r} is not one of {', '.join(OBJECTIVES)}")
+    if adc_energy not in ADC_ENERGY:
+        raise CrossbarError(f"adc_energy: {adc_energy!r} is not one of {', '.join(ADC_ENERGY)}")
     pim = pim or arch.compute.pim
     if pim is None:
         raise CrossbarError(f"architecture {arch.name!r}: compute has no pim block; crossbar mapping needs an analog PIM array")
@@ -187,7 +198,8 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
     K, M, G, V = s.K, s.M, s.G, s.V
 
     # the option grid (module docstring): rows per array x groups per array x replication
-    t = _candidates(pim.rows, min(K, pim.rows))
+    per_width = [(2 ** b - 1) // _largest_sum(pim) for b in range(1, int(adc_bits_needed(pim.rows, pim)) + 1)]
+    t = np.union1d(_candidates(pim.rows, min(K, pim.rows)), [n for n in per_width if 1 <= n <= pim.rows])
     kmax = max(1, min(G, pim.rows // K if K <= pim.rows else 1, wpr // M if M <= wpr else 1))
     k = _candidates(kmax, kmax)
     r = _candidates(arrays, arrays)
@@ -201,8 +213,8 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
     rounds = np.where(tiles > arrays, -(-tiles // arrays), 1)
     ok &= (R == 1) | (tiles * R <= arrays)
     rows_used = np.minimum(T, block_rows)
-    need = np.ceil(np.log2(rows_used * (2 ** pim.dac_bits - 1) * (2 ** pim.bits_per_cell - 1) + 1)).astype(np.int64)
-    if exact_adc:
+    need = adc_bits_needed(rows_used, pim)
+    if exact_adc and adc_energy == "fixed":
         ok &= need <= pim.adc_bits
         if not ok.any():
             raise CrossbarError(f"exact_adc: a {pim.adc_bits}-bit ADC cannot resolve even one row of {pim.dac_bits}-bit inputs "
@@ -215,7 +227,8 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
     acc_bits = arch.compute.accumulator_bits or 2 * s.weight_bits
     add_pj = power_law(acc_bits, INT_ADD_PJ) * energy_scale(arch.technology_nm)
     buf_pj = in_words * _level_word_pj(arch, "inputs", "read") + out_words * _level_word_pj(arch, "outputs", "write")
-    energy = {"dac": dac * pim.dac_energy_pj, "adc": adc * pim.adc_energy_pj, "cells": cells * pim.cell_energy_pj,
+    adc_pj = pim.adc_energy_pj * (np.exp2(need - pim.adc_bits) if adc_energy == "sized" else 1.0)
+    energy = {"dac": dac * pim.dac_energy_pj, "adc": adc * adc_pj, "cells": cells * pim.cell_energy_pj,
               "digital": adds * add_pj, "buffers": np.broadcast_to(buf_pj, T.shape)}
     total = sum(energy.values())
     cycles = rounds * -(-V // R) * passes
@@ -237,7 +250,7 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
         row_utilization=G * K * int(n_c[i]) / (int(tiles[i]) * pim.rows),
         column_utilization=G * M * cpw * int(n_r[i]) / (int(tiles[i]) * pim.columns),
         chip_utilization=min(1.0, useful * int(R[i]) / (arrays * pim.rows * pim.columns)),
-        adc_bits_needed=int(need[i]), adc_lost_bits=max(0, int(need[i]) - pim.adc_bits), options_searched=int(ok.sum()))
+        adc_bits_needed=int(need[i]), adc_lost_bits=0 if adc_energy == "sized" else max(0, int(need[i]) - pim.adc_bits), options_searched=int(ok.sum()))
 
 
 def resized(pim: PimArray, rows: int, columns: int | None = None) -> PimArray:

@@ -55,11 +55,13 @@ def pim_charts(data: dict) -> list[Chart]:
                             [Series(n, [100 * p["mean"] for p in a["adc_bits"]], x=[p["bits"] for p in a["adc_bits"]], mode="line")
                              for n, a in acc.items()],
                             x_label="ADC resolution (bits)", y_label="top-1 accuracy on the test split (%)", hover_unit="%"))
-    for key, cid, label in (("utilization", "pim-utilization", "crossbar utilization (fraction)"),
-                            ("pj_per_mac", "pim-energy-per-mac", "energy per MAC (pJ)")):
-        charts.append(Chart(cid, f"{label} vs array size, same total cells ({data['arch']})",
-                            [Series(n, [p[key] for p in pts], x=[p["side"] for p in pts], mode="line", dash=not n.startswith("digits"))
-                             for n, pts in hw["sweep"].items() if all(p[key] is not None for p in pts)],
+    for key, cid, label, adc in (("utilization", "pim-utilization", "crossbar utilization (fraction)", None),
+                                 ("pj_per_mac", "pim-energy-per-mac", "energy per MAC (pJ)", "the preset's ADC"),
+                                 ("pj_per_mac", "pim-energy-per-mac-sized-adc", "energy per MAC (pJ)", "ADCs sized to the sums")):
+        get = (lambda p: p["sized_adc"]) if adc == "ADCs sized to the sums" else (lambda p: p)
+        charts.append(Chart(cid, f"{label} vs array size, same total cells ({data['arch']}{', ' + adc if adc else ''})",
+                            [Series(n, [get(p)[key] for p in pts], x=[p["side"] for p in pts], mode="line", dash=not n.startswith("digits"))
+                             for n, pts in hw["sweep"].items() if all(get(p)[key] is not None for p in pts)],
                             x_label="array side (rows = columns, cells)", y_label=label, log_x=True, log_y=key == "pj_per_mac"))
     own = {n: v for n, v in hw["own_array"].items() if v is not None and v["macs"]}
     if own:
