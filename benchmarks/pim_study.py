@@ -1,6 +1,7 @@
 """PIM study speed: `loopnest codesign pim-study` with its defaults (five digits CNNs under noise
-at five sigmas x three seeds and at five weight widths; nine networks mapped on crossbars at
-seven array sizes) in one process (target: under 10 minutes on 2 cores).
+at five sigmas x three seeds, at five weight widths and four ADC widths; nine networks mapped on
+crossbars at seven array sizes, with both ADC models) in one process (target: under 10 minutes
+on 2 cores).
 
 The trained weights come from the cache (trained first if missing; reported apart as train_s).
 wall_s is the study's wall time, cpu_s this process's CPU time. Last line:
