@@ -1,0 +1,83 @@
+"""The PIM study (loopnest codesign pim-study): its hardware side by hand, the claims' verdicts on
+made-up curves, and bad input as one line."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from loopnest.arch import load_arch
+from loopnest.cli import app
+from loopnest.codesign.pim_study import PimStudySpec, claims, hardware
+from loopnest.workload.zoo import build
+from loopnest.codesign.pim_study import network_on_arrays
+
+
+def test_network_utilization_by_hand():
+    # digits-cnn2 on 128x128 arrays, 16-bit weights on 2-bit cells (8 cells, 16 weights a row):
+    # conv1 K=9 x M=8 -> 9*64 cells in one array; conv2 K=72 x 16 -> 72*128 in one; fc K=256 x 10
+    # -> 2 row tiles, 256*80 cells over two arrays: (576 + 9216 + 20480) / (4 * 16384).
+    a = load_arch("pim-crossbar")
+    r = network_on_arrays(build("digits-cnn2"), a, 128, 8)
+    assert r["utilization"] == pytest.approx((576 + 9216 + 20480) / (4 * 16384))
+    assert r["macs"] == 8 * 9 * 256 + 16 * 72 * 64 + 10 * 256
+    assert r["total_pj"] == pytest.approx(sum(r["energy_pj"].values()))
+
+
+def test_attention_layers_are_left_out():
+    a = load_arch("pim-crossbar")
+    r = network_on_arrays(build("bert_base_128"), a, 128, 8)
+    assert "attn.qk" in r["skipped_layers"] and r["macs"] > 0
+
+
+def test_same_cells_at_every_size():
+    a = load_arch("pim-crossbar")
+    hw = hardware(PimStudySpec(networks=("digits-cnn2",), zoo=(), array_sizes=(64, 128, 512)), a)
+    assert hw["total_cells"] == 8 * 128 * 128
+    assert [p["arrays"] for p in hw["sweep"]["digits-cnn2"]] == [32, 8, 1]
+
+
+def _curve(values):
+    return {"noise": [{"sigma": s, "mean": v, "std": 0.0, "values": [v]} for s, v in zip((0.0, 1.0), values)],
+            "weight_bits": [{"bits": 4, "mean": values[0], "std": 0.0, "values": [values[0]]}]}
+
+
+def test_claims_on_made_up_curves():
+    spec = PimStudySpec(networks=("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k7"), zoo=(), sigmas=(0.0, 1.0),
+                        weight_bits=(4,), array_sizes=(128,))
+    hw = {"sweep": {}, "own_array": {}}
+    # drops 10 < 20 < 30 points with depth; the 7x7 net drops 5 against cnn2's 10; ranking changes
+    acc = {"digits-cnn2": _curve((0.90, 0.80)), "digits-cnn4": _curve((0.95, 0.75)), "digits-cnn8": _curve((0.97, 0.67)),
+           "digits-k7": _curve((0.92, 0.87))}
+    c = claims(acc, hw, spec)
+    assert (c["a"]["verdict"], c["b"]["verdict"], c["c"]["verdict"], c["d"]["verdict"]) == ("reproduced", "reproduced", "reproduced", "refuted")
+    acc["digits-cnn8"] = _curve((0.97, 0.92))  # the deepest net now drops least
+    assert claims(acc, hw, spec)["b"]["verdict"] == "refuted"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sigma", "-1"], "--sigma: a noise standard deviation must be a finite number >= 0, got -1.0"),
+    (["--sigma", "x"], "--sigma: a noise standard deviation (a number >= 0), got 'x'"),
+    (["--noise", "loud"], "--noise: 'loud' is not one of fixed, rescaled"),
+    (["--array-sizes", "0"], "--array-sizes: an array side is an integer >= 1, got 0"),
+    (["--adc-bits", "1"], "--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got 1"),
+    (["--arch", "eyeriss"], "has no pim block"),
+    (["--zoo", "nosuchnet"], "--zoo: unknown network 'nosuchnet'"),
+])
+def test_bad_input_one_line(args, message):
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--zoo", "", *args])
+    assert out.exit_code == 2
+    assert message in out.output and len(out.output.strip().splitlines()) == 1
+
+
+def test_hardware_only_json():
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "vgg16",
+                                   "--array-sizes", "128,1024", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {}
+    vgg = d["hardware"]["sweep"]["vgg16"]
+    assert vgg[0]["utilization"] >= vgg[1]["utilization"]
+    assert vgg[1]["sized_adc"]["pj_per_mac"] > vgg[1]["pj_per_mac"]  # 1024 rows need 12-bit ADCs, not 8
+    layers = d["hardware"]["own_array"]["vgg16"]["layers"]  # every layer's mapping explains itself
+    assert len(layers) == 16 and {"rows_per_array", "groups_per_array", "replication"} <= set(layers[0]["choice"])
