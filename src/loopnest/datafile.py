@@ -115,11 +115,15 @@ def read_bytes(path: str | Path, limit: int | None = None, what: str = "data fil
     return raw
 
 
-def read_yaml(path: str | Path) -> object:
-    """The data in a YAML or JSON file, within the module's limits; None for an empty file."""
+def read_yaml(path: str | Path, tagged: bool = False) -> object:
+    """The data in a YAML or JSON file, within the module's limits; None for an empty file.
+
+    ``tagged``: accept local tags (Timeloop v0.4's ``!Container``, ``!Component``): a tagged
+    mapping gets the tag's name under the key ``"!"``; a tagged list or scalar is read untagged.
+    Tags only name data here: nothing is constructed from them."""
     raw = read_bytes(path)
     text = decode(raw, path)
-    loader = _Loader(text)
+    loader = (_TaggedLoader if tagged else _Loader)(text)
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
@@ -219,6 +223,21 @@ def _loader_class() -> type:
 
 
 _Loader = _loader_class()
+
+
+class _TaggedLoader(_Loader):
+    """The limited loader that reads ``!Tag`` nodes as plain data (see ``read_yaml(tagged=True)``)."""
+
+
+def _tagged(loader, suffix: str, node):
+    if isinstance(node, yaml.MappingNode):
+        return {"!": suffix, **loader.construct_mapping(node, deep=True)}
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 def _name(path: str | Path) -> str:

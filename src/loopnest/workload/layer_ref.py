@@ -116,7 +116,28 @@ class Matmul(_Spec):
     static: Annotated[StrictBool, Field(description="true or false")] = True
 
 
+_Dim = Annotated[str, Strict(), Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class _EinsumTensor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name
+    role: Annotated[Literal["inputs", "weights", "outputs"], Field(description="inputs, weights or outputs")]
+    indices: Annotated[list[dict[_Dim, _Size]], Field(min_length=1, description="one {dim: coefficient} per axis")]
+    static: StrictBool = False
+
+
+class Einsum(_Spec):
+    """Any loop nest (kind einsum): dimension sizes and tensors with affine indices."""
+
+    type: Literal["einsum"]
+    dims: Annotated[dict[_Dim, _Size], Field(min_length=1, description=f"{{name: size}}, each size {SIZE}")]
+    tensors: Annotated[list[_EinsumTensor], Field(min_length=3, max_length=3, description="three tensors: "
+                                                   "{name, role, indices, static}, one per role")]
+
+
 SPECS: dict[str, tuple[type[_Spec], Callable[..., Problem]]] = {
+    "einsum": (Einsum, layers.einsum),
     "conv2d": (Conv2d, layers.conv2d), "pointwise": (Pointwise, layers.pointwise),
     "depthwise": (Depthwise, layers.depthwise), "fc": (Fc, layers.fc), "matmul": (Matmul, layers.matmul),
 }
@@ -143,6 +164,8 @@ def parse_layer_spec(data: object, source: str = "<layer>") -> Problem:
     except ValidationError as e:
         raise LayerRefError(f"{source}: {_describe(e, data)}") from None
     args = {k: getattr(checked, k) for k in checked.model_fields_set - {"type", "name"}}
+    if "tensors" in args:
+        args["tensors"] = [t.model_dump() for t in args["tensors"]]
     try:
         return build(checked.name, **args)
     except ValueError as e:  # LayerError and Problem's checks: relations between fields

@@ -1,0 +1,95 @@
+"""`loopnest import timeloop|zigzag|scalesim FILE... -o OUT.yaml` and `loopnest export timeloop`:
+other tools' spec formats in and out (the conversions live in ``loopnest.interop``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from loopnest.cli.common import err_console, fail, print_json, warn
+
+app = typer.Typer(no_args_is_help=True, help="Read other tools' specs (Timeloop/Accelergy, ZigZag, SCALE-Sim) "
+                  "into loopnest's architecture, layer and mapping YAML.")
+export_app = typer.Typer(no_args_is_help=True, help="Write loopnest specs in other tools' formats (Timeloop).")
+
+OUT_HELP = ("Output YAML. One kind of spec (architecture, layer or mapping) is written here; several are written "
+            "beside it as <stem>.arch.yaml, <stem>.layer.yaml, <stem>.mapping.yaml.")
+
+
+def _finish(imp, files: list[str], out: str, as_json: bool, what: str) -> None:
+    from loopnest.interop import InteropError
+    from loopnest.interop.files import check, write
+
+    try:
+        check(imp, ", ".join(files))
+        paths = write(imp, Path(out), what)
+    except InteropError as e:
+        fail(str(e))
+    lines = imp.notes.lines()
+    if as_json:
+        print_json({"schema_version": 1, "written": {k: str(p) for k, p in paths.items()},
+                    "not_represented": [{"feature": f, "count": len(p), "places": p} for f, p in imp.notes.items.items()]})
+        return
+    for line in lines:
+        warn(f"not represented: {line}")
+    for kind, path in paths.items():
+        err_console.print(f"{kind}: {path}")
+
+
+@app.command("timeloop")
+def import_timeloop(
+    files: list[str] = typer.Argument(..., help="Timeloop/Accelergy YAML files (architecture, problem, mapping, "
+                                      "ERT, ART, constraints), read together as Timeloop does."),
+    out: str = typer.Option(..., "-o", "--out", help=OUT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the files written and every note as JSON."),
+) -> None:
+    """Import Timeloop/Accelergy v0.2-v0.4 specs.
+
+    Timeloop's permutations list loops inner -> outer; loopnest's orders are outer -> inner (the
+    importer reverses them). Everything loopnest does not represent is reported, by feature, with
+    each place it occurs.
+
+    Example: loopnest import timeloop arch.yaml prob.yaml map.yaml -o conv1d.yaml
+    """
+    from loopnest.interop import InteropError
+    from loopnest.interop.timeloop import import_files
+
+    try:
+        imp = import_files(files)
+    except InteropError as e:
+        fail(str(e))
+    _finish(imp, files, out, as_json, f"From Timeloop: {', '.join(files)}")
+
+
+@export_app.command("timeloop")
+def export_timeloop(
+    arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
+    layer: str = typer.Option(..., "--layer", help="MODEL:LAYER or a layer YAML spec."),
+    mapping: str = typer.Option(..., "--mapping", help="loopnest mapping YAML (e.g. one written by evaluate --mappings)."),
+    out: str = typer.Option(..., "-o", "--out", help="Timeloop YAML to write: the problem and the mapping sections."),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+) -> None:
+    """Write a loopnest mapping (and its layer) as Timeloop problem and mapping YAML.
+
+    Permutations are written inner -> outer, as Timeloop reads them.
+
+    Example: loopnest export timeloop --arch eyeriss --layer resnet50:conv1 --mapping conv1.yaml -o conv1.tl.yaml
+    """
+    from loopnest.arch import ArchSpecError, load_arch
+    from loopnest.interop import InteropError
+    from loopnest.interop.export import write_timeloop
+    from loopnest.mapping.io import load_mapping
+    from loopnest.mapping.mapping import MappingError, validate_structure
+    from loopnest.workload import WorkloadError
+    from loopnest.workload.layer_ref import LayerRefError, load_layer
+
+    try:
+        a = load_arch(arch)
+        problem = load_layer(layer, batch)
+        m = load_mapping(mapping, a)
+        validate_structure(m, problem, a)
+        path = write_timeloop(problem, a, m, Path(out))
+    except (ArchSpecError, WorkloadError, LayerRefError, MappingError, InteropError) as e:
+        fail(str(e))
+    err_console.print(f"timeloop problem and mapping: {path}")
