@@ -62,6 +62,11 @@ def timeloop_mapping(problem: Problem, arch: Architecture, mapping: Mapping) -> 
         if lv.fanout is not None and lv.fanout.size > 1:
             x = [d for d in dims if lm.spatial_x.get(d, 1) > 1]
             y = [d for d in dims if lm.spatial_y.get(d, 1) > 1]
+            both = [d for d in x if d in y]
+            if both:
+                raise InteropError(f"level {lv.name}: dimension {both[0]} is unrolled on both X and Y; a Timeloop "
+                                   "spatial mapping holds one factor per dimension per level (NVlabs/timeloop issue "
+                                   "162: Timeloop needs an extra level for it), so this mapping cannot be exported")
             rest = [d for d in dims if d not in x and d not in y]
             factors = {**{d: lm.spatial_x[d] for d in x}, **{d: lm.spatial_y[d] for d in y}}
             out.append({"target": lv.name, "type": "spatial",
