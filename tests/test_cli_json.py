@@ -48,6 +48,10 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
     from loopnest.dse.store import Store
 
     store = Path(layer_spec).with_name("sweep.sqlite")
+    timeloop = Path(layer_spec).with_name("prob.yaml")
+    timeloop.write_text("problem: {shape: {dimensions: [K, C], data-spaces: [{name: Weights, projection: [[[K]], [[C]]]}, "
+                        "{name: Inputs, projection: [[[C]]]}, {name: Outputs, projection: [[[K]]], read-write: true}]}, "
+                        "instance: {K: 4, C: 8}}\n")
     Store(store).close()  # an empty sweep store
     return {
         ("arch", "show"): ["arch", "show", "eyeriss", "--json"],
@@ -60,6 +64,7 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
         ("eyexam",): ["eyexam", layer_spec, "--json"],
         ("roofline",): ["roofline", "lenet5", "--jobs", "1", "--json"],
         ("sweep", "show"): ["sweep", "show", str(store), "--json"],
+        ("import", "timeloop"): ["import", "timeloop", str(timeloop), "-o", str(timeloop.with_name("fc.yaml")), "--json"],
         ("codesign", "precision"): ["codesign", "precision", "digits-cnn2", "--bits", "8", "--jobs", "1", "--json"],
         ("codesign", "netadapt"): ["codesign", "netadapt", "digits-cnn2", "--budget", "latency=1x", "--json"],
         ("codesign", "prune"): ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0", "--json"],

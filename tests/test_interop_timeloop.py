@@ -294,3 +294,44 @@ def test_export_refuses_a_dimension_on_both_spatial_axes(tmp_path):
     mapping = load_mapping("examples/resnet50_conv2_rs.yaml", arch)
     with pytest.raises(InteropError, match="dimension M is unrolled on both X and Y"):
         write_timeloop(load_layer("resnet50:layer1.0.conv2"), arch, mapping, tmp_path / "tl.yaml")
+
+
+def test_cli_import_writes_files_that_loopnest_model_evaluates(tmp_path):
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    files = _files(tmp_path, _arch_v3("DRAM", "GLB", "RF"), _problem(32),
+                   "mapping:\n" + _MAPPINGS["ex3 three levels"])
+    out = CliRunner().invoke(app, ["import", "timeloop", *map(str, files), "-o", str(tmp_path / "c.yaml")])
+    assert out.exit_code == 0, out.output
+    names = [str(tmp_path / f"c.{k}.yaml") for k in ("arch", "layer", "mapping")]
+    res = CliRunner().invoke(app, ["model", "--arch", names[0], "--layer", names[1], "--mapping", names[2], "--json"])
+    assert res.exit_code == 0, res.output
+    data = yaml.safe_load(res.stdout)
+    assert data["schema_version"] == 1
+    rf = next(lv for lv in data["levels"] if lv["name"] == "RF")
+    assert rf["counts_words"]["inputs"]["reads"] == 1536  # Timeloop's ex3 reference: RF inputs reads
+
+
+def test_cli_import_error_is_one_line(tmp_path):
+    from cli_helpers import run_cli
+
+    bad = _files(tmp_path, _problem(1).replace("[[[R], [P]]]", "'[r + p]'"))
+    r = run_cli("import", "timeloop", str(bad[0]), "-o", str(tmp_path / "x.yaml"))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "expression string" in r.stderr and "f0.yaml" in r.stderr
+
+
+def test_einsum_layer_spec_errors_are_one_line(tmp_path):
+    from loopnest.workload.layer_ref import LayerRefError
+
+    p = tmp_path / "e.yaml"
+    p.write_text("layer: {type: einsum, dims: {K: 4}, tensors: [{name: A, role: weights, indices: [{K: 1}]}, "
+                 "{name: B, role: weights, indices: [{K: 1}]}, {name: C, role: outputs, indices: [{K: 1}]}]}\n")
+    with pytest.raises(LayerRefError, match=r"e.yaml: layer: .*one tensor per role"):
+        load_layer(str(p))
+    p.write_text("layer: {type: einsum, dims: {K: 4}, tensors: [{name: A, role: weights, indices: [{Q: 1}]}, "
+                 "{name: B, role: inputs, indices: [{K: 1}]}, {name: C, role: outputs, indices: [{K: 1}]}]}\n")
+    with pytest.raises(LayerRefError, match=r"unknown dimensions \['Q'\]"):
+        load_layer(str(p))

@@ -3,6 +3,13 @@ YAML layer spec file such as::
 
     layer: {type: conv2d, name: my_conv, C: 64, M: 64, H: 56, W: 56, R: 3, padding: 1}
 
+or any loop nest directly (``type: einsum``, what ``loopnest import timeloop`` writes)::
+
+    layer: {type: einsum, name: conv1d, bits: 8, dims: {K: 32, R: 3, P: 16}, tensors: [
+      {name: Weights, role: weights, indices: [{K: 1}, {R: 1}], static: true},
+      {name: Inputs, role: inputs, indices: [{P: 1, R: 1}]},
+      {name: Outputs, role: outputs, indices: [{K: 1}, {P: 1}]}]}
+
 ``type`` is one of the layer constructors of ``loopnest.workload.layers``; the other keys are its
 keyword arguments, validated by one pydantic schema per constructor (never evaluated): sizes are
 integers (not floats, booleans or strings) from 1 to 2^63 - 1, the int64 range of the cost model.
@@ -137,9 +144,10 @@ class Einsum(_Spec):
 
 
 SPECS: dict[str, tuple[type[_Spec], Callable[..., Problem]]] = {
-    "einsum": (Einsum, layers.einsum),
+
     "conv2d": (Conv2d, layers.conv2d), "pointwise": (Pointwise, layers.pointwise),
     "depthwise": (Depthwise, layers.depthwise), "fc": (Fc, layers.fc), "matmul": (Matmul, layers.matmul),
+    "einsum": (Einsum, layers.einsum),
 }
 
 
