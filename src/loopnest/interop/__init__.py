@@ -41,6 +41,11 @@ class Imported:
     """The loopnest spec data one import produced (each None where the input had none)."""
 
     arch: dict | None = None
-    layer: dict | None = None
+    layers: list[dict] = field(default_factory=list)
     mapping: dict | None = None
     notes: Notes = field(default_factory=Notes)
+
+    @property
+    def layer(self) -> dict | None:
+        """The one imported layer (None if none; the first if several)."""
+        return self.layers[0] if self.layers else None

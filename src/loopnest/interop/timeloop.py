@@ -90,7 +90,7 @@ def import_files(paths: list[str | Path]) -> Imported:
         bits = out.arch["compute"].get("operand_bits") if out.arch else None
         if bits is None:
             notes.add("word width of the problem's data: 16 bits (no compute datawidth given)", found["problem"][0])
-        out.layer = {"layer": {**problem, "bits": bits or 16}}
+        out.layers = [{"layer": {**problem, "bits": bits or 16}}]
     if "mapping" in found:
         src, m = found["mapping"]
         out.mapping = {"mapping": _mapping(m, src, roles, layer_dims, out.arch, notes)}
