@@ -93,3 +93,45 @@ def export_timeloop(
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, InteropError) as e:
         fail(str(e))
     err_console.print(f"timeloop problem and mapping: {path}")
+
+
+@app.command("scalesim")
+def import_scalesim(
+    files: list[str] = typer.Argument(..., help="A SCALE-Sim config .cfg and/or topology .csv files (conv or GEMM form)."),
+    out: str = typer.Option(..., "-o", "--out", help=OUT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the files written and every note as JSON."),
+) -> None:
+    """Import SCALE-Sim specs: the config's systolic array and SRAMs, the topology's layers.
+
+    Example: loopnest import scalesim scale.cfg alexnet.csv -o alexnet.yaml
+    """
+    from loopnest.interop import InteropError
+    from loopnest.interop.scalesim import import_files
+
+    try:
+        imp = import_files(files)
+    except InteropError as e:
+        fail(str(e))
+    _finish(imp, files, out, as_json, f"From SCALE-Sim: {', '.join(files)}")
+
+
+@app.command("zigzag")
+def import_zigzag(
+    files: list[str] = typer.Argument(..., help="A ZigZag accelerator YAML and/or workload YAML files."),
+    out: str = typer.Option(..., "-o", "--out", help=OUT_HELP),
+    bits: int = typer.Option(None, "--bits", min=1, max=64, help="Word width of the accelerator's memories "
+                             "(default: the workload's operand precision, else 8)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the files written and every note as JSON."),
+) -> None:
+    """Import ZigZag specs: the memory hierarchy, operational array and served dimensions; the workload's MAC layers.
+
+    Example: loopnest import zigzag tpu_like.yaml resnet18.yaml -o tpu.yaml
+    """
+    from loopnest.interop import InteropError
+    from loopnest.interop.zigzag import import_files
+
+    try:
+        imp = import_files(files, bits)
+    except InteropError as e:
+        fail(str(e))
+    _finish(imp, files, out, as_json, f"From ZigZag: {', '.join(files)}")
