@@ -18,7 +18,7 @@ from loopnest.arch import load_arch
 from loopnest.interop import InteropError
 from loopnest.interop.export import write_timeloop
 from loopnest.interop.files import check, write
-from loopnest.interop.timeloop import import_files, is_timeloop
+from loopnest.interop.timeloop import import_files
 from loopnest.mapping.io import load_mapping, parse_mapping
 from loopnest.model import evaluate
 from loopnest.validation import timeloop as ref
@@ -243,9 +243,31 @@ def test_bad_or_unsupported_input_names_the_feature_and_the_place(tmp_path, text
         assert w in str(e.value), (w, str(e.value))
 
 
-def test_sniffing_a_timeloop_file():
-    assert is_timeloop({"architecture": {}}) and is_timeloop({"problem": {}, "mapping": []})
-    assert not is_timeloop({"name": "x", "levels": []}) and not is_timeloop({"layer": {}})
+def test_loaders_name_the_import_command_for_other_tools_files(tmp_path):
+    """A Timeloop or ZigZag file given where loopnest expects its own spec: one line naming the
+    command that converts it (the converters sit above arch/workload/mapping, so the loaders do
+    not convert themselves)."""
+    from loopnest.arch import ArchSpecError
+    from loopnest.datafile import foreign_format
+    from loopnest.mapping.mapping import MappingError
+    from loopnest.workload.layer_ref import LayerRefError
+
+    arch, prob = _files(tmp_path, _arch_v3("DRAM", "Buf"), _problem(1))
+    with pytest.raises(ArchSpecError, match="a Timeloop file; convert it first: loopnest import timeloop"):
+        load_arch(str(arch))
+    with pytest.raises(LayerRefError, match="loopnest import timeloop"):
+        load_layer(str(prob))
+    mp = tmp_path / "m.yaml"
+    mp.write_text("mapping:\n" + _temporal("Buf", "R=3 P=16", "RP"))
+    with pytest.raises(MappingError, match="loopnest import timeloop"):
+        load_mapping(mp, ref.two_or_three_levels("DRAM", "Buf"))
+    assert foreign_format({"memories": {}, "operational_array": {}}) == "zigzag"
+    assert foreign_format({"mapping": [{"level": "DRAM"}]}) is None  # loopnest's own mapping file
+    assert foreign_format({"name": "x", "levels": []}) is None and foreign_format({"layer": {}}) is None
+    v04 = tmp_path / "v04.yaml"
+    v04.write_text("architecture:\n  nodes:\n  - !Container\n    name: System\n")
+    with pytest.raises(ArchSpecError, match="Timeloop v0.4 file"):
+        load_arch(str(v04))
 
 
 @pytest.mark.parametrize("case", ref._REFERENCE, ids=[c[0] for c in ref._REFERENCE])

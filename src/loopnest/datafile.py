@@ -77,6 +77,37 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+_TIMELOOP_KEYS = {"architecture", "problem", "mapping", "ERT", "ART", "architecture_constraints",
+                  "mapspace_constraints", "mapspace", "mapper", "variables", "components", "globals"}
+
+
+def foreign_format(data: Any) -> str | None:
+    """The other tool whose spec ``data`` is, by its shape ("timeloop", "zigzag"), or None; the
+    loaders name the import command instead of a field error (``loopnest import``, docs/interop.md)."""
+    if isinstance(data, dict) and data and set(data) <= _TIMELOOP_KEYS and (
+            {"architecture", "problem"} & set(data) or _entries_have(data.get("mapping"), "target")):
+        return "timeloop"
+    if isinstance(data, dict) and {"memories", "operational_array"} <= set(data):
+        return "zigzag"
+    if _entries_have(data, "equation"):
+        return "zigzag"
+    return None
+
+
+def _entries_have(data: Any, key: str) -> bool:
+    return isinstance(data, list) and bool(data) and all(isinstance(e, dict) and key in e for e in data)
+
+
+def foreign_hint(data: Any, path: str | Path) -> str | None:
+    """'PATH: a Timeloop file; convert it first: loopnest import timeloop PATH -o out.yaml', or None."""
+    fmt = foreign_format(data)
+    if fmt is None:
+        return None
+    name = {"timeloop": "Timeloop", "zigzag": "ZigZag"}[fmt]
+    return (f"{_name(path)}: a {name} file; convert it first: loopnest import {fmt} {_name(path)} -o out.yaml "
+            "(docs/interop.md)")
+
+
 def one_line(text: str) -> str:
     """``text`` on one line (newlines and runs of spaces collapsed)."""
     return " ".join(text.split())
@@ -130,6 +161,8 @@ def read_yaml(path: str | Path, tagged: bool = False) -> object:
         problem = _problem(exc)
         if "maximum nesting depth" in str(problem):  # libyaml's own limit (1,000 in recent releases) met first
             problem = f"nested deeper than {MAX_DEPTH} levels"
+        if "tag '!Container'" in str(problem) or "tag '!Component'" in str(problem):
+            problem = f"{problem} (a Timeloop v0.4 file: convert it first with loopnest import timeloop)"
         raise DataFileError(f"{_name(path)}: not valid YAML{_where(exc, text)}: {one_line(problem)}") from None
     except RecursionError:  # a guard only: the depth limit stops nesting long before the stack ends
         raise DataFileError(f"{_name(path)}: nested too deeply (limit {MAX_DEPTH} levels)") from None

@@ -36,12 +36,6 @@ _NOT_READ = ("mapper", "variables", "components", "compound_components", "global
 _FACTOR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*?)=?(\d+)$")
 
 
-def is_timeloop(data: object) -> bool:
-    """True for data whose top-level keys are Timeloop sections (a sniff for specs given directly)."""
-    return isinstance(data, dict) and bool(data) and all(k in SECTIONS or k in _NOT_READ for k in data) \
-        and any(k in ("architecture", "problem", "mapping") for k in data)
-
-
 def import_files(paths: list[str | Path]) -> Imported:
     """Read Timeloop/Accelergy files into loopnest spec data (validated later by the loaders)."""
     notes = Notes()

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
-from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.datafile import DataFileError, field_path, foreign_hint, read_yaml
 from loopnest.names import did_you_mean
 from loopnest.workload import layers
 from loopnest.workload.problem import Problem
@@ -202,6 +202,9 @@ def _from_spec(path: Path) -> Problem:
         data = read_yaml(path)
     except DataFileError as e:
         raise LayerRefError(str(e)) from None
+    hint = foreign_hint(data, path)
+    if hint is not None:
+        raise LayerRefError(hint)
     return parse_layer_spec(data, str(path))
 
 
