@@ -113,7 +113,8 @@ def _problem(p: object, src: str, notes: Notes) -> tuple[dict, dict[str, str]]:
         if k in coefs:
             coefs[k] = v
         elif k not in dims:
-            notes.add(f"problem instance key {k!r} (not a dimension or coefficient: {'densities are a sparsity feature loopnest models elsewhere' if k == 'densities' else 'not read'})", f"{where}.instance")
+            why = "densities: loopnest's sparsity model is not read from here" if k == "densities" else "not read"
+            notes.add(f"problem instance key {k!r} (not a dimension or coefficient; {why})", f"{where}.instance")
     sizes = {}
     for d in dims:
         if d not in inst:
