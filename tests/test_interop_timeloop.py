@@ -357,3 +357,90 @@ def test_einsum_layer_spec_errors_are_one_line(tmp_path):
                  "{name: B, role: inputs, indices: [{K: 1}]}, {name: C, role: outputs, indices: [{K: 1}]}]}\n")
     with pytest.raises(LayerRefError, match=r"unknown dimensions \['Q'\]"):
         load_layer(str(p))
+
+
+def test_v04_attributes_may_name_variables_and_attributes_in_scope(tmp_path):
+    """variables: {glb_rows: 512, bits: 8}; depth: glb_rows * 2 -> 1024 rows; datawidth: bits;
+    width: datawidth * 8 names the component's own attribute; an unknown name is one error."""
+    arch = """variables:
+  version: 0.4
+  glb_rows: 512
+  bits: 8
+architecture:
+  version: 0.4
+  nodes:
+  - !Container {name: System, attributes: {technology: 45nm}}
+  - !Component {name: DRAM, class: DRAM, attributes: {datawidth: bits, width: 64}}
+  - !Component {name: GLB, class: SRAM, attributes: {depth: glb_rows * 2, datawidth: bits, width: datawidth * 8}}
+  - !Component {name: MAC, class: intmac, attributes: {datawidth: bits}}
+"""
+    a, _, _ = check(import_files(_files(tmp_path, arch)), "test")
+    assert (a.levels[1].capacity_words, a.levels[1].block_words, a.levels[1].word_bits) == (1024 * 8, 8, 8)
+    with pytest.raises(InteropError, match="names 'glb_cols'"):
+        import_files(_files(tmp_path, arch.replace("glb_rows * 2", "glb_cols * 2")))
+
+
+def test_eyeriss_like_v03_tree_gives_the_row_and_column_fanouts(tmp_path):
+    """Timeloop's eyeriss-like tree: a 1-instance GLB, DummyBuffer[0..13] meshX 14 and PE[0..167]
+    with spads and MAC at meshX 14: GLB -> 14 dummies along X (14 x 1), each dummy -> 12 PEs
+    along Y (168 / 14 = 12, meshX ratio 14 / 14 = 1): 1 x 12 (the meaning of meshX in NVlabs/timeloop issue 52)."""
+    arch = """architecture:
+  version: 0.3
+  subtree:
+  - name: system
+    local:
+    - {name: DRAM, class: DRAM, attributes: {width: 64, block-size: 4, word-bits: 16}}
+    subtree:
+    - name: eyeriss
+      attributes: {technology: 65nm}
+      local:
+      - {name: shared_glb, class: smartbuffer_SRAM, attributes: {memory_depth: 16384, memory_width: 64, n_banks: 32, block-size: 4, word-bits: 16}}
+      - {name: 'DummyBuffer[0..13]', class: regfile, attributes: {depth: 16, width: 16, word-bits: 16, block-size: 1, meshX: 14}}
+      subtree:
+      - name: PE[0..167]
+        local:
+        - {name: ifmap_spad, class: smartbuffer_RF, attributes: {memory_depth: 12, memory_width: 16, block-size: 1, word-bits: 16, meshX: 14}}
+        - {name: weights_spad, class: smartbuffer_RF, attributes: {memory_depth: 192, memory_width: 16, block-size: 1, word-bits: 16, meshX: 14}}
+        - {name: psum_spad, class: smartbuffer_RF, attributes: {memory_depth: 16, memory_width: 16, block-size: 1, word-bits: 16, meshX: 14}}
+        - {name: mac, class: intmac, attributes: {datawidth: 16, meshX: 14}}
+"""
+    imp = import_files(_files(tmp_path, arch))
+    a, _, _ = check(imp, "test")
+    fan = {lv.name: (lv.fanout.x, lv.fanout.y) for lv in a.levels if lv.fanout is not None}
+    assert fan == {"shared_glb": (14, 1), "DummyBuffer": (1, 12)} and a.pes == 168
+    assert [lv.cls for lv in a.levels] == ["dram", "sram", "regfile", "regfile", "regfile", "regfile"]
+    assert a.levels[1].capacity_words == 16384 * 4 and a.technology_nm == 65
+    assert any("n_banks" in line and "1 place" in line for line in imp.notes.lines())
+
+
+def test_v03_constraints_bypass_narrows_what_a_level_keeps(tmp_path):
+    cons = """architecture_constraints:
+  targets:
+  - {target: RF, type: bypass, bypass: [Inputs, Outputs], keep: [Weights]}
+  - {target: GLB, type: temporal, factors: K=1}
+"""
+    imp = import_files(_files(tmp_path, _arch_v3("DRAM", "GLB", "RF"), _problem(32), cons))
+    a, _, _ = check(imp, "test")
+    assert a.levels[2].keeps == ("weights",)
+    text = "\n".join(imp.notes.lines())
+    assert "temporal constraint" in text and "constraint keep" in text
+
+
+def test_cli_export_then_import_round_trip(tmp_path):
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    (tmp_path / "rs.yaml").write_text(_RS)
+    out = tmp_path / "tl.yaml"
+    r = CliRunner().invoke(app, ["export", "timeloop", "--arch", "eyeriss", "--layer", "resnet50:layer1.0.conv2",
+                                 "--mapping", str(tmp_path / "rs.yaml"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    data = yaml.safe_load(out.read_text())
+    assert set(data) == {"problem", "mapping"}
+    temporal = {e["target"]: e for e in data["mapping"] if e["type"] == "temporal"}
+    # outer -> inner: M, C, P, Q, then the factor-1 dimensions N, G, R, S in problem order; reversed
+    assert temporal["GlobalBuffer"]["permutation"] == "SRGNQPCM"
+    r = CliRunner().invoke(app, ["import", "timeloop", str(out), "-o", str(tmp_path / "back.yaml")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "back.layer.yaml").exists() and (tmp_path / "back.mapping.yaml").exists()

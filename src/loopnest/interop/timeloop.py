@@ -2,7 +2,9 @@
 
 The files are read together as Timeloop does (their top-level sections merged; a section given
 twice is an error): ``architecture`` (see :mod:`loopnest.interop.timeloop_arch`), ``problem``,
-``mapping``, ``ERT``/``ART`` (Accelergy energy and area tables) and, read for bypass only,
+``mapping``, ``ERT``/``ART`` (Accelergy energy and area tables), ``variables`` (names an
+architecture attribute may use: ``depth: glb_depth * 2``; an attribute may also name the
+attributes in scope, its own and its containers') and, read for bypass only,
 ``architecture_constraints``/``mapspace_constraints``/``mapspace``.
 
 Problem: ``shape`` (``dimensions``, ``coefficients`` with defaults, ``data-spaces`` with
@@ -30,8 +32,8 @@ from loopnest.interop import timeloop_arch as tarch
 from loopnest.workload.problem import ROLES
 
 SECTIONS = ("architecture", "problem", "mapping", "ERT", "ART", "architecture_constraints", "mapspace_constraints",
-            "mapspace")
-_NOT_READ = ("mapper", "variables", "components", "compound_components", "globals", "sparse_optimizations",
+            "mapspace", "variables")
+_NOT_READ = ("mapper", "components", "compound_components", "globals", "sparse_optimizations",
              "ERT_summary", "ART_summary")
 _FACTOR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*?)=?(\d+)$")
 
@@ -69,7 +71,10 @@ def import_files(paths: list[str | Path]) -> Imported:
         src, a = found["architecture"]
         ert = tarch.read_tables({"ERT": found["ERT"][1]}, "ERT", found["ERT"][0], notes) if "ERT" in found else {}
         art = tarch.read_tables({"ART": found["ART"][1]}, "ART", found["ART"][0], notes) if "ART" in found else {}
-        comps = tarch.flatten(a, src, notes)
+        variables = found.get("variables", (None, {}))[1]
+        if not isinstance(variables, dict):
+            raise InteropError(f"{found['variables'][0]}: variables: a mapping of names to values is required")
+        comps = tarch.flatten(a, src, notes, {k: v for k, v in variables.items() if k != "version"})
         _arch_constraints(found, comps, roles, notes)
         out.arch = tarch.build(comps, roles, ert, art, notes, f"{stem}-imported")
         if ert:

@@ -54,9 +54,32 @@ def _attrs(node: dict, where: str) -> dict:
     return {str(k).replace("-", "_").lower(): v for k, v in raw.items()}
 
 
-def _int(value: object, where: str) -> int:
+_IDENT = re.compile(r"\b[A-Za-z_]\w*")
+
+
+def substitute(text: str, names: dict, where: str, depth: int = 0) -> str:
+    """``text`` with each name of a variable or an attribute replaced by its value (in parentheses),
+    for the safe arithmetic of loopnest.arch.expr (names are looked up, never evaluated as code)."""
+    if depth > 8:
+        raise InteropError(f"{where}: {text!r}: names refer to each other more than 8 deep (a cycle?)")
+
+    def value(m: re.Match) -> str:
+        n = m.group(0)
+        key = n if n in names else n.replace("-", "_").lower()
+        if key not in names:
+            raise InteropError(f"{where}: {text!r} names {n!r}, which is neither a variable nor an attribute "
+                               "in scope (loopnest reads numbers, arithmetic and those names)")
+        v = names[key]
+        return f"({substitute(v, names, where, depth + 1) if isinstance(v, str) else v})"
+
+    return _IDENT.sub(value, text)
+
+
+def _int(value: object, where: str, names: dict | None = None) -> int:
     from loopnest.arch.expr import numeric_field
 
+    if isinstance(value, str) and names:
+        value = substitute(value, names, where)
     try:
         v = numeric_field(value)
     except ValueError as e:
@@ -74,10 +97,12 @@ class _Component:
                  constraints: object):
         self.name, self.where, self.klass, self.attrs = name, where, klass, attrs
         self.inherited, self.n, self.x, self.constraints = inherited, n, x, constraints
+        self.names: dict = {**inherited, **attrs}  # what an attribute's expression may name (plus variables)
 
 
-def flatten(arch: dict, src: str, notes: Notes) -> list[_Component]:
-    """The components outer -> inner with their instance counts and meshX."""
+def flatten(arch: dict, src: str, notes: Notes, variables: dict | None = None) -> list[_Component]:
+    """The components outer -> inner with their instance counts and meshX; ``variables`` (the
+    ``variables`` section) may be named in attribute expressions, as may attributes in scope."""
     if not isinstance(arch, dict):
         raise InteropError(f"{src}: architecture: a mapping is required")
     out: list[_Component] = []
@@ -91,6 +116,8 @@ def flatten(arch: dict, src: str, notes: Notes) -> list[_Component]:
     for key in arch:
         if key not in ("version", "nodes", "subtree"):
             notes.add(f"architecture key {key!r} (not read)", f"{src}: architecture")
+    for c in out:  # an attribute written as its own name (datawidth: datawidth) means the outer one
+        c.names = {**(variables or {}), **{k: v for k, v in c.names.items() if v != k}}
     return out
 
 
@@ -121,7 +148,7 @@ def _walk_v3(node: object, where: str, inherited: dict, n: int, out: list, notes
             raise InteropError(f"{w}: a mapping (name, class, attributes) is required")
         lname, lcount = split_name(local.get("name"), w)
         own = _attrs(local, w)
-        x = _int(own["meshx"], f"{w} ({lname}).attributes.meshX") if "meshx" in own else None
+        x = _int(own["meshx"], f"{w} ({lname}).attributes.meshX", {**attrs, **own}) if "meshx" in own else None
         out.append(_Component(lname, f"{w} ({lname})", _klass(local), own, attrs, n * lcount, x, None))
         _rest(local, f"{w} ({lname})", notes, ("name", "class", "subclass", "attributes"))
     for i, sub in enumerate(_list(node.get("subtree") or [], f"{where}.subtree")):
@@ -238,7 +265,7 @@ def _bits(c: _Component) -> int | None:
     a = {**c.inherited, **c.attrs}
     for key in ("word_bits", "datawidth"):
         if key in a:
-            return _int(a[key], f"{c.where}.attributes.{key}")
+            return _int(a[key], f"{c.where}.attributes.{key}", c.names)
     return None
 
 
@@ -252,23 +279,23 @@ def _storage(c: _Component, kind: str, roles: dict, ert: dict, art: dict, notes:
         notes.add("no word-bits or datawidth: 16-bit words assumed", c.where)
         wb = 16
     width = a.get("width", a.get("memory_width"))
-    width = _int(width, f"{c.where}.attributes.width") if width is not None else None
+    width = _int(width, f"{c.where}.attributes.width", c.names) if width is not None else None
     if "block_size" in a:
-        block = _int(a["block_size"], f"{c.where}.attributes.block-size")
+        block = _int(a["block_size"], f"{c.where}.attributes.block-size", c.names)
     else:
         block = max(1, width // wb) if width is not None else 1
     depth = a.get("depth", a.get("memory_depth"))
     lv: dict = {"name": c.name, "class": kind, "word_bits": wb, "block_words": block}
     if depth is not None:
-        lv["capacity_words"] = _int(depth, f"{c.where}.attributes.depth") * block
+        lv["capacity_words"] = _int(depth, f"{c.where}.attributes.depth", c.names) * block
     elif not first:
         raise InteropError(f"{c.where}.attributes.depth: missing; loopnest needs the capacity of every level "
                            "but the outermost")
     for k in ("read_bandwidth", "write_bandwidth"):
         if k in a:
-            lv[k] = a[k]
+            lv[k] = substitute(a[k], c.names, f"{c.where}.attributes.{k}") if isinstance(a[k], str) else a[k]
     if "multiple_buffering" in a:
-        mb = _int(a["multiple_buffering"], f"{c.where}.attributes.multiple-buffering")
+        mb = _int(a["multiple_buffering"], f"{c.where}.attributes.multiple-buffering", c.names)
         if mb == 2:
             lv["double_buffered"] = True
         elif mb != 1:
