@@ -181,9 +181,10 @@ def test_spatial_split_and_mesh_of_a_v03_tree(tmp_path):
     imp = import_files(_files(tmp_path, arch, _problem(32), mapping))
     a, p, m = check(imp, "test")
     assert (a.levels[1].fanout.x, a.levels[1].fanout.y) == (4, 4)
-    assert dict(m.levels[1].spatial_x) == {"K": 4} and dict(m.levels[1].spatial_y) == {"P": 4}
-    assert m.levels[0].order == ("K", "P")  # "RPK" inner -> outer: K outermost
-    assert m.levels[2].order == ("K", "R")  # "RKP": R innermost
+    assert dict(m.levels[1].spatial_x) == {"M": 4} and dict(m.levels[1].spatial_y) == {"P": 4}  # K is named M
+    assert m.levels[0].order == ("M", "P")  # "RPK" inner -> outer: K outermost
+    assert m.levels[2].order == ("M", "R")  # "RKP": R innermost
+    assert p.dims == {"M": 32, "R": 3, "P": 16}
 
 
 _ERT = """ERT:

@@ -10,7 +10,8 @@ attributes in scope, its own and its containers') and, read for bypass only,
 Problem: ``shape`` (``dimensions``, ``coefficients`` with defaults, ``data-spaces`` with
 ``projection``: one list of terms per axis, a term ``[dim]`` or ``[dim, coefficient]``, and
 ``read-write: true`` on the output) and ``instance`` (dimension sizes, coefficient values) become
-a layer of type ``einsum`` with the same dimension names. Roles: the read-write data-space is
+a layer of type ``einsum`` with the same dimension names, except K, renamed M (loopnest's name
+for output channels) where the problem has no M. Roles: the read-write data-space is
 ``outputs``; of the other two, one named like weights/filter is ``weights`` (else the first
 listed, Timeloop's CNN-layer order), the other ``inputs``. Word width: the compute's datawidth
 when the architecture is imported with it, else 16 bits.
@@ -60,12 +61,15 @@ def import_files(paths: list[str | Path]) -> Imported:
                 raise InteropError(f"{path}: section {key!r} is given twice (also in {found[key][0]})")
             found[key] = (str(path), value)
     out = Imported(notes=notes)
-    roles, layer_dims = {"Weights": "weights", "Inputs": "inputs", "Outputs": "outputs"}, None
+    roles, layer_dims, rename = {"Weights": "weights", "Inputs": "inputs", "Outputs": "outputs"}, None, {}
     problem = None
     if "problem" in found:
         src, p = found["problem"]
-        problem, roles = _problem(p, src, notes)
-        layer_dims = problem["dims"]
+        problem, roles, layer_dims = _problem(p, src, notes)
+        if "K" in layer_dims and "M" not in layer_dims:  # loopnest's name for output channels (docs/architecture.md)
+            rename = {"K": "M"}
+            problem = _renamed(problem, rename)
+            notes.add("dimension K renamed M (loopnest's name for output channels)", f"{src}: problem.shape.dimensions")
     stem = Path(str(paths[0])).stem.split(".")[0] if paths else "timeloop"
     if "architecture" in found:
         src, a = found["architecture"]
@@ -92,13 +96,34 @@ def import_files(paths: list[str | Path]) -> Imported:
         out.layers = [{"layer": {**problem, "bits": bits or 16}}]
     if "mapping" in found:
         src, m = found["mapping"]
-        out.mapping = {"mapping": _mapping(m, src, roles, layer_dims, out.arch, notes)}
+        out.mapping = {"mapping": [_renamed_level(lv, rename) for lv in _mapping(m, src, roles, layer_dims, out.arch, notes)]}
     return out
 
 
 # --- problem --------------------------------------------------------------------------------
 
-def _problem(p: object, src: str, notes: Notes) -> tuple[dict, dict[str, str]]:
+def _keys(factors: dict, rename: dict[str, str]) -> dict:
+    return {rename.get(d, d): v for d, v in factors.items()}
+
+
+def _renamed(problem: dict, rename: dict[str, str]) -> dict:
+    """The einsum layer data with dimensions renamed."""
+    return {**problem, "dims": _keys(problem["dims"], rename),
+            "tensors": [{**t, "indices": [_keys(i, rename) for i in t["indices"]]} for t in problem["tensors"]]}
+
+
+def _renamed_level(lv: dict, rename: dict[str, str]) -> dict:
+    """One level of the mapping data with dimensions renamed."""
+    out = dict(lv)
+    if "temporal" in lv:
+        out["temporal"] = _keys(lv["temporal"], rename)
+        out["order"] = [rename.get(d, d) for d in lv["order"]]
+    if "spatial" in lv:
+        out["spatial"] = {a: _keys(fs, rename) for a, fs in lv["spatial"].items()}
+    return out
+
+
+def _problem(p: object, src: str, notes: Notes) -> tuple[dict, dict[str, str], list[str]]:
     where = f"{src}: problem"
     if not isinstance(p, dict) or not isinstance(p.get("shape"), dict) or not isinstance(p.get("instance"), dict):
         raise InteropError(f"{where}: shape and instance (mappings) are required")
@@ -142,7 +167,7 @@ def _problem(p: object, src: str, notes: Notes) -> tuple[dict, dict[str, str]]:
     out = {"type": "einsum", "name": str(shape.get("name") or Path(src).stem), "dims": sizes,
            "tensors": [{"name": t["name"], "role": roles[t["name"]], "indices": t["indices"],
                         "static": roles[t["name"]] == "weights" and _weightish(t["name"])} for t in tensors]}
-    return out, roles
+    return out, roles, list(dims)
 
 
 def _projection(proj: object, where: str, dims: list[str], coefs: dict) -> list[dict[str, int]]:
@@ -247,7 +272,7 @@ def _permutation(value: object, where: str, dims: list[str] | None) -> list[str]
     raise InteropError(f"{where}.permutation: a string or a list is required")
 
 
-def _mapping(m: object, src: str, roles: dict, dims: dict | None, arch: dict | None, notes: Notes) -> list[dict]:
+def _mapping(m: object, src: str, roles: dict, dims: list[str] | None, arch: dict | None, notes: Notes) -> list[dict]:
     entries = m.get("mapping", m.get("targets")) if isinstance(m, dict) else m
     if not isinstance(entries, list):
         raise InteropError(f"{src}: mapping: a list of targets is required")
