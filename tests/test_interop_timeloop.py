@@ -311,12 +311,31 @@ def test_export_round_trip_of_a_spatial_conv_mapping(tmp_path):
     assert a["levels"] == b["levels"] and a["energy_pj"] == b["energy_pj"] and a["cycles"] == b["cycles"]
 
 
-def test_export_refuses_a_dimension_on_both_spatial_axes(tmp_path):
-    """The shipped example unrolls M on X and Y: Timeloop cannot say that in one level (issue 162)."""
+def test_export_folds_a_dimension_on_both_spatial_axes_onto_one(tmp_path):
+    """The shipped example unrolls M on X (2, beside P 7) and Y (2, beside C 2, R 3) of eyeriss's
+    14 x 12 fanout; a Timeloop spatial level holds one factor per dimension (issue 162). Whole
+    dimensions M 4, P 7, C 2, R 3 fit 14 x 12 only as X {P, C} = 14, Y {M, R} = 12 (hand-checked:
+    the product 168 leaves no other split), three moves. On a 28 x 12 fanout X {M, P} = 28 and
+    Y {C, R} = 6 move M only. Re-imported, both give identical results."""
     arch = load_arch("eyeriss")
+    problem = load_layer("resnet50:layer1.0.conv2")
     mapping = load_mapping("examples/resnet50_conv2_rs.yaml", arch)
-    with pytest.raises(InteropError, match="dimension M is unrolled on both X and Y"):
-        write_timeloop(load_layer("resnet50:layer1.0.conv2"), arch, mapping, tmp_path / "tl.yaml")
+    path = write_timeloop(problem, arch, mapping, tmp_path / "tl14.yaml")
+    back = parse_mapping(import_files([path]).mapping, arch)
+    assert dict(back.levels[1].spatial_x) == {"C": 2, "P": 7} and dict(back.levels[1].spatial_y) == {"M": 4, "R": 3}
+    a, b = evaluate(problem, arch, mapping).to_dict(), evaluate(problem, arch, back).to_dict()
+    assert a["levels"] == b["levels"] and a["energy_pj"] == b["energy_pj"] and a["cycles"] == b["cycles"]
+    wide = arch.model_copy(update={"levels": tuple(
+        lv.model_copy(update={"fanout": lv.fanout.model_copy(update={"x": 28})}) if lv.name == "GlobalBuffer" else lv
+        for lv in arch.levels)})
+    path = write_timeloop(problem, wide, mapping, tmp_path / "tl.yaml")
+    assert "GlobalBuffer: M" in path.read_text().splitlines()[1]
+    spatial = next(e for e in yaml.safe_load(path.read_text())["mapping"] if e["type"] == "spatial")
+    assert spatial["split"] == 2 and spatial["permutation"].startswith("MP") and "M=4" in spatial["factors"]
+    back = parse_mapping(import_files([path]).mapping, wide)
+    assert dict(back.levels[1].spatial_x) == {"M": 4, "P": 7} and dict(back.levels[1].spatial_y) == {"C": 2, "R": 3}
+    a, b = evaluate(problem, wide, mapping).to_dict(), evaluate(problem, wide, back).to_dict()
+    assert a["levels"] == b["levels"] and a["energy_pj"] == b["energy_pj"] and a["cycles"] == b["cycles"]
 
 
 def test_cli_import_writes_files_that_loopnest_model_evaluates(tmp_path):
@@ -445,3 +464,45 @@ def test_cli_export_then_import_round_trip(tmp_path):
     r = CliRunner().invoke(app, ["import", "timeloop", str(out), "-o", str(tmp_path / "back.yaml")])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "back.layer.yaml").exists() and (tmp_path / "back.mapping.yaml").exists()
+
+
+def test_export_refuses_when_no_whole_dimension_placement_fits():
+    """X {M 2, P 7} = 14 and Y {M 3, C 4} = 12 on 14 x 12: whole M 6, P 7, C 4 have no split with
+    X <= 14 and Y <= 12 (7 alone leaves 24; 7 * 4 = 28; 6 leaves 28; 4 leaves 42)."""
+    from loopnest.interop.export import _one_axis_each
+
+    with pytest.raises(InteropError, match="dimension M is unrolled on both X and Y, and no placement"):
+        _one_axis_each("GLB", {"M": 2, "P": 7}, {"M": 3, "C": 4}, 14, 12, [])
+    moved: list[str] = []
+    assert _one_axis_each("GLB", {"M": 2, "P": 7}, {"M": 2, "C": 3}, 14, 12, moved) == ({"P": 7}, {"M": 4, "C": 3})
+    assert moved == ["GLB: M"]
+
+
+def test_evaluate_export_timeloop_writes_each_layer_that_reimports_to_its_row(tmp_path):
+    """evaluate --export-timeloop on a 16 x 1 array (every spatial factor on X): each layer's file,
+    imported back and evaluated, gives the energy and cycles of its row in evaluate --json."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+    from loopnest.workload import load_network
+
+    spec = tmp_path / "row.yaml"
+    spec.write_text("name: row16\nenergy_table: horowitz45\nlevels:\n"
+                    "  - {name: DRAM, class: dram}\n"
+                    "  - {name: GLB, capacity_words: 65536, fanout: {x: 16, y: 1}}\n"
+                    "  - {name: RF, class: regfile, capacity_words: 64}\n")
+    out = tmp_path / "tl"
+    r = CliRunner().invoke(app, ["evaluate", "lenet5", "--arch", str(spec), "--jobs", "1", "--json",
+                                 "--export-timeloop", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = {row["name"]: row for row in json.loads(r.stdout)["layers"]}
+    assert sorted(p.stem for p in out.iterdir()) == sorted(rows)
+    arch = load_arch(str(spec))
+    problems = {p.name: p for p in load_network("lenet5").layers}
+    for name, row in rows.items():
+        imp = import_files([out / f"{name}.yaml"])
+        layer = parse_layer_spec({"layer": {**imp.layer["layer"], "bits": problems[name].tensor("inputs").bits}})
+        got = evaluate(layer, arch, parse_mapping(imp.mapping, arch))
+        assert got.energy_pj == pytest.approx(row["energy_pj"], rel=1e-12) and got.cycles == row["cycles"], name

@@ -40,6 +40,8 @@ def evaluate(
     wide: bool = typer.Option(False, "--wide", help="Table with every column (energy per level); split to fit the terminal."),
     mappings: str = typer.Option(None, "--mappings", help="Folder: write each layer's best mapping there as <layer>.yaml "
                                  "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
+    export_timeloop: str = typer.Option(None, "--export-timeloop", help="Folder: write each layer's problem and best "
+                                        "mapping there as Timeloop YAML, <layer>.yaml (docs/interop.md)."),
 ) -> None:
     """Map every layer of a network onto an architecture and report its costs.
 
@@ -51,6 +53,7 @@ def evaluate(
     """
     check_outputs(report, plot)
     check_folder("--mappings", mappings)
+    check_folder("--export-timeloop", export_timeloop)
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
@@ -101,6 +104,8 @@ def evaluate(
     _outputs(data, report, plot)
     if mappings is not None:
         _save_mappings(data, Path(mappings))
+    if export_timeloop is not None:
+        _export_timeloop(data, network, a, Path(export_timeloop))
     warn_wider(network, a)
     if as_json:
         print_json(data)
@@ -146,6 +151,31 @@ def _save_mappings(data: dict, folder: Path) -> None:
     except OSError as e:
         fail(f"--mappings: {folder}: cannot write ({e.strerror})")
     err_console.print(f"mappings: {len(data['layers'])} files in {folder}")
+
+
+def _export_timeloop(data: dict, network, a, folder: Path) -> None:
+    """Each mapped layer's problem and best mapping as ``<folder>/<layer>.yaml`` in Timeloop's syntax; a
+    mapping Timeloop cannot express (one dimension on both spatial axes) is a warning, not written."""
+    import re
+
+    from loopnest.interop import InteropError
+    from loopnest.interop.export import write_timeloop
+    from loopnest.mapping.io import parse_mapping
+
+    problems = {p.name: p for p in network.layers}
+    written = 0
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"--export-timeloop: {folder}: cannot write ({e.strerror})")
+    for r in data["layers"]:
+        path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
+        try:
+            write_timeloop(problems[r["name"]], a, parse_mapping({"mapping": r["mapping"]}, a), path)
+            written += 1
+        except InteropError as e:
+            warn(f"--export-timeloop: layer {r['name']}: {e}")
+    err_console.print(f"timeloop: {written} files in {folder}")
 
 
 def _stopped(e) -> None:
