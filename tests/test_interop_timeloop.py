@@ -446,7 +446,12 @@ def test_v03_constraints_bypass_narrows_what_a_level_keeps(tmp_path):
     assert "temporal constraint" in text and "constraint keep" in text
 
 
-def test_cli_export_then_import_round_trip(tmp_path):
+def test_cli_export_with_the_eyeriss_architecture_then_import(tmp_path):
+    """`export timeloop` writes eyeriss itself too: the RF's three partitions as three Timeloop
+    components (RF_inputs, RF_weights, RF_outputs, the loops at the last), the resolved energies as
+    an ERT. Imported back and evaluated: each tensor's RF counts are the partition's, the storage and
+    MAC energies and the cycles are the original's; only the network energy is not carried (an ERT has
+    no place for it: the header names it)."""
     from typer.testing import CliRunner
 
     from loopnest.cli import app
@@ -456,26 +461,33 @@ def test_cli_export_then_import_round_trip(tmp_path):
     r = CliRunner().invoke(app, ["export", "timeloop", "--arch", "eyeriss", "--layer", "resnet50:layer1.0.conv2",
                                  "--mapping", str(tmp_path / "rs.yaml"), "-o", str(out)])
     assert r.exit_code == 0, r.output
-    data = yaml.safe_load(out.read_text())
-    assert set(data) == {"problem", "mapping"}
+    text = out.read_text()
+    data = yaml.safe_load(text)
+    assert set(data) == {"architecture", "ERT", "ART", "architecture_constraints", "problem", "mapping"}
+    assert "Network energies are not in the ERT" in text.splitlines()[1]
     temporal = {e["target"]: e for e in data["mapping"] if e["type"] == "temporal"}
     # outer -> inner: M, C, P, Q, then the factor-1 dimensions N, G, R, S in problem order; reversed
     assert temporal["GlobalBuffer"]["permutation"] == "SRGNQPCM"
-    r = CliRunner().invoke(app, ["import", "timeloop", str(out), "-o", str(tmp_path / "back.yaml")])
-    assert r.exit_code == 0, r.output
-    assert (tmp_path / "back.layer.yaml").exists() and (tmp_path / "back.mapping.yaml").exists()
+    assert temporal["RF_inputs"]["factors"].split() == [f"{d}=1" for d in "NGMCPQRS"]
+    imp = import_files([out])
+    arch, problem, mapping = check(imp, "test")
+    assert [lv.name for lv in arch.levels] == ["DRAM", "GlobalBuffer", "RF_inputs", "RF_weights", "RF_outputs"]
+    assert [lv.keeps for lv in arch.levels[2:]] == [("inputs",), ("weights",), ("outputs",)]
+    got = evaluate(problem, arch, mapping)
+    eyeriss = load_arch("eyeriss")
+    (tmp_path / "rs.yaml").write_text(_RS)
+    ref_result = evaluate(load_layer("resnet50:layer1.0.conv2"), eyeriss, load_mapping(tmp_path / "rs.yaml", eyeriss))
+    for role in ("inputs", "weights", "outputs"):
+        for action in ("reads", "fills", "updates"):
+            assert got.count(f"RF_{role}", role, action) == ref_result.count("RF", role, action)
+            assert got.count("GlobalBuffer", role, action) == ref_result.count("GlobalBuffer", role, action)
+    a, b = ref_result.to_dict(), got.to_dict()
 
+    def storage_and_mac(d):
+        return sum(v for k, v in d["energy_by_level_pj"].items() if not k.endswith(".network"))
 
-def test_export_refuses_when_no_whole_dimension_placement_fits():
-    """X {M 2, P 7} = 14 and Y {M 3, C 4} = 12 on 14 x 12: whole M 6, P 7, C 4 have no split with
-    X <= 14 and Y <= 12 (7 alone leaves 24; 7 * 4 = 28; 6 leaves 28; 4 leaves 42)."""
-    from loopnest.interop.export import _one_axis_each
-
-    with pytest.raises(InteropError, match="dimension M is unrolled on both X and Y, and no placement"):
-        _one_axis_each("GLB", {"M": 2, "P": 7}, {"M": 3, "C": 4}, 14, 12, [])
-    moved: list[str] = []
-    assert _one_axis_each("GLB", {"M": 2, "P": 7}, {"M": 2, "C": 3}, 14, 12, moved) == ({"P": 7}, {"M": 4, "C": 3})
-    assert moved == ["GLB: M"]
+    assert storage_and_mac(b) == pytest.approx(storage_and_mac(a), rel=1e-12)
+    assert b["cycles"] == a["cycles"]
 
 
 def test_evaluate_export_timeloop_writes_each_layer_that_reimports_to_its_row(tmp_path):

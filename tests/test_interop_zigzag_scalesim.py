@@ -103,7 +103,8 @@ def test_zigzag_tpu_like_imports_as_the_hand_conversion(tmp_path):
             assert getattr(g, field) == getattr(h, field), (g.name, field)
         assert (g.fanout is None) == (h.fanout is None)
         if g.fanout is not None:
-            assert (g.fanout.x, g.fanout.y, g.fanout.energy_pj) == (h.fanout.x, h.fanout.y, h.fanout.energy_pj)
+            assert (g.fanout.x, g.fanout.y, g.fanout.energy_pj, g.fanout.multicast, g.fanout.reduction) == (
+                h.fanout.x, h.fanout.y, h.fanout.energy_pj, h.fanout.multicast, h.fanout.reduction)
     assert got.compute.energy_pj == hand.compute.energy_pj == 0.04
 
 

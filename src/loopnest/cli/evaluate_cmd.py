@@ -40,8 +40,8 @@ def evaluate(
     wide: bool = typer.Option(False, "--wide", help="Table with every column (energy per level); split to fit the terminal."),
     mappings: str = typer.Option(None, "--mappings", help="Folder: write each layer's best mapping there as <layer>.yaml "
                                  "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
-    export_timeloop: str = typer.Option(None, "--export-timeloop", help="Folder: write each layer's problem and best "
-                                        "mapping there as Timeloop YAML, <layer>.yaml (docs/interop.md)."),
+    export_timeloop: str = typer.Option(None, "--export-timeloop", help="Folder: write each layer's architecture, "
+                                        "problem and best mapping there as Timeloop YAML, <layer>.yaml (docs/interop.md)."),
 ) -> None:
     """Map every layer of a network onto an architecture and report its costs.
 
@@ -154,16 +154,23 @@ def _save_mappings(data: dict, folder: Path) -> None:
 
 
 def _export_timeloop(data: dict, network, a, folder: Path) -> None:
-    """Each mapped layer's problem and best mapping as ``<folder>/<layer>.yaml`` in Timeloop's syntax; a
-    mapping Timeloop cannot express (one dimension on both spatial axes) is a warning, not written."""
+    """Each mapped layer's architecture, problem and best mapping as ``<folder>/<layer>.yaml`` in Timeloop's
+    syntax; what Timeloop cannot express (an architecture with partitions, a dimension on both spatial axes
+    that no placement fits) is a warning, and the rest is written."""
     import re
 
     from loopnest.interop import InteropError
-    from loopnest.interop.export import write_timeloop
+    from loopnest.interop.export import timeloop_arch, write_timeloop
     from loopnest.mapping.io import parse_mapping
 
     problems = {p.name: p for p in network.layers}
-    written = 0
+    written, with_arch = 0, bool(data["layers"])
+    try:
+        if data["layers"]:
+            timeloop_arch(a, problems[data["layers"][0]["name"]])
+    except InteropError as e:
+        warn(f"--export-timeloop: the architecture is not written (problems and mappings are): {e}")
+        with_arch = False
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -171,7 +178,7 @@ def _export_timeloop(data: dict, network, a, folder: Path) -> None:
     for r in data["layers"]:
         path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
         try:
-            write_timeloop(problems[r["name"]], a, parse_mapping({"mapping": r["mapping"]}, a), path)
+            write_timeloop(problems[r["name"]], a, parse_mapping({"mapping": r["mapping"]}, a), path, with_arch)
             written += 1
         except InteropError as e:
             warn(f"--export-timeloop: layer {r['name']}: {e}")

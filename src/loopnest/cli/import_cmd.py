@@ -67,10 +67,12 @@ def export_timeloop(
     arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
     layer: str = typer.Option(..., "--layer", help="MODEL:LAYER or a layer YAML spec."),
     mapping: str = typer.Option(..., "--mapping", help="loopnest mapping YAML (e.g. one written by evaluate --mappings)."),
-    out: str = typer.Option(..., "-o", "--out", help="Timeloop YAML to write: the problem and the mapping sections."),
+    out: str = typer.Option(..., "-o", "--out", help="Timeloop YAML to write: architecture, ERT, ART, problem and mapping sections."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    with_arch: bool = typer.Option(True, "--with-arch/--no-arch", help="Also write the architecture with its energies "
+                                   "(ERT) and areas (ART)."),
 ) -> None:
-    """Write a loopnest mapping (and its layer) as Timeloop problem and mapping YAML.
+    """Write a loopnest mapping, its layer and architecture as Timeloop YAML.
 
     Permutations are written inner -> outer, as Timeloop reads them.
 
@@ -89,10 +91,10 @@ def export_timeloop(
         problem = load_layer(layer, batch)
         m = load_mapping(mapping, a)
         validate_structure(m, problem, a)
-        path = write_timeloop(problem, a, m, Path(out))
+        path = write_timeloop(problem, a, m, Path(out), with_arch)
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, InteropError) as e:
         fail(str(e))
-    err_console.print(f"timeloop problem and mapping: {path}")
+    err_console.print(f"timeloop {'architecture, ' if with_arch else ''}problem and mapping: {path}")
 
 
 @app.command("scalesim")

@@ -1,7 +1,7 @@
 """SCALE-Sim config (.cfg) and topology (.csv) -> loopnest architecture and layer spec data.
 
 Config (INI; SCALE-Sim v2 keys): ``[architecture_presets]`` ``ArrayHeight`` x ``ArrayWidth`` PEs
-(loopnest fanout y x x), ``IfmapSramSzkB``/``FilterSramSzkB``/``OfmapSramSzkB`` (one on-chip
+(loopnest fanout y x x; operands forwarded to many PEs, partial sums reduced in the array), ``IfmapSramSzkB``/``FilterSramSzkB``/``OfmapSramSzkB`` (one on-chip
 level with three partitions of kB x 1024 one-byte words, double-buffered as SCALE-Sim's SRAMs
 are), ``Bandwidth`` (words/cycle between DRAM and the SRAMs, used when ``InterfaceBandwidth`` is
 USER), ``Dataflow`` os | ws | is (the architecture's dataflow hint). Each PE gets a one-word
@@ -104,7 +104,7 @@ def _config(text: str, src: str, notes: Notes) -> dict:
             "energy_table": "horowitz45", "technology_nm": 65,
             "levels": [dram,
                        {"name": "SRAM", "class": "sram", "word_bits": 8, "partitions": parts, "double_buffered": True,
-                        "fanout": {"x": cols, "y": rows}},
+                        "fanout": {"x": cols, "y": rows, "multicast": True, "reduction": True}},
                        {"name": "PE", "class": "register", "word_bits": 8,
                         "partitions": {"inputs": 1, "weights": 1, "outputs": 1}}],
             "compute": {"operand_bits": 8}}

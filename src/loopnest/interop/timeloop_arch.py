@@ -11,7 +11,8 @@ Attributes (dashes and underscores alike): ``depth``/``memory_depth`` rows of ``
 (default width / word bits), so the capacity is depth x block-size words; ``read_bandwidth``,
 ``write_bandwidth`` (words/cycle); ``multiple-buffering`` 2 -> double buffered; ``technology``
 ("45nm"); ``global_cycle_seconds`` -> clock. Fanouts: the instance ratio between consecutive
-components, split into X (the ratio of their meshX; meshX defaults to the instance count) and Y.
+components, split into X (the ratio of their meshX; meshX defaults to the instance count) and Y, with multicast
+and spatial reduction of partial sums (Timeloop's default network does both).
 
 Energies: an Accelergy ERT (``ERT: tables: [{name, actions: [{name, energy}]}]``, pJ) gives a
 component's read/write/update or compute energy as written (the table's last name part, without
@@ -394,7 +395,7 @@ def _fanouts(chain: list[_Component], levels: list[dict]) -> None:
             raise InteropError(f"{child.where}: meshX {cx} over meshX {px} of {parent.name} does not split the "
                                f"fanout of {ratio} into whole X and Y")
         if ratio > 1:
-            lv["fanout"] = {"x": cx // px, "y": ratio // (cx // px)}
+            lv["fanout"] = {"x": cx // px, "y": ratio // (cx // px), "multicast": True, "reduction": True}
 
 
 def read_tables(data: dict, key: str, src: str, notes: Notes) -> dict:
@@ -408,7 +409,7 @@ def read_tables(data: dict, key: str, src: str, notes: Notes) -> dict:
         where = f"{src}: {key}.tables[{i}]"
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise InteropError(f"{where}: a mapping with a name is required")
-        short = split_name(t["name"].split(".")[-1], where)[0]
+        short = re.sub(r"\[\d+\.\.\d+\]", "", t["name"]).split(".")[-1]  # system.PE[0..15].RF -> RF
         if key == "ART":
             out[short] = float(t.get("area", 0.0))
             continue

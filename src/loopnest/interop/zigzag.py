@@ -138,7 +138,7 @@ def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
         if new:
             if not levels:
                 raise InteropError(f"{where}: the outermost memory (DRAM) must serve every array dimension")
-            levels[-1]["fanout"] = {"x": 1, "y": 1, "energy_pj": 0.0,
+            levels[-1]["fanout"] = {"x": 1, "y": 1, "multicast": True, "reduction": True, "energy_pj": 0.0,
                                     **{axis[d]: size_of[d] for d in new}}
         above = unserved
         per_block = 1 if len(unserved) == len(big) and big else max(1, int(block // bits))
@@ -156,7 +156,7 @@ def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
         levels.append(lv)
     if above != frozenset(big):
         last = levels[-1]
-        last["fanout"] = {"x": 1, "y": 1, "energy_pj": 0.0, **{axis[d]: size_of[d] for d in frozenset(big) - above}}
+        last["fanout"] = {"x": 1, "y": 1, "multicast": True, "reduction": True, "energy_pj": 0.0, **{axis[d]: size_of[d] for d in frozenset(big) - above}}
     energy = arr.get("unit_energy", arr.get("multiplier_energy"))
     compute = {"operand_bits": bits, "energy_pj": _num(energy, f"{src}: operational_array.unit_energy", False)}
     area = arr.get("unit_area", arr.get("multiplier_area"))
