@@ -1,4 +1,4 @@
-"""`loopnest import timeloop|zigzag|scalesim FILE... -o OUT.yaml` and `loopnest export timeloop`:
+"""`loopnest import timeloop|zigzag|scalesim FILE... -o OUT.yaml` and `loopnest export timeloop|zigzag`:
 other tools' spec formats in and out (the conversions live in ``loopnest.interop``)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from loopnest.cli.common import err_console, fail, print_json, warn
 
 app = typer.Typer(no_args_is_help=True, help="Read other tools' specs (Timeloop/Accelergy, ZigZag, SCALE-Sim) "
                   "into loopnest's architecture, layer and mapping YAML.")
-export_app = typer.Typer(no_args_is_help=True, help="Write loopnest specs in other tools' formats (Timeloop).")
+export_app = typer.Typer(no_args_is_help=True, help="Write loopnest specs in other tools' formats (Timeloop, ZigZag).")
 
 OUT_HELP = ("Output YAML. One kind of spec (architecture, layer or mapping) is written here; several are written "
             "beside it as <stem>.arch.yaml, <stem>.layer.yaml, <stem>.mapping.yaml.")
@@ -78,9 +78,46 @@ def export_timeloop(
 
     Example: loopnest export timeloop --arch eyeriss --layer resnet50:conv1 --mapping conv1.yaml -o conv1.tl.yaml
     """
-    from loopnest.arch import ArchSpecError, load_arch
     from loopnest.interop import InteropError
     from loopnest.interop.export import write_timeloop
+
+    a, problem, m = _load_result(arch, layer, mapping, batch)
+    try:
+        path = write_timeloop(problem, a, m, Path(out), with_arch)
+    except InteropError as e:
+        fail(str(e))
+    err_console.print(f"timeloop {'architecture, ' if with_arch else ''}problem and mapping: {path}")
+
+
+@export_app.command("zigzag")
+def export_zigzag(
+    arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
+    layer: str = typer.Option(..., "--layer", help="MODEL:LAYER or a layer YAML spec."),
+    mapping: str = typer.Option(..., "--mapping", help="loopnest mapping YAML (e.g. one written by evaluate --mappings)."),
+    out: str = typer.Option(..., "-o", "--out", help="OUT.yaml: writes OUT.workload.yaml and OUT.mapping.yaml beside it."),
+    batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+) -> None:
+    """Write a loopnest layer and mapping as a ZigZag workload and mapping (spatial mapping, temporal ordering).
+
+    ZigZag's temporal_ordering lists loops innermost first; loopnest's orders are outer -> inner.
+
+    Example: loopnest export zigzag --arch eyeriss --layer resnet50:conv1 --mapping conv1.yaml -o conv1.zz.yaml
+    """
+    from loopnest.interop import InteropError
+    from loopnest.interop.zigzag_export import write_zigzag
+
+    a, problem, m = _load_result(arch, layer, mapping, batch)
+    try:
+        paths = write_zigzag(problem, a, m, Path(out))
+    except InteropError as e:
+        fail(str(e))
+    for kind, path in paths.items():
+        err_console.print(f"zigzag {kind}: {path}")
+
+
+def _load_result(arch: str, layer: str, mapping: str, batch: int):
+    """(Architecture, Problem, Mapping) of an export, the mapping checked against both."""
+    from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.io import load_mapping
     from loopnest.mapping.mapping import MappingError, validate_structure
     from loopnest.workload import WorkloadError
@@ -91,10 +128,9 @@ def export_timeloop(
         problem = load_layer(layer, batch)
         m = load_mapping(mapping, a)
         validate_structure(m, problem, a)
-        path = write_timeloop(problem, a, m, Path(out), with_arch)
-    except (ArchSpecError, WorkloadError, LayerRefError, MappingError, InteropError) as e:
+    except (ArchSpecError, WorkloadError, LayerRefError, MappingError) as e:
         fail(str(e))
-    err_console.print(f"timeloop {'architecture, ' if with_arch else ''}problem and mapping: {path}")
+    return a, problem, m
 
 
 @app.command("scalesim")

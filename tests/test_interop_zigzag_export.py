@@ -1,0 +1,111 @@
+"""ZigZag export: a loopnest layer and mapping as a ZigZag workload and mapping (zigzag-dse 3.x
+syntax: ``spatial_mapping`` {D1: ['K, 32'], ...}, ``temporal_ordering`` [[dim, size], ...]
+innermost first, ``memory_operand_links`` {O: O, W: I2, I: I1}, as in ZigZag's own
+inputs/mapping/*.yaml). Expected files are written here by hand from the loop nests."""
+
+import pytest
+import yaml
+
+from loopnest.interop import InteropError, zigzag
+from loopnest.interop.files import check
+from loopnest.interop.zigzag_export import write_zigzag, zigzag_layer, zigzag_mapping
+from loopnest.mapping.mapping import LevelMapping, Mapping
+from loopnest.workload.layer_ref import load_layer, parse_layer_spec
+
+from test_interop_zigzag_scalesim import CONV, TPU_LIKE, _file
+
+
+def _tpu_and_conv(tmp_path, hw=TPU_LIKE):
+    arch, problem, _ = check(zigzag.import_files([_file(tmp_path, "hw.yaml", hw), _file(tmp_path, "wl.yaml", CONV)]),
+                             "test")
+    return arch, problem
+
+
+def test_workload_exports_back_to_zigzags_own_equation(tmp_path):
+    """ZigZag's conv1 (written in ZigZag's format in test_interop_zigzag_scalesim), imported, then
+    exported: the same equation, relations, loop sizes and precisions as the original text."""
+    _, problem = _tpu_and_conv(tmp_path)
+    layer = zigzag_layer(problem)
+    original = yaml.safe_load(CONV)[0]
+    assert layer["equation"] == original["equation"] == "O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]"
+    assert sorted(layer["dimension_relations"]) == sorted(original["dimension_relations"])
+    assert dict(zip(layer["loop_dims"], layer["loop_sizes"])) == dict(zip(original["loop_dims"], original["loop_sizes"]))
+    assert layer["operand_precision"] == {"W": 8, "I": 8, "O": 8, "O_final": 8}
+
+
+@pytest.mark.parametrize("ref", ["resnet50:conv1", "resnet50:layer1.0.conv2", "mobilenet_v1:conv2.dw"])
+def test_zoo_layer_round_trips_through_zigzags_workload(tmp_path, ref):
+    """A strided 7x7 conv, a padded 3x3 conv and a depthwise conv (G = channels): exported and
+    imported back, the same sizes, MACs and tensor projections (loopnest names)."""
+    p = load_layer(ref, 1)
+    text = yaml.safe_dump([zigzag_layer(p)])
+    back = parse_layer_spec(zigzag.import_files([_file(tmp_path, "wl.yaml", text)]).layers[0])
+    assert dict(back.dims) == dict(p.dims) and back.macs == p.macs
+    for role in ("inputs", "weights", "outputs"):
+        assert [dict(a) for a in back.tensor(role).indices] == [dict(a) for a in p.tensor(role).indices], role
+
+
+def test_mapping_spatial_and_temporal_ordering_by_hand(tmp_path):
+    """tpu_like (32 x 32 below sram_2MB: D1 = X, D2 = Y), conv1 K16 C4 OY7 OX7 FY3 FX3. Loop nest,
+    outer -> inner: dram OY7 | sram_2MB FY3 OX7, spatial K16 on X and C4 on Y | rf_128B FX3.
+    ZigZag's temporal ordering lists it innermost first: FX3, OX7, FY3, OY7."""
+    arch, problem = _tpu_and_conv(tmp_path)
+    m = Mapping((LevelMapping({"P": 7}, ("P",)),
+                 LevelMapping({"R": 3, "Q": 7}, ("R", "Q"), spatial_x={"M": 16}, spatial_y={"C": 4}),
+                 LevelMapping({"S": 3}, ("S",)), LevelMapping()))
+    entry, head = zigzag_mapping(problem, arch, m)
+    assert entry == {"name": "conv1", "spatial_mapping": {"D1": ["K, 16"], "D2": ["C, 4"]},
+                     "temporal_ordering": [["FX", 3], ["OX", 7], ["FY", 3], ["OY", 7]],
+                     "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"}}
+    assert head[0] == "Array dimensions: D1 = sram_2MB fanout X (32), D2 = sram_2MB fanout Y (32)"
+    assert "FX 3 @ rf_128B; OX 7 @ sram_2MB; FY 3 @ sram_2MB; OY 7 @ dram" in head[1]
+
+
+def test_split_fanouts_number_the_array_dimensions_outer_to_inner(tmp_path):
+    """A memory served over D2 only splits the array: X (32) below sram_2MB is D1, Y (32) below
+    rf_128B is D2, as the importer reads them; a dimension on both axes is listed on both."""
+    hw = TPU_LIKE.replace("served_dimensions: []\n  rf_2B", "served_dimensions: [D2]\n  rf_2B", 1)
+    arch, problem = _tpu_and_conv(tmp_path, hw)
+    m = Mapping((LevelMapping({"P": 7, "Q": 7, "R": 3, "S": 3}, ("P", "Q", "R", "S")),
+                 LevelMapping(spatial_x={"M": 8, "C": 4}), LevelMapping(spatial_y={"M": 2}), LevelMapping()))
+    entry, head = zigzag_mapping(problem, arch, m)
+    assert entry["spatial_mapping"] == {"D1": ["K, 8", "C, 4"], "D2": ["K, 2"]}
+    assert entry["temporal_ordering"] == [["FX", 3], ["FY", 3], ["OX", 7], ["OY", 7]]
+    assert head[0] == "Array dimensions: D1 = sram_2MB fanout X (32), D2 = rf_128B fanout Y (32)"
+
+
+def test_colliding_dimension_names_are_refused(tmp_path):
+    """An einsum with both M and K: both would be ZigZag's K."""
+    spec = {"layer": {"type": "einsum", "name": "mk", "dims": {"M": 2, "K": 3}, "tensors": [
+        {"name": "A", "role": "inputs", "indices": [{"K": 1}]}, {"name": "B", "role": "weights", "indices": [{"M": 1}, {"K": 1}]},
+        {"name": "Z", "role": "outputs", "indices": [{"M": 1}]}]}}
+    with pytest.raises(InteropError, match="collide in ZigZag's names"):
+        zigzag_layer(parse_layer_spec(spec))
+
+
+def test_cli_export_zigzag_writes_workload_and_mapping(tmp_path):
+    """The shipped row-stationary mapping on eyeriss: GLB fanout 14 x 12 is D1 x D2; spatial
+    x {M: 2, P: 7}, y {M: 2, C: 2, R: 3} (examples/resnet50_conv2_rs.yaml)."""
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    out = tmp_path / "rs.yaml"
+    r = CliRunner().invoke(app, ["export", "zigzag", "--arch", "eyeriss", "--layer", "resnet50:layer1.0.conv2",
+                                 "--mapping", "examples/resnet50_conv2_rs.yaml", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    mapping = yaml.safe_load((tmp_path / "rs.mapping.yaml").read_text())[0]
+    assert mapping["spatial_mapping"] == {"D1": ["K, 2", "OY, 7"], "D2": ["K, 2", "C, 2", "FY, 3"]}
+    # RF (inner) M16 C4 S3 in order [M, C, S]; GLB C8 P2 Q56 in [C, P, Q]; DRAM P4: innermost first
+    assert mapping["temporal_ordering"] == [["FX", 3], ["C", 4], ["K", 16], ["OX", 56], ["OY", 2], ["C", 8],
+                                            ["OY", 4]]
+    workload = yaml.safe_load((tmp_path / "rs.workload.yaml").read_text())
+    assert workload[0]["loop_sizes"] == [1, 1, 64, 64, 56, 56, 3, 3]
+
+
+def test_write_zigzag_unwritable_folder_is_one_error(tmp_path):
+    arch, problem = _tpu_and_conv(tmp_path)
+    dims = problem.dims
+    m = Mapping((LevelMapping(dict(dims), tuple(dims)), LevelMapping(), LevelMapping(), LevelMapping()))
+    with pytest.raises(InteropError, match="cannot write"):
+        write_zigzag(problem, arch, m, tmp_path / "missing" / "x.yaml")
