@@ -109,3 +109,36 @@ def test_write_zigzag_unwritable_folder_is_one_error(tmp_path):
     m = Mapping((LevelMapping(dict(dims), tuple(dims)), LevelMapping(), LevelMapping(), LevelMapping()))
     with pytest.raises(InteropError, match="cannot write"):
         write_zigzag(problem, arch, m, tmp_path / "missing" / "x.yaml")
+
+
+def test_evaluate_export_zigzag_writes_each_layer_with_its_rows_loops(tmp_path):
+    """evaluate --export-zigzag: per layer, spatial x temporal factors multiply to every loop size
+    (ZigZag's rule), and the temporal ordering is the row's mapping (outer -> inner) reversed."""
+    import json
+    from math import prod
+
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+    from loopnest.interop.zigzag_export import TO_ZIGZAG
+
+    spec = tmp_path / "row.yaml"
+    spec.write_text("name: row16\nenergy_table: horowitz45\nlevels:\n"
+                    "  - {name: DRAM, class: dram}\n"
+                    "  - {name: GLB, capacity_words: 65536, fanout: {x: 16, y: 1}}\n"
+                    "  - {name: RF, class: regfile, capacity_words: 64}\n")
+    out = tmp_path / "zz"
+    r = CliRunner().invoke(app, ["evaluate", "lenet5", "--arch", str(spec), "--jobs", "1", "--json",
+                                 "--export-zigzag", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)["layers"]
+    for row in rows:
+        wl = yaml.safe_load((out / f"{row['name']}.workload.yaml").read_text())[0]
+        mp = yaml.safe_load((out / f"{row['name']}.mapping.yaml").read_text())[0]
+        sizes = dict(zip(wl["loop_dims"], wl["loop_sizes"]))
+        spatial = [s.split(", ") for d in mp["spatial_mapping"].values() for s in d]
+        for dim, n in sizes.items():
+            got = prod(f for d, f in mp["temporal_ordering"] if d == dim) * prod(int(f) for d, f in spatial if d == dim)
+            assert got == n, (row["name"], dim)
+        outer_first = [[TO_ZIGZAG.get(d, d), lv["temporal"][d]] for lv in row["mapping"] for d in lv["order"]]
+        assert mp["temporal_ordering"] == outer_first[::-1], row["name"]

@@ -42,6 +42,8 @@ def evaluate(
                                  "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
     export_timeloop: str = typer.Option(None, "--export-timeloop", help="Folder: write each layer's architecture, "
                                         "problem and best mapping there as Timeloop YAML, <layer>.yaml (docs/interop.md)."),
+    export_zigzag: str = typer.Option(None, "--export-zigzag", help="Folder: write each layer's ZigZag workload and "
+                                      "mapping there, <layer>.workload.yaml and <layer>.mapping.yaml (docs/interop.md)."),
 ) -> None:
     """Map every layer of a network onto an architecture and report its costs.
 
@@ -54,6 +56,7 @@ def evaluate(
     check_outputs(report, plot)
     check_folder("--mappings", mappings)
     check_folder("--export-timeloop", export_timeloop)
+    check_folder("--export-zigzag", export_zigzag)
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
@@ -106,6 +109,8 @@ def evaluate(
         _save_mappings(data, Path(mappings))
     if export_timeloop is not None:
         _export_timeloop(data, network, a, Path(export_timeloop))
+    if export_zigzag is not None:
+        _export_zigzag(data, network, a, Path(export_zigzag))
     warn_wider(network, a)
     if as_json:
         print_json(data)
@@ -183,6 +188,31 @@ def _export_timeloop(data: dict, network, a, folder: Path) -> None:
         except InteropError as e:
             warn(f"--export-timeloop: layer {r['name']}: {e}")
     err_console.print(f"timeloop: {written} files in {folder}")
+
+
+def _export_zigzag(data: dict, network, a, folder: Path) -> None:
+    """Each mapped layer's ZigZag workload and best mapping as ``<folder>/<layer>.workload.yaml`` and
+    ``<layer>.mapping.yaml``; a layer ZigZag cannot name (colliding dimension names) is a warning."""
+    import re
+
+    from loopnest.interop import InteropError
+    from loopnest.interop.zigzag_export import write_zigzag
+    from loopnest.mapping.io import parse_mapping
+
+    problems = {p.name: p for p in network.layers}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"--export-zigzag: {folder}: cannot write ({e.strerror})")
+    written = 0
+    for r in data["layers"]:
+        path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
+        try:
+            write_zigzag(problems[r["name"]], a, parse_mapping({"mapping": r["mapping"]}, a), path)
+            written += 1
+        except InteropError as e:
+            warn(f"--export-zigzag: layer {r['name']}: {e}")
+    err_console.print(f"zigzag: {written} layers (workload and mapping each) in {folder}")
 
 
 def _stopped(e) -> None:
