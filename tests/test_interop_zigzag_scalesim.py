@@ -209,3 +209,66 @@ def test_scalesim_malformed_csv_names_the_line(tmp_path, csv_text, where):
     with pytest.raises(InteropError) as e:
         scalesim.import_files([_file(tmp_path, "t.csv", csv_text)])
     assert "t.csv: " + where in str(e.value)
+
+
+# SCALE-Sim v2's shipped example (scalesim-project/scale-sim-v2: configs/scale.cfg, topologies/
+# conv_nets/alexnet.csv, topologies/GEMM_mnk/gnmt.csv), written here from their facts: a 32 x 32 OS
+# array with 64 kB SRAMs, Bandwidth 64, bank/layout keys and a [sparsity] section; AlexNet's conv
+# layers in the conv form; GNMT's GEMMs under the header "Layer,M,N,K".
+SHIPPED_CFG = """[general]
+run_name = scale_example_run_32x32_os
+
+[architecture_presets]
+ArrayHeight:    32
+ArrayWidth:     32
+IfmapSramSzkB:   64
+FilterSramSzkB:  64
+OfmapSramSzkB:   64
+IfmapOffset:    0
+FilterOffset:   10000000
+OfmapOffset:    20000000
+Bandwidth : 64
+Dataflow : os
+OnChipMemoryBanks:   1
+OnChipMemoryBankPorts:   2
+IfmapCustomLayout: True
+MemoryBanks: 1
+
+[sparsity]
+SparsitySupport : false
+
+[run_presets]
+InterfaceBandwidth: USER 
+"""
+ALEXNET_CSV = ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+               "Conv1     ,224         ,224        ,11           ,11          ,3       ,96        ,4      ,\n"
+               "Conv2     ,27         ,27        ,5            ,5           ,96      ,256       ,1      ,\n")
+GNMT_CSV = "Layer,M,N,K\n1,2048,4096,32\n4,32,2048,4096\n"
+
+
+def test_scalesim_shipped_example_imports_with_scalesims_output_sizes(tmp_path):
+    """SCALE-Sim's ofmap size is ceil((H - R + stride) / stride) (scalesim topology_utils): Conv1
+    224, 11, stride 4 -> ceil(217 / 4) = 55 (its num_mac 55*55*11*11*3*96 = 105,415,200; the last
+    window reads 54*4 + 11 - 224 = 3 rows past the IFMAP: bottom/right padding); Conv2 27, 5, 1 ->
+    23. GEMM 2048 x 32 times 32 x 4096: 2048*4096*32 MACs. The array 32 x 32, SRAMs 64 * 1024 words."""
+    files = [_file(tmp_path, "scale.cfg", SHIPPED_CFG), _file(tmp_path, "alexnet.csv", ALEXNET_CSV),
+             _file(tmp_path, "gnmt.csv", GNMT_CSV)]
+    imp = scalesim.import_files(files)
+    arch, _, _ = check(imp, "test")
+    from loopnest.workload.layer_ref import parse_layer_spec
+
+    conv1, conv2, g1, g4 = (parse_layer_spec(lay) for lay in imp.layers)
+    assert (conv1.dims["P"], conv1.dims["Q"], conv1.macs) == (55, 55, 105_415_200)
+    assert conv1.attrs["padding"] == (0, 0, 3, 3)
+    assert (conv2.dims["P"], conv2.macs) == (23, 23 * 23 * 5 * 5 * 96 * 256)
+    assert g1.macs == 2048 * 4096 * 32 and g4.dims["P"] == 32 and g4.dims["C"] == 4096
+    sram = arch.levels[1]
+    assert (sram.fanout.x, sram.fanout.y) == (32, 32) and arch.dataflow == "os"
+    assert sram.partitions == {"inputs": 65536, "weights": 65536, "outputs": 65536}
+    assert arch.levels[0].read_bandwidth == 64
+    lines = "\n".join(imp.notes.lines())
+    assert "'OnChipMemoryBankPorts'" in lines and "ceil" in lines and "line 2 (Conv1)" in lines
+    # evaluated: every loop at DRAM, P and Q outside R and S: each weight fetched once per MAC
+    dims = conv2.dims
+    m = Mapping((LevelMapping(dict(dims), tuple(dims)), LevelMapping(), LevelMapping()))
+    assert evaluate(conv2, arch, m).count("DRAM", "weights", "reads") == conv2.macs

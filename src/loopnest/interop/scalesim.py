@@ -10,7 +10,9 @@ table (noted). Every other key is reported.
 
 Topology: the conv form ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width,
 Channels, Num Filter, Strides`` (the IFMAP is the padded input; SCALE-Sim has no padding column)
-becomes ``conv2d`` layers; the GEMM form ``Layer Name, M, N, K`` (M x K times K x N) becomes
+becomes ``conv2d`` layers with SCALE-Sim's output size ceil((H - R + stride) / stride) (where the
+last window runs past the IFMAP, that overhang is bottom/right padding, noted); the first
+column's title varies (Layer, Layer name, Layer Name); the GEMM form ``Layer Name, M, N, K`` (M x K times K x N) becomes
 ``matmul`` layers with P = M rows, M = N output columns, C = K. Lines end with a comma in
 SCALE-Sim's files; blank lines are skipped; a malformed line is one error naming its number.
 """
@@ -117,9 +119,9 @@ def _topology(text: str, src: str, notes: Notes) -> list[dict]:
         raise InteropError(f"{src}: empty topology")
     line, head = rows[0]
     names = tuple(h.lower() for h in head)
-    if names[:len(_CONV)] == _CONV:
+    if names[1:len(_CONV)] == _CONV[1:]:  # the first column's title varies (Layer, Layer name, Layer Name)
         form, width = "conv", len(_CONV)
-    elif names[:len(_GEMM)] == _GEMM:
+    elif names[1:len(_GEMM)] == _GEMM[1:]:
         form, width = "gemm", len(_GEMM)
     else:
         raise InteropError(f"{src}: line {line}: header {', '.join(head)!r} is neither the conv form "
@@ -144,8 +146,16 @@ def _topology(text: str, src: str, notes: Notes) -> list[dict]:
             H, W, R, S, C, M, stride = vals
             if R > H or S > W:
                 raise InteropError(f"{src}: line {n}: filter {R}x{S} larger than the IFMAP {H}x{W}")
-            out.append({"layer": {"type": "conv2d", "name": name, "C": C, "M": M, "H": H, "W": W, "R": R, "S": S,
-                                  "stride": stride, "bits": 8}})
+            # SCALE-Sim's output size: ceil((H - R + stride) / stride); where the last window runs past
+            # the IFMAP, the rows and columns it reads beyond it are bottom / right padding
+            pad_h, pad_w = (-(-(X - K + stride) // stride) * stride - stride + K - X for X, K in ((H, R), (W, S)))
+            layer = {"type": "conv2d", "name": name, "C": C, "M": M, "H": H, "W": W, "R": R, "S": S,
+                     "stride": stride, "bits": 8}
+            if pad_h or pad_w:
+                layer["padding"] = [0, 0, pad_h, pad_w]
+                notes.add("output size rounded up as SCALE-Sim does (ceil): the last window's rows/columns past "
+                          "the IFMAP as bottom/right padding", f"{src}: line {n} ({name})")
+            out.append({"layer": layer})
         else:
             m, nn, k = vals
             out.append({"layer": {"type": "matmul", "name": name, "P": m, "M": nn, "C": k, "bits": 8}})
