@@ -142,3 +142,60 @@ def test_evaluate_export_zigzag_writes_each_layer_with_its_rows_loops(tmp_path):
             assert got == n, (row["name"], dim)
         outer_first = [[TO_ZIGZAG.get(d, d), lv["temporal"][d]] for lv in row["mapping"] for d in lv["order"]]
         assert mp["temporal_ordering"] == outer_first[::-1], row["name"]
+
+
+# Facts of ZigZag's shipped workloads (KULeuven-MICAS/zigzag, zigzag/inputs/workload/gemm_layer.yaml
+# and the first layers of resnet18.yaml), written here in ZigZag's format.
+ZIGZAG_GEMM = """- id: 0
+  operator_type: Gemm
+  equation: O[b][k]+=I[b][c]*W[c][k]
+  dimension_relations: []
+  loop_dims: [B, C, K]
+  loop_sizes: [512, 512, 512]
+  operand_precision: {W: 8, I: 8, O: 32, O_final: 32}
+  operand_source: {I: 0, W: 0}
+"""
+ZIGZAG_RESNET18_HEAD = """- id: 0 # conv1 stride 2
+  name: example_name_of_layer0
+  operator_type: Conv
+  equation: O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]
+  dimension_relations: [ix=2*ox+1*fx, iy=2*oy+1*fy]
+  loop_dims: [B, K, C, OY, OX, FY, FX]
+  loop_sizes: [1, 64, 3, 112, 112, 7, 7]
+  operand_precision: {W: 8, I: 8, O: 16, O_final: 8}
+  operand_source: {I: 0, W: 0}
+- id: 1 # max pool, stride 2
+  operator_type: Pooling
+  equation: O[b][g][oy][ox]+=W[fx][fy]*I[b][g][iy][ix]
+  dimension_relations: [ix=2*ox+1*fx, iy=2*oy+1*fy]
+  loop_dims: [B, G, OY, OX, FX, FY]
+  loop_sizes: [1, 64, 56, 56, 3, 3]
+  operand_precision: {I: 8, W: 0, O: 16, O_final: 8}
+  operand_source: {I: 0, W: 1}
+- id: 4 # Addition
+  operator_type: Add
+  equation: O[b][g][oy][ox]=W[b][g][oy][ox]+I[b][g][oy][ox]
+  loop_dims: [B, G, OY, OX]
+  loop_sizes: [1, 64, 56, 56]
+  operand_precision: {W: 8, I: 8, O: 16, O_final: 8}
+  operand_source: {W: 1, I: 3}
+"""
+
+
+def test_zigzag_shipped_workloads_import_and_export_back(tmp_path):
+    """gemm_layer: I first in the product (O[b][k]+=I[b][c]*W[c][k]): I is still the inputs, W the
+    weights; 512^3 = 134,217,728 MACs, batch B = 512 as N. resnet18's conv1: 64*3*112*112*7*7 =
+    118,013,952 MACs, input index {P: 2, R: 1}; the pooling (W of 0 bits) and the Add are left out
+    and reported. Each MAC layer exported again gives ZigZag's sizes back."""
+    imp = zigzag.import_files([_file(tmp_path, "gemm.yaml", ZIGZAG_GEMM), _file(tmp_path, "r18.yaml", ZIGZAG_RESNET18_HEAD)])
+    gemm, conv1 = (parse_layer_spec(lay) for lay in imp.layers)
+    assert gemm.macs == 512 ** 3 and gemm.dims["N"] == 512
+    assert [dict(a) for a in gemm.tensor("inputs").indices] == [{"N": 1}, {"C": 1}]
+    assert [dict(a) for a in gemm.tensor("weights").indices] == [{"C": 1}, {"M": 1}]
+    assert conv1.macs == 118_013_952 and dict(conv1.tensor("inputs").indices[2]) == {"P": 2, "R": 1}
+    notes = "\n".join(imp.notes.lines())
+    assert "operator_type Pooling" in notes and "operator_type Add" in notes
+    assert zigzag_layer(gemm)["equation"] == "O[b][k]+=W[c][k]*I[b][c]"
+    back = zigzag_layer(conv1)
+    assert dict(zip(back["loop_dims"], back["loop_sizes"])) == {"B": 1, "K": 64, "C": 3, "OY": 112, "OX": 112,
+                                                                "FY": 7, "FX": 7}
