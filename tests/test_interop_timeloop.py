@@ -230,7 +230,7 @@ def test_unrepresented_attributes_are_reported_once_with_a_count(tmp_path):
 
 @pytest.mark.parametrize("text, words", [
     (_arch_v3("DRAM", "Buf").replace("  - name: System\n", "  - name: System\n    local: []\n    subtree: []\n", 0)
-     .replace("version: 0.3\n  subtree:", "version: 0.4\n  nodes:\n  - !Parallel {name: P, nodes: []}\n  subtree_unused:"),
+     .replace("version: 0.3\n  subtree:", "version: 0.4\n  nodes:\n  - !Parallel {name: P, nodes: [!Container {name: C, spatial: {meshX: 2}}]}\n  subtree_unused:"),
      ["!Parallel", "nodes[0]", "lacks"]),
     (_problem(1).replace("projection: [[[R], [P]]]", "projection: '[r + p]'"), ["expression string", "Inputs", "lacks"]),
     (_problem(1) + "mapping:\n" + _temporal("Buffer", "R=0 P=16", "RP"), ["R=0", "mapping[0]"]),
@@ -518,3 +518,73 @@ def test_evaluate_export_timeloop_writes_each_layer_that_reimports_to_its_row(tm
         layer = parse_layer_spec({"layer": {**imp.layer["layer"], "bits": problems[name].tensor("inputs").bits}})
         got = evaluate(layer, arch, parse_mapping(imp.mapping, arch))
         assert got.energy_pj == pytest.approx(row["energy_pj"], rel=1e-12) and got.cycles == row["cycles"], name
+
+
+# The facts of Timeloop's v0.4 eyeriss_like (timeloop-accelergy-exercises, workspace/example_designs/
+# example_designs/eyeriss_like/arch.yaml), written here: a GLB keeping Inputs and Outputs, a column
+# container meshX 14, a PE container meshY 12, and the three scratchpads side by side in !Parallel,
+# each keeping its data-space (ifmap 12 x 16 bits of 8-bit data, weights 192 x 16 bits, psum
+# 16 x 16 bits of 16-bit data).
+EYERISS_LIKE_V04 = """architecture:
+  version: 0.4
+  nodes:
+  - !Container {name: system}
+  - !Component {name: DRAM, class: DRAM, attributes: {type: LPDDR4, width: 64, datawidth: 8}}
+  - !Container {name: eyeriss, attributes: {technology: 32nm}}
+  - !Component
+    name: shared_glb
+    class: smartbuffer_SRAM
+    attributes: {depth: 16384, width: 64, n_banks: 32, datawidth: 8, read_bandwidth: 16, write_bandwidth: 16}
+    constraints: {dataspace: {keep: [Inputs, Outputs], bypass: [Weights]}}
+  - !Container
+    name: PE_column
+    spatial: {meshX: 14}
+    constraints: {spatial: {permutation: [N, C, P, R, S, Q, M], factors: [N=1, C=1, P=1, R=1, S=1], split: 7}}
+  - !Container
+    name: PE
+    spatial: {meshY: 12}
+  - !Parallel
+    nodes:
+    - !Component
+      name: ifmap_spad
+      class: smartbuffer_RF
+      attributes: {depth: 12, width: 16, datawidth: 8, read_bandwidth: 2, write_bandwidth: 2}
+      constraints: {dataspace: {keep: [Inputs]}, temporal: {factors: [N=1, M=1]}}
+    - !Component
+      name: weights_spad
+      class: smartbuffer_RF
+      attributes: {depth: 192, width: 16, datawidth: 8, read_bandwidth: 2, write_bandwidth: 2}
+      constraints: {dataspace: {keep: [Weights]}}
+    - !Component
+      name: psum_spad
+      class: smartbuffer_RF
+      attributes: {depth: 16, width: 16, update_fifo_depth: 2, datawidth: 16, read_bandwidth: 2, write_bandwidth: 2}
+      constraints: {dataspace: {keep: [Outputs]}}
+  - !Component {name: mac, class: intmac, attributes: {multiplier_width: 8, adder_width: 16}}
+"""
+
+
+def test_v04_eyeriss_like_parallel_scratchpads_become_one_partitioned_level(tmp_path):
+    """The !Parallel spads are one level with a partition each, as loopnest's eyeriss preset writes
+    its RF: the widest word (16 bits) and each partition the spad's bits: ifmap 12 rows x 16 bits =
+    12 words, weights 192 x 16 = 192, psum 16 x 16 = 16. GLB: 16384 rows of 64 / 8 = 8 words =
+    131,072 words, keeping Inputs and Outputs; fanout 14 (meshX) x 12 (meshY) = 168 PEs."""
+    imp = import_files(_files(tmp_path, EYERISS_LIKE_V04))
+    a, _, _ = check(imp, "test")
+    assert [lv.name for lv in a.levels] == ["DRAM", "shared_glb", "ifmap_spad+weights_spad+psum_spad"]
+    dram, glb, spads = a.levels
+    assert glb.capacity_words == 131072 and glb.keeps == ("inputs", "outputs") and glb.read_bandwidth == 16
+    assert (glb.fanout.x, glb.fanout.y) == (14, 12) and a.pes == 168 and a.technology_nm == 32
+    assert spads.partitions == {"inputs": 12, "weights": 192, "outputs": 16} and spads.word_bits == 16
+    assert spads.cls == "regfile" and spads.read_bandwidth == 2
+    assert (a.compute.operand_bits, a.compute.accumulator_bits) == (8, 16)  # multiplier_width, adder_width
+    notes = "\n".join(imp.notes.lines())
+    assert "different word widths (8, 8, 16 bits)" in notes and "'update_fifo_depth'" in notes
+    assert "'n_banks'" in notes and "container constraints" in notes
+
+
+def test_v04_parallel_with_a_spad_keeping_everything_is_refused(tmp_path):
+    bad = EYERISS_LIKE_V04.replace("constraints: {dataspace: {keep: [Weights]}}", "constraints: {}")
+    with pytest.raises(InteropError, match=r"weights_spad\)\.constraints\.dataspace: a component inside "
+                                           r"!Parallel must keep one data-space"):
+        import_files(_files(tmp_path, bad))

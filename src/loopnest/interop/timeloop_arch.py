@@ -32,7 +32,8 @@ _RANGE = re.compile(r"^(.*?)\[(\d+)\.\.(\d+)\]$")
 _STORAGE_ATTRS = {"depth", "memory_depth", "width", "memory_width", "word_bits", "datawidth", "block_size",
                   "read_bandwidth", "write_bandwidth", "multiple_buffering", "meshx", "technology",
                   "global_cycle_seconds"}
-_COMPUTE_ATTRS = {"datawidth", "word_bits", "meshx", "technology", "global_cycle_seconds"}
+_COMPUTE_ATTRS = {"datawidth", "word_bits", "meshx", "technology", "global_cycle_seconds", "multiplier_width",
+                  "adder_width"}
 
 
 def split_name(name: object, where: str) -> tuple[str, int]:
@@ -99,6 +100,8 @@ class _Component:
         self.name, self.where, self.klass, self.attrs = name, where, klass, attrs
         self.inherited, self.n, self.x, self.constraints = inherited, n, x, constraints
         self.names: dict = {**inherited, **attrs}  # what an attribute's expression may name (plus variables)
+        self.parts: list[_Component] = []  # a !Parallel group: its storage components side by side
+        self.in_parallel = False  # a component inside a !Parallel group
 
 
 def flatten(arch: dict, src: str, notes: Notes, variables: dict | None = None) -> list[_Component]:
@@ -117,8 +120,8 @@ def flatten(arch: dict, src: str, notes: Notes, variables: dict | None = None) -
     for key in arch:
         if key not in ("version", "nodes", "subtree"):
             notes.add(f"architecture key {key!r} (not read)", f"{src}: architecture")
-    for c in out:  # an attribute written as its own name (datawidth: datawidth) means the outer one
-        c.names = {**(variables or {}), **{k: v for k, v in c.names.items() if v != k}}
+    for c in [c for g in out for c in (g, *g.parts)]:  # an attribute written as its own name
+        c.names = {**(variables or {}), **{k: v for k, v in c.names.items() if v != k}}  # means the outer one
     return out
 
 
@@ -182,9 +185,23 @@ def _walk_v4(nodes: object, where: str, inherited: dict, n: int, x: int, out: li
                                    "required_actions", "enabled"))
         elif tag in ("Hierarchical", "Nothing"):
             n, x = _walk_v4(node.get("nodes") or [], f"{w}.nodes", inherited, n, x, out, notes)
+        elif tag == "Parallel":
+            parts: list[_Component] = []
+            if _walk_v4(node.get("nodes") or [], f"{w}.nodes", inherited, n, x, parts, notes) != (n, x) or any(
+                    p.parts for p in parts) or not parts:
+                raise InteropError(f"{w}: a !Parallel node of components side by side is read (one level with a "
+                                   "partition each); a mesh, container or nested !Parallel inside it is a feature "
+                                   "loopnest lacks")
+            group = _Component("+".join(p.name for p in parts) if "name" not in node else name, w, "parallel", {},
+                               inherited, n, x, None)
+            group.parts = parts
+            for p in parts:
+                p.in_parallel = True
+            out.append(group)
+            _rest(node, w, notes, ("!", "name", "nodes"))
         else:
             raise InteropError(f"{w}: node type !{tag} is a feature loopnest lacks (it models one linear chain "
-                               "of levels: !Container, !Component and !Hierarchical only)")
+                               "of levels: !Container, !Component, !Hierarchical and !Parallel only)")
     return n, x
 
 
@@ -227,6 +244,13 @@ def build(components: list[_Component], roles: dict[str, str], ert: dict, art: d
     levels, compute = [], None
     chain = []
     for c in components:
+        if c.parts:
+            if compute is not None:
+                raise InteropError(f"{c.where}: a component after the compute unit is a feature loopnest lacks "
+                                   "(the MAC is the innermost component)")
+            levels.append(_partitioned(c, roles, ert, art, notes))
+            chain.append(c)
+            continue
         kind = _kind(c.klass)
         if kind is None:
             notes.add(f"component class {c.klass!r} (no loopnest counterpart: loopnest models storage levels, "
@@ -248,13 +272,20 @@ def build(components: list[_Component], roles: dict[str, str], ert: dict, art: d
     first = components[0]
     spec: dict = {"name": name, "description": f"imported from Timeloop ({first.where.split(':')[0]})",
                   "energy_table": "horowitz45"}
-    inherited = first.inherited
-    if "technology" in inherited:
-        spec["technology_nm"] = technology_nm(inherited["technology"], f"{first.where}.attributes.technology")
+    # a container's attributes reach the components inside it: the outermost component that sees one gives it
+    # (Timeloop's eyeriss_like sets the technology on the accelerator's container, inside DRAM's system)
+    tech = [c for c in chain if "technology" in c.inherited]
+    if tech:
+        nodes = {technology_nm(c.inherited["technology"], f"{c.where}.attributes.technology") for c in tech}
+        spec["technology_nm"] = next(iter(nodes)) if len(nodes) == 1 else min(nodes)
+        if len(nodes) > 1:
+            notes.add(f"several technology nodes ({', '.join(f'{n:g} nm' for n in sorted(nodes))}): the smallest "
+                      "used for every level", tech[0].where)
     else:
         notes.add("no technology attribute: loopnest's default node (65 nm) scales the table's energies", first.where)
-    if "global_cycle_seconds" in inherited:
-        spec["clock_mhz"] = 1e-6 / float(inherited["global_cycle_seconds"])
+    clock = next((c.inherited["global_cycle_seconds"] for c in chain if "global_cycle_seconds" in c.inherited), None)
+    if clock is not None:
+        spec["clock_mhz"] = 1e-6 / float(clock)
     if not ert:
         notes.add("no ERT: energies and areas come from loopnest's horowitz45 table", name)
     spec["levels"] = levels
@@ -312,6 +343,48 @@ def _storage(c: _Component, kind: str, roles: dict, ert: dict, art: dict, notes:
     return lv
 
 
+def _partitioned(group: _Component, roles: dict, ert: dict, art: dict, notes: Notes) -> dict:
+    """A !Parallel group of storage components (Eyeriss's three scratchpads) -> one level with a
+    partition per component: each must keep one data-space (its dataspace constraint); the level's
+    word is the widest component word, and each partition's capacity keeps the component's bits
+    (depth x width / word bits); per-partition energies from the ERT, the area the components' sum."""
+    levels = []
+    for c in group.parts:
+        kind = _kind(c.klass)
+        if kind not in ("regfile", "sram"):
+            raise InteropError(f"{c.where}: a {c.klass!r} component inside !Parallel; loopnest reads storage "
+                               "components side by side there (one partition each)")
+        lv = _storage(c, kind, roles, ert, art, notes, first=False)
+        if len(lv.get("keeps", ())) != 1:
+            raise InteropError(f"{c.where}.constraints.dataspace: a component inside !Parallel must keep one "
+                               f"data-space (keep, keep_only or bypass the others); it keeps {lv.get('keeps', 'all')}")
+        levels.append(lv)
+    bits = max(lv["word_bits"] for lv in levels)
+    if len({lv["word_bits"] for lv in levels}) > 1:
+        notes.add(f"!Parallel components of different word widths ({', '.join(str(lv['word_bits']) for lv in levels)} "
+                  f"bits): one level of {bits}-bit words, each partition holding its component's bits", group.where)
+    parts: dict = {}
+    for lv in levels:
+        role = lv["keeps"][0]
+        if role in parts:
+            raise InteropError(f"{group.where}: two components inside !Parallel keep {role}")
+        parts[role] = max(1, lv["capacity_words"] * lv["word_bits"] // bits)
+    out: dict = {"name": group.name, "class": "regfile" if all(lv["class"] == "regfile" for lv in levels) else "sram",
+                 "word_bits": bits, "block_words": 1, "keeps": [r for r in ROLES if r in parts],
+                 "partitions": {r: parts[r] for r in ROLES if r in parts}}
+    for k in ("read_bandwidth", "write_bandwidth"):
+        if all(k in lv for lv in levels):
+            out[k] = max(lv[k] for lv in levels)
+    by_role = {lv["keeps"][0]: lv["energy_pj"] for lv in levels if "energy_pj" in lv}
+    if by_role:
+        if len(by_role) < len(levels):
+            raise InteropError(f"{group.where}: the ERT gives energies for some components inside !Parallel but not all")
+        out["energy_pj_by_role"] = by_role
+    if all("area_um2" in lv for lv in levels):
+        out["area_um2"] = sum(lv["area_um2"] for lv in levels)
+    return out
+
+
 def _keeps(c: _Component, roles: dict, notes: Notes) -> list[str] | None:
     cons = c.constraints
     if not cons:
@@ -327,6 +400,8 @@ def _keeps(c: _Component, roles: dict, notes: Notes) -> list[str] | None:
     if "bypass" in ds:
         gone = {role_of(n, roles, f"{c.where}.constraints.dataspace.bypass") for n in ds["bypass"]}
         return [r for r in ROLES if r not in gone]
+    if "keep" in ds and c.in_parallel:  # side by side, a component holds what it keeps and nothing else
+        return [role_of(n, roles, f"{c.where}.constraints.dataspace.keep") for n in ds["keep"]]
     for k in ds:
         notes.add(f"dataspace constraint {k!r} (loopnest reads keep_only and bypass)", f"{c.where}.constraints")
     return None
@@ -344,8 +419,12 @@ def _compute(c: _Component, ert: dict, art: dict, notes: Notes) -> dict:
             notes.add(f"attribute {k!r} (not modeled by loopnest)", c.where)
     out: dict = {"name": c.name}
     bits = _bits(c)
+    if "multiplier_width" in c.attrs:  # v0.4 intmac: operand and accumulator widths
+        bits = _int(c.attrs["multiplier_width"], f"{c.where}.attributes.multiplier_width", c.names)
     if bits is not None:
         out["operand_bits"] = bits
+    if "adder_width" in c.attrs:
+        out["accumulator_bits"] = _int(c.attrs["adder_width"], f"{c.where}.attributes.adder_width", c.names)
     if "fp" in c.klass.lower():
         out["arithmetic"] = "fp"
     table = ert.get(c.name)
