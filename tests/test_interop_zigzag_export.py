@@ -101,6 +101,8 @@ def test_cli_export_zigzag_writes_workload_and_mapping(tmp_path):
                                             ["OY", 4]]
     workload = yaml.safe_load((tmp_path / "rs.workload.yaml").read_text())
     assert workload[0]["loop_sizes"] == [1, 1, 64, 64, 56, 56, 3, 3]
+    acc = yaml.safe_load((tmp_path / "rs.accelerator.yaml").read_text())
+    assert acc["operational_array"]["sizes"] == [14, 12] and "RF_weights" in acc["memories"]
 
 
 def test_write_zigzag_unwritable_folder_is_one_error(tmp_path):
@@ -132,6 +134,8 @@ def test_evaluate_export_zigzag_writes_each_layer_with_its_rows_loops(tmp_path):
                                  "--export-zigzag", str(out)])
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)["layers"]
+    acc = yaml.safe_load((out / "accelerator.yaml").read_text())
+    assert acc["memories"]["GLB"]["served_dimensions"] == ["D1"] and acc["operational_array"]["sizes"] == [16]
     for row in rows:
         wl = yaml.safe_load((out / f"{row['name']}.workload.yaml").read_text())[0]
         mp = yaml.safe_load((out / f"{row['name']}.mapping.yaml").read_text())[0]
@@ -199,3 +203,42 @@ def test_zigzag_shipped_workloads_import_and_export_back(tmp_path):
     back = zigzag_layer(conv1)
     assert dict(zip(back["loop_dims"], back["loop_sizes"])) == {"B": 1, "K": 64, "C": 3, "OY": 112, "OX": 112,
                                                                 "FY": 7, "FX": 7}
+
+
+def test_accelerator_export_imports_back_to_the_hand_conversion(tmp_path):
+    """benchmarks/peers/zigzag_tpu_like.yaml (ZigZag's tpu_like converted by hand) exported as a
+    ZigZag accelerator and imported again: the same levels, capacities, blocks, bandwidths, keeps,
+    energies and 32 x 32 fanout. rf_2B's 4 words/cycle (ZigZag's two 16-bit ports) become four
+    8-bit ports, which import to the same bandwidth."""
+    from loopnest.arch import load_arch
+    from loopnest.interop.zigzag_export import accelerator_text, zigzag_accelerator
+
+    hand = load_arch("benchmarks/peers/zigzag_tpu_like.yaml")
+    acc, notes = zigzag_accelerator(hand)
+    assert acc["memories"]["sram_2MB"]["size"] == 16777216 and acc["memories"]["sram_2MB"]["served_dimensions"] == ["D1", "D2"]
+    assert acc["memories"]["rf_128B"]["served_dimensions"] == [] and acc["operational_array"]["sizes"] == [32, 32]
+    assert [p["bandwidth_max"] for p in acc["memories"]["sram_2MB"]["ports"]] == [2048, 2048] and notes == []
+    got, _, _ = check(zigzag.import_files([_file(tmp_path, "acc.yaml", accelerator_text(hand))], bits=8), "test")
+    assert [lv.name for lv in got.levels] == [lv.name for lv in hand.levels]
+    for g, h in zip(got.levels, hand.levels):
+        for field in ("capacity_words", "word_bits", "block_words", "read_bandwidth", "write_bandwidth", "keeps",
+                      "energy_pj"):
+            assert getattr(g, field) == getattr(h, field), (g.name, field)
+    assert (got.levels[1].fanout.x, got.levels[1].fanout.y) == (32, 32) and got.compute.energy_pj == 0.04
+
+
+def test_accelerator_export_of_eyeriss_names_what_zigzag_lacks():
+    """eyeriss: the RF's partitions as three memories (224, 12, 24 16-bit words = 3584, 192, 384
+    bits) served by no array dimension; the GLB's network energy is named, not dropped."""
+    from loopnest.arch import load_arch
+    from loopnest.interop.zigzag_export import zigzag_accelerator
+
+    acc, notes = zigzag_accelerator(load_arch("eyeriss", table="horowitz45"))
+    mem = acc["memories"]
+    assert {k: mem[k]["size"] for k in ("RF_weights", "RF_inputs", "RF_outputs")} == {
+        "RF_weights": 3584, "RF_inputs": 192, "RF_outputs": 384}
+    assert mem["RF_weights"]["operands"] == ["I2"] and mem["RF_weights"]["served_dimensions"] == []
+    assert acc["operational_array"]["dimensions"] == ["D1", "D2"] and acc["operational_array"]["sizes"] == [14, 12]
+    assert any("GlobalBuffer: network energy" in n for n in notes)
+    with pytest.raises(InteropError, match="energies in norm"):
+        zigzag_accelerator(load_arch("eyeriss", table="eyeriss65"))

@@ -42,8 +42,9 @@ def evaluate(
                                  "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
     export_timeloop: str = typer.Option(None, "--export-timeloop", help="Folder: write each layer's architecture, "
                                         "problem and best mapping there as Timeloop YAML, <layer>.yaml (docs/interop.md)."),
-    export_zigzag: str = typer.Option(None, "--export-zigzag", help="Folder: write each layer's ZigZag workload and "
-                                      "mapping there, <layer>.workload.yaml and <layer>.mapping.yaml (docs/interop.md)."),
+    export_zigzag: str = typer.Option(None, "--export-zigzag", help="Folder: write the ZigZag accelerator and each layer's "
+                                      "workload and mapping there: accelerator.yaml, <layer>.workload.yaml, "
+                                      "<layer>.mapping.yaml (docs/interop.md)."),
 ) -> None:
     """Map every layer of a network onto an architecture and report its costs.
 
@@ -191,17 +192,26 @@ def _export_timeloop(data: dict, network, a, folder: Path) -> None:
 
 
 def _export_zigzag(data: dict, network, a, folder: Path) -> None:
-    """Each mapped layer's ZigZag workload and best mapping as ``<folder>/<layer>.workload.yaml`` and
-    ``<layer>.mapping.yaml``; a layer ZigZag cannot name (colliding dimension names) is a warning."""
+    """The architecture as ``<folder>/accelerator.yaml`` and each mapped layer's ZigZag workload and best
+    mapping as ``<layer>.workload.yaml`` and ``<layer>.mapping.yaml``; what ZigZag cannot take (an
+    architecture in normalized units, colliding dimension names) is a warning and the rest is written."""
     import re
 
     from loopnest.interop import InteropError
     from loopnest.interop.zigzag_export import write_zigzag
     from loopnest.mapping.io import parse_mapping
 
+    from loopnest.interop.zigzag_export import accelerator_text
+
     problems = {p.name: p for p in network.layers}
     try:
         folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"--export-zigzag: {folder}: cannot write ({e.strerror})")
+    try:
+        (folder / "accelerator.yaml").write_text(accelerator_text(a))
+    except InteropError as e:
+        warn(f"--export-zigzag: the accelerator is not written (workloads and mappings are): {e}")
     except OSError as e:
         fail(f"--export-zigzag: {folder}: cannot write ({e.strerror})")
     written = 0

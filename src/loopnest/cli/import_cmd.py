@@ -94,10 +94,13 @@ def export_zigzag(
     arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
     layer: str = typer.Option(..., "--layer", help="MODEL:LAYER or a layer YAML spec."),
     mapping: str = typer.Option(..., "--mapping", help="loopnest mapping YAML (e.g. one written by evaluate --mappings)."),
-    out: str = typer.Option(..., "-o", "--out", help="OUT.yaml: writes OUT.workload.yaml and OUT.mapping.yaml beside it."),
+    out: str = typer.Option(..., "-o", "--out", help="OUT.yaml: writes OUT.workload.yaml, OUT.mapping.yaml and "
+                            "OUT.accelerator.yaml beside it."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    with_arch: bool = typer.Option(True, "--with-arch/--no-arch", help="Also write the architecture as a ZigZag "
+                                   "accelerator (memories, operational array)."),
 ) -> None:
-    """Write a loopnest layer and mapping as a ZigZag workload and mapping (spatial mapping, temporal ordering).
+    """Write a loopnest layer, mapping and architecture as ZigZag workload, mapping and accelerator YAML.
 
     ZigZag's temporal_ordering lists loops innermost first; loopnest's orders are outer -> inner.
 
@@ -108,7 +111,7 @@ def export_zigzag(
 
     a, problem, m = _load_result(arch, layer, mapping, batch)
     try:
-        paths = write_zigzag(problem, a, m, Path(out))
+        paths = write_zigzag(problem, a, m, Path(out), with_arch)
     except InteropError as e:
         fail(str(e))
     for kind, path in paths.items():
