@@ -30,6 +30,7 @@ from pathlib import Path
 from loopnest.datafile import DataFileError, read_yaml
 from loopnest.interop import Imported, InteropError, Notes
 from loopnest.interop import timeloop_arch as tarch
+from loopnest.interop.accelergy import read_tables
 from loopnest.workload.problem import ROLES
 
 SECTIONS = ("architecture", "problem", "mapping", "ERT", "ART", "architecture_constraints", "mapspace_constraints",
@@ -73,8 +74,8 @@ def import_files(paths: list[str | Path]) -> Imported:
     stem = Path(str(paths[0])).stem.split(".")[0] if paths else "timeloop"
     if "architecture" in found:
         src, a = found["architecture"]
-        ert = tarch.read_tables({"ERT": found["ERT"][1]}, "ERT", found["ERT"][0], notes) if "ERT" in found else {}
-        art = tarch.read_tables({"ART": found["ART"][1]}, "ART", found["ART"][0], notes) if "ART" in found else {}
+        ert = read_tables({"ERT": found["ERT"][1]}, "ERT", found["ERT"][0], notes) if "ERT" in found else {}
+        art = read_tables({"ART": found["ART"][1]}, "ART", found["ART"][0], notes) if "ART" in found else {}
         variables = found.get("variables", (None, {}))[1]
         if not isinstance(variables, dict):
             raise InteropError(f"{found['variables'][0]}: variables: a mapping of names to values is required")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 
 from loopnest.interop import InteropError, Notes
+from loopnest.interop.accelergy import ert_storage, largest
 from loopnest.workload.problem import ROLES
 
 _RANGE = re.compile(r"^(.*?)\[(\d+)\.\.(\d+)\]$")
@@ -335,7 +336,7 @@ def _storage(c: _Component, kind: str, roles: dict, ert: dict, art: dict, notes:
     keeps = _keeps(c, roles, notes)
     if keeps is not None:
         lv["keeps"] = keeps
-    energy = _ert_storage(ert.get(c.name), c.where, notes)
+    energy = ert_storage(ert.get(c.name), c.where, notes)
     if energy:
         lv["energy_pj"] = energy
     if c.name in art:
@@ -433,32 +434,10 @@ def _compute(c: _Component, ert: dict, art: dict, notes: Notes) -> dict:
         pick = pick or next((a for a in table if "mac" in a), None)
         if pick is None:
             raise InteropError(f"{c.where}: the ERT gives {sorted(table)} but no compute or mac_random action")
-        out["energy_pj"] = _largest(table[pick], f"{c.where} ERT action {pick}", notes)
+        out["energy_pj"] = largest(table[pick], f"{c.where} ERT action {pick}", notes)
     if c.name in art:
         out["area_um2"] = art[c.name]
     return out
-
-
-def _ert_storage(table: dict | None, where: str, notes: Notes) -> dict:
-    if not table:
-        return {}
-    out = {}
-    for action in ("read", "write", "update"):
-        if action in table:
-            out[action] = _largest(table[action], f"{where} ERT action {action}", notes)
-    if "update" not in out and "write" in out:
-        notes.add("ERT without an update action: update charged as a write", where)
-        out["update"] = out["write"]
-    for action in table:
-        if action not in ("read", "write", "update"):
-            notes.add(f"ERT action {action!r} (loopnest charges read, write, update)", where)
-    return out
-
-
-def _largest(variants: list[float], where: str, notes: Notes) -> float:
-    if len(set(variants)) > 1:
-        notes.add("ERT action with several argument variants: the largest energy used", where)
-    return max(variants)
 
 
 def _fanouts(chain: list[_Component], levels: list[dict]) -> None:
@@ -475,27 +454,3 @@ def _fanouts(chain: list[_Component], levels: list[dict]) -> None:
                                f"fanout of {ratio} into whole X and Y")
         if ratio > 1:
             lv["fanout"] = {"x": cx // px, "y": ratio // (cx // px), "multicast": True, "reduction": True}
-
-
-def read_tables(data: dict, key: str, src: str, notes: Notes) -> dict:
-    """An ERT as {component: {action: [energies]}} or an ART as {component: area}."""
-    body = data.get(key) or {}
-    tables = body.get("tables") if isinstance(body, dict) else None
-    if not isinstance(tables, list):
-        raise InteropError(f"{src}: {key}.tables: a list is required")
-    out: dict = {}
-    for i, t in enumerate(tables):
-        where = f"{src}: {key}.tables[{i}]"
-        if not isinstance(t, dict) or not isinstance(t.get("name"), str):
-            raise InteropError(f"{where}: a mapping with a name is required")
-        short = re.sub(r"\[\d+\.\.\d+\]", "", t["name"]).split(".")[-1]  # system.PE[0..15].RF -> RF
-        if key == "ART":
-            out[short] = float(t.get("area", 0.0))
-            continue
-        actions: dict[str, list[float]] = {}
-        for j, a in enumerate(_list(t.get("actions") or [], f"{where}.actions")):
-            if not isinstance(a, dict) or "name" not in a or "energy" not in a:
-                raise InteropError(f"{where}.actions[{j}]: name and energy are required")
-            actions.setdefault(str(a["name"]), []).append(float(a["energy"]))
-        out[short] = actions
-    return out
