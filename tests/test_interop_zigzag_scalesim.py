@@ -140,6 +140,8 @@ def test_zigzag_errors_name_the_place(tmp_path):
     bad = TPU_LIKE.replace("operands: [I2]", "operands: [W]")
     with pytest.raises(InteropError, match=r"memories.rf_128B.operands"):
         zigzag.import_files([_file(tmp_path, "hw.yaml", bad)])
+    with pytest.raises(InteropError, match=r"m.onnx: an ONNX model: loopnest reads ONNX itself"):
+        zigzag.import_files([str(tmp_path / "m.onnx")])
     three = TPU_LIKE.replace("dimensions: [D1, D2]\n  sizes: [32, 32]", "dimensions: [D1, D2, D3]\n  sizes: [4, 4, 4]")
     with pytest.raises(InteropError, match="3 array dimensions .* lacks"):
         zigzag.import_files([_file(tmp_path, "hw.yaml", three)])

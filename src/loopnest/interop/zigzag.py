@@ -51,6 +51,9 @@ def import_files(paths: list[str | Path], bits: int | None = None) -> Imported:
     imp = Imported()
     hardware = []
     for path in paths:
+        if str(path).lower().endswith(".onnx"):  # ZigZag's ONNX workloads are plain ONNX models
+            raise InteropError(f"{path}: an ONNX model: loopnest reads ONNX itself, give it directly "
+                               f"(loopnest evaluate {path} --arch ARCH)")
         data = _read(path)
         if isinstance(data, dict) and "memories" in data:
             hardware.append((str(path), data))
