@@ -59,6 +59,11 @@ def test_mapping_spatial_and_temporal_ordering_by_hand(tmp_path):
                      "memory_operand_links": {"O": "O", "W": "I2", "I": "I1"}}
     assert head[0] == "Array dimensions: D1 = sram_2MB fanout X (32), D2 = sram_2MB fanout Y (32)"
     assert "FX 3 @ rf_128B; OX 7 @ sram_2MB; FY 3 @ sram_2MB; OY 7 @ dram" in head[1]
+    assert not any("Bypassed" in line for line in head)
+    # the SRAM bypassing the inputs in loopnest's mapping: named in the header, not dropped
+    m2 = Mapping((m.levels[0], LevelMapping({"R": 3, "Q": 7}, ("R", "Q"), spatial_x={"M": 16}, spatial_y={"C": 4},
+                                            keep=frozenset({"outputs"})), m.levels[2], m.levels[3]))
+    assert zigzag_mapping(problem, arch, m2)[1][-1].endswith("sram_2MB: inputs")
 
 
 def test_split_fanouts_number_the_array_dimensions_outer_to_inner(tmp_path):

@@ -38,7 +38,7 @@ import yaml
 from loopnest.arch.spec import Architecture
 from loopnest.interop import InteropError
 from loopnest.interop.zigzag import RENAME
-from loopnest.mapping.mapping import Mapping, full_order
+from loopnest.mapping.mapping import Mapping, full_order, keeps
 from loopnest.workload.problem import ROLES, Problem
 
 OPERAND = {"outputs": "O", "weights": "W", "inputs": "I"}
@@ -118,10 +118,15 @@ def zigzag_mapping(problem: Problem, arch: Architecture, mapping: Mapping) -> tu
                 where.append(f"{names[dim]} {lm.temporal[dim]} @ {lv.name}")
     entry = {"name": problem.name, "spatial_mapping": spatial, "temporal_ordering": temporal,
              "memory_operand_links": dict(LINKS)}
+    bypassed = [f"{lv.name}: {', '.join(r for r in lv.keeps if r not in keeps(lm, lv.keeps))}"
+                for lv, lm in zip(arch.levels, mapping.levels) if set(keeps(lm, lv.keeps)) != set(lv.keeps)]
     head = [f"Array dimensions: {', '.join(axes) if axes else 'none (no fanout)'}",
             f"Temporal loops, innermost first, with their loopnest level: {'; '.join(where) if where else 'none'}",
             "ZigZag allocates these loops to its memories itself (innermost up, as they fit): the tiles, and the "
             "counts, match loopnest's where that allocation agrees with the levels above"]
+    if bypassed:  # a ZigZag memory holds every operand it is given: a mapping cannot bypass it
+        head.append(f"Bypassed by this loopnest mapping (a ZigZag mapping cannot say so: give those memories fewer "
+                    f"operands): {'; '.join(bypassed)}")
     return entry, head
 
 
