@@ -48,6 +48,14 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
     from loopnest.dse.store import Store
 
     store = Path(layer_spec).with_name("sweep.sqlite")
+    timeloop = Path(layer_spec).with_name("prob.yaml")
+    timeloop.write_text("problem: {shape: {dimensions: [K, C], data-spaces: [{name: Weights, projection: [[[K]], [[C]]]}, "
+                        "{name: Inputs, projection: [[[C]]]}, {name: Outputs, projection: [[[K]]], read-write: true}]}, "
+                        "instance: {K: 4, C: 8}}\n")
+    topology = Path(layer_spec).with_name("gemm.csv")
+    topology.write_text("Layer Name, M, N, K,\nfc, 4, 8, 16,\n")
+    workload = Path(layer_spec).with_name("zigzag.yaml")
+    workload.write_text("- {name: fc, equation: 'O[k]+=W[k][c]*I[c]', loop_dims: [K, C], loop_sizes: [4, 8]}\n")
     Store(store).close()  # an empty sweep store
     return {
         ("arch", "show"): ["arch", "show", "eyeriss", "--json"],
@@ -60,6 +68,9 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
         ("eyexam",): ["eyexam", layer_spec, "--json"],
         ("roofline",): ["roofline", "lenet5", "--jobs", "1", "--json"],
         ("sweep", "show"): ["sweep", "show", str(store), "--json"],
+        ("import", "timeloop"): ["import", "timeloop", str(timeloop), "-o", str(timeloop.with_name("fc.yaml")), "--json"],
+        ("import", "scalesim"): ["import", "scalesim", str(topology), "-o", str(topology.with_name("g.yaml")), "--json"],
+        ("import", "zigzag"): ["import", "zigzag", str(workload), "-o", str(workload.with_name("z.yaml")), "--json"],
         ("codesign", "precision"): ["codesign", "precision", "digits-cnn2", "--bits", "8", "--jobs", "1", "--json"],
         ("codesign", "netadapt"): ["codesign", "netadapt", "digits-cnn2", "--budget", "latency=1x", "--json"],
         ("codesign", "prune"): ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0", "--json"],

@@ -160,7 +160,7 @@ BASE = "type: conv2d, C: 4, M: 4, H: 8, W: 8, R: 3"
 
 @pytest.mark.parametrize("body,message", [
     ("type: [conv2d], C: 4, M: 4, H: 8, W: 8, R: 3",
-     "field layer.type: Input should be 'conv2d', 'pointwise', 'depthwise', 'fc' or 'matmul' (got ['conv2d'])"),
+     "field layer.type: Input should be 'conv2d', 'pointwise', 'depthwise', 'fc', 'matmul' or 'einsum' (got ['conv2d'])"),
     ("type: fc, C: 9223372036854775808, M: 4", "field layer.C: Input should be less than or equal to 9223372036854775807"),
     ("type: fc, C: 4.0, M: 4", "field layer.C: Input should be a valid integer (got 4.0)"),
     ("type: fc, C: true, M: 4", "field layer.C: Input should be a valid integer (got True)"),

@@ -77,6 +77,37 @@ def excerpt(value: Any, limit: int = EXCERPT) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+_TIMELOOP_KEYS = {"architecture", "problem", "mapping", "ERT", "ART", "architecture_constraints",
+                  "mapspace_constraints", "mapspace", "mapper", "variables", "components", "globals"}
+
+
+def foreign_format(data: Any) -> str | None:
+    """The other tool whose spec ``data`` is, by its shape ("timeloop", "zigzag"), or None; the
+    loaders name the import command instead of a field error (``loopnest import``, docs/interop.md)."""
+    if isinstance(data, dict) and data and set(data) <= _TIMELOOP_KEYS and (
+            {"architecture", "problem"} & set(data) or _entries_have(data.get("mapping"), "target")):
+        return "timeloop"
+    if isinstance(data, dict) and {"memories", "operational_array"} <= set(data):
+        return "zigzag"
+    if _entries_have(data, "equation"):
+        return "zigzag"
+    return None
+
+
+def _entries_have(data: Any, key: str) -> bool:
+    return isinstance(data, list) and bool(data) and all(isinstance(e, dict) and key in e for e in data)
+
+
+def foreign_hint(data: Any, path: str | Path) -> str | None:
+    """'PATH: a Timeloop file; convert it first: loopnest import timeloop PATH -o out.yaml', or None."""
+    fmt = foreign_format(data)
+    if fmt is None:
+        return None
+    name = {"timeloop": "Timeloop", "zigzag": "ZigZag"}[fmt]
+    return (f"{_name(path)}: a {name} file; convert it first: loopnest import {fmt} {_name(path)} -o out.yaml "
+            "(docs/interop.md)")
+
+
 def one_line(text: str) -> str:
     """``text`` on one line (newlines and runs of spaces collapsed)."""
     return " ".join(text.split())
@@ -115,17 +146,23 @@ def read_bytes(path: str | Path, limit: int | None = None, what: str = "data fil
     return raw
 
 
-def read_yaml(path: str | Path) -> object:
-    """The data in a YAML or JSON file, within the module's limits; None for an empty file."""
+def read_yaml(path: str | Path, tagged: bool = False) -> object:
+    """The data in a YAML or JSON file, within the module's limits; None for an empty file.
+
+    ``tagged``: accept local tags (Timeloop v0.4's ``!Container``, ``!Component``): a tagged
+    mapping gets the tag's name under the key ``"!"``; a tagged list or scalar is read untagged.
+    Tags only name data here: nothing is constructed from them."""
     raw = read_bytes(path)
     text = decode(raw, path)
-    loader = _Loader(text)
+    loader = (_TaggedLoader if tagged else _Loader)(text)
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
         problem = _problem(exc)
         if "maximum nesting depth" in str(problem):  # libyaml's own limit (1,000 in recent releases) met first
             problem = f"nested deeper than {MAX_DEPTH} levels"
+        if "tag '!Container'" in str(problem) or "tag '!Component'" in str(problem):
+            problem = f"{problem} (a Timeloop v0.4 file: convert it first with loopnest import timeloop)"
         raise DataFileError(f"{_name(path)}: not valid YAML{_where(exc, text)}: {one_line(problem)}") from None
     except RecursionError:  # a guard only: the depth limit stops nesting long before the stack ends
         raise DataFileError(f"{_name(path)}: nested too deeply (limit {MAX_DEPTH} levels)") from None
@@ -219,6 +256,21 @@ def _loader_class() -> type:
 
 
 _Loader = _loader_class()
+
+
+class _TaggedLoader(_Loader):
+    """The limited loader that reads ``!Tag`` nodes as plain data (see ``read_yaml(tagged=True)``)."""
+
+
+def _tagged(loader, suffix: str, node):
+    if isinstance(node, yaml.MappingNode):
+        return {"!": suffix, **loader.construct_mapping(node, deep=True)}
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+_TaggedLoader.add_multi_constructor("!", _tagged)
 
 
 def _name(path: str | Path) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli import arch_cmd, codesign_cmd, compare_cmd, evaluate_cmd, eyexam_cmd, model_cmd, pim_cmd, roofline_cmd, sweep_cmd, validate_cmd, workload_cmd
+from loopnest.cli import arch_cmd, codesign_cmd, compare_cmd, evaluate_cmd, eyexam_cmd, import_cmd, model_cmd, pim_cmd, roofline_cmd, sweep_cmd, validate_cmd, workload_cmd
 from loopnest.cli.common import stoppable
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app.add_typer(arch_cmd.app, name="arch")
 codesign_cmd.app.command("pim-study")(pim_cmd.pim_study)
 app.add_typer(codesign_cmd.app, name="codesign")
 app.add_typer(sweep_cmd.app, name="sweep")
+app.add_typer(import_cmd.app, name="import")
+app.add_typer(import_cmd.export_app, name="export")
 app.command("validate")(validate_cmd.validate)
 app.command("model")(model_cmd.model)
 app.command("evaluate")(evaluate_cmd.evaluate)

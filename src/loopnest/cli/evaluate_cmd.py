@@ -40,6 +40,11 @@ def evaluate(
     wide: bool = typer.Option(False, "--wide", help="Table with every column (energy per level); split to fit the terminal."),
     mappings: str = typer.Option(None, "--mappings", help="Folder: write each layer's best mapping there as <layer>.yaml "
                                  "(the mapping file format; evaluate one again with `loopnest model --mapping`)."),
+    export_timeloop: str = typer.Option(None, "--export-timeloop", help="Folder: write each layer's architecture, "
+                                        "problem and best mapping there as Timeloop YAML, <layer>.yaml (docs/interop.md)."),
+    export_zigzag: str = typer.Option(None, "--export-zigzag", help="Folder: write the ZigZag accelerator and each layer's "
+                                      "workload and mapping there: accelerator.yaml, <layer>.workload.yaml, "
+                                      "<layer>.mapping.yaml (docs/interop.md)."),
 ) -> None:
     """Map every layer of a network onto an architecture and report its costs.
 
@@ -51,6 +56,8 @@ def evaluate(
     """
     check_outputs(report, plot)
     check_folder("--mappings", mappings)
+    check_folder("--export-timeloop", export_timeloop)
+    check_folder("--export-zigzag", export_zigzag)
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError, load_constraints
     from loopnest.mapping.dataflows import DATAFLOWS
@@ -101,6 +108,10 @@ def evaluate(
     _outputs(data, report, plot)
     if mappings is not None:
         _save_mappings(data, Path(mappings))
+    if export_timeloop is not None:
+        _export_timeloop(data, network, a, Path(export_timeloop))
+    if export_zigzag is not None:
+        _export_zigzag(data, network, a, Path(export_zigzag))
     warn_wider(network, a)
     if as_json:
         print_json(data)
@@ -146,6 +157,72 @@ def _save_mappings(data: dict, folder: Path) -> None:
     except OSError as e:
         fail(f"--mappings: {folder}: cannot write ({e.strerror})")
     err_console.print(f"mappings: {len(data['layers'])} files in {folder}")
+
+
+def _export_timeloop(data: dict, network, a, folder: Path) -> None:
+    """Each mapped layer's architecture, problem and best mapping as ``<folder>/<layer>.yaml`` in Timeloop's
+    syntax; what Timeloop cannot express (an architecture with partitions, a dimension on both spatial axes
+    that no placement fits) is a warning, and the rest is written."""
+    import re
+
+    from loopnest.interop import InteropError
+    from loopnest.interop.export import timeloop_arch, write_timeloop
+    from loopnest.mapping.io import parse_mapping
+
+    problems = {p.name: p for p in network.layers}
+    written, with_arch = 0, bool(data["layers"])
+    try:
+        if data["layers"]:
+            timeloop_arch(a, problems[data["layers"][0]["name"]])
+    except InteropError as e:
+        warn(f"--export-timeloop: the architecture is not written (problems and mappings are): {e}")
+        with_arch = False
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"--export-timeloop: {folder}: cannot write ({e.strerror})")
+    for r in data["layers"]:
+        path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
+        try:
+            write_timeloop(problems[r["name"]], a, parse_mapping({"mapping": r["mapping"]}, a), path, with_arch)
+            written += 1
+        except InteropError as e:
+            warn(f"--export-timeloop: layer {r['name']}: {e}")
+    err_console.print(f"timeloop: {written} files in {folder}")
+
+
+def _export_zigzag(data: dict, network, a, folder: Path) -> None:
+    """The architecture as ``<folder>/accelerator.yaml`` and each mapped layer's ZigZag workload and best
+    mapping as ``<layer>.workload.yaml`` and ``<layer>.mapping.yaml``; what ZigZag cannot take (an
+    architecture in normalized units, colliding dimension names) is a warning and the rest is written."""
+    import re
+
+    from loopnest.interop import InteropError
+    from loopnest.interop.zigzag_export import write_zigzag
+    from loopnest.mapping.io import parse_mapping
+
+    from loopnest.interop.zigzag_export import accelerator_text
+
+    problems = {p.name: p for p in network.layers}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"--export-zigzag: {folder}: cannot write ({e.strerror})")
+    try:
+        (folder / "accelerator.yaml").write_text(accelerator_text(a))
+    except InteropError as e:
+        warn(f"--export-zigzag: the accelerator is not written (workloads and mappings are): {e}")
+    except OSError as e:
+        fail(f"--export-zigzag: {folder}: cannot write ({e.strerror})")
+    written = 0
+    for r in data["layers"]:
+        path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
+        try:
+            write_zigzag(problems[r["name"]], a, parse_mapping({"mapping": r["mapping"]}, a), path)
+            written += 1
+        except InteropError as e:
+            warn(f"--export-zigzag: layer {r['name']}: {e}")
+    err_console.print(f"zigzag: {written} layers (workload and mapping each) in {folder}")
 
 
 def _stopped(e) -> None:

@@ -38,7 +38,9 @@ def model(
         fail(str(e))
     warn_wider(problem, a)
     if as_json:
-        print_json(result.to_dict())
+        from loopnest.search.summary import SCHEMA_VERSION
+
+        print_json({"schema_version": SCHEMA_VERSION, **result.to_dict()})
         return
     console.print("Loop nest, outer -> inner:", style="bold")
     for line in loop_nest_lines(result):

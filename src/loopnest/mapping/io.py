@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, excerpt, field_path, read_yaml
+from loopnest.datafile import DataFileError, excerpt, field_path, foreign_hint, read_yaml
 from loopnest.mapping.mapping import LevelMapping, Mapping, MappingError
 from loopnest.names import did_you_mean
 from loopnest.workload.problem import Role
@@ -78,4 +78,7 @@ def load_mapping(path: str | Path, arch: Architecture) -> Mapping:
         data = read_yaml(path)
     except DataFileError as e:
         raise MappingError(str(e)) from None
+    hint = foreign_hint(data, path)
+    if hint is not None:
+        raise MappingError(hint)
     return parse_mapping(data, arch, str(path))

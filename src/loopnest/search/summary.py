@@ -1,9 +1,10 @@
 """Numbers of a mapped network as plain data: per-layer rows, network totals, the benchmarking
 sheet of eyeriss.mit.edu/benchmarking.html (Sze et al., CICC 2017 tutorial), and the stable JSON export.
 
-JSON interface (stable; keys are only ever added)::
+JSON interface (stable; keys are only ever added; ``schema_version`` is raised when a key changes
+meaning or goes away; docs/interop.md)::
 
-    {"model", "arch", "batch", "dataflow", "objective", "mode", "energy_units",
+    {"schema_version": 1, "model", "arch", "batch", "dataflow", "objective", "mode", "energy_units",
      "layers": [{"name", "macs", "cycles", "bound", "limit", "utilization", "energy_pj", "energy_by_level_pj": {level: pJ},
                  "accesses_by_level": {level: values}, "traffic_bytes_by_level": {level: bytes},
                  "bits": {role: bits}, "mapping", ...}],
@@ -36,6 +37,8 @@ tensor's bit width (the packing rule of docs/model.md, "Precision").
 from __future__ import annotations
 
 from loopnest.search.network import LayerOutcome, NetworkResult
+
+SCHEMA_VERSION = 1  # of the JSON results of evaluate and model (docs/interop.md)
 
 
 def limit(bound: str, active_pes: int, pes: int) -> str:
@@ -144,7 +147,7 @@ def to_dict(net: NetworkResult) -> dict:
     rows = [layer_row(lo) for lo in net.mapped]
     tot = totals(net, rows)
     return {
-        "model": net.model, "arch": net.arch.name, "batch": net.batch, "dataflow": net.dataflow,
+        "schema_version": SCHEMA_VERSION, "model": net.model, "arch": net.arch.name, "batch": net.batch, "dataflow": net.dataflow,
         "objective": net.objective, "mode": net.mode, "energy_units": net.arch.energy_units,
         "layers": rows,
         "unmapped": [{"name": lo.name, "macs": lo.problem.macs, "reason": lo.search.reason} for lo in net.unmapped],

@@ -64,9 +64,14 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import eyeriss_chip, isaac, timeloop
+    from loopnest.validation import diannao, eyeriss_chip, isaac, timeloop
 
-    return {"timeloop-reference": timeloop.cases, "eyeriss-chip": eyeriss_chip.cases, "isaac-ima": isaac.cases}
+    return {
+        "timeloop-reference": timeloop.cases,
+        "eyeriss-chip": eyeriss_chip.cases,
+        "isaac-ima": isaac.cases,
+        "diannao": diannao.cases,
+    }
 
 
 def run_all(only: str | None = None) -> list[Case]:

@@ -3,6 +3,13 @@ YAML layer spec file such as::
 
     layer: {type: conv2d, name: my_conv, C: 64, M: 64, H: 56, W: 56, R: 3, padding: 1}
 
+or any loop nest directly (``type: einsum``, what ``loopnest import timeloop`` writes)::
+
+    layer: {type: einsum, name: conv1d, bits: 8, dims: {K: 32, R: 3, P: 16}, tensors: [
+      {name: Weights, role: weights, indices: [{K: 1}, {R: 1}], static: true},
+      {name: Inputs, role: inputs, indices: [{P: 1, R: 1}]},
+      {name: Outputs, role: outputs, indices: [{K: 1}, {P: 1}]}]}
+
 ``type`` is one of the layer constructors of ``loopnest.workload.layers``; the other keys are its
 keyword arguments, validated by one pydantic schema per constructor (never evaluated): sizes are
 integers (not floats, booleans or strings) from 1 to 2^63 - 1, the int64 range of the cost model.
@@ -19,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
-from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.datafile import DataFileError, field_path, foreign_hint, read_yaml
 from loopnest.names import did_you_mean
 from loopnest.workload import layers
 from loopnest.workload.problem import Problem
@@ -116,9 +123,31 @@ class Matmul(_Spec):
     static: Annotated[StrictBool, Field(description="true or false")] = True
 
 
+_Dim = Annotated[str, Strict(), Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class _EinsumTensor(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name
+    role: Annotated[Literal["inputs", "weights", "outputs"], Field(description="inputs, weights or outputs")]
+    indices: Annotated[list[dict[_Dim, _Size]], Field(min_length=1, description="one {dim: coefficient} per axis")]
+    static: StrictBool = False
+
+
+class Einsum(_Spec):
+    """Any loop nest (kind einsum): dimension sizes and tensors with affine indices."""
+
+    type: Literal["einsum"]
+    dims: Annotated[dict[_Dim, _Size], Field(min_length=1, description=f"{{name: size}}, each size {SIZE}")]
+    tensors: Annotated[list[_EinsumTensor], Field(min_length=3, max_length=3, description="three tensors: "
+                                                   "{name, role, indices, static}, one per role")]
+
+
 SPECS: dict[str, tuple[type[_Spec], Callable[..., Problem]]] = {
+
     "conv2d": (Conv2d, layers.conv2d), "pointwise": (Pointwise, layers.pointwise),
     "depthwise": (Depthwise, layers.depthwise), "fc": (Fc, layers.fc), "matmul": (Matmul, layers.matmul),
+    "einsum": (Einsum, layers.einsum),
 }
 
 
@@ -143,6 +172,8 @@ def parse_layer_spec(data: object, source: str = "<layer>") -> Problem:
     except ValidationError as e:
         raise LayerRefError(f"{source}: {_describe(e, data)}") from None
     args = {k: getattr(checked, k) for k in checked.model_fields_set - {"type", "name"}}
+    if "tensors" in args:
+        args["tensors"] = [t.model_dump() for t in args["tensors"]]
     try:
         return build(checked.name, **args)
     except ValueError as e:  # LayerError and Problem's checks: relations between fields
@@ -171,6 +202,9 @@ def _from_spec(path: Path) -> Problem:
         data = read_yaml(path)
     except DataFileError as e:
         raise LayerRefError(str(e)) from None
+    hint = foreign_hint(data, path)
+    if hint is not None:
+        raise LayerRefError(hint)
     return parse_layer_spec(data, str(path))
 
 

@@ -184,3 +184,20 @@ def product(name: str, a: Sequence[int], b: Sequence[int], b_static: bool, bits:
         raise LayerError(f"broadcast batch axes {a[:-2]} x {b[:-2]}")
     lead = a[:-2] or (1,)
     return attention(name, N=lead[0], G=prod(lead[1:]), P=a[-2], M=b[-1], C=a[-1], bits=bits)
+
+
+def einsum(name: str, *, dims: dict[str, int], tensors: Sequence[dict], N: int = 1,
+           bits: int = DEFAULT_BITS) -> Problem:
+    """Any loop nest given directly (kind "einsum"): ``dims`` sizes in loop order and ``tensors``,
+    each ``{name, role, indices: [{dim: coefficient, ...}, ...], static}`` (one per role), the
+    form Timeloop problems are imported into. ``N`` sets the batch where ``dims`` has an N."""
+    if N != 1:
+        if "N" not in dims:
+            raise LayerError(f"layer {name!r}: N={N} but the einsum has no dimension N; dimensions are {list(dims)}")
+        dims = {**dims, "N": N}
+    try:
+        return Problem(name, "einsum", dict(dims), tuple(
+            Tensor(t["name"], t["role"], tuple(dict(i) for i in t["indices"]), bits, static=bool(t.get("static", False)))
+            for t in tensors))
+    except ValueError as e:  # Problem's own checks (one tensor per role, known dimensions)
+        raise LayerError(str(e)) from None
