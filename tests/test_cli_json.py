@@ -63,6 +63,7 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
         ("codesign", "precision"): ["codesign", "precision", "digits-cnn2", "--bits", "8", "--jobs", "1", "--json"],
         ("codesign", "netadapt"): ["codesign", "netadapt", "digits-cnn2", "--budget", "latency=1x", "--json"],
         ("codesign", "prune"): ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0", "--json"],
+        ("codesign", "densities"): ["codesign", "densities", "digits-cnn2", "-o", str(store.with_name("densities.yaml")), "--json"],
     }
 
 

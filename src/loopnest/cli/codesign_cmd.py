@@ -331,3 +331,39 @@ def prune(
                   highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)
+
+
+@app.command()
+def densities(
+    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...) or an ONNX file (.onnx)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Write the per-layer densities here (YAML)."),
+    data: str = typer.Option("digits", "--data", help="digits (the digits test split) or a numpy batch (.npy, samples along the first axis)."),
+    prune_sparsity: float = typer.Option(None, "--prune-sparsity", help="Magnitude-prune each layer's weights at this sparsity first (0 <= s < 1)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the densities as JSON."),
+) -> None:
+    """Measure the density (fraction of non-zeros) of each MAC layer's weights, input activations and
+    output activations (before the nonlinearity) by running MODEL on a batch; write them as YAML."""
+    from loopnest.codesign import CodesignError
+    from loopnest.codesign.densities import measure
+    from loopnest.datafile import DataFileError
+
+    onnx_model = model.lower().endswith(".onnx")
+    if not onnx_model or prune_sparsity is not None:
+        _need_extras()
+    try:
+        result = measure(model, data, prune_sparsity)
+    except (CodesignError, DataFileError) as e:
+        fail(str(e))
+    try:
+        result.save(output)
+    except OSError as e:
+        fail(f"-o: {output}: {e.strerror}")
+    out = result.to_dict()
+    if as_json:
+        print_json(out)
+        return
+    print_table(console, f"Measured densities (fraction non-zero; outputs before the nonlinearity) of {model}",
+                [Column("layer", "left", text=True), Column("weights"), Column("inputs"), Column("outputs")],
+                [[n, f"{d['weights']:.4f}", f"{d['inputs']:.4f}", f"{d['outputs']:.4f}"] for n, d in out["layers"].items()])
+    console.print(f"source: {out['source']}", highlight=False)
+    console.print(f"written to {output}", highlight=False)
