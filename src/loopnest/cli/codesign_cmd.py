@@ -103,13 +103,13 @@ def precision(
         _tables(out)
 
 
-def _trained(name: str, weights: Path | None, plain_only: bool):
+def _trained(name: str, weights: Path | None, no_depthwise: bool):
     """The shipped model's torch module (trained, or ``weights`` loaded into it) and its data;
-    ``plain_only`` rejects residual and depthwise networks before any training."""
+    ``no_depthwise`` rejects networks with depthwise layers before any training."""
     from loopnest.codesign.models import digits_module, digits_workload
     from loopnest.codesign.structured import prunable_layers
 
-    if plain_only:
+    if no_depthwise:
         prunable_layers(digits_module(name))
     module, _, data = digits_workload(name)
     if weights is not None:
@@ -197,7 +197,7 @@ def _save_module(module, path: Path) -> None:
 
 @app.command()
 def netadapt(
-    model: str = typer.Argument(..., help="A shipped plain digits CNN (digits-cnn2, digits-cnn4, digits-cnn8, digits-k5, digits-k7)."),
+    model: str = typer.Argument(..., help="A shipped digits CNN without depthwise layers (digits-cnn2, -cnn4, -cnn8, -k5, -k7, -res6)."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     budget: str = typer.Option(..., "--budget", help="latency=0.6x | energy=0.5x (times the starting network), or absolute: latency=30000 (cycles), energy=1.5e6 (pJ)."),
     step: float = typer.Option(0.1, "--step", help="First iteration's reduction, a fraction of the starting resource."),
@@ -231,7 +231,7 @@ def netadapt(
     from loopnest.mapping.constraints import ConstraintError
 
     try:
-        module, data = _trained(name, weights, plain_only=True)
+        module, data = _trained(name, weights, no_depthwise=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode,
                               progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, ConstraintError) as e:
@@ -267,7 +267,8 @@ def _netadapt_table(out: dict) -> None:
     lut = out["lookup_table"]
     status = {"met": "budget met", "already met": "the network already meets the budget: unchanged",
               "out of reach": "budget out of reach", "iterations exhausted": "budget not met within --max-iterations"}
-    console.print(f"{status[out['status']]}; lookup table: {lut['entries']} layer mappings for {lut['lookups']} lookups "
+    console.print(f"{status[out['status']]}; lookup table: {lut['entries']} layer mappings ({lut['searched']} searched now, "
+                  f"{lut['reused']} reused from earlier runs) for {lut['lookups']} lookups "
                   f"({lut['mapper_seconds']:.1f} s in the mapper); {out['settings']['seconds']:.1f} s in all", highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)
@@ -275,7 +276,7 @@ def _netadapt_table(out: dict) -> None:
 
 @app.command()
 def prune(
-    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...); structured: the plain ones only."),
+    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...); structured: not digits-dws (depthwise)."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     method: str = typer.Option("energy", "--method", help="magnitude (one global sparsity) | energy (per-layer sparsity, layers by energy, "
                                                           "highest first) | structured (whole filters, layers by energy)."),
@@ -310,7 +311,7 @@ def prune(
     from loopnest.mapping.constraints import ConstraintError
 
     try:
-        module, data = _trained(name, weights, plain_only=method == "structured")
+        module, data = _trained(name, weights, no_depthwise=method == "structured")
         out, _ = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
                            short_epochs=short_epochs, seed=seed,
                            progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
