@@ -389,3 +389,66 @@ def test_unstructured_pruning_keeps_the_loop_nest():
     assert nonzero_weights(pruned) == {"conv1": 36, "conv2": 576, "fc": 1280}  # 72, 1152, 2560 weights, half kept
     dense, sparse = module_network(module, "a"), module_network(pruned, "b")
     assert [p.macs for p in sparse.layers] == [p.macs for p in dense.layers] == [18432, 73728, 2560]
+
+
+def _mapper_by_macs(monkeypatch):
+    """Replace the mapper by energy = cycles = MACs per layer: the tests using it are about the
+    network side (counts, files), not the cost model."""
+    from types import SimpleNamespace
+
+    import loopnest.search.network as network_module
+
+    def fake(network, *args):
+        layers = [SimpleNamespace(name=p.name, problem=p, result=SimpleNamespace(energy_pj=float(p.macs), cycles=float(p.macs)))
+                  for p in network.layers]
+        return SimpleNamespace(unmapped=[], layers=layers)
+
+    monkeypatch.setattr(network_module, "map_network", fake)
+
+
+def test_prune_counts_the_macs_of_nonzero_weights_as_hand_derived(cnn2_small, monkeypatch):
+    """digits-cnn2 (conv1 1->8 3x3 on 16x16, conv2 8->16 3x3 on 8x8, fc 256->10), energy-aware
+    pruning with an unbounded budget: every layer reaches the last level, 15/16. Each weight is in
+    P x Q MACs (one for fc), so the MACs with a non-zero weight are kept weights x P x Q:
+    conv1 72 - floor(67.5) = 5 kept, x 256 = 1,280; conv2 1,152 - 1,080 = 72, x 64 = 4,608;
+    fc 2,560 - 2,400 = 160, x 1 = 160; 6,048 in all, of 94,720 MACs."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.pruning import run_prune
+
+    _mapper_by_macs(monkeypatch)
+    module, data = cnn2_small
+    study, _ = run_prune("energy", module, "digits-cnn2", data, load_arch("eyeriss"), 100.0, short_epochs=0)
+    assert study["settings"]["order"] == ["conv2", "conv1", "fc"]  # by energy (= MACs here), highest first
+    assert study["sparsity"] == {"conv2": 0.9375, "conv1": 0.9375, "fc": 0.9375}
+    assert study["start"]["nonzero_weight_macs"] == study["start"]["macs"] == 94_720
+    final = {r["name"]: r["nonzero_weight_macs"] for r in study["final"]["layers"]}
+    assert final == {"conv1": 1_280, "conv2": 4_608, "fc": 160}
+    assert study["final"]["nonzero_weight_macs"] == 6_048 and study["final"]["macs"] == 94_720
+
+
+def test_prune_cli_writes_the_pruned_models_densities(tmp_path, cnn2_small, monkeypatch):
+    """--densities writes the per-layer YAML of the densities command for the pruned model: its
+    weight densities are the pruned non-zero counts (global magnitude at 15/16 of 3,784 weights:
+    3,784 - floor(3,547.5) = 237 kept) over each layer's weights (72, 1,152, 2,560)."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    _mapper_by_macs(monkeypatch)
+    out = tmp_path / "d.yaml"
+    run = CliRunner().invoke(app, ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0",
+                                   "--accuracy-drop", "100", "--densities", str(out), "--json"])
+    assert run.exit_code == 0, run.output
+    study = json.loads(run.output)
+    assert study["densities_file"] == str(out)
+    nz = study["final"]["nonzero_weights"]
+    assert sum(nz.values()) == 237
+    written = yaml.safe_load(out.read_text())
+    assert "prune --method magnitude" in written["source"]
+    sizes = {"conv1": 72, "conv2": 1_152, "fc": 2_560}
+    assert {n: d["weights"] for n, d in written["layers"].items()} == {n: nz[n] / sizes[n] for n in sizes}
+    assert all(0 < d["inputs"] <= 1 and 0 < d["outputs"] <= 1 for d in written["layers"].values())
+    bad = CliRunner().invoke(app, ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0",
+                                   "--densities", str(tmp_path / "no" / "d.yaml")])
+    assert bad.exit_code != 0 and "--densities" in bad.output and "Traceback" not in bad.output

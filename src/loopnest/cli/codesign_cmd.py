@@ -286,10 +286,13 @@ def prune(
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    densities_out: Path = typer.Option(None, "--densities", help="Also write the pruned model's measured per-layer densities "
+                                                                  "(YAML, for the sparse cost model) to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
     """Prune MODEL as far as an accuracy-drop budget allows (fine-tuning each step), then map it on the
-    architecture: table of accuracy, non-zero weights, MACs, energy and cycles before and after."""
+    architecture: table of accuracy, non-zero weights, MACs (all, and those with a non-zero weight),
+    energy and cycles before and after."""
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
@@ -312,26 +315,37 @@ def prune(
 
     try:
         module, data = _trained(name, weights, no_depthwise=method == "structured")
-        out, _ = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                           short_epochs=short_epochs, seed=seed,
-                           progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+        out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
+                                short_epochs=short_epochs, seed=seed,
+                                progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
+    if densities_out is not None:
+        from loopnest.codesign.densities import module_densities
+
+        label = f"{name}{f' (weights {weights.name})' if weights else ''} pruned by 'loopnest codesign prune --method {method} --accuracy-drop {accuracy_drop:g} --arch {a.name}'"
+        try:
+            module_densities(pruned, label, data.test.x, "the digits test split").save(densities_out)
+        except OSError as e:
+            fail(f"--densities: {densities_out}: {e.strerror}")
+        out["densities_file"] = str(densities_out)
     if as_json:
         print_json(out)
         return
     unit = out["energy_units"]
     rows = [[label, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
-             f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['cycles']:,.0f}",
-             f"{p['energy_pj']:.4g}"] for label, p in ((label, out[label]) for label in ("start", "final"))]
+             f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['nonzero_weight_macs']:,}",
+             f"{p['cycles']:,.0f}", f"{p['energy_pj']:.4g}"] for label, p in ((label, out[label]) for label in ("start", "final"))]
     print_table(console, f"{out['model']} on {out['arch']}: {method} pruning, budget {accuracy_drop:g} accuracy points",
-                [Column(c) for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs", "cycles",
-                                     f"energy ({unit})")], rows)
+                [Column(c) for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs",
+                                     "MACs, weight != 0", "cycles", f"energy ({unit})")], rows)
     key = "filters_kept_fraction" if method == "structured" else "sparsity"
     console.print(f"{key.replace('_', ' ')} per layer: " + (", ".join(f"{n}={v:g}" for n, v in out[key].items()) or "none"),
                   highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)
+    if densities_out is not None:
+        console.print(f"measured densities written to {densities_out}", highlight=False)
 
 
 @app.command()

@@ -40,6 +40,7 @@ import numpy as np
 from loopnest.codesign import CodesignError
 
 BATCH = 256  # inputs per forward pass
+COUNTED = "non-zeros / elements over the batch; outputs before the nonlinearity (ReLU zeros show in the next layer's inputs)"
 ONNX_LAYERS = ("Conv", "Gemm", "MatMul")  # the float MAC operators whose densities are recorded
 
 
@@ -256,19 +257,20 @@ def measure(model: str, data: str = "digits", prune_sparsity: float | None = Non
     pruned = "" if prune_sparsity is None else f", weights magnitude-pruned per layer at sparsity {prune_sparsity:g}"
     if model.lower().endswith(".onnx"):
         layers = onnx_densities(model, x, prune_sparsity)
-        how = "onnx.reference.ReferenceEvaluator"
-        label = Path(model).name
-    else:
-        from loopnest.codesign.models import check_model, trained_digits
-        from loopnest.codesign.pruning import baked, magnitude_masks, masked
+        return Densities(f"{Path(model).name}{pruned}, run by onnx.reference.ReferenceEvaluator on {len(x)} inputs of "
+                         f"{what}; {COUNTED}", layers)
+    from loopnest.codesign.models import check_model, trained_digits
+    from loopnest.codesign.pruning import baked, magnitude_masks, masked
 
-        name = check_model(model)
-        label = f"{name} (shipped trained weights)"
-        module = trained_digits(name)
-        if prune_sparsity is not None:
-            module = baked(masked(module, magnitude_masks(module, prune_sparsity, "layer")))
-        layers = torch_densities(module, x)
-        how = "the torch forward pass"
-    source = (f"{label}{pruned}, run by {how} on {len(x)} inputs of {what}; "
-              "non-zeros / elements over the batch; outputs before the nonlinearity (ReLU zeros show in the next layer's inputs)")
-    return Densities(source, layers)
+    name = check_model(model)
+    module = trained_digits(name)
+    if prune_sparsity is not None:
+        module = baked(masked(module, magnitude_masks(module, prune_sparsity, "layer")))
+    return module_densities(module, f"{name} (shipped trained weights){pruned}", x, what)
+
+
+def module_densities(module, label: str, x, what: str) -> Densities:
+    """Measured densities of a torch ``module`` (``label`` says which, e.g. how it was pruned)
+    over the inputs ``x`` (``what`` names them), with the ``source`` text :func:`measure` writes."""
+    return Densities(f"{label}, run by the torch forward pass on {len(x)} inputs of {what}; {COUNTED}",
+                     torch_densities(module, x))

@@ -16,7 +16,10 @@ layers by energy) and structured (whole filters, layers by energy).
   (:mod:`loopnest.codesign.structured`), so the loop nest itself shrinks.
 
 The cost model is dense (it counts every MAC, zeros included): unstructured sparsity leaves the
-modeled energy and cycles unchanged; only structured pruning lowers them.
+modeled energy and cycles unchanged; only structured pruning lowers them. Each point also counts
+the MACs whose weight is non-zero (``nonzero_weight_macs``: the work a design that skips zero
+weights does; a count, not a cost), and the pruned module's measured densities can be written for
+the sparse cost model (:mod:`loopnest.codesign.densities`).
 """
 
 from __future__ import annotations
@@ -172,10 +175,14 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
                 "macs": sum(r["macs"] for r in layers), "layers": layers}
 
     def point(mod) -> dict:
-        nz = nonzero_weights(mod)
-        total = sum(m.weight.numel() for m in mac_layers(mod).values())
+        nz, layers = nonzero_weights(mod), mac_layers(mod)
+        total = sum(m.weight.numel() for m in layers.values())
+        c = cost(mod)
+        for r in c["layers"]:  # each weight is in macs / numel MACs, so this count is exact
+            r["nonzero_weight_macs"] = r["macs"] * nz[r["name"]] // layers[r["name"]].weight.numel()
+        c["nonzero_weight_macs"] = sum(r["nonzero_weight_macs"] for r in c["layers"])
         return {"accuracy_calibration": accuracy(mod, data.calibration), "accuracy_test": accuracy(mod, data.test),
-                "nonzero_weights": nz, "weights": total, **cost(mod)}
+                "nonzero_weights": nz, "weights": total, **c}
 
     if method == "structured":
         counts = filter_counts(module)  # rejects residual / depthwise networks
