@@ -452,3 +452,40 @@ def test_prune_cli_writes_the_pruned_models_densities(tmp_path, cnn2_small, monk
     bad = CliRunner().invoke(app, ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0",
                                    "--densities", str(tmp_path / "no" / "d.yaml")])
     assert bad.exit_code != 0 and "--densities" in bad.output and "Traceback" not in bad.output
+
+
+def test_uniform_width_multiplier_as_hand_derived():
+    """digits-cnn2 with cost = MACs: conv1 a filters (2,304 a MACs), conv2 b filters on a channels
+    (576 a b), fc on 16 b inputs (160 b); 94,720 at (8, 16). Under half of it (47,360), with
+    counts floor(M k / 16): k = 12 gives (6, 12) = 13,824 + 41,472 + 1,920 = 57,216 (over), k = 11
+    gives (5, 11) = 11,520 + 31,680 + 1,760 = 44,960 (under): the multiplier is 11/16."""
+    from loopnest.codesign.netadapt import uniform_counts
+
+    def macs(c):
+        a, b = c["conv1"], c["conv2"]
+        return 2304 * a + 576 * a * b + 160 * b
+
+    assert macs({"conv1": 8, "conv2": 16}) == 94_720
+    assert uniform_counts({"conv1": 8, "conv2": 16}, macs, 47_360) == (11 / 16, {"conv1": 5, "conv2": 11})
+    assert uniform_counts({"conv1": 8, "conv2": 16}, macs, 94_720) == (1.0, {"conv1": 8, "conv2": 16})
+    assert uniform_counts({"conv1": 8, "conv2": 16}, macs, 2304 + 576 + 160 - 1) is None  # k = 1 is (1, 1)
+
+
+def test_netadapt_uniform_baseline_at_the_adapted_latency(cnn2_small, monkeypatch):
+    """The baseline's latency is at most the adapted network's, its filters are floor(M k / 16),
+    and it is fine-tuned for the adapted network's epochs in all (1 per iteration + 1 long)."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign import netadapt
+    from loopnest.codesign.netadapt import Budget, NetAdaptSpec, run_netadapt
+
+    monkeypatch.setattr(netadapt.LookupTable, "_search", lambda self, problem: (float(problem.macs), float(problem.macs)))
+    monkeypatch.setattr(netadapt, "_SHARED", {})
+    module, data = cnn2_small
+    spec = NetAdaptSpec(Budget.parse("latency=0.5x"), step=0.2, short_epochs=1, long_epochs=1)
+    r = run_netadapt(spec, module, "digits-cnn2", data, load_arch("eyeriss"), dataflow="rs", persist=False, baseline=True)
+    u = r.baseline
+    assert r.met and u["cycles"] <= r.final["cycles"]
+    k = round(u["width_multiplier"] * 16)
+    assert u["filters"] == {"conv1": max(1, 8 * k // 16), "conv2": max(1, 16 * k // 16)}
+    assert u["epochs"] == len(r.trace) + 1
+    assert r.to_dict()["uniform_baseline"] == u

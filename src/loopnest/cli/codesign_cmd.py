@@ -208,6 +208,8 @@ def netadapt(
     seed: int = typer.Option(0, "--seed", help="Seed of the fine-tuning."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
+    uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
+                                                                           "at the adapted network's latency or energy, fine-tuned as long."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
@@ -233,7 +235,8 @@ def netadapt(
     try:
         module, data = _trained(name, weights, no_depthwise=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode,
-                              progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+                              progress=None if as_json else (lambda m: err_console.print(m, highlight=False)),
+                              baseline=uniform_baseline)
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
     out = result.to_dict()
@@ -260,6 +263,9 @@ def _netadapt_table(out: dict) -> None:
         row(str(it["iteration"]), it, it["layer"], str(it["filters"]))
     if out["trace"]:
         row("final", out["final"], "long-term fine-tuned", " ".join(map(str, out["final"]["filters"].values())))
+    u = out["uniform_baseline"]
+    if u:
+        row("uniform", u, f"width x{u['width_multiplier']:.4g}, {u['epochs']} epochs", " ".join(map(str, u["filters"].values())))
     print_table(console, f"NetAdapt of {out['model']} on {out['arch']} to {b['text']} (limit {b['limit']:.6g} {b['units']}); "
                          f"accuracy: calibration split (selection) and test split",
                 [Column("iteration"), Column("layer changed", "left", text=True), Column("filters"), Column("cal. acc."),

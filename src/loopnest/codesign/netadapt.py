@@ -228,6 +228,26 @@ def layer_dims(network, counts: dict[str, int], consumers: dict[str, str]) -> di
     return dims
 
 
+def uniform_counts(counts: dict[str, int], resource: Callable[[dict[str, int]], float], limit: float):
+    """The uniform width multiplier (MobileNet's) that meets ``limit``: every prunable layer keeps
+    max(1, floor(M k / K)) of its M filters, K the widest layer's count, for the largest k in
+    1..K whose ``resource(counts)`` is at most ``limit``, found by bisection (assuming, as the
+    NetAdapt walk does, that the resource does not fall as filters are added). Returns
+    (k / K, counts), or None when even k = 1 misses the limit."""
+    widest = max(counts.values())
+
+    def at(k: int) -> dict[str, int]:
+        return {n: max(1, m * k // widest) for n, m in counts.items()}
+
+    if resource(at(1)) > limit:
+        return None
+    lo, hi = 1, widest  # resource(at(lo)) <= limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if resource(at(mid)) <= limit else (lo, mid - 1)
+    return lo / widest, at(lo)
+
+
 def totals(layers: dict[str, dict]) -> dict:
     return {"energy_pj": sum(r["energy_pj"] for r in layers.values()), "cycles": sum(r["cycles"] for r in layers.values())}
 
@@ -250,6 +270,7 @@ class NetAdaptResult:
     module: object = None
     network: object = None
     notes: list[str] = field(default_factory=list)
+    baseline: dict | None = None  # the uniform width multiplier at the final resource (run_netadapt's baseline)
 
     @property
     def met(self) -> bool:
@@ -265,16 +286,19 @@ class NetAdaptResult:
                 "accuracy_units": "fraction classified correctly (top-1); selection on the calibration split, "
                                   "start and final also on the test split",
                 "status": self.status, "met": self.met, "start": self.start, "final": self.final,
-                "trace": self.trace, "lookup_table": self.lookup, "notes": self.notes}
+                "trace": self.trace, "uniform_baseline": self.baseline, "lookup_table": self.lookup, "notes": self.notes}
 
 
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
                  objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
-                 persist: bool = True) -> NetAdaptResult:
+                 persist: bool = True, baseline: bool = False) -> NetAdaptResult:
     """NetAdapt on ``module`` (a trained digits CNN called ``name``) with ``data`` (Splits),
     costed on ``arch`` with ``dataflow``; ``objective`` of the mapper defaults to the budget's
     metric (cycles for latency, energy for energy). ``persist``: keep the lookup table in the
-    cache directory for later runs (:class:`LookupTable`)."""
+    cache directory for later runs (:class:`LookupTable`). ``baseline``: also the uniform
+    width-multiplier network at NetAdapt's final resource (:func:`uniform_counts`), its filters
+    the largest by L1 norm, fine-tuned for as many epochs as the adapted network had in all
+    (short-term ones along its path plus the long-term ones), in ``NetAdaptResult.baseline``."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
     consumers = prunable_layers(module)
@@ -337,6 +361,14 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
         current = finetune(current, data.train, spec.long_epochs, spec.lr, seed=spec.seed)
     final = point(current, counts)
     adapted = module_network(current, name)
+    uniform = None
+    if baseline and trace:
+        found = uniform_counts(filter_counts(module), lambda c: cost(c)[metric], final[metric])
+        if found is not None:
+            epochs = len(trace) * spec.short_epochs + spec.long_epochs
+            say(f"uniform width-multiplier baseline x{found[0]:.4g}: fine-tuning ({epochs} epochs)")
+            scaled = finetune(prune_filters(module, found[1]), data.train, epochs, spec.lr, seed=spec.seed)
+            uniform = point(scaled, found[1], width_multiplier=found[0], epochs=epochs)
     notes = []
     if status == "out of reach":
         notes.append(f"no layer can shrink further toward the budget; the closest network reached has "
@@ -349,4 +381,4 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     return NetAdaptResult(name, arch.name, arch.energy_units, spec,
                           {"dataflow": dataflow, "objective": objective, "mode": mode,
                            "seconds": time.perf_counter() - t0}, status, limit, start, final,
-                          trace, lookup, current, adapted, notes)
+                          trace, lookup, current, adapted, notes, uniform)
