@@ -489,3 +489,23 @@ def test_netadapt_uniform_baseline_at_the_adapted_latency(cnn2_small, monkeypatc
     assert u["filters"] == {"conv1": max(1, 8 * k // 16), "conv2": max(1, 16 * k // 16)}
     assert u["epochs"] == len(r.trace) + 1
     assert r.to_dict()["uniform_baseline"] == u
+
+
+def test_netadapt_trace_is_reproducible_run_to_run(cnn2_small, monkeypatch):
+    """Seeded: two runs, each with an empty lookup table, give the same trace (every proposal's
+    accuracy included), the same final network and bit-identical adapted weights."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign import netadapt
+    from loopnest.codesign.netadapt import Budget, NetAdaptSpec, run_netadapt
+
+    monkeypatch.setattr(netadapt.LookupTable, "_search", lambda self, problem: (float(problem.macs), float(problem.macs)))
+    module, data = cnn2_small
+    spec = NetAdaptSpec(Budget.parse("latency=0.6x"), step=0.2, short_epochs=1, long_epochs=1)
+    runs = []
+    for _ in range(2):
+        monkeypatch.setattr(netadapt, "_SHARED", {})
+        runs.append(run_netadapt(spec, module, "digits-cnn2", data, load_arch("eyeriss"), dataflow="rs", persist=False))
+    a, b = runs
+    assert a.trace and json.dumps([a.trace, a.final]) == json.dumps([b.trace, b.final])
+    sa, sb = a.module.state_dict(), b.module.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
