@@ -471,6 +471,15 @@ def test_uniform_width_multiplier_as_hand_derived():
     assert uniform_counts({"conv1": 8, "conv2": 16}, macs, 2304 + 576 + 160 - 1) is None  # k = 1 is (1, 1)
 
 
+def test_uniform_width_multiplier_does_not_assume_a_monotone_resource():
+    """Mapped cycles can fall as filters are added (eyeriss, digits-cnn4: 2,496 cycles at 12/16 of
+    the filters, 4,019 at 10/16, 5,860 at 11/16): a width that meets the limit above one that
+    misses it is still found. Here only 14 and 3 filters meet it; the largest is 14."""
+    from loopnest.codesign.netadapt import uniform_counts
+
+    assert uniform_counts({"a": 16}, lambda c: 0 if c["a"] in (14, 3) else 100, 50) == (14 / 16, {"a": 14})
+
+
 def test_netadapt_uniform_baseline_at_the_adapted_latency(cnn2_small, monkeypatch):
     """The baseline's latency is at most the adapted network's, its filters are floor(M k / 16),
     and it is fine-tuned for the adapted network's epochs in all (1 per iteration + 1 long)."""
