@@ -518,3 +518,17 @@ def test_netadapt_trace_is_reproducible_run_to_run(cnn2_small, monkeypatch):
     assert a.trace and json.dumps([a.trace, a.final]) == json.dumps([b.trace, b.final])
     sa, sb = a.module.state_dict(), b.module.state_dict()
     assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_cli_netadapt_prints_the_uniform_baseline_row(digits_cache, monkeypatch):
+    """--uniform-baseline adds the `uniform` row (width, epochs, filters) to the table. The mapper
+    is replaced by cycles = energy = MACs (the selection itself is tested above)."""
+    from loopnest.codesign import netadapt
+
+    monkeypatch.setattr(netadapt.LookupTable, "_search", lambda self, problem: (float(problem.macs), float(problem.macs)))
+    monkeypatch.setattr(netadapt, "_SHARED", {})
+    monkeypatch.setattr(netadapt.LookupTable, "save", lambda self: None)
+    out = _run("netadapt", "digits-cnn2", "--budget", "latency=0.5x", "--step", "0.3", "--long-epochs", "0",
+               "--uniform-baseline")
+    assert out.exit_code == 0, out.output
+    assert re.search(r"^\s*uniform\s+width x0\.\d+, \d+ epochs\s", out.output, re.M), out.output
