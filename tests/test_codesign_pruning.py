@@ -450,8 +450,9 @@ def test_prune_cli_writes_the_pruned_models_densities(tmp_path, cnn2_small, monk
     assert {n: d["weights"] for n, d in written["layers"].items()} == {n: nz[n] / sizes[n] for n in sizes}
     assert all(0 < d["inputs"] <= 1 and 0 < d["outputs"] <= 1 for d in written["layers"].values())
     bad = CliRunner().invoke(app, ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0",
-                                   "--densities", str(tmp_path / "no" / "d.yaml")])
-    assert bad.exit_code != 0 and "--densities" in bad.output and "Traceback" not in bad.output
+                                   "--densities", str(tmp_path)])  # a folder: refused before any pruning
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+    assert "--densities" in bad.output and "is a folder" in bad.output and len(bad.output.strip().splitlines()) == 1
 
 
 def test_uniform_width_multiplier_as_hand_derived():
@@ -520,15 +521,26 @@ def test_netadapt_trace_is_reproducible_run_to_run(cnn2_small, monkeypatch):
     assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
 
 
-def test_cli_netadapt_prints_the_uniform_baseline_row(digits_cache, monkeypatch):
-    """--uniform-baseline adds the `uniform` row (width, epochs, filters) to the table. The mapper
-    is replaced by cycles = energy = MACs (the selection itself is tested above)."""
+def test_cli_netadapt_prints_the_uniform_baseline_row_and_plots(digits_cache, monkeypatch, tmp_path):
+    """--uniform-baseline adds the `uniform` row (width, epochs, filters) to the table; --plot draws
+    the trace with the final and uniform networks. The mapper is replaced by cycles = energy =
+    MACs (the selection itself is tested above)."""
+    pytest.importorskip("matplotlib")
     from loopnest.codesign import netadapt
+    from loopnest.report.codesign import netadapt_charts
 
     monkeypatch.setattr(netadapt.LookupTable, "_search", lambda self, problem: (float(problem.macs), float(problem.macs)))
     monkeypatch.setattr(netadapt, "_SHARED", {})
     monkeypatch.setattr(netadapt.LookupTable, "save", lambda self: None)
-    out = _run("netadapt", "digits-cnn2", "--budget", "latency=0.5x", "--step", "0.3", "--long-epochs", "0",
-               "--uniform-baseline")
+    args = ("netadapt", "digits-cnn2", "--budget", "latency=0.5x", "--step", "0.3", "--long-epochs", "0", "--uniform-baseline")
+    out = _run(*args, "--plot", str(tmp_path / "t.png"))
     assert out.exit_code == 0, out.output
     assert re.search(r"^\s*uniform\s+width x0\.\d+, \d+ epochs\s", out.output, re.M), out.output
+    assert (tmp_path / "t.png").stat().st_size > 0
+    res = json.loads(_run(*args, "--json").stdout)
+    (chart,) = netadapt_charts(res)
+    line, final, uniform = chart.series
+    assert line.x == [res["start"]["cycles"], *(it["cycles"] for it in res["trace"])]
+    assert final.x == [res["final"]["cycles"]] and uniform.x == [res["uniform_baseline"]["cycles"]]
+    bad = _run(*args, "--plot", str(tmp_path / "t.txt"))
+    assert bad.exit_code != 0 and "--plot" in bad.output and len(bad.output.strip().splitlines()) == 1

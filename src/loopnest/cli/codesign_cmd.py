@@ -210,6 +210,7 @@ def netadapt(
     save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
     uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
                                                                            "at the adapted network's latency or energy, fine-tuned as long."),
+    plot: Path = typer.Option(None, "--plot", help="A static plot (.png, .svg or .pdf) of the trace: test accuracy against the budget's resource."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
@@ -222,12 +223,18 @@ def netadapt(
     from loopnest.codesign.models import check_model
     from loopnest.codesign.netadapt import Budget, NetAdaptSpec
 
+    from loopnest.report.plots import OutputError, check_static
+
     try:
         spec = NetAdaptSpec(Budget.parse(budget), step, decay, short_epochs, long_epochs, 1e-3, max_iterations, seed)
         name = check_model(model)
         a = load_arch(arch)
+        if plot is not None:
+            check_static(plot)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
+    except OutputError as e:
+        fail(f"--plot: {e}")
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
     from loopnest.mapping.constraints import ConstraintError
@@ -242,6 +249,15 @@ def netadapt(
     out = result.to_dict()
     if save is not None:
         _save_module(result.module, save)
+    if plot is not None:
+        from loopnest.report.codesign import netadapt_charts
+        from loopnest.report.plots import save_all
+
+        try:
+            for p in save_all(netadapt_charts(out), plot):
+                err_console.print(f"plot: {p}")
+        except (ValueError, OSError) as e:
+            fail(f"--plot: {e}")
     if as_json:
         print_json(out)
     else:
@@ -303,6 +319,7 @@ def prune(
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
     from loopnest.codesign.pruning import METHODS
+    from loopnest.report.plots import OutputError, check_writable
 
     try:
         if method not in METHODS:
@@ -313,8 +330,12 @@ def prune(
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
         name = check_model(model)
         a = load_arch(arch)
+        if densities_out is not None:
+            check_writable(densities_out, (".yaml", ".yml"), "a density file")
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
+    except OutputError as e:
+        fail(f"--densities: {e}")
     _need_extras()
     from loopnest.codesign.pruning import run_prune
     from loopnest.mapping.constraints import ConstraintError

@@ -74,6 +74,7 @@ class Densities:
         """Write the YAML of the module docstring (yaml.safe_dump, layers in network order)."""
         import yaml
 
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None))
 
 
