@@ -399,8 +399,9 @@ def _mapper_by_macs(monkeypatch):
     import loopnest.search.network as network_module
 
     def fake(network, *args):
-        layers = [SimpleNamespace(name=p.name, problem=p, result=SimpleNamespace(energy_pj=float(p.macs), cycles=float(p.macs)))
-                  for p in network.layers]
+        layers = [SimpleNamespace(name=p.name, problem=p, result=SimpleNamespace(
+            energy_pj=float(p.macs), cycles=float(p.macs), energy_by_level_pj=lambda p=p: {"MAC": float(p.macs)},
+            energy_by_tensor_pj=lambda: {"weights": 0.0, "inputs": 0.0, "outputs": 0.0})) for p in network.layers]
         return SimpleNamespace(unmapped=[], layers=layers)
 
     monkeypatch.setattr(network_module, "map_network", fake)
@@ -544,3 +545,31 @@ def test_cli_netadapt_prints_the_uniform_baseline_row_and_plots(digits_cache, mo
     assert final.x == [res["final"]["cycles"]] and uniform.x == [res["uniform_baseline"]["cycles"]]
     bad = _run(*args, "--plot", str(tmp_path / "t.txt"))
     assert bad.exit_code != 0 and "--plot" in bad.output and len(bad.output.strip().splitlines()) == 1
+
+
+def test_prune_reports_each_layers_energy_by_level_and_tensor(cnn2_small):
+    """With the real mapper (eyeriss, rs): each layer's energy before and after pruning comes
+    split by level (storage, networks, MACs: the parts add up to the layer's energy) and by data
+    type (storage and network energy of weights, inputs and outputs: with the MACs, the whole)."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.pruning import run_prune
+
+    arch = load_arch("eyeriss")
+    module, data = cnn2_small
+    study, _ = run_prune("structured", module, "digits-cnn2", data, arch, 100.0, dataflow="rs", short_epochs=0)
+    assert study["final"]["macs"] < study["start"]["macs"]
+    for point in (study["start"], study["final"]):
+        for r in point["layers"]:
+            by_level, by_tensor = r["energy_by_level_pj"], r["energy_by_tensor_pj"]
+            assert set(by_tensor) == {"weights", "inputs", "outputs"} and arch.compute.name in by_level
+            assert sum(by_level.values()) == pytest.approx(r["energy_pj"], rel=1e-9)
+            assert sum(by_tensor.values()) + by_level[arch.compute.name] == pytest.approx(r["energy_pj"], rel=1e-9)
+
+
+def test_cli_prune_prints_each_layers_energy_before_and_after(digits_cache, monkeypatch):
+    _mapper_by_macs(monkeypatch)  # energy = MACs, all of it in the MACs
+    out = _run("prune", "digits-cnn2", "--method", "structured", "--finetune-epochs", "0", "--accuracy-drop", "100")
+    assert out.exit_code == 0, out.output
+    assert "Energy per layer" in out.output
+    # structured to 1/4 of conv1's and conv2's filters (2 and 4): conv1 18,432 -> 4,608 MACs, so 0.250
+    assert re.search(r"^\s*conv1\s+1\.843e\+04\s+4608\s+0\.250\s", out.output, re.M), out.output

@@ -366,6 +366,14 @@ def prune(
     print_table(console, f"{out['model']} on {out['arch']}: {method} pruning, budget {accuracy_drop:g} accuracy points",
                 [Column(c) for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs",
                                      "MACs, weight != 0", "cycles", f"energy ({unit})")], rows)
+    before = {r["name"]: r for r in out["start"]["layers"]}
+    print_table(console, f"Energy per layer ({unit}), before and after; after, by data type (storage and networks) and the MACs",
+                [Column("layer", "left", text=True), Column("before"), Column("after"), Column("after / before"),
+                 Column("weights"), Column("inputs"), Column("outputs"), Column("MACs")],
+                [[r["name"], f"{before[r['name']]['energy_pj']:.4g}", f"{r['energy_pj']:.4g}",
+                  f"{r['energy_pj'] / before[r['name']]['energy_pj']:.3f}",
+                  *(f"{r['energy_by_tensor_pj'][t]:.4g}" for t in ("weights", "inputs", "outputs")),
+                  f"{r['energy_by_level_pj'][out['compute']]:.4g}"] for r in out["final"]["layers"]])
     key = "filters_kept_fraction" if method == "structured" else "sparsity"
     console.print(f"{key.replace('_', ' ')} per layer: " + (", ".join(f"{n}={v:g}" for n, v in out[key].items()) or "none"),
                   highlight=False)

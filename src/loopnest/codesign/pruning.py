@@ -170,7 +170,9 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name}: {lo.search.reason}")
         layers = [{"name": lo.name, "M": lo.problem.dims["M"], "C": lo.problem.dims["C"], "macs": lo.problem.macs,
-                   "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles} for lo in result.layers]
+                   "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles,
+                   "energy_by_level_pj": lo.result.energy_by_level_pj(), "energy_by_tensor_pj": lo.result.energy_by_tensor_pj()}
+                  for lo in result.layers]
         return {"energy_pj": sum(r["energy_pj"] for r in layers), "cycles": sum(r["cycles"] for r in layers),
                 "macs": sum(r["macs"] for r in layers), "layers": layers}
 
@@ -220,6 +222,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
                      "(it counts every MAC and every stored zero); a sparsity model is future work.")
     levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
     study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
+             "compute": arch.compute.name,
              "settings": {"accuracy_drop_points": budget, "short_epochs": short_epochs, "lr": lr, "seed": seed,
                           "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels)},
              "accuracy_units": "fraction classified correctly (top-1); budget checked on the calibration split",
