@@ -76,6 +76,7 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
         ("codesign", "prune"): ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0", "--json"],
         ("codesign", "pim-study"): ["codesign", "pim-study", "--networks", "digits-cnn2", "--zoo", "", "--sigma", "0,0.5",
                                     "--weight-bits", "4", "--adc-bits", "8", "--array-sizes", "128", "--seeds", "0", "--json"],
+        ("codesign", "densities"): ["codesign", "densities", "digits-cnn2", "-o", str(store.with_name("densities.yaml")), "--json"],
     }
 
 

@@ -103,13 +103,13 @@ def precision(
         _tables(out)
 
 
-def _trained(name: str, weights: Path | None, plain_only: bool):
+def _trained(name: str, weights: Path | None, no_depthwise: bool):
     """The shipped model's torch module (trained, or ``weights`` loaded into it) and its data;
-    ``plain_only`` rejects residual and depthwise networks before any training."""
+    ``no_depthwise`` rejects networks with depthwise layers before any training."""
     from loopnest.codesign.models import digits_module, digits_workload
     from loopnest.codesign.structured import prunable_layers
 
-    if plain_only:
+    if no_depthwise:
         prunable_layers(digits_module(name))
     module, _, data = digits_workload(name)
     if weights is not None:
@@ -197,7 +197,7 @@ def _save_module(module, path: Path) -> None:
 
 @app.command()
 def netadapt(
-    model: str = typer.Argument(..., help="A shipped plain digits CNN (digits-cnn2, digits-cnn4, digits-cnn8, digits-k5, digits-k7)."),
+    model: str = typer.Argument(..., help="A shipped digits CNN without depthwise layers (digits-cnn2, -cnn4, -cnn8, -k5, -k7, -res6)."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     budget: str = typer.Option(..., "--budget", help="latency=0.6x | energy=0.5x (times the starting network), or absolute: latency=30000 (cycles), energy=1.5e6 (pJ)."),
     step: float = typer.Option(0.1, "--step", help="First iteration's reduction, a fraction of the starting resource."),
@@ -208,6 +208,9 @@ def netadapt(
     seed: int = typer.Option(0, "--seed", help="Seed of the fine-tuning."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
+    uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
+                                                                           "at the adapted network's latency or energy, fine-tuned as long."),
+    plot: Path = typer.Option(None, "--plot", help="A static plot (.png, .svg or .pdf) of the trace: test accuracy against the budget's resource."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
@@ -220,25 +223,41 @@ def netadapt(
     from loopnest.codesign.models import check_model
     from loopnest.codesign.netadapt import Budget, NetAdaptSpec
 
+    from loopnest.report.plots import OutputError, check_static
+
     try:
         spec = NetAdaptSpec(Budget.parse(budget), step, decay, short_epochs, long_epochs, 1e-3, max_iterations, seed)
         name = check_model(model)
         a = load_arch(arch)
+        if plot is not None:
+            check_static(plot)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
+    except OutputError as e:
+        fail(f"--plot: {e}")
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
     from loopnest.mapping.constraints import ConstraintError
 
     try:
-        module, data = _trained(name, weights, plain_only=True)
+        module, data = _trained(name, weights, no_depthwise=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode,
-                              progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+                              progress=None if as_json else (lambda m: err_console.print(m, highlight=False)),
+                              baseline=uniform_baseline)
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
     out = result.to_dict()
     if save is not None:
         _save_module(result.module, save)
+    if plot is not None:
+        from loopnest.report.codesign import netadapt_charts
+        from loopnest.report.plots import save_all
+
+        try:
+            for p in save_all(netadapt_charts(out), plot):
+                err_console.print(f"plot: {p}")
+        except (ValueError, OSError) as e:
+            fail(f"--plot: {e}")
     if as_json:
         print_json(out)
     else:
@@ -260,6 +279,9 @@ def _netadapt_table(out: dict) -> None:
         row(str(it["iteration"]), it, it["layer"], str(it["filters"]))
     if out["trace"]:
         row("final", out["final"], "long-term fine-tuned", " ".join(map(str, out["final"]["filters"].values())))
+    u = out["uniform_baseline"]
+    if u:
+        row("uniform", u, f"width x{u['width_multiplier']:.4g}, {u['epochs']} epochs", " ".join(map(str, u["filters"].values())))
     print_table(console, f"NetAdapt of {out['model']} on {out['arch']} to {b['text']} (limit {b['limit']:.6g} {b['units']}); "
                          f"accuracy: calibration split (selection) and test split",
                 [Column("iteration"), Column("layer changed", "left", text=True), Column("filters"), Column("cal. acc."),
@@ -267,7 +289,8 @@ def _netadapt_table(out: dict) -> None:
     lut = out["lookup_table"]
     status = {"met": "budget met", "already met": "the network already meets the budget: unchanged",
               "out of reach": "budget out of reach", "iterations exhausted": "budget not met within --max-iterations"}
-    console.print(f"{status[out['status']]}; lookup table: {lut['entries']} layer mappings for {lut['lookups']} lookups "
+    console.print(f"{status[out['status']]}; lookup table: {lut['entries']} layer mappings ({lut['searched']} searched now, "
+                  f"{lut['reused']} reused from earlier runs) for {lut['lookups']} lookups "
                   f"({lut['mapper_seconds']:.1f} s in the mapper); {out['settings']['seconds']:.1f} s in all", highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)
@@ -275,7 +298,7 @@ def _netadapt_table(out: dict) -> None:
 
 @app.command()
 def prune(
-    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...); structured: the plain ones only."),
+    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...); structured: not digits-dws (depthwise)."),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     method: str = typer.Option("energy", "--method", help="magnitude (one global sparsity) | energy (per-layer sparsity, layers by energy, "
                                                           "highest first) | structured (whole filters, layers by energy)."),
@@ -285,14 +308,18 @@ def prune(
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    densities_out: Path = typer.Option(None, "--densities", help="Also write the pruned model's measured per-layer densities "
+                                                                  "(YAML, for the sparse cost model) to this file."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
     """Prune MODEL as far as an accuracy-drop budget allows (fine-tuning each step), then map it on the
-    architecture: table of accuracy, non-zero weights, MACs, energy and cycles before and after."""
+    architecture: table of accuracy, non-zero weights, MACs (all, and those with a non-zero weight),
+    energy and cycles before and after."""
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
     from loopnest.codesign.pruning import METHODS
+    from loopnest.report.plots import OutputError, check_writable
 
     try:
         if method not in METHODS:
@@ -303,31 +330,90 @@ def prune(
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
         name = check_model(model)
         a = load_arch(arch)
+        if densities_out is not None:
+            check_writable(densities_out, (".yaml", ".yml"), "a density file")
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
+    except OutputError as e:
+        fail(f"--densities: {e}")
     _need_extras()
     from loopnest.codesign.pruning import run_prune
     from loopnest.mapping.constraints import ConstraintError
 
     try:
-        module, data = _trained(name, weights, plain_only=method == "structured")
-        out, _ = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                           short_epochs=short_epochs, seed=seed,
-                           progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+        module, data = _trained(name, weights, no_depthwise=method == "structured")
+        out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
+                                short_epochs=short_epochs, seed=seed,
+                                progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
+    if densities_out is not None:
+        from loopnest.codesign.densities import module_densities
+
+        label = f"{name}{f' (weights {weights.name})' if weights else ''} pruned by 'loopnest codesign prune --method {method} --accuracy-drop {accuracy_drop:g} --arch {a.name}'"
+        try:
+            module_densities(pruned, label, data.test.x, "the digits test split").save(densities_out)
+        except OSError as e:
+            fail(f"--densities: {densities_out}: {e.strerror}")
+        out["densities_file"] = str(densities_out)
     if as_json:
         print_json(out)
         return
     unit = out["energy_units"]
     rows = [[label, f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%",
-             f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['cycles']:,.0f}",
-             f"{p['energy_pj']:.4g}"] for label, p in ((label, out[label]) for label in ("start", "final"))]
+             f"{sum(p['nonzero_weights'].values()):,} / {p['weights']:,}", f"{p['macs']:,}", f"{p['nonzero_weight_macs']:,}",
+             f"{p['cycles']:,.0f}", f"{p['energy_pj']:.4g}"] for label, p in ((label, out[label]) for label in ("start", "final"))]
     print_table(console, f"{out['model']} on {out['arch']}: {method} pruning, budget {accuracy_drop:g} accuracy points",
-                [Column(c) for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs", "cycles",
-                                     f"energy ({unit})")], rows)
+                [Column(c) for c in ("network", "cal. acc.", "test acc.", "non-zero weights", "MACs",
+                                     "MACs, weight != 0", "cycles", f"energy ({unit})")], rows)
+    before = {r["name"]: r for r in out["start"]["layers"]}
+    print_table(console, f"Energy per layer ({unit}), before and after; after, by data type (storage and networks) and the MACs",
+                [Column("layer", "left", text=True), Column("before"), Column("after"), Column("after / before"),
+                 Column("weights"), Column("inputs"), Column("outputs"), Column("MACs")],
+                [[r["name"], f"{before[r['name']]['energy_pj']:.4g}", f"{r['energy_pj']:.4g}",
+                  f"{r['energy_pj'] / before[r['name']]['energy_pj']:.3f}",
+                  *(f"{r['energy_by_tensor_pj'][t]:.4g}" for t in ("weights", "inputs", "outputs")),
+                  f"{r['energy_by_level_pj'][out['compute']]:.4g}"] for r in out["final"]["layers"]])
     key = "filters_kept_fraction" if method == "structured" else "sparsity"
     console.print(f"{key.replace('_', ' ')} per layer: " + (", ".join(f"{n}={v:g}" for n, v in out[key].items()) or "none"),
                   highlight=False)
     for note in out["notes"]:
         console.print(f"note: {note}", highlight=False)
+    if densities_out is not None:
+        console.print(f"measured densities written to {densities_out}", highlight=False)
+
+
+@app.command()
+def densities(
+    model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...) or an ONNX file (.onnx)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Write the per-layer densities here (YAML)."),
+    data: str = typer.Option("digits", "--data", help="digits (the digits test split) or a numpy batch (.npy, samples along the first axis)."),
+    prune_sparsity: float = typer.Option(None, "--prune-sparsity", help="Magnitude-prune each layer's weights at this sparsity first (0 <= s < 1)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the densities as JSON."),
+) -> None:
+    """Measure the density (fraction of non-zeros) of each MAC layer's weights, input activations and
+    output activations (before the nonlinearity) by running MODEL on a batch; write them as YAML."""
+    from loopnest.codesign import CodesignError
+    from loopnest.codesign.densities import measure
+    from loopnest.datafile import DataFileError
+
+    onnx_model = model.lower().endswith(".onnx")
+    if not onnx_model or prune_sparsity is not None:
+        _need_extras()
+    try:
+        result = measure(model, data, prune_sparsity)
+    except (CodesignError, DataFileError) as e:
+        fail(str(e))
+    try:
+        result.save(output)
+    except OSError as e:
+        fail(f"-o: {output}: {e.strerror}")
+    out = result.to_dict()
+    if as_json:
+        print_json(out)
+        return
+    print_table(console, f"Measured densities (fraction non-zero; outputs before the nonlinearity) of {model}",
+                [Column("layer", "left", text=True), Column("weights"), Column("inputs"), Column("outputs")],
+                [[n, f"{d['weights']:.4f}", f"{d['inputs']:.4f}", f"{d['outputs']:.4f}"] for n, d in out["layers"].items()])
+    console.print(f"source: {out['source']}", highlight=False)
+    console.print(f"written to {output}", highlight=False)

@@ -1,5 +1,6 @@
 """NetAdapt (Yang et al., "NetAdapt: Platform-aware neural network adaptation for mobile
-applications", ECCV 2018) on loopnest's cost model: shrink a trained plain digits CNN, one
+applications", ECCV 2018) on loopnest's cost model: shrink a trained digits CNN (residual blocks
+included, depthwise layers not: :func:`~loopnest.codesign.structured.prunable_layers`), one
 layer's filter count per iteration, until its energy (pJ) or latency (cycles) on an
 architecture meets a budget.
 
@@ -25,11 +26,16 @@ fine-tuned for ``long_epochs`` and measured on the test split.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
+import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune
@@ -102,33 +108,59 @@ class NetAdaptSpec:
 
 class LookupTable:
     """Energy (pJ) and cycles of each MAC layer of ``network`` at (M, C), from the mapper on
-    ``arch`` with ``dataflow`` (None: unconstrained), searched once per entry and kept."""
+    ``arch`` with ``dataflow`` (None: unconstrained), searched once per entry and kept.
+
+    The paper builds its lookup table once per platform and reuses it; so does this one. An
+    entry is keyed by the layer's loop nest (its name left out: two layers of one shape share an
+    entry), and the search's context: the architecture's whole spec, the dataflow, objective,
+    mode and seed, and a digest of loopnest's cost-model code (:func:`code_digest`). Entries are
+    shared by every table of the process and, with ``persist``, kept in
+    ``<cache>/netadapt/lut-<context>.json`` (:meth:`save`) for later runs: the mapper is
+    deterministic, so a reused entry is the number a new search would give."""
 
     def __init__(self, network, arch, dataflow: str | None, objective: str = "energy", mode: str = "auto",
-                 seed: int = 0) -> None:
+                 seed: int = 0, persist: bool = False) -> None:
         self.layers = {p.name: p for p in network.layers}
         self.arch, self.dataflow, self.objective, self.mode, self.seed = arch, dataflow, objective, mode, seed
         self.table: dict[tuple[str, int, int], tuple[float, float]] = {}
         self.lookups = 0
+        self.searched = 0  # entries the mapper searched for this table (the rest were reused)
         self.seconds = 0.0  # spent in the mapper
+        context = json.dumps([arch.model_dump(mode="json"), dataflow, objective, mode, seed, code_digest()], sort_keys=True)
+        self.context = hashlib.sha256(context.encode()).hexdigest()[:16]
+        self.shared = _SHARED.setdefault(self.context, {})
+        self.path = None
+        if persist:
+            from loopnest.codesign.models import cache_dir
+
+            self.path = cache_dir() / "netadapt" / f"lut-{self.context}.json"
+            self.shared.update(_read_entries(self.path))
 
     def layer(self, name: str, m: int, c: int) -> tuple[float, float]:
         """(energy pJ, cycles) of layer ``name`` with M = ``m`` and C = ``c``."""
-        from loopnest.mapping.dataflows import dataflow_constraints
-        from loopnest.search.mapper import search_layer
-
         self.lookups += 1
         key = (name, m, c)
         if key not in self.table:
-            t0 = time.perf_counter()
             problem = self.layers[name].with_dims(M=m, C=c)
-            constraints = dataflow_constraints(self.dataflow, problem, self.arch) if self.dataflow else None
-            found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed)
-            if found.result is None:
-                raise CodesignError(f"layer {name} with M={m}, C={c} has no valid mapping on {self.arch.name}: {found.reason}")
-            self.table[key] = (found.result.energy_pj, found.result.cycles)
-            self.seconds += time.perf_counter() - t0
+            shape = repr(replace(problem, name=""))
+            if shape not in self.shared:
+                self.shared[shape] = self._search(problem)
+            self.table[key] = self.shared[shape]
         return self.table[key]
+
+    def _search(self, problem) -> tuple[float, float]:
+        from loopnest.mapping.dataflows import dataflow_constraints
+        from loopnest.search.mapper import search_layer
+
+        t0 = time.perf_counter()
+        constraints = dataflow_constraints(self.dataflow, problem, self.arch) if self.dataflow else None
+        found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed)
+        if found.result is None:
+            raise CodesignError(f"layer {problem.name} with M={problem.dims['M']}, C={problem.dims['C']} has no valid "
+                                f"mapping on {self.arch.name}: {found.reason}")
+        self.searched += 1
+        self.seconds += time.perf_counter() - t0
+        return (found.result.energy_pj, found.result.cycles)
 
     def network(self, dims: dict[str, tuple[int, int]]) -> dict[str, dict]:
         """Per layer {energy_pj, cycles} of the network whose layers have (M, C) = ``dims[name]``."""
@@ -137,6 +169,49 @@ class LookupTable:
             e, cyc = self.layer(name, m, c)
             out[name] = {"name": name, "M": m, "C": c, "energy_pj": e, "cycles": cyc}
         return out
+
+    def save(self) -> None:
+        """Write the shared entries of this context to the cache file (with ``persist``); a cache
+        that cannot be written costs the searches next time, nothing else."""
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            entries = {**_read_entries(self.path), **self.shared}
+            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(entries))
+            os.replace(tmp, self.path)  # readers never see a half-written file
+        except OSError:
+            pass
+
+
+_SHARED: dict[str, dict[str, tuple[float, float]]] = {}  # context -> loop nest -> (energy pJ, cycles)
+
+
+def _read_entries(path) -> dict[str, tuple[float, float]]:
+    """The entries of a lookup-table cache file; none if it is missing or damaged."""
+    try:
+        data = json.loads(path.read_text())
+        out = {k: (v[0], v[1]) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, IndexError, KeyError, AttributeError):
+        return {}
+    numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for v in out.values() for x in v)
+    return out if numbers else {}
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the code and data the mapper's numbers depend on (loopnest's arch, mapping,
+    model, search and workload packages): any change to them starts a new lookup table."""
+    import loopnest
+
+    root = Path(loopnest.__file__).parent
+    h = hashlib.sha256()
+    for package in ("arch", "mapping", "model", "search", "workload"):
+        for path in sorted((root / package).rglob("*")):
+            if path.suffix in (".py", ".yaml", ".yml", ".csv", ".json") and path.is_file():
+                h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
 
 
 def layer_dims(network, counts: dict[str, int], consumers: dict[str, str]) -> dict[str, tuple[int, int]]:
@@ -151,6 +226,21 @@ def layer_dims(network, counts: dict[str, int], consumers: dict[str, str]) -> di
         per_channel = start[consumer][1] // start[conv][0]
         dims[consumer] = (dims[consumer][0], m * per_channel)
     return dims
+
+
+def uniform_counts(counts: dict[str, int], resource: Callable[[dict[str, int]], float], limit: float):
+    """The uniform width multiplier (MobileNet's) that meets ``limit``: every prunable layer keeps
+    max(1, floor(M k / K)) of its M filters, K the widest layer's count, for the largest k in
+    1..K whose ``resource(counts)`` is at most ``limit``. Every k is tried from K down: the
+    mapper's cycles are not monotone in the width (on ``eyeriss``, ``digits-cnn4`` at 11/16 of its
+    filters takes more cycles than at 16/16, at 12/16 fewer than at 10/16). Returns
+    (k / K, counts), or None when no k meets the limit."""
+    widest = max(counts.values())
+    for k in range(widest, 0, -1):
+        scaled = {n: max(1, m * k // widest) for n, m in counts.items()}
+        if resource(scaled) <= limit:
+            return k / widest, scaled
+    return None
 
 
 def totals(layers: dict[str, dict]) -> dict:
@@ -175,6 +265,7 @@ class NetAdaptResult:
     module: object = None
     network: object = None
     notes: list[str] = field(default_factory=list)
+    baseline: dict | None = None  # the uniform width multiplier at the final resource (run_netadapt's baseline)
 
     @property
     def met(self) -> bool:
@@ -190,21 +281,26 @@ class NetAdaptResult:
                 "accuracy_units": "fraction classified correctly (top-1); selection on the calibration split, "
                                   "start and final also on the test split",
                 "status": self.status, "met": self.met, "start": self.start, "final": self.final,
-                "trace": self.trace, "lookup_table": self.lookup, "notes": self.notes}
+                "trace": self.trace, "uniform_baseline": self.baseline, "lookup_table": self.lookup, "notes": self.notes}
 
 
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
-                 objective: str | None = None, mode: str = "auto", progress: Progress | None = None) -> NetAdaptResult:
-    """NetAdapt on ``module`` (a trained plain digits CNN called ``name``) with ``data`` (Splits),
+                 objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
+                 persist: bool = True, baseline: bool = False) -> NetAdaptResult:
+    """NetAdapt on ``module`` (a trained digits CNN called ``name``) with ``data`` (Splits),
     costed on ``arch`` with ``dataflow``; ``objective`` of the mapper defaults to the budget's
-    metric (cycles for latency, energy for energy)."""
+    metric (cycles for latency, energy for energy). ``persist``: keep the lookup table in the
+    cache directory for later runs (:class:`LookupTable`). ``baseline``: also the uniform
+    width-multiplier network at NetAdapt's final resource (:func:`uniform_counts`), its filters
+    the largest by L1 norm, fine-tuned for as many epochs as the adapted network had in all
+    (short-term ones along its path plus the long-term ones), in ``NetAdaptResult.baseline``."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
     consumers = prunable_layers(module)
     metric = METRICS[spec.budget.metric]
     objective = objective or ("cycles" if spec.budget.metric == "latency" else "energy")
     network = module_network(module, name)
-    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed)
+    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, persist=persist)
     counts = filter_counts(module)
 
     def cost(c: dict[str, int]) -> dict:
@@ -260,14 +356,24 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
         current = finetune(current, data.train, spec.long_epochs, spec.lr, seed=spec.seed)
     final = point(current, counts)
     adapted = module_network(current, name)
+    uniform = None
+    if baseline and trace:
+        found = uniform_counts(filter_counts(module), lambda c: cost(c)[metric], final[metric])
+        if found is not None:
+            epochs = len(trace) * spec.short_epochs + spec.long_epochs
+            say(f"uniform width-multiplier baseline x{found[0]:.4g}: fine-tuning ({epochs} epochs)")
+            scaled = finetune(prune_filters(module, found[1]), data.train, epochs, spec.lr, seed=spec.seed)
+            uniform = point(scaled, found[1], width_multiplier=found[0], epochs=epochs)
     notes = []
     if status == "out of reach":
         notes.append(f"no layer can shrink further toward the budget; the closest network reached has "
                      f"{final[metric]:.6g} {'cycles' if metric == 'cycles' else arch.energy_units} "
                      f"against a budget of {limit:.6g}")
-    lookup = {"entries": len(lut.table), "lookups": lut.lookups, "mapper_seconds": lut.seconds,
+    lut.save()
+    lookup = {"entries": len(lut.table), "searched": lut.searched, "reused": len(lut.table) - lut.searched,
+              "lookups": lut.lookups, "mapper_seconds": lut.seconds, "cache": None if lut.path is None else str(lut.path),
               "rows": [{"layer": k[0], "M": k[1], "C": k[2], "energy_pj": v[0], "cycles": v[1]} for k, v in lut.table.items()]}
     return NetAdaptResult(name, arch.name, arch.energy_units, spec,
                           {"dataflow": dataflow, "objective": objective, "mode": mode,
                            "seconds": time.perf_counter() - t0}, status, limit, start, final,
-                          trace, lookup, current, adapted, notes)
+                          trace, lookup, current, adapted, notes, uniform)

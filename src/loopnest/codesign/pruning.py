@@ -16,7 +16,10 @@ layers by energy) and structured (whole filters, layers by energy).
   (:mod:`loopnest.codesign.structured`), so the loop nest itself shrinks.
 
 The cost model is dense (it counts every MAC, zeros included): unstructured sparsity leaves the
-modeled energy and cycles unchanged; only structured pruning lowers them.
+modeled energy and cycles unchanged; only structured pruning lowers them. Each point also counts
+the MACs whose weight is non-zero (``nonzero_weight_macs``: the work a design that skips zero
+weights does; a count, not a cost), and the pruned module's measured densities can be written for
+the sparse cost model (:mod:`loopnest.codesign.densities`).
 """
 
 from __future__ import annotations
@@ -167,15 +170,21 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name}: {lo.search.reason}")
         layers = [{"name": lo.name, "M": lo.problem.dims["M"], "C": lo.problem.dims["C"], "macs": lo.problem.macs,
-                   "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles} for lo in result.layers]
+                   "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles,
+                   "energy_by_level_pj": lo.result.energy_by_level_pj(), "energy_by_tensor_pj": lo.result.energy_by_tensor_pj()}
+                  for lo in result.layers]
         return {"energy_pj": sum(r["energy_pj"] for r in layers), "cycles": sum(r["cycles"] for r in layers),
                 "macs": sum(r["macs"] for r in layers), "layers": layers}
 
     def point(mod) -> dict:
-        nz = nonzero_weights(mod)
-        total = sum(m.weight.numel() for m in mac_layers(mod).values())
+        nz, layers = nonzero_weights(mod), mac_layers(mod)
+        total = sum(m.weight.numel() for m in layers.values())
+        c = cost(mod)
+        for r in c["layers"]:  # each weight is in macs / numel MACs, so this count is exact
+            r["nonzero_weight_macs"] = r["macs"] * nz[r["name"]] // layers[r["name"]].weight.numel()
+        c["nonzero_weight_macs"] = sum(r["nonzero_weight_macs"] for r in c["layers"])
         return {"accuracy_calibration": accuracy(mod, data.calibration), "accuracy_test": accuracy(mod, data.test),
-                "nonzero_weights": nz, "weights": total, **cost(mod)}
+                "nonzero_weights": nz, "weights": total, **c}
 
     if method == "structured":
         counts = filter_counts(module)  # rejects residual / depthwise networks
@@ -213,6 +222,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
                      "(it counts every MAC and every stored zero); a sparsity model is future work.")
     levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
     study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
+             "compute": arch.compute.name,
              "settings": {"accuracy_drop_points": budget, "short_epochs": short_epochs, "lr": lr, "seed": seed,
                           "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels)},
              "accuracy_units": "fraction classified correctly (top-1); budget checked on the calibration split",

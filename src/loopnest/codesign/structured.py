@@ -1,12 +1,13 @@
 """Structured (filter) pruning of the plain digits CNNs: whole output channels of a convolution
 removed, which shrinks the loop nest itself: M of the pruned layer and C of its consumer.
 
-A plain network is a chain of ``conv`` and ``pool`` steps ending in the classifier ``fc``
-(``loopnest.workload.zoo.digits``); the consumer of a convolution is the next convolution, or
-``fc`` after the last one. ``fc`` flattens channel-major, so each kept channel keeps its
-H x W block of ``fc``'s input columns and ``fc``'s C is channels x H x W. Residual blocks
-(the sum ties two layers' channels together) and depthwise layers (a filter per input
-channel) are not handled: :func:`prunable_layers` rejects them with one line.
+A digits network is a chain of ``conv``, ``res`` and ``pool`` steps ending in the classifier
+``fc`` (``loopnest.workload.zoo.digits``); the consumer of a convolution is the next
+convolution, or ``fc`` after the last one. ``fc`` flattens channel-major, so each kept channel
+keeps its H x W block of ``fc``'s input columns and ``fc``'s C is channels x H x W. In a
+residual block only the first convolution is cut (the sum ties the second one's filters, and
+those of the convolution before the block, to the block's channels; :func:`prunable_layers`).
+Depthwise layers (a filter per input channel) are not handled: rejected with one line.
 
 Which filters go: those of smallest L1 norm (sum of absolute weights), the rule of Li et al.,
 "Pruning filters for efficient ConvNets", ICLR 2017, also used by NetAdapt (Yang et al., ECCV
@@ -22,19 +23,31 @@ from loopnest.codesign import CodesignError
 
 
 def prunable_layers(module) -> dict[str, str]:
-    """Each convolution of a plain digits CNN -> its consumer (the next conv, or ``fc``); a
-    CodesignError for modules that are not plain digits CNNs."""
+    """Each convolution of a digits CNN whose filters can be cut -> its consumer (the next
+    convolution, or ``fc`` after the last one); a CodesignError naming why for modules that are
+    not digits CNNs or have depthwise layers.
+
+    In a residual block relu(x + b(relu(a(x)))) the sum ties b's filters, and the filters of the
+    convolution that made x, to x's channels: those are kept whole; a's filters are free (its
+    consumer is b). So in ``digits-res6`` the first convolution of each block is prunable."""
     steps = getattr(module, "steps", None)
     name = type(module).__name__.replace("_", "-")
     if steps is None:
         raise CodesignError(f"{name}: structured pruning takes a digits CNN module (one built by loopnest.codesign.models)")
-    other = sorted({s[0] for s in steps} - {"conv", "pool"})
-    if other:
-        kinds = {"res": "residual blocks", "dw": "depthwise layers"}
-        raise CodesignError(f"{name}: structured pruning supports the plain digits CNNs (conv and pool steps); "
-                            f"this one has {' and '.join(kinds.get(k, k) for k in other)}")
-    convs = [s[1] for s in steps if s[0] == "conv"]
-    return dict(zip(convs, convs[1:] + ["fc"]))
+    if any(s[0] == "dw" for s in steps):
+        raise CodesignError(f"{name}: structured pruning and NetAdapt do not handle depthwise layers (a depthwise filter "
+                            "belongs to one input channel, so cutting a filter before it would have to cut the depthwise "
+                            "filter and its consumer's channel with it); use the conv/pool/res digits CNNs")
+    layers = [s for s in steps if s[0] in ("conv", "res")]
+    out = {}
+    for i, step in enumerate(layers):
+        if step[0] == "res":
+            out[step[1]] = step[2]
+        elif i + 1 == len(layers):
+            out[step[1]] = "fc"
+        elif layers[i + 1][0] == "conv":
+            out[step[1]] = layers[i + 1][1]
+    return out
 
 
 def filter_counts(module) -> dict[str, int]:
@@ -53,7 +66,7 @@ def keep_filters(weight, count: int) -> list[int]:
 
 
 def prune_filters(module, counts: dict[str, int]):
-    """A copy of ``module`` (a plain digits CNN) with each convolution named in ``counts`` cut to
+    """A copy of ``module`` (a digits CNN without depthwise layers) with each convolution named in ``counts`` cut to
     that many filters (the largest by L1 norm) and its consumer's input channels cut to match;
     the original is untouched. Layers are cut in network order, so a consumer that is itself
     pruned loses both its filters and its input channels."""

@@ -70,3 +70,26 @@ def pim_charts(data: dict) -> list[Chart]:
                             [Series(c, [v["energy_pj"][c] / v["macs"] for v in own.values()]) for c in comps],
                             y_label="energy per MAC (pJ)", categories=list(own), hover_unit=" pJ"))
     return charts
+
+
+def netadapt_charts(data: dict) -> list[Chart]:
+    """NetAdapt's trace: test accuracy against the budget's resource (cycles or energy), one dot
+    per iteration joined in order from the start, the long-term fine-tuned final network, and the
+    uniform width-multiplier baseline where the study has one."""
+    key, unit = ("cycles", "cycles") if data["budget"]["metric"] == "latency" else ("energy_pj", data["energy_units"])
+    steps = [data["start"], *data["trace"]]
+    labels = ["start", *(f"{it['iteration']}: {it['layer']} -> {it['filters']}" for it in data["trace"])]
+    series = [Series("NetAdapt iterations (short-term fine-tuned)", [100 * p["accuracy_test"] for p in steps],
+                     x=[p[key] for p in steps], mode="line", labels=labels, color="#1f77b4")]
+    if data["trace"]:
+        f = data["final"]
+        series.append(Series("NetAdapt, long-term fine-tuned", [100 * f["accuracy_test"]], x=[f[key]], mode="markers",
+                             labels=["final"], color="#d62728"))
+    u = data.get("uniform_baseline")
+    if u:
+        series.append(Series(f"uniform width x{u['width_multiplier']:.4g}", [100 * u["accuracy_test"]], x=[u[key]],
+                             mode="markers", labels=[" ".join(map(str, u["filters"].values()))], color="black", hollow=True))
+    b = data["budget"]
+    return [Chart("netadapt-trace", f"NetAdapt of {data['model']} on {data['arch']} to {b['text']}", series,
+                  x_label=f"{'latency' if key == 'cycles' else 'energy'} per inference ({unit}); budget {b['limit']:.6g}",
+                  y_label="top-1 accuracy on the test split (%)", hover_unit="%", notes=list(data["notes"]))]

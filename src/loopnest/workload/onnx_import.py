@@ -14,6 +14,7 @@ fixed to 1; any other symbolic input axis is an error (the loop nest needs sizes
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from math import prod
 from pathlib import Path
 
@@ -112,17 +113,7 @@ class _Importer:
         inputs = {n: self.shapes[n][1:] if self.shapes.get(n) else () for n in producer}
         nodes: list[Node] = []
         unsupported: dict[str, list[str]] = {}
-        names: set[str] = set(producer)
-        for i, nd in enumerate(self.graph.node):
-            if nd.op_type == "Constant":
-                self.consts.update({o: () for o in nd.output})
-                continue
-            if onnx_quant.folds_constant(nd, self.consts):
-                continue
-            name = nd.name or f"{nd.op_type}_{i}"
-            while name in names:
-                name += "_"
-            names.add(name)
+        for nd, name in named_nodes(self.graph, self.consts, set(producer)):
             srcs = tuple(dict.fromkeys(producer[x] for x in nd.input if x in producer))
             try:
                 op = self._convert(nd, name)
@@ -224,6 +215,24 @@ class _Importer:
             return L.product(name, a, b, nd.input[1] in self.consts)
         except L.LayerError as e:
             raise _Unsupported(f" ({e})")
+
+
+def named_nodes(graph, consts: dict, taken: set[str]) -> Iterator[tuple[object, str]]:
+    """The nodes of ``graph`` that become network nodes, each with its network name: the node's
+    own name, else ``<op_type>_<index in the graph>``, with '_' appended until it differs from
+    every name in ``taken`` (the graph inputs' names; it gains each name given). Constant nodes
+    and dequantized constant weights are skipped and their outputs recorded in ``consts``."""
+    for i, nd in enumerate(graph.node):
+        if nd.op_type == "Constant":
+            consts.update({o: () for o in nd.output})
+            continue
+        if onnx_quant.folds_constant(nd, consts):
+            continue
+        name = nd.name or f"{nd.op_type}_{i}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        yield nd, name
 
 
 class _Unsupported(Exception):
