@@ -68,6 +68,8 @@ class Storage(_Strict):
     ``capacity_words`` is their sum. ``instances``, when stated, must equal the product of the
     fanouts above (or, where the level above states no fanout, it defines that fanout).
     ``energy_pj_by_role`` holds per-partition energies when the partitions differ in size.
+    ``resident`` (level 1 only) names tensors this level holds whole between layers, as the TPU's
+    unified buffer holds activations: they do not cross the outermost level (docs/model.md).
     """
 
     name: str = Field(min_length=1)
@@ -80,12 +82,14 @@ class Storage(_Strict):
     read_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
     write_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
     keeps: tuple[Role, ...] = ROLES
+    resident: tuple[Role, ...] = Field(default=(), description="tensors held here whole between layers (level 1 only)")
     double_buffered: bool = False
     instances: PosInt | None = None
     mesh_x: PosInt | None = None
     energy_pj: dict[Action, NonNegFloat] | None = None
     energy_pj_by_role: dict[Role, dict[Action, NonNegFloat]] | None = None
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one instance")
+    leakage_mw: NonNegFloat | None = Field(default=None, description="static (leakage) power of one instance, mW")
     fanout: Fanout | None = None
 
     @model_validator(mode="after")
@@ -94,6 +98,9 @@ class Storage(_Strict):
             raise ValueError(f"keeps must name at least one of {list(ROLES)}")
         if len(set(self.keeps)) != len(self.keeps):
             raise ValueError(f"keeps lists a tensor twice: {list(self.keeps)}")
+        stray = [r for r in self.resident if r not in self.keeps]
+        if stray:
+            raise ValueError(f"resident: {stray} not in keeps {list(self.keeps)} (a level holds only what it keeps)")
         if self.partitions is not None:
             extra = set(self.partitions) - set(self.keeps)
             if extra:
@@ -207,6 +214,7 @@ class Compute(_Strict):
     mesh_x: PosInt | None = None
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per MAC")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one MAC")
+    leakage_mw: NonNegFloat | None = Field(default=None, description="static (leakage) power of one MAC unit, mW")
     pim: PimArray | None = None
 
     @model_validator(mode="after")
@@ -296,6 +304,9 @@ class Architecture(_Strict):
             if lv.total_words is None:
                 raise ValueError(f"levels[{i}] ({lv.name}).capacity_words: only the outermost level may be unbounded (give capacity_words or partitions)")
         for i, lv in enumerate(self.levels):
+            if lv.resident and (i != 1 or self.levels[0].fanout is not None):
+                raise ValueError(f"levels[{i}] ({lv.name}).resident: only the level right below an outermost level "
+                                 "without a fanout may hold tensors between layers")
             if lv.instances is not None and lv.instances != self.instances(i):
                 raise ValueError(f"levels[{i}] ({lv.name}).instances: {lv.instances} does not match the fanouts above ({self.instances(i)})")
         if self.compute.instances is not None and self.compute.instances != self.pes:
@@ -315,6 +326,24 @@ class Architecture(_Strict):
     def pes(self) -> int:
         """Number of MAC units: product of all fanouts."""
         return self.instances(len(self.levels))
+
+    def leakage_mw(self) -> dict[str, float]:
+        """Static power per component over all its instances (mW): each level stating
+        ``leakage_mw`` (per instance), then the MAC units (per unit); empty where none is given."""
+        out = {lv.name: lv.leakage_mw * self.instances(i) for i, lv in enumerate(self.levels) if lv.leakage_mw is not None}
+        if self.compute.leakage_mw is not None:
+            out[self.compute.name] = self.compute.leakage_mw * self.pes
+        return out
+
+    @property
+    def leakage_pj_per_cycle(self) -> float:
+        """Static energy of one clock cycle (pJ): total mW x 1e3 / clock MHz (mW x ns = pJ)."""
+        return sum(self.leakage_mw().values()) * 1e3 / self.clock_mhz
+
+    @property
+    def resident(self) -> tuple[str, ...]:
+        """Tensors held on chip between layers (level 1's ``resident``): the outermost level never moves them."""
+        return self.levels[1].resident if len(self.levels) > 1 else ()
 
     def level_index(self, name: str) -> int:
         for i, lv in enumerate(self.levels):

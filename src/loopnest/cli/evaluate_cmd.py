@@ -231,7 +231,10 @@ def _tables(data: dict, a, wide: bool = False) -> None:
         ["Process technology", s["process_technology"]], ["# of PEs", f"{s['pes']}"],
         ["On-chip memory", f"{s['on_chip_memory_KiB']:.1f} KiB"], ["Bits per operand", f"{s['bits_per_operand']}"],
         ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (dense: all MACs)", f"{s['non_zero_macs']:,}"],
-        ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power", power],
+        ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power (dynamic)", power],
+        ["Static power (leakage)", f"{s['static_power_mW']:g} mW" + (
+            f": {eng(data['totals']['leakage_energy_pj'], 'pJ')} over the runtime, total energy "
+            f"{eng(data['totals']['total_energy_pj'], 'pJ')}" if s["static_power_mW"] else " (no component states leakage_mw)")],
         ["Energy / non-zero MAC", f"{s['energy_per_non_zero_mac']:.3f} {unit}/MAC"],
         ["DRAM access / non-zero MAC", f"{s['dram_accesses_per_non_zero_mac']:.4f} operands/MAC"]])
     srch, timing = data["search"], data["timing"]

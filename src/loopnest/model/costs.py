@@ -13,6 +13,13 @@ per cycle) and, for every level with a stated bandwidth, its per-instance read w
 the read bandwidth and its per-instance written words (fills + updates) divided by the write
 bandwidth. The bound that sets the cycles is reported.
 
+Static (leakage) energy, beside the dynamic energy above and not part of ``energy_pj``: the
+components' stated ``leakage_mw`` times the modeled runtime, ``cycles / clock`` (mW x ns = pJ).
+
+Tensors held on chip between layers (``resident``, the TPU's activations in its unified buffer)
+do not cross the outermost level: those transfers are not counted, and a mapping is valid only
+where level 1 holds each such tensor whole.
+
 Invariants, checked on every block (cheap reductions): every count is non-negative, every
 energy finite and non-negative, cycles finite and positive, utilization in [0, 1] where the
 fanouts fit. A violation is a bug in the model and raises ``ModelInvariantError`` (one line)
@@ -27,7 +34,7 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
-from loopnest.model.counts import OUT, Counts, count_block
+from loopnest.model.counts import FILLS, OUT, READS, UPDATES, Counts, count_block
 from loopnest.model.precision import Prices, prices, psum_levels, tile_words
 from loopnest.workload.problem import ROLES, Problem
 
@@ -56,6 +63,7 @@ class BatchCosts:
     utilization: np.ndarray  # (B,) MACs / (cycles * PEs)
     prices: Prices | None = None  # the layer's widths and per-value prices
     psum: np.ndarray | None = None  # (B, L) outputs held as partial sums (None: same width as outputs)
+    leakage_pj_per_cycle: float = 0.0  # the architecture's static power per clock cycle (pJ)
 
     def words_per_value(self, i: int) -> np.ndarray:
         """(L, 3) words one value access costs at each level for mapping ``i`` (1 without prices)."""
@@ -69,6 +77,11 @@ class BatchCosts:
     @property
     def energy_pj(self) -> np.ndarray:
         return self.storage_energy_pj.sum(axis=(1, 2)) + self.network_energy_pj.sum(axis=(1, 2)) + self.compute_energy_pj
+
+    @property
+    def leakage_energy_pj(self) -> np.ndarray:
+        """(B,) static (leakage) energy: static power times the modeled runtime (pJ)."""
+        return self.cycles * self.leakage_pj_per_cycle
 
     @property
     def edp(self) -> np.ndarray:
@@ -126,6 +139,8 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
         *block, rows = count_block(problem, arch, batch[part])
+        if arch.resident:
+            _resident(arch, block[0], block[3])
         for row in rows:  # the other rows are 0
             acc[row + (part,)] = block[0][row]
         active[:, part], steps[part] = block[1:3]
@@ -137,7 +152,21 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     storage, network = np.moveaxis(energy, 3, 1)
     compute = problem.macs * price.mac_pj
     return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization,
-                      price, None if psum is None else psum.T)
+                      price, None if psum is None else psum.T, arch.leakage_pj_per_cycle)
+
+
+def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
+    """Tensors held on chip between layers (``Architecture.resident``) never cross the outermost
+    level: where level 1 keeps such a tensor (``keep`` (L, 3, b)), its level-0 reads and updates and
+    its level-1 fills are zeroed in the block's counts (5, L, 3, b). Exact where level 1 holds the
+    whole tensor, which ``_costs`` makes a validity condition (else those transfers would be
+    refetches from a memory the tensor is not in); a mapping that bypasses level 1 keeps its
+    counts, and is invalid."""
+    for role in arch.resident:
+        t = ROLES.index(role)
+        moved = ~keep[1, t]
+        for kind, l in ((READS, 0), (FILLS, 1)) + (((UPDATES, 0),) if t == OUT else ()):
+            words[kind, l, t] *= moved
 
 
 def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarray,
@@ -167,6 +196,9 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
         scale = np.broadcast_to(price.words[:, :, None], (*price.words.shape, psum.shape[1])).copy()
         scale[:, OUT] = np.where(psum, price.psum_words[:, None], price.words[:, OUT, None])
     ok[0] = _capacity_ok(arch, keep, tile_words(arch, price, tiles, psum))
+    for role in arch.resident:  # held whole at level 1, or the layer would need the outermost level
+        t = ROLES.index(role)
+        ok[0, 1] &= keep[1, t] & (tiles[1, t] == problem.size(problem.tensor(role)))
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)

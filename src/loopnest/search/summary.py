@@ -9,6 +9,8 @@ JSON interface (stable; keys are only ever added)::
                  "bits": {role: bits}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
+     (layers and totals also carry "leakage_energy_pj": static power x runtime, beside the dynamic
+     "energy_pj" and not in it, and "total_energy_pj", their sum; the sheet "static_power_mW")
      "sheet": {...}, "search": {"distinct_shapes", "shapes_total", "shapes_by_mode": {mode: n}},
      "pending": [layer names not searched: the run was interrupted],
      "timing": {"seconds", "jobs", "layers": {layer: seconds}}}
@@ -74,6 +76,8 @@ def layer_row(lo: LayerOutcome) -> dict:
         "energy_per_mac_pj": r.energy_pj / r.macs,
         "energy_by_level_pj": r.energy_by_level_pj(),
         "energy_by_tensor_pj": r.energy_by_tensor_pj(),
+        "leakage_energy_pj": r.leakage_energy_pj,  # static, beside energy_pj (dynamic)
+        "total_energy_pj": r.energy_pj + r.leakage_energy_pj,
         "accesses_by_level": {lv.name: int(acc[l]) for l, lv in enumerate(arch.levels)},
         "traffic_bytes_by_level": {lv.name: sum(r.traffic_bytes(lv.name, t.role) for t in lo.problem.tensors)
                                    for lv in arch.levels},
@@ -100,10 +104,12 @@ def totals(net: NetworkResult, rows: list[dict]) -> dict:
     macs = sum(r["macs"] for r in rows)
     cycles = sum(r["cycles"] for r in rows)
     energy = sum(r["energy_pj"] for r in rows)
+    leakage = sum(r["leakage_energy_pj"] for r in rows)
     acc = add("accesses_by_level")
     dram = acc.get(net.arch.levels[0].name, 0)
     return {
         "macs": macs, "cycles": cycles, "energy_pj": energy,
+        "leakage_energy_pj": leakage, "total_energy_pj": energy + leakage,
         "energy_per_mac_pj": energy / macs if macs else None,
         "utilization": macs / (cycles * net.arch.pes) if cycles else None,
         "energy_by_level_pj": add("energy_by_level_pj"), "accesses_by_level": acc,
@@ -132,7 +138,8 @@ def sheet(net: NetworkResult, tot: dict) -> dict:
         "non_zero_macs": tot["macs"],
         "runtime_ms": runtime_ms,
         "clock_mhz": arch.clock_mhz,
-        "power_mW": tot["energy_pj"] * 1e-6 / runtime_ms if pj and runtime_ms else None,
+        "power_mW": tot["energy_pj"] * 1e-6 / runtime_ms if pj and runtime_ms else None,  # dynamic
+        "static_power_mW": sum(arch.leakage_mw().values()),
         "energy_per_non_zero_mac": tot["energy_per_mac_pj"],
         "energy_units": arch.energy_units,
         "dram_accesses_per_non_zero_mac": tot["dram_accesses_per_mac"],

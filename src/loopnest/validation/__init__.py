@@ -64,9 +64,9 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import eyeriss_chip, timeloop
+    from loopnest.validation import eyeriss_chip, timeloop, tpu_v1
 
-    return {"timeloop-reference": timeloop.cases, "eyeriss-chip": eyeriss_chip.cases}
+    return {"timeloop-reference": timeloop.cases, "eyeriss-chip": eyeriss_chip.cases, "tpu-v1": tpu_v1.cases}
 
 
 def run_all(only: str | None = None) -> list[Case]:
