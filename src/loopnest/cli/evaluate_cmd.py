@@ -225,6 +225,14 @@ def _tables(data: dict, a, wide: bool = False) -> None:
              + ("; energy per level after the totals" if wide else "; --wide adds the energy per level")
              + "; DRAM/MAC in words per MAC")
     print_table(console, title, cols, rows, total)
+    ops = data["totals"]["element_ops"]
+    if ops.get("count"):
+        both = data["totals"]["with_element_ops"]
+        console.print(f"non-MAC operators ({ops['count']}, {ops['elem_ops']:,} element ops; docs/model.md): "
+                      f"{eng(ops['energy_pj'], unit)}, {ops['cycles']:,.0f} cycles; with them the network takes "
+                      f"{eng(both['energy_pj'], unit)} and {both['cycles']:,.0f} cycles")
+    elif ops.get("note"):
+        console.print(f"non-MAC operators not costed: {ops['note']}")
     s = data["sheet"]
     power = f"{s['power_mW']:.1f} mW" if s["power_mW"] is not None else f"n/a (energies in {unit})"
     print_table(console, f"Benchmarking sheet ({SHEET})", [Column("metric", "left"), Column("value")], [

@@ -9,6 +9,9 @@ JSON interface (stable; keys are only ever added)::
                  "bits": {role: bits}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
+     "element_ops": [{"name", "kind", "elem_ops", "accesses", "energy_pj", "cycles", ...}] (the non-MAC
+     operators, ``model.elementwise``); totals "element_ops" (their sums) and "with_element_ops"
+     ({"energy_pj", "cycles"}: the MAC layers' totals plus the operators'), beside the MAC-layer totals;
      (layers and totals also carry "leakage_energy_pj": static power x runtime, beside the dynamic
      "energy_pj" and not in it, and "total_energy_pj", their sum; the sheet "static_power_mW")
      "sheet": {...}, "search": {"distinct_shapes", "shapes_total", "shapes_by_mode": {mode: n}},
@@ -37,6 +40,7 @@ tensor's bit width (the packing rule of docs/model.md, "Precision").
 
 from __future__ import annotations
 
+from loopnest.model.elementwise import ElementOpError, evaluate_element_op
 from loopnest.search.network import LayerOutcome, NetworkResult
 
 
@@ -146,14 +150,30 @@ def sheet(net: NetworkResult, tot: dict) -> dict:
     }
 
 
+def element_ops(net: NetworkResult) -> tuple[list[dict], dict]:
+    """The non-MAC operators' costs (``model.elementwise``) and their totals, with the network
+    totals that include them (``with_element_ops``: MAC layers plus operators, run one after another)."""
+    try:
+        costs = [evaluate_element_op(op, net.arch).to_dict() for op in net.ops]
+    except ElementOpError as e:
+        return [], {"note": str(e)}
+    return costs, {"count": len(costs), "elem_ops": sum(c["elem_ops"] for c in costs),
+                   "energy_pj": sum(c["energy_pj"] for c in costs), "cycles": sum(c["cycles"] for c in costs)}
+
+
 def to_dict(net: NetworkResult) -> dict:
     """The stable JSON export of a network run (see the module docstring)."""
     rows = [layer_row(lo) for lo in net.mapped]
     tot = totals(net, rows)
+    ops, op_tot = element_ops(net)
+    tot["element_ops"] = op_tot
+    tot["with_element_ops"] = {"energy_pj": tot["energy_pj"] + op_tot.get("energy_pj", 0.0),
+                               "cycles": tot["cycles"] + op_tot.get("cycles", 0.0)}
     return {
         "model": net.model, "arch": net.arch.name, "batch": net.batch, "dataflow": net.dataflow,
         "objective": net.objective, "mode": net.mode, "energy_units": net.arch.energy_units,
         "layers": rows,
+        "element_ops": ops,
         "unmapped": [{"name": lo.name, "macs": lo.problem.macs, "reason": lo.search.reason} for lo in net.unmapped],
         "totals": tot,
         "sheet": sheet(net, tot),
