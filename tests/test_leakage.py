@@ -70,3 +70,11 @@ def test_leakage_cannot_mix_with_normalized_units():
     with pytest.raises(ArchSpecError, match="leakage_mw"):
         parse_arch(spec, table="eyeriss65")
     assert parse_arch(spec, table="horowitz45").leakage_mw() == {"B": 1.0}
+
+
+def test_validate_case_against_accelforge():
+    # 2.02 mW x 1e3 / 200 MHz = 10.1 pJ per cycle over 168 MACs: 0.0601 pJ/MAC (AccelForge: 0.060)
+    from loopnest.validation import leakage
+
+    (case,) = leakage.cases()
+    assert case.got == pytest.approx(2.02e3 / 200 / 168) and case.status == "within tolerance"

@@ -18,7 +18,9 @@ at a level (words of the level's width), bandwidth in words/cycle.
   tensor bypasses the level, or nothing is written there) has no intensity (None) and no bound.
 - Ops: 1 MAC = 2 ops (a multiply and an add), as the TPU paper's TOPS and ridge point count them.
 - Dots: each layer's achieved MACs/cycle (the mapper's mapping) at its actual intensity per
-  level; for DRAM also the compulsory intensity (every tensor moved once, the minimum).
+  port; at the outermost level's ports also the compulsory intensity (every tensor moved once,
+  the minimum; tensors held on chip between layers, ``resident``, never move there: on the TPU
+  v1 this is MACs per weight byte, the paper's x-axis).
 """
 
 from __future__ import annotations

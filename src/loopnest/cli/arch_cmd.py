@@ -30,6 +30,7 @@ def summary(arch) -> dict:
             "keeps": list(lv.keeps), "double_buffered": lv.double_buffered,
             "read_bandwidth": lv.read_bandwidth, "write_bandwidth": lv.write_bandwidth,
             "energy_pj": dict(lv.energy_pj), "energy_pj_by_role": lv.energy_pj_by_role, "area_um2": lv.area_um2,
+            "resident": list(lv.resident), "leakage_mw": lv.leakage_mw,
         }
         if lv.fanout is not None:
             entry["fanout"] = lv.fanout.model_dump()
@@ -40,6 +41,7 @@ def summary(arch) -> dict:
         "energy_table": arch.energy_table, "energy_units": arch.energy_units,
         "levels": levels, "compute": arch.compute.model_dump(exclude_none=True) | {"cycles_per_mac": arch.compute.cycles_per_mac},
         "pes": arch.pes, "total_area_um2": arch.total_area_um2, "total_storage_bits": arch.total_storage_bits,
+        "leakage_mw": sum(arch.leakage_mw().values()),
     }
 
 
