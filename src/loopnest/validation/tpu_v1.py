@@ -8,7 +8,8 @@ TOPS = 2 x MACs / cycles x 700 MHz over the application's MAC layers.
 
 Each layer runs the TPU's own weight-stationary schedule (``schedule``) on ``tpu-v1`` (activations
 on chip in the unified buffer, weights from the 34 GB/s weight memory): a fixed-function machine,
-so no search (the mapper, run once on MLP0, LSTM0 and CNN0, found the same TOPS: docs/validation.md).
+so no search (the mapper, objective cycles, finds the same TOPS on MLP0, MLP1, LSTM0, LSTM1 and
+CNN0: docs/model.md, "Validation against the TPU v1").
 
 Tolerance: the paper's roofline is within 15 % of the measured TOPS for the memory-bound MLPs and
 LSTM0 (measured >= 0.85 x the bound), and our model of a memory-bound layer is that bound, so a
