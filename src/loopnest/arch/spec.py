@@ -55,10 +55,24 @@ class Fanout(_Strict):
     reduction: bool = False
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per word delivered to or collected from one child")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of the network below one parent instance")
+    systolic: Literal["ws", "is", "os"] | None = Field(
+        default=None, description="a systolic array of x rows and y columns with this dataflow: each fold adds its "
+        "pipeline fill and drain, 2x + y - 2 cycles (ws, is) or x + y - 2 (os) (docs/model.md, Cycles)")
 
     @property
     def size(self) -> int:
         return self.x * self.y
+
+    @property
+    def fill_drain_cycles(self) -> int:
+        """Cycles one fold of a systolic array spends beyond its ``T`` streaming steps (0 if not
+        systolic): SCALE-Sim's per-fold ``2 S_R + S_C + T - 2`` for WS and IS (the stationary operand
+        is preloaded down the ``S_R`` rows, then the skewed wavefront crosses ``S_R + S_C - 2``) and
+        ``S_R + S_C + T - 2`` for OS (measured on SCALE-Sim 3.0.0, docs/model.md), with ``S_R = x``
+        (SCALE-Sim's ArrayHeight) and ``S_C = y`` (ArrayWidth)."""
+        if self.systolic is None:
+            return 0
+        return (self.x if self.systolic != "os" else 0) + self.x + self.y - 2
 
 
 class Storage(_Strict):

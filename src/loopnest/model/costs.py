@@ -11,7 +11,11 @@ Actions: reads (served to the level below, psum read-backs included) cost ``read
 Cycles: the maximum of the compute cycles (the product of all temporal factors: one MAC per PE
 per cycle) and, for every level with a stated bandwidth, its per-instance read words divided by
 the read bandwidth and its per-instance written words (fills + updates) divided by the write
-bandwidth. The bound that sets the cycles is reported.
+bandwidth. The bound that sets the cycles is reported. A systolic fanout (``fanout.systolic``,
+x rows by y columns) adds its pipeline's fill and drain to the compute cycles once per **fold**,
+an iteration of the temporal loops at or above its level (each gives the array a new tile; the
+loops below stream through it): ``fanout.fill_drain_cycles`` per fold (``2x + y - 2`` for WS and
+IS, ``x + y - 2`` for OS: SCALE-Sim's per-fold cycles less its ``T`` streaming steps).
 
 Static (leakage) energy, beside the dynamic energy above and not part of ``energy_pj``: the
 components' stated ``leakage_mw`` times the modeled runtime, ``cycles / clock`` (mW x ns = pJ).
@@ -64,6 +68,7 @@ class BatchCosts:
     prices: Prices | None = None  # the layer's widths and per-value prices
     psum: np.ndarray | None = None  # (B, L) outputs held as partial sums (None: same width as outputs)
     leakage_pj_per_cycle: float = 0.0  # the architecture's static power per clock cycle (pJ)
+    fill_drain_cycles: np.ndarray | None = None  # (B,) systolic fill/drain inside the compute cycles (None: no systolic fanout)
 
     def words_per_value(self, i: int) -> np.ndarray:
         """(L, 3) words one value access costs at each level for mapping ``i`` (1 without prices)."""
@@ -136,6 +141,8 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     energy = np.zeros((2, L, 3, B))  # storage, network (0 where no fanout)
     psum = None if not price.psums_differ else np.empty((L, B), bool)
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
+    fill = _fill_drain(arch, batch.temporal) if any(lv.fanout is not None and lv.fanout.systolic is not None
+                                                     for lv in arch.levels) else None
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
         *block, rows = count_block(problem, arch, batch[part])
@@ -145,14 +152,26 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
             acc[row + (part,)] = block[0][row]
         active[:, part], steps[part] = block[1:3]
         _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
-               cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part])
+               cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part],
+               None if fill is None else fill[part])
         _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
     compute = problem.macs * price.mac_pj
     return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization,
-                      price, None if psum is None else psum.T, arch.leakage_pj_per_cycle)
+                      price, None if psum is None else psum.T, arch.leakage_pj_per_cycle, fill)
+
+
+def _fill_drain(arch: Architecture, temporal: np.ndarray) -> np.ndarray:
+    """(B,) fill/drain cycles of every systolic fanout: its folds (the product of the temporal
+    factors of its level and every level above, ``temporal`` (B, L, D)) times its per-fold cost."""
+    out = np.zeros(len(temporal))
+    for l, lv in enumerate(arch.levels):
+        if lv.fanout is not None and lv.fanout.systolic is not None:
+            folds = np.prod(temporal[:, :l + 1].reshape(len(temporal), -1), axis=1, dtype=float)
+            out += folds * lv.fanout.fill_drain_cycles
+    return out
 
 
 def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
@@ -172,10 +191,11 @@ def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
 def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarray,
            active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
            valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray,
-           utilization: np.ndarray, psum: np.ndarray | None) -> None:
+           utilization: np.ndarray, psum: np.ndarray | None, fill: np.ndarray | None = None) -> None:
     """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
     written into the block's slices of the results (all batch-innermost); ``psum`` (L, B), when
-    given, receives the levels whose outputs are partial sums."""
+    given, receives the levels whose outputs are partial sums; ``fill`` (B,), when given, is the
+    systolic fill/drain added to the compute cycles."""
     reads, fills, updates, network_words, tiles = words
     storage, network = energy
     per_value = price.storage
@@ -205,6 +225,8 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
     for l in range(1, len(arch.levels)):
         valid &= ok[0, l] & ok[1, l]
     cycles[:] = compute_steps * float(arch.compute.cycles_per_mac)
+    if fill is not None:
+        cycles += fill
     bound[:] = -1
     inst = active.astype(float)
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax

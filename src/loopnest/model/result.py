@@ -130,6 +130,8 @@ class Result:
             "total_energy_pj": self.energy_pj + self.leakage_energy_pj,
             "cycles": self.cycles,
             "compute_cycles": int(c.compute_cycles[0]),
+            # systolic pipeline fill/drain, inside "cycles" (0 without a systolic fanout)
+            "fill_drain_cycles": 0.0 if self.costs.fill_drain_cycles is None else float(self.costs.fill_drain_cycles[0]),
             "bound": self.bound,
             "utilization": self.utilization,
             "pes": self.arch.pes,

@@ -64,10 +64,10 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import eyeriss_chip, leakage, timeloop, tpu_v1
+    from loopnest.validation import eyeriss_chip, leakage, scalesim, timeloop, tpu_v1
 
     return {"timeloop-reference": timeloop.cases, "eyeriss-chip": eyeriss_chip.cases, "tpu-v1": tpu_v1.cases,
-            "leakage": leakage.cases}
+            "leakage": leakage.cases, "scalesim-systolic": scalesim.cases}
 
 
 def run_all(only: str | None = None) -> list[Case]:
