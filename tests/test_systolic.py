@@ -85,3 +85,4 @@ def test_a_bad_systolic_value_is_one_clear_line(tmp_path):
         load_arch(str(path))
     msg = str(info.value)
     assert msg.startswith(f"{path}: ") and "systolic" in msg and "'ws'" in msg and "\n" not in msg, msg
+

@@ -98,6 +98,8 @@ class Storage(_Strict):
     keeps: tuple[Role, ...] = ROLES
     resident: tuple[Role, ...] = Field(default=(), description="tensors held here whole between layers (level 1 only)")
     double_buffered: bool = False
+    drain_reads: bool = Field(default=False, description="charge a read of this level for each output value it writes "
+                              "back to its parent (AccelForge's convention; Timeloop's and the default: not charged)")
     instances: PosInt | None = None
     mesh_x: PosInt | None = None
     energy_pj: dict[Action, NonNegFloat] | None = None

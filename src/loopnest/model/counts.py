@@ -19,7 +19,10 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
 - Outputs: the innermost keeper takes one update per MAC (after spatial reduction); each update
   but the first write of an element is preceded by a read. A child's output tile is written
   back (an update at the parent) once per version; versions after the first are first read back
-  from the parent (a psum refill).
+  from the parent (a psum refill). A child level with ``drain_reads`` (AccelForge's convention)
+  also reads each value it writes back: one read per written-back value of each instance (its
+  own versions, before any spatial reduction), none where the parent is the outermost level and
+  the outputs are ``resident`` (nothing is written back).
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
@@ -128,9 +131,9 @@ class CountLimitError(ValueError):
 
 _INT32, _INT64 = 2**31 - 1, 2**63 - 1
 # int64 holds every count of a mapping whose loop bounds multiply to V when MARGIN * halo * V fits:
-# a count is at most 2 * halo * V (``_exact_in_int32``'s argument) and a level's kept tiles sum
-# to at most 3 * halo * V (the capacity check); sums of several counts are taken in float64 or
-# Python integers (``costs``).
+# a count is at most 2 * halo * V (``_exact_in_int32``'s argument), a drain level's output reads
+# two such terms (4 * halo * V), and a level's kept tiles sum to at most 3 * halo * V (the
+# capacity check); sums of several counts are taken in float64 or Python integers (``costs``).
 MARGIN = 4
 
 
@@ -306,6 +309,8 @@ class _Nest:
         self.B, self.L = B, L
         self.problem = problem
         halo = _halo(problem, self.dims)  # the int32 and int64 proofs' halo
+        if any(lv.drain_reads for lv in arch.levels):
+            halo *= 2  # a drain level's output reads sum two counts (count_block)
         # int32 only where every factor fits it before the cast: a factor is at most its dimension
         if max(problem.dims.values()) > _INT32 or not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
@@ -521,7 +526,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
-    words = np.zeros((5, L, 3, nest.B), nest.dt)  # each element gets one term at most: no overflow
+    words = np.zeros((5, L, 3, nest.B), nest.dt)  # one term per element (two: a drain level's output reads, MARGIN)
     rows = {(TILES, l, ti) for l in range(L) for ti in range(len(ROLES))}
     none = (False,) * L
     for ti, role in enumerate(ROLES):
@@ -561,6 +566,8 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                     add(UPDATES, p, shared)
                     add(READS, p, shared - nest.first(g, c, expand, reuse=True))
                     add(FILLS, c, refills)
+                    if arch.levels[c].drain_reads and not (p == 0 and role in arch.resident):
+                        add(READS, c, own)  # the child reads what it drains
                     crossing = own + refills
                 else:
                     add(READS, p, shared)
