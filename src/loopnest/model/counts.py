@@ -529,6 +529,9 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     words = np.zeros((5, L, 3, nest.B), nest.dt)  # one term per element (two: a drain level's output reads, MARGIN)
     rows = {(TILES, l, ti) for l in range(L) for ti in range(len(ROLES))}
     none = (False,) * L
+    # every fanout between parent p and child c folded: the distinct elements under one parent instance
+    between = [[tuple(p <= q < c and arch.levels[q].fanout is not None for q in range(L)) for c in range(L + 1)]
+               for p in range(L)]
     for ti, role in enumerate(ROLES):
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
         share = nest.reduction if ti == OUT else nest.multicast
@@ -564,7 +567,9 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 elif ti == OUT:  # child tile versions written back; later versions read back first
                     refills = own - nest.first(g, c, none, reuse=True)
                     add(UPDATES, p, shared)
-                    add(READS, p, shared - nest.first(g, c, expand, reuse=True))
+                    # every write-back but the first of each element at the parent instance is
+                    # accumulated (a read): the distinct elements over all children, reducing or not
+                    add(READS, p, shared - nest.first(g, c, between[p][c], reuse=True))
                     add(FILLS, c, refills)
                     if arch.levels[c].drain_reads and not (p == 0 and role in arch.resident):
                         add(READS, c, own)  # the child reads what it drains
