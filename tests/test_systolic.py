@@ -53,9 +53,9 @@ def test_each_fold_adds_fill_and_drain():
 
 
 def test_the_scalesim_suite_is_within_one_cycle():
-    cases = list(scalesim.cases())
-    assert len(cases) == len(scalesim.RUNS) == 8 and {r.dataflow for r in scalesim.RUNS} == {"ws", "os", "is"}
-    for c, run in zip(cases, scalesim.RUNS):
+    cases, runs = list(scalesim.cases()), scalesim.RUNS + scalesim.CONV_RUNS
+    assert len(cases) == len(runs) >= 13 and {r.dataflow for r in scalesim.RUNS} == {"ws", "os", "is"}
+    for c, run in zip(cases, runs):
         assert c.passed and c.got - c.expected == 1, c  # SCALE-Sim prints one cycle under its folds' sum
     # without the fill/drain, WS 32x32 M=100 N=64 K=96 would be its 3 x 2 folds x 100 streaming steps
     ws = scalesim.RUNS[0]
@@ -71,7 +71,7 @@ def test_validate_lists_the_scalesim_suite():
     out = CliRunner().invoke(app, ["validate", "--json", "--suite", "scalesim-systolic"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert len(data["cases"]) == 8 and all(c["status"] == "within tolerance" and c["basis"] for c in data["cases"])
+    assert len(data["cases"]) == len(scalesim.RUNS + scalesim.CONV_RUNS) and all(c["status"] == "within tolerance" and c["basis"] for c in data["cases"])
 
 
 def test_a_bad_systolic_value_is_one_clear_line(tmp_path):
@@ -86,3 +86,15 @@ def test_a_bad_systolic_value_is_one_clear_line(tmp_path):
     msg = str(info.value)
     assert msg.startswith(f"{path}: ") and "systolic" in msg and "'ws'" in msg and "\n" not in msg, msg
 
+
+
+def test_conv_mapping_holds_scalesims_folds():
+    # WS, ResNet-50 res2 3x3 (C 64, M 64, 56 x 56) on 32 x 32: SCALE-Sim folds C*R*S = 576 rows into
+    # 18 and M into 2: 36 folds of 3,136 pixels; ours: C 2 x R 3 x S 3 x M 2 = 36 folds, the same
+    # T, and 36 x (3,136 + 94) = 116,280 (SCALE-Sim: 116,279)
+    run = next(r for r in scalesim.CONV_RUNS if (r.dataflow, r.r, r.m) == ("ws", 3, 64))
+    m = scalesim.conv_mapping(run)
+    assert m.levels[1].temporal == {"C": 2, "R": 3, "S": 3, "M": 2} and m.levels[2].temporal == {"P": 56, "Q": 56}
+    assert scalesim.cycles(run) == 36 * (3136 + 2 * 32 + 32 - 2) == 116_280
+    with pytest.raises(ValueError, match="does not divide"):  # 14 x 14 = 196 pixels on 32 columns: a partial fold
+        scalesim.conv_mapping(scalesim.ConvRun("os", 32, 32, 14, 256, 256, 3, 0))
