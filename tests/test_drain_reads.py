@@ -50,3 +50,18 @@ def test_drain_reads_on_the_tpu_v1_and_its_resident_outputs():
     base = out_reads()
     assert out_reads("Accumulators") == base | {"Accumulators": base["Accumulators"] + 4096}
     assert out_reads("UnifiedBuffer") == base  # resident outputs: nothing is written back to DRAM
+
+
+def test_drain_reads_do_not_make_final_outputs_partial_sums():
+    # fc M=2, C=4, 16-bit outputs, 32-bit accumulator, 8-bit words (2 words per output, 4 per psum).
+    # The PE accumulates C (psums); Buf takes each final output once (2 first writes, no read-back)
+    # and drains it to DRAM: with drain_reads its 2 reads are of 16-bit outputs, not psums:
+    # Buf's output energy = (2 updates + 2 drain reads) x 2 words x 1 pJ = 8 pJ (as psums: 16).
+    from loopnest.workload.precision import Precision
+
+    problem = Precision(accumulator=32).apply(fc("f", C=4, M=2))
+    m = mapping({}, {"t": {"M": 2}}, {"t": {"C": 4}})
+    r = evaluate(problem, _drain_arch("Buf"), m)
+    assert r.count("Buf", "outputs", "reads") == 2 and r.count("Buf", "outputs", "updates") == 2
+    assert r.costs.psum[0].tolist() == [False, False, True]
+    assert r.costs.storage_energy_pj[0, 1, 2] == pytest.approx(8.0)

@@ -145,7 +145,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
                                                      for lv in arch.levels) else None
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
-        *block, rows = count_block(problem, arch, batch[part])
+        *block, rows, drain = count_block(problem, arch, batch[part])
         if arch.resident:
             _resident(arch, block[0], block[3])
         for row in rows:  # the other rows are 0
@@ -153,7 +153,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         active[:, part], steps[part] = block[1:3]
         _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part],
-               None if fill is None else fill[part])
+               None if fill is None else fill[part], drain)
         _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
@@ -191,11 +191,13 @@ def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
 def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarray,
            active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
            valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray,
-           utilization: np.ndarray, psum: np.ndarray | None, fill: np.ndarray | None = None) -> None:
+           utilization: np.ndarray, psum: np.ndarray | None, fill: np.ndarray | None = None,
+           drain: np.ndarray | None = None) -> None:
     """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
     written into the block's slices of the results (all batch-innermost); ``psum`` (L, B), when
     given, receives the levels whose outputs are partial sums; ``fill`` (B,), when given, is the
-    systolic fill/drain added to the compute cycles."""
+    systolic fill/drain added to the compute cycles; ``drain`` (L, B), when given, the outputs' drain
+    reads inside ``reads``, which do not make a level's outputs partial sums."""
     reads, fills, updates, network_words, tiles = words
     storage, network = energy
     per_value = price.storage
@@ -207,7 +209,7 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
             np.multiply(network_words[l], price.network[l, :, None], out=network[l])
     scale = None if price.native else price.words[:, :, None]  # values -> words for the bandwidths
     if psum is not None:  # outputs held as partial sums: priced at the accumulator width
-        psum[:] = psum_levels(price, reads[:, OUT], fills[:, OUT])
+        psum[:] = psum_levels(price, reads[:, OUT] if drain is None else reads[:, OUT] - drain, fills[:, OUT])
         ps = price.psum_storage
         wide = reads[:, OUT] * ps[:, 0, None] + updates[:, OUT] * ps[:, 2, None]
         wide[1:] += fills[1:, OUT] * ps[1:, 1, None]

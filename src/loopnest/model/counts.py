@@ -522,12 +522,14 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
     active instances (L, B) and MAC steps (B,). Also what the validity check needs: the kept
     tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B).
-    Last, the rows (kind, level, tensor) of ``words`` that may be nonzero."""
+    Then the rows (kind, level, tensor) of ``words`` that may be nonzero; last, the outputs' drain
+    reads (L, B) inside ``words``' reads (None without a ``drain_reads`` level)."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
     words = np.zeros((5, L, 3, nest.B), nest.dt)  # one term per element (two: a drain level's output reads, MARGIN)
     rows = {(TILES, l, ti) for l in range(L) for ti in range(len(ROLES))}
+    drain = np.zeros((L, nest.B), nest.dt) if any(lv.drain_reads for lv in arch.levels) else None
     none = (False,) * L
     # every fanout between parent p and child c folded: the distinct elements under one parent instance
     between = [[tuple(p <= q < c and arch.levels[q].fanout is not None for q in range(L)) for c in range(L + 1)]
@@ -573,6 +575,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                     add(FILLS, c, refills)
                     if arch.levels[c].drain_reads and not (p == 0 and role in arch.resident):
                         add(READS, c, own)  # the child reads what it drains
+                        drain[c] += own if mask is None else own * mask
                     crossing = own + refills
                 else:
                     add(READS, p, shared)
@@ -587,4 +590,4 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
         np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
-    return words, active, nest.above[L], keep, nest.xy, sorted(rows)
+    return words, active, nest.above[L], keep, nest.xy, sorted(rows), drain
