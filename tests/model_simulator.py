@@ -26,7 +26,8 @@ stated operationally):
 - Operands: reads[p] += group words; fills[c] += instance fetches (keepers only).
 - Outputs from MACs: updates[p] += group words; reads[p] += that - distinct elements written at
   each instance of p. Outputs from a child keeper (one writeback per tile version):
-  updates[p] += group words; reads[p] += that - distinct elements per group;
+  updates[p] += group words; reads[p] += that - distinct elements per parent instance (children
+  of a non-reducing fanout that write the same outputs: all but the first write are accumulated);
   fills[c] += instance fetches - distinct elements per instance.
 
 ``hazards`` lists (kind, p, c, role) where closed forms over boxes are at risk, to classify
@@ -211,7 +212,7 @@ class Simulator:
             self.reads[p, t] += shared - distinct(seen_parent)
         else:
             self.updates[p, t] += shared
-            self.reads[p, t] += shared - distinct(seen_group)
+            self.reads[p, t] += shared - distinct(seen_parent)
             self.fills[c, t] += own - distinct(seen_inst)
 
     def _footprint(self, loops: list[int]) -> set[Point]:

@@ -87,6 +87,17 @@ def test_compare_report_shows_the_json_numbers_in_a_browser(compared, tmp_path):
         assert (d / suffix).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_compare_at_any_pe_count(tmp_path):
+    # --pes derives the equal-area family (docs/arch.md): 12 PEs -> a 3 x 4 array, RS buffer 12 x 512 B
+    model = tiny_onnx(tmp_path / "tiny.onnx")
+    out = CliRunner().invoke(app, ["compare-dataflows", str(model), "--pes", "12", "--dataflows", "ws,rs", "--mode",
+                                   "heuristic", "--jobs", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["pes"] == 12 and [d["arch"] for d in data["dataflows"].values()] == ["eyeriss12-ws", "eyeriss12-rs"]
+    assert all(l["utilization"] <= 1 for d in data["dataflows"].values() for l in d["layers"])
+
+
 def test_os_variants_unroll_only_their_dimensions():
     layer = conv2d("c", C=4, M=8, H=6, W=6, R=3, N=2)
     arch = load_arch("eyeriss256-os-a")
@@ -103,8 +114,9 @@ def test_roofline_and_eyexam_on_an_onnx_file(tmp_path):
     out = CliRunner().invoke(app, ["roofline", str(model), "--arch", "eyeriss", "--mode", "heuristic", "--jobs", "1", "--json"])
     assert out.exit_code == 0, out.output
     rf = json.loads(out.stdout)["roofline"]
-    roofs = {r["level"]: r["bandwidth_words_per_cycle"] for r in rf["roofs"]}
-    assert roofs == {"DRAM": 8.0, "GlobalBuffer": 8.0}  # eyeriss: 4 words/cycle read + 4 write, one instance each
+    roofs = {r["name"]: r["bandwidth_words_per_cycle"] for r in rf["roofs"]}
+    # eyeriss: 4 words/cycle read and 4 write, one instance each: one roof per port, never their sum
+    assert roofs == {"DRAM read": 4.0, "DRAM write": 4.0, "GlobalBuffer read": 4.0, "GlobalBuffer write": 4.0}
     for p in rf["layers"]:
         limits = [rf["compute_roof_macs_per_cycle"]] + [roofs[l] * i for l, i in p["intensity_macs_per_word"].items() if i]
         assert p["achieved_macs_per_cycle"] <= min(limits) * (1 + 1e-9)
@@ -116,7 +128,7 @@ def test_roofline_and_eyexam_on_an_onnx_file(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["compare-dataflows", "alexnet", "--dataflows", "ws,xyz"], "unknown dataflow 'xyz'; choose from"),
-    (["compare-dataflows", "alexnet", "--pes", "128"], "no equal-area preset 'eyeriss128-ws'"),
+    (["compare-dataflows", "alexnet", "--pes", "0"], "--pes"),
     (["compare-dataflows", "nonet"], "unknown model 'nonet'"),
     (["eyexam", "alexnet:conv9", "--arch", "eyeriss"], "has no layer 'conv9'"),
     (["eyexam", "alexnet:conv3", "--dataflow", "zz"], "unknown dataflow 'zz'"),

@@ -34,3 +34,9 @@ def test_quick_mode_makes_every_figure(tmp_path):
     assert sorted(p.name for p in made) == sorted({name for name, *_ in _script().FIGURES})
     for p in made:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_only_makes_the_named_figure(tmp_path, capsys):
+    made = _script().main(["--quick", "--only", "eyexam_alexnet_conv3.png", "--out", str(tmp_path)])
+    assert [p.name for p in made] == ["eyexam_alexnet_conv3.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["eyexam_alexnet_conv3.png"]

@@ -52,4 +52,5 @@ def test_readme_and_analysis_doc_agree_on_the_exact_count_of_the_dataflow_compar
     pat = r"exact on (\d+) of (?:the )?48"
     readme = re.findall(pat, (ROOT / "README.md").read_text())
     analysis = re.findall(pat, (ROOT / "docs" / "analysis.md").read_text())
-    assert readme and analysis and set(readme) == set(analysis)
+    # (the regenerated comparison states no count: "heuristic on some layers"; then neither may)
+    assert set(readme) == set(analysis)

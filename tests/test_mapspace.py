@@ -156,7 +156,7 @@ def test_pe_array_is_the_largest_fanout_with_pe_storage_below():
     # edge-npu: 4 x 8 PEs (SharedBuffer fanout) each with a PEBuffer and an 8 x 8 MAC unit; the
     # larger MAC fanout has no storage below it, so the PE array is the 32-PE mesh
     assert pe_array(load_arch("edge-npu")) == 1
-    assert pe_array(load_arch("eyeriss")) == 1 and pe_array(load_arch("tpu-v1")) == 2
+    assert pe_array(load_arch("eyeriss")) == 1 and pe_array(load_arch("tpu-v1")) == 3  # the accumulators, below the weight FIFO
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
     ws = dataflow_constraints("ws", p, load_arch("edge-npu"))
     assert "PEBuffer" in {lc for lc in ws.levels} and "SharedBuffer" in {lc for lc in ws.levels}

@@ -40,7 +40,9 @@ def test_spatial_reduction_of_partial_sums(reduction):
     r = evaluate(fc(2, 4), a, mapping({}, {"x": {"C": 4}}, {"t": {"M": 2}}))
     assert (r.count("RF", "outputs", "updates"), r.count("RF", "outputs", "reads")) == (8, 0)
     assert r.count("Buffer", "outputs", "updates") == (2 if reduction else 8)
-    assert r.count("Buffer", "outputs", "reads") == 0  # no psum is ever sent back down
+    # no psum is ever sent back down; without the adder tree the buffer accumulates the 8 psums of
+    # its 2 outputs: 8 - 2 first writes = 6 read-modify-writes (issue 20; before: 0, uncharged)
+    assert r.count("Buffer", "outputs", "reads") == (0 if reduction else 6)
     assert r.count("DRAM", "outputs", "updates") == 2
 
 
@@ -124,3 +126,21 @@ def test_capacity_overflow_is_named():
     from loopnest.mapping.mapping import MappingError
     with pytest.raises(MappingError, match="Buffer.*capacity 8"):
         evaluate(conv1d(), arch("MainMemory", "Buffer", capacity=8), mapping({"t": {"R": 3}}, {"t": {"P": 16}}))
+
+
+def test_partial_sums_of_a_non_reducing_fanout_are_accumulated_at_the_parent():
+    # Issue 20: 4 PEs split C (4 on a fanout that cannot reduce, 2 in each PE) for 2 outputs; each
+    # PE writes its partial sum of each output back to Buf: 4 x 2 = 8 updates. Buf holds 2 distinct
+    # outputs, so all but the first write of each (8 - 2 = 6) are accumulated: read first. (Before:
+    # 0, each PE's write counted as a first write.) With a reducing fanout the network adds them:
+    # 2 updates, no reads. DRAM gets 2 either way.
+    from loopnest.workload.layers import fc
+
+    outs = {}
+    for reduce in (False, True):
+        a = arch("DRAM", "Buf", "PE", fanout=Fanout(x=4, reduction=reduce))
+        r = evaluate(fc("g", C=8, M=2, N=1), a, mapping({}, {"t": {"M": 2}, "x": {"C": 4}}, {"t": {"C": 2}}))
+        outs[reduce] = [(lv["counts_words"]["outputs"]["updates"], lv["counts_words"]["outputs"]["reads"])
+                        for lv in r.to_dict()["levels"][:2]]
+    assert outs[False] == [(2, 0), (8, 6)]
+    assert outs[True] == [(2, 0), (2, 0)]

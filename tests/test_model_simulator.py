@@ -262,9 +262,10 @@ HAND_CASES = [
      # tconv1d P4 R2, output index P + R; GLB P2 (temporal) outside the GLB fanout P2 (no
      # reduction): RF i holds one output P + R with P = 2t + i, so over the run it writes
      # {i, i+1, i+2, i+3}: 4 versions, 4 distinct -> no read-backs; the MAC updates are first writes.
+     # At DRAM the two RFs' 8 write-backs cover {0..4}, 5 distinct: 3 are accumulated (read first).
      tconv1d_problem(P1 | {"P": 4, "R": 2}, 1, 1), three_levels((2, 1), False, False),
      Mapping((level(t={"R": 2}), level([], t={"P": 2}, x={"P": 2}), level(["outputs"]))),
-     {("updates", "DRAM", "outputs"): 8, ("reads", "DRAM", "outputs"): 0, ("fills", "RF", "outputs"): 0,
+     {("updates", "DRAM", "outputs"): 8, ("reads", "DRAM", "outputs"): 3, ("fills", "RF", "outputs"): 0,
       ("reads", "RF", "outputs"): 0}, {"strided"},
      "an instance's distinct outputs are taken as a box P2 x R2 (3 on the axis) though its P values are {i, i+2} (model 2)"),
     ("overlapping-deltas-of-multicast-instances",

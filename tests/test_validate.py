@@ -91,3 +91,16 @@ def test_eyeriss_chip_runtime_is_outside_tolerance_and_said_so():
     rows = {c["name"].split(": ")[-1]: c for c in json.loads(CliRunner().invoke(
         app, ["validate", "--json", "--suite", "eyeriss-chip"]).output)["cases"]}
     assert rows["runtime_ms"]["status"] == "outside tolerance" and rows["macs"]["status"] == "within tolerance"
+
+
+def test_every_suite_appears_in_validate_with_its_tolerance_basis():
+    # issue 20's suites (tpu-v1, leakage, scalesim-systolic) run in a plain `loopnest validate`, and
+    # every non-exact case there carries the basis of its tolerance in its source
+    from loopnest.validation import leakage, scalesim, suites, tpu_v1
+
+    assert set(suites()) == {"timeloop-reference", "eyeriss-chip", "tpu-v1", "leakage", "scalesim-systolic", "isaac-ima", "diannao"}
+    out = CliRunner().invoke(app, ["validate", "--json"])
+    assert out.exit_code == 0, out.output
+    cases = json.loads(out.output)["cases"]
+    assert {tpu_v1.SOURCE, leakage.SOURCE, scalesim.SOURCE} <= {c["source"] for c in cases}
+    assert all(c["basis"] and 0 < c["tolerance"] < 1 for c in cases if not c["exact"])

@@ -1,6 +1,7 @@
 """Dataflow comparison at equal area (Chen, Emer, Sze, ISCA 2016; seed 000 "Evaluation setup:
 same total area, AlexNet, 256 PEs, batch 16"): every layer is mapped under WS, OS-A/B/C, NLR
-and RS, each on its own preset of the equal-area family (``eyeriss<PEs>-<dataflow>``) with its
+and RS, each on its own architecture of the equal-area family (``eyeriss<PEs>-<dataflow>``: the
+``eyeriss256-*`` presets, or ``arch.allocation.family_arch`` at any other PE count) with its
 best mapping (the mapper, energy objective), and the energy per MAC is reported by level
 (DRAM, buffer, array, RF, ALU) and by data type, for CONV and FC layers separately, with the
 DRAM accesses per MAC.
@@ -20,7 +21,7 @@ from loopnest.analysis.breakdown import (
     total,
 )
 from loopnest.analysis.runs import best_records, no_bypass
-from loopnest.arch import list_presets, load_arch
+from loopnest.arch.allocation import family_arch
 from loopnest.arch.spec import Architecture
 from loopnest.workload.network import Network
 
@@ -34,13 +35,11 @@ class CompareError(ValueError):
     """A comparison that cannot run (no preset family for that many PEs, a layer no dataflow maps)."""
 
 
-def preset_for(dataflow: str, pes: int) -> str:
-    name = f"eyeriss{pes}-{dataflow.lower()}"
-    if name not in list_presets():
-        family = sorted({p.split("-")[0] for p in list_presets() if p.startswith("eyeriss") and "-" in p})
-        raise CompareError(f"no equal-area preset {name!r}; the families shipped are {family} "
-                           "(eyeriss<PEs>-ws/os-a/os-b/os-c/nlr/rs)")
-    return name
+def arch_for(dataflow: str, pes: int) -> Architecture:
+    """The equal-area architecture of ``dataflow`` at ``pes`` PEs (docs/arch.md, "Equal-area allocation")."""
+    if pes < 1:
+        raise CompareError(f"--pes: {pes} PEs; give a positive PE count")
+    return family_arch(dataflow, pes)
 
 
 def layer_kind(kind: str) -> str:
@@ -71,7 +70,7 @@ def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ..
     out = {"model": network.name, "pes": pes, "batch": network.batch, "mode": mode, "objective": "energy",
            "bypass": bypass, "claim": CLAIM, "dataflows": {}, "ratios": {}}
     for df in dataflows:
-        arch = load_arch(preset_for(df, pes))
+        arch = arch_for(df, pes)
         out["energy_units"] = arch.energy_units
         recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress, None if bypass else no_bypass(arch))
         for r in recs:

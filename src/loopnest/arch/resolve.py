@@ -54,6 +54,9 @@ def resolve(arch: Architecture, table: str | None = None) -> Architecture:
             child_area = area + child_area
         levels[i] = lv.model_copy(update={"area_um2": area, "fanout": fanout, **_memory_energy(lv, model, node, where)})
     update = {"levels": tuple(levels), "compute": compute}
+    if model is not None and model.units != "pJ" and arch.leakage_mw():
+        raise ResolveError(f"leakage_mw: static power (mW) gives pJ, which cannot add to the {model.units!r} units of "
+                           f"energy table {model.name!r}; use a table in pJ or drop leakage_mw")
     if model is not None:
         update |= {"energy_table": model.name, "energy_units": model.units}
     return arch.model_copy(update=update)

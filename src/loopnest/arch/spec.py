@@ -55,10 +55,24 @@ class Fanout(_Strict):
     reduction: bool = False
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per word delivered to or collected from one child")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of the network below one parent instance")
+    systolic: Literal["ws", "is", "os"] | None = Field(
+        default=None, description="a systolic array of x rows and y columns with this dataflow: each fold adds its "
+        "pipeline fill and drain, 2x + y - 2 cycles (ws, is) or x + y - 2 (os) (docs/model.md, Cycles)")
 
     @property
     def size(self) -> int:
         return self.x * self.y
+
+    @property
+    def fill_drain_cycles(self) -> int:
+        """Cycles one fold of a systolic array spends beyond its ``T`` streaming steps (0 if not
+        systolic): SCALE-Sim's per-fold ``2 S_R + S_C + T - 2`` for WS and IS (the stationary operand
+        is preloaded down the ``S_R`` rows, then the skewed wavefront crosses ``S_R + S_C - 2``) and
+        ``S_R + S_C + T - 2`` for OS (measured on SCALE-Sim 3.0.0, docs/model.md), with ``S_R = x``
+        (SCALE-Sim's ArrayHeight) and ``S_C = y`` (ArrayWidth)."""
+        if self.systolic is None:
+            return 0
+        return (self.x if self.systolic != "os" else 0) + self.x + self.y - 2
 
 
 class Storage(_Strict):
@@ -68,6 +82,8 @@ class Storage(_Strict):
     ``capacity_words`` is their sum. ``instances``, when stated, must equal the product of the
     fanouts above (or, where the level above states no fanout, it defines that fanout).
     ``energy_pj_by_role`` holds per-partition energies when the partitions differ in size.
+    ``resident`` (level 1 only) names tensors this level holds whole between layers, as the TPU's
+    unified buffer holds activations: they do not cross the outermost level (docs/model.md).
     """
 
     name: str = Field(min_length=1)
@@ -80,12 +96,16 @@ class Storage(_Strict):
     read_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
     write_bandwidth: PosFloat | None = Field(default=None, description="words/cycle per instance")
     keeps: tuple[Role, ...] = ROLES
+    resident: tuple[Role, ...] = Field(default=(), description="tensors held here whole between layers (level 1 only)")
     double_buffered: bool = False
+    drain_reads: bool = Field(default=False, description="charge a read of this level for each output value it writes "
+                              "back to its parent (AccelForge's convention; Timeloop's and the default: not charged)")
     instances: PosInt | None = None
     mesh_x: PosInt | None = None
     energy_pj: dict[Action, NonNegFloat] | None = None
     energy_pj_by_role: dict[Role, dict[Action, NonNegFloat]] | None = None
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one instance")
+    leakage_mw: NonNegFloat | None = Field(default=None, description="static (leakage) power of one instance, mW")
     fanout: Fanout | None = None
 
     @model_validator(mode="after")
@@ -94,6 +114,9 @@ class Storage(_Strict):
             raise ValueError(f"keeps must name at least one of {list(ROLES)}")
         if len(set(self.keeps)) != len(self.keeps):
             raise ValueError(f"keeps lists a tensor twice: {list(self.keeps)}")
+        stray = [r for r in self.resident if r not in self.keeps]
+        if stray:
+            raise ValueError(f"resident: {stray} not in keeps {list(self.keeps)} (a level holds only what it keeps)")
         if self.partitions is not None:
             extra = set(self.partitions) - set(self.keeps)
             if extra:
@@ -207,6 +230,7 @@ class Compute(_Strict):
     mesh_x: PosInt | None = None
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per MAC")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one MAC")
+    leakage_mw: NonNegFloat | None = Field(default=None, description="static (leakage) power of one MAC unit, mW")
     pim: PimArray | None = None
 
     @model_validator(mode="after")
@@ -296,6 +320,9 @@ class Architecture(_Strict):
             if lv.total_words is None:
                 raise ValueError(f"levels[{i}] ({lv.name}).capacity_words: only the outermost level may be unbounded (give capacity_words or partitions)")
         for i, lv in enumerate(self.levels):
+            if lv.resident and (i != 1 or self.levels[0].fanout is not None):
+                raise ValueError(f"levels[{i}] ({lv.name}).resident: only the level right below an outermost level "
+                                 "without a fanout may hold tensors between layers")
             if lv.instances is not None and lv.instances != self.instances(i):
                 raise ValueError(f"levels[{i}] ({lv.name}).instances: {lv.instances} does not match the fanouts above ({self.instances(i)})")
         if self.compute.instances is not None and self.compute.instances != self.pes:
@@ -315,6 +342,24 @@ class Architecture(_Strict):
     def pes(self) -> int:
         """Number of MAC units: product of all fanouts."""
         return self.instances(len(self.levels))
+
+    def leakage_mw(self) -> dict[str, float]:
+        """Static power per component over all its instances (mW): each level stating
+        ``leakage_mw`` (per instance), then the MAC units (per unit); empty where none is given."""
+        out = {lv.name: lv.leakage_mw * self.instances(i) for i, lv in enumerate(self.levels) if lv.leakage_mw is not None}
+        if self.compute.leakage_mw is not None:
+            out[self.compute.name] = self.compute.leakage_mw * self.pes
+        return out
+
+    @property
+    def leakage_pj_per_cycle(self) -> float:
+        """Static energy of one clock cycle (pJ): total mW x 1e3 / clock MHz (mW x ns = pJ)."""
+        return sum(self.leakage_mw().values()) * 1e3 / self.clock_mhz
+
+    @property
+    def resident(self) -> tuple[str, ...]:
+        """Tensors held on chip between layers (level 1's ``resident``): the outermost level never moves them."""
+        return self.levels[1].resident if len(self.levels) > 1 else ()
 
     def level_index(self, name: str) -> int:
         for i, lv in enumerate(self.levels):

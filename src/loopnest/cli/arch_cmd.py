@@ -30,6 +30,7 @@ def summary(arch) -> dict:
             "keeps": list(lv.keeps), "double_buffered": lv.double_buffered,
             "read_bandwidth": lv.read_bandwidth, "write_bandwidth": lv.write_bandwidth,
             "energy_pj": dict(lv.energy_pj), "energy_pj_by_role": lv.energy_pj_by_role, "area_um2": lv.area_um2,
+            "resident": list(lv.resident), "leakage_mw": lv.leakage_mw, "drain_reads": lv.drain_reads,
         }
         if lv.fanout is not None:
             entry["fanout"] = lv.fanout.model_dump()
@@ -40,6 +41,7 @@ def summary(arch) -> dict:
         "energy_table": arch.energy_table, "energy_units": arch.energy_units,
         "levels": levels, "compute": arch.compute.model_dump(exclude_none=True) | {"cycles_per_mac": arch.compute.cycles_per_mac},
         "pes": arch.pes, "total_area_um2": arch.total_area_um2, "total_storage_bits": arch.total_storage_bits,
+        "leakage_mw": sum(arch.leakage_mw().values()),
     }
 
 
@@ -120,10 +122,11 @@ def _print_tables(arch) -> None:
         Column("level", "left"), Column("read"), Column("write"), Column("update"), Column("area each"),
         Column("area total")], energies)
     nets = [[lv.name, f"{lv.fanout.x} x {lv.fanout.y}", str(lv.fanout.multicast), str(lv.fanout.reduction),
-             _num(lv.fanout.energy_pj), _num(lv.fanout.area_um2)] for lv in arch.levels if lv.fanout is not None]
+             lv.fanout.systolic or "-", _num(lv.fanout.energy_pj), _num(lv.fanout.area_um2)]
+            for lv in arch.levels if lv.fanout is not None]
     print_table(console, f"networks below a level (energy in {u} per word per child; area per parent instance)", [
         Column("below", "left"), Column("X x Y"), Column("multicast", "left"), Column("reduction", "left"),
-        Column("energy"), Column("area (um^2)")], nets)
+        Column("systolic", "left"), Column("energy"), Column("area (um^2)")], nets)
     c = arch.compute
     pim = f", PIM {c.pim.rows}x{c.pim.columns}, {c.cycles_per_mac} cycles/MAC" if c.pim else ""
     console.print(f"compute: {arch.pes} x {c.name} ({c.arithmetic}{c.operand_bits}{pim}), "

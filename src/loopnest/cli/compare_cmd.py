@@ -16,7 +16,7 @@ PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, th
 
 def compare_dataflows(
     model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
-    pes: int = typer.Option(256, "--pes", min=1, help="PE count: selects the equal-area preset family eyeriss<PEs>-*."),
+    pes: int = typer.Option(256, "--pes", min=1, help="PE count: the equal-area family eyeriss<PEs>-* (any count: the array is the most square X x Y; docs/arch.md)."),
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = mode_option(),

@@ -302,13 +302,24 @@ def _tables(data: dict, a, wide: bool = False) -> None:
              + ("; energy per level after the totals" if wide else "; --wide adds the energy per level")
              + "; DRAM/MAC in words per MAC")
     print_table(console, title, cols, rows, total)
+    ops = data["totals"]["element_ops"]
+    if ops.get("count"):
+        both = data["totals"]["with_element_ops"]
+        console.print(f"non-MAC operators ({ops['count']}, {ops['elem_ops']:,} element ops; docs/model.md): "
+                      f"{eng(ops['energy_pj'], unit)}, {ops['cycles']:,.0f} cycles; with them the network takes "
+                      f"{eng(both['energy_pj'], unit)} and {both['cycles']:,.0f} cycles")
+    elif ops.get("note"):
+        console.print(f"non-MAC operators not costed: {ops['note']}")
     s = data["sheet"]
     power = f"{s['power_mW']:.1f} mW" if s["power_mW"] is not None else f"n/a (energies in {unit})"
     print_table(console, f"Benchmarking sheet ({SHEET})", [Column("metric", "left"), Column("value")], [
         ["Process technology", s["process_technology"]], ["# of PEs", f"{s['pes']}"],
         ["On-chip memory", f"{s['on_chip_memory_KiB']:.1f} KiB"], ["Bits per operand", f"{s['bits_per_operand']}"],
         ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (dense: all MACs)", f"{s['non_zero_macs']:,}"],
-        ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power", power],
+        ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power (dynamic)", power],
+        ["Static power (leakage)", f"{s['static_power_mW']:g} mW" + (
+            f": {eng(data['totals']['leakage_energy_pj'], 'pJ')} over the runtime, total energy "
+            f"{eng(data['totals']['total_energy_pj'], 'pJ')}" if s["static_power_mW"] else " (no component states leakage_mw)")],
         ["Energy / non-zero MAC", f"{s['energy_per_non_zero_mac']:.3f} {unit}/MAC"],
         ["DRAM access / non-zero MAC", f"{s['dram_accesses_per_non_zero_mac']:.4f} operands/MAC"]])
     srch, timing = data["search"], data["timing"]

@@ -61,10 +61,10 @@ def roofline(
         print_json(data)
         return
     rf = data["roofline"]
-    levels = [r["level"] for r in rf["roofs"]]
+    levels = [r["name"] for r in rf["roofs"]]
     print_table(console, f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
-                + "; ".join(f"{r['level']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"])
-                + "; intensity per level in MACs per word moved there",
+                + "; ".join(f"{r['name']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"])
+                + "; intensity per port in MACs per word through it",
                 [Column("layer", "left"), Column("MACs/cycle"), Column("bound", "left", text=True), *(Column(l) for l in levels)],
                 [[p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"],
                   *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels)]

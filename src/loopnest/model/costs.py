@@ -11,7 +11,18 @@ Actions: reads (served to the level below, psum read-backs included) cost ``read
 Cycles: the maximum of the compute cycles (the product of all temporal factors: one MAC per PE
 per cycle) and, for every level with a stated bandwidth, its per-instance read words divided by
 the read bandwidth and its per-instance written words (fills + updates) divided by the write
-bandwidth. The bound that sets the cycles is reported.
+bandwidth. The bound that sets the cycles is reported. A systolic fanout (``fanout.systolic``,
+x rows by y columns) adds its pipeline's fill and drain to the compute cycles once per **fold**,
+an iteration of the temporal loops at or above its level (each gives the array a new tile; the
+loops below stream through it): ``fanout.fill_drain_cycles`` per fold (``2x + y - 2`` for WS and
+IS, ``x + y - 2`` for OS: SCALE-Sim's per-fold cycles less its ``T`` streaming steps).
+
+Static (leakage) energy, beside the dynamic energy above and not part of ``energy_pj``: the
+components' stated ``leakage_mw`` times the modeled runtime, ``cycles / clock`` (mW x ns = pJ).
+
+Tensors held on chip between layers (``resident``, the TPU's activations in its unified buffer)
+do not cross the outermost level: those transfers are not counted, and a mapping is valid only
+where level 1 holds each such tensor whole.
 
 Invariants, checked on every block (cheap reductions): every count is non-negative, every
 energy finite and non-negative, cycles finite and positive, utilization in [0, 1] where the
@@ -27,7 +38,7 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
-from loopnest.model.counts import OUT, Counts, count_block
+from loopnest.model.counts import FILLS, OUT, READS, UPDATES, Counts, count_block
 from loopnest.model.precision import Prices, prices, psum_levels, tile_words
 from loopnest.workload.problem import ROLES, Problem
 
@@ -56,6 +67,8 @@ class BatchCosts:
     utilization: np.ndarray  # (B,) MACs / (cycles * PEs)
     prices: Prices | None = None  # the layer's widths and per-value prices
     psum: np.ndarray | None = None  # (B, L) outputs held as partial sums (None: same width as outputs)
+    leakage_pj_per_cycle: float = 0.0  # the architecture's static power per clock cycle (pJ)
+    fill_drain_cycles: np.ndarray | None = None  # (B,) systolic fill/drain inside the compute cycles (None: no systolic fanout)
 
     def words_per_value(self, i: int) -> np.ndarray:
         """(L, 3) words one value access costs at each level for mapping ``i`` (1 without prices)."""
@@ -69,6 +82,11 @@ class BatchCosts:
     @property
     def energy_pj(self) -> np.ndarray:
         return self.storage_energy_pj.sum(axis=(1, 2)) + self.network_energy_pj.sum(axis=(1, 2)) + self.compute_energy_pj
+
+    @property
+    def leakage_energy_pj(self) -> np.ndarray:
+        """(B,) static (leakage) energy: static power times the modeled runtime (pJ)."""
+        return self.cycles * self.leakage_pj_per_cycle
 
     @property
     def edp(self) -> np.ndarray:
@@ -123,30 +141,63 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     energy = np.zeros((2, L, 3, B))  # storage, network (0 where no fanout)
     psum = None if not price.psums_differ else np.empty((L, B), bool)
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
+    fill = _fill_drain(arch, batch.temporal) if any(lv.fanout is not None and lv.fanout.systolic is not None
+                                                     for lv in arch.levels) else None
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
-        *block, rows = count_block(problem, arch, batch[part])
+        *block, rows, drain = count_block(problem, arch, batch[part])
+        if arch.resident:
+            _resident(arch, block[0], block[3])
         for row in rows:  # the other rows are 0
             acc[row + (part,)] = block[0][row]
         active[:, part], steps[part] = block[1:3]
         _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
-               cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part])
+               cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part],
+               None if fill is None else fill[part], drain)
         _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
     compute = problem.macs * price.mac_pj
     return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization,
-                      price, None if psum is None else psum.T)
+                      price, None if psum is None else psum.T, arch.leakage_pj_per_cycle, fill)
+
+
+def _fill_drain(arch: Architecture, temporal: np.ndarray) -> np.ndarray:
+    """(B,) fill/drain cycles of every systolic fanout: its folds (the product of the temporal
+    factors of its level and every level above, ``temporal`` (B, L, D)) times its per-fold cost."""
+    out = np.zeros(len(temporal))
+    for l, lv in enumerate(arch.levels):
+        if lv.fanout is not None and lv.fanout.systolic is not None:
+            folds = np.prod(temporal[:, :l + 1].reshape(len(temporal), -1), axis=1, dtype=float)
+            out += folds * lv.fanout.fill_drain_cycles
+    return out
+
+
+def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
+    """Tensors held on chip between layers (``Architecture.resident``) never cross the outermost
+    level: where level 1 keeps such a tensor (``keep`` (L, 3, b)), its level-0 reads and updates and
+    its level-1 fills are zeroed in the block's counts (5, L, 3, b). Exact where level 1 holds the
+    whole tensor, which ``_costs`` makes a validity condition (else those transfers would be
+    refetches from a memory the tensor is not in); a mapping that bypasses level 1 keeps its
+    counts, and is invalid."""
+    for role in arch.resident:
+        t = ROLES.index(role)
+        moved = ~keep[1, t]
+        for kind, l in ((READS, 0), (FILLS, 1)) + (((UPDATES, 0),) if t == OUT else ()):
+            words[kind, l, t] *= moved
 
 
 def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarray,
            active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
            valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray,
-           utilization: np.ndarray, psum: np.ndarray | None) -> None:
+           utilization: np.ndarray, psum: np.ndarray | None, fill: np.ndarray | None = None,
+           drain: np.ndarray | None = None) -> None:
     """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
     written into the block's slices of the results (all batch-innermost); ``psum`` (L, B), when
-    given, receives the levels whose outputs are partial sums."""
+    given, receives the levels whose outputs are partial sums; ``fill`` (B,), when given, is the
+    systolic fill/drain added to the compute cycles; ``drain`` (L, B), when given, the outputs' drain
+    reads inside ``reads``, which do not make a level's outputs partial sums."""
     reads, fills, updates, network_words, tiles = words
     storage, network = energy
     per_value = price.storage
@@ -158,7 +209,7 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
             np.multiply(network_words[l], price.network[l, :, None], out=network[l])
     scale = None if price.native else price.words[:, :, None]  # values -> words for the bandwidths
     if psum is not None:  # outputs held as partial sums: priced at the accumulator width
-        psum[:] = psum_levels(price, reads[:, OUT], fills[:, OUT])
+        psum[:] = psum_levels(price, reads[:, OUT] if drain is None else reads[:, OUT] - drain, fills[:, OUT])
         ps = price.psum_storage
         wide = reads[:, OUT] * ps[:, 0, None] + updates[:, OUT] * ps[:, 2, None]
         wide[1:] += fills[1:, OUT] * ps[1:, 1, None]
@@ -167,12 +218,17 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
         scale = np.broadcast_to(price.words[:, :, None], (*price.words.shape, psum.shape[1])).copy()
         scale[:, OUT] = np.where(psum, price.psum_words[:, None], price.words[:, OUT, None])
     ok[0] = _capacity_ok(arch, keep, tile_words(arch, price, tiles, psum))
+    for role in arch.resident:  # held whole at level 1, or the layer would need the outermost level
+        t = ROLES.index(role)
+        ok[0, 1] &= keep[1, t] & (tiles[1, t] == problem.size(problem.tensor(role)))
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)
     for l in range(1, len(arch.levels)):
         valid &= ok[0, l] & ok[1, l]
     cycles[:] = compute_steps * float(arch.compute.cycles_per_mac)
+    if fill is not None:
+        cycles += fill
     bound[:] = -1
     inst = active.astype(float)
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax

@@ -19,7 +19,10 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
 - Outputs: the innermost keeper takes one update per MAC (after spatial reduction); each update
   but the first write of an element is preceded by a read. A child's output tile is written
   back (an update at the parent) once per version; versions after the first are first read back
-  from the parent (a psum refill).
+  from the parent (a psum refill). A child level with ``drain_reads`` (AccelForge's convention)
+  also reads each value it writes back: one read per written-back value of each instance (its
+  own versions, before any spatial reduction), none where the parent is the outermost level and
+  the outputs are ``resident`` (nothing is written back).
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
@@ -128,9 +131,9 @@ class CountLimitError(ValueError):
 
 _INT32, _INT64 = 2**31 - 1, 2**63 - 1
 # int64 holds every count of a mapping whose loop bounds multiply to V when MARGIN * halo * V fits:
-# a count is at most 2 * halo * V (``_exact_in_int32``'s argument) and a level's kept tiles sum
-# to at most 3 * halo * V (the capacity check); sums of several counts are taken in float64 or
-# Python integers (``costs``).
+# a count is at most 2 * halo * V (``_exact_in_int32``'s argument), a drain level's output reads
+# two such terms (4 * halo * V), and a level's kept tiles sum to at most 3 * halo * V (the
+# capacity check); sums of several counts are taken in float64 or Python integers (``costs``).
 MARGIN = 4
 
 
@@ -306,6 +309,8 @@ class _Nest:
         self.B, self.L = B, L
         self.problem = problem
         halo = _halo(problem, self.dims)  # the int32 and int64 proofs' halo
+        if any(lv.drain_reads for lv in arch.levels):
+            halo *= 2  # a drain level's output reads sum two counts (count_block)
         # int32 only where every factor fits it before the cast: a factor is at most its dimension
         if max(problem.dims.values()) > _INT32 or not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
@@ -517,13 +522,18 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
     active instances (L, B) and MAC steps (B,). Also what the validity check needs: the kept
     tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B).
-    Last, the rows (kind, level, tensor) of ``words`` that may be nonzero."""
+    Then the rows (kind, level, tensor) of ``words`` that may be nonzero; last, the outputs' drain
+    reads (L, B) inside ``words``' reads (None without a ``drain_reads`` level)."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
-    words = np.zeros((5, L, 3, nest.B), nest.dt)  # each element gets one term at most: no overflow
+    words = np.zeros((5, L, 3, nest.B), nest.dt)  # one term per element (two: a drain level's output reads, MARGIN)
     rows = {(TILES, l, ti) for l in range(L) for ti in range(len(ROLES))}
+    drain = np.zeros((L, nest.B), nest.dt) if any(lv.drain_reads for lv in arch.levels) else None
     none = (False,) * L
+    # every fanout between parent p and child c folded: the distinct elements under one parent instance
+    between = [[tuple(p <= q < c and arch.levels[q].fanout is not None for q in range(L)) for c in range(L + 1)]
+               for p in range(L)]
     for ti, role in enumerate(ROLES):
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
         share = nest.reduction if ti == OUT else nest.multicast
@@ -559,8 +569,13 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 elif ti == OUT:  # child tile versions written back; later versions read back first
                     refills = own - nest.first(g, c, none, reuse=True)
                     add(UPDATES, p, shared)
-                    add(READS, p, shared - nest.first(g, c, expand, reuse=True))
+                    # every write-back but the first of each element at the parent instance is
+                    # accumulated (a read): the distinct elements over all children, reducing or not
+                    add(READS, p, shared - nest.first(g, c, between[p][c], reuse=True))
                     add(FILLS, c, refills)
+                    if arch.levels[c].drain_reads and not (p == 0 and role in arch.resident):
+                        add(READS, c, own)  # the child reads what it drains
+                        drain[c] += own if mask is None else own * mask
                     crossing = own + refills
                 else:
                     add(READS, p, shared)
@@ -575,4 +590,4 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
         np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
-    return words, active, nest.above[L], keep, nest.xy, sorted(rows)
+    return words, active, nest.above[L], keep, nest.xy, sorted(rows), drain

@@ -39,6 +39,15 @@ class Result:
         return float(self.costs.energy_pj[0])
 
     @property
+    def leakage_energy_pj(self) -> float:
+        """Static energy over the modeled runtime (pJ); 0 where no component states ``leakage_mw``."""
+        return float(self.costs.leakage_energy_pj[0])
+
+    def leakage_by_component_pj(self) -> dict[str, float]:
+        """Static energy per component (mW x cycles / clock MHz x 1e3 = pJ)."""
+        return {k: mw * self.cycles * 1e3 / self.arch.clock_mhz for k, mw in self.arch.leakage_mw().items()}
+
+    @property
     def cycles(self) -> float:
         return float(self.costs.cycles[0])
 
@@ -116,8 +125,13 @@ class Result:
             "energy_by_level_pj": self.energy_by_level_pj(),
             "energy_by_tensor_pj": self.energy_by_tensor_pj(),
             "compute_energy_pj": float(self.costs.compute_energy_pj),
+            "leakage_energy_pj": self.leakage_energy_pj,  # static: beside energy_pj (dynamic), not in it
+            "leakage_by_component_pj": self.leakage_by_component_pj(),
+            "total_energy_pj": self.energy_pj + self.leakage_energy_pj,
             "cycles": self.cycles,
             "compute_cycles": int(c.compute_cycles[0]),
+            # systolic pipeline fill/drain, inside "cycles" (0 without a systolic fanout)
+            "fill_drain_cycles": 0.0 if self.costs.fill_drain_cycles is None else float(self.costs.fill_drain_cycles[0]),
             "bound": self.bound,
             "utilization": self.utilization,
             "pes": self.arch.pes,
@@ -134,6 +148,11 @@ def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capac
         lv = arch.levels[l]
         words = _footprints(arch, costs)
         tiles = {r: int(words[l, t, 0]) for t, r in enumerate(ROLES) if batch.keep[0, l, t]}
+        for role in arch.resident if l == 1 else ():
+            t, whole = ROLES.index(role), problem.size(problem.tensor(role))
+            if not batch.keep[0, 1, t] or costs.counts.tiles[0, 1, t] != whole:
+                raise MappingError(f"level {lv.name} holds {role} whole between layers (resident): its tile must be the "
+                                   f"whole tensor, {whole} values, not {int(costs.counts.tiles[0, 1, t]) if batch.keep[0, 1, t] else 'bypassed'}")
         cap = lv.partitions if lv.partitions is not None else lv.capacity_words
         dbl = " (double-buffered: half usable)" if lv.double_buffered else ""
         raise MappingError(f"level {lv.name}: tiles {tiles} words do not fit its capacity {cap} words{dbl}")

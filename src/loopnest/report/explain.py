@@ -56,4 +56,6 @@ def summary_lines(result: Result) -> list[str]:
         f"MACs: {result.macs:,}   energy: {eng(result.energy_pj, unit)} ({result.energy_pj / result.macs:.3f} {unit}/MAC)",
         f"cycles: {result.cycles:,.0f} (set by: {limit(result.bound, active, result.arch.pes)})   "
         f"PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
-    ]
+    ] + ([f"static (leakage): {eng(result.leakage_energy_pj, 'pJ')} ({sum(result.arch.leakage_mw().values()):g} mW over the "
+          f"runtime; {result.leakage_energy_pj / result.macs:.4f} pJ/MAC) beside the dynamic energy; total "
+          f"{eng(result.energy_pj + result.leakage_energy_pj, 'pJ')}"] if result.arch.leakage_mw() else [])

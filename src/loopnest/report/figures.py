@@ -148,12 +148,12 @@ def eyexam_table(data: dict) -> Table:
 # ----- roofline -------------------------------------------------------------------------------
 
 def roofline_chart(data: dict, colors: dict[str, str] | None = None) -> Chart:
-    """Log-log roofline: one roof per level (bandwidth x intensity, capped by the compute roof),
-    the compute roof, and each layer's achieved point at its intensity for every level."""
+    """Log-log roofline: one roof per level port (read or write bandwidth x intensity, capped by
+    the compute roof), the compute roof, and each layer's achieved point at its intensity there."""
     peak = data["compute_roof_macs_per_cycle"]
     pts = data["layers"]
     xs = [v for p in pts for v in p["intensity_macs_per_word"].values() if v is not None]
-    xs += [p["compulsory_intensity_macs_per_word"] for p in pts if "compulsory_intensity_macs_per_word" in p]
+    xs += [v for p in pts for v in p.get("compulsory_intensity_macs_per_word", {}).values() if v is not None]
     lo, hi = min(xs + [1.0]) / 2, max(xs + [1.0]) * 2
     series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line", color="black")]
     colors = colors or level_colors(r["level"] for r in data["roofs"])
@@ -161,21 +161,23 @@ def roofline_chart(data: dict, colors: dict[str, str] | None = None) -> Chart:
         color = colors[r["level"]]
         bw, ridge = r["bandwidth_words_per_cycle"], r["ridge_macs_per_word"]
         x = [lo, max(min(ridge, hi), lo), hi]
-        series.append(Series(f"{r['level']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line",
+        series.append(Series(f"{r['name']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line",
                              dash=True, color=color))
-        moved = [p for p in pts if p["intensity_macs_per_word"][r["level"]] is not None]
-        series.append(Series(f"layers @ {r['level']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in moved],
-                             x=[p["intensity_macs_per_word"][r["level"]] for p in moved], mode="markers",
+        moved = [p for p in pts if p["intensity_macs_per_word"][r["name"]] is not None]
+        series.append(Series(f"layers @ {r['name']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in moved],
+                             x=[p["intensity_macs_per_word"][r["name"]] for p in moved], mode="markers",
                              labels=[p["layer"] for p in moved], color=color))
-        if r["level"] == data["outermost_level"] and pts and "compulsory_intensity_macs_per_word" in pts[0]:
-            series.append(Series(f"layers @ {r['level']}: attainable at minimum traffic",
-                                 [min(peak, bw * p["compulsory_intensity_macs_per_word"]) for p in pts],
-                                 x=[p["compulsory_intensity_macs_per_word"] for p in pts], mode="markers",
-                                 labels=[p["layer"] for p in pts], color=color, hollow=True))
+        least = [p for p in pts if p.get("compulsory_intensity_macs_per_word", {}).get(r["name"]) is not None]
+        if least:
+            series.append(Series(f"layers @ {r['name']}: attainable at minimum traffic",
+                                 [min(peak, bw * p["compulsory_intensity_macs_per_word"][r["name"]]) for p in least],
+                                 x=[p["compulsory_intensity_macs_per_word"][r["name"]] for p in least], mode="markers",
+                                 labels=[p["layer"] for p in least], color=color, hollow=True))
     return Chart("roofline", f"Roofline of {data['arch']} ({data['clock_mhz']:g} MHz)", series,
-                 x_label="operational intensity (MACs per word moved at the level)",
+                 x_label="operational intensity (MACs per word through the port)",
                  y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="",
-                 notes=[("Roofs count all instances of a level and both ports (read + write bandwidth); dots use the mapper's "
+                 notes=[("One roof per port (a level's read or write bandwidth, all instances): a roof uses the bandwidth its traffic "
+                         "uses; dots use the mapper's "
                          "actual traffic; the hollow 'minimum traffic' dots move every tensor once (compulsory traffic).")])
 
 
@@ -211,7 +213,7 @@ def roofline_sections(data: dict) -> list[Section]:
 
 
 def roofline_table(data: dict) -> Table:
-    levels = [r["level"] for r in data["roofs"]]
+    levels = [r["name"] for r in data["roofs"]]
     rows = [[p["layer"], p["achieved_macs_per_cycle"], p["bound"], *(p["intensity_macs_per_word"][l] for l in levels)]
             for p in data["layers"]]
     return Table(f"Achieved performance and intensity per level ({data['units']['intensity']})",

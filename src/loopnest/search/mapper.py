@@ -29,7 +29,7 @@ coordinate descent: fast, deterministic for a seed, no optimality claim.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -120,6 +120,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
+    obj = replace(obj, static_pj_per_cycle=arch.leakage_pj_per_cycle)  # the ``static`` metric of this architecture
     check_countable(problem)  # a layer too large to count exactly: refused before any search
     t0 = time.perf_counter()
     try:

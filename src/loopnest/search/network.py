@@ -28,7 +28,7 @@ from loopnest.model.result import Result, evaluate
 from loopnest.search.mapper import AUTO, LayerSearch, search_layer
 from loopnest.search.objective import Objective
 from loopnest.signals import signum_of
-from loopnest.workload.network import Network
+from loopnest.workload.network import ElementOp, Network
 from loopnest.workload.problem import Problem
 
 Progress = Callable[[int, int, str], None]  # (done, total, layer name)
@@ -74,6 +74,7 @@ class NetworkResult:
     notes: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)  # layers not searched: the run was interrupted
     shapes_total: int = 0  # distinct shapes to search (``searches`` of them finished)
+    ops: tuple[ElementOp, ...] = ()  # the network's non-MAC operators (costed by ``model.elementwise``)
 
     @property
     def mapped(self) -> list[LayerOutcome]:
@@ -200,4 +201,5 @@ def _assemble(network: Network, arch: Architecture, dataflow: str | None, object
             result = evaluate(p, arch, s.result.mapping)
         outcomes.append(LayerOutcome(p, s, result, None if owner is p else owner.name))
     return NetworkResult(network.name, arch, network.batch, dataflow, objective, mode, outcomes,
-                         time.perf_counter() - t0, len(found), jobs, pending=pending, shapes_total=shapes)
+                         time.perf_counter() - t0, len(found), jobs, pending=pending, shapes_total=shapes,
+                         ops=network.ops)

@@ -1,9 +1,12 @@
 """Objectives: energy, cycles, EDP, a weighted sum of them, or a lexicographic list.
 
-Syntax: ``energy`` | ``cycles`` | ``edp`` | ``0.7*energy+0.3*cycles`` (weighted sum, weights >= 0)
+Syntax: ``energy`` | ``cycles`` | ``edp`` | ``static`` | ``0.7*energy+0.3*cycles`` (weighted sum, weights >= 0)
 | ``cycles,energy`` (lexicographic: cycles first, energy breaks ties). Every objective breaks its
 remaining ties by energy, then cycles, then the mapper's fixed enumeration order, so results are
-reproducible run to run.
+reproducible run to run. ``energy`` is the dynamic energy; ``static`` the leakage energy (the
+architecture's ``leakage_mw`` times the runtime: pJ per cycle x cycles), so ``energy+static`` is
+the total energy. Every metric is monotone in the energy and the cycles, so the mapper's floors of
+both bound every objective.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METRICS = ("energy", "cycles", "edp")
+METRICS = ("energy", "cycles", "edp", "static")
 _TERM = re.compile(r"^\s*(?:(\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*\*\s*)?([a-z]+)\s*$")
 
 
@@ -27,6 +30,7 @@ class Objective:
 
     keys: tuple[tuple[tuple[str, float], ...], ...]
     text: str
+    static_pj_per_cycle: float = 0.0  # the architecture's leakage energy per cycle (``static``)
 
     @staticmethod
     def parse(text: str) -> Objective:
@@ -50,7 +54,8 @@ class Objective:
 
     def values(self, energy: np.ndarray, cycles: np.ndarray) -> np.ndarray:
         """(B, k) array of keys, the tie-breakers energy and cycles appended."""
-        metric = {"energy": energy, "cycles": cycles, "edp": energy * cycles}
+        metric = {"energy": energy, "cycles": cycles, "edp": energy * cycles,
+                  "static": np.asarray(cycles, float) * self.static_pj_per_cycle}
         cols = [sum(w * metric[m] for m, w in key) for key in self.keys]
         return np.stack([np.asarray(c, float) for c in cols] + [np.asarray(energy, float), np.asarray(cycles, float)], axis=1)
 

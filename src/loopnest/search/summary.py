@@ -10,6 +10,11 @@ meaning or goes away; docs/interop.md)::
                  "bits": {role: bits}, "mapping", ...}],
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
+     "element_ops": [{"name", "kind", "elem_ops", "accesses", "energy_pj", "cycles", ...}] (the non-MAC
+     operators, ``model.elementwise``); totals "element_ops" (their sums) and "with_element_ops"
+     ({"energy_pj", "cycles"}: the MAC layers' totals plus the operators'), beside the MAC-layer totals;
+     (layers and totals also carry "leakage_energy_pj": static power x runtime, beside the dynamic
+     "energy_pj" and not in it, and "total_energy_pj", their sum; the sheet "static_power_mW")
      "sheet": {...}, "search": {"distinct_shapes", "shapes_total", "shapes_by_mode": {mode: n}},
      "pending": [layer names not searched: the run was interrupted],
      "timing": {"seconds", "jobs", "layers": {layer: seconds}}}
@@ -36,6 +41,7 @@ tensor's bit width (the packing rule of docs/model.md, "Precision").
 
 from __future__ import annotations
 
+from loopnest.model.elementwise import ElementOpError, evaluate_element_op
 from loopnest.search.network import LayerOutcome, NetworkResult
 
 SCHEMA_VERSION = 1  # of the JSON results of evaluate and model (docs/interop.md)
@@ -77,6 +83,8 @@ def layer_row(lo: LayerOutcome) -> dict:
         "energy_per_mac_pj": r.energy_pj / r.macs,
         "energy_by_level_pj": r.energy_by_level_pj(),
         "energy_by_tensor_pj": r.energy_by_tensor_pj(),
+        "leakage_energy_pj": r.leakage_energy_pj,  # static, beside energy_pj (dynamic)
+        "total_energy_pj": r.energy_pj + r.leakage_energy_pj,
         "accesses_by_level": {lv.name: int(acc[l]) for l, lv in enumerate(arch.levels)},
         "traffic_bytes_by_level": {lv.name: sum(r.traffic_bytes(lv.name, t.role) for t in lo.problem.tensors)
                                    for lv in arch.levels},
@@ -103,10 +111,12 @@ def totals(net: NetworkResult, rows: list[dict]) -> dict:
     macs = sum(r["macs"] for r in rows)
     cycles = sum(r["cycles"] for r in rows)
     energy = sum(r["energy_pj"] for r in rows)
+    leakage = sum(r["leakage_energy_pj"] for r in rows)
     acc = add("accesses_by_level")
     dram = acc.get(net.arch.levels[0].name, 0)
     return {
         "macs": macs, "cycles": cycles, "energy_pj": energy,
+        "leakage_energy_pj": leakage, "total_energy_pj": energy + leakage,
         "energy_per_mac_pj": energy / macs if macs else None,
         "utilization": macs / (cycles * net.arch.pes) if cycles else None,
         "energy_by_level_pj": add("energy_by_level_pj"), "accesses_by_level": acc,
@@ -135,21 +145,38 @@ def sheet(net: NetworkResult, tot: dict) -> dict:
         "non_zero_macs": tot["macs"],
         "runtime_ms": runtime_ms,
         "clock_mhz": arch.clock_mhz,
-        "power_mW": tot["energy_pj"] * 1e-6 / runtime_ms if pj and runtime_ms else None,
+        "power_mW": tot["energy_pj"] * 1e-6 / runtime_ms if pj and runtime_ms else None,  # dynamic
+        "static_power_mW": sum(arch.leakage_mw().values()),
         "energy_per_non_zero_mac": tot["energy_per_mac_pj"],
         "energy_units": arch.energy_units,
         "dram_accesses_per_non_zero_mac": tot["dram_accesses_per_mac"],
     }
 
 
+def element_ops(net: NetworkResult) -> tuple[list[dict], dict]:
+    """The non-MAC operators' costs (``model.elementwise``) and their totals, with the network
+    totals that include them (``with_element_ops``: MAC layers plus operators, run one after another)."""
+    try:
+        costs = [evaluate_element_op(op, net.arch).to_dict() for op in net.ops]
+    except ElementOpError as e:
+        return [], {"note": str(e)}
+    return costs, {"count": len(costs), "elem_ops": sum(c["elem_ops"] for c in costs),
+                   "energy_pj": sum(c["energy_pj"] for c in costs), "cycles": sum(c["cycles"] for c in costs)}
+
+
 def to_dict(net: NetworkResult) -> dict:
     """The stable JSON export of a network run (see the module docstring)."""
     rows = [layer_row(lo) for lo in net.mapped]
     tot = totals(net, rows)
+    ops, op_tot = element_ops(net)
+    tot["element_ops"] = op_tot
+    tot["with_element_ops"] = {"energy_pj": tot["energy_pj"] + op_tot.get("energy_pj", 0.0),
+                               "cycles": tot["cycles"] + op_tot.get("cycles", 0.0)}
     return {
         "schema_version": SCHEMA_VERSION, "model": net.model, "arch": net.arch.name, "batch": net.batch, "dataflow": net.dataflow,
         "objective": net.objective, "mode": net.mode, "energy_units": net.arch.energy_units,
         "layers": rows,
+        "element_ops": ops,
         "unmapped": [{"name": lo.name, "macs": lo.problem.macs, "reason": lo.search.reason} for lo in net.unmapped],
         "totals": tot,
         "sheet": sheet(net, tot),

@@ -64,11 +64,14 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import diannao, eyeriss_chip, isaac, timeloop
+    from loopnest.validation import diannao, eyeriss_chip, isaac, leakage, scalesim, timeloop, tpu_v1
 
     return {
         "timeloop-reference": timeloop.cases,
         "eyeriss-chip": eyeriss_chip.cases,
+        "tpu-v1": tpu_v1.cases,
+        "leakage": leakage.cases,
+        "scalesim-systolic": scalesim.cases,
         "isaac-ima": isaac.cases,
         "diannao": diannao.cases,
     }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from loopnest.workload.network import Network
-from loopnest.workload.zoo import cnn, digits, transformer
+from loopnest.workload.zoo import cnn, digits, tpu, transformer
 
 MODELS: dict[str, tuple[Callable[..., Network], str]] = {
     "lenet5": (cnn.lenet5, "LeNet-5, 28x28 (padded to 32x32)"),
@@ -22,6 +22,8 @@ MODELS: dict[str, tuple[Callable[..., Network], str]] = {
     "bert_base_512": (partial(transformer.bert_base_layer, 512), "BERT-base encoder layer, 512 tokens"),
     "gpt2_prefill_1024": (partial(transformer.gpt2_block, 1024, False), "GPT-2 small block, prefill of 1024 tokens"),
     "gpt2_decode_1024": (partial(transformer.gpt2_block, 1024, True), "GPT-2 small block, 1 token, 1023 cached"),
+    **{f"tpu_{n}": (partial(tpu.build, n), f"TPU v1 paper's {n.upper()} stand-in, 8-bit (Table 1 batch {b}: --batch {b})")
+       for n, b in tpu.BATCH.items()},
     **{n: (partial(digits.build, n), f"{d.description}, 16x16 (trained: loopnest codesign)")
        for n, d in digits.DIGITS_CNNS.items()},
 }

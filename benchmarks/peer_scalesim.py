@@ -1,0 +1,111 @@
+"""SCALE-Sim side by side: loopnest's systolic cycles against SCALE-Sim's on the GEMMs of
+``loopnest.validation.scalesim.RUNS`` and the ResNet-50 convolutions of ``CONV_RUNS`` (WS, OS, IS;
+shapes that divide the array). The convolutions take minutes each in SCALE-Sim (``--gemm-only``
+skips them).
+
+SCALE-Sim runs in its own virtual environment (its pins clash with ours: it needs numpy < 2):
+
+    python -m venv /tmp/ss-venv && /tmp/ss-venv/bin/pip install scalesim==3.0.0 "numpy<2"
+    PYTHONPATH=src python benchmarks/peer_scalesim.py --python /tmp/ss-venv/bin/python
+
+For each run it writes SCALE-Sim's config (the array, the dataflow, a bandwidth of 1000 words per
+cycle so nothing stalls), a GEMM topology and a layout file, runs ``python -m scalesim.scale``,
+reads ``Total Cycles`` from COMPUTE_REPORT.csv, and prints SCALE-Sim's figure (which must equal
+the one stored in RUNS), ours and the ratio. Last line: ``RESULT runs=... stored_match=...
+max_rel_error=...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import tempfile
+from pathlib import Path
+
+from loopnest.validation.scalesim import CONV_RUNS, RUNS, ConvRun, Run, cycles
+
+CONFIG = """[general]
+run_name = {name}
+
+[run_presets]
+InterfaceBandwidth = USER
+UseRamulatorTrace = False
+
+[architecture_presets]
+ArrayHeight = {rows}
+ArrayWidth = {cols}
+ifmapsramszkB = 6144
+filtersramszkB = 6144
+ofmapsramszkB = 2048
+IfmapOffset = 0
+FilterOffset = 10000000
+OfmapOffset = 20000000
+Bandwidth = 1000
+Dataflow = {dataflow}
+ReadRequestBuffer = 32
+WriteRequestBuffer = 32
+
+[layout]
+IfmapCustomLayout = False
+IfmapSRAMBankBandwidth = 10
+IfmapSRAMBankNum = 10
+IfmapSRAMBankPort = 2
+FilterCustomLayout = False
+FilterSRAMBankBandwidth = 10
+FilterSRAMBankNum = 10
+FilterSRAMBankPort = 2
+
+[sparsity]
+SparsitySupport = false
+SparseRep = ellpack_block
+OptimizedMapping = false
+BlockSize = 8
+RandomNumberGeneratorSeed = 40
+"""
+
+
+def scalesim_cycles(python: str, run: Run | ConvRun, work: Path) -> int:
+    """SCALE-Sim's Total Cycles for ``run`` (one layer), run in ``work``."""
+    gemm = isinstance(run, Run)
+    shape = (run.m, run.n, run.k) if gemm else (run.p, run.c, run.m, run.r)
+    name = f"{run.dataflow}_{run.rows}x{run.cols}_" + "_".join(map(str, shape))
+    d = work / name
+    d.mkdir()
+    (d / "run.cfg").write_text(CONFIG.format(name=name, rows=run.rows, cols=run.cols, dataflow=run.dataflow))
+    if gemm:
+        (d / "topo.csv").write_text(f"Layer, M, N, K,\ng, {run.m}, {run.n}, {run.k},\n")
+    else:  # IFMAP height, width, filter height, width, channels, filters, stride (unpadded)
+        h = run.p + run.r - 1
+        (d / "topo.csv").write_text("Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
+                                    f"Num Filter, Strides,\ng, {h}, {h}, {run.r}, {run.r}, {run.c}, {run.m}, 1,\n")
+    ones = ", ".join(["1"] * 24)  # layout factors: unused without a custom layout, but read
+    (d / "layout.csv").write_text("Layer, " + ", ".join(f"f{i}" for i in range(24)) + f",\ng, {ones},\n")
+    subprocess.run([python, "-m", "scalesim.scale", "-t", "topo.csv", "-l", "layout.csv", "-c", "run.cfg",
+                    "-p", "out", "-i", "gemm" if gemm else "conv", "-s", "N"], cwd=d, check=True, capture_output=True,
+                   timeout=3600)
+    report = next((d / "out").rglob("COMPUTE_REPORT.csv"))
+    rows = list(csv.reader(report.open()))
+    header = [h.strip() for h in rows[0]]
+    return int(rows[1][header.index("Total Cycles")].strip())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--python", required=True, help="the Python of SCALE-Sim's virtual environment")
+    ap.add_argument("--gemm-only", action="store_true", help="skip the convolutions (minutes each)")
+    args = ap.parse_args()
+    runs = RUNS if args.gemm_only else RUNS + CONV_RUNS
+    worst, matched = 0.0, 0
+    print(f"{'run':48} {'SCALE-Sim':>10} {'stored':>8} {'loopnest':>9} {'ratio':>7}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in runs:
+            theirs, ours = scalesim_cycles(args.python, run, Path(tmp)), cycles(run)
+            matched += theirs == run.cycles
+            worst = max(worst, abs(ours - theirs) / theirs)
+            print(f"{run.name:48} {theirs:>10,} {run.cycles:>8,} {ours:>9,.0f} {ours / theirs:>7.4f}")
+    print(f"RESULT runs={len(runs)} stored_match={matched} max_rel_error={worst:.5f}")
+
+
+if __name__ == "__main__":
+    main()
