@@ -64,9 +64,9 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import eyeriss_chip, timeloop
+    from loopnest.validation import eyeriss_chip, sparseloop, timeloop
 
-    return {"timeloop-reference": timeloop.cases, "eyeriss-chip": eyeriss_chip.cases}
+    return {"timeloop-reference": timeloop.cases, "eyeriss-chip": eyeriss_chip.cases, "sparseloop": sparseloop.cases}
 
 
 def run_all(only: str | None = None) -> list[Case]:
