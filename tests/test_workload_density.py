@@ -45,12 +45,48 @@ def test_structured_n_of_m_by_hand():
     assert d.value == 0.5
     assert d.p_nonempty(np.array([1, 2, 3, 4, 64]), 1000) == pytest.approx([0.5, 5 / 6, 1, 1, 1], rel=1e-12)
     assert list(d.worst_occupancy(np.array([1, 4, 5, 8]))) == [1, 2, 4, 4]
+    # 7:8: one zero per block, so any two values of a block hold a nonzero (tiles of 2..M and beyond)
+    assert Density.structured(7, 8).p_nonempty(np.array([1, 2, 5, 8, 9]), 800) == pytest.approx([7 / 8, 1, 1, 1, 1], rel=1e-12)
 
 
 def test_fixed_density_is_nonempty_with_its_share():
     """Sparseloop's fixed_structured: each tile holds exactly t * d nonzeros."""
     d = Density.fixed(0.25)
     assert list(d.p_nonempty(np.array([1, 2, 4, 8]), 16)) == [0.25, 0.5, 1.0, 1.0]
+
+
+def rle_entries_of(x: np.ndarray, run_bits: int) -> int:
+    """Run-length code ``x`` (nonzero flags) as Eyeriss' RLC does (Chen et al., JSSC 2017): each
+    entry is a run of at most 2**run_bits - 1 zeros and one value; a longer run is cut by an
+    entry whose value is an explicit zero. Trailing zeros are not coded. Returns the entries."""
+    entries, run = 0, 0
+    for nz in x:
+        if not nz and run == 2 ** run_bits - 1:  # the run is full: this zero is the entry's value
+            entries, run = entries + 1, 0
+        elif nz:
+            entries, run = entries + 1, 0
+        else:
+            run += 1
+    return entries
+
+
+def test_rle_entries_by_hand_and_by_encoding():
+    """2-bit runs (R = 4), d = 1/2: after a nonzero, the run reaches 4 zeros with (1/2)**4 = 1/16,
+    8 with 1/256, ...: 1/15 filler entries per nonzero, so (1/2)(1 + 1/15) = 8/15 entries per
+    position; all zeros: one entry per 4 positions; 5-bit runs (Eyeriss) at d = 0.3: 0.3 / (1 -
+    0.7**32); 2:4 never has a run of 32. The formula against the encoder on random vectors."""
+    assert Density.uniform(0.5).rle_entries(2) == pytest.approx(8 / 15, rel=1e-12)
+    assert Density.uniform(0.0).rle_entries(2) == 0.25
+    assert Density.uniform(0.3).rle_entries(5) == pytest.approx(0.3 / (1 - 0.7**32), rel=1e-12)
+    assert Density.structured(2, 4).rle_entries(5) == 0.5 and Density().rle_entries(5) == 1.0
+    assert rle_entries_of(np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), 2) == 4  # 1 | 000,0 | 000,0 | 1
+    rng = np.random.default_rng(3)
+    n, draws = 4096, 60
+    for d, bits in ((0.1, 2), (0.25, 3), (0.5, 2)):
+        got = np.array([rle_entries_of(rng.random(n) < d, bits) for _ in range(draws)]) / n
+        # independent zeros, as the formula assumes; trailing zeros shave at most one run's fillers
+        err = got.std(ddof=1) / np.sqrt(draws)
+        assert abs(got.mean() - Density.uniform(d).rle_entries(bits)) <= 5 * err + 2 / n, (d, bits)
 
 
 def test_parse_text_form():

@@ -8,8 +8,10 @@ model stays vectorized. The rules, in the order the code applies them (docs/mode
 
 1. Format. A tensor kept at a level in a compressed format (bitmask, rle, cp) stores and moves
    only its nonzeros: its reads, fills and updates there are the dense ones times its density d
-   (the zeros are neither counted as gated nor as skipped: they are not there). ``uncompressed``
-   and ``uop`` (offsets only) keep every value.
+   (the zeros are neither counted as gated nor as skipped: they are not there); rle also stores
+   the explicit zeros that end runs longer than its run field holds (``Density.rle_entries``: d
+   plus those fillers per dense position). ``uncompressed`` and ``uop`` (offsets only) keep every
+   value.
 2. Gating and skipping at a storage level p, for a target tensor conditioned on leaders: a
    transfer of the target from p to its consumer (the next level below that keeps it, or the
    MAC) happens only where every leader's tile at the consumer holds a nonzero. Its probability
@@ -20,12 +22,12 @@ model stays vectorized. The rules, in the order the code applies them (docs/mode
    read-backs of outputs: each eliminated update removes its read-back, the first write of each
    element stays (eliminated reads = min(reads, eliminated updates)) -- Sparseloop's count.
 3. Metadata, per access of the tensor's data at that level (after rule 2's g): bitmask one bit per
-   dense position, rle and cp one metadata word per nonzero, uop two offsets per tile moved
+   dense position, rle and cp one metadata word (run length, coordinate) per stored entry, uop two offsets per tile moved
    (the consumer's tile for reads, the level's own for fills). A metadata word is
    ``metadata_bits`` wide (bitmask packs ``metadata_bits`` flags in one); its energy is
    ``Storage.metadata_energy_of``; its bandwidth is ``metadata_bits / word_bits`` data words.
 4. Occupancy (capacity checks): the expected nonzeros of the tile, rounded up, plus the
-   metadata of the tile (bitmask: tile bits; rle, cp: one word per expected nonzero; uop: two
+   metadata of the tile (bitmask: tile bits; rle, cp: one word per expected entry; uop: two
    words) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
    gives that bound).
 5. Compute: MACs where a gating or skipping operand is zero are gated or skipped (element
@@ -65,6 +67,7 @@ class SparsePlan:
     meta_bits: tuple[int, ...]  # per level
     meta_ratio: np.ndarray  # (L,) metadata_bits / word_bits
     meta_pj: np.ndarray  # (L, 3, 3) pJ per metadata word [level, role, read | write | update]
+    stored: np.ndarray  # (L, 3) data words stored and moved per dense position: 1, d, or rle entries
     mac_actual: float  # fraction of MACs performed
     mac_gated: float
     mac_skipped: float
@@ -106,8 +109,10 @@ def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
     skip = float(np.prod([dens[ROLES.index(r)].value for r in cs.skipping])) if cs is not None else 1.0
     gate = float(np.prod([dens[ROLES.index(r)].value for r in cs.gating])) if cs is not None else 1.0
     sizes = tuple(problem.size(problem.tensor(r)) for r in ROLES)
+    stored = np.array([[1.0 if f not in COMPRESSED else d.rle_entries(mb) if f == "rle" else d.value
+                        for f, d in zip(fl, dens)] for fl, mb in zip(formats, meta_bits)]).reshape(len(formats), 3)
     return SparsePlan(dens, sizes, tuple(formats), tuple(feature), tuple(meta_bits),
-                      np.array(meta_bits, float) / np.array([lv.word_bits for lv in arch.levels], float), meta_pj,
+                      np.array(meta_bits, float) / np.array([lv.word_bits for lv in arch.levels], float), meta_pj, stored,
                       mac_actual=skip * gate, mac_gated=skip * (1.0 - gate), mac_skipped=1.0 - skip)
 
 
@@ -152,7 +157,6 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
     meta = np.zeros_like(actual)
     occupancy = tiles.astype(np.int64)
     for t in range(3):
-        d = p.density[t]
         below, above = _neighbours(keep[:, t])
         consumer_tile = np.take_along_axis(with_mac[:, t], below, axis=0)  # (L, B)
         frac = np.ones((L, B))  # g of the transfers out of each level
@@ -184,32 +188,34 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
                 if p.feature[l][t] is not None:
                     (gated if p.feature[l][t][0] == "gating" else skipped)[FILLS, :, t] += lost * (src == l)
             network[:, t] *= np.take_along_axis(frac, np.maximum(above, 0), axis=0)
-        # formats: compressed levels hold and move nonzeros only
+        # formats: compressed levels hold and move nonzeros only (rle: and its filler entries)
         for l in range(L):
             fmt = p.formats[l][t]
             if fmt == "uncompressed":
                 continue
-            if fmt in COMPRESSED and not d.is_dense:
-                actual[:, l, t] *= d.value
-                gated[:, l, t] *= d.value
-                skipped[:, l, t] *= d.value
+            positions = actual[:, l, t].copy()  # dense positions moved (after gating / skipping)
+            share = p.stored[l, t]
+            if share != 1.0:
+                actual[:, l, t] *= share
+                gated[:, l, t] *= share
+                skipped[:, l, t] *= share
             mb = p.meta_bits[l]
             if fmt == "bitmask":  # one flag per dense position, mb flags per metadata word
                 meta[:, l, t] = positions / mb
                 occ_meta = tiles[l, t] / mb
-            elif fmt in ("rle", "cp"):
+            elif fmt in ("rle", "cp"):  # one run length or coordinate per stored entry
                 meta[:, l, t] = actual[:, l, t]
-                occ_meta = d.expected(tiles[l, t].astype(float))
+                occ_meta = tiles[l, t] * share
             else:  # uop: two offsets per tile moved
                 meta[READS, l, t] = 2.0 * actual[READS, l, t] / consumer_tile[l]
                 meta[UPDATES, l, t] = 2.0 * actual[UPDATES, l, t] / consumer_tile[l]
                 meta[FILLS, l, t] = 2.0 * actual[FILLS, l, t] / np.maximum(tiles[l, t], 1)
                 occ_meta = np.full(B, 2.0)
-            data_occ = np.ceil(d.expected(tiles[l, t].astype(float))) if fmt in COMPRESSED else tiles[l, t]
+            data_occ = np.ceil(tiles[l, t] * share) if fmt in COMPRESSED else tiles[l, t]
             occupancy[l, t] = data_occ + np.ceil(occ_meta * p.meta_ratio[l])
         if t != OUT:  # the parent's format sets what crosses a fanout
-            comp = np.array([p.formats[l][t] in COMPRESSED for l in range(L)] + [False])
-            network[:, t] *= np.where(comp[np.maximum(above, 0)], d.value, 1.0)
+            share = np.append(p.stored[:, t], 1.0)
+            network[:, t] *= share[np.maximum(above, 0)]
     meta_energy = np.einsum("klrb,lrk->lrb", meta, p.meta_pj) if meta.any() else np.zeros((L, 3, B))
     md = meta * p.meta_ratio[None, :, None, None]
     meta_words = np.stack([md[READS].sum(axis=1), (md[FILLS] + md[UPDATES]).sum(axis=1)])

@@ -101,6 +101,22 @@ class Density:
         """Expected nonzeros in a tile of ``tile`` values (array or number): tile * density."""
         return tile * self.value
 
+    def rle_entries(self, run_bits: int) -> float:
+        """Expected run-length entries per dense position with a run field of ``run_bits`` bits
+        (Eyeriss' RLC): an entry is a run of at most R - 1 zeros (R = 2**run_bits) and one value,
+        so a run of r zeros before a nonzero takes floor(r / R) extra entries, each R - 1 zeros and
+        an explicit zero. With zeros placed independently (uniform, fixed), r is geometric,
+        P(r >= k) = (1 - d)**k, and the entries per position are d / (1 - (1 - d)**R) (d plus
+        the fillers d * q / (1 - q), q = (1 - d)**R; 1 / R at d = 0). N:M tensors whose longest
+        zero run, 2 (M - N), is below R need no fillers (d). Zeros after the last nonzero are
+        not counted."""
+        d, big_r = self.value, 2 ** run_bits
+        if self.is_dense or (self.kind == "structured" and self.n > 0 and 2 * (self.m - self.n) < big_r):
+            return d
+        if d == 0.0:
+            return 1.0 / big_r
+        return d / -math.expm1(big_r * math.log1p(-d))
+
     def p_nonempty(self, tile, total: int) -> np.ndarray:
         """Probability that a tile of ``tile`` values (an array; a tensor of ``total`` values)
         holds at least one nonzero (module docstring)."""
@@ -110,7 +126,8 @@ class Density:
         if self.kind == "fixed":
             return np.minimum(1.0, t * self.value)
         if self.kind == "structured":
-            return 1.0 - _empty_table(float(self.n), self.m)[np.minimum(t, self.m)]
+            table = _empty_table(float(self.n), self.m)
+            return 1.0 - table[np.minimum(t, len(table) - 1)]
         table = _empty_table(self.value * total, total)
         return 1.0 - table[np.minimum(t, len(table) - 1)]
 
