@@ -207,3 +207,20 @@ def test_rle_at_dram_by_hand():
     assert sp.actual[0, 1, 0, 1] == 16  # Buffer fills: decompressed
     assert sparse.costs.storage_energy_pj[0, 0, 0] == pytest.approx(entries * (1 + 5 / 16), rel=1e-12)
     assert dense.costs.storage_energy_pj[0, 0, 0] == 16 * (1 + 5 / 16)  # density 1: every value and its run length
+    # DRAM traffic in bits: the RLC stream (16-bit values, 5-bit runs), W's 64 reads, O's 4 write-backs
+    assert sparse.traffic_bits(0) == pytest.approx(entries * (16 + 5) + (64 + 4) * 16, rel=1e-12)
+    plain = arch.model_copy(update={"levels": (arch.levels[0].model_copy(update={"sparse": None}), arch.levels[1])})
+    assert evaluate(matvec(16), plain, m).traffic_bits(0) == (16 + 64 + 4) * 16
+
+
+def test_eyeriss_rlc_preset_is_eyeriss_plus_its_zero_handling():
+    """``eyeriss-rlc`` (JSSC 2017): RLC of ifmaps and ofmaps at DRAM with 5-bit runs, gating of the
+    filter spad read and the MAC on ifmap zeros; everything else is the ``eyeriss`` preset."""
+    rlc, base = load_arch("eyeriss-rlc"), load_arch("eyeriss")
+    dram, rf = rlc.levels[0].sparse, rlc.levels[2].sparse
+    assert dram.formats == {"inputs": "rle", "outputs": "rle"} and dram.metadata_bits == 5
+    assert [(a.target, a.condition_on) for a in rf.gating] == [("weights", ("inputs",))]
+    assert rlc.compute.sparse.gating == ("inputs",)
+    strip = lambda a: a.model_copy(update={"name": "", "description": "", "levels": tuple(
+        lv.model_copy(update={"sparse": None}) for lv in a.levels), "compute": a.compute.model_copy(update={"sparse": None})})
+    assert strip(rlc) == strip(base)

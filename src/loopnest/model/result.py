@@ -51,6 +51,19 @@ class Result:
             return float(self.costs.accesses_by_level[0, level])
         return float(sp.actual[0, level].sum() + sp.metadata[0, level].sum())
 
+    def traffic_bits(self, level: int) -> float:
+        """Bits read, filled and updated at ``level``: every tensor's (actual) values times its
+        width, plus the metadata words times the level's ``sparse.metadata_bits`` (so a
+        compressed stream counts what it moves, run lengths and coordinates included)."""
+        bits = np.array([self.problem.tensor(r).bits for r in ROLES], float)
+        sp = self.costs.sparse
+        if sp is None:
+            c = self.costs.counts
+            return float((c.reads + c.fills + c.updates)[0, level].astype(float) @ bits)
+        lv = self.arch.levels[level]
+        meta_bits = lv.sparse.metadata_bits if lv.sparse is not None else 0
+        return float(sp.actual[0, level].sum(axis=1) @ bits + sp.metadata[0, level].sum() * meta_bits)
+
     def sparse_dict(self) -> dict | None:
         """Actual vs algorithmic MACs and per level, tensor and action the actual, gated and skipped
         counts and the metadata words (None where nothing is sparse)."""
