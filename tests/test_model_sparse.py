@@ -224,3 +224,15 @@ def test_eyeriss_rlc_preset_is_eyeriss_plus_its_zero_handling():
     strip = lambda a: a.model_copy(update={"name": "", "description": "", "levels": tuple(
         lv.model_copy(update={"sparse": None}) for lv in a.levels), "compute": a.compute.model_copy(update={"sparse": None})})
     assert strip(rlc) == strip(base)
+
+
+def test_chip_densities_are_table_v():
+    """JSSC 2017 Table V's ifmap zeros of AlexNet CONV1-5 (0.01, 38.7, 72.5, 79.3, 77.6 %): each
+    layer's inputs at 1 - zeros, its outputs at the next layer's input density, CONV5's dense."""
+    from loopnest.search.eyeriss_cases import chip_densities
+
+    layers = chip_densities().layers
+    assert {n: layers[n]["inputs"].value for n in layers} == pytest.approx(
+        {"conv1": 0.9999, "conv2": 0.613, "conv3": 0.275, "conv4": 0.207, "conv5": 0.224}, rel=1e-12)
+    assert [layers[n]["outputs"].value for n in ("conv1", "conv2", "conv3", "conv4")] == pytest.approx([0.613, 0.275, 0.207, 0.224])
+    assert "outputs" not in layers["conv5"]
