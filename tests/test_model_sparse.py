@@ -236,3 +236,20 @@ def test_chip_densities_are_table_v():
         {"conv1": 0.9999, "conv2": 0.613, "conv3": 0.275, "conv4": 0.207, "conv5": 0.224}, rel=1e-12)
     assert [layers[n]["outputs"].value for n in ("conv1", "conv2", "conv3", "conv4")] == pytest.approx([0.613, 0.275, 0.207, 0.224])
     assert "outputs" not in layers["conv5"]
+
+
+@pytest.mark.parametrize("sparse, words", [
+    ({"formats": {"weights": "rle"}}, ["levels[1] (Buf): sparse.formats.weights", "does not keep weights"]),
+    ({"formats": {"inputs": "zip"}}, ["formats.inputs", "rle"]),
+    ({"formats": {"inputs": "rle"}, "metadata_bits": 32}, ["metadata_bits", "wider than the level's word"]),
+    ({"gating": [{"target": "outputs", "condition_on": ["activations"]}]}, ["condition_on", "activations"]),
+    ({"skipping": [{"target": "outputs", "condition_on": ["outputs"]}]}, ["its own leader"]),
+])
+def test_bad_sparse_spec_is_one_line(tmp_path, sparse, words):
+    """Bad sparse features: one ArchSpecError line naming the file, the field and what is allowed."""
+    from test_arch_errors import load_bad
+
+    def mutate(d):
+        d["levels"][1] |= {"keeps": ["inputs", "outputs"], "word_bits": 16, "sparse": sparse}
+    message = load_bad(tmp_path, mutate)
+    assert "\n" not in message and all(w in message for w in words), message
