@@ -170,6 +170,34 @@ def test_exact_mapper_equals_brute_force_with_sparsity(objective):
     assert keys == pytest.approx(brute_force(p, arch, fixed, objective), rel=1e-12)
 
 
+def tiny_no_output_feature(cap: int = 12) -> Architecture:
+    """``tiny_sparse`` without the RF's gating of outputs: the mapper's floors then apply."""
+    arch = tiny_sparse(cap)
+    return arch.model_copy(update={"levels": arch.levels[:2] + (arch.levels[2].model_copy(update={"sparse": None}),)})
+
+
+def test_floor_scale_by_hand():
+    """Inputs 0.5 (cp at the Buffer), weights 2:4 (0.5): inputs' counts at least 0.5 of the dense
+    ones, weights' (skipped on inputs) 0.5, outputs' 1, MACs and cycles kept 0.5: the floor is
+    0.5, not the product of all densities (0.25); with outputs gated there is none."""
+    from loopnest.model.sparse import plan
+
+    p = with_densities(fc("f", C=3, M=4, N=2), {"inputs": Density.uniform(0.5), "weights": Density.structured(1, 2)})
+    assert plan(p, tiny_no_output_feature()).floor_scale() == 0.5
+    assert plan(p, tiny_sparse()).floor_scale() == 0.0
+
+
+@pytest.mark.parametrize("objective", ["energy", "edp"])
+def test_exact_mapper_equals_brute_force_with_floors(objective):
+    p = with_densities(fc("f", C=3, M=4, N=2), {"inputs": Density.uniform(0.5), "weights": Density.structured(1, 2)})
+    arch = tiny_no_output_feature()
+    fixed = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", "outputs"]}])
+    keys, _ = found(p, arch, fixed, objective)
+    assert keys == pytest.approx(brute_force(p, arch, fixed, objective), rel=1e-12)
+    keys, _ = found(p, arch, None, objective)
+    assert keys == pytest.approx(brute_force(p, arch, None, objective), rel=1e-12)
+
+
 def test_exact_mapper_uses_compressed_capacity():
     """The Buffer (keeping every tensor) is too small for the dense tiles of the best mapping but
     not for its compressed ones: the exact search finds that mapping, as brute force does."""

@@ -77,12 +77,21 @@ class SparsePlan:
         return 1.0 - self.mac_skipped
 
     def floor_scale(self) -> float:
-        """A factor that keeps a dense lower bound of energy and cycles below the sparse cost:
-        every sparse count is at least the dense one times the product of all densities, except
-        output read-backs under gating or skipping (then 0: no floor)."""
+        """A factor that keeps a dense lower bound of energy and cycles below the sparse cost. Each
+        sparse count of a tensor is its dense one times a product of distinct densities: of the
+        leaders conditioning it (P(tile nonempty) >= density for a tile of one value or more) and,
+        where compressed, its own (rle stores at least d); so the smallest such product over the
+        tensors, the MACs kept and the compute cycles kept bounds them all. 0 (no floor) where
+        outputs are gated or skipped (all their read-backs may go)."""
         if any(f is not None and t == OUT for lv in self.feature for t, f in enumerate(lv)):
             return 0.0
-        return float(np.prod([d.value for d in self.density]))
+        d = [x.value for x in self.density]
+        per = []
+        for t in range(3):
+            leaders = {s for lv in self.feature if lv[t] is not None for s in lv[t][1]}
+            own = d[t] if any(fl[t] in COMPRESSED for fl in self.formats) else 1.0
+            per.append(own * float(np.prod([d[s] for s in leaders])))
+        return min(*per, self.mac_actual, self.cycle_fraction)
 
 
 def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
