@@ -19,7 +19,7 @@ from loopnest.model import evaluate
 from loopnest.search.network import map_network
 from loopnest.search.summary import to_dict
 from loopnest.workload import load_network
-from loopnest.workload.density import Density, DensitySpec, with_densities
+from loopnest.workload.density import Density, DensitySpec, apply_density, with_densities
 from loopnest.workload.network import Network, Node
 
 SOURCE = "Eyeriss chip (Chen et al., JSSC 2017, quoted by Sze et al., CICC 2017 tutorial): AlexNet CONV1-5, batch 4"
@@ -43,18 +43,22 @@ def chip_densities() -> DensitySpec:
     return DensitySpec({}, layers, "JSSC 2017 Table V", "Chen et al., JSSC 2017, Table V (ifmap zeros)")
 
 
-def alexnet_on_eyeriss(mode: str = "exact", jobs: int | None = None, sparse: bool = False) -> dict:
+def alexnet_on_eyeriss(mode: str = "exact", jobs: int | None = None, sparse: bool = False,
+                       sparse_search: bool = False) -> dict:
     """Our per-layer and total figures for the chip's workload, and the ratios ours / chip. With
     ``sparse``: each layer's mapping (the same search) evaluated on the ``eyeriss-rlc`` preset
     (RLC at DRAM, zero gating) at the chip's measured densities (``chip_densities``), DRAM
-    traffic in the bits of the RLC stream. The mappings stay the dense ones: the chip's zero
-    handling does not change its dataflow, and the comparison isolates what the zeros save."""
-    arch = load_arch("eyeriss")
+    traffic in the bits of the RLC stream. The mappings stay the dense ones: the comparison
+    isolates what the zeros save. With ``sparse_search`` too, the mappings are searched again
+    with the sparse costs (much slower: docs/sparsity.md)."""
+    arch = load_arch("eyeriss-rlc" if sparse and sparse_search else "eyeriss")
     net = load_network("alexnet", batch=BATCH)
+    if sparse and sparse_search:
+        net = apply_density(net, chip_densities())
     convs = tuple(Node(n.name, n.op, ("image",), n.shape) for n in net.nodes if n.is_layer and n.op.kind == "conv")
     sub = Network(f"{net.name} CONV1-5", BATCH, convs, {"image": (3, 227, 227)})  # only the loop nests matter here
     res = map_network(sub, arch, "rs", mode=mode, jobs=jobs)
-    if sparse:
+    if sparse and not sparse_search:
         arch, dens = load_arch("eyeriss-rlc"), chip_densities().layers
         res = replace(res, arch=arch, layers=[lo if lo.result is None else replace(
             lo, result=evaluate(with_densities(lo.problem, dens[lo.name]), arch, lo.result.mapping)) for lo in res.layers])
