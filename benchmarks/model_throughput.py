@@ -7,9 +7,12 @@ with a fixed seed; invalid ones (over capacity or fanout) are evaluated too, as 
 Time is CPU time of this one process (one core). Last line: RESULT mappings_per_second_per_core=...
 
     python benchmarks/model_throughput.py [--batch 200000] [--repeats 3] [--precision weights=4,inputs=8]
+        [--arch eyeriss-rlc --density inputs=0.4,outputs=0.5]
 
 ``--precision`` costs the layer at other bit widths (packed words, partial sums at the
-accumulator width): the model's slower path, where values and words differ.
+accumulator width): the model's slower path, where values and words differ. ``--density``
+(with an architecture that has sparse features, e.g. ``eyeriss-rlc``) costs it with the sparse
+model (docs/sparsity.md).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import numpy as np
 
 from loopnest.arch import load_arch
 from loopnest.mapping.mapping import MappingBatch
-from loopnest.mapping.mapspace import divisors as mapspace_divisors
+from loopnest.mapping.factors import divisors as mapspace_divisors
 from loopnest.model import evaluate_batch
 from loopnest.workload import load_network
+from loopnest.workload.density import parse_densities, with_densities
 from loopnest.workload.precision import Precision
 from loopnest.workload.problem import ROLES
 
@@ -60,11 +64,15 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=200_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--precision", default=None, help="bit widths, e.g. weights=4,inputs=8,accumulator=32")
+    ap.add_argument("--arch", default="eyeriss", help="preset (default eyeriss)")
+    ap.add_argument("--density", default=None, help="densities, e.g. inputs=0.4,outputs=0.5")
     args = ap.parse_args()
-    arch = load_arch("eyeriss")
+    arch = load_arch(args.arch)
     problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
     if args.precision:
         problem = Precision.parse(args.precision).apply(problem)
+    if args.density:
+        problem = with_densities(problem, parse_densities(args.density))
     batch = random_batch(problem, arch, args.batch, np.random.default_rng(0))
     evaluate_batch(problem, arch, batch)  # warm-up
     times = []
@@ -79,7 +87,7 @@ def main() -> None:
     print(f"{'tool':<10}{'mappings/s/core':>18}")
     print(f"{'loopnest':<10}{rate:>18,.0f}")
     print(f"RESULT mappings_per_second_per_core={rate:.0f} batch={args.batch} layer={problem.name} arch={arch.name}"
-          + (f" precision={args.precision}" if args.precision else ""))
+          + (f" precision={args.precision}" if args.precision else "") + (f" density={args.density}" if args.density else ""))
 
 
 if __name__ == "__main__":

@@ -98,9 +98,26 @@ def test_every_suite_appears_in_validate_with_its_tolerance_basis():
     # every non-exact case there carries the basis of its tolerance in its source
     from loopnest.validation import leakage, scalesim, suites, tpu_v1
 
-    assert set(suites()) == {"timeloop-reference", "eyeriss-chip", "tpu-v1", "leakage", "scalesim-systolic", "isaac-ima", "diannao"}
+    assert set(suites()) == {"timeloop-reference", "eyeriss-chip", "tpu-v1", "leakage", "scalesim-systolic", "isaac-ima", "diannao",
+                             "sparseloop"}
     out = CliRunner().invoke(app, ["validate", "--json"])
     assert out.exit_code == 0, out.output
     cases = json.loads(out.output)["cases"]
     assert {tpu_v1.SOURCE, leakage.SOURCE, scalesim.SOURCE} <= {c["source"] for c in cases}
     assert all(c["basis"] and 0 < c["tolerance"] < 1 for c in cases if not c["exact"])
+
+
+def test_sparseloop_reference_outputs():
+    """Sparseloop tutorial 01.2.1-01.2.3 (timeloop-accelergy-exercises, ref_outputs): every count
+    and cycle exact; energies per algorithmic MAC 7954.55, 3366.62 and 655.50 fJ within 0.1 %
+    (Sparseloop's leakage, which we do not model, makes ours lower)."""
+    out = CliRunner().invoke(app, ["validate", "--json", "--suite", "sparseloop"])
+    assert out.exit_code == 0, out.output
+    cases = json.loads(out.output)["cases"]
+    assert len(cases) == 22 and all(c["passed"] for c in cases)
+    exact = {c["name"]: c["got"] for c in cases if c["exact"]}
+    assert exact["sparseloop 01.2.3: cycles"] == 4 and exact["sparseloop 01.2.2: actual computes"] == 4
+    assert exact["sparseloop 01.2.3: B skipped reads"] == 12 and exact["sparseloop 01.2.2: Z gated updates"] == 12
+    energy = {c["name"][11:17]: c for c in cases if not c["exact"]}
+    assert {k: c["expected"] for k, c in energy.items()} == {"01.2.1": 7954.55, "01.2.2": 3366.62, "01.2.3": 655.50}
+    assert all(c["got"] < c["expected"] and abs(c["rel_error"]) < 0.001 for c in energy.values())

@@ -75,6 +75,41 @@ class Fanout(_Strict):
         return (self.x if self.systolic != "os" else 0) + self.x + self.y - 2
 
 
+Format = Literal["uncompressed", "bitmask", "rle", "cp", "uop"]
+
+
+class SparseAction(_Strict):
+    """Gate or skip the accesses of ``target`` where a ``condition_on`` (leader) tensor is zero."""
+
+    target: Role
+    condition_on: tuple[Role, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SparseAction:
+        if self.target in self.condition_on:
+            raise ValueError(f"condition_on: {self.target} cannot be its own leader; name the other tensors")
+        return self
+
+
+class StorageSparse(_Strict):
+    """Sparse features of a storage level (docs/model.md, "Sparsity"): a representation format per
+    kept tensor, the metadata word width and energies, and gating / skipping of accesses."""
+
+    formats: dict[Role, Format] = Field(default_factory=dict)
+    metadata_bits: PosInt = Field(default=4, description="bits of one metadata word (a coordinate, a run length, bitmask bits)")
+    metadata_energy_pj: dict[Action, NonNegFloat] | None = Field(
+        default=None, description="pJ per metadata word access; default: the data energy times metadata_bits / word_bits")
+    gating: tuple[SparseAction, ...] = ()
+    skipping: tuple[SparseAction, ...] = ()
+
+
+class ComputeSparse(_Strict):
+    """MACs gated (cycle spent, no energy) or skipped (neither) where any of these operands is zero."""
+
+    gating: tuple[Role, ...] = ()
+    skipping: tuple[Role, ...] = ()
+
+
 class Storage(_Strict):
     """A storage level. ``capacity_words`` None (and no partitions) means unbounded (DRAM).
 
@@ -107,6 +142,7 @@ class Storage(_Strict):
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one instance")
     leakage_mw: NonNegFloat | None = Field(default=None, description="static (leakage) power of one instance, mW")
     fanout: Fanout | None = None
+    sparse: StorageSparse | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Storage:
@@ -133,7 +169,33 @@ class Storage(_Strict):
                 what = f"partitions.{role}" if self.partitions is not None else "capacity_words"
                 usable = " (half of it usable: double_buffered)" if self.double_buffered else ""
                 raise ValueError(f"{what}: {cap} words{usable} is smaller than one block (block_words {self.block_words})")
+        if self.sparse is not None:
+            self._check_sparse(self.sparse)
         return self
+
+    def _check_sparse(self, sp: StorageSparse) -> None:
+        for role in sp.formats:
+            if role not in self.keeps:
+                raise ValueError(f"sparse.formats.{role}: this level does not keep {role}; keeps is {list(self.keeps)}")
+        if sp.formats and any(f != "uncompressed" for f in sp.formats.values()) and sp.metadata_bits > self.word_bits:
+            raise ValueError(f"sparse.metadata_bits: {sp.metadata_bits} bits is wider than the level's word (word_bits {self.word_bits})")
+        for kind in ("gating", "skipping"):
+            for i, a in enumerate(getattr(sp, kind)):
+                if a.target not in self.keeps:
+                    raise ValueError(f"sparse.{kind}[{i}].target: this level does not keep {a.target}; keeps is {list(self.keeps)}")
+        targets = [a.target for a in sp.gating + sp.skipping]
+        dup = sorted({t for t in targets if targets.count(t) > 1})
+        if dup:
+            raise ValueError(f"sparse: {dup[0]} is the target of more than one gating/skipping entry; give one entry with all its leaders")
+
+    def metadata_energy_of(self, role: Role, action: Action) -> float:
+        """pJ per metadata word access (``sparse.metadata_energy_pj``, else the data energy per word
+        times metadata_bits / word_bits)."""
+        sp = self.sparse
+        if sp is not None and sp.metadata_energy_pj is not None and action in sp.metadata_energy_pj:
+            return sp.metadata_energy_pj[action]
+        bits = sp.metadata_bits if sp is not None else self.word_bits
+        return self.energy_of(role, action) / self.block_words * bits / self.word_bits
 
     @property
     def total_words(self) -> int | None:
@@ -232,6 +294,7 @@ class Compute(_Strict):
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of one MAC")
     leakage_mw: NonNegFloat | None = Field(default=None, description="static (leakage) power of one MAC unit, mW")
     pim: PimArray | None = None
+    sparse: ComputeSparse | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Compute:

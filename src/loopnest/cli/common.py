@@ -133,6 +133,30 @@ def with_precision(work, spec: str | None):
         return apply_to_layer(work, default, per_layer)
     except (PrecisionError, DataFileError) as e:
         fail(f"--precision: {e}")
+DENSITY_HELP = ("Densities (fraction of nonzeros) of the tensors: weights=0.45,inputs=0.3 (uniform random) or "
+                "weights=2:4 (N:M), or a per-layer density YAML file (source:, layers: {name: {weights: 0.45}}); "
+                "default: dense. Costs follow the architecture's sparse features (docs/model.md, \"Sparsity\").")
+
+
+def density_option() -> typer.models.OptionInfo:
+    """The --density option of every command that maps or models."""
+    return typer.Option(None, "--density", help=DENSITY_HELP)
+
+
+def with_density(work, spec: str | None):
+    """A Network or one layer (Problem) at ``--density``'s densities; one error line on bad input."""
+    if spec is None:
+        return work
+    from loopnest.datafile import DataFileError
+    from loopnest.workload.density import DensityError, apply_density, apply_to_layer, load_density
+
+    try:
+        d = load_density(spec)
+        return apply_density(work, d) if hasattr(work, "nodes") else apply_to_layer(work, d)
+    except (DensityError, DataFileError) as e:
+        fail(f"--density: {e}")
+
+
 TABLE_HELP = ("Energy table that resolves the architecture's energies and areas: horowitz45 (pJ, 45 nm scaled "
               "to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC); default: the spec's own.")
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option,
-    print_json, table_option, warn, warn_wider, with_precision)
+    check_folder, check_outputs, console, density_option, did_you_mean, err_console, fail, mode_option, precision_option,
+    print_json, table_option, warn, warn_wider, with_density, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 from loopnest.sources import SHEET
@@ -28,6 +28,7 @@ def evaluate(
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
     mode: str = mode_option(),
     precision: str = precision_option(),
+    density: str = density_option(),
     constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
     table: str = table_option(),
     jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
@@ -78,7 +79,7 @@ def evaluate(
         fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
     try:
         Objective.parse(objective)
-        network = with_precision(load_network(model, batch=batch), precision)
+        network = with_density(with_precision(load_network(model, batch=batch), precision), density)
         user = load_constraints(constraints) if constraints else None
     except (WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))
@@ -315,7 +316,7 @@ def _tables(data: dict, a, wide: bool = False) -> None:
     print_table(console, f"Benchmarking sheet ({SHEET})", [Column("metric", "left"), Column("value")], [
         ["Process technology", s["process_technology"]], ["# of PEs", f"{s['pes']}"],
         ["On-chip memory", f"{s['on_chip_memory_KiB']:.1f} KiB"], ["Bits per operand", f"{s['bits_per_operand']}"],
-        ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (dense: all MACs)", f"{s['non_zero_macs']:,}"],
+        ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (actual; dense: all MACs)", f"{s['non_zero_macs']:,.0f} of {data['totals']['macs']:,}"],
         ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power (dynamic)", power],
         ["Static power (leakage)", f"{s['static_power_mW']:g} mW" + (
             f": {eng(data['totals']['leakage_energy_pj'], 'pJ')} over the runtime, total energy "

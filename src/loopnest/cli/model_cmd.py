@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli.common import console, fail, precision_option, print_json, table_option, warn_wider, with_precision
+from loopnest.cli.common import (
+    console, density_option, fail, precision_option, print_json, table_option, warn_wider, with_density, with_precision)
 from loopnest.cli.tables import Column, print_table
 
 
@@ -14,6 +15,7 @@ def model(
     mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     precision: str = precision_option(),
+    density: str = density_option(),
     table: str = table_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
 ) -> None:
@@ -31,7 +33,7 @@ def model(
 
     try:
         a = load_arch(arch, table=table)
-        problem = with_precision(load_layer(layer, batch), precision)
+        problem = with_density(with_precision(load_layer(layer, batch), precision), density)
         m = load_mapping(mapping, a)
         result = evaluate(problem, a, m)
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:

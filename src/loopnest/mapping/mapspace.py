@@ -239,11 +239,20 @@ class Mapspace:
                 box *= rest[:, s]
         return spatial, box
 
+    def _compressed(self, lv, role: str, values: np.ndarray) -> np.ndarray:
+        """A tile's values as the model's occupancy counts its data: ceil(values * density) where
+        the level keeps the tensor in a compressed format (model.sparse, rule 4), else all of them."""
+        density = self.problem.tensor(role).density
+        if density is None or lv.sparse is None or lv.sparse.formats.get(role) not in ("bitmask", "rle", "cp"):
+            return values
+        return np.ceil(values * density.value).astype(np.int64)
+
     def _capacity_ok(self, l: int, box: np.ndarray, keep: np.ndarray, stats: dict | None) -> np.ndarray:
         lv = self.arch.levels[l]
         d = box.shape[1]
-        # in words at the stored widths (outputs at theirs, not the wider partial sums': a relaxation)
-        tiles = [lv.words_for(np.prod((box - 1) @ c[:, :d].T + 1, axis=1), self.problem.tensor(r).bits)
+        # in words at the stored widths (outputs at theirs, not the wider partial sums': a relaxation);
+        # a tensor in a compressed format at least its expected nonzeros (metadata left out: a relaxation)
+        tiles = [lv.words_for(self._compressed(lv, r, np.prod((box - 1) @ c[:, :d].T + 1, axis=1)), self.problem.tensor(r).bits)
                  for c, r in zip(self.coef, ROLES)]
         if lv.partitions is not None:
             ok = np.ones(len(box), bool)

@@ -40,6 +40,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
 from loopnest.model.counts import FILLS, OUT, READS, UPDATES, Counts, count_block
 from loopnest.model.precision import Prices, prices, psum_levels, tile_words
+from loopnest.model.sparse import SparseBlock, SparsePlan, plan, sparse_block
 from loopnest.workload.problem import ROLES, Problem
 
 CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
@@ -49,6 +50,32 @@ KINDS = ("reads", "fills", "updates", "network words", "tile words")  # count_bl
 class ModelInvariantError(RuntimeError):
     """A result breaks an invariant of the model (a negative count, a utilization above 1, ...):
     a bug in loopnest, reported as one clear line instead of a wrong number."""
+
+
+@dataclass
+class SparseCounts:
+    """Expected sparse counts (model.sparse), arrays (B, L, 3 tensors, 3 actions: reads, fills,
+    updates) in values, and the MACs as fractions of the algorithmic ones; ``counts`` of
+    ``BatchCosts`` stay the algorithmic (dense) counts."""
+
+    actual: np.ndarray
+    gated: np.ndarray
+    skipped: np.ndarray
+    metadata: np.ndarray  # metadata words
+    plan: SparsePlan
+    macs: int
+
+    @property
+    def actual_macs(self) -> float:
+        return self.macs * self.plan.mac_actual
+
+    @property
+    def gated_macs(self) -> float:
+        return self.macs * self.plan.mac_gated
+
+    @property
+    def skipped_macs(self) -> float:
+        return self.macs * self.plan.mac_skipped
 
 
 @dataclass
@@ -69,6 +96,7 @@ class BatchCosts:
     psum: np.ndarray | None = None  # (B, L) outputs held as partial sums (None: same width as outputs)
     leakage_pj_per_cycle: float = 0.0  # the architecture's static power per clock cycle (pJ)
     fill_drain_cycles: np.ndarray | None = None  # (B,) systolic fill/drain inside the compute cycles (None: no systolic fanout)
+    sparse: SparseCounts | None = None  # actual / gated / skipped counts where the layer or the arch is sparse
 
     def words_per_value(self, i: int) -> np.ndarray:
         """(L, 3) words one value access costs at each level for mapping ``i`` (1 without prices)."""
@@ -130,6 +158,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     price = prices(problem, arch)
+    sp = plan(problem, arch)
     # an energy is at most 3 counts below 2**63 times a per-value price: finite for any price below ~1e288 pJ
     bounded = bool(max(a.max(initial=0) for a in (price.storage, price.psum_storage, price.network,
                                                   price.psum_network)) * 2.0**65 < np.inf)
@@ -143,6 +172,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
     fill = _fill_drain(arch, batch.temporal) if any(lv.fanout is not None and lv.fanout.systolic is not None
                                                      for lv in arch.levels) else None
+    sacc = None if sp is None else np.zeros((4, 3, L, 3, B))  # actual, gated, skipped, metadata
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
         *block, rows, drain = count_block(problem, arch, batch[part])
@@ -151,16 +181,22 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         for row in rows:  # the other rows are 0
             acc[row + (part,)] = block[0][row]
         active[:, part], steps[part] = block[1:3]
+        sb = None
+        if sp is not None:
+            sb = sparse_block(sp, block[0], block[3])
+            for j, x in enumerate((sb.actual, sb.gated, sb.skipped, sb.metadata)):
+                sacc[j, ..., part] = x
         _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part],
-               None if fill is None else fill[part], drain)
+               None if fill is None else fill[part], drain, sb, sp)
         _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
-    compute = problem.macs * price.mac_pj
+    compute = problem.macs * price.mac_pj * (1.0 if sp is None else sp.mac_actual)
+    sparse = None if sp is None else SparseCounts(*(x.transpose(3, 1, 2, 0) for x in sacc), sp, problem.macs)
     return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization,
-                      price, None if psum is None else psum.T, arch.leakage_pj_per_cycle, fill)
+                      price, None if psum is None else psum.T, arch.leakage_pj_per_cycle, fill, sparse)
 
 
 def _fill_drain(arch: Architecture, temporal: np.ndarray) -> np.ndarray:
@@ -192,13 +228,18 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
            active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
            valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray,
            utilization: np.ndarray, psum: np.ndarray | None, fill: np.ndarray | None = None,
-           drain: np.ndarray | None = None) -> None:
+           drain: np.ndarray | None = None, sb: SparseBlock | None = None, sp: SparsePlan | None = None) -> None:
     """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
     written into the block's slices of the results (all batch-innermost); ``psum`` (L, B), when
     given, receives the levels whose outputs are partial sums; ``fill`` (B,), when given, is the
     systolic fill/drain added to the compute cycles; ``drain`` (L, B), when given, the outputs' drain
-    reads inside ``reads``, which do not make a level's outputs partial sums."""
+    reads inside ``reads``, which do not make a level's outputs partial sums. With ``sb``
+    (model.sparse), the actual counts, compressed occupancies and metadata replace the dense counts."""
     reads, fills, updates, network_words, tiles = words
+    psum_reads, psum_fills = reads[:, OUT], fills[:, OUT]  # partial sums are where the algorithm puts them
+    dense_tiles = tiles  # a resident tensor must be held whole (dense) at level 1
+    if sb is not None:
+        (reads, fills, updates), network_words, tiles = sb.actual, sb.network, sb.occupancy
     storage, network = energy
     per_value = price.storage
     np.multiply(reads, per_value[:, :, 0, None], out=storage)
@@ -209,7 +250,7 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
             np.multiply(network_words[l], price.network[l, :, None], out=network[l])
     scale = None if price.native else price.words[:, :, None]  # values -> words for the bandwidths
     if psum is not None:  # outputs held as partial sums: priced at the accumulator width
-        psum[:] = psum_levels(price, reads[:, OUT] if drain is None else reads[:, OUT] - drain, fills[:, OUT])
+        psum[:] = psum_levels(price, psum_reads if drain is None else psum_reads - drain, psum_fills)
         ps = price.psum_storage
         wide = reads[:, OUT] * ps[:, 0, None] + updates[:, OUT] * ps[:, 2, None]
         wide[1:] += fills[1:, OUT] * ps[1:, 1, None]
@@ -217,16 +258,18 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
         network[:, OUT] = np.where(psum, network_words[:, OUT] * price.psum_network[:, None], network[:, OUT])
         scale = np.broadcast_to(price.words[:, :, None], (*price.words.shape, psum.shape[1])).copy()
         scale[:, OUT] = np.where(psum, price.psum_words[:, None], price.words[:, OUT, None])
+    if sb is not None:
+        storage += sb.meta_energy
     ok[0] = _capacity_ok(arch, keep, tile_words(arch, price, tiles, psum))
     for role in arch.resident:  # held whole at level 1, or the layer would need the outermost level
         t = ROLES.index(role)
-        ok[0, 1] &= keep[1, t] & (tiles[1, t] == problem.size(problem.tensor(role)))
+        ok[0, 1] &= keep[1, t] & (dense_tiles[1, t] == problem.size(problem.tensor(role)))
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)
     for l in range(1, len(arch.levels)):
         valid &= ok[0, l] & ok[1, l]
-    cycles[:] = compute_steps * float(arch.compute.cycles_per_mac)
+    cycles[:] = compute_steps * float(arch.compute.cycles_per_mac) * (1.0 if sp is None else sp.cycle_fraction)
     if fill is not None:
         cycles += fill
     bound[:] = -1
@@ -235,14 +278,15 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
         level = np.zeros(len(cycles))
         if lv.read_bandwidth is not None:  # float64 sums: int64 ones may overflow for the largest layers
             r = reads[l] if scale is None else reads[l] * scale[l]
-            level = np.maximum(level, r.sum(axis=0, dtype=float) / inst[l] / lv.read_bandwidth)
+            rd = r.sum(axis=0, dtype=float) + (0.0 if sb is None else sb.meta_data_words[0, l])
+            level = np.maximum(level, rd / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
             f, u = (fills[l], updates[l]) if scale is None else (fills[l] * scale[l], updates[l] * scale[l])
-            written = f.sum(axis=0, dtype=float) + u.sum(axis=0, dtype=float)
+            written = f.sum(axis=0, dtype=float) + u.sum(axis=0, dtype=float) + (0.0 if sb is None else sb.meta_data_words[1, l])
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound[level > cycles] = l
         np.maximum(cycles, level, out=cycles)
-    np.divide(problem.macs, cycles * arch.pes, out=utilization)
+    np.divide(problem.macs * (1.0 if sp is None else sp.mac_actual), cycles * arch.pes, out=utilization)
 
 
 def _check(problem: Problem, arch: Architecture, words: np.ndarray, energy: np.ndarray, bounded: bool,

@@ -48,6 +48,49 @@ class Result:
         return {k: mw * self.cycles * 1e3 / self.arch.clock_mhz for k, mw in self.arch.leakage_mw().items()}
 
     @property
+    def actual_macs(self) -> float:
+        """MACs performed (expected): the algorithmic MACs less the gated and skipped ones."""
+        return self.macs if self.costs.sparse is None else self.costs.sparse.actual_macs
+
+    def actual_accesses(self, level: int) -> float:
+        """Values read, filled and updated at ``level`` (all tensors) that are actually moved,
+        plus metadata words: the algorithmic accesses where nothing is sparse."""
+        sp = self.costs.sparse
+        if sp is None:
+            return float(self.costs.accesses_by_level[0, level])
+        return float(sp.actual[0, level].sum() + sp.metadata[0, level].sum())
+
+    def traffic_bits(self, level: int) -> float:
+        """Bits read, filled and updated at ``level``: every tensor's (actual) values times its
+        width, plus the metadata words times the level's ``sparse.metadata_bits`` (so a
+        compressed stream counts what it moves, run lengths and coordinates included)."""
+        bits = np.array([self.problem.tensor(r).bits for r in ROLES], float)
+        sp = self.costs.sparse
+        if sp is None:
+            c = self.costs.counts
+            return float((c.reads + c.fills + c.updates)[0, level].astype(float) @ bits)
+        lv = self.arch.levels[level]
+        meta_bits = lv.sparse.metadata_bits if lv.sparse is not None else 0
+        return float(sp.actual[0, level].sum(axis=1) @ bits + sp.metadata[0, level].sum() * meta_bits)
+
+    def sparse_dict(self) -> dict | None:
+        """Actual vs algorithmic MACs and per level, tensor and action the actual, gated and skipped
+        counts and the metadata words (None where nothing is sparse)."""
+        sp = self.costs.sparse
+        if sp is None:
+            return None
+        per = {lv.name: {r: {a: {"algorithmic": int(getattr(self.costs.counts, a)[0, l, t]),
+                                  "actual": float(sp.actual[0, l, t, k]), "gated": float(sp.gated[0, l, t, k]),
+                                  "skipped": float(sp.skipped[0, l, t, k]), "metadata_words": float(sp.metadata[0, l, t, k])}
+                              for k, a in enumerate(ACTIONS)} for t, r in enumerate(ROLES)}
+               for l, lv in enumerate(self.arch.levels)}
+        return {"densities": {t.role: str(t.density) if t.density is not None else "1" for t in self.problem.tensors},
+                "algorithmic_macs": self.macs, "actual_macs": sp.actual_macs, "gated_macs": sp.gated_macs,
+                "skipped_macs": sp.skipped_macs, "energy_per_nonzero_mac_pj": self.energy_pj / max(sp.actual_macs, 1e-300),
+                "dram_accesses_per_nonzero_mac": self.actual_accesses(0) / max(sp.actual_macs, 1e-300),
+                "levels": per}
+
+    @property
     def cycles(self) -> float:
         return float(self.costs.cycles[0])
 
@@ -135,6 +178,8 @@ class Result:
             "bound": self.bound,
             "utilization": self.utilization,
             "pes": self.arch.pes,
+            "actual_macs": self.actual_macs,
+            "sparse": self.sparse_dict(),
         }
 
 

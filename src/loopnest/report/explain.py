@@ -58,4 +58,16 @@ def summary_lines(result: Result) -> list[str]:
         f"PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
     ] + ([f"static (leakage): {eng(result.leakage_energy_pj, 'pJ')} ({sum(result.arch.leakage_mw().values()):g} mW over the "
           f"runtime; {result.leakage_energy_pj / result.macs:.4f} pJ/MAC) beside the dynamic energy; total "
-          f"{eng(result.energy_pj + result.leakage_energy_pj, 'pJ')}"] if result.arch.leakage_mw() else [])
+          f"{eng(result.energy_pj + result.leakage_energy_pj, 'pJ')}"] if result.arch.leakage_mw() else []) + _sparse_lines(result)
+
+
+def _sparse_lines(result: Result) -> list[str]:
+    """Actual vs algorithmic MACs, energy and DRAM accesses per non-zero MAC (sparse results only)."""
+    sp = result.sparse_dict()
+    if sp is None:
+        return []
+    unit = result.arch.energy_units
+    return [f"densities: {', '.join(f'{r} {d}' for r, d in sp['densities'].items())}   MACs actual {sp['actual_macs']:,.1f} of "
+            f"{sp['algorithmic_macs']:,} algorithmic (gated {sp['gated_macs']:,.1f}, skipped {sp['skipped_macs']:,.1f})",
+            f"energy per non-zero MAC: {sp['energy_per_nonzero_mac_pj']:.3f} {unit}   "
+            f"{result.arch.levels[0].name} accesses per non-zero MAC: {sp['dram_accesses_per_nonzero_mac']:.4f}"]

@@ -235,7 +235,7 @@ def evaluate_sections(data: dict) -> list[Section]:
                     [[t["macs"], t["cycles"], t["utilization"], t["energy_pj"], t["energy_per_mac_pj"], t["dram_accesses_per_mac"]]])
     sheet = Table(f"Benchmarking sheet ({SHEET})", ["metric", "value"], [
         ["Process technology", s["process_technology"]], ["# of PEs", s["pes"]], ["On-chip memory (KiB)", s["on_chip_memory_KiB"]],
-        ["Bits per operand", s["bits_per_operand"]], ["Batch size", s["batch_size"]], ["# of non-zero MACs (dense)", s["non_zero_macs"]],
+        ["Bits per operand", s["bits_per_operand"]], ["Batch size", s["batch_size"]], ["# of non-zero MACs (actual; dense: all)", s["non_zero_macs"]],
         ["Runtime (ms)", s["runtime_ms"]], ["Power (mW)", s["power_mW"] if s["power_mW"] is not None else f"n/a (energies in {unit})"],
         [f"Energy / non-zero MAC ({unit})", s["energy_per_non_zero_mac"]], ["DRAM access / non-zero MAC", s["dram_accesses_per_non_zero_mac"]]])
     rows = data["layers"]

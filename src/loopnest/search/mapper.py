@@ -42,6 +42,7 @@ from loopnest.model import Result, evaluate_batch
 from loopnest.model.counts import check_countable
 from loopnest.model.precision import prices
 from loopnest.model.result import evaluate
+from loopnest.model.sparse import plan as sparse_plan
 from loopnest.search.arrays import unique_rows
 from loopnest.search.bounds import (
     InsideFloor,
@@ -182,6 +183,9 @@ class _Search:
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
         self.write_pj = prices(problem, arch).storage[:, :, 1]  # pJ per value written, (L, 3)
+        sp = sparse_plan(problem, arch)
+        # every floor is of dense counts (or of exact sparse ones): times this it stays below the sparse cost
+        self.floor_scale = 1.0 if sp is None else sp.floor_scale()
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -222,7 +226,7 @@ class _Search:
             self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
             self.visited[ki] = np.zeros(len(outer), bool)
-            keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
+            keys = self._floor_keys(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
                 pre = _ascending(keys)[:ROWS * self.top]
                 keys = self._bounds(ki, pre)
@@ -236,15 +240,21 @@ class _Search:
         self._visit_by_floor(cheap, limit=ROWS)  # a first best cost
         rows = []
         for ki, data in self.outer_data.items():
-            live = np.flatnonzero(better_rows(self.obj.values(self.cheap[ki], data.cyc), self.best_keys) & ~self.visited[ki])
+            live = np.flatnonzero(better_rows(self._floor_keys(self.cheap[ki], data.cyc), self.best_keys) & ~self.visited[ki])
             rows.append((self._bounds(ki, live), ki, live))
         self._visit_by_floor(rows)
+
+    def _floor_keys(self, energy: np.ndarray, cycles: np.ndarray) -> np.ndarray:
+        """Objective keys of floors of energy (pJ) and cycles, scaled for sparsity (``SparsePlan.floor_scale``)."""
+        if self.floor_scale == 1.0:
+            return self.obj.values(energy, cycles)
+        return self.obj.values(energy * self.floor_scale, cycles * self.floor_scale)
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
         """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""
         data = self.outer_data[ki]
         energy = self.cheap[ki][at] + (data.floor.rows(bypass=False, at=at) if data.floor is not None else 0.0)
-        return self.obj.values(energy, data.cyc[at])
+        return self._floor_keys(energy, data.cyc[at])
 
     def _visit_by_floor(self, parts: list, limit: int | None = None) -> None:
         """Visit outer choices by increasing keys, ROWS at a time, until no key left can beat
@@ -279,12 +289,12 @@ class _Search:
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
-            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi] + od.credit[ri], cyc[oi]), start)
+            self._evaluate_pairs(ki, len(rows), at, oi, ri, self._floor_keys(base[oi] + od.credit[ri], cyc[oi]), start)
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
         oi = rows[at]
-        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi])
+        keys = self._floor_keys(base[oi] + floor(oi, gi, groups=True), cyc[oi])
         order = _ascending(keys)
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
@@ -296,7 +306,7 @@ class _Search:
             count = groups.ends[gi[live]] - groups.starts[gi[live]]
             pos = np.repeat(groups.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
             a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), groups.members[pos]
-            self._evaluate_pairs(ki, len(rows), a, o, r, self.obj.values(base[o] + floor(o, r), cyc[o]), start)
+            self._evaluate_pairs(ki, len(rows), a, o, r, self._floor_keys(base[o] + floor(o, r), cyc[o]), start)
 
     def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,
                         start: int) -> None:
@@ -360,7 +370,8 @@ class _Search:
         e, r = np.zeros(len(rep)), np.zeros(len(rep))
         kept1 = keep[1] if L > 1 else np.zeros(3, bool)
         for t in np.flatnonzero(kept1):
-            e += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + cost.counts.fills[:, 1, t] * self.write_pj[1, t]
+            fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
+            e += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * self.write_pj[1, t]
             r += cost.counts.reads[:, 0, t]
         floor = e.copy()
         if inside_applies(space):

@@ -90,6 +90,10 @@ def layer_row(lo: LayerOutcome) -> dict:
                                    for lv in arch.levels},
         "bits": {t.role: t.bits for t in lo.problem.tensors},
         "dram_accesses_per_mac": float(acc[0]) / r.macs,
+        "actual_macs": r.actual_macs,  # non-zero MACs: the MACs where nothing is sparse
+        "dram_actual_accesses": r.actual_accesses(0),
+        "energy_per_nonzero_mac_pj": r.energy_pj / r.actual_macs if r.actual_macs else None,
+        "dram_accesses_per_nonzero_mac": r.actual_accesses(0) / r.actual_macs if r.actual_macs else None,
         **neutral(r.energy_pj, r.energy_pj / r.macs, r.energy_by_level_pj(), arch.energy_units),
         "mapping": r.mapping.to_dict(arch, lo.problem),
         "same_as": lo.same_as,
@@ -114,6 +118,8 @@ def totals(net: NetworkResult, rows: list[dict]) -> dict:
     leakage = sum(r["leakage_energy_pj"] for r in rows)
     acc = add("accesses_by_level")
     dram = acc.get(net.arch.levels[0].name, 0)
+    nonzero = sum(r["actual_macs"] for r in rows)
+    dram_actual = sum(r["dram_actual_accesses"] for r in rows)
     return {
         "macs": macs, "cycles": cycles, "energy_pj": energy,
         "leakage_energy_pj": leakage, "total_energy_pj": energy + leakage,
@@ -124,13 +130,17 @@ def totals(net: NetworkResult, rows: list[dict]) -> dict:
         "dram_accesses_per_mac": dram / macs if macs else None,
         **neutral(energy, energy / macs if macs else None, add("energy_by_level_pj"), net.arch.energy_units),
         "layers_mapped": len(rows), "layers_unmapped": len(net.unmapped),
+        "actual_macs": nonzero, "dram_actual_accesses": dram_actual,
+        "energy_per_nonzero_mac_pj": energy / nonzero if nonzero else None,
+        "dram_accesses_per_nonzero_mac": dram_actual / nonzero if nonzero else None,
     }
 
 
 def sheet(net: NetworkResult, tot: dict) -> dict:
     """The benchmarking sheet of eyeriss.mit.edu/benchmarking.html for this run.
 
-    Sparsity is not modeled: every MAC counts as non-zero. Power needs energies in pJ.
+    Non-zero MACs are the actual MACs of the sparse model (every MAC where nothing is sparse, or
+    where no gating or skipping removes MACs). Power needs energies in pJ.
     """
     arch = net.arch
     runtime_ms = tot["cycles"] / (arch.clock_mhz * 1e3) if tot["cycles"] else None
@@ -142,14 +152,14 @@ def sheet(net: NetworkResult, tot: dict) -> dict:
         "on_chip_memory_KiB": arch.total_storage_bits / 8 / 1024,
         "bits_per_operand": arch.compute.operand_bits,
         "batch_size": net.batch,
-        "non_zero_macs": tot["macs"],
+        "non_zero_macs": tot["actual_macs"],
         "runtime_ms": runtime_ms,
         "clock_mhz": arch.clock_mhz,
         "power_mW": tot["energy_pj"] * 1e-6 / runtime_ms if pj and runtime_ms else None,  # dynamic
         "static_power_mW": sum(arch.leakage_mw().values()),
-        "energy_per_non_zero_mac": tot["energy_per_mac_pj"],
+        "energy_per_non_zero_mac": tot["energy_per_nonzero_mac_pj"],
         "energy_units": arch.energy_units,
-        "dram_accesses_per_non_zero_mac": tot["dram_accesses_per_mac"],
+        "dram_accesses_per_non_zero_mac": tot["dram_accesses_per_nonzero_mac"],
     }
 
 

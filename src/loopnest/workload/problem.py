@@ -37,6 +37,8 @@ class Tensor:
     bits: the stored width of each value (storage, traffic). compute_bits: for an operand, the
     width the MAC computes with (a value stored at 4 bits may be decoded to 16); for the outputs,
     the accumulator width, at which partial sums are also stored. None: the same as ``bits``.
+    density: the tensor's ``workload.density.Density`` (None: dense), what the sparse cost model
+    scales by.
     """
 
     name: str
@@ -46,6 +48,7 @@ class Tensor:
     static: bool = False
     true_extents: tuple[int | None, ...] | None = None
     compute_bits: int | None = None
+    density: "Density | None" = None  # workload.density: fraction of nonzeros and its model; None: dense
 
     @property
     def mac_bits(self) -> int:
@@ -138,6 +141,9 @@ class Problem:
                 for t in sorted(self.tensors, key=lambda t: t.role)
             ],
         }
+        sparse = {t.role: [t.density.kind, t.density.value, t.density.n, t.density.m] for t in self.tensors if t.density is not None}
+        if sparse:  # dense layers keep their keys
+            canon["density"] = sorted(sparse.items())
         return hashlib.sha256(json.dumps(canon, separators=(",", ":")).encode()).hexdigest()[:16]
 
     def with_dims(self, **sizes: int) -> "Problem":

@@ -1,0 +1,232 @@
+"""Sparsity in the cost model: expected actual, gated and skipped counts from the dense counts.
+
+The dense (algorithmic) counts of ``model.counts`` are multiplied by fractions that depend on
+the tensors' densities (``Tensor.density``) and on the architecture's sparse features
+(``Storage.sparse``, ``Compute.sparse``); every fraction is an array over mappings, so the
+model stays vectorized. The rules, in the order the code applies them (docs/model.md,
+"Sparsity"):
+
+1. Format. A tensor kept at a level in a compressed format (bitmask, rle, cp) stores and moves
+   only its nonzeros: its reads, fills and updates there are the dense ones times its density d
+   (the zeros are neither counted as gated nor as skipped: they are not there); rle also stores
+   the explicit zeros that end runs longer than its run field holds (``Density.rle_entries``: d
+   plus those fillers per dense position). ``uncompressed`` and ``uop`` (offsets only) keep every
+   value.
+2. Gating and skipping at a storage level p, for a target tensor conditioned on leaders: a
+   transfer of the target from p to its consumer (the next level below that keeps it, or the
+   MAC) happens only where every leader's tile at the consumer holds a nonzero. Its probability
+   is g = prod over leaders of P(tile nonempty) (``Density.p_nonempty``; the leader's per-instance
+   tile at the consumer level, one value at the MAC; leaders independent). The target's reads
+   (and, for outputs, updates) at p and its fills at the consumer are times g, and so are the
+   words it sends over the fanouts in between; the eliminated part is gated or skipped. The
+   read-backs of outputs: each eliminated update removes its read-back, the first write of each
+   element stays (eliminated reads = min(reads, eliminated updates)) -- Sparseloop's count.
+3. Metadata, per access of the tensor's data at that level (after rule 2's g): bitmask one bit per
+   dense position, rle and cp one metadata word (run length, coordinate) per stored entry, uop two offsets per tile moved
+   (the consumer's tile for reads, the level's own for fills). A metadata word is
+   ``metadata_bits`` wide (bitmask packs ``metadata_bits`` flags in one); its energy is
+   ``Storage.metadata_energy_of``; its bandwidth is ``metadata_bits / word_bits`` data words.
+4. Occupancy (capacity checks): the expected nonzeros of the tile, rounded up, plus the
+   metadata of the tile (bitmask: tile bits; rle, cp: one word per expected entry; uop: two
+   words) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
+   gives that bound).
+5. Compute: MACs where a gating or skipping operand is zero are gated or skipped (element
+   granularity: the fraction kept is the product of the operands' densities). Skipped MACs take
+   no cycle: compute cycles are the dense ones times the fraction not skipped, which assumes
+   perfect load balance (the skipped work is spread evenly over PEs and time steps). Gated MACs
+   keep their cycles. Neither costs energy (gated energy is 0).
+
+A layer with every tensor dense on an architecture with no compressed format gives exactly the
+dense counts (every factor is 1.0 and the counts stay below 2**53).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from loopnest.arch.spec import Architecture
+from loopnest.workload.density import Density
+from loopnest.workload.problem import ROLES, Problem
+
+READS, FILLS, UPDATES, NETWORK, TILES = range(5)
+OUT = ROLES.index("outputs")
+COMPRESSED = ("bitmask", "rle", "cp")
+_DENSE = Density()
+
+
+@dataclass(frozen=True, eq=False)
+class SparsePlan:
+    """What a layer's sparsity needs per block, fixed per (layer, architecture)."""
+
+    density: tuple[Density, ...]  # per role
+    sizes: tuple[int, ...]  # whole tensor sizes (values), per role
+    formats: tuple[tuple[str, ...], ...]  # [level][role]
+    feature: tuple[tuple[tuple[str, tuple[int, ...]] | None, ...], ...]  # [level][role]: (gating|skipping, leaders)
+    meta_bits: tuple[int, ...]  # per level
+    meta_ratio: np.ndarray  # (L,) metadata_bits / word_bits
+    meta_pj: np.ndarray  # (L, 3, 3) pJ per metadata word [level, role, read | write | update]
+    stored: np.ndarray  # (L, 3) data words stored and moved per dense position: 1, d, or rle entries
+    mac_actual: float  # fraction of MACs performed
+    mac_gated: float
+    mac_skipped: float
+
+    @property
+    def cycle_fraction(self) -> float:
+        return 1.0 - self.mac_skipped
+
+    def floor_scale(self) -> float:
+        """A factor that keeps a dense lower bound of energy and cycles below the sparse cost. Each
+        sparse count of a tensor is its dense one times a product of distinct densities: of the
+        leaders conditioning it (P(tile nonempty) >= density for a tile of one value or more) and,
+        where compressed, its own (rle stores at least d); so the smallest such product over the
+        tensors, the MACs kept and the compute cycles kept bounds them all. 0 (no floor) where
+        outputs are gated or skipped (all their read-backs may go)."""
+        if any(f is not None and t == OUT for lv in self.feature for t, f in enumerate(lv)):
+            return 0.0
+        d = [x.value for x in self.density]
+        per = []
+        for t in range(3):
+            leaders = {s for lv in self.feature if lv[t] is not None for s in lv[t][1]}
+            own = d[t] if any(fl[t] in COMPRESSED for fl in self.formats) else 1.0
+            per.append(own * float(np.prod([d[s] for s in leaders])))
+        return min(*per, self.mac_actual, self.cycle_fraction)
+
+
+def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
+    """The layer's sparse plan, or None where nothing is sparse (the dense model applies as is)."""
+    dens = tuple(problem.tensor(r).density or _DENSE for r in ROLES)
+    feats = [lv.sparse for lv in arch.levels]
+    cs = arch.compute.sparse
+    if all(d.is_dense for d in dens) and all(f is None for f in feats) and cs is None:
+        return None
+    formats, feature, meta_bits = [], [], []
+    meta_pj = np.zeros((len(arch.levels), 3, 3))
+    for l, lv in enumerate(arch.levels):
+        sp = lv.sparse
+        formats.append(tuple("uncompressed" if sp is None else sp.formats.get(r, "uncompressed") for r in ROLES))
+        per = [None] * 3
+        if sp is not None:
+            for kind in ("gating", "skipping"):
+                for a in getattr(sp, kind):
+                    per[ROLES.index(a.target)] = (kind, tuple(ROLES.index(r) for r in a.condition_on))
+        feature.append(tuple(per))
+        meta_bits.append(sp.metadata_bits if sp is not None else lv.word_bits)
+        if sp is not None:
+            meta_pj[l] = [[lv.metadata_energy_of(r, a) for a in ("read", "write", "update")] for r in ROLES]
+    skip = float(np.prod([dens[ROLES.index(r)].value for r in cs.skipping])) if cs is not None else 1.0
+    gate = float(np.prod([dens[ROLES.index(r)].value for r in cs.gating])) if cs is not None else 1.0
+    sizes = tuple(problem.size(problem.tensor(r)) for r in ROLES)
+    stored = np.array([[1.0 if f not in COMPRESSED else d.rle_entries(mb) if f == "rle" else d.value
+                        for f, d in zip(fl, dens)] for fl, mb in zip(formats, meta_bits)]).reshape(len(formats), 3)
+    return SparsePlan(dens, sizes, tuple(formats), tuple(feature), tuple(meta_bits),
+                      np.array(meta_bits, float) / np.array([lv.word_bits for lv in arch.levels], float), meta_pj, stored,
+                      mac_actual=skip * gate, mac_gated=skip * (1.0 - gate), mac_skipped=1.0 - skip)
+
+
+@dataclass
+class SparseBlock:
+    """One block's sparse counts, batch-innermost: (kind, L, 3, B) for kind reads | fills | updates."""
+
+    actual: np.ndarray
+    gated: np.ndarray
+    skipped: np.ndarray
+    metadata: np.ndarray  # metadata words
+    network: np.ndarray  # (L, 3, B) actual words over each fanout
+    occupancy: np.ndarray  # (L, 3, B) int64 expected tile occupancy in data words
+    meta_energy: np.ndarray  # (L, 3, B) pJ of the metadata accesses
+    meta_data_words: np.ndarray  # (2, L, B) metadata in data words read, written (bandwidth)
+
+
+def _neighbours(keep_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For one tensor's keep (L, B): the next keeper below each level (L: the MAC) and the
+    innermost keeper at or above each level."""
+    L, B = keep_t.shape
+    below = np.empty((L, B), np.int64)
+    nxt = np.full(B, L, np.int64)
+    for q in range(L - 1, -1, -1):
+        below[q] = nxt
+        nxt = np.where(keep_t[q], q, nxt)
+    above = np.maximum.accumulate(np.where(keep_t, np.arange(L)[:, None], -1), axis=0)
+    return below, above
+
+
+def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBlock:
+    """Apply the module's rules to one block of ``count_block``'s words (5, L, 3, B) and keep (L, 3, B)."""
+    _, L, _, B = words.shape
+    dense = words[:3].astype(float)
+    actual = dense.copy()
+    gated = np.zeros_like(actual)
+    skipped = np.zeros_like(actual)
+    network = words[NETWORK].astype(float)
+    tiles = words[TILES]
+    with_mac = np.concatenate([tiles.astype(float), np.ones((1, 3, B))])  # per-instance tiles, the MAC's: 1
+    ones = np.ones(B)
+    meta = np.zeros_like(actual)
+    occupancy = tiles.astype(np.int64)
+    for t in range(3):
+        below, above = _neighbours(keep[:, t])
+        consumer_tile = np.take_along_axis(with_mac[:, t], below, axis=0)  # (L, B)
+        frac = np.ones((L, B))  # g of the transfers out of each level
+        for l in range(L):
+            f = p.feature[l][t]
+            if f is None:
+                continue
+            g = ones
+            for s in f[1]:
+                lead = np.take_along_axis(with_mac[:, s], below[l:l + 1], axis=0)[0]
+                g = g * p.density[s].p_nonempty(lead.astype(np.int64), p.sizes[s])
+            frac[l] = g
+            sink = gated if f[0] == "gating" else skipped
+            kinds = (READS, UPDATES) if t == OUT else (READS,)
+            for k in kinds:
+                lost = dense[k, l, t] * (1.0 - g)
+                if k == READS and t == OUT:
+                    lost = np.minimum(dense[READS, l, t], dense[UPDATES, l, t] * (1.0 - g))
+                actual[k, l, t] -= lost
+                sink[k, l, t] += lost
+        if any(p.feature[l][t] is not None for l in range(L)):
+            # fills at a level: times the g of the keeper above it (its supplier)
+            src = np.vstack([np.full((1, B), -1), above[:-1]])  # the supplier of each level's fills
+            sup = np.take_along_axis(frac, np.maximum(src, 0), axis=0)
+            sup[0] = 1.0  # the outermost level is never filled
+            lost = dense[FILLS, :, t] * (1.0 - sup)
+            actual[FILLS, :, t] -= lost
+            for l in range(L):  # each level's lost fills count as its supplier's kind
+                if p.feature[l][t] is not None:
+                    (gated if p.feature[l][t][0] == "gating" else skipped)[FILLS, :, t] += lost * (src == l)
+            network[:, t] *= np.take_along_axis(frac, np.maximum(above, 0), axis=0)
+        # formats: compressed levels hold and move nonzeros only (rle: and its filler entries)
+        for l in range(L):
+            fmt = p.formats[l][t]
+            if fmt == "uncompressed":
+                continue
+            positions = actual[:, l, t].copy()  # dense positions moved (after gating / skipping)
+            share = p.stored[l, t]
+            if share != 1.0:
+                actual[:, l, t] *= share
+                gated[:, l, t] *= share
+                skipped[:, l, t] *= share
+            mb = p.meta_bits[l]
+            if fmt == "bitmask":  # one flag per dense position, mb flags per metadata word
+                meta[:, l, t] = positions / mb
+                occ_meta = tiles[l, t] / mb
+            elif fmt in ("rle", "cp"):  # one run length or coordinate per stored entry
+                meta[:, l, t] = actual[:, l, t]
+                occ_meta = tiles[l, t] * share
+            else:  # uop: two offsets per tile moved
+                meta[READS, l, t] = 2.0 * actual[READS, l, t] / consumer_tile[l]
+                meta[UPDATES, l, t] = 2.0 * actual[UPDATES, l, t] / consumer_tile[l]
+                meta[FILLS, l, t] = 2.0 * actual[FILLS, l, t] / np.maximum(tiles[l, t], 1)
+                occ_meta = np.full(B, 2.0)
+            data_occ = np.ceil(tiles[l, t] * share) if fmt in COMPRESSED else tiles[l, t]
+            occupancy[l, t] = data_occ + np.ceil(occ_meta * p.meta_ratio[l])
+        if t != OUT:  # the parent's format sets what crosses a fanout
+            share = np.append(p.stored[:, t], 1.0)
+            network[:, t] *= share[np.maximum(above, 0)]
+    meta_energy = np.einsum("klrb,lrk->lrb", meta, p.meta_pj) if meta.any() else np.zeros((L, 3, B))
+    md = meta * p.meta_ratio[None, :, None, None]
+    meta_words = np.stack([md[READS].sum(axis=1), (md[FILLS] + md[UPDATES]).sum(axis=1)])
+    return SparseBlock(actual, gated, skipped, meta, network, occupancy, meta_energy, meta_words)
+
