@@ -77,6 +77,12 @@ def check_folder(option: str, path: str | None) -> None:
         fail(f"{option}: {e}")
 
 
+MODEL_HELP = ("Zoo model name (see `loopnest workload list`), an .onnx file, or a YAML network (layers plus edges) "
+              "or layer spec file (docs/workload.md).")
+LAYER_HELP = ("MODEL:LAYER (e.g. resnet50:layer1.0.conv2; MODEL may be an .onnx file or a YAML network), or a YAML "
+              "file holding one layer (docs/workload.md).")
+
+
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
              "heuristic (seeded sample of the best-bounded choices, no optimality claim) or auto (exact where "
              "the loops below the second level have at most 1e6 choices, where it is quick; heuristic "

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
+    MODEL_HELP,
     check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option, print_json, warn,
     with_precision)
 from loopnest.cli.tables import Column, print_table
@@ -15,7 +16,7 @@ PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, th
 
 
 def compare_dataflows(
-    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     pes: int = typer.Option(256, "--pes", min=1, help="PE count: selects the equal-area preset family eyeriss<PEs>-*."),
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),

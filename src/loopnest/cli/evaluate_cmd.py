@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
+    MODEL_HELP,
     check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option,
     print_json, table_option, warn, warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
@@ -21,7 +22,7 @@ PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, th
 
 
 def evaluate(
-    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     arch: str = typer.Option(..., "--arch", help="Preset name (see `loopnest arch list`) or architecture YAML file."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
+    LAYER_HELP,
     check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option,
     warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
@@ -14,7 +15,7 @@ from loopnest.cli.compare_cmd import PLOT_HELP
 
 
 def eyexam(
-    layer: str = typer.Argument(..., help="MODEL:LAYER (e.g. alexnet:conv3; MODEL may be an .onnx file) or a layer YAML spec."),
+    layer: str = typer.Argument(..., help=LAYER_HELP),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli.common import console, fail, precision_option, print_json, table_option, warn_wider, with_precision
+from loopnest.cli.common import LAYER_HELP, console, fail, precision_option, print_json, table_option, warn_wider, with_precision
 from loopnest.cli.tables import Column, print_table
 
 
 def model(
     arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
-    layer: str = typer.Option(..., "--layer", help="MODEL:LAYER (e.g. resnet50:layer1.0.conv2) or a layer YAML spec."),
+    layer: str = typer.Option(..., "--layer", help=LAYER_HELP),
     mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     precision: str = precision_option(),

@@ -8,7 +8,7 @@ from enum import Enum
 
 import typer
 
-from loopnest.cli.common import console, fail, precision_option, print_json, warn, with_precision
+from loopnest.cli.common import MODEL_HELP, console, fail, precision_option, print_json, warn, with_precision
 from loopnest.cli.tables import Column, print_table
 
 app = typer.Typer(help="Workloads: the model zoo and per-layer statistics.", no_args_is_help=True)
@@ -42,7 +42,7 @@ def list_cmd() -> None:
 
 @app.command()
 def stats(
-    model: str = typer.Argument(..., help="zoo model name (see `loopnest workload list`) or a path to an .onnx file"),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     batch: int = typer.Option(1, "--batch", "-n", min=1, help="batch size N"),
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
     precision: str = precision_option(),
