@@ -33,8 +33,13 @@ def model(
         a = load_arch(arch, table=table)
         problem = with_precision(load_layer(layer, batch), precision)
         m = load_mapping(mapping, a)
+    except (ArchSpecError, WorkloadError, LayerRefError, MappingError) as e:
+        fail(str(e))
+    try:
         result = evaluate(problem, a, m)
-    except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:
+    except MappingError as e:  # the mapping does not fit this layer: name the file the user gave
+        fail(f"{mapping}: {e} (layer {problem.name})")
+    except (CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     warn_wider(problem, a)
     if as_json:

@@ -75,6 +75,12 @@ class NetworkResult:
     pending: list[str] = field(default_factory=list)  # layers not searched: the run was interrupted
     shapes_total: int = 0  # distinct shapes to search (``searches`` of them finished)
 
+    def to_dict(self) -> dict:
+        """Every number of the run, per layer and in total, as ``loopnest evaluate --json`` prints it."""
+        from loopnest.search.summary import to_dict
+
+        return to_dict(self)
+
     @property
     def mapped(self) -> list[LayerOutcome]:
         return [lo for lo in self.layers if lo.result is not None]
