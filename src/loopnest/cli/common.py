@@ -148,6 +148,39 @@ def table_option() -> typer.models.OptionInfo:
     return typer.Option(None, "--table", help=TABLE_HELP)
 
 
+CONSTRAINTS_HELP = ("YAML file of mapspace constraints (the mapping file's syntax, docs/mapper.md, Constraints), met with "
+                    "the dataflow's.")
+SEED_HELP = "Seed of the heuristic search (the exact search does not depend on it)."
+JOBS_HELP = "Mapper worker processes (default: all CPUs); the results do not depend on it."
+
+
+def constraints_option() -> typer.models.OptionInfo:
+    """The --constraints option of every command that maps (read with :func:`user_constraints`)."""
+    return typer.Option(None, "--constraints", help=CONSTRAINTS_HELP)
+
+
+def seed_option(help: str = SEED_HELP) -> typer.models.OptionInfo:
+    """The --seed option of every command that maps."""
+    return typer.Option(0, "--seed", help=help)
+
+
+def jobs_option() -> typer.models.OptionInfo:
+    """The --jobs option of every command that maps."""
+    return typer.Option(None, "--jobs", min=1, help=JOBS_HELP)
+
+
+def user_constraints(path: str | None):
+    """``--constraints``' file as ``Constraints`` (None without one); one error line on bad input."""
+    if path is None:
+        return None
+    from loopnest.mapping.constraints import ConstraintError, load_constraints
+
+    try:
+        return load_constraints(path)
+    except ConstraintError as e:
+        fail(str(e))  # names the file and the field
+
+
 def stoppable(command: Callable) -> Callable:
     """``command`` with Ctrl-C (SIGINT) and SIGTERM ending it in one line and exit 128 + the signal
     (130, 143) instead of click's "Aborted!"; commands that keep partial results catch it first."""

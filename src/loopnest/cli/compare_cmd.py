@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
+    constraints_option, jobs_option, seed_option, table_option, user_constraints,
     MODEL_HELP,
     check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option, print_json, warn,
     with_precision)
@@ -22,7 +23,10 @@ def compare_dataflows(
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = mode_option(),
     precision: str = precision_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
+    table: str = table_option(),
+    constraints: str = constraints_option(),
+    seed: int = seed_option(),
+    jobs: int = jobs_option(),
     bypass: bool = typer.Option(False, "--bypass", help="Let the mapper bypass levels (default: every level keeps what its "
                                 "hardware holds, as in the ISCA 2016 framework; bypass search is slower)."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
@@ -40,6 +44,7 @@ def compare_dataflows(
     from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError
     from loopnest.analysis.dataflow_compare import compare_dataflows as run
     from loopnest.arch import ArchSpecError
+    from loopnest.mapping.constraints import ConstraintError
     from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.workload import WorkloadError, load_network
 
@@ -49,10 +54,12 @@ def compare_dataflows(
     if bad or not names:
         what = f"unknown dataflow {bad[0].lower()!r}{did_you_mean(bad[0].lower(), valid)}" if bad else "empty list"
         fail(f"--dataflows: {what}; choose from {', '.join(valid)}")
+    user = user_constraints(constraints)
     try:
         network = with_precision(load_network(model, batch=batch), precision)
-        data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass)
-    except (WorkloadError, CompareError, ArchSpecError, CountLimitError, ModelInvariantError) as e:
+        data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass, table=table,
+                   constraints=user, seed=seed)
+    except (WorkloadError, CompareError, ArchSpecError, ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:

@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
+    constraints_option, jobs_option, seed_option, user_constraints,
     MODEL_HELP,
     check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option,
     print_json, table_option, warn, warn_wider, with_precision)
@@ -29,10 +30,10 @@ def evaluate(
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
     mode: str = mode_option(),
     precision: str = precision_option(),
-    constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
+    constraints: str = constraints_option(),
     table: str = table_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
+    jobs: int = jobs_option(),
+    seed: int = seed_option(),
     layer_timeout: float = typer.Option(None, "--layer-timeout", min=0.001, help="Seconds per layer shape's search; a search stopped there reports the best mapping found so far (marked timed_out, not proven optimal)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
@@ -53,7 +54,7 @@ def evaluate(
     check_outputs(report, plot)
     check_folder("--mappings", mappings)
     from loopnest.arch import ArchSpecError, load_arch
-    from loopnest.mapping.constraints import ConstraintError, load_constraints
+    from loopnest.mapping.constraints import ConstraintError
     from loopnest.mapping.dataflows import DATAFLOWS
     from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.search.network import Interrupted, map_network
@@ -70,10 +71,10 @@ def evaluate(
         chosen = None
     if chosen is not None and chosen.lower() not in DATAFLOWS:
         fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
+    user = user_constraints(constraints)
     try:
         Objective.parse(objective)
         network = with_precision(load_network(model, batch=batch), precision)
-        user = load_constraints(constraints) if constraints else None
     except (WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))
     if not network.layers:

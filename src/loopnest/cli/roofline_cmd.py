@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
+    constraints_option, jobs_option, seed_option, user_constraints,
     MODEL_HELP,
     check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option, warn,
     warn_wider, with_precision)
@@ -23,7 +24,9 @@ def roofline(
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
     mode: str = mode_option(),
     precision: str = precision_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
+    constraints: str = constraints_option(),
+    seed: int = seed_option(),
+    jobs: int = jobs_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the roofline and the energy breakdown as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -45,11 +48,12 @@ def roofline(
     from loopnest.search.objective import ObjectiveError
     from loopnest.workload import WorkloadError, load_network
 
+    user = user_constraints(constraints)
     try:
         a = load_arch(arch, table=table)
         network = with_precision(load_network(model, batch=batch), precision)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
-                                         progress=err_console.print)
+                                         progress=err_console.print, constraints=user, seed=seed)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     problems = {p.name: p for p in network.layers}

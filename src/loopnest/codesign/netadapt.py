@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune
 from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
+from loopnest.mapping.constraints import Constraints
 
 METRICS = {"latency": "cycles", "energy": "energy_pj"}
 Progress = Callable[[str], None]
@@ -102,12 +103,14 @@ class NetAdaptSpec:
 
 class LookupTable:
     """Energy (pJ) and cycles of each MAC layer of ``network`` at (M, C), from the mapper on
-    ``arch`` with ``dataflow`` (None: unconstrained), searched once per entry and kept."""
+    ``arch`` with ``dataflow`` (None: unconstrained) met with the user's ``constraints``, searched
+    once per entry and kept."""
 
     def __init__(self, network, arch, dataflow: str | None, objective: str = "energy", mode: str = "auto",
-                 seed: int = 0) -> None:
+                 seed: int = 0, constraints: Constraints | None = None) -> None:
         self.layers = {p.name: p for p in network.layers}
         self.arch, self.dataflow, self.objective, self.mode, self.seed = arch, dataflow, objective, mode, seed
+        self.constraints = constraints
         self.table: dict[tuple[str, int, int], tuple[float, float]] = {}
         self.lookups = 0
         self.seconds = 0.0  # spent in the mapper
@@ -123,6 +126,8 @@ class LookupTable:
             t0 = time.perf_counter()
             problem = self.layers[name].with_dims(M=m, C=c)
             constraints = dataflow_constraints(self.dataflow, problem, self.arch) if self.dataflow else None
+            if self.constraints is not None:
+                constraints = self.constraints if constraints is None else constraints.meet(self.constraints)
             found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed)
             if found.result is None:
                 raise CodesignError(f"layer {name} with M={m}, C={c} has no valid mapping on {self.arch.name}: {found.reason}")
@@ -194,9 +199,10 @@ class NetAdaptResult:
 
 
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
-                 objective: str | None = None, mode: str = "auto", progress: Progress | None = None) -> NetAdaptResult:
+                 objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
+                 constraints: Constraints | None = None) -> NetAdaptResult:
     """NetAdapt on ``module`` (a trained plain digits CNN called ``name``) with ``data`` (Splits),
-    costed on ``arch`` with ``dataflow``; ``objective`` of the mapper defaults to the budget's
+    costed on ``arch`` with ``dataflow`` and the user's ``constraints``; ``objective`` of the mapper defaults to the budget's
     metric (cycles for latency, energy for energy)."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
@@ -204,7 +210,7 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     metric = METRICS[spec.budget.metric]
     objective = objective or ("cycles" if spec.budget.metric == "latency" else "energy")
     network = module_network(module, name)
-    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed)
+    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, constraints)
     counts = filter_counts(module)
 
     def cost(c: dict[str, int]) -> dict:
