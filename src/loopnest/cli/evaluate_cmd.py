@@ -230,7 +230,8 @@ def _tables(data: dict, a, wide: bool = False) -> None:
     s = data["sheet"]
     power = f"{s['power_mW']:.1f} mW" if s["power_mW"] is not None else f"n/a (energies in {unit})"
     print_table(console, f"Benchmarking sheet ({SHEET})", [Column("metric", "left"), Column("value")], [
-        ["Process technology", s["process_technology"]], ["# of PEs", f"{s['pes']}"],
+        ["Process technology", s["process_technology"]], ["Core area (modeled)", f"{s['core_area_mm2']:.2f} mm²"],
+        ["# of PEs", f"{s['pes']}"],
         ["On-chip memory", f"{s['on_chip_memory_KiB']:.1f} KiB"], ["Bits per operand", f"{s['bits_per_operand']}"],
         ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (dense: all MACs)", f"{s['non_zero_macs']:,}"],
         ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power", power],
