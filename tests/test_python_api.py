@@ -45,7 +45,7 @@ def test_map_network_takes_files_and_objects():
     same = loopnest.map_network(load_network(ROOT / "examples" / "tiny_cnn.yaml"), "eyeriss", dataflow="none",
                                 jobs=1, precision="weights=8,inputs=8")
     assert same.to_dict()["totals"] == net.to_dict()["totals"]
-    with pytest.raises(ValueError, match="dataflow: unknown 'rss'"):
+    with pytest.raises(ValueError, match=r"unknown dataflow 'rss' \(did you mean 'rs'\?\)"):
         loopnest.map_network("lenet5", "eyeriss", dataflow="rss")
 
 

@@ -7,9 +7,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    constraints_option, jobs_option, seed_option, table_option, user_constraints,
-    MODEL_HELP,
-    check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option, print_json, warn,
+    MODEL_HELP, check_outputs, console, constraints_option, did_you_mean, err_console, fail, jobs_option,
+    mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
     with_precision)
 from loopnest.cli.tables import Column, print_table
 

@@ -11,10 +11,9 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    constraints_option, jobs_option, seed_option, user_constraints,
-    MODEL_HELP,
-    check_folder, check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option,
-    print_json, table_option, warn, warn_wider, with_precision)
+    MODEL_HELP, check_folder, check_outputs, console, constraints_option, err_console, fail, jobs_option,
+    mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn, warn_wider,
+    with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 from loopnest.sources import SHEET
@@ -55,8 +54,8 @@ def evaluate(
     check_folder("--mappings", mappings)
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.constraints import ConstraintError
-    from loopnest.mapping.dataflows import DATAFLOWS
     from loopnest.model import CountLimitError, ModelInvariantError
+    from loopnest.search.api import resolve_dataflow
     from loopnest.search.network import Interrupted, map_network
     from loopnest.search.objective import Objective, ObjectiveError
     from loopnest.search.summary import to_dict
@@ -66,11 +65,10 @@ def evaluate(
         a = load_arch(arch, table=table)
     except ArchSpecError as e:
         fail(str(e))
-    chosen = dataflow if dataflow is not None else a.dataflow
-    if chosen is not None and chosen.lower() == "none":
-        chosen = None
-    if chosen is not None and chosen.lower() not in DATAFLOWS:
-        fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
+    try:
+        chosen = resolve_dataflow(dataflow if dataflow is not None else a.dataflow)
+    except ValueError as e:
+        fail(f"--dataflow: {e}")
     user = user_constraints(constraints)
     try:
         Objective.parse(objective)
@@ -82,7 +80,7 @@ def evaluate(
     quiet = as_json or as_csv
     stopped = None
     try:
-        result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet,
+        result = _run(map_network, network, a, chosen, user, objective, mode, seed, jobs, quiet,
                       layer_timeout)
     except (ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))

@@ -7,10 +7,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    constraints_option, jobs_option, seed_option, user_constraints,
-    MODEL_HELP,
-    check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option, warn,
-    warn_wider, with_precision)
+    MODEL_HELP, check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option,
+    precision_option, print_json, seed_option, table_option, user_constraints, warn, warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 

@@ -114,7 +114,7 @@ _BOOT = """
   Object.keys(figs).forEach(function(id){
     Plotly.newPlot(id, figs[id].data, figs[id].layout, {responsive: true, displaylogo: false});
   });
-  document.querySelectorAll('table.sortable th').forEach(function(th, _){
+  document.querySelectorAll('table.sortable th').forEach(function(th){
     th.addEventListener('click', function(){
       var table = th.closest('table'), body = table.tBodies[0], col = th.cellIndex;
       var up = th.getAttribute('aria-sort') !== 'ascending';

@@ -47,22 +47,27 @@ def map_network(model: str | Path | Network, arch: str | Path | Architecture, *,
         from loopnest.arch import load_arch
 
         arch = load_arch(arch, table=table)
-    if dataflow == ARCH_DATAFLOW:
-        dataflow = arch.dataflow
-    if dataflow is not None and dataflow.lower() == "none":
-        dataflow = None
-    if dataflow is not None:
-        from loopnest.mapping.dataflows import DATAFLOWS
-
-        if dataflow.lower() not in DATAFLOWS:
-            raise ValueError(f"dataflow: unknown {dataflow!r}; valid: {', '.join(DATAFLOWS)}, none, {ARCH_DATAFLOW}")
-        dataflow = dataflow.lower()
+    dataflow = resolve_dataflow(arch.dataflow if dataflow == ARCH_DATAFLOW else dataflow)
     if constraints is not None and not isinstance(constraints, Constraints):
         from loopnest.mapping.constraints import load_constraints
 
         constraints = load_constraints(constraints)
     return search.map_network(network, arch, dataflow, constraints, objective, mode, seed, jobs,
                               layer_timeout_s=layer_timeout_s)
+
+
+def resolve_dataflow(name: str | None) -> str | None:
+    """A dataflow preset's name in lower case, or None for none (``None`` or ``"none"``); an
+    unknown name is a ValueError that lists the valid ones (what ``--dataflow`` accepts)."""
+    from loopnest.mapping.dataflows import DATAFLOWS
+    from loopnest.names import did_you_mean
+
+    if name is None or name.lower() == "none":
+        return None
+    if name.lower() not in DATAFLOWS:
+        raise ValueError(f"unknown dataflow {name!r}{did_you_mean(name, [*DATAFLOWS, 'none'])}; "
+                         f"valid: {', '.join(DATAFLOWS)}, none")
+    return name.lower()
 
 
 def _network(model: str | Path, batch: int) -> Network:
