@@ -107,9 +107,11 @@ def _edges(spec: dict, source: str, inputs: list[str], names: list[str]) -> dict
             if end not in allowed:
                 raise LayerRefError(f"{where}: {end!r} is not a layer{' or an input' if end == src else ''} of "
                                     f"this network{did_you_mean(end, allowed)}")
-        if order[src] >= order[dst]:
-            raise LayerRefError(f"{where}: {src!r} is listed after {dst!r}, or is {dst!r}; list the layers "
-                                "producers first (the graph has no cycles)")
+        if src == dst:
+            raise LayerRefError(f"{where}: layer {src!r} cannot feed itself (the graph has no cycles)")
+        if order[src] > order[dst]:
+            raise LayerRefError(f"{where}: {src!r} is listed after {dst!r}; list every producer before its "
+                                "consumers (the graph has no cycles)")
         if src not in producers.setdefault(dst, []):
             producers[dst].append(src)
     return {k: tuple(v) for k, v in producers.items()}
