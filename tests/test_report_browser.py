@@ -227,3 +227,17 @@ def test_roofline_report_is_tall_with_decade_ticks_and_both_coinciding_roofs(tmp
     assert kinds.index("sortable") > max(i for i, k in enumerate(kinds) if k == "chart")
     for name, box in page["boxes"].items():
         assert box["clipped"] == 0 and box["under_legend"] == 0, (name, box)
+
+
+def test_long_layer_names_are_neither_clipped_nor_under_the_legend(tmp_path):
+    # ResNet-50-like: 54 layers with long names and a five-level legend; before, the legend sat
+    # under the plot (y = -0.25) on top of the turned labels, and the bottom margin was fixed
+    names = [f"layer{i // 12 + 1}.{i % 12}.downsample.conv{i % 3 + 1}" for i in range(54)]
+    chart = Chart("long", "Energy per layer by level",
+                  [Series(lv, [float(i % 7 + 1) for i in range(54)]) for lv in ("DRAM", "GlobalBuffer", "GlobalBuffer.network", "RF", "MAC")],
+                  y_label="energy (µJ)", categories=names)
+    path = write_report(tmp_path / "long.html", "Long names", [Section("all", [], [], [chart])], {})
+    state, errors, _ = open_report(path, tmp_path / "profile", lambda page: page.evaluate(_LAYOUT))
+    assert errors == []
+    box = state["act"]["boxes"]["long"]
+    assert box["ticks"] == 54 and box["clipped"] == 0 and box["under_legend"] == 0, box
