@@ -20,9 +20,7 @@ HELP = {"--table": common.TABLE_HELP, "--constraints": common.CONSTRAINTS_HELP, 
 EXEMPT = {
     "eyexam": {"--jobs": "one layer: its two searches run in one process"},
     "codesign precision": {"--precision": "the study sets the bit widths (--bits)"},
-    "codesign netadapt": {"--jobs": "the lookup table searches one (layer, M, C) entry at a time",
-                          "--precision": "the widths are the trained module's"},
-    "codesign prune": {"--precision": "the widths are the trained module's"},
+    "codesign netadapt": {"--jobs": "the lookup table searches one (layer, M, C) entry at a time"},
 }
 
 

@@ -303,3 +303,15 @@ def test_unstructured_pruning_keeps_the_loop_nest():
     assert nonzero_weights(pruned) == {"conv1": 36, "conv2": 576, "fc": 1280}  # 72, 1152, 2560 weights, half kept
     dense, sparse = module_network(module, "a"), module_network(pruned, "b")
     assert [p.macs for p in sparse.layers] == [p.macs for p in dense.layers] == [18432, 73728, 2560]
+
+
+def test_cli_netadapt_and_prune_take_precision(digits_cache):
+    # issue 11, item 5: every mapping command takes --precision; 8-bit values pack two to a 16-bit
+    # on-chip word on eyeriss (docs/model.md, Precision), so the same network costs less energy
+    base = json.loads(_run("netadapt", "digits-cnn2", "--budget", "latency=1x", "--json").output)
+    low = _run("netadapt", "digits-cnn2", "--budget", "latency=1x", "--precision", "weights=8,inputs=8,outputs=8", "--json")
+    assert low.exit_code == 0, low.output
+    low = json.loads(low.output)
+    assert low["start"]["energy_pj"] < base["start"]["energy_pj"]
+    bad = _run("prune", "digits-cnn2", "--precision", "weights=99")
+    assert bad.exit_code != 0 and bad.output.startswith("error: --precision:") and len(bad.output.strip().splitlines()) == 1

@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    console, constraints_option, err_console, fail, jobs_option, mode_option, print_json, seed_option, table_option,
-    user_constraints)
+    console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, seed_option,
+    table_option, user_constraints, widths)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -219,6 +219,7 @@ def netadapt(
     mode: str = mode_option(),
     table: str = table_option(),
     constraints: str = constraints_option(),
+    precision: str = precision_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
     """NetAdapt (Yang et al., ECCV 2018): shrink MODEL one layer's filter count per iteration until its
@@ -235,16 +236,18 @@ def netadapt(
         a = load_arch(arch, table=table)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
-    user = user_constraints(constraints)
+    user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.workload.precision import PrecisionError
 
     try:
         module, data = _trained(name, weights, plain_only=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode, constraints=user,
+                              precision=bits and bits[0], layer_precision=bits and bits[1],
                               progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
-    except (CodesignError, ConstraintError) as e:
+    except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     out = result.to_dict()
     if save is not None:
@@ -297,6 +300,7 @@ def prune(
     mode: str = mode_option(),
     table: str = table_option(),
     constraints: str = constraints_option(),
+    precision: str = precision_option(),
     jobs: int = jobs_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
@@ -318,17 +322,19 @@ def prune(
         a = load_arch(arch, table=table)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
-    user = user_constraints(constraints)
+    user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.pruning import run_prune
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.workload.precision import PrecisionError
 
     try:
         module, data = _trained(name, weights, plain_only=method == "structured")
         out, _ = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
                            short_epochs=short_epochs, seed=seed, constraints=user, jobs=jobs,
+                           precision=bits and bits[0], layer_precision=bits and bits[1],
                            progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
-    except (CodesignError, ConstraintError) as e:
+    except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     if as_json:
         print_json(out)

@@ -125,20 +125,33 @@ def warn_wider(work, arch) -> None:
              f"inputs={native},outputs={native} for {native}-bit inference")
 
 
-def with_precision(work, spec: str | None):
-    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input."""
+def widths(spec: str | None):
+    """``--precision``'s (default, per-layer) widths, None without it; one error line on bad input.
+    For the studies that build their networks later (the co-design commands)."""
     if spec is None:
-        return work
+        return None
     from loopnest.datafile import DataFileError
-    from loopnest.workload.precision import PrecisionError, apply_precision, apply_to_layer, load_precision
+    from loopnest.workload.precision import PrecisionError, load_precision
 
     try:
-        default, per_layer = load_precision(spec)
-        if hasattr(work, "nodes"):
-            return apply_precision(work, default, per_layer)
-        return apply_to_layer(work, default, per_layer)
+        return load_precision(spec)
     except (PrecisionError, DataFileError) as e:
         fail(f"--precision: {e}")
+
+
+def with_precision(work, spec: str | None):
+    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input."""
+    bits = widths(spec)
+    if bits is None:
+        return work
+    from loopnest.workload.precision import PrecisionError, apply_precision, apply_to_layer
+
+    try:
+        return (apply_precision if hasattr(work, "nodes") else apply_to_layer)(work, *bits)
+    except PrecisionError as e:
+        fail(f"--precision: {e}")
+
+
 TABLE_HELP = ("Energy table that resolves the architecture's energies and areas: horowitz45 (pJ, 45 nm scaled "
               "to the node) or eyeriss65 (normalized, 1 = one 16-bit MAC); default: the spec's own.")
 

@@ -28,13 +28,14 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune
 from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
 from loopnest.mapping.constraints import Constraints
+from loopnest.workload.precision import Precision, apply_precision
 
 METRICS = {"latency": "cycles", "energy": "energy_pj"}
 Progress = Callable[[str], None]
@@ -200,9 +201,11 @@ class NetAdaptResult:
 
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
                  objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
-                 constraints: Constraints | None = None) -> NetAdaptResult:
+                 constraints: Constraints | None = None, precision: Precision | None = None,
+                 layer_precision: Mapping[str, Precision] | None = None) -> NetAdaptResult:
     """NetAdapt on ``module`` (a trained plain digits CNN called ``name``) with ``data`` (Splits),
-    costed on ``arch`` with ``dataflow`` and the user's ``constraints``; ``objective`` of the mapper defaults to the budget's
+    costed on ``arch`` with ``dataflow`` and the user's ``constraints``, at the bit widths
+    ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's own); ``objective`` of the mapper defaults to the budget's
     metric (cycles for latency, energy for energy)."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
@@ -210,6 +213,8 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     metric = METRICS[spec.budget.metric]
     objective = objective or ("cycles" if spec.budget.metric == "latency" else "energy")
     network = module_network(module, name)
+    if precision is not None or layer_precision:
+        network = apply_precision(network, precision or Precision(), layer_precision)
     lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, constraints)
     counts = filter_counts(module)
 
