@@ -125,3 +125,32 @@ def test_pe_counts(name, pes):
 def test_simple_os_keeps_outputs_in_the_pe():
     assert load_arch("simple-os").levels[-1].keeps == ("outputs",)
     assert load_arch("simple-ws").levels[-1].keeps == ("weights",)
+
+
+def test_equal_area_family_for_any_pe_count():
+    # issue 11, item 10: --pes N gives the ISCA 2016 equal-area family at N PEs, not only 256.
+    # Arrays as square as N allows: Eyeriss's own 168 PEs are 12 x 14 (Chen et al., ISSCC 2016).
+    from loopnest.analysis.dataflow_compare import arch_for
+    from loopnest.arch.allocation import array_shape, equal_area_spec
+    from loopnest.arch.loader import parse_arch
+
+    assert [array_shape(n) for n in (256, 168, 64, 7, 1)] == [(16, 16), (12, 14), (8, 8), (1, 7), (1, 1)]
+    # at 256 PEs the derivation gives the shipped presets back
+    for df in ("ws", "os-a", "os-b", "os-c", "nlr", "rs"):
+        shipped, derived = load_arch(f"eyeriss256-{df}"), parse_arch(equal_area_spec(df, 256))
+        assert [(lv.capacity_words, lv.fanout) for lv in derived.levels] == [(lv.capacity_words, lv.fanout) for lv in shipped.levels]
+        assert derived.dataflow == shipped.dataflow
+    # by hand, the rule of test_equal_area_family at N PEs (docs/arch.md, Equal-area allocation):
+    # budget N x Area(512 B RF) + Area(N x 512 B buffer); a buffer of b bits costs k (b + 200 sqrt(b)),
+    # k = 0.346 (65/45)^2, so sqrt(b) = -100 + sqrt(100^2 + left / k), rounded down to whole KB (512 words).
+    # 64 PEs: budget 3,754,845 um^2; WS/OS (64 x 64 B RFs) sqrt(b) = 2046.2 -> 261,632 words;
+    # NLR (no RF) 297,472 words; RS the baseline 64 x 256 = 16,384 words.
+    # 168 PEs: WS 705,536 words, NLR 801,792, RS 168 x 256 = 43,008.
+    expected = {64: {"ws": 261632, "os-b": 261632, "nlr": 297472, "rs": 16384},
+                168: {"ws": 705536, "os-a": 705536, "nlr": 801792, "rs": 43008}}
+    for pes, words in expected.items():
+        for df, w in words.items():
+            a = arch_for(df, pes)
+            assert a.name == f"eyeriss{pes}-{df}" and a.pes == pes and a.levels[1].capacity_words == w
+            assert a.dataflow == df and (len(a.levels) == 2) == (df == "nlr")
+    assert arch_for("ws", 256).name == "eyeriss256-ws"  # the shipped file, as before

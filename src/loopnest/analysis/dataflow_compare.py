@@ -1,6 +1,7 @@
 """Dataflow comparison at equal area (Chen, Emer, Sze, ISCA 2016; seed 000 "Evaluation setup:
 same total area, AlexNet, 256 PEs, batch 16"): every layer is mapped under WS, OS-A/B/C, NLR
-and RS, each on its own preset of the equal-area family (``eyeriss<PEs>-<dataflow>``) with its
+and RS, each on its own preset of the equal-area family (``eyeriss<PEs>-<dataflow>``: shipped
+for 256 PEs, derived for any other count by the same area rule) with its
 best mapping (the mapper, energy objective), and the energy per MAC is reported by level
 (DRAM, buffer, array, RF, ALU) and by data type, for CONV and FC layers separately, with the
 DRAM accesses per MAC.
@@ -21,6 +22,8 @@ from loopnest.analysis.breakdown import (
 )
 from loopnest.analysis.runs import best_records, no_bypass
 from loopnest.arch import list_presets, load_arch
+from loopnest.arch.allocation import equal_area_spec
+from loopnest.arch.loader import parse_arch
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.workload.network import Network
@@ -31,17 +34,14 @@ CLAIM = {"source": "Chen, Emer, Sze, ISCA 2016, as presented by Sze et al., CICC
          "conv_range": [1.4, 2.5], "fc_min": 1.3}
 
 
-class CompareError(ValueError):
-    """A comparison that cannot run (no preset family for that many PEs, a layer no dataflow maps)."""
-
-
-def preset_for(dataflow: str, pes: int) -> str:
+def arch_for(dataflow: str, pes: int, table: str | None = None) -> Architecture:
+    """The equal-area architecture of ``dataflow`` at ``pes`` PEs: the shipped preset
+    ``eyeriss<pes>-<dataflow>`` where there is one, else the family derived for that PE count
+    (``loopnest.arch.allocation.equal_area_spec``)."""
     name = f"eyeriss{pes}-{dataflow.lower()}"
-    if name not in list_presets():
-        family = sorted({p.split("-")[0] for p in list_presets() if p.startswith("eyeriss") and "-" in p})
-        raise CompareError(f"no equal-area preset {name!r}; the families shipped are {family} "
-                           "(eyeriss<PEs>-ws/os-a/os-b/os-c/nlr/rs)")
-    return name
+    if name in list_presets():
+        return load_arch(name, table=table)
+    return parse_arch(equal_area_spec(dataflow, pes), source=f"{name} (derived)", table=table)
 
 
 def layer_kind(kind: str) -> str:
@@ -74,7 +74,7 @@ def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ..
     out = {"model": network.name, "pes": pes, "batch": network.batch, "mode": mode, "objective": "energy",
            "bypass": bypass, "claim": CLAIM, "dataflows": {}, "ratios": {}}
     for df in dataflows:
-        arch = load_arch(preset_for(df, pes), table=table)
+        arch = arch_for(df, pes, table)
         out["energy_units"] = arch.energy_units
         fixed = None if bypass else no_bypass(arch)
         user = constraints if fixed is None else fixed if constraints is None else fixed.meet(constraints)

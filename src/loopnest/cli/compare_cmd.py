@@ -17,7 +17,8 @@ PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, th
 
 def compare_dataflows(
     model: str = typer.Argument(..., help=MODEL_HELP),
-    pes: int = typer.Option(256, "--pes", min=1, help="PE count: selects the equal-area preset family eyeriss<PEs>-*."),
+    pes: int = typer.Option(256, "--pes", min=1, help="PE count of the equal-area family eyeriss<PEs>-* (shipped for 256; derived for any other count "
+                                                   "by the same area rule, docs/arch.md)."),
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = mode_option(),
@@ -40,7 +41,7 @@ def compare_dataflows(
     Example: loopnest compare-dataflows alexnet --pes 256 --batch 16 --report cmp.html
     """
     check_outputs(report, plot)
-    from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError
+    from loopnest.analysis.dataflow_compare import DATAFLOWS
     from loopnest.analysis.dataflow_compare import compare_dataflows as run
     from loopnest.arch import ArchSpecError
     from loopnest.mapping.constraints import ConstraintError
@@ -58,7 +59,7 @@ def compare_dataflows(
         network = with_precision(load_network(model, batch=batch), precision)
         data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass, table=table,
                    constraints=user, seed=seed)
-    except (WorkloadError, CompareError, ArchSpecError, ConstraintError, CountLimitError, ModelInvariantError) as e:
+    except (WorkloadError, ArchSpecError, ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:
