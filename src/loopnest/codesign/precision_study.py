@@ -27,6 +27,7 @@ from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import LayerQuant, QuantScheme, accuracy, check_layers, finetune, quantize_module
 from loopnest.codesign.quantize import Binary, Log, Ternary, Uniform
 from loopnest.mapping.constraints import Constraints
+from loopnest.names import plain
 from loopnest.workload.network import Network
 from loopnest.workload.precision import MAX_BITS, Precision, apply_precision, check_bits
 
@@ -65,7 +66,7 @@ class PrecisionSpec:
         for b in self.bits:
             check_bits(b, "--bits")
         if len(set(self.bits)) != len(self.bits):
-            raise CodesignError(f"--bits: a bit width is repeated in {list(self.bits)}")
+            raise CodesignError(f"--bits: a bit width is repeated in {plain(self.bits)}")
         if self.method not in METHODS:
             raise CodesignError(f"--method: {self.method!r} is not one of {', '.join(METHODS)}")
         if self.output_bits is not None:
