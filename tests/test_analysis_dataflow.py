@@ -140,3 +140,14 @@ def test_bad_input_gives_one_clear_error(args, message):
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 2, out.output
     assert message in out.output and "Traceback" not in out.output
+
+
+def test_compare_at_another_pe_count_derives_the_family():
+    # issue 11, item 10: --pes 64 once failed ("no equal-area preset 'eyeriss64-ws'"); now the family is
+    # derived at 64 PEs (8 x 8, buffers of docs/arch.md, Equal-area allocation: WS 261,632 words, RS 16,384)
+    out = CliRunner().invoke(app, ["compare-dataflows", "lenet5", "--pes", "64", "--batch", "1", "--dataflows", "ws,rs",
+                                   "--jobs", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["pes"] == 64 and {df: d["arch"] for df, d in data["dataflows"].items()} == {"WS": "eyeriss64-ws", "RS": "eyeriss64-rs"}
+    assert all(p["utilization"] <= 1 for d in data["dataflows"].values() for p in d["layers"])

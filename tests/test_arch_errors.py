@@ -171,6 +171,39 @@ def test_base_chain(tmp_path):
         load_arch(str(path))
 
 
+def test_base_levels_overridden_by_name(tmp_path):
+    # issue 11, item 14: one field of one level, the rest of the preset kept (before: levels given as a
+    # mapping replaced the whole list and failed validation)
+    path = tmp_path / "mine.yaml"
+    path.write_text("base: eyeriss\nname: mine\nlevels:\n  GlobalBuffer: {capacity_words: 65536}\n"
+                    "  RF: {partitions: {weights: 448}}\n")
+    mine, eyeriss = load_arch(path), load_arch("eyeriss")
+    assert [lv.name for lv in mine.levels] == ["DRAM", "GlobalBuffer", "RF"]
+    assert mine.levels[1].capacity_words == 65536 and eyeriss.levels[1].capacity_words == 55296
+    # Eyeriss JSSC 2017 spads: weights 224, inputs 12, outputs 24 words; only weights changed
+    assert dict(mine.levels[2].partitions) == {"weights": 448, "inputs": 12, "outputs": 24}
+    assert mine.pes == eyeriss.pes == 168 and mine.clock_mhz == eyeriss.clock_mhz
+    kept = ("cls", "word_bits", "block_words", "keeps", "read_bandwidth", "write_bandwidth")
+    for a, b in zip(mine.levels, eyeriss.levels):
+        assert [getattr(a, k) for k in kept] == [getattr(b, k) for k in kept], a.name
+    # the per-access energy follows the size from the table (a larger buffer costs more per read)
+    assert mine.levels[1].energy_pj["read"] > eyeriss.levels[1].energy_pj["read"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("levels: {GlobalBufer: {capacity_words: 1024}}",
+     "levels.GlobalBufer: the base has no such level (did you mean 'GlobalBuffer'?); its levels are DRAM, GlobalBuffer, RF"),
+    ("levels: {GlobalBuffer: 1024}", "levels.GlobalBuffer: a mapping of the fields to override"),
+    ("levels: {GlobalBuffer: {capcity_words: 1024}}", "capcity_words: unknown field"),
+])
+def test_base_levels_override_errors_name_the_file_and_the_level(tmp_path, body, message):
+    path = tmp_path / "mine.yaml"
+    path.write_text(f"base: eyeriss\nname: mine\n{body}\n")
+    with pytest.raises(ArchSpecError) as e:
+        load_arch(path)
+    assert str(e.value).startswith(str(path)) and message in str(e.value), str(e.value)
+
+
 # ---- property-based: random malformed specs never crash with an internal exception ----
 
 JUNK = st.one_of(

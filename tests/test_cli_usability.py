@@ -108,3 +108,22 @@ def test_output_and_reports_cite_sources_by_name(tmp_path):
         assert not re.search(r"seed ?-?\d{3}", text, flags=re.I)
     flat = " ".join(r.stdout.split())  # titles wrap to their table's width
     assert "eyeriss.mit.edu/benchmarking.html" in flat and "Sze et al., CICC 2017 tutorial" in flat
+
+
+def test_lists_in_file_errors_are_plain_text(tmp_path):
+    # issue 11, item 13: "lists printed as plain text (not Python reprs)"; these lines printed
+    # "unknown level(s) ['GLB']" and "dimensions are ['N', 'G', ...]" before
+    (tmp_path / "m.yaml").write_text("mapping:\n  - level: DRAM\n    temporal: {Z: 2}\n")
+    (tmp_path / "c.yaml").write_text("constraints:\n  - level: GlobalBufer\n    keep: [inputs]\n")
+    (tmp_path / "a.yaml").write_text("base: eyeriss\nname: x\nlevels:\n  - {name: DRAM, class: dram, word_bits: 16}\n"
+                                     "  - {name: DRAM, class: dram, word_bits: 16}\n")
+    cases = [
+        (["model", "--arch", "eyeriss", "--layer", "resnet50:layer1.0.conv2", "--mapping", str(tmp_path / "m.yaml")],
+         "unknown dimension 'Z'; dimensions are N, G, M, C, P, Q, R, S"),
+        (["evaluate", "lenet5", "--arch", "eyeriss", "--constraints", str(tmp_path / "c.yaml")],
+         "unknown level(s) GlobalBufer (did you mean 'GlobalBuffer'?); the architecture's levels are DRAM, GlobalBuffer, RF"),
+        (["arch", "validate", str(tmp_path / "a.yaml")], "level names must be unique, repeated: DRAM"),
+    ]
+    for args, message in cases:
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2 and message in r.output and "['" not in r.output, r.output

@@ -573,3 +573,15 @@ def test_cli_prune_prints_each_layers_energy_before_and_after(digits_cache, monk
     assert "Energy per layer" in out.output
     # structured to 1/4 of conv1's and conv2's filters (2 and 4): conv1 18,432 -> 4,608 MACs, so 0.250
     assert re.search(r"^\s*conv1\s+1\.843e\+04\s+4608\s+0\.250\s", out.output, re.M), out.output
+
+
+def test_cli_netadapt_and_prune_take_precision(digits_cache):
+    # issue 11, item 5: every mapping command takes --precision; 8-bit values pack two to a 16-bit
+    # on-chip word on eyeriss (docs/model.md, Precision), so the same network costs less energy
+    base = json.loads(_run("netadapt", "digits-cnn2", "--budget", "latency=1x", "--json").output)
+    low = _run("netadapt", "digits-cnn2", "--budget", "latency=1x", "--precision", "weights=8,inputs=8,outputs=8", "--json")
+    assert low.exit_code == 0, low.output
+    low = json.loads(low.output)
+    assert low["start"]["energy_pj"] < base["start"]["energy_pj"]
+    bad = _run("prune", "digits-cnn2", "--precision", "weights=99")
+    assert bad.exit_code != 0 and bad.output.startswith("error: --precision:") and len(bad.output.strip().splitlines()) == 1

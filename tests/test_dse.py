@@ -53,11 +53,11 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("edit, expected", [
     (("levels.GlobalBuffer.capacity_words", "levels.GLB.capacity_words"),
-     "axes[0].path: 'levels.GLB.capacity_words': no level 'GLB'; levels are ['DRAM', 'GlobalBuffer', 'PEReg']"),
+     "axes[0].path: 'levels.GLB.capacity_words': no level 'GLB'; levels are DRAM, GlobalBuffer, PEReg"),
     (("levels.GlobalBuffer.capacity_words", "levels.GlobalBuffer.capacity"),
-     "axes[0].path: 'levels.GlobalBuffer.capacity': no field 'capacity' here; valid fields: ["),
+     "axes[0].path: 'levels.GlobalBuffer.capacity': no field 'capacity' here; valid fields: area_um2, block_words, capacity_words, class,"),
     (("levels.GlobalBuffer.fanout.x", "levels.PEReg.partitions.psums"),
-     "axes[1].path: 'levels.PEReg.partitions.psums': no key 'psums' in 'partitions'; valid keys: ['inputs', 'weights', 'outputs']"),
+     "axes[1].path: 'levels.PEReg.partitions.psums': no key 'psums' in 'partitions'; valid keys: inputs, weights, outputs"),
     (("levels.GlobalBuffer.fanout.x", "clock_mhz.x"), "axes[1].path: 'clock_mhz.x': 'clock_mhz' is a plain field"),
     (("values: [2]\n  - path: levels[1]", "values: []\n  - path: levels[1]"), "axes[1].values: empty axis"),
     (("digits-cnn2", "lenet6"), "workloads[0].model: unknown model 'lenet6'; available: lenet5"),

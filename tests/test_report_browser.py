@@ -26,8 +26,9 @@ def _missing(reason: str):
     pytest.skip(reason)
 
 
-def open_report(path: Path, user_data: Path):
-    """Open ``path``; return (page state dict, console errors, network requests)."""
+def open_report(path: Path, user_data: Path, act=None):
+    """Open ``path``; return (page state dict, console errors, network requests). ``act(page)``,
+    if given, runs once the charts are drawn; what it returns is the state's ``"act"``."""
     if not Path(CHROMIUM).exists():
         _missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -51,6 +52,9 @@ def open_report(path: Path, user_data: Path):
             page.goto(path.resolve().as_uri())
             page.wait_for_function("() => [...document.querySelectorAll('.chart')].every(d => d._fullLayout)", timeout=30000)
             state = page.evaluate(_READ_PAGE)
+            if act is not None:
+                page.wait_for_timeout(500)  # plotly redraws once more after growing a margin to fit labels
+                state["act"] = act(page)
         finally:
             ctx.close()
     return state, errors, requests
@@ -119,3 +123,121 @@ def test_report_renders_in_chromium_and_shows_the_exported_numbers(tmp_path):
     assert "40" in state["charts"]["roof"]["hover"] and "10" in state["charts"]["roof"]["hover"]
     assert "43%" in " ".join(state["charts"]["pie"]["slices"]) and "51.5%" in " ".join(state["charts"]["pie"]["slices"])
     assert "44" in state["tables"][0] and "ratios </td>" in state["tables"][0]
+
+
+# ----- the reports loopnest writes: reading order, sorting, loop nests, labels, the roofline -----
+
+_LAYOUT = """() => {
+  const kinds = [...document.querySelectorAll('table, .chart, details')].map(e =>
+      e.tagName === 'TABLE' ? (e.classList.contains('sortable') ? 'sortable' : 'table') : e.tagName === 'DETAILS' ? 'details' : 'chart');
+  const boxes = {};
+  for (const gd of document.querySelectorAll('.chart')) {
+    const r = gd.getBoundingClientRect();
+    const ticks = [...gd.querySelectorAll('.xtick text')].map(t => t.getBoundingClientRect());
+    const legend = gd.querySelector('.legend');
+    const l = legend ? legend.getBoundingClientRect() : null;
+    boxes[gd.id] = {
+      height: r.height, plot_height: gd._fullLayout._size.h,
+      clipped: ticks.filter(t => t.left < r.left - 1 || t.right > r.right + 1 || t.bottom > r.bottom + 1 || t.top < r.top - 1).length,
+      under_legend: l ? ticks.filter(t => t.left < l.right && t.right > l.left && t.top < l.bottom && t.bottom > l.top).length : 0,
+      ticks: ticks.length,
+      y_decades: gd._fullLayout.yaxis && gd._fullLayout.yaxis.type === 'log'
+                 ? gd._fullLayout.yaxis._vals.filter(v => v.text).map(v => v.x) : null,
+      x_decades: gd._fullLayout.xaxis && gd._fullLayout.xaxis.type === 'log'
+                 ? gd._fullLayout.xaxis._vals.filter(v => v.text).map(v => v.x) : null,
+      roofs: gd.data.filter(t => / roof/.test(t.name)).map(t => ({name: t.name, dash: (t.line || {}).dash || 'solid'})),
+    };
+  }
+  const captions = [...document.querySelectorAll('table caption')].map(c => c.textContent);
+  return {kinds, boxes, captions, text: document.body.innerText};
+}"""
+
+
+def _column(page, header: str) -> list[float]:
+    return page.evaluate("""h => { const t = document.querySelector('table.sortable');
+        const i = [...t.tHead.rows[0].cells].findIndex(c => c.textContent === h);
+        return [...t.tBodies[0].rows].map(r => parseFloat(r.cells[i].getAttribute('data-v'))); }""", header)
+
+
+def _evaluate_page(page) -> dict:
+    out = page.evaluate(_LAYOUT)
+    th = page.locator("table.sortable th", has_text="cycles").first
+    th.click()
+    out["ascending"] = _column(page, "cycles")
+    th.click()
+    out["descending"] = _column(page, "cycles")
+    first = page.locator("details").first
+    out["closed_text"] = first.inner_text()
+    first.locator("summary").click()
+    out["open_text"] = first.inner_text()
+    return out
+
+
+def test_evaluate_report_headline_first_sortable_tables_and_loop_nests(tmp_path):
+    # issue 11, item 12: headline figures first, charts next, per-layer tables last and sortable;
+    # each layer's loop nest (outer -> inner) on demand; area and the benchmarking sheet present
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    path = tmp_path / "ev.html"
+    r = CliRunner().invoke(app, ["evaluate", "lenet5", "--arch", "eyeriss", "--jobs", "1", "--report", str(path)])
+    assert r.exit_code == 0, r.output
+    state, errors, requests = open_report(path, tmp_path / "profile", _evaluate_page)
+    assert errors == [] and requests == []
+    page, layers = state["act"], state["data"]["result"]["layers"]
+    kinds = page["kinds"]
+    assert kinds[:2] == ["table", "table"]  # the totals and the benchmarking sheet
+    assert kinds.index("chart") < kinds.index("sortable") and "chart" not in kinds[kinds.index("sortable"):]
+    assert kinds.count("details") == len(layers) == 5 and kinds[-1] == "details"
+    assert page["captions"][0].startswith("Network totals") and "Benchmarking sheet" in page["captions"][1]
+    assert "Core area, modeled (mm²)" in page["text"]
+    # sorting by cycles: LeNet-5 on eyeriss, five layers; numbers sorted by value, not as text
+    cycles = sorted(r["cycles"] for r in layers)
+    assert page["ascending"] == cycles and page["descending"] == cycles[::-1]
+    # the loop nest: hidden until opened, then outer -> inner from DRAM down to the MAC
+    assert "for " not in page["closed_text"] and "outer -> inner" in page["closed_text"]
+    nest = page["open_text"]
+    assert nest.index("# DRAM keeps") < nest.index("# GlobalBuffer keeps") < nest.index("# RF keeps") < nest.index("MAC: outputs")
+    for name, box in page["boxes"].items():
+        assert box["clipped"] == 0 and box["under_legend"] == 0, (name, box)
+
+
+def test_roofline_report_is_tall_with_decade_ticks_and_both_coinciding_roofs(tmp_path):
+    # eyeriss: DRAM and the global buffer both move 8 words/cycle (the preset's bandwidths), so their
+    # roofs coincide; before, the buffer's dashes hid the DRAM roof and the plot was ~250 px high
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    path = tmp_path / "rf.html"
+    r = CliRunner().invoke(app, ["roofline", "lenet5", "--arch", "eyeriss", "--jobs", "1", "--report", str(path)])
+    assert r.exit_code == 0, r.output
+    state, errors, _ = open_report(path, tmp_path / "profile", lambda page: page.evaluate(_LAYOUT))
+    assert errors == []
+    page = state["act"]
+    roof = page["boxes"]["roofline"]
+    assert roof["height"] >= 600 and roof["plot_height"] >= 350, roof
+    for ticks in (roof["y_decades"], roof["x_decades"]):  # log10 of each labelled tick: decades only (before: 4, 5, ... 9 too)
+        assert ticks and all(abs(t - round(t)) < 1e-9 for t in ticks), ticks
+    names = {x["name"].split(" roof")[0]: x for x in roof["roofs"]}
+    assert "= GlobalBuffer" in names["DRAM"]["name"] and "= DRAM" in names["GlobalBuffer"]["name"]
+    assert names["DRAM"]["dash"] != names["GlobalBuffer"]["dash"]
+    kinds = page["kinds"]
+    assert kinds.index("sortable") > max(i for i, k in enumerate(kinds) if k == "chart")
+    for name, box in page["boxes"].items():
+        assert box["clipped"] == 0 and box["under_legend"] == 0, (name, box)
+
+
+def test_long_layer_names_are_neither_clipped_nor_under_the_legend(tmp_path):
+    # ResNet-50-like: 54 layers with long names and a five-level legend; before, the legend sat
+    # under the plot (y = -0.25) on top of the turned labels, and the bottom margin was fixed
+    names = [f"layer{i // 12 + 1}.{i % 12}.downsample.conv{i % 3 + 1}" for i in range(54)]
+    chart = Chart("long", "Energy per layer by level",
+                  [Series(lv, [float(i % 7 + 1) for i in range(54)]) for lv in ("DRAM", "GlobalBuffer", "GlobalBuffer.network", "RF", "MAC")],
+                  y_label="energy (µJ)", categories=names)
+    path = write_report(tmp_path / "long.html", "Long names", [Section("all", [], [], [chart])], {})
+    state, errors, _ = open_report(path, tmp_path / "profile", lambda page: page.evaluate(_LAYOUT))
+    assert errors == []
+    box = state["act"]["boxes"]["long"]
+    assert box["ticks"] == 54 and box["clipped"] == 0 and box["under_legend"] == 0, box

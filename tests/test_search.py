@@ -252,3 +252,16 @@ def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
     assert auto.mode == "heuristic" and "the outermost level DRAM has a fanout" in auto.notes[0]
     with pytest.raises(ValueError, match="exact, heuristic, auto"):
         search_layer(p, arch, KEEP_ALL, mode="fast")
+
+
+def test_outer_costs_in_blocks_equal_brute_force(monkeypatch):
+    """The level-0 outer choices priced a few rows at a time (bounded memory, issue 11 item 15)
+    give the brute-force best, as in one call."""
+    from loopnest.search import mapper
+
+    monkeypatch.setattr(mapper._Search, "OUTER_ROWS", 3)
+    p = conv2d("c", C=2, M=2, H=7, W=1, R=1, S=1, stride=2)
+    arch = arch3(Fanout(x=2, y=1, energy_pj=0.3), cap=10, rf_cap=4)
+    keys, r = found(p, arch)
+    assert r.outer_total > 3  # several blocks were priced
+    assert keys == pytest.approx(brute_force(p, arch), rel=1e-12)

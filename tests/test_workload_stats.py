@@ -107,3 +107,15 @@ def test_cli_warns_once_per_unsupported_op_type(tmp_path):
     d = json.loads(r.stdout)
     assert d["unsupported"] == {"ConvTranspose": ["up1", "up2"]}
     assert d["totals"]["macs"] == 4 * 4 * 8 * 8 * 9  # the conv alone: M*C*P*Q*R*S
+
+
+def test_stats_takes_json_and_csv_like_every_command():
+    # issue 11, item 13: one option style; workload stats was the one command with --format
+    runner = CliRunner()
+    assert runner.invoke(app, ["workload", "stats", "lenet5", "--json"]).stdout == \
+        runner.invoke(app, ["workload", "stats", "lenet5", "--format", "json"]).stdout
+    rows = runner.invoke(app, ["workload", "stats", "lenet5", "--csv"]).stdout.splitlines()
+    assert rows[0].startswith("name,kind,macs") and rows[1].startswith("conv1,conv,117600,")  # 28x28x6 outputs x 25 MACs
+    both = runner.invoke(app, ["workload", "stats", "lenet5", "--json", "--csv"])
+    assert both.exit_code == 2 and "give one output format; got csv, json" in both.output
+    assert "--format" not in runner.invoke(app, ["workload", "stats", "--help"]).stdout

@@ -5,3 +5,15 @@ Importing the package is light: heavy modules load on first use.
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``loopnest.map_network`` (the mapper with the CLI's inputs and defaults), loaded on first use."""
+    if name == "map_network":
+        from loopnest.search.api import map_network
+
+        return map_network
+    raise AttributeError(f"module 'loopnest' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "map_network"]

@@ -13,3 +13,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if not close:
         return ""
     return f" (did you mean {next(c for c in choices if c.lower() == close[0])!r}?)"
+
+
+def plain(items: Iterable[object]) -> str:
+    """``a, b, c``: a list as a user reads it in a message (not Python's ``['a', 'b', 'c']``)."""
+    return ", ".join(str(x) for x in items)

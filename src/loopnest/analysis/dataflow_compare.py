@@ -23,6 +23,7 @@ from loopnest.analysis.breakdown import (
 from loopnest.analysis.runs import best_records, no_bypass
 from loopnest.arch.allocation import family_arch
 from loopnest.arch.spec import Architecture
+from loopnest.mapping.constraints import Constraints
 from loopnest.workload.network import Network
 
 DATAFLOWS = ("WS", "OS-A", "OS-B", "OS-C", "NLR", "RS")
@@ -35,11 +36,11 @@ class CompareError(ValueError):
     """A comparison that cannot run (no preset family for that many PEs, a layer no dataflow maps)."""
 
 
-def arch_for(dataflow: str, pes: int) -> Architecture:
+def arch_for(dataflow: str, pes: int, table: str | None = None) -> Architecture:
     """The equal-area architecture of ``dataflow`` at ``pes`` PEs (docs/arch.md, "Equal-area allocation")."""
     if pes < 1:
         raise CompareError(f"--pes: {pes} PEs; give a positive PE count")
-    return family_arch(dataflow, pes)
+    return family_arch(dataflow, pes, table)
 
 
 def layer_kind(kind: str) -> str:
@@ -63,16 +64,20 @@ def _summary(records: list[dict], arch: Architecture) -> dict | None:
 
 
 def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "auto",
-                      jobs: int | None = None, progress: Callable[[str], None] | None = None, bypass: bool = False) -> dict:
+                      jobs: int | None = None, progress: Callable[[str], None] | None = None, bypass: bool = False,
+                      table: str | None = None, constraints: Constraints | None = None, seed: int = 0) -> dict:
     """Map every layer under every dataflow; the JSON-ready comparison (energies per MAC, in the
-    architectures' normalized units: 1 = one 16-bit MAC). Without ``bypass`` every level keeps
-    every tensor its hardware holds (the paper's framework); with it the mapper may bypass."""
+    architectures' normalized units: 1 = one 16-bit MAC, unless ``table`` selects another). Without
+    ``bypass`` every level keeps every tensor its hardware holds (the paper's framework); with it
+    the mapper may bypass. ``constraints`` (the user's) are met with each dataflow's."""
     out = {"model": network.name, "pes": pes, "batch": network.batch, "mode": mode, "objective": "energy",
            "bypass": bypass, "claim": CLAIM, "dataflows": {}, "ratios": {}}
     for df in dataflows:
-        arch = arch_for(df, pes)
+        arch = arch_for(df, pes, table)
         out["energy_units"] = arch.energy_units
-        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress, None if bypass else no_bypass(arch))
+        fixed = None if bypass else no_bypass(arch)
+        user = constraints if fixed is None else fixed if constraints is None else fixed.meet(constraints)
+        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress, user, seed)
         for r in recs:
             r["kind"] = layer_kind(r["kind"])
         out["dataflows"][df] = {

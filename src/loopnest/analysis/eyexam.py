@@ -163,12 +163,13 @@ class EyexamError(ValueError):
 
 
 def run_eyexam(problem: Problem, arch: Architecture, constraints: Constraints | None = None, objective: str = "energy",
-               mode: str = "exact") -> dict:
-    """Map the layer twice (for latency, and for ``objective``) and compute the Eyexam steps."""
+               mode: str = "auto", seed: int = 0) -> dict:
+    """Map the layer twice (for latency, and for ``objective``) and compute the Eyexam steps;
+    ``mode`` defaults to auto, as on the command line."""
     constraints = constraints or Constraints()
     found = {}
     for key, obj in (("fastest", "cycles,energy"), ("chosen", objective)):
-        s = search_layer(problem, arch, constraints, obj, mode=mode)
+        s = search_layer(problem, arch, constraints, obj, mode=mode, seed=seed)
         if s.result is None:
             raise EyexamError(f"layer {problem.name} on {arch.name}: no mapping ({s.reason})")
         found[key] = s.result.to_dict()

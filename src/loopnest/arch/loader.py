@@ -3,7 +3,9 @@
 Every failure is one ``ArchSpecError`` whose message names the file, the field path and what is
 allowed; nothing in a file is executed (``yaml.safe_load``; expressions go through
 ``loopnest.arch.expr``). A spec may start from another with ``base: NAME`` (a preset name or a
-path relative to the file): its mappings are merged key by key, lists (``levels``) are replaced.
+path relative to the file): its mappings are merged key by key; a list (``levels``) given as a
+list replaces the base's, and given as a mapping from level names to fields overrides those
+fields of those levels only (``levels: {GlobalBuffer: {capacity: 65536}}``).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def read_spec(path: Path, depth: int = 0) -> dict:
         raise ArchSpecError(f"{path}: base: chain longer than {MAX_BASE_DEPTH} (a cycle?)")
     rel = path.parent / base
     parent = rel if rel.suffix in (".yaml", ".yml") and is_file(rel) else _locate(base)
-    return _merge(read_spec(parent, depth + 1), data)
+    return _merge(read_spec(parent, depth + 1), data, str(path))
 
 
 def _locate(name_or_path: str | Path) -> Path:
@@ -97,10 +99,35 @@ def _locate(name_or_path: str | Path) -> Path:
                         f"presets are {', '.join(list_presets())}")
 
 
-def _merge(base: dict, over: dict) -> dict:
+def _merge(base: dict, over: dict, source: str, where: str = "") -> dict:
+    """``over`` merged into ``base``: mappings key by key, a list replaced, and a list of named
+    mappings (``levels``) overridden item by item when ``over`` gives a mapping of names."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        field = f"{where}{k}"
+        old = out.get(k)
+        if isinstance(v, dict) and isinstance(old, dict):
+            out[k] = _merge(old, v, source, field + ".")
+        elif isinstance(v, dict) and isinstance(old, list) and all(isinstance(x, dict) for x in old):
+            out[k] = _merge_named(old, v, source, field)
+        else:
+            out[k] = v
+    return out
+
+
+def _merge_named(items: list[dict], over: dict, source: str, field: str) -> list[dict]:
+    """``items`` (each with a ``name``) with ``over[name]``'s fields merged into the item of that name."""
+    names = [x.get("name") for x in items]
+    out = list(items)
+    for name, fields in over.items():
+        if name not in names:
+            raise ArchSpecError(f"{source}: {field}.{name}: the base has no such level{did_you_mean(str(name), names)}; "
+                                f"its levels are {', '.join(map(str, names))} (give {field} as a list to replace them all)")
+        if not isinstance(fields, dict):
+            raise ArchSpecError(f"{source}: {field}.{name}: a mapping of the fields to override, e.g. "
+                                f"{{capacity: 65536}} (got {excerpt(fields)})")
+        i = names.index(name)
+        out[i] = _merge(out[i], fields, source, f"{field}.{name}.")
     return out
 
 

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from loopnest.arch.expr import numeric_field
+from loopnest.names import plain
 from loopnest.workload.problem import ROLES, Role
 
 ACTIONS = ("read", "write", "update")
@@ -147,16 +148,16 @@ class Storage(_Strict):
     @model_validator(mode="after")
     def _check(self) -> Storage:
         if not self.keeps:
-            raise ValueError(f"keeps must name at least one of {list(ROLES)}")
+            raise ValueError(f"keeps must name at least one of {plain(ROLES)}")
         if len(set(self.keeps)) != len(self.keeps):
-            raise ValueError(f"keeps lists a tensor twice: {list(self.keeps)}")
+            raise ValueError(f"keeps lists a tensor twice: {plain(self.keeps)}")
         stray = [r for r in self.resident if r not in self.keeps]
         if stray:
-            raise ValueError(f"resident: {stray} not in keeps {list(self.keeps)} (a level holds only what it keeps)")
+            raise ValueError(f"resident: {plain(stray)} not in keeps {plain(self.keeps)} (a level holds only what it keeps)")
         if self.partitions is not None:
             extra = set(self.partitions) - set(self.keeps)
             if extra:
-                raise ValueError(f"partitions for tensors this level may not hold: {sorted(extra)}; keeps is {list(self.keeps)}")
+                raise ValueError(f"partitions for tensors this level may not hold: {plain(sorted(extra))}; keeps is {plain(self.keeps)}")
             missing = [r for r in self.keeps if r not in self.partitions]
             if missing:
                 raise ValueError(f"partitions give no capacity for kept tensors {missing}: add a partition or drop them from keeps")
@@ -372,7 +373,7 @@ class Architecture(_Strict):
         names = [lv.name for lv in self.levels]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
-            raise ValueError(f"level names must be unique, repeated: {sorted(dup)}")
+            raise ValueError(f"level names must be unique, repeated: {plain(sorted(dup))}")
         for role in ROLES:
             if not any(role in lv.keeps for lv in self.levels):
                 raise ValueError(f"levels[*].keeps: no level may hold {role}; every tensor needs a home (the outermost level keeps all)")

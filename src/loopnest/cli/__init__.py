@@ -54,7 +54,10 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 
 def _tidy(cmd) -> None:
-    """Help without bogus types: flags show none (not "<bool>"), arguments show their name."""
+    """Help without bogus types: flags show none (not "<bool>"), arguments show their name; a
+    docstring's paragraphs are rewrapped to the terminal (not broken where the source wraps)."""
+    if cmd.help:
+        cmd.help = "\n\n".join(" ".join(par.split()) for par in cmd.help.split("\n\n"))
     for p in cmd.params:
         if getattr(p, "is_flag", False):
             p.metavar = ""

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import console, err_console, fail, mode_option, print_json
+from loopnest.cli.common import (
+    console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, seed_option,
+    table_option, user_constraints, widths)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -51,7 +53,10 @@ def precision(
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Mapper processes (default: all CPUs)."),
+    table: str = table_option(),
+    constraints: str = constraints_option(),
+    seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
+    jobs: int = jobs_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
     as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per bit width (and the float32 reference)."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -67,11 +72,12 @@ def precision(
 
     widths = _bits(bits)
     try:
-        spec = PrecisionSpec(widths, method, not asymmetric, per_channel, per_layer, output_bits, finetune, budget)
+        spec = PrecisionSpec(widths, method, not asymmetric, per_channel, per_layer, output_bits, finetune, budget, seed)
         name = check_model(model)
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
     except (CodesignError, PrecisionError, ArchSpecError) as e:
         fail(str(e))
+    user = user_constraints(constraints)
     _need_extras()
     from loopnest.codesign.models import digits_workload
     from loopnest.codesign.precision_study import run_precision_study
@@ -82,6 +88,7 @@ def precision(
         if weights is not None:
             _load_weights(module, weights)
         study = run_precision_study(spec, module, network, data, a, dataflow=dataflow or a.dataflow, mode=mode, jobs=jobs,
+                                    constraints=user,
                                     progress=None if quiet else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
@@ -205,7 +212,7 @@ def netadapt(
     short_epochs: int = typer.Option(1, "--short-epochs", help="Short-term fine-tuning epochs per proposal."),
     long_epochs: int = typer.Option(5, "--long-epochs", help="Long-term fine-tuning epochs of the final network."),
     max_iterations: int = typer.Option(50, "--max-iterations", help="Stop after this many iterations."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the fine-tuning."),
+    seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
     uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
@@ -213,6 +220,9 @@ def netadapt(
     plot: Path = typer.Option(None, "--plot", help="A static plot (.png, .svg or .pdf) of the trace: test accuracy against the budget's resource."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    table: str = table_option(),
+    constraints: str = constraints_option(),
+    precision: str = precision_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
     """NetAdapt (Yang et al., ECCV 2018): shrink MODEL one layer's filter count per iteration until its
@@ -228,23 +238,26 @@ def netadapt(
     try:
         spec = NetAdaptSpec(Budget.parse(budget), step, decay, short_epochs, long_epochs, 1e-3, max_iterations, seed)
         name = check_model(model)
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         if plot is not None:
             check_static(plot)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     except OutputError as e:
         fail(f"--plot: {e}")
+    user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.workload.precision import PrecisionError
 
     try:
         module, data = _trained(name, weights, no_depthwise=True)
-        result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode,
+        result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode, constraints=user,
+                              precision=bits and bits[0], layer_precision=bits and bits[1],
                               progress=None if as_json else (lambda m: err_console.print(m, highlight=False)),
                               baseline=uniform_baseline)
-    except (CodesignError, ConstraintError) as e:
+    except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     out = result.to_dict()
     if save is not None:
@@ -304,12 +317,16 @@ def prune(
                                                           "highest first) | structured (whole filters, layers by energy)."),
     accuracy_drop: float = typer.Option(1.0, "--accuracy-drop", help="Budget: accuracy points lost at most (calibration split)."),
     short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the fine-tuning."),
+    seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
     densities_out: Path = typer.Option(None, "--densities", help="Also write the pruned model's measured per-layer densities "
                                                                   "(YAML, for the sparse cost model) to this file."),
+    table: str = table_option(),
+    constraints: str = constraints_option(),
+    precision: str = precision_option(),
+    jobs: int = jobs_option(),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
     """Prune MODEL as far as an accuracy-drop budget allows (fine-tuning each step), then map it on the
@@ -329,23 +346,26 @@ def prune(
         if short_epochs < 0:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
         name = check_model(model)
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         if densities_out is not None:
             check_writable(densities_out, (".yaml", ".yml"), "a density file")
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     except OutputError as e:
         fail(f"--densities: {e}")
+    user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.pruning import run_prune
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.workload.precision import PrecisionError
 
     try:
         module, data = _trained(name, weights, no_depthwise=method == "structured")
         out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed,
+                                short_epochs=short_epochs, seed=seed, constraints=user, jobs=jobs,
+                                precision=bits and bits[0], layer_precision=bits and bits[1],
                                 progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
-    except (CodesignError, ConstraintError) as e:
+    except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     if densities_out is not None:
         from loopnest.codesign.densities import module_densities

@@ -77,6 +77,12 @@ def check_folder(option: str, path: str | None) -> None:
         fail(f"{option}: {e}")
 
 
+MODEL_HELP = ("Zoo model name (see `loopnest workload list`), an .onnx file, or a YAML network (layers plus edges) "
+              "or layer spec file (docs/workload.md).")
+LAYER_HELP = ("MODEL:LAYER (e.g. resnet50:layer1.0.conv2; MODEL may be an .onnx file or a YAML network), or a YAML "
+              "file holding one layer (docs/workload.md).")
+
+
 MODE_HELP = ("Mapper mode: exact (proven best in the mapspace: branch and bound with sound floors), "
              "heuristic (seeded sample of the best-bounded choices, no optimality claim) or auto (exact where "
              "the loops below the second level have at most 1e6 choices, where it is quick; heuristic "
@@ -119,20 +125,33 @@ def warn_wider(work, arch) -> None:
              f"inputs={native},outputs={native} for {native}-bit inference")
 
 
-def with_precision(work, spec: str | None):
-    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input."""
+def widths(spec: str | None):
+    """``--precision``'s (default, per-layer) widths, None without it; one error line on bad input.
+    For the studies that build their networks later (the co-design commands)."""
     if spec is None:
-        return work
+        return None
     from loopnest.datafile import DataFileError
-    from loopnest.workload.precision import PrecisionError, apply_precision, apply_to_layer, load_precision
+    from loopnest.workload.precision import PrecisionError, load_precision
 
     try:
-        default, per_layer = load_precision(spec)
-        if hasattr(work, "nodes"):
-            return apply_precision(work, default, per_layer)
-        return apply_to_layer(work, default, per_layer)
+        return load_precision(spec)
     except (PrecisionError, DataFileError) as e:
         fail(f"--precision: {e}")
+
+
+def with_precision(work, spec: str | None):
+    """A Network or one layer (Problem) at ``--precision``'s widths; one error line on bad input."""
+    bits = widths(spec)
+    if bits is None:
+        return work
+    from loopnest.workload.precision import PrecisionError, apply_precision, apply_to_layer
+
+    try:
+        return (apply_precision if hasattr(work, "nodes") else apply_to_layer)(work, *bits)
+    except PrecisionError as e:
+        fail(f"--precision: {e}")
+
+
 DENSITY_HELP = ("Densities (fraction of nonzeros) of the tensors: weights=0.45,inputs=0.3 (uniform random) or "
                 "weights=2:4 (N:M), or a per-layer density YAML file (source:, layers: {name: {weights: 0.45}}); "
                 "default: dense. Costs follow the architecture's sparse features (docs/model.md, \"Sparsity\").")
@@ -164,6 +183,39 @@ TABLE_HELP = ("Energy table that resolves the architecture's energies and areas:
 def table_option() -> typer.models.OptionInfo:
     """The --table option of every command that loads an architecture."""
     return typer.Option(None, "--table", help=TABLE_HELP)
+
+
+CONSTRAINTS_HELP = ("YAML file of mapspace constraints (the mapping file's syntax, docs/mapper.md, Constraints), met with "
+                    "the dataflow's.")
+SEED_HELP = "Seed of the heuristic search (the exact search does not depend on it)."
+JOBS_HELP = "Mapper worker processes (default: all CPUs); the results do not depend on it."
+
+
+def constraints_option() -> typer.models.OptionInfo:
+    """The --constraints option of every command that maps (read with :func:`user_constraints`)."""
+    return typer.Option(None, "--constraints", help=CONSTRAINTS_HELP)
+
+
+def seed_option(help: str = SEED_HELP) -> typer.models.OptionInfo:
+    """The --seed option of every command that maps."""
+    return typer.Option(0, "--seed", help=help)
+
+
+def jobs_option() -> typer.models.OptionInfo:
+    """The --jobs option of every command that maps."""
+    return typer.Option(None, "--jobs", min=1, help=JOBS_HELP)
+
+
+def user_constraints(path: str | None):
+    """``--constraints``' file as ``Constraints`` (None without one); one error line on bad input."""
+    if path is None:
+        return None
+    from loopnest.mapping.constraints import ConstraintError, load_constraints
+
+    try:
+        return load_constraints(path)
+    except ConstraintError as e:
+        fail(str(e))  # names the file and the field
 
 
 def stoppable(command: Callable) -> Callable:

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    check_outputs, console, did_you_mean, err_console, fail, mode_option, precision_option, print_json, warn,
+    MODEL_HELP, check_outputs, console, constraints_option, did_you_mean, err_console, fail, jobs_option,
+    mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
     with_precision)
 from loopnest.cli.tables import Column, print_table
 
@@ -15,13 +16,16 @@ PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, th
 
 
 def compare_dataflows(
-    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     pes: int = typer.Option(256, "--pes", min=1, help="PE count: the equal-area family eyeriss<PEs>-* (any count: the array is the most square X x Y; docs/arch.md)."),
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = mode_option(),
     precision: str = precision_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
+    table: str = table_option(),
+    constraints: str = constraints_option(),
+    seed: int = seed_option(),
+    jobs: int = jobs_option(),
     bypass: bool = typer.Option(False, "--bypass", help="Let the mapper bypass levels (default: every level keeps what its "
                                 "hardware holds, as in the ISCA 2016 framework; bypass search is slower)."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
@@ -36,9 +40,10 @@ def compare_dataflows(
     Example: loopnest compare-dataflows alexnet --pes 256 --batch 16 --report cmp.html
     """
     check_outputs(report, plot)
-    from loopnest.analysis.dataflow_compare import DATAFLOWS, CompareError
+    from loopnest.analysis.dataflow_compare import DATAFLOWS
     from loopnest.analysis.dataflow_compare import compare_dataflows as run
     from loopnest.arch import ArchSpecError
+    from loopnest.mapping.constraints import ConstraintError
     from loopnest.model import CountLimitError, ModelInvariantError
     from loopnest.workload import WorkloadError, load_network
 
@@ -48,10 +53,12 @@ def compare_dataflows(
     if bad or not names:
         what = f"unknown dataflow {bad[0].lower()!r}{did_you_mean(bad[0].lower(), valid)}" if bad else "empty list"
         fail(f"--dataflows: {what}; choose from {', '.join(valid)}")
+    user = user_constraints(constraints)
     try:
         network = with_precision(load_network(model, batch=batch), precision)
-        data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass)
-    except (WorkloadError, CompareError, ArchSpecError, CountLimitError, ModelInvariantError) as e:
+        data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass, table=table,
+                   constraints=user, seed=seed)
+    except (WorkloadError, ArchSpecError, ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)
     if as_json:

@@ -11,8 +11,9 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    check_folder, check_outputs, console, density_option, did_you_mean, err_console, fail, mode_option, precision_option,
-    print_json, table_option, warn, warn_wider, with_density, with_precision)
+    MODEL_HELP, check_folder, check_outputs, console, constraints_option, density_option, err_console, fail,
+    jobs_option, mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
+    warn_wider, with_density, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 from loopnest.sources import SHEET
@@ -21,7 +22,7 @@ PLOT_HELP = "Static plots (.png, .svg or .pdf): the first chart at this path, th
 
 
 def evaluate(
-    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     arch: str = typer.Option(..., "--arch", help="Preset name (see `loopnest arch list`) or architecture YAML file."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),
@@ -29,10 +30,10 @@ def evaluate(
     mode: str = mode_option(),
     precision: str = precision_option(),
     density: str = density_option(),
-    constraints: str = typer.Option(None, "--constraints", help="YAML file of mapspace constraints (mapping syntax)."),
+    constraints: str = constraints_option(),
     table: str = table_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the heuristic mode."),
+    jobs: int = jobs_option(),
+    seed: int = seed_option(),
     layer_timeout: float = typer.Option(None, "--layer-timeout", min=0.001, help="Seconds per layer shape's search; a search stopped there reports the best mapping found so far (marked timed_out, not proven optimal)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
@@ -60,9 +61,9 @@ def evaluate(
     check_folder("--export-timeloop", export_timeloop)
     check_folder("--export-zigzag", export_zigzag)
     from loopnest.arch import ArchSpecError, load_arch
-    from loopnest.mapping.constraints import ConstraintError, load_constraints
-    from loopnest.mapping.dataflows import DATAFLOWS
+    from loopnest.mapping.constraints import ConstraintError
     from loopnest.model import CountLimitError, ModelInvariantError
+    from loopnest.search.api import resolve_dataflow
     from loopnest.search.network import Interrupted, map_network
     from loopnest.search.objective import Objective, ObjectiveError
     from loopnest.search.summary import to_dict
@@ -72,15 +73,14 @@ def evaluate(
         a = load_arch(arch, table=table)
     except ArchSpecError as e:
         fail(str(e))
-    chosen = dataflow if dataflow is not None else a.dataflow
-    if chosen is not None and chosen.lower() == "none":
-        chosen = None
-    if chosen is not None and chosen.lower() not in DATAFLOWS:
-        fail(f"--dataflow: unknown dataflow {chosen!r}{did_you_mean(chosen, [*DATAFLOWS, 'none'])}; valid: {', '.join(DATAFLOWS)}, none")
+    try:
+        chosen = resolve_dataflow(dataflow if dataflow is not None else a.dataflow)
+    except ValueError as e:
+        fail(f"--dataflow: {e}")
+    user = user_constraints(constraints)
     try:
         Objective.parse(objective)
         network = with_density(with_precision(load_network(model, batch=batch), precision), density)
-        user = load_constraints(constraints) if constraints else None
     except (WorkloadError, ConstraintError, ObjectiveError) as e:
         fail(str(e))
     if not network.layers:
@@ -88,7 +88,7 @@ def evaluate(
     quiet = as_json or as_csv
     stopped = None
     try:
-        result = _run(map_network, network, a, chosen and chosen.lower(), user, objective, mode, seed, jobs, quiet,
+        result = _run(map_network, network, a, chosen, user, objective, mode, seed, jobs, quiet,
                       layer_timeout)
     except (ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
@@ -314,7 +314,8 @@ def _tables(data: dict, a, wide: bool = False) -> None:
     s = data["sheet"]
     power = f"{s['power_mW']:.1f} mW" if s["power_mW"] is not None else f"n/a (energies in {unit})"
     print_table(console, f"Benchmarking sheet ({SHEET})", [Column("metric", "left"), Column("value")], [
-        ["Process technology", s["process_technology"]], ["# of PEs", f"{s['pes']}"],
+        ["Process technology", s["process_technology"]], ["Core area (modeled)", f"{s['core_area_mm2']:.2f} mm²"],
+        ["# of PEs", f"{s['pes']}"],
         ["On-chip memory", f"{s['on_chip_memory_KiB']:.1f} KiB"], ["Bits per operand", f"{s['bits_per_operand']}"],
         ["Batch size", f"{s['batch_size']}"], ["# of non-zero MACs (actual; dense: all MACs)", f"{s['non_zero_macs']:,.0f} of {data['totals']['macs']:,}"],
         ["Runtime", f"{s['runtime_ms']:.3f} ms at {s['clock_mhz']:g} MHz"], ["Power (dynamic)", power],

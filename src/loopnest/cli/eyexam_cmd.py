@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option,
-    warn_wider, with_precision)
+    LAYER_HELP, check_outputs, console, constraints_option, err_console, fail, mode_option, precision_option,
+    print_json, seed_option, table_option, user_constraints, warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
 def eyexam(
-    layer: str = typer.Argument(..., help="MODEL:LAYER (e.g. alexnet:conv3; MODEL may be an .onnx file) or a layer YAML spec."),
+    layer: str = typer.Argument(..., help=LAYER_HELP),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
@@ -23,6 +23,8 @@ def eyexam(
     objective: str = typer.Option("energy", "--objective", help="Objective of the chosen mapping (the last step)."),
     mode: str = mode_option(),
     precision: str = precision_option(),
+    constraints: str = constraints_option(),
+    seed: int = seed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the steps as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -44,10 +46,12 @@ def eyexam(
     from loopnest.workload import WorkloadError
     from loopnest.workload.layer_ref import LayerRefError, load_layer
 
+    user = user_constraints(constraints)
     try:
         a = load_arch(arch, table=table)
         problem = with_precision(load_layer(layer, batch), precision)
-        data = run_eyexam(problem, a, constraints_for(dataflow or a.dataflow, problem, a), objective, mode)
+        rules = constraints_for(dataflow or a.dataflow, problem, a)
+        data = run_eyexam(problem, a, rules if user is None else rules.meet(user), objective, mode, seed)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
             ModelInvariantError) as e:
         fail(str(e))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from loopnest.cli.common import (
-    console, density_option, fail, precision_option, print_json, table_option, warn_wider, with_density, with_precision)
+    LAYER_HELP, console, density_option, fail, precision_option, print_json, table_option, warn_wider, with_density,
+    with_precision)
 from loopnest.cli.tables import Column, print_table
 
 
 def model(
     arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
-    layer: str = typer.Option(..., "--layer", help="MODEL:LAYER (e.g. resnet50:layer1.0.conv2) or a layer YAML spec."),
+    layer: str = typer.Option(..., "--layer", help=LAYER_HELP),
     mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     precision: str = precision_option(),
@@ -35,8 +36,13 @@ def model(
         a = load_arch(arch, table=table)
         problem = with_density(with_precision(load_layer(layer, batch), precision), density)
         m = load_mapping(mapping, a)
+    except (ArchSpecError, WorkloadError, LayerRefError, MappingError) as e:
+        fail(str(e))
+    try:
         result = evaluate(problem, a, m)
-    except (ArchSpecError, WorkloadError, LayerRefError, MappingError, CountLimitError, ModelInvariantError) as e:
+    except MappingError as e:  # the mapping does not fit this layer: name the file the user gave
+        fail(f"{mapping}: {e} (layer {problem.name})")
+    except (CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     warn_wider(problem, a)
     if as_json:

@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    check_outputs, console, err_console, fail, mode_option, precision_option, print_json, table_option, warn,
-    warn_wider, with_precision)
+    MODEL_HELP, check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option,
+    precision_option, print_json, seed_option, table_option, user_constraints, warn, warn_wider, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
 
 def roofline(
-    model: str = typer.Argument(..., help="Zoo model name (see `loopnest workload list`) or an .onnx file."),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
@@ -22,7 +22,9 @@ def roofline(
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
     mode: str = mode_option(),
     precision: str = precision_option(),
-    jobs: int = typer.Option(None, "--jobs", min=1, help="Worker processes (default: all CPUs)."),
+    constraints: str = constraints_option(),
+    seed: int = seed_option(),
+    jobs: int = jobs_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the roofline and the energy breakdown as JSON."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -44,11 +46,12 @@ def roofline(
     from loopnest.search.objective import ObjectiveError
     from loopnest.workload import WorkloadError, load_network
 
+    user = user_constraints(constraints)
     try:
         a = load_arch(arch, table=table)
         network = with_precision(load_network(model, batch=batch), precision)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
-                                         progress=err_console.print)
+                                         progress=err_console.print, constraints=user, seed=seed)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     problems = {p.name: p for p in network.layers}

@@ -8,7 +8,7 @@ from enum import Enum
 
 import typer
 
-from loopnest.cli.common import console, fail, precision_option, print_json, warn, with_precision
+from loopnest.cli.common import MODEL_HELP, console, fail, precision_option, print_json, warn, with_precision
 from loopnest.cli.tables import Column, print_table
 
 app = typer.Typer(help="Workloads: the model zoo and per-layer statistics.", no_args_is_help=True)
@@ -42,15 +42,22 @@ def list_cmd() -> None:
 
 @app.command()
 def stats(
-    model: str = typer.Argument(..., help="zoo model name (see `loopnest workload list`) or a path to an .onnx file"),
+    model: str = typer.Argument(..., help=MODEL_HELP),
     batch: int = typer.Option(1, "--batch", "-n", min=1, help="batch size N"),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, csv or json"),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print one CSV row per layer."),
+    fmt: Format = typer.Option(None, "--format", "-f", hidden=True, help="table, csv or json (kept for old scripts: "
+                               "--json and --csv as in every other command)"),
     precision: str = precision_option(),
 ) -> None:
     """Per-layer and per-network MACs, weights, activations, minimum traffic and intensity.
 
-    Example: loopnest workload stats resnet50 --format json
+    Example: loopnest workload stats resnet50 --json
     """
+    chosen = {f for f, on in ((fmt, fmt is not None), (Format.json, as_json), (Format.csv, as_csv)) if on}
+    if len(chosen) > 1:
+        fail(f"give one output format; got {', '.join(sorted(f.value for f in chosen))}")
+    fmt = chosen.pop() if chosen else Format.table
     from loopnest.workload import WorkloadError, load_network
     from loopnest.workload.stats import network_stats
 

@@ -33,13 +33,15 @@ import math
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune
 from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
+from loopnest.mapping.constraints import Constraints
+from loopnest.workload.precision import Precision, apply_precision
 
 METRICS = {"latency": "cycles", "energy": "energy_pj"}
 Progress = Callable[[str], None]
@@ -108,25 +110,29 @@ class NetAdaptSpec:
 
 class LookupTable:
     """Energy (pJ) and cycles of each MAC layer of ``network`` at (M, C), from the mapper on
-    ``arch`` with ``dataflow`` (None: unconstrained), searched once per entry and kept.
+    ``arch`` with ``dataflow`` (None: unconstrained) met with the user's ``constraints``, searched
+    once per entry and kept.
 
     The paper builds its lookup table once per platform and reuses it; so does this one. An
     entry is keyed by the layer's loop nest (its name left out: two layers of one shape share an
-    entry), and the search's context: the architecture's whole spec, the dataflow, objective,
-    mode and seed, and a digest of loopnest's cost-model code (:func:`code_digest`). Entries are
-    shared by every table of the process and, with ``persist``, kept in
-    ``<cache>/netadapt/lut-<context>.json`` (:meth:`save`) for later runs: the mapper is
-    deterministic, so a reused entry is the number a new search would give."""
+    entry; the bit widths are part of the nest), and the search's context: the architecture's
+    whole spec, the dataflow, the user's constraints, objective, mode and seed, and a digest of
+    loopnest's cost-model code (:func:`code_digest`). Entries are shared by every table of the
+    process and, with ``persist``, kept in ``<cache>/netadapt/lut-<context>.json`` (:meth:`save`)
+    for later runs: the mapper is deterministic, so a reused entry is the number a new search
+    would give."""
 
     def __init__(self, network, arch, dataflow: str | None, objective: str = "energy", mode: str = "auto",
-                 seed: int = 0, persist: bool = False) -> None:
+                 seed: int = 0, persist: bool = False, constraints: Constraints | None = None) -> None:
         self.layers = {p.name: p for p in network.layers}
         self.arch, self.dataflow, self.objective, self.mode, self.seed = arch, dataflow, objective, mode, seed
+        self.constraints = constraints
         self.table: dict[tuple[str, int, int], tuple[float, float]] = {}
         self.lookups = 0
         self.searched = 0  # entries the mapper searched for this table (the rest were reused)
         self.seconds = 0.0  # spent in the mapper
-        context = json.dumps([arch.model_dump(mode="json"), dataflow, objective, mode, seed, code_digest()], sort_keys=True)
+        context = json.dumps([arch.model_dump(mode="json"), dataflow, repr(constraints), objective, mode, seed, code_digest()],
+                             sort_keys=True)
         self.context = hashlib.sha256(context.encode()).hexdigest()[:16]
         self.shared = _SHARED.setdefault(self.context, {})
         self.path = None
@@ -154,6 +160,8 @@ class LookupTable:
 
         t0 = time.perf_counter()
         constraints = dataflow_constraints(self.dataflow, problem, self.arch) if self.dataflow else None
+        if self.constraints is not None:
+            constraints = self.constraints if constraints is None else constraints.meet(self.constraints)
         found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed)
         if found.result is None:
             raise CodesignError(f"layer {problem.name} with M={problem.dims['M']}, C={problem.dims['C']} has no valid "
@@ -286,21 +294,26 @@ class NetAdaptResult:
 
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
                  objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
-                 persist: bool = True, baseline: bool = False) -> NetAdaptResult:
+                 persist: bool = True, baseline: bool = False, constraints: Constraints | None = None,
+                 precision: Precision | None = None, layer_precision: Mapping[str, Precision] | None = None) -> NetAdaptResult:
     """NetAdapt on ``module`` (a trained digits CNN called ``name``) with ``data`` (Splits),
-    costed on ``arch`` with ``dataflow``; ``objective`` of the mapper defaults to the budget's
-    metric (cycles for latency, energy for energy). ``persist``: keep the lookup table in the
-    cache directory for later runs (:class:`LookupTable`). ``baseline``: also the uniform
-    width-multiplier network at NetAdapt's final resource (:func:`uniform_counts`), its filters
-    the largest by L1 norm, fine-tuned for as many epochs as the adapted network had in all
-    (short-term ones along its path plus the long-term ones), in ``NetAdaptResult.baseline``."""
+    costed on ``arch`` with ``dataflow`` and the user's ``constraints``, at the bit widths
+    ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's
+    own); ``objective`` of the mapper defaults to the budget's metric (cycles for latency, energy
+    for energy). ``persist``: keep the lookup table in the cache directory for later runs
+    (:class:`LookupTable`). ``baseline``: also the uniform width-multiplier network at NetAdapt's
+    final resource (:func:`uniform_counts`), its filters the largest by L1 norm, fine-tuned for as
+    many epochs as the adapted network had in all (short-term ones along its path plus the
+    long-term ones), in ``NetAdaptResult.baseline``."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
     consumers = prunable_layers(module)
     metric = METRICS[spec.budget.metric]
     objective = objective or ("cycles" if spec.budget.metric == "latency" else "energy")
     network = module_network(module, name)
-    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, persist=persist)
+    if precision is not None or layer_precision:
+        network = apply_precision(network, precision or Precision(), layer_precision)
+    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, persist=persist, constraints=constraints)
     counts = filter_counts(module)
 
     def cost(c: dict[str, int]) -> dict:

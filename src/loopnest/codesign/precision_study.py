@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import LayerQuant, QuantScheme, accuracy, check_layers, finetune, quantize_module
 from loopnest.codesign.quantize import Binary, Log, Ternary, Uniform
+from loopnest.mapping.constraints import Constraints
+from loopnest.names import plain
 from loopnest.workload.network import Network
 from loopnest.workload.precision import MAX_BITS, Precision, apply_precision, check_bits
 
@@ -64,7 +66,7 @@ class PrecisionSpec:
         for b in self.bits:
             check_bits(b, "--bits")
         if len(set(self.bits)) != len(self.bits):
-            raise CodesignError(f"--bits: a bit width is repeated in {list(self.bits)}")
+            raise CodesignError(f"--bits: a bit width is repeated in {plain(self.bits)}")
         if self.method not in METHODS:
             raise CodesignError(f"--method: {self.method!r} is not one of {', '.join(METHODS)}")
         if self.output_bits is not None:
@@ -179,10 +181,11 @@ def greedy_mixed(layers: list[str], widths: list[int], energy: Mapping[tuple[str
 
 def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arch, *, dataflow: str | None = None,
                         mode: str = "auto", objective: str = "energy", jobs: int | None = None,
-                        progress: Progress | None = None) -> PrecisionStudy:
+                        progress: Progress | None = None, constraints: Constraints | None = None) -> PrecisionStudy:
     """Run the study of ``module`` (a trained torch module) whose loopnest network is ``network``
     (layer names must match) on ``data`` (a :class:`~loopnest.codesign.data.Splits`), costed on
-    ``arch`` (an Architecture) by the mapper with ``dataflow``, ``mode``, ``objective``, ``jobs``."""
+    ``arch`` (an Architecture) by the mapper with ``dataflow``, ``mode``, ``objective``, ``jobs`` and
+    the user's ``constraints`` (a ``Constraints``, met with the dataflow's)."""
     from loopnest.search.network import map_network
 
     say = progress or (lambda _: None)
@@ -191,7 +194,7 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
 
     def cost(precision: Precision) -> dict:
         say(f"mapping {network.name} at {precision} on {arch.name}")
-        result = map_network(apply_precision(network, precision), arch, dataflow, None, objective, mode, spec.seed, jobs)
+        result = map_network(apply_precision(network, precision), arch, dataflow, constraints, objective, mode, spec.seed, jobs)
         if result.unmapped:
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name} at {precision}: {lo.search.reason}")

@@ -25,10 +25,12 @@ the sparse cost model (:mod:`loopnest.codesign.densities`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune, mac_layers
+from loopnest.mapping.constraints import Constraints
+from loopnest.workload.precision import Precision, apply_precision
 
 METHODS = ("magnitude", "energy", "structured")
 SPARSITIES = (0.25, 0.5, 0.625, 0.75, 0.8125, 0.875, 0.9375)  # levels tried, in order
@@ -151,10 +153,13 @@ def prune_to_budget(order: Sequence[str], levels: Sequence, build: Callable[[dic
 
 def run_prune(method: str, module, name: str, data, arch, budget: float, *, dataflow: str | None = None,
               mode: str = "auto", short_epochs: int = 1, lr: float = 1e-3, seed: int = 0,
-              progress: Callable[[str], None] | None = None) -> tuple[dict, object]:
+              progress: Callable[[str], None] | None = None, constraints: Constraints | None = None,
+              jobs: int | None = 1, precision: Precision | None = None,
+              layer_precision: Mapping[str, Precision] | None = None) -> tuple[dict, object]:
     """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
     accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
-    ``dataflow``. Returns (the study as a JSON-ready dict, the pruned module)."""
+    ``dataflow`` met with the user's ``constraints``, over ``jobs`` processes, at the bit widths
+    ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's own). Returns (the study as a JSON-ready dict, the pruned module)."""
     from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
     from loopnest.search.network import map_network
 
@@ -165,7 +170,10 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     say = progress or (lambda _: None)
 
     def cost(mod) -> dict:
-        result = map_network(module_network(mod, name), arch, dataflow, None, "energy", mode, seed, 1)
+        network = module_network(mod, name)
+        if precision is not None or layer_precision:
+            network = apply_precision(network, precision or Precision(), layer_precision)
+        result = map_network(network, arch, dataflow, constraints, "energy", mode, seed, jobs)
         if result.unmapped:
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name}: {lo.search.reason}")

@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from loopnest.arch.loader import ArchSpecError, list_presets, preset_path, read_spec
 from loopnest.arch.spec import ACTIONS, Architecture, Compute, Fanout, PimArray, Storage
 from loopnest.datafile import DataFileError, field_path, read_yaml
+from loopnest.names import plain
 from loopnest.workload.problem import ROLES
 
 Scalar = int | float | str | bool
@@ -117,18 +118,18 @@ def check_path(path: str, base: dict) -> None:
         seg = parts[i]
         allowed = _fields(model)
         if seg not in allowed:
-            raise ValueError(f"{path!r}: no field {seg!r} here; valid fields: {allowed}")
+            raise ValueError(f"{path!r}: no field {seg!r} here; valid fields: {plain(allowed)}")
         if seg == "levels":
             names = [lv.get("name") for lv in base.get("levels", []) if isinstance(lv, dict)]
             if i + 1 >= len(parts):
-                raise ValueError(f"{path!r}: name a level (by name, index or '*'): levels are {names}")
+                raise ValueError(f"{path!r}: name a level (by name, index or '*'): levels are {plain(names)}")
             pick = parts[i + 1]
             if pick != "*" and pick not in names and not (pick.isdigit() and int(pick) < len(names)):
-                raise ValueError(f"{path!r}: no level {pick!r}; levels are {names} (or an index, or '*')")
+                raise ValueError(f"{path!r}: no level {pick!r}; levels are {plain(names)} (or an index, or '*')")
             i += 2
             model = Storage
             if i >= len(parts):
-                raise ValueError(f"{path!r}: name a field of the level; valid fields: {_fields(Storage)}")
+                raise ValueError(f"{path!r}: name a field of the level; valid fields: {plain(_fields(Storage))}")
             continue
         if seg in _FIELD_MODELS and i + 1 < len(parts):
             model = _FIELD_MODELS[seg]
@@ -136,12 +137,12 @@ def check_path(path: str, base: dict) -> None:
             continue
         if seg in _DICT_KEYS and i + 2 == len(parts):
             if parts[i + 1] not in _DICT_KEYS[seg]:
-                raise ValueError(f"{path!r}: no key {parts[i + 1]!r} in {seg!r}; valid keys: {list(_DICT_KEYS[seg])}")
+                raise ValueError(f"{path!r}: no key {parts[i + 1]!r} in {seg!r}; valid keys: {plain(_DICT_KEYS[seg])}")
             return
         if i + 1 < len(parts):
             raise ValueError(f"{path!r}: {seg!r} is a plain field, it has no {parts[i + 1]!r}")
         if seg in _FIELD_MODELS:
-            raise ValueError(f"{path!r}: name a field inside {seg!r}; valid fields: {_fields(_FIELD_MODELS[seg])}")
+            raise ValueError(f"{path!r}: name a field inside {seg!r}; valid fields: {plain(_fields(_FIELD_MODELS[seg]))}")
         return
     raise ValueError(f"{path!r}: empty path")
 

@@ -33,6 +33,7 @@ import sqlite3
 from pathlib import Path
 
 import loopnest
+from loopnest.names import plain
 
 SCHEMA = "1"
 COLUMNS = ("key", "point", "params", "model", "batch", "status", "reason", "energy_pj", "cycles", "area_um2", "edp",
@@ -72,7 +73,7 @@ class Store:
                                     [("schema", SCHEMA), ("loopnest_version", loopnest.__version__)])
             return
         if not {"meta", "results"} <= tables:
-            raise StoreError(f"{self.path}: not a loopnest sweep store (tables {sorted(tables)})")
+            raise StoreError(f"{self.path}: not a loopnest sweep store (tables: {plain(sorted(tables)) or 'none'})")
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         if meta.get("schema") != SCHEMA:
             raise StoreError(f"{self.path}: store schema {meta.get('schema')!r}, this loopnest reads schema {SCHEMA}")

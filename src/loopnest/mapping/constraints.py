@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from loopnest.datafile import DataFileError, excerpt, read_yaml
+from loopnest.names import did_you_mean, plain
 from loopnest.workload.problem import ROLES, Role
 
 ALIASES = {"K": "M"}
@@ -87,9 +88,9 @@ class LevelConstraint:
     def meet(self, other: LevelConstraint, level: str) -> LevelConstraint:
         """Both constraints at once (a dataflow preset and a user file)."""
         if self.order and other.order and self.order != other.order:
-            raise ConstraintError(f"level {level}: conflicting loop orders {list(self.order)} and {list(other.order)}")
+            raise ConstraintError(f"level {level}: conflicting loop orders ({plain(self.order)}) and ({plain(other.order)})")
         if self.keep is not None and other.keep is not None and self.keep != other.keep:
-            raise ConstraintError(f"level {level}: conflicting keep {sorted(self.keep)} and {sorted(other.keep)}")
+            raise ConstraintError(f"level {level}: conflicting keep ({plain(sorted(self.keep))}) and ({plain(sorted(other.keep))})")
         return LevelConstraint(
             temporal=_meet_rules(self.temporal, other.temporal),
             order=self.order or other.order,
@@ -130,7 +131,8 @@ class Constraints:
     def check_levels(self, level_names: tuple[str, ...]) -> None:
         unknown = [n for n in self.levels if n not in level_names]
         if unknown:
-            raise ConstraintError(f"{self.source}: unknown level(s) {unknown}; the architecture's levels are {list(level_names)}")
+            raise ConstraintError(f"{self.source}: unknown level(s) {plain(unknown)}{did_you_mean(unknown[0], level_names)}; "
+                                  f"the architecture's levels are {plain(level_names)}")
 
 
 def _dim(name: Any, where: str) -> str:
@@ -164,7 +166,7 @@ def parse_constraints(data: Any, source: str = "constraints") -> Constraints:
             raise ConstraintError(f"{where}.order: expected a list of dimensions (outer -> inner)")
         order = tuple(_dim(d, f"{where}.order") for d in order)
         if len(set(order)) != len(order):
-            raise ConstraintError(f"{where}.order: dimensions repeat in {list(order)}")
+            raise ConstraintError(f"{where}.order: dimensions repeat in {plain(order)}")
         sx = sy = None
         if "spatial" in entry:
             sp = entry["spatial"]
@@ -176,7 +178,7 @@ def parse_constraints(data: Any, source: str = "constraints") -> Constraints:
         if "keep" in entry:
             k = entry["keep"]
             if not isinstance(k, list) or any(r not in ROLES for r in k):
-                raise ConstraintError(f"{where}.keep: expected a list drawn from {list(ROLES)}, got {excerpt(k)}")
+                raise ConstraintError(f"{where}.keep: expected a list drawn from {plain(ROLES)}, got {excerpt(k)}")
             keep = frozenset(k)
         lc = LevelConstraint(_rules(entry.get("temporal", {}) or {}, f"{where}.temporal"), order, sx, sy, keep)
         levels[name] = levels[name].meet(lc, name) if name in levels else lc

@@ -18,6 +18,7 @@ from typing import Mapping as TMapping
 import numpy as np
 
 from loopnest.arch.spec import Architecture
+from loopnest.names import plain
 from loopnest.workload.problem import ROLES, Problem, Role
 
 
@@ -78,19 +79,19 @@ def validate_structure(mapping: Mapping, problem: Problem, arch: Architecture) -
         for part, factors in (("temporal", lm.temporal), ("spatial.x", lm.spatial_x), ("spatial.y", lm.spatial_y)):
             for d, f in factors.items():
                 if d not in dims:
-                    raise MappingError(f"level {lv.name}: {part} names unknown dimension {d!r}; dimensions are {list(dims)}")
+                    raise MappingError(f"level {lv.name}: {part} names unknown dimension {d!r}; dimensions are {plain(dims)}")
                 if not isinstance(f, (int, np.integer)) or f < 1:
                     raise MappingError(f"level {lv.name}: {part} factor of {d} must be a positive integer, got {f!r}")
         bad = [d for d in lm.order if d not in dims]
         if bad or len(set(lm.order)) != len(lm.order):
-            raise MappingError(f"level {lv.name}: order {list(lm.order)} must list distinct dimensions of {list(dims)}")
+            raise MappingError(f"level {lv.name}: order ({plain(lm.order)}) must list distinct dimensions of {plain(dims)}")
         fan = lv.fanout
         fx, fy = prod(lm.spatial_x.values()), prod(lm.spatial_y.values())
         cap_x, cap_y = (fan.x, fan.y) if fan is not None else (1, 1)
         if fx > cap_x or fy > cap_y:
             raise MappingError(f"level {lv.name}: spatial {fx}x{fy} exceeds the fanout {cap_x}x{cap_y}")
         if lm.keep is not None and not lm.keep <= set(lv.keeps):
-            raise MappingError(f"level {lv.name}: keeps {sorted(lm.keep)} but may only hold {list(lv.keeps)}")
+            raise MappingError(f"level {lv.name}: keeps {plain(sorted(lm.keep))} but may only hold {plain(lv.keeps)}")
     for d, n in dims.items():
         got = prod(lm.temporal.get(d, 1) * lm.spatial_x.get(d, 1) * lm.spatial_y.get(d, 1) for lm in mapping.levels)
         if got != n:

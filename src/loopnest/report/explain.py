@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from loopnest.mapping.mapping import full_order
 from loopnest.model import Result
 from loopnest.report.units import eng
 from loopnest.search.summary import limit
@@ -11,21 +10,28 @@ from loopnest.workload.problem import ROLES
 
 def loop_nest_lines(result: Result) -> list[str]:
     """One line per loop, outer -> inner, with its level and kind (temporal or spatial X/Y)."""
+    return mapping_lines(result.mapping.to_dict(result.arch, result.problem), result.arch.compute.name)
+
+
+def mapping_lines(mapping: list[dict], compute: str = "MAC") -> list[str]:
+    """The loop nest, outer -> inner, of a mapping in its plain-data form (the mapping file's
+    syntax, ``Result.to_dict()["mapping"]``): what the reports show from the JSON export alone."""
     lines, depth = [], 0
-    for lv, lm in zip(result.arch.levels, result.mapping.levels):
-        kept = ", ".join(r for r in ROLES if lm.keep is None and r in lv.keeps or lm.keep is not None and r in lm.keep)
-        lines.append(f"{'  ' * depth}# {lv.name} keeps: {kept or 'nothing (bypass)'}")
-        for d in full_order(lm, result.problem):
-            f = lm.temporal.get(d, 1)
-            if f > 1:
-                lines.append(f"{'  ' * depth}for {d.lower()} in [0, {f}):  # {d} temporal @ {lv.name}")
+    for lv in mapping:
+        kept = ", ".join(lv.get("keep") or [])
+        lines.append(f"{'  ' * depth}# {lv['level']} keeps: {kept or 'nothing (bypass)'}")
+        temporal = lv.get("temporal", {})
+        for d in [*lv.get("order", []), *(d for d in temporal if d not in lv.get("order", []))]:
+            if temporal.get(d, 1) > 1:
+                lines.append(f"{'  ' * depth}for {d.lower()} in [0, {temporal[d]}):  # {d} temporal @ {lv['level']}")
                 depth += 1
-        for axis, factors in (("X", lm.spatial_x), ("Y", lm.spatial_y)):
-            for d, f in factors.items():
+        for axis in ("x", "y"):
+            for d, f in lv.get("spatial", {}).get(axis, {}).items():
                 if f > 1:
-                    lines.append(f"{'  ' * depth}parallel-for {d.lower()} in [0, {f}):  # {d} spatial {axis} below {lv.name}")
+                    lines.append(f"{'  ' * depth}parallel-for {d.lower()} in [0, {f}):  # {d} spatial {axis.upper()} "
+                                 f"below {lv['level']}")
                     depth += 1
-    lines.append(f"{'  ' * depth}{result.arch.compute.name}: outputs += inputs * weights")
+    lines.append(f"{'  ' * depth}{compute}: outputs += inputs * weights")
     return lines
 
 

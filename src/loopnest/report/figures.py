@@ -4,7 +4,7 @@ the static PNG/SVG and ``--json`` always show the same numbers)."""
 from __future__ import annotations
 
 from loopnest.report.html import Section, Table
-from loopnest.report.plots import Chart, Series
+from loopnest.report.plots import DASHES, Chart, Series
 from loopnest.report.units import energy_scale
 from loopnest.sources import SHEET
 
@@ -89,7 +89,8 @@ def compare_sections(data: dict) -> list[Section]:
         Section("Dataflow comparison at equal area", claim_lines(data) + unmapped, [dataflow_table(data)], dataflow_charts(data)),
         Section("Per layer", [f"Best mapping per layer for the {data['objective']} objective ({data['mode']} search)."],
                 [Table(f"Per layer energy per MAC ({data.get('energy_units', '')})",
-                       ["dataflow", "layer", "type", "energy/MAC", "DRAM acc./MAC", "PE utilization"], layer_rows)]),
+                       ["dataflow", "layer", "type", "energy/MAC", "DRAM acc./MAC", "PE utilization"], layer_rows,
+                       sortable=True)]),
     ]
 
 
@@ -149,7 +150,9 @@ def eyexam_table(data: dict) -> Table:
 
 def roofline_chart(data: dict, colors: dict[str, str] | None = None) -> Chart:
     """Log-log roofline: one roof per level port (read or write bandwidth x intensity, capped by
-    the compute roof), the compute roof, and each layer's achieved point at its intensity there."""
+    the compute roof), the compute roof, and each layer's achieved point at its intensity there.
+    Each roof has its own dash pattern, and a roof equal to another says so in its name: two ports
+    with the same bandwidth draw one line, and neither hides the other."""
     peak = data["compute_roof_macs_per_cycle"]
     pts = data["layers"]
     xs = [v for p in pts for v in p["intensity_macs_per_word"].values() if v is not None]
@@ -157,12 +160,14 @@ def roofline_chart(data: dict, colors: dict[str, str] | None = None) -> Chart:
     lo, hi = min(xs + [1.0]) / 2, max(xs + [1.0]) * 2
     series = [Series("compute roof", [peak, peak], x=[lo, hi], mode="line", color="black")]
     colors = colors or level_colors(r["level"] for r in data["roofs"])
-    for r in data["roofs"]:
+    for i, r in enumerate(data["roofs"]):
         color = colors[r["level"]]
         bw, ridge = r["bandwidth_words_per_cycle"], r["ridge_macs_per_word"]
         x = [lo, max(min(ridge, hi), lo), hi]
-        series.append(Series(f"{r['name']} roof ({bw:g} words/cycle)", [min(bw * v, peak) for v in x], x=x, mode="line",
-                             dash=True, color=color))
+        same = [o["name"] for o in data["roofs"] if o is not r and o["bandwidth_words_per_cycle"] == bw]
+        name = f"{r['name']} roof ({bw:g} words/cycle{'; = ' + ', '.join(same) if same else ''})"
+        series.append(Series(name, [min(bw * v, peak) for v in x], x=x, mode="line", dash=DASHES[i % len(DASHES)],
+                             color=color))
         moved = [p for p in pts if p["intensity_macs_per_word"][r["name"]] is not None]
         series.append(Series(f"layers @ {r['name']} (actual traffic)", [p["achieved_macs_per_cycle"] for p in moved],
                              x=[p["intensity_macs_per_word"][r["name"]] for p in moved], mode="markers",
@@ -175,7 +180,7 @@ def roofline_chart(data: dict, colors: dict[str, str] | None = None) -> Chart:
                                  labels=[p["layer"] for p in least], color=color, hollow=True))
     return Chart("roofline", f"Roofline of {data['arch']} ({data['clock_mhz']:g} MHz)", series,
                  x_label="operational intensity (MACs per word through the port)",
-                 y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="",
+                 y_label="performance (MACs/cycle; 1 MAC = 2 ops)", log_x=True, log_y=True, hover_unit="", height=640,
                  notes=[("One roof per port (a level's read or write bandwidth, all instances): a roof uses the bandwidth its traffic "
                          "uses; dots use the mapper's "
                          "actual traffic; the hollow 'minimum traffic' dots move every tensor once (compulsory traffic).")])
@@ -187,7 +192,7 @@ def breakdown_table(data: dict) -> Table:
             for l in data["layers"]]
     unit = data.get("energy_units", "")
     return Table(f"Energy per layer ({unit}) by level category and by data type",
-                 ["layer", "energy", "per MAC", *cats, *TYPES], rows)
+                 ["layer", "energy", "per MAC", *cats, *TYPES], rows, sortable=True)
 
 
 def roofline_charts(data: dict) -> list[Chart]:
@@ -202,13 +207,15 @@ def roofline_sections(data: dict) -> list[Section]:
     charts = roofline_charts(data)
     shares = ", ".join(f"{k} {v:.1f}%" for k, v in bd["type_shares_percent"].items())
     unmapped = [f"{u['layer']} not mapped: {u['reason']}" for u in data.get("unmapped", [])]
-    return [
+    return [  # headline and charts first, the per-layer tables last
         Section("Roofline (Williams, Waterman, Patterson 2009)",
                 [(f"Best mapping per layer for {data['objective']} ({data['mode']} search). "
                   f"Units: {rf['units']['performance']}; intensity in {rf['units']['intensity']} at each level."), *unmapped],
-                [roofline_table(rf)], charts[:1]),
+                [], charts[:1]),
         Section("Energy breakdown", [f"{bd['model']} on {bd['arch']}: by data type {shares}{published_pie(bd['model'])}."],
-                [breakdown_table(bd)], charts[1:]),
+                [], charts[1:]),
+        Section("Per layer: numbers", ["Click a column's header to sort by it."],
+                [roofline_table(rf), breakdown_table(bd)]),
     ]
 
 
@@ -217,7 +224,7 @@ def roofline_table(data: dict) -> Table:
     rows = [[p["layer"], p["achieved_macs_per_cycle"], p["bound"], *(p["intensity_macs_per_word"][l] for l in levels)]
             for p in data["layers"]]
     return Table(f"Achieved performance and intensity per level ({data['units']['intensity']})",
-                 ["layer", "MACs/cycle", "bound", *(f"{l} intensity" for l in levels)], rows)
+                 ["layer", "MACs/cycle", "bound", *(f"{l} intensity" for l in levels)], rows, sortable=True)
 
 
 # ----- loopnest evaluate ----------------------------------------------------------------------
@@ -227,6 +234,7 @@ def evaluate_sections(data: dict) -> list[Section]:
     benchmarking sheet, then the charts (utilization, energy by level and by data type), then the
     per-layer table."""
     from loopnest.analysis.breakdown import by_data_type, shares, total
+    from loopnest.report.explain import mapping_lines
 
     unit = data["energy_units"]
     t, s = data["totals"], data["sheet"]
@@ -234,7 +242,7 @@ def evaluate_sections(data: dict) -> list[Section]:
                     ["MACs", "cycles", "PE utilization", f"energy ({unit})", f"energy/MAC ({unit})", "DRAM accesses/MAC (words)"],
                     [[t["macs"], t["cycles"], t["utilization"], t["energy_pj"], t["energy_per_mac_pj"], t["dram_accesses_per_mac"]]])
     sheet = Table(f"Benchmarking sheet ({SHEET})", ["metric", "value"], [
-        ["Process technology", s["process_technology"]], ["# of PEs", s["pes"]], ["On-chip memory (KiB)", s["on_chip_memory_KiB"]],
+        ["Process technology", s["process_technology"]], ["Core area, modeled (mm²)", s["core_area_mm2"]], ["# of PEs", s["pes"]], ["On-chip memory (KiB)", s["on_chip_memory_KiB"]],
         ["Bits per operand", s["bits_per_operand"]], ["Batch size", s["batch_size"]], ["# of non-zero MACs (actual; dense: all)", s["non_zero_macs"]],
         ["Runtime (ms)", s["runtime_ms"]], ["Power (mW)", s["power_mW"] if s["power_mW"] is not None else f"n/a (energies in {unit})"],
         [f"Energy / non-zero MAC ({unit})", s["energy_per_non_zero_mac"]], ["DRAM access / non-zero MAC", s["dram_accesses_per_non_zero_mac"]]])
@@ -244,7 +252,9 @@ def evaluate_sections(data: dict) -> list[Section]:
                       ["layer", "kind", "MACs", "cycles", "utilization", f"energy/MAC ({unit})", "DRAM acc./MAC",
                        "cycles set by", "search"],
                       [[r["name"], r["kind"], r["macs"], r["cycles"], r["utilization"], r["energy_per_mac_pj"],
-                        r["dram_accesses_per_mac"], r["limit"], r["search"]["mode"]] for r in rows])
+                        r["dram_accesses_per_mac"], r["limit"], r["search"]["mode"]] for r in rows], sortable=True)
+    nests = [(f"{r['name']}: loop nest, outer -> inner ({r['search']['mode']} search, {r['energy_per_mac_pj']:.4g} "
+              f"{unit}/MAC)", mapping_lines(r["mapping"])) for r in rows]
     util = Chart("evaluate-utilization", f"{data['model']} on {data['arch']}: PE utilization per layer",
                  [Series("utilization", [100.0 * r["utilization"] for r in rows])],
                  y_label="PE utilization (%)", categories=[r["name"] for r in rows], hover_unit="%")
@@ -259,7 +269,9 @@ def evaluate_sections(data: dict) -> list[Section]:
                 [summary, sheet], []),
         Section("Per layer: utilization and energy", [f"Energy by data type: {pie}{published_pie(data['model'])}."], [],
                 [util, *breakdown_charts(bd)]),
-        Section("Per layer: numbers", [], [per_layer], []),
+        Section("Per layer: numbers", ["Click a column's header to sort by it. Each layer's mapping below, as its loop "
+                                       "nest (outer -> inner: the first line is the outermost loop)."],
+                [per_layer], [], nests),
     ]
 
 

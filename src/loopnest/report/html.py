@@ -5,6 +5,11 @@ access when the file is opened).
 The embedded JSON (``<script id="loopnest-data" type="application/json">``) holds the analysis
 result under ``"result"`` and every chart's numbers under ``"charts"`` (``Chart.to_dict``), so a
 reader, or the browser test, can check that the page shows exactly the exported numbers.
+
+Layout: sections in the order given (the reports put headline figures first, charts next, per-layer
+tables last); a sortable table sorts on a click on its header (numbers by value, a few lines of
+inline script); ``Section.details`` are collapsed blocks of preformatted text (each layer's loop
+nest), opened on demand.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Table:
     caption: str
     columns: list[str]
     rows: list[list]
+    sortable: bool = False  # click a header to sort by that column (per-layer tables)
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Section:
     text: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
+    details: list[tuple[str, list[str]]] = field(default_factory=list)  # (summary, lines of text), collapsed
 
 
 def fmt(v) -> str:
@@ -94,7 +101,9 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-botto
 table{border-collapse:collapse;margin:1em 0;font-size:.85em}caption{text-align:left;font-weight:600;padding:.3em 0}
 th,td{border:1px solid #ddd;padding:.25em .6em}td{text-align:right;font-variant-numeric:tabular-nums}
 td:first-child,th{text-align:left}tr:nth-child(even){background:#f7f7f7}
-.chart{width:100%;height:480px}.note{color:#555;font-size:.85em}footer{margin-top:3em;color:#777;font-size:.8em}
+.chart{width:100%}th.sort{cursor:pointer;white-space:nowrap}th.sort:after{content:" \\2195";color:#aaa}
+th[aria-sort=ascending]:after{content:" \\2191";color:#222}th[aria-sort=descending]:after{content:" \\2193";color:#222}
+details{margin:.2em 0}summary{cursor:pointer}pre{background:#f7f7f7;padding:.5em;overflow-x:auto;font-size:.85em}.note{color:#555;font-size:.85em}footer{margin-top:3em;color:#777;font-size:.8em}
 """
 
 _BOOT = """
@@ -105,14 +114,41 @@ _BOOT = """
   Object.keys(figs).forEach(function(id){
     Plotly.newPlot(id, figs[id].data, figs[id].layout, {responsive: true, displaylogo: false});
   });
+  document.querySelectorAll('table.sortable th').forEach(function(th){
+    th.addEventListener('click', function(){
+      var table = th.closest('table'), body = table.tBodies[0], col = th.cellIndex;
+      var up = th.getAttribute('aria-sort') !== 'ascending';
+      table.querySelectorAll('th').forEach(function(h){ h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', up ? 'ascending' : 'descending');
+      var key = function(tr){ var td = tr.cells[col], v = td.getAttribute('data-v');
+                              return v === null ? td.textContent : parseFloat(v); };
+      var rows = Array.prototype.slice.call(body.rows).sort(function(a, b){
+        var x = key(a), y = key(b), c = (typeof x === 'number' && typeof y === 'number') ? x - y
+                                         : String(x).localeCompare(String(y));
+        return up ? c : -c; });
+      rows.forEach(function(tr){ body.appendChild(tr); });
+    });
+  });
 })();
 """
 
 
+def _cell(v) -> str:
+    """A cell; a number also carries its exact value (``data-v``) for sorting."""
+    number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return f'<td data-v="{v!r}">{html.escape(fmt(v))}</td>' if number else f"<td>{html.escape(fmt(v))}</td>"
+
+
 def _table_html(t: Table) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in t.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in row) + "</tr>" for row in t.rows)
-    return f"<table><caption>{html.escape(t.caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    th = '<th class="sort" title="click to sort">' if t.sortable else "<th>"
+    head = "".join(f"{th}{html.escape(str(c))}</th>" for c in t.columns)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in t.rows)
+    cls = ' class="sortable"' if t.sortable else ""
+    return f"<table{cls}><caption>{html.escape(t.caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _details_html(summary: str, lines: list[str]) -> str:
+    return f"<details><summary>{html.escape(summary)}</summary><pre>{html.escape(chr(10).join(lines))}</pre></details>"
 
 
 def render_html(title: str, sections: list[Section], result: dict) -> str:
@@ -127,8 +163,9 @@ def render_html(title: str, sections: list[Section], result: dict) -> str:
         parts += [f"<p>{html.escape(p)}</p>" for p in s.text]
         parts += [_table_html(t) for t in s.tables]
         for c in s.charts:
-            parts.append(f'<div class="chart" id="{html.escape(c.id)}"></div>')
+            parts.append(f'<div class="chart" id="{html.escape(c.id)}" style="height:{int(c.height)}px"></div>')
             parts += [f'<p class="note">{html.escape(n)}</p>' for n in c.notes]
+        parts += [_details_html(summary, lines) for summary, lines in s.details]
         parts.append("</section>")
     data = {"result": result, "charts": {c.id: c.to_dict() for c in charts}}
     figures = {c.id: plotly_figure(c) for c in charts}

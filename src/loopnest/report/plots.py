@@ -63,6 +63,10 @@ def check_static(path: str | Path) -> Path:
     return path
 
 
+DASHES = ("dash", "dot", "dashdot", "longdash")  # line patterns (plotly names), one per coinciding roof
+MPL_DASH = {"dash": "--", "dot": ":", "dashdot": "-.", "longdash": (0, (8, 3))}  # the same in matplotlib
+
+
 @dataclass
 class Series:
     """One trace. ``x`` is None for bar and pie series (they use the chart's categories).
@@ -73,7 +77,7 @@ class Series:
     x: list[float] | None = None
     mode: Mode = "bar"
     labels: list[str] | None = None
-    dash: bool = False
+    dash: bool | str = False  # True: "dash"; or a pattern of DASHES (roofs that coincide stay distinguishable)
     color: str | None = None  # CSS/matplotlib colour; None: the palette's next
     hollow: bool = False  # open markers (a second kind of dot in the same colour)
 
@@ -101,6 +105,7 @@ class Chart:
     hover_unit: str = ""
     notes: list[str] = field(default_factory=list)
     colors: list[str] | None = None  # pies: one colour per category (slice), the same in every pie
+    height: int = 480  # px in the HTML report
 
     def __post_init__(self) -> None:
         if self.categories is not None:
@@ -157,7 +162,7 @@ def plotly_figure(chart: Chart) -> dict:
             if s.mode == "step":
                 t["line"] = {"shape": "hv"}
             if s.dash:
-                t["line"] = {**t.get("line", {}), "dash": "dash"}
+                t["line"] = {**t.get("line", {}), "dash": "dash" if s.dash is True else s.dash}
             if s.color:
                 t["line"] = {**t.get("line", {}), "color": s.color}
                 t["marker"] = {"color": s.color}
@@ -170,12 +175,26 @@ def plotly_figure(chart: Chart) -> dict:
     layout = {
         "title": {"text": chart.title},
         "barmode": "stack" if chart.stacked else "group",
-        "xaxis": {"title": {"text": chart.x_label}, "type": "log" if chart.log_x else "-"},
-        "yaxis": {"title": {"text": chart.y_label}, "type": "log" if chart.log_y else "-"},
-        "legend": {"orientation": "h", "y": -0.25},
-        "margin": {"b": 120},
+        "xaxis": _axis(chart.x_label, chart.log_x),
+        "yaxis": _axis(chart.y_label, chart.log_y),
+        # the legend beside the plot, never over the x-axis labels; margins grow to fit the labels
+        "legend": {"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+        "margin": {"t": 60, "r": 20},
     }
+    if chart.categories is not None and not chart.log_x:
+        longest = max((len(str(c[1] if isinstance(c, tuple) else c)) for c in chart.categories), default=0)
+        if len(chart.categories) * max(longest, 3) > 60:  # labels that would overlap side by side
+            layout["xaxis"]["tickangle"] = -45
     return {"data": traces, "layout": layout}
+
+
+def _axis(title: str, log: bool) -> dict:
+    """An axis whose labels are never clipped (automargin); a log axis labels decades only (no
+    minor 2 and 5 labels), as powers of ten."""
+    axis = {"title": {"text": title}, "type": "log" if log else "-", "automargin": True}
+    if log:
+        axis |= {"dtick": 1, "exponentformat": "power"}
+    return axis
 
 
 # ----- matplotlib (static files) --------------------------------------------------------------
@@ -242,16 +261,16 @@ def _draw_axes(ax, chart: Chart) -> None:
         if s.mode == "bar":
             continue
         xs = s.x if s.x is not None else _positions(chart.categories)[0]
-        style = "--" if s.dash else "-"
+        style = MPL_DASH.get(s.dash, "--") if s.dash else "-"
         if s.mode == "markers":
             face = "none" if s.hollow else s.color
             ax.scatter(xs, s.y, label=s.name, s=18, zorder=3, facecolors=face, edgecolors=s.color or face)
         elif s.mode == "step":
-            ax.plot(xs, s.y, style, drawstyle="steps-post", marker="o", label=s.name, color=s.color)
+            ax.plot(xs, s.y, linestyle=style, drawstyle="steps-post", marker="o", label=s.name, color=s.color)
             for x, y in zip(xs, s.y):
                 ax.annotate(f"{y:.4g}", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
         else:
-            ax.plot(xs, s.y, style, label=s.name, color=s.color)
+            ax.plot(xs, s.y, linestyle=style, label=s.name, color=s.color)
     if not bars and chart.categories is not None:
         pos, ticks, _ = _positions(chart.categories)
         ax.set_xticks(pos, ticks, rotation=20, ha="right", fontsize=8)

@@ -341,6 +341,8 @@ class _Search:
                 f += [(box1[oi[live]] // prods[ri[live]])[:, None], rest[ri[live]]]
             self.inner(np.concatenate(f, axis=1), keep, o0[oi[live]])
 
+    OUTER_ROWS = 1 << 15  # (outer choice, order class) rows per model call in outer_costs: ~100 MB of arrays
+
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
         order classes, that class, the least level-0 reads of that traffic (words), and the
@@ -362,17 +364,19 @@ class _Search:
         rep, c = _segments(counts[ids])  # one row per (outer choice, class)
         start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
         classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
-        perm = np.tile(np.arange(D), (len(rep), L, 1))
-        perm[:, 0] = classes
         self.out.evaluated += len(rep)
-        cost = evaluate_batch(space.problem, space.arch,
-                              MappingBatch(temporal[rep], perm, spatial[rep], np.broadcast_to(keep, (len(rep),) + keep.shape).copy()))
         e, r = np.zeros(len(rep)), np.zeros(len(rep))
         kept1 = keep[1] if L > 1 else np.zeros(3, bool)
-        for t in np.flatnonzero(kept1):
-            fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
-            e += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * self.write_pj[1, t]
-            r += cost.counts.reads[:, 0, t]
+        for a in range(0, len(rep), self.OUTER_ROWS):  # bounded memory: the model's arrays for one block at a time
+            part, at = slice(a, a + self.OUTER_ROWS), rep[a:a + self.OUTER_ROWS]
+            perm = np.tile(np.arange(D), (len(at), L, 1))
+            perm[:, 0] = classes[part]
+            cost = evaluate_batch(space.problem, space.arch,
+                                  MappingBatch(temporal[at], perm, spatial[at], np.broadcast_to(keep, (len(at),) + keep.shape).copy()))
+            for t in np.flatnonzero(kept1):
+                fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
+                e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * self.write_pj[1, t]
+                r[part] += cost.counts.reads[:, 0, t]
         floor = e.copy()
         if inside_applies(space):
             for p, (active, n) in enumerate(zip(uniq, counts)):

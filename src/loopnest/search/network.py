@@ -76,6 +76,12 @@ class NetworkResult:
     shapes_total: int = 0  # distinct shapes to search (``searches`` of them finished)
     ops: tuple[ElementOp, ...] = ()  # the network's non-MAC operators (costed by ``model.elementwise``)
 
+    def to_dict(self) -> dict:
+        """Every number of the run, per layer and in total, as ``loopnest evaluate --json`` prints it."""
+        from loopnest.search.summary import to_dict
+
+        return to_dict(self)
+
     @property
     def mapped(self) -> list[LayerOutcome]:
         return [lo for lo in self.layers if lo.result is not None]

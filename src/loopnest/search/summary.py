@@ -148,6 +148,7 @@ def sheet(net: NetworkResult, tot: dict) -> dict:
     return {
         "process_technology": f"{arch.technology_nm} nm",
         "pes": arch.pes,
+        "core_area_mm2": arch.total_area_um2 / 1e6,  # modeled: storage, networks and MACs; DRAM is off chip
         "on_chip_memory_kB": arch.total_storage_bits / 8 / 1024,  # deprecated name: the value is in KiB
         "on_chip_memory_KiB": arch.total_storage_bits / 8 / 1024,
         "bits_per_operand": arch.compute.operand_bits,

@@ -19,7 +19,8 @@ class WorkloadError(ValueError):
 
 
 def load_network(name_or_path: str | Path, batch: int = 1) -> Network:
-    """A network by zoo name (case, '-' and '_' ignored) or from an ``.onnx`` file, at ``batch``."""
+    """A network by zoo name (case, '-' and '_' ignored), from an ``.onnx`` file or from a YAML
+    network (or one-layer) file (:mod:`loopnest.workload.network_yaml`), at ``batch``."""
     from loopnest.datafile import is_file
     from loopnest.workload import zoo
 
@@ -38,12 +39,20 @@ def load_network(name_or_path: str | Path, batch: int = 1) -> Network:
             # a graph the importer's own checks did not foresee: still one line, never a traceback
             raise WorkloadError(f"{text}: cannot import this ONNX graph ({type(e).__name__}: "
                                 f"{' '.join(str(e).split())[:120]}); is it a valid model?") from None
+    if text.lower().endswith((".yaml", ".yml")):
+        from loopnest.workload.layer_ref import LayerRefError
+        from loopnest.workload.network_yaml import load_network_yaml
+
+        try:
+            return load_network_yaml(text).with_batch(batch)
+        except (LayerRefError, NetworkError) as e:
+            raise WorkloadError(str(e)) from None
     found = find_model(text)
     if found is None:
         if is_file(text):
-            raise WorkloadError(f"{text}: unsupported model file type (expected .onnx)")
+            raise WorkloadError(f"{text}: unsupported model file type (expected .onnx, .yaml or .yml)")
         raise WorkloadError(f"unknown model {text!r}{did_you_mean(text, list_models())}; "
-                            f"available: {', '.join(list_models())} (or a path to an .onnx file)")
+                            f"available: {', '.join(list_models())} (or a path to an .onnx file or a YAML network)")
     return zoo.build(found, batch)
 
 

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StrictBool, ValidationError
 
-from loopnest.datafile import DataFileError, field_path, foreign_hint, read_yaml
+from loopnest.datafile import field_path
 from loopnest.names import did_you_mean
 from loopnest.workload import layers
 from loopnest.workload.problem import Problem
@@ -164,27 +164,33 @@ def parse_layer_spec(data: object, source: str = "<layer>") -> Problem:
     """A layer from plain data ``{"layer": {type: ..., ...}}``; errors name ``source`` and the field."""
     if not isinstance(data, dict) or set(data) != {"layer"} or not isinstance(data["layer"], dict):
         raise LayerRefError(f"{source}: expected one top-level key 'layer' holding a mapping")
-    spec = {"name": Path(source).stem, **data["layer"]}
+    return build_layer(data["layer"], Path(source).stem, source, ("layer",), data)
+
+
+def build_layer(spec: dict, default_name: str, source: str, at: tuple, data: object) -> Problem:
+    """The layer a spec mapping describes; ``at`` is its location in the file's ``data`` (for
+    field paths in errors: ``layer`` or ``network.layers[2]``)."""
+    spec = {"name": default_name, **spec}
     try:
         kind = _Head.model_validate(spec).type
         model, build = SPECS[kind]
         checked = model.model_validate(spec)
     except ValidationError as e:
-        raise LayerRefError(f"{source}: {_describe(e, data)}") from None
+        raise LayerRefError(f"{source}: {_describe(e, spec, at, data)}") from None
     args = {k: getattr(checked, k) for k in checked.model_fields_set - {"type", "name"}}
     if "tensors" in args:
         args["tensors"] = [t.model_dump() for t in args["tensors"]]
     try:
         return build(checked.name, **args)
     except ValueError as e:  # LayerError and Problem's checks: relations between fields
-        raise LayerRefError(f"{source}: layer: {e}") from None
+        raise LayerRefError(f"{source}: {field_path(at, data)}: {e}") from None
 
 
-def _describe(exc: ValidationError, data: dict) -> str:
+def _describe(exc: ValidationError, spec: dict, at: tuple, data: object) -> str:
     """The first error as 'field layer.X: what is wrong (got V); allowed: what the field takes'."""
     err = exc.errors(include_url=False)[0]
-    loc = ("layer", *err["loc"])
-    kind = data["layer"].get("type")
+    loc = (*at, *err["loc"])
+    kind = spec.get("type")
     model = SPECS[kind][0] if isinstance(kind, str) and kind in SPECS else _Head
     field = model.model_fields.get(str(err["loc"][0])) if err["loc"] else None
     where = f"field {field_path(loc, data)}"
@@ -192,30 +198,27 @@ def _describe(exc: ValidationError, data: dict) -> str:
         allowed = [f for f in model.model_fields if f != "type"]
         return f"{where}: unknown for {kind}; allowed: {', '.join(allowed)}"
     allowed = f"; allowed: {field.description}" if field is not None and field.description else ""
-    if err["type"] == "missing" and len(loc) == 2:
+    if err["type"] == "missing" and len(err["loc"]) == 1:
         return f"{where}: required field is missing{allowed}"
     return f"{where}: {err['msg'].removeprefix('Value error, ')} (got {err['input']!r}){allowed}"
 
 
-def _from_spec(path: Path) -> Problem:
-    try:
-        data = read_yaml(path)
-    except DataFileError as e:
-        raise LayerRefError(str(e)) from None
-    hint = foreign_hint(data, path)
-    if hint is not None:
-        raise LayerRefError(hint)
-    return parse_layer_spec(data, str(path))
-
-
 def load_layer(ref: str, batch: int = 1) -> Problem:
-    """The layer named by ``ref`` (``MODEL:LAYER`` or a YAML layer spec file), at ``batch``."""
-    from loopnest.workload import load_network
+    """The layer named by ``ref`` at ``batch``: ``MODEL:LAYER`` (MODEL a zoo name, an .onnx file or a
+    YAML network), or a YAML file holding one layer (a ``layer:`` spec or a one-layer network)."""
+    from loopnest.workload import WorkloadError, load_network
 
     path = Path(ref)
     if path.suffix.lower() in (".yaml", ".yml"):
-        problem = _from_spec(path)
-        return problem.with_dims(N=batch) if "N" in problem.dims and batch != 1 else problem
+        try:
+            net = load_network(ref, batch)
+        except WorkloadError as e:
+            raise LayerRefError(str(e)) from None
+        if len(net.layers) == 1:
+            return net.layers[0]
+        names = [p.name for p in net.layers]
+        raise LayerRefError(f"{ref}: the network has {len(names)} layers; name one as {ref}:LAYER "
+                            f"(layers: {', '.join(names[:12])}{' ...' if len(names) > 12 else ''})")
     model, sep, name = ref.rpartition(":")
     if not sep:
         raise LayerRefError(f"layer {ref!r}: give MODEL:LAYER (e.g. resnet50:layer1.0.conv2) or a .yaml layer spec")

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Literal, Mapping
 
+from loopnest.names import plain
+
 Role = Literal["inputs", "weights", "outputs"]
 ROLES: tuple[Role, ...] = ("inputs", "weights", "outputs")
 
@@ -84,11 +86,11 @@ class Problem:
                 raise ValueError(f"layer {self.name!r}: dimension {d} must be a positive integer, got {n!r}")
         roles = [t.role for t in self.tensors]
         if sorted(roles) != sorted(ROLES):
-            raise ValueError(f"layer {self.name!r}: needs one tensor per role {ROLES}, got {roles}")
+            raise ValueError(f"layer {self.name!r}: needs one tensor per role ({plain(ROLES)}), got {plain(roles)}")
         for t in self.tensors:
             unknown = t.dims() - set(self.dims)
             if unknown:
-                raise ValueError(f"layer {self.name!r}: tensor {t.name} uses unknown dimensions {sorted(unknown)}")
+                raise ValueError(f"layer {self.name!r}: tensor {t.name} uses unknown dimensions {plain(sorted(unknown))}")
 
     @property
     def dim_names(self) -> tuple[str, ...]:

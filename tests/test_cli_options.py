@@ -1,0 +1,101 @@
+"""Every command that maps accepts the same options, defined once in cli/common.py (issue 11,
+item 5): a figure made with `--table eyeriss65` (or constraints, a seed, bit widths) by one
+command can be made by every other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from loopnest.cli import app, command
+from loopnest.cli import common
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ("--table", "--constraints", "--seed", "--jobs", "--precision")
+HELP = {"--table": common.TABLE_HELP, "--constraints": common.CONSTRAINTS_HELP, "--jobs": common.JOBS_HELP,
+        "--precision": common.PRECISION_HELP}
+# options a mapping command does not take, each for a reason that holds for it alone
+EXEMPT = {
+    "eyexam": {"--jobs": "one layer: its two searches run in one process"},
+    "codesign precision": {"--precision": "the study sets the bit widths (--bits)"},
+    "codesign netadapt": {"--jobs": "the lookup table searches one (layer, M, C) entry at a time"},
+}
+
+
+def _commands() -> dict:
+    out = {}
+
+    def walk(group, prefix):
+        for name, sub in group.commands.items():
+            if hasattr(sub, "commands"):  # a group (typer ships its own click: no isinstance)
+                walk(sub, f"{prefix}{name} ")
+            else:
+                out[f"{prefix}{name}"] = sub
+    walk(command(), "")
+    return out
+
+
+def _options(cmd) -> dict:
+    return {o: p for p in cmd.params if p.param_type_name == "option" for o in p.opts}
+
+
+def test_every_mapping_command_has_the_shared_options():
+    # a command maps when it takes --mode (the mapper's); before this test compare-dataflows had no
+    # --table, --constraints or --seed, eyexam and roofline no --constraints or --seed
+    mapping = {n: c for n, c in _commands().items() if "--mode" in _options(c)}
+    assert {"evaluate", "compare-dataflows", "eyexam", "roofline", "codesign precision", "codesign netadapt",
+            "codesign prune"} <= set(mapping)
+    for name, cmd in mapping.items():
+        opts = _options(cmd)
+        missing = [o for o in SHARED if o not in opts and o not in EXEMPT.get(name, {})]
+        assert not missing, f"{name} lacks {missing}"
+        for o, text in HELP.items():  # one definition: the same help everywhere
+            if o in opts:
+                assert opts[o].help == text, (name, o)
+        if "--jobs" in opts:
+            assert opts["--jobs"].default is None, name
+        assert opts["--seed"].default == 0, name
+    assert set(EXEMPT) <= set(mapping)  # no stale exemption
+
+
+def test_commands_that_load_an_architecture_take_table_and_precision():
+    cmds = _commands()
+    for name in ("model", "evaluate", "roofline", "eyexam"):
+        assert {"--table", "--precision"} <= set(_options(cmds[name])), name
+
+
+@pytest.mark.parametrize("args", [
+    ["evaluate", "lenet5", "--arch", "eyeriss"],
+    ["roofline", "lenet5", "--arch", "eyeriss"],
+    ["eyexam", "lenet5:conv1", "--arch", "eyeriss"],
+    ["compare-dataflows", "lenet5", "--dataflows", "rs"],
+])
+def test_constraints_are_read_by_every_mapping_command(tmp_path, args):
+    bad = tmp_path / "c.yaml"
+    bad.write_text("constraints:\n  - level: Nowhere\n    temporal: {C: 1}\n")
+    r = CliRunner().invoke(app, [*args, "--constraints", str(bad), "--jobs", "1"] if args[0] != "eyexam"
+                           else [*args, "--constraints", str(bad)])
+    assert r.exit_code != 0 and str(bad) in " ".join(r.output.split()) and "Nowhere" in r.output, r.output
+    assert "Traceback" not in r.output
+
+
+def test_compare_dataflows_takes_the_table(tmp_path):
+    # eyeriss65 (the presets' own) is normalized; horowitz45 is in pJ: the units say which table ran
+    net = tmp_path / "one.yaml"
+    net.write_text("layer: {type: conv2d, name: c, C: 4, M: 8, H: 8, W: 8, R: 3}\n")
+    import json
+
+    for table, units in (("horowitz45", "pJ"), (None, "norm")):
+        args = ["compare-dataflows", str(net), "--dataflows", "rs", "--batch", "1", "--jobs", "1", "--json"]
+        r = CliRunner().invoke(app, args + (["--table", table] if table else []))
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.output[r.output.index("{"):])["energy_units"] == units
+
+
+def test_help_paragraphs_are_not_broken_where_the_source_wraps():
+    r = CliRunner().invoke(app, ["evaluate", "--help"], env={"COLUMNS": "200"}, terminal_width=200)
+    assert "energy (by level with --wide), energy per MAC" in " ".join(r.output.split())
+    r = CliRunner().invoke(app, ["evaluate", "--help"], env={"COLUMNS": "200"})
+    assert "energy\n" not in r.output.replace("│", "")
