@@ -65,12 +65,16 @@ def brute_force(problem, arch, constraints=None, objective="energy"):
 @pytest.fixture(params=["enumerated", "streamed"])
 def rests(request, monkeypatch):
     """Both exact paths: the rests enumerated at once, and streamed (a heuristic's best cost
-    first, then the rests 5 at a time through their floors, only those that can beat it kept)."""
+    first, then the rests 5 at a time through their floors, only those that can beat it kept),
+    the latter with the memory bounds at their tightest: one (outer, rest group) pair priced
+    per visit at a time and no cached floor parts kept (each recomputed when needed)."""
     if request.param == "streamed":
-        from loopnest.search import mapper
+        from loopnest.search import bounds, mapper
 
         monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
         monkeypatch.setattr(mapper, "REST_CHUNK", 5)
+        monkeypatch.setattr(mapper, "PAIRS", 1)
+        monkeypatch.setattr(bounds, "PARTS_BYTES", 0)
     return request.param
 
 

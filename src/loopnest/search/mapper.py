@@ -59,6 +59,7 @@ EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
 MODES = (EXACT, HEURISTIC, AUTO)
 ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
+PAIRS = 1 << 18  # (outer choice, rest or rest group) pairs priced at once by one visit (memory)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
 EXACT_RESTS = 5_000_000  # choices below level 1 beyond which the exact search declines (minutes and GBs)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
@@ -344,6 +345,11 @@ class _Search:
         a best cost found under the first groups prunes the later ones unexpanded."""
         od = self.outer_data[ki]
         box1, base, cyc, prods, floor = od.box1, od.base, od.cyc, od.prods, od.floor
+        per = max(1, PAIRS // max(1, len(prods) if floor is None else len(floor.groups.unions)))
+        if len(rows) > per:  # bounded memory: at most PAIRS (outer, rest group) pairs priced at once
+            for a in range(0, len(rows), per):
+                self.visit(rows[a:a + per], ki, start + a)
+            return
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
