@@ -239,6 +239,26 @@ def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
     assert h.result.energy_pj >= exact - 1e-9
 
 
+def test_streamed_exact_search_gives_up_beyond_its_memory_and_says_so(monkeypatch):
+    """When more kept rests would be held than KEPT_BYTES allows, the streamed exact search stops:
+    the heuristic's mapping is returned, recorded as a heuristic search with a note (never an
+    "exact" label on an unproven mapping). With room it finishes and proves the optimum."""
+    from loopnest.search import mapper
+
+    p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
+    arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)
+    exact = search_layer(p, arch, KEEP_ALL, mode="exact")
+    heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
+    monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
+    monkeypatch.setattr(mapper, "REST_CHUNK", 64)
+    streamed = search_layer(p, arch, KEEP_ALL, mode="exact")
+    assert streamed.mode == "exact" and streamed.result.energy_pj == pytest.approx(exact.result.energy_pj, rel=1e-12)
+    monkeypatch.setattr(mapper, "KEPT_BYTES", 0)
+    r = search_layer(p, arch, KEEP_ALL, mode="exact")
+    assert r.mode == "heuristic" and "not proven optimal" in r.notes[-1] and "memory" in r.notes[-1]
+    assert r.result.energy_pj == pytest.approx(heuristic.result.energy_pj, rel=1e-12)
+
+
 def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
     """Auto runs the exact search where there are at most AUTO_EXACT_RESTS choices below level 1
     (on any hierarchy whose outermost level has no fanout), the heuristic elsewhere, and says

@@ -15,7 +15,9 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
 4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
-   no floor is below the best cost found. Beyond ``EXACT_RESTS`` rest choices it declines.
+   no floor is below the best cost found. Beyond ``STREAM_RESTS`` rest choices the rests are
+   streamed through their floors against a heuristic's best cost (bounded memory); beyond
+   ``EXACT_RESTS`` it declines.
 5. *Orders.* A pair is evaluated by the cost model with every loop-order class
    (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
    depending on one level's order, so each level's best class is found with the others held
@@ -61,10 +63,11 @@ ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
 PAIRS = 1 << 18  # (outer choice, rest or rest group) pairs priced at once by one visit (memory)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
-EXACT_RESTS = 5_000_000  # choices below level 1 beyond which the exact search declines (minutes and GBs)
+EXACT_RESTS = 100_000_000  # choices below level 1 beyond which the exact search declines (streamed: memory bounded, time ~ linear)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
 STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, stream them through the floors
 REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
+KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
 AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices, heuristic beyond (docs/mapper.md)
 
 
@@ -152,6 +155,9 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             if mode == EXACT and space.rest_count() > STREAM_RESTS:
                 state = _streamed(space, obj, seed, effort, out, deadline, sweeps)
             state.run()
+        except _TooMany as e:  # the heuristic's mapping stands, and the record says so
+            out.mode = HEURISTIC
+            out.notes.append(str(e))
             if mode == HEURISTIC and state.best_tiling is not None:
                 state.refine(sweeps)
         except _OutOfTime:
@@ -181,6 +187,10 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     state.best_keys, state.best_row, state.best_tiling = first.best_keys, first.best_row, first.best_tiling
     state.streamed = True
     return state
+
+
+class _TooMany(Exception):
+    """The streamed exact search would keep more rests than ``KEPT_BYTES`` allows."""
 
 
 class _OutOfTime(Exception):
@@ -296,6 +306,7 @@ class _Search:
             least[ki] = ((costs[0] + mac_floor(space, keep)).min(), self._cycles_floor(costs[2]).min())
             groups.setdefault(space.rest_key(keep), []).append(ki)
         kept: dict = {ki: ([], []) for ki in least}
+        held = 0  # bytes of the kept rests' factors
         for members in groups.values():
             for chunk in space.rest_chunks(space.keep_configs[members[0]], self.stats, REST_CHUNK):
                 self._clock()
@@ -307,6 +318,11 @@ class _Search:
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
                     self.out.rests_streamed += len(chunk)
+                    held += kept[ki][0][-1].nbytes
+                    if held > KEPT_BYTES:
+                        raise _TooMany(f"exact search stopped: more than {KEPT_BYTES >> 20} MB of the choices below level "
+                                       f"{space.arch.levels[1].name}'s loops can beat the heuristic's mapping (memory); "
+                                       "the heuristic's mapping, not proven optimal")
         return {ki: (np.concatenate(r), np.concatenate(c)) for ki, (r, c) in kept.items() if r}
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
