@@ -256,3 +256,23 @@ class _alarm:
     def __exit__(self, *exc):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, self.old)
+
+
+def test_rest_chunks_stream_every_fitting_rest_in_order():
+    """The streamed rests (depth first, a few rows at a time) are the fitting rows of the whole
+    product of the per-dimension choices, in its lexicographic order: what ``rests`` lists."""
+    from itertools import product
+
+    p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
+    arch = small_arch(cap=64)
+    space = Mapspace(p, arch)
+    keep = space.keep_configs[-1]
+    projs = space._rest_projections()
+    every = np.array([np.stack(rows, axis=1) for rows in product(*projs)])  # (K, S_rest, D)
+    slots = space.slots[space.rest_start:]
+    fitting = every[space._fits(every, slots, keep, None)]
+    chunks = list(space.rest_chunks(keep, chunk=7))
+    assert 0 < len(fitting) < len(every)
+    assert all(len(c) >= 7 for c in chunks[:-1]) and len(chunks) > 10
+    assert np.array_equal(np.concatenate(chunks), fitting)
+    assert np.array_equal(Mapspace(p, arch).rests(keep), fitting)

@@ -62,6 +62,22 @@ def brute_force(problem, arch, constraints=None, objective="energy"):
     return best
 
 
+@pytest.fixture(params=["enumerated", "streamed"])
+def rests(request, monkeypatch):
+    """Both exact paths: the rests enumerated at once, and streamed (a heuristic's best cost
+    first, then the rests 5 at a time through their floors, only those that can beat it kept),
+    the latter with the memory bounds at their tightest: one (outer, rest group) pair priced
+    per visit at a time and no cached floor parts kept (each recomputed when needed)."""
+    if request.param == "streamed":
+        from loopnest.search import bounds, mapper
+
+        monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
+        monkeypatch.setattr(mapper, "REST_CHUNK", 5)
+        monkeypatch.setattr(mapper, "PAIRS", 1)
+        monkeypatch.setattr(bounds, "PARTS_BYTES", 0)
+    return request.param
+
+
 def found(problem, arch, constraints=None, objective="energy", mode="exact"):
     r = search_layer(problem, arch, constraints, objective, mode=mode)
     obj = Objective.parse(objective)
@@ -69,7 +85,7 @@ def found(problem, arch, constraints=None, objective="energy", mode="exact"):
 
 
 @pytest.mark.parametrize("objective", ["energy", "edp"])
-def test_exact_equals_brute_force_fc_with_fanout(objective):
+def test_exact_equals_brute_force_fc_with_fanout(objective, rests):
     p = fc("f", C=3, M=4, N=2)
     arch = arch3(Fanout(x=2, y=2, energy_pj=0.3, reduction=True))
     fixed = parse_constraints([{"level": "Buffer", "keep": ["inputs", "outputs"]}, {"level": "RF", "keep": ["weights", "outputs"]}])
@@ -77,7 +93,7 @@ def test_exact_equals_brute_force_fc_with_fanout(objective):
     assert keys == pytest.approx(brute_force(p, arch, fixed, objective), rel=1e-12)
 
 
-def test_exact_equals_brute_force_conv_sliding_window_three_levels():
+def test_exact_equals_brute_force_conv_sliding_window_three_levels(rests):
     """Sliding-window delta fills and two levels whose loop orders matter (separability)."""
     p = conv2d("c", C=2, M=2, H=3, W=1, R=2, S=1)  # P = 2, inputs index P + R
     arch = arch3(cap=10, rf_cap=6)
@@ -86,7 +102,7 @@ def test_exact_equals_brute_force_conv_sliding_window_three_levels():
     assert keys == pytest.approx(brute_force(p, arch, fixed), rel=1e-12)
 
 
-def test_exact_equals_brute_force_strided_pointwise():
+def test_exact_equals_brute_force_strided_pointwise(rests):
     """1x1 stride 2: the windows leave gaps (the floors count touched elements, not hulls)."""
     p = conv2d("c", C=2, M=2, H=7, W=1, R=1, S=1, stride=2)  # P = 4, inputs at rows 0, 2, 4, 6
     arch = arch3(Fanout(x=2, y=1, energy_pj=0.3), cap=10, rf_cap=4)
@@ -94,7 +110,7 @@ def test_exact_equals_brute_force_strided_pointwise():
     assert keys == pytest.approx(brute_force(p, arch), rel=1e-12)
 
 
-def test_exact_equals_brute_force_with_bypass_search():
+def test_exact_equals_brute_force_with_bypass_search(rests):
     """Every bypass choice of the buffer searched (8 of them)."""
     p = conv2d("c", C=2, M=2, H=4, W=1, R=3, S=1)
     arch = arch2()
@@ -102,7 +118,7 @@ def test_exact_equals_brute_force_with_bypass_search():
     assert keys == pytest.approx(brute_force(p, arch), rel=1e-12)
 
 
-def test_exact_equals_brute_force_cycles_bandwidth_bound():
+def test_exact_equals_brute_force_cycles_bandwidth_bound(rests):
     """Lexicographic cycles-then-energy with a DRAM bandwidth limit (order-dependent cycles)."""
     p = fc("f", C=3, M=4, N=2)
     arch = arch3(Fanout(x=2, y=1), bw=0.25)
@@ -129,13 +145,13 @@ def arch4(inner: tuple[str, ...] = ("outputs",), multicast: bool = False) -> Arc
 
 @pytest.mark.parametrize(("layer", "objective"), [(fc("f", C=2, M=2, N=2), "energy"), (fc("f", C=2, M=2, N=2), "edp"),
                                                   (conv2d("c", C=2, M=1, H=3, W=1, R=2, S=1), "energy")])
-def test_exact_equals_brute_force_four_levels(layer, objective):
+def test_exact_equals_brute_force_four_levels(layer, objective, rests):
     """Four levels, three of whose loop orders matter, every bypass choice of the inner three."""
     keys, _r = found(layer, arch4(), None, objective)
     assert keys == pytest.approx(brute_force(layer, arch4(), None, objective), rel=1e-12)
 
 
-def test_exact_equals_brute_force_sliding_window_into_level_3():
+def test_exact_equals_brute_force_sliding_window_into_level_3(rests):
     """Inputs slide a window into a level-3 register file fed through a multicasting fanout;
     the outer buffers' keeps fixed, the register file's searched (4 bypass choices)."""
     layer = conv2d("c", C=1, M=2, H=3, W=1, R=2, S=1)
@@ -145,7 +161,7 @@ def test_exact_equals_brute_force_sliding_window_into_level_3():
     assert keys == pytest.approx(brute_force(layer, arch, fixed), rel=1e-12)
 
 
-def test_exact_equals_brute_force_two_fanouts():
+def test_exact_equals_brute_force_two_fanouts(rests):
     """A fanout below the innermost buffer too (edge-npu style): the MACs' traffic the rests'
     floor counts depends on both fanouts' folding."""
     e = energies()
@@ -221,6 +237,26 @@ def test_huge_spaces_exact_declines_heuristic_samples(monkeypatch):
     assert r.result is None and "--mode heuristic" in r.reason and f"{n:.2g}" in r.reason
     h = search_layer(p, arch, KEEP_ALL, mode="heuristic")
     assert h.result.energy_pj >= exact - 1e-9
+
+
+def test_streamed_exact_search_gives_up_beyond_its_memory_and_says_so(monkeypatch):
+    """When more kept rests would be held than KEPT_BYTES allows, the streamed exact search stops:
+    the heuristic's mapping is returned, recorded as a heuristic search with a note (never an
+    "exact" label on an unproven mapping). With room it finishes and proves the optimum."""
+    from loopnest.search import mapper
+
+    p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
+    arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)
+    exact = search_layer(p, arch, KEEP_ALL, mode="exact")
+    heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
+    monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
+    monkeypatch.setattr(mapper, "REST_CHUNK", 64)
+    streamed = search_layer(p, arch, KEEP_ALL, mode="exact")
+    assert streamed.mode == "exact" and streamed.result.energy_pj == pytest.approx(exact.result.energy_pj, rel=1e-12)
+    monkeypatch.setattr(mapper, "KEPT_BYTES", 0)
+    r = search_layer(p, arch, KEEP_ALL, mode="exact")
+    assert r.mode == "heuristic" and "not proven optimal" in r.notes[-1] and "memory" in r.notes[-1]
+    assert r.result.energy_pj == pytest.approx(heuristic.result.energy_pj, rel=1e-12)
 
 
 def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):

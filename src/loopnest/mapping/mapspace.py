@@ -34,7 +34,7 @@ from loopnest.workload.problem import ROLES, Problem
 
 TEMPORAL, X, Y = 0, 1, 2
 _AXIS = ("temporal", "spatial.x", "spatial.y")
-CHUNK = 1 << 21  # rows of a cartesian-product step held at once
+CHUNK = 1 << 17  # rows of a cartesian-product step held at once (their factors: 1 << 17 x slots x dims int64)
 
 
 class Mapspace:
@@ -181,8 +181,17 @@ class Mapspace:
             return np.ones((1, 0, self.D), np.int64)
         key = (self.rest_key(keep), sample, seed)
         if key not in self._rests:
-            self._rests[key] = self._fitting_rests(keep, stats, sample, seed)
+            self._rests[key] = self._narrow(self._fitting_rests(keep, stats, sample, seed))
         return self._rests[key]
+
+    def _narrow(self, f: np.ndarray) -> np.ndarray:
+        """Factors as int32 where every dimension fits (half the memory of the rests held)."""
+        return f.astype(np.int32) if self.sizes.max() < 2**31 else f
+
+    def forget_rests(self) -> None:
+        """Drop the rest choices kept for reuse (memory)."""
+        self._rests.clear()
+        self._draws.clear()
 
     @staticmethod
     def rest_key(keep: np.ndarray) -> bytes:
@@ -198,9 +207,25 @@ class Mapspace:
                 self._draws[(sample, seed)] = self._draw(projs, sample, seed)
             f = self._draws[(sample, seed)]
             return f[self._fits(f, slots, keep, stats)]
-        idx = _product([np.arange(len(p)) for p in projs],
-                       lambda i: self._fits(np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2), slots, keep, stats))
-        return np.stack([projs[d][idx[:, d]] for d in range(self.D)], axis=2).reshape(len(idx), len(slots), self.D)
+        parts = list(self.rest_chunks(keep, stats))
+        return np.concatenate(parts) if parts else np.zeros((0, len(slots), self.D), np.int64)
+
+    def rest_chunks(self, keep: np.ndarray, stats: dict | None = None, chunk: int = CHUNK):
+        """The choices ``rests(keep)`` lists (in the same order), yielded about ``chunk`` at a
+        time: the product is built depth first, so at most about ``chunk`` rows per dimension
+        are held whatever the total (the exact search streams huge spaces through its floors)."""
+        if self.rest_start is None or not self.slots[self.rest_start:]:
+            yield np.ones((1, 0, self.D), np.int64)
+            return
+        slots = self.slots[self.rest_start:]
+        projs = self._rest_projections()
+
+        def factors(i: np.ndarray) -> np.ndarray:
+            return np.stack([projs[d][i[:, d]] for d in range(i.shape[1])], axis=2)
+
+        for idx in _product_chunks([np.arange(len(p)) for p in projs], lambda i: self._fits(factors(i), slots, keep, stats),
+                                   chunk):
+            yield self._narrow(factors(idx).reshape(len(idx), len(slots), self.D))
 
     @staticmethod
     def _draw(projs: list[np.ndarray], sample: int, seed: int) -> np.ndarray:
@@ -309,6 +334,34 @@ def _product(choices: list[np.ndarray], check) -> np.ndarray:
             parts.append(grown if check is None else grown[check(grown)])
         idx = np.concatenate(parts) if parts else np.zeros((0, idx.shape[1] + 1), np.int64)
     return idx
+
+
+def _product_chunks(choices: list[np.ndarray], check, chunk: int):
+    """``_product(choices, check)`` in chunks of at least ``chunk`` rows (the last may be
+    smaller), in the same order, built depth first: one pending block of at most ``chunk`` rows
+    per dimension is held, never a whole dimension's rows."""
+    stack, out, n = [np.zeros((1, 0), np.int64)], [], 0
+    while stack:
+        idx = stack.pop()
+        d = idx.shape[1]
+        if len(idx) == 0:
+            continue
+        if d == len(choices):
+            out.append(idx)
+            n += len(idx)
+            if n >= chunk:
+                yield np.concatenate(out)
+                out, n = [], 0
+            continue
+        ch = choices[d]
+        step = max(1, chunk // max(len(ch), 1))
+        if len(idx) > step:
+            stack.append(idx[step:])  # the rest of this block, after the first part's subtree
+            idx = idx[:step]
+        grown = np.concatenate([np.repeat(idx, len(ch), axis=0), np.tile(ch, len(idx))[:, None]], axis=1)
+        stack.append(grown[check(grown)])
+    if out:
+        yield np.concatenate(out)
 
 
 def _note(stats: dict | None, key: str, overflow: np.ndarray) -> None:

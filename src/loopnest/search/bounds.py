@@ -31,6 +31,9 @@ from loopnest.search.arrays import unique_rows
 from loopnest.workload.problem import ROLES
 
 
+PARTS_BYTES = 32 << 20  # per InsideFloor, the cached order-signature parts (recomputed beyond)
+
+
 def _tile(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
     """Halo-rule tile size over boxes (..., D)."""
     return np.prod((box - 1) @ coef.T + 1, axis=-1)
@@ -204,6 +207,7 @@ class InsideFloor:
         self.sigs = {l: [[_signature(space.coef[t], perm, tuple(bool(a) for a in active[l])) for t in self.kept]
                          for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)] for l in (0, 1)}
         self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
+        self._bytes = 0  # held by self.parts (at most PARTS_BYTES)
         self.cache: dict = {}  # tensor -> its order-free parts
         self.credit = credit
         self.group_credit = groups.per_group(credit)
@@ -257,7 +261,12 @@ class InsideFloor:
             if groups:
                 q = {k: self.groups.per_group(v, np.maximum if k == "firsts" else np.minimum) if k in _REST_PARTS else v
                      for k, v in q.items()}
+            size = sum(v.nbytes for v in q.values() if isinstance(v, np.ndarray))
+            if self._bytes + size > PARTS_BYTES:  # bounded memory: recompute what was dropped when needed again
+                self.parts.clear()
+                self._bytes = 0
             self.parts[key] = q
+            self._bytes += size
         return self.parts[key]
 
     def _factors(self, t: int, sig: tuple, level: int) -> dict:

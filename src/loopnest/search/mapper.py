@@ -15,7 +15,9 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
 4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
-   no floor is below the best cost found. Beyond ``EXACT_RESTS`` rest choices it declines.
+   no floor is below the best cost found. Beyond ``STREAM_RESTS`` rest choices the rests are
+   streamed through their floors against a heuristic's best cost (bounded memory); beyond
+   ``EXACT_RESTS`` it declines.
 5. *Orders.* A pair is evaluated by the cost model with every loop-order class
    (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
    depending on one level's order, so each level's best class is found with the others held
@@ -60,9 +62,13 @@ EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
 MODES = (EXACT, HEURISTIC, AUTO)
 ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
+PAIRS = 1 << 18  # (outer choice, rest or rest group) pairs priced at once by one visit (memory)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
-EXACT_RESTS = 5_000_000  # choices below level 1 beyond which the exact search declines (minutes and GBs)
+EXACT_RESTS = 100_000_000  # choices below level 1 beyond which the exact search declines (streamed: memory bounded, time ~ linear)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
+STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, stream them through the floors
+REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
+KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
 AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices, heuristic beyond (docs/mapper.md)
 
 
@@ -80,6 +86,7 @@ class LayerSearch:
     outer_total: int = 0  # outer choices (all bypass choices)
     outer_visited: int = 0  # outer choices not pruned by the bound
     inner_tilings: int = 0  # inner tilings enumerated under visited outer choices
+    rests_streamed: int = 0  # streamed exact search: (rest choice, bypass choice) pairs priced
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     timed_out: bool = False  # stopped at the layer timeout: the best found so far
@@ -138,8 +145,8 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
                    f"{AUTO_EXACT_RESTS:.0e}")
             notes.append(f"auto: heuristic search, not proven optimal ({why})")
     out = LayerSearch(problem, obj.text, mode, notes=notes)
-    state = _Search(space, obj, mode, seed, (top, sample, rest_sample or HEURISTIC_RESTS), out,
-                    None if timeout_s is None else t0 + timeout_s)
+    effort, deadline = (top, sample, rest_sample or HEURISTIC_RESTS), None if timeout_s is None else t0 + timeout_s
+    state = _Search(space, obj, mode, seed, effort, out, deadline)
     empty = space.empty_reason()
     if empty is None and mode == EXACT and space.rest_count() > EXACT_RESTS:
         empty = (f"the exact search would enumerate {space.rest_count():.2g} choices of the loops below level "
@@ -147,7 +154,12 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
                  "them) or constrain those loops")
     if empty is None:
         try:
+            if mode == EXACT and space.rest_count() > STREAM_RESTS:
+                state = _streamed(space, obj, seed, effort, out, deadline, sweeps)
             state.run()
+        except _TooMany as e:  # the heuristic's mapping stands, and the record says so
+            out.mode = HEURISTIC
+            out.notes.append(str(e))
             if mode == HEURISTIC and state.best_tiling is not None:
                 state.refine(sweeps)
         except _OutOfTime:
@@ -160,6 +172,27 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     else:
         out.result = evaluate(problem, arch, state.best_row.mapping(0, problem))
     return out
+
+
+def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int, int], out: LayerSearch,
+              deadline: float | None, sweeps: int) -> _Search:
+    """The exact search of a space with more than ``STREAM_RESTS`` choices below level 1: the
+    heuristic's mapping first sets a best cost, then the rests are streamed and only those whose
+    floor can beat it are kept (``_Search._surviving_rests``); the exact search over them starts
+    from that best cost, so its result is still proven optimal."""
+    first = _Search(space, obj, HEURISTIC, seed, effort, out, deadline)
+    first.run()
+    if first.best_tiling is not None:
+        first.refine(sweeps)
+    space.forget_rests()  # the heuristic's samples: not needed again
+    state = _Search(space, obj, EXACT, seed, effort, out, deadline)
+    state.best_keys, state.best_row, state.best_tiling = first.best_keys, first.best_row, first.best_tiling
+    state.streamed = True
+    return state
+
+
+class _TooMany(Exception):
+    """The streamed exact search would keep more rests than ``KEPT_BYTES`` allows."""
 
 
 class _OutOfTime(Exception):
@@ -186,6 +219,7 @@ class _Search:
         sp = sparse_plan(problem, arch)
         # every floor is of dense counts (or of exact sparse ones): times this it stays below the sparse cost
         self.floor_scale = 1.0 if sp is None else sp.floor_scale()
+        self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -199,27 +233,33 @@ class _Search:
         cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
         shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
+        streamed = None
+        if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
+            streamed = self._surviving_rests(shared)
         for ki, keep in enumerate(space.keep_configs):
             key = _outer_key(keep)
             if key not in shared:
                 shared[key] = [*space.outer(keep, self.stats), None]
             outer, projs, costs = shared[key]
             self.out.outer_total += len(outer)
-            rest = space.rests(keep, self.stats, self.rest_sample if self.mode == HEURISTIC else None, self.seed)
+            if streamed is not None:
+                rest, credit = streamed.get(ki, (np.zeros((0, 0, space.D), np.int64), None))
+            else:
+                rest = space.rests(keep, self.stats, self.rest_sample if self.mode == HEURISTIC else None, self.seed)
             if len(outer) == 0 or len(rest) == 0:
                 continue
             if costs is None:
                 costs = shared[key][2] = self.outer_costs(outer, projs, keep)
             v0, o0, reads0, v0_rows = costs
-            rd_bw = space.arch.levels[0].read_bandwidth
-            cyc = np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(v0)))
+            cyc = self._cycles_floor(reads0)
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
-            credit = rest_floor(keep, rest) if rest_floor.applies else np.zeros(len(rest))
+            if streamed is None:
+                credit = rest_floor(keep, rest) if rest_floor.applies else np.zeros(len(rest))
             floor = None
             if inside_applies(space):
-                key2 = space.rest_key(keep)
+                key2 = space.rest_key(keep) if streamed is None else ki  # streamed rests differ per bypass choice
                 if key2 not in groups:
                     groups[key2] = RestGroups(space, rest)
                 floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)
@@ -249,6 +289,52 @@ class _Search:
         if self.floor_scale == 1.0:
             return self.obj.values(energy, cycles)
         return self.obj.values(energy * self.floor_scale, cycles * self.floor_scale)
+
+    def _cycles_floor(self, reads0: np.ndarray) -> np.ndarray:
+        """Per outer choice, a floor of the cycles: the MACs over every PE, or the level-0 reads
+        (``reads0``, words) over its read bandwidth."""
+        rd_bw = self.space.arch.levels[0].read_bandwidth
+        return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
+
+    def _surviving_rests(self, shared: dict) -> dict:
+        """Streamed exact search: per bypass choice, the rest choices (and their ``RestFloor``)
+        that can still beat the best cost found so far (the heuristic's mapping) with the least
+        base of any outer choice: ``base + RestFloor`` is below the floor of every pair of that
+        rest (docs/mapper.md), so the others cannot hold an optimum. The rests are enumerated
+        ``REST_CHUNK`` at a time, once per set of bypass choices sharing them, and priced with
+        a fresh ``RestFloor`` per chunk: the working set stays bounded whatever their number."""
+        space, groups = self.space, {}
+        least = {}  # keep index -> (least base, least cycles floor) over its outer choices
+        for ki, keep in enumerate(space.keep_configs):
+            key = _outer_key(keep)
+            if key not in shared:
+                shared[key] = [*space.outer(keep, self.stats), None]
+            outer, projs, costs = shared[key]
+            if len(outer) == 0:
+                continue
+            if costs is None:
+                costs = shared[key][2] = self.outer_costs(outer, projs, keep)
+            least[ki] = ((costs[0] + mac_floor(space, keep)).min(), self._cycles_floor(costs[2]).min())
+            groups.setdefault(space.rest_key(keep), []).append(ki)
+        kept: dict = {ki: ([], []) for ki in least}
+        held = 0  # bytes of the kept rests' factors
+        for members in groups.values():
+            for chunk in space.rest_chunks(space.keep_configs[members[0]], self.stats, REST_CHUNK):
+                self._clock()
+                rest_floor = RestFloor(space)
+                for ki in members:
+                    credit = rest_floor(space.keep_configs[ki], chunk) if rest_floor.applies else np.zeros(len(chunk))
+                    base, cyc = least[ki]
+                    ok = better_rows(self._floor_keys(base + credit, np.full(len(chunk), cyc)), self.best_keys)
+                    kept[ki][0].append(chunk[ok])
+                    kept[ki][1].append(credit[ok])
+                    self.out.rests_streamed += len(chunk)
+                    held += kept[ki][0][-1].nbytes
+                    if held > KEPT_BYTES:
+                        raise _TooMany(f"exact search stopped: more than {KEPT_BYTES >> 20} MB of the choices below level "
+                                       f"{space.arch.levels[1].name}'s loops can beat the heuristic's mapping (memory); "
+                                       "the heuristic's mapping, not proven optimal")
+        return {ki: (np.concatenate(r), np.concatenate(c)) for ki, (r, c) in kept.items() if r}
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
         """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""
@@ -286,6 +372,11 @@ class _Search:
         a best cost found under the first groups prunes the later ones unexpanded."""
         od = self.outer_data[ki]
         box1, base, cyc, prods, floor = od.box1, od.base, od.cyc, od.prods, od.floor
+        per = max(1, PAIRS // max(1, len(prods) if floor is None else len(floor.groups.unions)))
+        if len(rows) > per:  # bounded memory: at most PAIRS (outer, rest group) pairs priced at once
+            for a in range(0, len(rows), per):
+                self.visit(rows[a:a + per], ki, start + a)
+            return
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
