@@ -176,6 +176,17 @@ def _rows(db: Path) -> list[tuple]:
         return sorted(c.execute("SELECT * FROM results").fetchall())
 
 
+def _count(db: Path) -> int:
+    """Rows stored so far (0 before the store or its tables exist)."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as c:
+            return c.execute("SELECT count(*) FROM results").fetchone()[0]
+    except sqlite3.OperationalError:  # tables not made yet
+        return 0
+
+
 def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     spec_path = _write(tmp_path, TINY)
     ref = tmp_path / "ref.sqlite"
@@ -187,24 +198,27 @@ def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     assert invalid[0]["params"]["levels.GlobalBuffer.capacity_words"] == 0
     assert "capacity_words" in invalid[0]["reason"] and invalid[0]["energy_pj"] is None
 
+    # killed with SIGKILL three times, each at a random moment (once a random number of rows is
+    # stored, plus a random delay), restarted each time; then finished
     db = tmp_path / "killed.sqlite"
-    proc = subprocess.Popen(["loopnest", "sweep", "run", str(spec_path), "--store", str(db)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    n = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-        if db.exists():
-            try:
-                with sqlite3.connect(db) as c:
-                    n = c.execute("SELECT count(*) FROM results").fetchone()[0]
-            except sqlite3.OperationalError:  # tables not made yet
-                continue
-            if n >= 2:
-                break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert 2 <= n < 4, "the sweep ended before it could be killed"
+    rng = np.random.default_rng(1616)
+    interrupted = []
+    for target in sorted(rng.integers(0, 4, size=3).tolist()):
+        proc = subprocess.Popen(["loopnest", "sweep", "run", str(spec_path), "--store", str(db)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        delay = float(rng.uniform(0, 0.4))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and _count(db) < target:
+            time.sleep(0.02)
+        time.sleep(delay)
+        running = proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        n = _count(db)
+        if running and n < 4:
+            interrupted.append(n)
+    assert interrupted, "every sweep ended before it could be killed"
+    assert _count(db) == len(_rows(db)) == len({row[0] for row in _rows(db)})  # whole rows, no duplicates
     r = _cli("sweep", "run", str(spec_path), "--store", str(db), "--jobs", "2")  # resumed on a process pool
     assert r.returncode == 0, r.stderr
     assert f"{n} already stored, {4 - n} computed" in " ".join(r.stderr.split())

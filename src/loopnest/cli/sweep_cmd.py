@@ -16,13 +16,24 @@ app = typer.Typer(help="design-space sweeps: run a sweep spec into a store, show
 def run(
     spec: Path = typer.Argument(..., help="Sweep spec YAML (docs/dse.md)."),
     store: Path = typer.Option(..., "--store", help="SQLite result store; created if missing, resumed if present."),
-    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (1: in this process)."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (local: 1 runs in this process; dask: the LocalCluster's workers)."),
+    executor: str = typer.Option("local", "--executor", help="local (processes on this machine) or dask (Dask distributed; pip install 'loopnest[dse]')."),
+    scheduler: str = typer.Option(None, "--scheduler", help="dask: the scheduler's address tcp://HOST:PORT (default: a LocalCluster of --jobs workers)."),
 ) -> None:
     """Evaluate every point of SPEC not yet in the store (a killed sweep resumes where it stopped)."""
-    from loopnest.dse.run import run_sweep
+    from loopnest.dse.run import EXECUTORS, ExecutorError, run_sweep
     from loopnest.dse.spec import SweepSpecError, load_sweep, points
     from loopnest.dse.store import Store, StoreError
 
+    if executor not in EXECUTORS:
+        fail(f"--executor: {executor!r} is no executor; valid: {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        fail("--scheduler: only with --executor dask")
+    if executor == "dask":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            fail("--executor dask needs Dask distributed: pip install 'loopnest[dse]'")
     try:
         s, base = load_sweep(spec)
     except SweepSpecError as e:
@@ -37,7 +48,10 @@ def run(
                       TimeRemainingColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("points", total=None)
         try:
-            result = run_sweep(s, base, st, jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = run_sweep(s, base, st, jobs, progress=lambda done, total, row: bar.update(task, completed=done, total=total),
+                               executor=executor, scheduler=scheduler)
+        except ExecutorError as e:
+            fail(f"{e}; {len(st.keys())} rows are stored in {store}: run the same command to resume")
         except KeyboardInterrupt:
             fail(f"interrupted; {len(st.keys())} rows are stored in {store}: run the same command to resume", code=130)
     n_points = len(points(s))
