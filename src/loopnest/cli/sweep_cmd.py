@@ -1,5 +1,6 @@
 """`loopnest sweep ...`: design-space sweeps over architectures x workloads into a resumable
-SQLite store (`run`), and their results, Pareto fronts and CSV export (`show`)."""
+SQLite store (`run`), their results and Pareto fronts (`show`), CSV/Parquet export (`export`) and
+an HTML dashboard (`report`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from loopnest.cli.common import console, err_console, fail, print_json
 
-app = typer.Typer(help="design-space sweeps: run a sweep spec into a store, show its results", no_args_is_help=True)
+app = typer.Typer(help="design-space sweeps: run a sweep spec into a store; show, export or report its results", no_args_is_help=True)
 
 
 @app.command()
@@ -68,22 +69,14 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
     """Table of every stored point: axis values, workload, energy, latency, area, EDP, utilization."""
-    from loopnest.dse.pareto import parse_metrics
-    from loopnest.dse.store import Store, StoreError, write_csv
+    from loopnest.dse.store import write_csv
 
-    metrics = None
-    if pareto is not None:
-        try:
-            metrics = parse_metrics(pareto)
-        except ValueError as e:
-            fail(f"--pareto: {e}")
-    try:
-        with Store(store, create=False) as st:
-            rows = st.rows()
-    except StoreError as e:
-        fail(str(e))
+    metrics = _metrics("--pareto", pareto) if pareto is not None else None
+    rows = _read(store)
     if metrics is not None:
-        rows = _front(rows, metrics)
+        from loopnest.dse.analysis import front_rows
+
+        rows = front_rows(rows, metrics)
     if csv_path is not None:
         try:
             write_csv(rows, csv_path)
@@ -96,21 +89,75 @@ def show(
         _table(rows, store, pareto)
 
 
-def _front(rows: list[dict], metrics: list[str]) -> list[dict]:
-    """The valid rows on the Pareto front of their own workload."""
-    import numpy as np
+def _read(store: Path) -> list[dict]:
+    from loopnest.dse.store import Store, StoreError
 
-    from loopnest.dse.pareto import pareto_front
+    try:
+        with Store(store, create=False) as st:
+            return st.rows()
+    except StoreError as e:
+        fail(str(e))
 
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if r["status"] == "ok":
-            groups.setdefault((r["model"], r["batch"]), []).append(r)
-    out = []
-    for group in groups.values():
-        values = np.array([[r[m] for m in metrics] for r in group], dtype=float)
-        out += [group[i] for i in pareto_front(values)]
-    return out
+
+def _metrics(option: str, text: str) -> list[str]:
+    from loopnest.dse.pareto import parse_metrics
+
+    try:
+        return parse_metrics(text)
+    except ValueError as e:
+        fail(f"{option}: {e}")
+
+
+@app.command()
+def export(
+    store: Path = typer.Argument(..., help="SQLite result store written by `loopnest sweep run`."),
+    out: Path = typer.Option(..., "-o", "--output", help="The file to write: .csv or .parquet (Parquet needs pip install 'loopnest[dse]')."),
+    pareto: str = typer.Option(None, "--pareto", help="Only the Pareto front (per workload) over 2 or 3 of: energy, latency, area, edp."),
+) -> None:
+    """Write every stored row (or the Pareto front) as CSV or Parquet: axis values as param:<path> columns."""
+    from loopnest.dse.export import ExportError, check_export
+    from loopnest.dse.export import export as write
+
+    try:
+        check_export(out)
+    except ExportError as e:
+        fail(f"-o: {e}")
+    metrics = _metrics("--pareto", pareto) if pareto is not None else None
+    rows = _read(store)
+    if metrics is not None:
+        from loopnest.dse.analysis import front_rows
+
+        rows = front_rows(rows, metrics)
+    try:
+        write(rows, out)
+    except ExportError as e:
+        fail(f"-o: {e}")
+    err_console.print(f"{len(rows)} rows written to {out}", highlight=False)
+
+
+@app.command()
+def report(
+    store: Path = typer.Argument(..., help="SQLite result store written by `loopnest sweep run`."),
+    out: Path = typer.Option(..., "-o", "--output", help="The dashboard: a self-contained .html file."),
+    pareto: str = typer.Option("energy,latency", "--pareto", help="Pareto front over 2 or 3 of: energy, latency, area, edp (the scatter shows the first two)."),
+) -> None:
+    """HTML dashboard of a store: Pareto scatter per workload (hover: the design's axis values),
+    per-axis plots, the sensitivity of each metric to each axis, and every row."""
+    from loopnest.report.html import ReportError, check_report
+
+    try:
+        check_report(out)
+    except ReportError as e:
+        fail(f"-o: {e}")
+    metrics = _metrics("--pareto", pareto)
+    rows = _read(store)
+    from loopnest.report.dse import write_sweep_report
+
+    try:
+        write_sweep_report(rows, metrics, str(store), out)
+    except ReportError as e:
+        fail(f"-o: {e}")
+    err_console.print(f"dashboard of {len(rows)} rows written to {out}", highlight=False)
 
 
 def _table(rows: list[dict], store: Path, pareto: str | None) -> None:
