@@ -64,6 +64,14 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (("mode: exact", "mode: fast"), "mapper.mode: Input should be 'exact', 'heuristic' or 'auto'"),
     (("name: tiny", "nam: tiny"), "nam: unknown field"),
     (("base: simple-ws", "base: nowhere"), "base: 'nowhere' is no file next to the spec and no preset"),
+    (("workloads:", "derived: [{path: levels.GlobalBuffer.capacity_words, value: 8}]\nworkloads:"),
+     "derived[0].path: 'levels.GlobalBuffer.capacity_words' is already set by an axis"),
+    (("workloads:", "derived: [{path: levels.PEReg.capacity, value: 8}]\nworkloads:"),
+     "derived[0].path: 'levels.PEReg.capacity': no field 'capacity' here; valid fields: ["),
+    (("workloads:", "derived: [{path: levels.PEReg.capacity_words, value: 'cap / 4'}]\nworkloads:"),
+     "derived[0].value: unknown name 'cap'; names are []"),
+    (("workloads:", "constraints: [{value: '1', min: 3, max: 2}]\nworkloads:"), "constraints[0]: min 3 is above max 2"),
+    (("workloads:", "constraints: [{value: '1'}]\nworkloads:"), "constraints[0]: give min, max or both"),
 ])
 def test_spec_errors_name_the_field(tmp_path, edit, expected):
     p = _write(tmp_path, TINY.replace(*edit))
@@ -113,6 +121,53 @@ def test_grid_and_random_sampling(tmp_path):
     assert points(load_sweep(many)[0]) == grid  # more points than the grid: the whole grid
     with pytest.raises(SweepSpecError, match="sampling.points: random sampling needs"):
         load_sweep(_write(tmp_path, text + "sampling: {method: random}\n", "n.yaml"))
+
+
+DERIVED = """\
+name: derived
+base: simple-ws
+axes:
+  - {path: levels.GlobalBuffer.fanout.x, name: side, values: [2, 4, 8]}
+  - {path: levels.PEReg.capacity_words, name: rf, values: [16, "64 / 2"]}
+derived:
+  - {path: levels.GlobalBuffer.fanout.y, value: side}
+  - {path: levels.GlobalBuffer.capacity_words, value: "side * side * rf"}
+constraints:
+  - {value: "side * rf", min: 64, max: 200}
+workloads: [{model: digits-cnn2}]
+"""
+
+
+def test_derived_values_and_constraints(tmp_path):
+    spec, base = load_sweep(_write(tmp_path, DERIVED))
+    # side * rf over the grid: 32 64 | 64 128 | 128 256; within [64, 200]: (2, 32), (4, 16), (4, 32), (8, 16)
+    got = [(p["levels.GlobalBuffer.fanout.x"], p["levels.PEReg.capacity_words"], p["levels.GlobalBuffer.fanout.y"],
+            p["levels.GlobalBuffer.capacity_words"]) for p in points(spec, base)]
+    assert got == [(2, "64 / 2", 2, 128), (4, 16, 4, 256), (4, "64 / 2", 4, 512), (8, 16, 8, 1024)]
+    arch = apply(base, points(spec, base)[0])
+    assert arch["levels"][1]["fanout"]["y"] == 2 and arch["levels"][1]["capacity_words"] == 128
+
+
+def test_area_constraint_uses_the_arch_area_model(tmp_path):
+    """An equal-area style constraint: kept are exactly the points whose architecture's own area
+    (parse_arch, the arch area model) is within the bounds."""
+    from loopnest.arch.loader import parse_arch
+
+    text = DERIVED.replace('{value: "side * rf", min: 64, max: 200}', "{value: area_um2, max: 5.0e4}")
+    spec, base = load_sweep(_write(tmp_path, text))
+    kept = points(spec, base)
+    free = points(load_sweep(_write(tmp_path, text.replace("constraints:\n  - {value: area_um2, max: 5.0e4}\n", ""), "f.yaml"))[0], base)
+    areas = [parse_arch(apply(base, p), source="t").total_area_um2 for p in free]
+    assert kept == [p for p, a in zip(free, areas) if a <= 5.0e4]
+    assert 0 < len(kept) < len(free)  # the bound cuts the grid
+
+
+def test_unsatisfiable_constraint_is_one_line(tmp_path):
+    p = _write(tmp_path, DERIVED.replace("min: 64, max: 200", "min: 300"))
+    r = _cli("sweep", "run", str(p), "--store", str(tmp_path / "s.sqlite"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert ("constraints: no point of the 6-point grid satisfies them all; over the grid constraints[0] 'side * rf' "
+            "is 32 to 256, allowed [300, inf]") in " ".join(r.stderr.split())
 
 
 # --- Pareto ----------------------------------------------------------------------------------

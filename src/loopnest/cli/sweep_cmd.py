@@ -55,7 +55,7 @@ def run(
             fail(f"{e}; {len(st.keys())} rows are stored in {store}: run the same command to resume")
         except KeyboardInterrupt:
             fail(f"interrupted; {len(st.keys())} rows are stored in {store}: run the same command to resume", code=130)
-    n_points = len(points(s))
+    n_points = len(points(s, base))
     err_console.print(f"sweep {s.name}: {result.total} points ({n_points} architectures x {len(s.workloads)} workloads); "
                       f"{result.stored} already stored, {result.computed} computed ({result.invalid} invalid); store {store}",
                       highlight=False)

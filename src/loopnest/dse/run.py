@@ -38,7 +38,7 @@ def sweep_points(spec: SweepSpec, base: dict) -> list[Point]:
     """Every point of the sweep, architecture points outer, workloads inner."""
     m = spec.mapper
     out = []
-    for i, values in enumerate(points(spec)):
+    for i, values in enumerate(points(spec, base)):
         arch = canonical(apply(base, values))
         for w in spec.workloads:
             out.append(Point(i, tuple(values.items()), arch, spec.table, w.model, w.batch, m.mode, m.objective,
