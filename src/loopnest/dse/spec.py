@@ -8,6 +8,9 @@ A spec is YAML data (read through ``loopnest.datafile``), validated on load; eve
     axes:
       - path: levels.GlobalBuffer.capacity_words
         values: [8192, 16384, 32768]
+      - {path: levels.GlobalBuffer.fanout.x, name: side, values: [8, 16]}
+    derived: [{path: levels.GlobalBuffer.fanout.y, value: side}]      # safe arithmetic over axis names
+    constraints: [{value: area_um2, max: 12.0e6}]                     # and area_um2: the point's area
     workloads: [{model: alexnet, batch: 1}]
     mapper: {mode: auto, objective: energy, dataflow: rs}
     sampling: {method: grid}          # or {method: random, points: 20, seed: 1}
@@ -19,6 +22,8 @@ or every level at once with ``*`` (``levels.*.word_bits``); one entry of ``parti
 ``clock_mhz`` and other top-level fields likewise. A path must end on a field of the spec's
 models (``loopnest.arch.spec``); a missing intermediate mapping (a level without ``fanout``) is
 created. Values replace the field as written, so expressions (``"64 * 1024 / 2"``) are allowed.
+Derived values and constraints are expressions over the named axes (``loopnest.arch.expr``, never
+``eval``); a constraint may also use ``area_um2``, the point's area from the arch area model.
 """
 
 from __future__ import annotations
