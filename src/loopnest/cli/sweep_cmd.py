@@ -45,12 +45,27 @@ def run(
         fail(str(e))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from loopnest.search.objective import Objective
+
+    first = Objective.parse(s.mapper.objective).keys[0][0][0]  # the objective's leading metric
+    metric = {"energy": "energy_pj", "cycles": "cycles", "edp": "edp"}[first]
+    best: dict[tuple, dict] = {}
+
+    def progress(done: int, total: int, row: dict) -> None:
+        """The bar, and the best valid point so far of the workload just finished (by the objective's leading metric)."""
+        w = (row["model"], row["batch"])
+        if row["status"] == "ok" and (w not in best or row[metric] < best[w][metric]):
+            best[w] = row
+        b = best.get(w)
+        unit = {"energy": b and b["energy_units"], "cycles": "cycles", "edp": b and f"{b['energy_units']} x cycles"}[first]
+        text = f"best {first} on {w[0]}: {b[metric]:.4g} {unit} at {b['params']}" if b else ""
+        bar.update(task, completed=done, total=total, best=text)
+
     with st, Progress(TextColumn(f"sweep {s.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TimeRemainingColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("points", total=None)
+                      TimeRemainingColumn(), TextColumn("{task.fields[best]}"), console=err_console, transient=True) as bar:
+        task = bar.add_task("points", total=None, best="")
         try:
-            result = run_sweep(s, base, st, jobs, progress=lambda done, total, row: bar.update(task, completed=done, total=total),
-                               executor=executor, scheduler=scheduler)
+            result = run_sweep(s, base, st, jobs, progress=progress, executor=executor, scheduler=scheduler)
         except ExecutorError as e:
             fail(f"{e}; {len(st.keys())} rows are stored in {store}: run the same command to resume")
         except KeyboardInterrupt:
