@@ -23,22 +23,23 @@ def run(
 ) -> None:
     """Evaluate every point of SPEC not yet in the store (a killed sweep resumes where it stopped)."""
     from loopnest.dse.run import EXECUTORS, ExecutorError, run_sweep
-    from loopnest.dse.spec import SweepSpecError, load_sweep, points
+    from loopnest.dse.spec import SweepSpecError, load_sweep
     from loopnest.dse.store import Store, StoreError
 
     if executor not in EXECUTORS:
         fail(f"--executor: {executor!r} is no executor; valid: {', '.join(EXECUTORS)}")
     if scheduler is not None and executor != "dask":
         fail("--scheduler: only with --executor dask")
-    if executor == "dask":
-        import importlib.util
+    import importlib.util
 
-        if importlib.util.find_spec("distributed") is None:
-            fail("--executor dask needs Dask distributed: pip install 'loopnest[dse]'")
+    if executor == "dask" and importlib.util.find_spec("distributed") is None:
+        fail("--executor dask needs Dask distributed: pip install 'loopnest[dse]'")
     try:
         s, base = load_sweep(spec)
     except SweepSpecError as e:
         fail(str(e))
+    if s.sampling.method == "optuna" and importlib.util.find_spec("optuna") is None:
+        fail(f"{spec}: sampling.method: optuna needs Optuna: pip install 'loopnest[optuna]'")
     try:
         st = Store(store)  # checked (folder, format, version) before any point is computed
     except StoreError as e:
@@ -70,8 +71,7 @@ def run(
             fail(f"{e}; {len(st.keys())} rows are stored in {store}: run the same command to resume")
         except KeyboardInterrupt:
             fail(f"interrupted; {len(st.keys())} rows are stored in {store}: run the same command to resume", code=130)
-    n_points = len(points(s, base))
-    err_console.print(f"sweep {s.name}: {result.total} points ({n_points} architectures x {len(s.workloads)} workloads); "
+    err_console.print(f"sweep {s.name}: {result.total} points ({result.architectures} architectures x {len(s.workloads)} workloads); "
                       f"{result.stored} already stored, {result.computed} computed ({result.invalid} invalid); store {store}",
                       highlight=False)
 

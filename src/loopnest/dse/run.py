@@ -4,7 +4,8 @@ Executors compute rows (``evaluate_point``, a pure function of its point, so eve
 the same bytes); only this driver writes the store, one committed row per finished point, so a
 sweep interrupted at any moment resumes where it stopped. Executors: ``local`` (this process, or
 ``jobs`` worker processes) and ``dask`` (Dask distributed: a scheduler's address, or a
-LocalCluster of ``jobs`` worker processes; see ``loopnest.dse.dask_executor``).
+LocalCluster of ``jobs`` worker processes; see ``loopnest.dse.dask_executor``). The optuna
+sampling method proposes points as results come in (``loopnest.dse.optimize``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ExecutorError(RuntimeError):
 
 @dataclass(frozen=True)
 class SweepRun:
+    architectures: int  # architecture points of the sweep
     total: int  # distinct points of the sweep (architecture x workload)
     stored: int  # already in the store before this run
     computed: int  # computed by this run
@@ -36,14 +38,15 @@ class SweepRun:
 
 def sweep_points(spec: SweepSpec, base: dict) -> list[Point]:
     """Every point of the sweep, architecture points outer, workloads inner."""
+    return [p for i, values in enumerate(points(spec, base)) for p in arch_points(spec, base, i, values)]
+
+
+def arch_points(spec: SweepSpec, base: dict, index: int, values: dict) -> list[Point]:
+    """The points of one architecture (``values``: {path: value}), one per workload."""
     m = spec.mapper
-    out = []
-    for i, values in enumerate(points(spec, base)):
-        arch = canonical(apply(base, values))
-        for w in spec.workloads:
-            out.append(Point(i, tuple(values.items()), arch, spec.table, w.model, w.batch, m.mode, m.objective,
-                             m.dataflow, m.seed))
-    return out
+    arch = canonical(apply(base, values))
+    return [Point(index, tuple(values.items()), arch, spec.table, w.model, w.batch, m.mode, m.objective, m.dataflow, m.seed)
+            for w in spec.workloads]
 
 
 def run_sweep(spec: SweepSpec, base: dict, store: Store, jobs: int = 1, progress: Progress | None = None,
@@ -54,27 +57,37 @@ def run_sweep(spec: SweepSpec, base: dict, store: Store, jobs: int = 1, progress
     ``evaluate`` is the point function (``evaluate_point``; tests pass one that kills its worker)."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; valid: {', '.join(EXECUTORS)}")
+    if spec.sampling.method == "optuna":
+        from loopnest.dse.optimize import run_optuna
+
+        return run_optuna(spec, base, store, lambda todo: compute(todo, jobs, executor, scheduler, evaluate), progress)
     have = store.keys()
     todo, seen = [], set()
-    for p in sweep_points(spec, base):
+    pts = sweep_points(spec, base)
+    for p in pts:
         k = p.key
         if k not in seen:  # two axis values may give the same architecture: one row
             seen.add(k)
             if k not in have:
                 todo.append(p)
     invalid = 0
-    if executor == "dask":
-        from loopnest.dse.dask_executor import dask_rows
-
-        rows = dask_rows(todo, jobs, scheduler, evaluate) if todo else iter(())
-    else:
-        rows = local_rows(todo, jobs, evaluate)
-    for n, row in enumerate(rows, 1):
+    for n, row in enumerate(compute(todo, jobs, executor, scheduler, evaluate), 1):
         store.add(row)
         invalid += row["status"] != "ok"
         if progress:
             progress(n, len(todo), row)
-    return SweepRun(len(seen), len(seen) - len(todo), len(todo), invalid)
+    return SweepRun(len({p.index for p in pts}), len(seen), len(seen) - len(todo), len(todo), invalid)
+
+
+def compute(todo: list[Point], jobs: int, executor: str, scheduler: str | None, evaluate: Evaluate) -> Iterator[dict]:
+    """The rows of ``todo``, in finishing order, from ``executor`` (the caller stores them)."""
+    if not todo:
+        return iter(())
+    if executor == "dask":
+        from loopnest.dse.dask_executor import dask_rows
+
+        return dask_rows(todo, jobs, scheduler, evaluate)
+    return local_rows(todo, jobs, evaluate)
 
 
 def local_rows(todo: list[Point], jobs: int, evaluate: Evaluate) -> Iterator[dict]:

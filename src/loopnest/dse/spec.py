@@ -81,9 +81,10 @@ class Mapper(_Strict):
 
 
 class Sampling(_Strict):
-    method: Literal["grid", "random"] = "grid"
-    points: int | None = Field(default=None, ge=1, description="random: how many distinct grid points")
+    method: Literal["grid", "random", "optuna"] = "grid"
+    points: int | None = Field(default=None, ge=1, description="random, optuna: how many distinct grid points")
     seed: int = 0
+    batch: int = Field(default=1, ge=1, description="optuna: points proposed before their results are told")
 
 
 class Derived(_Strict):
@@ -246,8 +247,8 @@ def parse_sweep(data: Any, path: Path) -> tuple[SweepSpec, dict]:
     _check_names(spec, base, path, seen)
     _check_workloads(spec, path)
     _check_mapper(spec, path)
-    if spec.sampling.method == "random" and spec.sampling.points is None:
-        raise SweepSpecError(f"{path}: sampling.points: random sampling needs the number of points")
+    if spec.sampling.method != "grid" and spec.sampling.points is None:
+        raise SweepSpecError(f"{path}: sampling.points: {spec.sampling.method} sampling needs the number of points")
     if spec.derived or spec.constraints:
         try:
             points(spec, base)  # every expression computes at every point, and some point is admitted
@@ -386,12 +387,13 @@ def _feasible(spec: SweepSpec, base: dict, grid: list[dict]) -> list[dict]:
 def points(spec: SweepSpec, base: dict | None = None) -> list[dict[str, Scalar]]:
     """The architecture points, in sweep order: {path: value} with the derived paths, of the full
     grid (last axis fastest) less the points a constraint excludes, or a seeded random sample of
-    distinct such points (in grid order). ``base`` is needed only by area constraints."""
+    distinct such points (in grid order); for the optuna method, every such point (the optimizer
+    picks among them). ``base`` is needed only by area constraints."""
     grid = [dict(zip((a.path for a in spec.axes), combo)) for combo in itertools.product(*(a.values for a in spec.axes))]
     if spec.derived or spec.constraints:
         grid = _feasible(spec, base or {}, grid)
-    if spec.sampling.method == "grid":
-        return grid
+    if spec.sampling.method != "random":
+        return grid  # optuna draws from these as it goes (loopnest.dse.optimize)
     import numpy as np
 
     n = min(spec.sampling.points, len(grid))
