@@ -150,3 +150,16 @@ def test_dashboard_in_chromium(tmp_path):
     assert "capacity_words must be > 0" in tables and "invalid" in tables  # the invalid row is listed
     assert "sensitivity of each metric to each axis" in tables
     assert json.loads(json.dumps(data["rows"]))[0]["params"]  # rows embedded with their axis values
+
+
+def test_show_plot_writes_the_dashboard_charts(tmp_path):
+    db = _store(tmp_path)
+    r = _cli("sweep", "show", str(db), "--plot", str(tmp_path / "s.png"))
+    assert r.returncode == 0, r.stderr
+    # the Pareto scatter, then per axis (a: numeric, b: a string axis) the energy and latency plots
+    names = ["s.png", "s-axis-w0-0-energy_pj.png", "s-axis-w0-0-cycles.png", "s-axis-w0-1-energy_pj.png",
+             "s-axis-w0-1-cycles.png"]
+    assert sorted(p.name for p in tmp_path.glob("s*.png")) == sorted(names)
+    assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
+    bad = _cli("sweep", "show", str(db), "--plot", str(tmp_path / "s.txt"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--plot:" in bad.stderr

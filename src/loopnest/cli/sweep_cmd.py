@@ -82,12 +82,25 @@ def show(
     pareto: str = typer.Option(None, "--pareto", help="Keep the Pareto front (per workload) over 2 or 3 of: energy, latency, area, edp."),
     csv_path: Path = typer.Option(None, "--csv", help="Also write the rows shown to this CSV file."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+    plot: Path = typer.Option(None, "--plot", help="Also draw the dashboard's charts as static files (.png, .svg, .pdf): the "
+                              "Pareto scatter of each workload to PLOT, each per-axis plot beside it as PLOT-<chart id>."),
 ) -> None:
     """Table of every stored point: axis values, workload, energy, latency, area, EDP, utilization."""
+    from loopnest.cli.common import check_outputs
     from loopnest.dse.store import write_csv
 
     metrics = _metrics("--pareto", pareto) if pareto is not None else None
+    check_outputs(plot=plot)
     rows = _read(store)
+    if plot is not None:
+        from loopnest.report.dse import sweep_charts
+        from loopnest.report.plots import OutputError, save_all
+
+        try:
+            for p in save_all(sweep_charts(rows, metrics or ["energy_pj", "cycles"]), plot):
+                err_console.print(f"plot: {p}", highlight=False)
+        except OutputError as e:
+            fail(f"--plot: {e}")
     if metrics is not None:
         from loopnest.dse.analysis import front_rows
 

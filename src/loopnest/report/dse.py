@@ -94,6 +94,11 @@ def sweep_sections(rows: list[dict], metrics: list[str], store: str) -> tuple[li
     return sections, result
 
 
+def sweep_charts(rows: list[dict], metrics: list[str]) -> list:
+    """The dashboard's charts (Pareto scatter and per-axis plots of each workload), for static files."""
+    return [c for sec in sweep_sections(rows, metrics, "")[0] for c in sec.charts]
+
+
 def write_sweep_report(rows: list[dict], metrics: list[str], store: str, path: str | Path) -> Path:
     sections, result = sweep_sections(rows, metrics, store)
     return write_report(path, f"loopnest sweep: {store}", sections, result)
