@@ -163,3 +163,18 @@ def test_show_plot_writes_the_dashboard_charts(tmp_path):
     assert all((tmp_path / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
     bad = _cli("sweep", "show", str(db), "--plot", str(tmp_path / "s.txt"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--plot:" in bad.stderr
+
+
+def test_per_axis_plots_use_log_axes_over_8x_spans():
+    from loopnest.report.dse import sweep_charts
+
+    def charts(a_values):
+        rows = [r | {"params": json.loads(r["params"])} for r in (_row(i, a, "small") for i, a in enumerate(a_values))]
+        return {c.id: c for c in sweep_charts(rows, ["energy_pj", "cycles"])}
+
+    small = charts(A)
+    # a in 1..4 (4x), energy = a in 1..4, cycles = 1200 / a in 300..1200: linear axes
+    assert not small["axis-w0-0-energy_pj"].log_x and not small["axis-w0-0-energy_pj"].log_y
+    wide = charts([1, 8])
+    # a in {1, 8}: energy 1..8 and cycles 150..1200 span 8x: log axes
+    assert wide["axis-w0-0-energy_pj"].log_x and wide["axis-w0-0-energy_pj"].log_y and wide["axis-w0-0-cycles"].log_y

@@ -23,6 +23,12 @@ def _label(metric: str, units: str) -> str:
             "edp": f"EDP ({units} x cycles)"}[metric]
 
 
+def _wide(values: list[float]) -> bool:
+    """Log axis for positive values spanning 8x or more (sizes swept in powers of two); the 1e-9
+    slack keeps an exact 8x of geometric means (exp of a mean of logs rounds) on the log side."""
+    return min(values) > 0 and max(values) >= 8 * min(values) * (1 - 1e-9)
+
+
 def design_label(row: dict) -> str:
     """The hover text of a design: its axis values, one per line."""
     return "<br>".join(f"{k} = {v}" for k, v in row["params"].items()) or "the base architecture"
@@ -54,7 +60,8 @@ def _workload_sections(model: str, batch: int, group: list[dict], front: list[di
             if numeric:
                 eff = sorted(eff, key=lambda e: e[0])
                 s = Series(_NAMES[metric], [m for _, m in eff], x=[float(v) for v, _ in eff], mode="line")
-                charts.append(Chart(f"axis-{slug}-{i}-{metric}", title, [s], x_label=axis, y_label=_label(metric, units)))
+                charts.append(Chart(f"axis-{slug}-{i}-{metric}", title, [s], x_label=axis, y_label=_label(metric, units),
+                                    log_x=_wide([v for v, _ in eff]), log_y=_wide([m for _, m in eff])))
             else:
                 s = Series(_NAMES[metric], [m for _, m in eff], mode="bar")
                 charts.append(Chart(f"axis-{slug}-{i}-{metric}", title, [s], x_label=axis, y_label=_label(metric, units),
