@@ -319,3 +319,11 @@ def test_point_row_matches_network_totals(tmp_path):
     assert row["area_um2"] == pytest.approx(arch.total_area_um2, rel=1e-12)
     macs = sum(lo.result.macs for lo in net.layers)
     assert row["utilization"] == pytest.approx(macs / (cycles * 256), rel=1e-12)
+
+
+# The shipped seed-study specs (docs/dse.md): each loads, its axis paths exist in its base, and it has the
+# points its comment states (GLB: 7 sizes x 2 networks; RF: 6 sizes; RF2: 2 x 3 sizes; PE: 3 arrays x 3 networks).
+@pytest.mark.parametrize("name, n", [("sweep_glb_size", 14), ("sweep_rf_size", 6), ("sweep_rf2", 6), ("sweep_pe_scaling", 9)])
+def test_shipped_seed_study_specs_load(name, n):
+    spec, base = load_sweep(Path(__file__).resolve().parents[1] / "examples" / f"{name}.yaml")
+    assert len(sweep_points(spec, base)) == n
