@@ -64,6 +64,14 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (("mode: exact", "mode: fast"), "mapper.mode: Input should be 'exact', 'heuristic' or 'auto'"),
     (("name: tiny", "nam: tiny"), "nam: unknown field"),
     (("base: simple-ws", "base: nowhere"), "base: 'nowhere' is no file next to the spec and no preset"),
+    (("workloads:", "derived: [{path: levels.GlobalBuffer.capacity_words, value: 8}]\nworkloads:"),
+     "derived[0].path: 'levels.GlobalBuffer.capacity_words' is already set by an axis"),
+    (("workloads:", "derived: [{path: levels.PEReg.capacity, value: 8}]\nworkloads:"),
+     "derived[0].path: 'levels.PEReg.capacity': no field 'capacity' here; valid fields: area_um2,"),
+    (("workloads:", "derived: [{path: levels.PEReg.capacity_words, value: 'cap / 4'}]\nworkloads:"),
+     "derived[0].value: unknown name 'cap'; names are []"),
+    (("workloads:", "constraints: [{value: '1', min: 3, max: 2}]\nworkloads:"), "constraints[0]: min 3 is above max 2"),
+    (("workloads:", "constraints: [{value: '1'}]\nworkloads:"), "constraints[0]: give min, max or both"),
 ])
 def test_spec_errors_name_the_field(tmp_path, edit, expected):
     p = _write(tmp_path, TINY.replace(*edit))
@@ -113,6 +121,53 @@ def test_grid_and_random_sampling(tmp_path):
     assert points(load_sweep(many)[0]) == grid  # more points than the grid: the whole grid
     with pytest.raises(SweepSpecError, match="sampling.points: random sampling needs"):
         load_sweep(_write(tmp_path, text + "sampling: {method: random}\n", "n.yaml"))
+
+
+DERIVED = """\
+name: derived
+base: simple-ws
+axes:
+  - {path: levels.GlobalBuffer.fanout.x, name: side, values: [2, 4, 8]}
+  - {path: levels.PEReg.capacity_words, name: rf, values: [16, "64 / 2"]}
+derived:
+  - {path: levels.GlobalBuffer.fanout.y, value: side}
+  - {path: levels.GlobalBuffer.capacity_words, value: "side * side * rf"}
+constraints:
+  - {value: "side * rf", min: 64, max: 200}
+workloads: [{model: digits-cnn2}]
+"""
+
+
+def test_derived_values_and_constraints(tmp_path):
+    spec, base = load_sweep(_write(tmp_path, DERIVED))
+    # side * rf over the grid: 32 64 | 64 128 | 128 256; within [64, 200]: (2, 32), (4, 16), (4, 32), (8, 16)
+    got = [(p["levels.GlobalBuffer.fanout.x"], p["levels.PEReg.capacity_words"], p["levels.GlobalBuffer.fanout.y"],
+            p["levels.GlobalBuffer.capacity_words"]) for p in points(spec, base)]
+    assert got == [(2, "64 / 2", 2, 128), (4, 16, 4, 256), (4, "64 / 2", 4, 512), (8, 16, 8, 1024)]
+    arch = apply(base, points(spec, base)[0])
+    assert arch["levels"][1]["fanout"]["y"] == 2 and arch["levels"][1]["capacity_words"] == 128
+
+
+def test_area_constraint_uses_the_arch_area_model(tmp_path):
+    """An equal-area style constraint: kept are exactly the points whose architecture's own area
+    (parse_arch, the arch area model) is within the bounds."""
+    from loopnest.arch.loader import parse_arch
+
+    text = DERIVED.replace('{value: "side * rf", min: 64, max: 200}', "{value: area_um2, max: 5.0e4}")
+    spec, base = load_sweep(_write(tmp_path, text))
+    kept = points(spec, base)
+    free = points(load_sweep(_write(tmp_path, text.replace("constraints:\n  - {value: area_um2, max: 5.0e4}\n", ""), "f.yaml"))[0], base)
+    areas = [parse_arch(apply(base, p), source="t").total_area_um2 for p in free]
+    assert kept == [p for p, a in zip(free, areas) if a <= 5.0e4]
+    assert 0 < len(kept) < len(free)  # the bound cuts the grid
+
+
+def test_unsatisfiable_constraint_is_one_line(tmp_path):
+    p = _write(tmp_path, DERIVED.replace("min: 64, max: 200", "min: 300"))
+    r = _cli("sweep", "run", str(p), "--store", str(tmp_path / "s.sqlite"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert ("constraints: no point of the 6-point grid satisfies them all; over the grid constraints[0] 'side * rf' "
+            "is 32 to 256, allowed [300, inf]") in " ".join(r.stderr.split())
 
 
 # --- Pareto ----------------------------------------------------------------------------------
@@ -176,6 +231,17 @@ def _rows(db: Path) -> list[tuple]:
         return sorted(c.execute("SELECT * FROM results").fetchall())
 
 
+def _count(db: Path) -> int:
+    """Rows stored so far (0 before the store or its tables exist)."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as c:
+            return c.execute("SELECT count(*) FROM results").fetchone()[0]
+    except sqlite3.OperationalError:  # tables not made yet
+        return 0
+
+
 def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     spec_path = _write(tmp_path, TINY)
     ref = tmp_path / "ref.sqlite"
@@ -187,24 +253,27 @@ def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     assert invalid[0]["params"]["levels.GlobalBuffer.capacity_words"] == 0
     assert "capacity_words" in invalid[0]["reason"] and invalid[0]["energy_pj"] is None
 
+    # killed with SIGKILL three times, each at a random moment (once a random number of rows is
+    # stored, plus a random delay), restarted each time; then finished
     db = tmp_path / "killed.sqlite"
-    proc = subprocess.Popen(["loopnest", "sweep", "run", str(spec_path), "--store", str(db)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    n = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-        if db.exists():
-            try:
-                with sqlite3.connect(db) as c:
-                    n = c.execute("SELECT count(*) FROM results").fetchone()[0]
-            except sqlite3.OperationalError:  # tables not made yet
-                continue
-            if n >= 2:
-                break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert 2 <= n < 4, "the sweep ended before it could be killed"
+    rng = np.random.default_rng(1616)
+    interrupted = []
+    for target in sorted(rng.integers(0, 4, size=3).tolist()):
+        proc = subprocess.Popen(["loopnest", "sweep", "run", str(spec_path), "--store", str(db)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        delay = float(rng.uniform(0, 0.4))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and _count(db) < target:
+            time.sleep(0.02)
+        time.sleep(delay)
+        running = proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        n = _count(db)
+        if running and n < 4:
+            interrupted.append(n)
+    assert interrupted, "every sweep ended before it could be killed"
+    assert _count(db) == len(_rows(db)) == len({row[0] for row in _rows(db)})  # whole rows, no duplicates
     r = _cli("sweep", "run", str(spec_path), "--store", str(db), "--jobs", "2")  # resumed on a process pool
     assert r.returncode == 0, r.stderr
     assert f"{n} already stored, {4 - n} computed" in " ".join(r.stderr.split())
@@ -250,3 +319,11 @@ def test_point_row_matches_network_totals(tmp_path):
     assert row["area_um2"] == pytest.approx(arch.total_area_um2, rel=1e-12)
     macs = sum(lo.result.macs for lo in net.layers)
     assert row["utilization"] == pytest.approx(macs / (cycles * 256), rel=1e-12)
+
+
+# The shipped seed-study specs (docs/dse.md): each loads, its axis paths exist in its base, and it has the
+# points its comment states (GLB: 7 sizes x 2 networks; RF: 6 sizes; RF2: 2 x 3 sizes; PE: 3 arrays x 3 networks).
+@pytest.mark.parametrize("name, n", [("sweep_glb_size", 14), ("sweep_rf_size", 6), ("sweep_rf2", 6), ("sweep_pe_scaling", 9)])
+def test_shipped_seed_study_specs_load(name, n):
+    spec, base = load_sweep(Path(__file__).resolve().parents[1] / "examples" / f"{name}.yaml")
+    assert len(sweep_points(spec, base)) == n

@@ -1,7 +1,8 @@
 """Safe arithmetic for numeric spec fields: ``"108 * 1024 * 8 / 16"`` -> 55296.
 
 Specs are data: a string in a numeric field is parsed with ``ast`` and only numeric literals,
-parentheses, unary +/- and the binary operators + - * / // % ** are accepted. Names, calls,
+parentheses, unary +/- and the binary operators + - * / // % ** are accepted; names only where
+the caller supplies their values (``names``: a sweep's axis names, ``"side * side"``). Names, calls,
 attributes, subscripts, strings and everything else are refused. Size limits keep hostile input
 (``9**9**9``, very long or deeply nested text) from exhausting time or memory. Never ``eval``.
 """
@@ -26,15 +27,16 @@ class ExprError(ValueError):
     """An expression that is not plain arithmetic on numbers, or whose value is out of range."""
 
 
-def safe_eval(text: str) -> int | float:
-    """Value of an arithmetic expression; ``/`` of two ints that divide evenly gives an ``int``."""
+def safe_eval(text: str, names: dict[str, int | float] | None = None) -> int | float:
+    """Value of an arithmetic expression; ``/`` of two ints that divide evenly gives an ``int``.
+    ``names``: the values of the variables the expression may use (None: no variables at all)."""
     if len(text) > MAX_CHARS:
         raise ExprError(f"expression longer than {MAX_CHARS} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         raise ExprError(f"not an arithmetic expression: {text!r} ({type(exc).__name__})") from None
-    return _eval(tree.body)
+    return _eval(tree.body, names)
 
 
 def numeric_field(value: Any) -> Any:
@@ -46,15 +48,19 @@ def numeric_field(value: Any) -> Any:
     return value
 
 
-def _eval(node: ast.AST) -> int | float:
+def _eval(node: ast.AST, names: dict[str, int | float] | None) -> int | float:
+    if isinstance(node, ast.Name) and names is not None:
+        if node.id not in names:
+            raise ExprError(f"unknown name {node.id!r}; names are {sorted(names)}")
+        return names[node.id]
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExprError(f"only numbers are allowed, got {node.value!r}")
         return _checked(node.value)
     if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return _checked(_UNARY[type(node.op)](_eval(node.operand)))
+        return _checked(_UNARY[type(node.op)](_eval(node.operand, names)))
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        left, right = _eval(node.left), _eval(node.right)
+        left, right = _eval(node.left, names), _eval(node.right, names)
         if isinstance(node.op, ast.Pow) and (abs(right) > MAX_EXPONENT or (left == 0 and right < 0)):
             raise ExprError(f"exponent {right} out of range (|exponent| <= {MAX_EXPONENT}, no 0 to a negative power)")
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:

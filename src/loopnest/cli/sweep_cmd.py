@@ -1,5 +1,6 @@
 """`loopnest sweep ...`: design-space sweeps over architectures x workloads into a resumable
-SQLite store (`run`), and their results, Pareto fronts and CSV export (`show`)."""
+SQLite store (`run`), their results and Pareto fronts (`show`), CSV/Parquet export (`export`) and
+an HTML dashboard (`report`)."""
 
 from __future__ import annotations
 
@@ -9,39 +10,68 @@ import typer
 
 from loopnest.cli.common import console, err_console, fail, print_json
 
-app = typer.Typer(help="design-space sweeps: run a sweep spec into a store, show its results", no_args_is_help=True)
+app = typer.Typer(help="design-space sweeps: run a sweep spec into a store; show, export or report its results", no_args_is_help=True)
 
 
 @app.command()
 def run(
     spec: Path = typer.Argument(..., help="Sweep spec YAML (docs/dse.md)."),
     store: Path = typer.Option(..., "--store", help="SQLite result store; created if missing, resumed if present."),
-    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (1: in this process)."),
+    jobs: int = typer.Option(1, "--jobs", min=1, help="Worker processes (local: 1 runs in this process; dask: the LocalCluster's workers)."),
+    executor: str = typer.Option("local", "--executor", help="local (processes on this machine) or dask (Dask distributed; pip install 'loopnest[dse]')."),
+    scheduler: str = typer.Option(None, "--scheduler", help="dask: the scheduler's address tcp://HOST:PORT (default: a LocalCluster of --jobs workers)."),
 ) -> None:
     """Evaluate every point of SPEC not yet in the store (a killed sweep resumes where it stopped)."""
-    from loopnest.dse.run import run_sweep
-    from loopnest.dse.spec import SweepSpecError, load_sweep, points
+    from loopnest.dse.run import EXECUTORS, ExecutorError, run_sweep
+    from loopnest.dse.spec import SweepSpecError, load_sweep
     from loopnest.dse.store import Store, StoreError
 
+    if executor not in EXECUTORS:
+        fail(f"--executor: {executor!r} is no executor; valid: {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        fail("--scheduler: only with --executor dask")
+    import importlib.util
+
+    if executor == "dask" and importlib.util.find_spec("distributed") is None:
+        fail("--executor dask needs Dask distributed: pip install 'loopnest[dse]'")
     try:
         s, base = load_sweep(spec)
     except SweepSpecError as e:
         fail(str(e))
+    if s.sampling.method == "optuna" and importlib.util.find_spec("optuna") is None:
+        fail(f"{spec}: sampling.method: optuna needs Optuna: pip install 'loopnest[optuna]'")
     try:
         st = Store(store)  # checked (folder, format, version) before any point is computed
     except StoreError as e:
         fail(str(e))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    from loopnest.search.objective import Objective
+
+    first = Objective.parse(s.mapper.objective).keys[0][0][0]  # the objective's leading metric
+    metric = {"energy": "energy_pj", "cycles": "cycles", "edp": "edp"}[first]
+    best: dict[tuple, dict] = {}
+
+    def progress(done: int, total: int, row: dict) -> None:
+        """The bar, and the best valid point so far of the workload just finished (by the objective's leading metric)."""
+        w = (row["model"], row["batch"])
+        if row["status"] == "ok" and (w not in best or row[metric] < best[w][metric]):
+            best[w] = row
+        b = best.get(w)
+        unit = {"energy": b and b["energy_units"], "cycles": "cycles", "edp": b and f"{b['energy_units']} x cycles"}[first]
+        text = f"best {first} on {w[0]}: {b[metric]:.4g} {unit} at {b['params']}" if b else ""
+        bar.update(task, completed=done, total=total, best=text)
+
     with st, Progress(TextColumn(f"sweep {s.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      TimeRemainingColumn(), console=err_console, transient=True) as bar:
-        task = bar.add_task("points", total=None)
+                      TimeRemainingColumn(), TextColumn("{task.fields[best]}"), console=err_console, transient=True) as bar:
+        task = bar.add_task("points", total=None, best="")
         try:
-            result = run_sweep(s, base, st, jobs, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = run_sweep(s, base, st, jobs, progress=progress, executor=executor, scheduler=scheduler)
+        except ExecutorError as e:
+            fail(f"{e}; {len(st.keys())} rows are stored in {store}: run the same command to resume")
         except KeyboardInterrupt:
             fail(f"interrupted; {len(st.keys())} rows are stored in {store}: run the same command to resume", code=130)
-    n_points = len(points(s))
-    err_console.print(f"sweep {s.name}: {result.total} points ({n_points} architectures x {len(s.workloads)} workloads); "
+    err_console.print(f"sweep {s.name}: {result.total} points ({result.architectures} architectures x {len(s.workloads)} workloads); "
                       f"{result.stored} already stored, {result.computed} computed ({result.invalid} invalid); store {store}",
                       highlight=False)
 
@@ -52,24 +82,29 @@ def show(
     pareto: str = typer.Option(None, "--pareto", help="Keep the Pareto front (per workload) over 2 or 3 of: energy, latency, area, edp."),
     csv_path: Path = typer.Option(None, "--csv", help="Also write the rows shown to this CSV file."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+    plot: Path = typer.Option(None, "--plot", help="Also draw the dashboard's charts as static files (.png, .svg, .pdf): the "
+                              "Pareto scatter of each workload to PLOT, each per-axis plot beside it as PLOT-<chart id>."),
 ) -> None:
     """Table of every stored point: axis values, workload, energy, latency, area, EDP, utilization."""
-    from loopnest.dse.pareto import parse_metrics
-    from loopnest.dse.store import Store, StoreError, write_csv
+    from loopnest.cli.common import check_outputs
+    from loopnest.dse.store import write_csv
 
-    metrics = None
-    if pareto is not None:
+    metrics = _metrics("--pareto", pareto) if pareto is not None else None
+    check_outputs(plot=plot)
+    rows = _read(store)
+    if plot is not None:
+        from loopnest.report.dse import sweep_charts
+        from loopnest.report.plots import OutputError, save_all
+
         try:
-            metrics = parse_metrics(pareto)
-        except ValueError as e:
-            fail(f"--pareto: {e}")
-    try:
-        with Store(store, create=False) as st:
-            rows = st.rows()
-    except StoreError as e:
-        fail(str(e))
+            for p in save_all(sweep_charts(rows, metrics or ["energy_pj", "cycles"]), plot):
+                err_console.print(f"plot: {p}", highlight=False)
+        except OutputError as e:
+            fail(f"--plot: {e}")
     if metrics is not None:
-        rows = _front(rows, metrics)
+        from loopnest.dse.analysis import front_rows
+
+        rows = front_rows(rows, metrics)
     if csv_path is not None:
         try:
             write_csv(rows, csv_path)
@@ -82,21 +117,75 @@ def show(
         _table(rows, store, pareto)
 
 
-def _front(rows: list[dict], metrics: list[str]) -> list[dict]:
-    """The valid rows on the Pareto front of their own workload."""
-    import numpy as np
+def _read(store: Path) -> list[dict]:
+    from loopnest.dse.store import Store, StoreError
 
-    from loopnest.dse.pareto import pareto_front
+    try:
+        with Store(store, create=False) as st:
+            return st.rows()
+    except StoreError as e:
+        fail(str(e))
 
-    groups: dict[tuple, list[dict]] = {}
-    for r in rows:
-        if r["status"] == "ok":
-            groups.setdefault((r["model"], r["batch"]), []).append(r)
-    out = []
-    for group in groups.values():
-        values = np.array([[r[m] for m in metrics] for r in group], dtype=float)
-        out += [group[i] for i in pareto_front(values)]
-    return out
+
+def _metrics(option: str, text: str) -> list[str]:
+    from loopnest.dse.pareto import parse_metrics
+
+    try:
+        return parse_metrics(text)
+    except ValueError as e:
+        fail(f"{option}: {e}")
+
+
+@app.command()
+def export(
+    store: Path = typer.Argument(..., help="SQLite result store written by `loopnest sweep run`."),
+    out: Path = typer.Option(..., "-o", "--output", help="The file to write: .csv or .parquet (Parquet needs pip install 'loopnest[dse]')."),
+    pareto: str = typer.Option(None, "--pareto", help="Only the Pareto front (per workload) over 2 or 3 of: energy, latency, area, edp."),
+) -> None:
+    """Write every stored row (or the Pareto front) as CSV or Parquet: axis values as param:<path> columns."""
+    from loopnest.dse.export import ExportError, check_export
+    from loopnest.dse.export import export as write
+
+    try:
+        check_export(out)
+    except ExportError as e:
+        fail(f"-o: {e}")
+    metrics = _metrics("--pareto", pareto) if pareto is not None else None
+    rows = _read(store)
+    if metrics is not None:
+        from loopnest.dse.analysis import front_rows
+
+        rows = front_rows(rows, metrics)
+    try:
+        write(rows, out)
+    except ExportError as e:
+        fail(f"-o: {e}")
+    err_console.print(f"{len(rows)} rows written to {out}", highlight=False)
+
+
+@app.command()
+def report(
+    store: Path = typer.Argument(..., help="SQLite result store written by `loopnest sweep run`."),
+    out: Path = typer.Option(..., "-o", "--output", help="The dashboard: a self-contained .html file."),
+    pareto: str = typer.Option("energy,latency", "--pareto", help="Pareto front over 2 or 3 of: energy, latency, area, edp (the scatter shows the first two)."),
+) -> None:
+    """HTML dashboard of a store: Pareto scatter per workload (hover: the design's axis values),
+    per-axis plots, the sensitivity of each metric to each axis, and every row."""
+    from loopnest.report.html import ReportError, check_report
+
+    try:
+        check_report(out)
+    except ReportError as e:
+        fail(f"-o: {e}")
+    metrics = _metrics("--pareto", pareto)
+    rows = _read(store)
+    from loopnest.report.dse import write_sweep_report
+
+    try:
+        write_sweep_report(rows, metrics, str(store), out)
+    except ReportError as e:
+        fail(f"-o: {e}")
+    err_console.print(f"dashboard of {len(rows)} rows written to {out}", highlight=False)
 
 
 def _table(rows: list[dict], store: Path, pareto: str | None) -> None:

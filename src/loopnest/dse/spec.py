@@ -8,6 +8,9 @@ A spec is YAML data (read through ``loopnest.datafile``), validated on load; eve
     axes:
       - path: levels.GlobalBuffer.capacity_words
         values: [8192, 16384, 32768]
+      - {path: levels.GlobalBuffer.fanout.x, name: side, values: [8, 16]}
+    derived: [{path: levels.GlobalBuffer.fanout.y, value: side}]      # safe arithmetic over axis names
+    constraints: [{value: area_um2, max: 12.0e6}]                     # and area_um2: the point's area
     workloads: [{model: alexnet, batch: 1}]
     mapper: {mode: auto, objective: energy, dataflow: rs}
     sampling: {method: grid}          # or {method: random, points: 20, seed: 1}
@@ -19,6 +22,8 @@ or every level at once with ``*`` (``levels.*.word_bits``); one entry of ``parti
 ``clock_mhz`` and other top-level fields likewise. A path must end on a field of the spec's
 models (``loopnest.arch.spec``); a missing intermediate mapping (a level without ``fanout``) is
 created. Values replace the field as written, so expressions (``"64 * 1024 / 2"``) are allowed.
+Derived values and constraints are expressions over the named axes (``loopnest.arch.expr``, never
+``eval``); a constraint may also use ``area_um2``, the point's area from the arch area model.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from loopnest.arch.expr import ExprError, safe_eval
 from loopnest.arch.loader import ArchSpecError, list_presets, preset_path, read_spec
 from loopnest.arch.spec import ACTIONS, Architecture, Compute, Fanout, PimArray, Storage
 from loopnest.datafile import DataFileError, field_path, read_yaml
@@ -52,6 +58,8 @@ class _Strict(BaseModel):
 class Axis(_Strict):
     path: str = Field(min_length=1)
     values: tuple[Scalar, ...]
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                             description="the axis's value in derived and constraint expressions")
 
     @field_validator("values")
     @classmethod
@@ -74,9 +82,21 @@ class Mapper(_Strict):
 
 
 class Sampling(_Strict):
-    method: Literal["grid", "random"] = "grid"
-    points: int | None = Field(default=None, ge=1, description="random: how many distinct grid points")
+    method: Literal["grid", "random", "optuna"] = "grid"
+    points: int | None = Field(default=None, ge=1, description="random, optuna: how many distinct grid points")
     seed: int = 0
+    batch: int = Field(default=1, ge=1, description="optuna: points proposed before their results are told")
+
+
+class Derived(_Strict):
+    path: str = Field(min_length=1)
+    value: str | int | float = Field(description="arithmetic over the axis names, e.g. 'side' or '2 * kb * 512'")
+
+
+class Constraint(_Strict):
+    value: str = Field(min_length=1, description="arithmetic over the axis names and area_um2 (the point's area)")
+    min: float | None = None
+    max: float | None = None
 
 
 class SweepSpec(_Strict):
@@ -85,12 +105,16 @@ class SweepSpec(_Strict):
     base: str = Field(min_length=1, description="a preset name or an architecture file")
     table: str | None = Field(default=None, description="energy table used to resolve every point")
     axes: tuple[Axis, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
     workloads: tuple[Workload, ...] = Field(min_length=1)
     mapper: Mapper = Mapper()
     sampling: Sampling = Sampling()
 
 
-_SECTIONS = {"axes": Axis, "workloads": Workload, "mapper": Mapper, "sampling": Sampling}
+_SECTIONS = {"axes": Axis, "derived": Derived, "constraints": Constraint, "workloads": Workload, "mapper": Mapper,
+             "sampling": Sampling}
+AREA = "area_um2"  # the name of the point's area (arch area model, um^2) in constraint expressions
 _FIELD_MODELS = {"levels": Storage, "compute": Compute, "fanout": Fanout, "pim": PimArray}
 _DICT_KEYS = {"partitions": ROLES, "energy_pj": ACTIONS}  # mappings whose entries a path may address
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
@@ -221,11 +245,40 @@ def parse_sweep(data: Any, path: Path) -> tuple[SweepSpec, dict]:
         if axis.path in seen:
             raise SweepSpecError(f"{path}: axes[{i}].path: {axis.path!r} is swept twice")
         seen.add(axis.path)
+    _check_names(spec, base, path, seen)
     _check_workloads(spec, path)
     _check_mapper(spec, path)
-    if spec.sampling.method == "random" and spec.sampling.points is None:
-        raise SweepSpecError(f"{path}: sampling.points: random sampling needs the number of points")
+    if spec.sampling.method != "grid" and spec.sampling.points is None:
+        raise SweepSpecError(f"{path}: sampling.points: {spec.sampling.method} sampling needs the number of points")
+    if spec.derived or spec.constraints:
+        try:
+            points(spec, base)  # every expression computes at every point, and some point is admitted
+        except PointsError as e:
+            raise SweepSpecError(f"{path}: {e}") from None
     return spec, base
+
+
+def _check_names(spec: SweepSpec, base: dict, path: Path, seen: set[str]) -> None:
+    """Axis names unique; derived paths valid and not swept; each constraint bounded."""
+    names: set[str] = set()
+    for i, axis in enumerate(spec.axes):
+        if axis.name is not None:
+            if axis.name == AREA or axis.name in names:
+                raise SweepSpecError(f"{path}: axes[{i}].name: {axis.name!r} is " + ("reserved (the point's area)" if axis.name == AREA else "used twice"))
+            names.add(axis.name)
+    for i, d in enumerate(spec.derived):
+        try:
+            check_path(d.path, base)
+        except ValueError as e:
+            raise SweepSpecError(f"{path}: derived[{i}].path: {e}") from None
+        if d.path in seen:
+            raise SweepSpecError(f"{path}: derived[{i}].path: {d.path!r} is already set by an axis or an earlier derived value")
+        seen.add(d.path)
+    for i, c in enumerate(spec.constraints):
+        if c.min is None and c.max is None:
+            raise SweepSpecError(f"{path}: constraints[{i}]: give min, max or both")
+        if c.min is not None and c.max is not None and c.min > c.max:
+            raise SweepSpecError(f"{path}: constraints[{i}]: min {c.min:g} is above max {c.max:g}")
 
 
 def _check_workloads(spec: SweepSpec, path: Path) -> None:
@@ -253,20 +306,97 @@ def grid_size(spec: SweepSpec) -> int:
     return math.prod(len(a.values) for a in spec.axes)
 
 
-def points(spec: SweepSpec) -> list[dict[str, Scalar]]:
-    """The architecture points, in sweep order: the full grid (last axis fastest), or a seeded
-    random sample of distinct grid points (in grid order)."""
-    axes = spec.axes
-    if spec.sampling.method == "grid":
-        return [dict(zip((a.path for a in axes), combo)) for combo in itertools.product(*(a.values for a in axes))]
+class PointsError(ValueError):
+    """A derived value or constraint that cannot be computed, or constraints no point satisfies;
+    the message starts with the field (``derived[0].value: ...``)."""
+
+
+def _named(spec: SweepSpec, values: dict[str, Scalar]) -> dict[str, int | float]:
+    """The named axes' numeric values at one point (expression strings evaluated)."""
+    out = {}
+    for i, a in enumerate(spec.axes):
+        if a.name is None:
+            continue
+        v = values[a.path]
+        try:
+            v = safe_eval(v) if isinstance(v, str) else v
+        except ExprError as e:
+            raise PointsError(f"axes[{i}].values: {a.name} = {v!r} is used in an expression but is no number ({e})") from None
+        if isinstance(v, bool):
+            raise PointsError(f"axes[{i}].values: {a.name} = {v!r} is used in an expression but is no number")
+        out[a.name] = v
+    return out
+
+
+def _derive(spec: SweepSpec, values: dict[str, Scalar]) -> tuple[dict[str, Scalar], dict[str, int | float]]:
+    """The point's paths with the derived ones added, and the names of its expressions."""
+    names = _named(spec, values)
+    out = dict(values)
+    for i, d in enumerate(spec.derived):
+        try:
+            out[d.path] = safe_eval(d.value, names) if isinstance(d.value, str) else d.value
+        except ExprError as e:
+            raise PointsError(f"derived[{i}].value: {e} (at {values})") from None
+    return out, names
+
+
+def _area(spec: SweepSpec, base: dict, values: dict[str, Scalar]) -> float | None:
+    """The point's area (um^2, the arch area model); None if its architecture is invalid (such a
+    point is kept: it is recorded as invalid with its reason)."""
+    from loopnest.arch.loader import parse_arch
+
+    try:
+        return parse_arch(apply(base, values), source="architecture", table=spec.table).total_area_um2
+    except ArchSpecError:
+        return None
+
+
+def _constraint_values(spec: SweepSpec, base: dict, values: dict, names: dict) -> list[float | None]:
+    area = _area(spec, base, values) if any(AREA in c.value for c in spec.constraints) else None
+    out = []
+    for i, c in enumerate(spec.constraints):
+        if AREA in c.value and area is None:
+            out.append(None)
+            continue
+        try:
+            out.append(float(safe_eval(c.value, names | ({AREA: area} if area is not None else {}))))
+        except ExprError as e:
+            raise PointsError(f"constraints[{i}].value: {e} (at {values})") from None
+    return out
+
+
+def _feasible(spec: SweepSpec, base: dict, grid: list[dict]) -> list[dict]:
+    """The grid points with their derived paths, those that every constraint admits."""
+    out, seen = [], [[] for _ in spec.constraints]
+    for values in grid:
+        full, names = _derive(spec, values)
+        vals = _constraint_values(spec, base, full, names)
+        for s, v in zip(seen, vals):
+            if v is not None:
+                s.append(v)
+        if all(v is None or ((c.min is None or v >= c.min) and (c.max is None or v <= c.max))
+               for c, v in zip(spec.constraints, vals)):
+            out.append(full)
+    if not out:
+        ranges = "; ".join(f"constraints[{i}] {c.value!r} is {min(s):.6g} to {max(s):.6g}, allowed "
+                           f"[{'-inf' if c.min is None else f'{c.min:.6g}'}, {'inf' if c.max is None else f'{c.max:.6g}'}]"
+                           for i, (c, s) in enumerate(zip(spec.constraints, seen)) if s)
+        raise PointsError(f"constraints: no point of the {len(grid)}-point grid satisfies them all; over the grid {ranges}")
+    return out
+
+
+def points(spec: SweepSpec, base: dict | None = None) -> list[dict[str, Scalar]]:
+    """The architecture points, in sweep order: {path: value} with the derived paths, of the full
+    grid (last axis fastest) less the points a constraint excludes, or a seeded random sample of
+    distinct such points (in grid order); for the optuna method, every such point (the optimizer
+    picks among them). ``base`` is needed only by area constraints."""
+    grid = [dict(zip((a.path for a in spec.axes), combo)) for combo in itertools.product(*(a.values for a in spec.axes))]
+    if spec.derived or spec.constraints:
+        grid = _feasible(spec, base or {}, grid)
+    if spec.sampling.method != "random":
+        return grid  # optuna draws from these as it goes (loopnest.dse.optimize)
     import numpy as np
 
-    total = grid_size(spec)
-    n = min(spec.sampling.points, total)
-    picks = np.sort(np.random.default_rng(spec.sampling.seed).choice(total, size=n, replace=False))
-    shape = tuple(len(a.values) for a in axes)
-    out = []
-    for flat in picks.tolist():
-        idx = np.unravel_index(flat, shape) if shape else ()
-        out.append({a.path: a.values[int(j)] for a, j in zip(axes, idx)})
-    return out
+    n = min(spec.sampling.points, len(grid))
+    picks = np.sort(np.random.default_rng(spec.sampling.seed).choice(len(grid), size=n, replace=False))
+    return [grid[i] for i in picks.tolist()]

@@ -89,9 +89,10 @@ class Store:
         with self.db:
             self.db.execute(f"INSERT INTO results VALUES ({', '.join('?' * len(COLUMNS))})", [row[c] for c in COLUMNS])
 
-    def rows(self) -> list[dict]:
-        """Every row, in (model, batch, point) order, JSON columns decoded."""
-        cur = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM results ORDER BY model, batch, point, key")
+    def rows(self, keys: list[str] | None = None) -> list[dict]:
+        """Every row (or those of ``keys``), in (model, batch, point) order, JSON columns decoded."""
+        where = f" WHERE key IN ({', '.join('?' * len(keys))})" if keys is not None else ""
+        cur = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM results{where} ORDER BY model, batch, point, key", keys or [])
         out = []
         for r in cur:
             row = dict(zip(COLUMNS, r))
