@@ -19,6 +19,7 @@ from loopnest.search import mapper
 from loopnest.search.mapper import search_layer
 from loopnest.search.network import Interrupted, map_network
 from loopnest.search.summary import to_dict
+from loopnest.search.tilings import OutOfTime
 from loopnest.workload import load_network
 
 from fuzz_inputs import alive, children
@@ -100,7 +101,7 @@ def test_layer_timeout_keeps_the_best_found_so_far(monkeypatch):
 
     def clock(self):
         if self.best_row is not None:
-            raise mapper._OutOfTime
+            raise OutOfTime
 
     monkeypatch.setattr(mapper._Search, "_clock", clock)
     cut = search_layer(layer, arch, mode="exact", timeout_s=5.0)

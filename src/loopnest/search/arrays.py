@@ -23,3 +23,14 @@ def unique_rows(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     row = np.empty(len(keys), np.int64)
     row[inverse] = np.arange(len(a))  # a row holding each key
     return a[row], inverse.ravel()
+
+
+def ascending(keys: np.ndarray) -> np.ndarray:
+    """Row order of lexicographic keys (K, k), least first."""
+    return np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
+
+
+def segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows with ``counts[i]`` members each: every member's row and its index in the row."""
+    row = np.repeat(np.arange(len(counts)), counts)
+    return row, np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)

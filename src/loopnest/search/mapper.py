@@ -22,6 +22,7 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
    depending on one level's order, so each level's best class is found with the others held
    (sum of classes, not product); the choice is re-evaluated and checked against the prediction.
+   This step, the best found and the heuristic's refinement live in ``tilings.py``.
 
 Heuristic mode runs the same steps on the ``top`` best outer choices only and a seeded random
 sample of the pairs under each (of ``rest_sample`` sampled rests in huge spaces), then a
@@ -45,7 +46,7 @@ from loopnest.model.counts import check_countable
 from loopnest.model.precision import prices
 from loopnest.model.result import evaluate
 from loopnest.model.sparse import plan as sparse_plan
-from loopnest.search.arrays import unique_rows
+from loopnest.search.arrays import ascending, segments, unique_rows
 from loopnest.search.bounds import (
     InsideFloor,
     RestGroups,
@@ -54,8 +55,9 @@ from loopnest.search.bounds import (
     inside_applies,
     mac_floor,
 )
-from loopnest.search.objective import Objective, better, better_rows
+from loopnest.search.objective import Objective, better_rows
 from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.tilings import OutOfTime, TilingEvaluator
 from loopnest.workload.problem import Problem
 
 EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
@@ -162,7 +164,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             out.notes.append(str(e))
             if mode == HEURISTIC and state.best_tiling is not None:
                 state.refine(sweeps)
-        except _OutOfTime:
+        except OutOfTime:
             out.timed_out = True
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
                              "not proven optimal")
@@ -195,18 +197,14 @@ class _TooMany(Exception):
     """The streamed exact search would keep more rests than ``KEPT_BYTES`` allows."""
 
 
-class _OutOfTime(Exception):
-    """The layer timeout passed (raised between batches, so the best found so far is consistent)."""
+class _Search(TilingEvaluator):
+    """The branch and bound: which tilings can still win, handed to ``TilingEvaluator.inner``."""
 
-
-class _Search:
     def __init__(self, space: Mapspace, obj: Objective, mode: str, seed: int, effort: tuple[int, int, int],
                  out: LayerSearch, deadline: float | None = None):
-        self.space, self.obj, self.mode, self.out, self.deadline = space, obj, mode, out, deadline
+        super().__init__(space, obj, out, deadline)
+        self.mode = mode
         self.seed, (self.top, self.sample, self.rest_sample) = seed, effort
-        self.best_keys: np.ndarray | None = None
-        self.best_row: MappingBatch | None = None
-        self.best_tiling: tuple | None = None  # (factors (S, D), keep (L, 3), outer order (D,))
         self.stats: dict = {}
         arch, problem = space.arch, space.problem
         self.macs = problem.macs
@@ -268,9 +266,9 @@ class _Search:
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self._floor_keys(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
-                pre = _ascending(keys)[:ROWS * self.top]
+                pre = ascending(keys)[:ROWS * self.top]
                 keys = self._bounds(ki, pre)
-                top = _ascending(keys)[:self.top]
+                top = ascending(keys)[:self.top]
                 heuristic.append((keys[top], ki, pre[top]))
             else:
                 cheap.append((keys, ki, np.arange(len(outer))))
@@ -386,7 +384,7 @@ class _Search:
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
         oi = rows[at]
         keys = self._floor_keys(base[oi] + floor(oi, gi, groups=True), cyc[oi])
-        order = _ascending(keys)
+        order = ascending(keys)
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
         for g in range(0, len(gi), step):
@@ -419,7 +417,7 @@ class _Search:
                 pick.append(mine)
             pick = np.concatenate(pick)
             oi, ri, keys = oi[pick], ri[pick], keys[pick]
-        order = _ascending(keys)
+        order = ascending(keys)
         oi, ri, keys = oi[order], ri[order], keys[order]
         self.out.inner_tilings += len(oi)
         for a in range(0, len(oi), BATCH):
@@ -452,7 +450,7 @@ class _Search:
         uniq, ids = unique_rows(temporal[:, 0] > 1)
         sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
         counts = np.array([len(c) for c in sets], np.int64)
-        rep, c = _segments(counts[ids])  # one row per (outer choice, class)
+        rep, c = segments(counts[ids])  # one row per (outer choice, class)
         start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
         classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
         self.out.evaluated += len(rep)
@@ -477,158 +475,6 @@ class _Search:
         best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
         return e[best], classes[best], np.minimum.reduceat(r, start), np.minimum.reduceat(floor, start)
 
-    # ----- inner enumeration ------------------------------------------------------------
-    def inner(self, f: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
-        """Evaluate tilings given as factors ``f`` (K, S, D) with their loop-order classes, in
-        one model call; ``o0`` (K, D) holds each tiling's best outermost order for the outermost
-        traffic. For the energy objective each tiling is evaluated with a base order (``o0``
-        outermost, each other level's first class) and, per level, each other class with the
-        rest held (the energy adds over levels: sum of classes, not product); other objectives
-        evaluate every combination."""
-        K = len(f)
-        base = self.space.assemble(f, np.zeros((K, self.space.L, self.space.D), np.int64), keep)
-        tables = self._class_tables(base.temporal > 1, keep)
-        if self.obj.energy_only:
-            rep, perm, level = self._separable(tables, o0)
-        else:
-            rep, perm = self._product(tables, np.arange(K))
-        batch = MappingBatch(base.temporal[rep], perm, base.spatial[rep], base.keep[rep])
-        costs = self._evaluate(batch)
-        self._tiling = (f, rep, keep, o0)  # to trace the best back to its tiling (heuristic refinement)
-        if self.obj.energy_only:
-            self._pick_separable(batch, costs, tables, level)
-        else:
-            self._offer(batch, costs)
-
-    def _class_tables(self, active: np.ndarray, keep: np.ndarray) -> list[tuple]:
-        """Per level, the loop-order classes of each tiling: (class-set id per tiling (K,),
-        representatives (P, n_max, D), class counts (P,)). A level with no keeper below it has
-        one class (its order cannot matter)."""
-        space, K = self.space, len(active)
-        tables = []
-        for l in range(space.L):
-            if not keep[l + 1:].any():
-                tables.append((np.zeros(K, np.int64), np.arange(space.D)[None, None], np.ones(1, np.int64)))
-                continue
-            uniq, ids = unique_rows(active[:, l])
-            sets = [space.order_classes(l, tuple(a.tolist()), keep) for a in uniq]
-            counts = np.array([len(c) for c in sets], np.int64)
-            reps = np.zeros((len(sets), counts.max(), space.D), np.int64)
-            for p, c in enumerate(sets):
-                reps[p, :len(c)] = c
-            tables.append((ids.ravel(), reps, counts))
-        return tables
-
-    def _separable(self, tables: list[tuple], o0: np.ndarray):
-        """Rows of the energy objective's order variants: each tiling's base row (rows 0..K-1),
-        then per level each class other than the base's with the rest held. Returns the rows'
-        tilings, their orders (B, L, D) and the level each variant row varies (-1: base rows)."""
-        K = len(o0)
-        base = np.stack([reps[ids, 0] for ids, reps, _ in tables], axis=1)
-        base[:, 0] = o0
-        rows, levels, perms = [np.arange(K)], [np.full(K, -1)], [base]
-        for l, (ids, reps, counts) in enumerate(tables):
-            first = 0 if l == 0 else 1  # level 0's base is o0: every class is a variant unless it is o0
-            t, c = _segments(counts[ids] - first)
-            c += first
-            if l == 0:
-                ok = ~(reps[ids[t], c] == o0[t]).all(axis=1)
-                t, c = t[ok], c[ok]
-            perm = base[t]
-            perm[:, l] = reps[ids[t], c]
-            rows.append(t)
-            levels.append(np.full(len(t), l))
-            perms.append(perm)
-        return np.concatenate(rows), np.concatenate(perms), np.concatenate(levels)
-
-    def _product(self, tables: list[tuple], tilings: np.ndarray):
-        """Rows of every class combination of the given tilings: their tilings and orders (B, L, D)."""
-        rep, picks = tilings, []
-        for ids, _, counts in tables:
-            at, c = _segments(counts[ids[rep]])
-            rep, picks = rep[at], [p[at] for p in picks] + [c]
-        perm = np.stack([reps[ids[rep], c] for (ids, reps, _), c in zip(tables, picks)], axis=1)
-        return rep, perm
-
-    def _evaluate(self, batch: MappingBatch):
-        self.out.evaluated += len(batch)
-        return evaluate_batch(self.space.problem, self.space.arch, batch)
-
-    def _offer(self, batch: MappingBatch, costs, at: np.ndarray | None = None) -> None:
-        """Offer the valid rows of an evaluated batch as candidates for the best; ``at`` maps
-        the batch rows to rows of the batch ``inner`` built (default: the same rows)."""
-        valid = np.flatnonzero(costs.valid)
-        if len(valid) == 0:
-            return
-        keys = self.obj.values(costs.energy_pj[valid], costs.cycles[valid])
-        order = _ascending(keys)
-        b = order[0]
-        if better(keys[b], self.best_keys):
-            self.best_keys = keys[b]
-            self.best_row = batch[valid[b]:valid[b] + 1]
-            f, rep, keep, o0 = self._tiling
-            row = rep[valid[b] if at is None else at[valid[b]]]
-            self.best_tiling = (f[row], keep, o0[row])
-
-    def _pick_separable(self, batch: MappingBatch, costs, tables: list[tuple], level: np.ndarray) -> None:
-        """Energy objective: per tiling, each level's best class with the others held (the
-        energy adds over levels), combined; the best tiling's combination is re-evaluated and
-        checked against the prediction."""
-        K, L = len(tables[0][0]), len(tables)
-        energy = costs.energy_pj
-        valid = costs.valid[:K]  # validity does not depend on the orders
-        if not valid.any():
-            return
-        var = np.arange(K, len(energy))  # the variant rows
-        tiling = self._tiling[1][var]
-        gain = energy[var] - energy[tiling]
-        slot = tiling * L + level[var]
-        best_gain = np.zeros(K * L)
-        np.minimum.at(best_gain, slot, gain)
-        predicted = energy[:K] + best_gain.reshape(K, L).sum(axis=1)
-        k = np.flatnonzero(valid)[np.argmin(predicted[valid])]
-        perm = batch.perm[k].copy()
-        mine = np.flatnonzero((tiling == k) & (gain < 0))
-        for l in range(L):
-            at = mine[level[var[mine]] == l]
-            if len(at):
-                perm[l] = batch.perm[var[at[np.argmin(gain[at])]], l]
-        chosen = MappingBatch(batch.temporal[k:k + 1], perm[None], batch.spatial[k:k + 1], batch.keep[k:k + 1])
-        check = self._evaluate(chosen)
-        if np.isclose(check.energy_pj[0], predicted[k], rtol=1e-9, atol=1e-6):
-            self._offer(chosen, check, np.array([k]))
-            return
-        # cannot happen under the model's rules (docs/mapper.md); stay exact if it ever does
-        self.out.notes.append(f"order separability check failed ({check.energy_pj[0]:.6g} vs {predicted[k]:.6g}): "
-                              "every order combination evaluated")
-        rep, perm = self._product(tables, np.arange(K))
-        full = MappingBatch(batch.temporal[rep], perm, batch.spatial[rep], batch.keep[rep])
-        self._offer(full, self._evaluate(full), rep)
-
-    # ----- heuristic refinement ----------------------------------------------------------
-    def refine(self, sweeps: int) -> None:
-        """Coordinate descent from the best mapping found: re-split one dimension at a time
-        over every slot (all its options), with every loop-order class, until a sweep brings
-        no improvement (at most ``sweeps``)."""
-        space = self.space
-        for _ in range(sweeps):
-            before = self.best_keys
-            for d in range(space.D):
-                self._clock()
-                cur, keep, o0 = self.best_tiling
-                cands = np.repeat(cur[None], len(space.options[d]), axis=0)
-                cands[:, :, d] = space.options[d]
-                cands = cands[space.fits_factors(cands, keep)]
-                if len(cands):
-                    self.inner(cands, keep, np.repeat(o0[None], len(cands), axis=0))
-            if before is self.best_keys:
-                return
-
-    def _clock(self) -> None:
-        """Stop at the deadline, but only once a mapping is found: a timeout reports the best so far, not nothing."""
-        if self.deadline is not None and self.best_row is not None and time.perf_counter() > self.deadline:
-            raise _OutOfTime
-
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:
         if self.stats:
@@ -642,15 +488,3 @@ def _outer_key(keep: np.ndarray) -> bytes:
     keeps (its capacity; the level-0 <-> level-1 traffic), which tensors some level below the
     outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``)."""
     return keep[1:3].tobytes() + keep[1:].any(axis=0).tobytes()
-
-
-def _ascending(keys: np.ndarray) -> np.ndarray:
-    """Row order of lexicographic keys (K, k), least first."""
-    return np.lexsort(tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))
-
-
-
-def _segments(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For rows with ``counts[i]`` members each: every member's row and its index in the row."""
-    row = np.repeat(np.arange(len(counts)), counts)
-    return row, np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
