@@ -4,6 +4,7 @@ brute-force dominance, the store's version check, and a sweep killed with SIGKIL
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import signal
@@ -281,14 +282,16 @@ def test_sigkill_resume_gives_the_uninterrupted_rows(tmp_path):
     assert _rows(db) == _rows(ref)
 
     # show: the Pareto front of the stored rows is the brute-force one; CSV and JSON carry the axes
-    r = _cli("sweep", "show", str(db), "--pareto", "energy,area", "--csv", str(tmp_path / "f.csv"), "--json")
+    r = _cli("sweep", "show", str(db), "--pareto", "energy,area", "--json")
     assert r.returncode == 0, r.stderr
     shown = json.loads(r.stdout)["rows"]
     ok = [row for row in Store(db).rows() if row["status"] == "ok"]
     v = np.array([[row["energy_pj"], row["area_um2"]] for row in ok])
     assert [row["key"] for row in shown] == [ok[i]["key"] for i in _brute_front(v)]
-    with open(tmp_path / "f.csv") as fh:
-        lines = list(csv.DictReader(fh))
+    # --csv prints CSV to stdout like every other command's --csv (issue 11, item 13)
+    r = _cli("sweep", "show", str(db), "--pareto", "energy,area", "--csv")
+    assert r.returncode == 0, r.stderr
+    lines = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [line["key"] for line in lines] == [row["key"] for row in shown]
     assert "param:levels.GlobalBuffer.capacity_words" in lines[0] and "energy.DRAM" in lines[0]
 

@@ -4,6 +4,7 @@ an HTML dashboard (`report`)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -80,7 +81,7 @@ def run(
 def show(
     store: Path = typer.Argument(..., help="SQLite result store written by `loopnest sweep run`."),
     pareto: str = typer.Option(None, "--pareto", help="Keep the Pareto front (per workload) over 2 or 3 of: energy, latency, area, edp."),
-    csv_path: Path = typer.Option(None, "--csv", help="Also write the rows shown to this CSV file."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the rows as CSV (axes and metrics flattened; a file: `sweep export`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
     plot: Path = typer.Option(None, "--plot", help="Also draw the dashboard's charts as static files (.png, .svg, .pdf): the "
                               "Pareto scatter of each workload to PLOT, each per-axis plot beside it as PLOT-<chart id>."),
@@ -90,6 +91,8 @@ def show(
     from loopnest.dse.store import write_csv
 
     metrics = _metrics("--pareto", pareto) if pareto is not None else None
+    if as_json and as_csv:
+        fail("--json and --csv: choose one output format")
     check_outputs(plot=plot)
     rows = _read(store)
     if plot is not None:
@@ -105,13 +108,9 @@ def show(
         from loopnest.dse.analysis import front_rows
 
         rows = front_rows(rows, metrics)
-    if csv_path is not None:
-        try:
-            write_csv(rows, csv_path)
-        except OSError as e:
-            fail(f"{csv_path}: cannot write the CSV: {e.strerror}")
-        err_console.print(f"{len(rows)} rows written to {csv_path}", highlight=False)
-    if as_json:
+    if as_csv:
+        write_csv(rows, sys.stdout)
+    elif as_json:
         print_json({"store": str(store), "pareto": metrics, "rows": rows})
     else:
         _table(rows, store, pareto)

@@ -31,6 +31,7 @@ import csv
 import json
 import sqlite3
 from pathlib import Path
+from typing import TextIO
 
 import loopnest
 from loopnest.names import plain
@@ -119,10 +120,18 @@ def flat(row: dict) -> dict:
     return out
 
 
-def write_csv(rows: list[dict], path: str | Path) -> None:
+def write_csv(rows: list[dict], dest: str | Path | TextIO) -> None:
+    """The rows, flattened (``flat``), as CSV to a file path or an open text stream (stdout)."""
     flats = [flat(r) for r in rows]
     fields = list(dict.fromkeys(k for f in flats for k in f))
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(flats)
+    if not isinstance(dest, (str, Path)):
+        _write_csv(dest, fields, flats)
+        return
+    with open(dest, "w", newline="", encoding="utf-8") as fh:
+        _write_csv(fh, fields, flats)
+
+
+def _write_csv(fh: TextIO, fields: list[str], flats: list[dict]) -> None:
+    w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    w.writerows(flats)
