@@ -12,7 +12,7 @@ import typer
 
 from loopnest.cli.common import (
     console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, seed_option,
-    table_option, user_constraints, widths)
+    save_plots, table_option, user_constraints, widths)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -95,13 +95,8 @@ def precision(
     out = study.to_dict()
     if plot is not None:
         from loopnest.report.codesign import precision_charts
-        from loopnest.report.plots import save_all
 
-        try:
-            for p in save_all(precision_charts(out), plot):
-                err_console.print(f"plot: {p}")
-        except (ValueError, OSError) as e:
-            fail(f"--plot: {e}")
+        save_plots(precision_charts(out), plot)
     if as_json:
         print_json(out)
     elif as_csv:
@@ -264,13 +259,8 @@ def netadapt(
         _save_module(result.module, save)
     if plot is not None:
         from loopnest.report.codesign import netadapt_charts
-        from loopnest.report.plots import save_all
 
-        try:
-            for p in save_all(netadapt_charts(out), plot):
-                err_console.print(f"plot: {p}")
-        except (ValueError, OSError) as e:
-            fail(f"--plot: {e}")
+        save_plots(netadapt_charts(out), plot)
     if as_json:
         print_json(out)
     else:

@@ -152,6 +152,18 @@ def with_precision(work, spec: str | None):
         fail(f"--precision: {e}")
 
 
+
+def save_plots(charts, plot) -> None:
+    """Write ``charts`` as static figures at ``plot`` (and beside it), naming each file; one error
+    line on a bad path or suffix."""
+    from loopnest.report.plots import save_all
+
+    try:
+        for p in save_all(charts, plot):
+            err_console.print(f"plot: {p}", highlight=False)
+    except (ValueError, OSError) as e:
+        fail(f"--plot: {e}")
+
 DENSITY_HELP = ("Densities (fraction of nonzeros) of the tensors: weights=0.45,inputs=0.3 (uniform random) or "
                 "weights=2:4 (N:M), or a per-layer density YAML file (source:, layers: {name: {weights: 0.45}}); "
                 "default: dense. Costs follow the architecture's sparse features (docs/model.md, \"Sparsity\").")

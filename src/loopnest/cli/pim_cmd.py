@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.codesign_cmd import _need_extras
-from loopnest.cli.common import console, err_console, fail, print_json
+from loopnest.cli.common import console, err_console, fail, print_json, save_plots
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -80,13 +80,8 @@ def pim_study(
         fail(str(e))
     if plot is not None:
         from loopnest.report.codesign import pim_charts
-        from loopnest.report.plots import save_all
 
-        try:
-            for p in save_all(pim_charts(out), plot):
-                err_console.print(f"plot: {p}")
-        except (ValueError, OSError) as e:
-            fail(f"--plot: {e}")
+        save_plots(pim_charts(out), plot)
     if as_json:
         print_json(out)
     else:
