@@ -108,6 +108,19 @@ def foreign_hint(data: Any, path: str | Path) -> str | None:
             "(docs/interop.md)")
 
 
+
+def read_own_yaml(path: str | Path, error: type[Exception]) -> Any:
+    """The data of a loopnest YAML file (``read_yaml``); ``error`` with one line when it cannot
+    be read or is another tool's file (``foreign_hint``: the import command to convert it)."""
+    try:
+        data = read_yaml(path)
+    except DataFileError as e:
+        raise error(str(e)) from None
+    hint = foreign_hint(data, path)
+    if hint is not None:
+        raise error(hint)
+    return data
+
 def one_line(text: str) -> str:
     """``text`` on one line (newlines and runs of spaces collapsed)."""
     return " ".join(text.split())

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from loopnest.arch.resolve import ResolveError, resolve
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, excerpt, field_path, foreign_hint, is_file, read_yaml
+from loopnest.datafile import excerpt, field_path, is_file, read_own_yaml
 from loopnest.names import did_you_mean
 
 PRESET_DIR = Path(__file__).parent / "presets"
@@ -68,13 +68,7 @@ def parse_arch(data: Any, source: str = "<spec>", table: str | None = None) -> A
 
 def read_spec(path: Path, depth: int = 0) -> dict:
     """The spec's plain data with its ``base`` chain merged in."""
-    try:
-        data = read_yaml(path)
-    except DataFileError as exc:
-        raise ArchSpecError(str(exc)) from None
-    hint = foreign_hint(data, path)
-    if hint is not None:
-        raise ArchSpecError(hint)
+    data = read_own_yaml(path, ArchSpecError)
     if not isinstance(data, dict):
         raise ArchSpecError(f"{path}: the spec must be a mapping of fields (name, levels, compute, ...), got {type(data).__name__}")
     if "base" not in data:

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from loopnest.arch.spec import Architecture
-from loopnest.datafile import DataFileError, excerpt, field_path, foreign_hint, read_yaml
+from loopnest.datafile import excerpt, field_path, read_own_yaml
 from loopnest.mapping.mapping import LevelMapping, Mapping, MappingError
 from loopnest.names import did_you_mean
 from loopnest.workload.problem import Role
@@ -74,11 +74,5 @@ def parse_mapping(data: object, arch: Architecture, source: str = "<mapping>") -
 
 
 def load_mapping(path: str | Path, arch: Architecture) -> Mapping:
-    try:
-        data = read_yaml(path)
-    except DataFileError as e:
-        raise MappingError(str(e)) from None
-    hint = foreign_hint(data, path)
-    if hint is not None:
-        raise MappingError(hint)
+    data = read_own_yaml(path, MappingError)
     return parse_mapping(data, arch, str(path))

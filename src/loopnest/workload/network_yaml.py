@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loopnest.datafile import DataFileError, foreign_hint, read_yaml
+from loopnest.datafile import read_own_yaml
 from loopnest.names import did_you_mean
 from loopnest.workload.layer_ref import LayerRefError, build_layer, parse_layer_spec
 from loopnest.workload.network import Network, NetworkError, Node
@@ -34,14 +34,7 @@ KEYS = ("name", "inputs", "layers", "edges")
 
 def load_network_yaml(path: str | Path) -> Network:
     """The network in a YAML file (``network:`` or a single ``layer:``), at batch 1."""
-    try:
-        data = read_yaml(path)
-    except DataFileError as e:
-        raise LayerRefError(str(e)) from None
-    hint = foreign_hint(data, path)
-    if hint is not None:
-        raise LayerRefError(hint)
-    return parse_network(data, str(path))
+    return parse_network(read_own_yaml(path, LayerRefError), str(path))
 
 
 def parse_network(data: object, source: str = "<network>") -> Network:
