@@ -4,7 +4,8 @@
     python docs/make_figures.py --quick --out /tmp/figs   # the same commands on small workloads (CI)
     python docs/make_figures.py --only dataflow_alexnet_256pe_b16.png --show   # one figure, its command's output shown
 
-Each figure is one chart of one documented `loopnest` command run with `--plot`; the command is
+Each figure is one chart of one documented `loopnest` command run with `--plot` (a sweep figure:
+`sweep show` of a store the script first fills with `sweep run`); the command is
 printed before it runs. The quick mode swaps each workload for a small one (LeNet-5, AlexNet's
 smallest layer) so that CI checks in seconds that every figure can still be made; the figures of
 the docs come from the full mode only.
@@ -18,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,6 +43,33 @@ _PIM_QUICK = {"0,1,2": "0"}  # one noise seed
 FIGURES += [("pim_rescaled_noise.png", _PIM, None, _PIM_QUICK),
             ("pim_utilization.png", _PIM, "pim-utilization", _PIM_QUICK),
             ("pim_energy_breakdown.png", _PIM, "pim-breakdown", _PIM_QUICK)]
+
+# The sweep figures: `sweep show STORE --plot`, STORE first filled by `sweep run SPEC` (resumable);
+# the quick mode sweeps a cut-down copy of SPEC (LeNet-5, two values per axis, heuristic mapper).
+SWEEPS = {"rf.sqlite": "examples/sweep_rf_size.yaml", "pe.sqlite": "examples/sweep_pe_scaling.yaml"}
+FIGURES += [("sweep_rf_size_energy.png", ["sweep", "show", "rf.sqlite"], "axis-w0-0-energy_pj", {}),
+            ("sweep_pe_scaling_alexnet.png", ["sweep", "show", "pe.sqlite"], "axis-w0-1-cycles", {})]
+FIGURES += [("codesign_netadapt_digits_cnn4_eyeriss.png",
+             ["codesign", "netadapt", "digits-cnn4", "--arch", "eyeriss", "--budget", "latency=0.5x", "--uniform-baseline"],
+             None, {"digits-cnn4": "digits-cnn2", "latency=0.5x": "latency=0.8x"})]
+
+
+def sweep_store(args: list[str], tmp: Path, quick: bool) -> list[str]:
+    """``args`` with a `sweep show` store replaced by a store filled by its spec's sweep in ``tmp``."""
+    if args[:2] != ["sweep", "show"]:
+        return args
+    spec = ROOT / SWEEPS[args[2]]
+    if quick:
+        data = yaml.safe_load(spec.read_text())
+        data["workloads"] = [{"model": "lenet5", "batch": 1}]
+        data["axes"] = [{**a, "values": a["values"][:2]} for a in data["axes"]]
+        data["mapper"] = {**data.get("mapper", {}), "mode": "heuristic"}
+        spec = tmp / spec.name
+        spec.write_text(yaml.safe_dump(data))
+    store = tmp / args[2]
+    subprocess.run([sys.executable, "-m", "loopnest", "sweep", "run", str(spec), "--store", str(store), "--jobs", "1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [*args[:2], str(store), *args[3:]]
 
 
 def run(args: list[str], plot: Path, show: bool = False) -> None:
@@ -70,7 +100,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
             key = tuple(args)
             if key not in done:  # one run per command: its charts land beside each other
                 first = Path(tmp) / f"run{len(done)}.png"
-                run(args, first, opts.show)
+                run(sweep_store(args, Path(tmp), opts.quick), first, opts.show)
                 done[key] = first
             first = done[key]
             src = first if chart is None else first.with_name(f"{first.stem}-{chart}{first.suffix}")

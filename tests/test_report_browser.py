@@ -204,8 +204,8 @@ def test_evaluate_report_headline_first_sortable_tables_and_loop_nests(tmp_path)
 
 
 def test_roofline_report_is_tall_with_decade_ticks_and_both_coinciding_roofs(tmp_path):
-    # eyeriss: DRAM and the global buffer both move 8 words/cycle (the preset's bandwidths), so their
-    # roofs coincide; before, the buffer's dashes hid the DRAM roof and the plot was ~250 px high
+    # eyeriss: DRAM's and the global buffer's read and write ports all move 4 words/cycle (the
+    # preset's bandwidths), so their roofs coincide; before, the buffer's dashes hid the DRAM roof and the plot was ~250 px high
     from typer.testing import CliRunner
 
     from loopnest.cli import app
@@ -221,8 +221,12 @@ def test_roofline_report_is_tall_with_decade_ticks_and_both_coinciding_roofs(tmp
     for ticks in (roof["y_decades"], roof["x_decades"]):  # log10 of each labelled tick: decades only (before: 4, 5, ... 9 too)
         assert ticks and all(abs(t - round(t)) < 1e-9 for t in ticks), ticks
     names = {x["name"].split(" roof")[0]: x for x in roof["roofs"]}
-    assert "= GlobalBuffer" in names["DRAM"]["name"] and "= DRAM" in names["GlobalBuffer"]["name"]
-    assert names["DRAM"]["dash"] != names["GlobalBuffer"]["dash"]
+    # one roof per port (issue 20): all four ports move 4 words/cycle, each roof names the others
+    ports = ["DRAM read", "DRAM write", "GlobalBuffer read", "GlobalBuffer write"]
+    assert sorted(n for n in names if n != "compute") == ports
+    for p in ports:
+        assert all(f"{o}" in names[p]["name"].split("= ", 1)[1] for o in ports if o != p), names[p]["name"]
+    assert len({names[p]["dash"] for p in ports}) == len(ports)
     kinds = page["kinds"]
     assert kinds.index("sortable") > max(i for i, k in enumerate(kinds) if k == "chart")
     for name, box in page["boxes"].items():
