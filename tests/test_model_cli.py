@@ -72,3 +72,16 @@ def test_model_bad_inputs_give_one_clear_line(tmp_path):
     # the file the user gave is named (docs/mapper.md, Mapping files): before, only the factors were
     assert out.exit_code != 0 and f"{bad}: factors of M multiply to" in " ".join(out.output.split())
     assert "Traceback" not in out.output
+
+
+def test_gated_macs_keep_their_cycle_and_the_limit_says_so():
+    # eyeriss-rlc gates the MAC on a zero input (docs/sparsity.md): at input density 0.4 the cycles
+    # stay the dense 688,128 (every PE busy, as in the test above) while 60 % of the MACs do no
+    # work, so utilization is 40 %; "every PE busy" alone read as a contradiction beside it
+    dense = CliRunner().invoke(app, ["model", *EXAMPLE])
+    gated = CliRunner().invoke(app, ["model", *EXAMPLE[:1], "eyeriss-rlc", *EXAMPLE[2:], "--density", "inputs=0.4"])
+    assert dense.exit_code == gated.exit_code == 0, gated.output
+    text = " ".join(gated.output.split())
+    assert "cycles: 688,128 (set by: compute (every PE busy; gated MACs still take their cycle))" in text
+    assert "PE utilization: 40.0%" in text
+    assert "gated MACs" not in " ".join(dense.output.split())

@@ -47,13 +47,16 @@ from loopnest.search.network import LayerOutcome, NetworkResult
 SCHEMA_VERSION = 1  # of the JSON results of evaluate and model (docs/interop.md)
 
 
-def limit(bound: str, active_pes: int, pes: int) -> str:
+def limit(bound: str, active_pes: int, pes: int, gated: bool = False) -> str:
     """What set the cycles, in words: a level's bandwidth, or the MACs. When the MACs set them with
     PEs idle, the limit is the spatial mapping (how the layer's shape fits the array), not the
-    compute roof, and the text says how many PEs were busy."""
+    compute roof, and the text says how many PEs were busy. ``gated``: some MACs are gated on
+    zeros (model.sparse), which saves their energy but not their cycle."""
     if bound != "compute":
         return bound
-    return "compute (every PE busy)" if active_pes >= pes else f"mapping: {active_pes:,} of {pes:,} PEs busy"
+    if active_pes < pes:
+        return f"mapping: {active_pes:,} of {pes:,} PEs busy"
+    return "compute (every PE busy; gated MACs still take their cycle)" if gated else "compute (every PE busy)"
 
 
 def neutral(energy: float, per_mac: float | None, by_level: dict, units: str) -> dict:
