@@ -6,9 +6,10 @@ The pruning runs in one process (the mapper in-process for the unpruned and the 
 fine-tuning on one thread): wall_s is its wall time and cpu_s its CPU time (on a shared machine
 wall_s exceeds cpu_s by the time other processes held the cores). Last line:
 ``RESULT model=... arch=... method=... wall_s=... cpu_s=... candidates=... nonzero_weights=...
-weights=... nonzero_weight_macs=... macs=... start_accuracy=... final_accuracy=... train_s=...``
+weights=... nonzero_weight_macs=... macs=... start_accuracy=... final_accuracy=... start_energy_pj=...
+final_energy_pj=... energy_reduction=... train_s=...`` (energies at the networks' weight densities).
 
-    python benchmarks/codesign_prune.py [--model digits-cnn4] [--arch eyeriss] [--method energy]
+    python benchmarks/codesign_prune.py [--model digits-cnn4] [--arch eyeriss|eyeriss-skipw] [--method energy]
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def main() -> None:
     print(f"RESULT model={args.model} arch={args.arch} method={args.method} wall_s={wall_s:.1f} cpu_s={cpu_s:.1f} "
           f"candidates={len(study['steps'])} nonzero_weights={sum(f['nonzero_weights'].values())} weights={f['weights']} "
           f"nonzero_weight_macs={f['nonzero_weight_macs']} macs={f['macs']} start_accuracy={s['accuracy_test']:.4f} "
-          f"final_accuracy={f['accuracy_test']:.4f} train_s={train_s:.2f}")
+          f"final_accuracy={f['accuracy_test']:.4f} start_energy_pj={s['energy_pj']:.6g} final_energy_pj={f['energy_pj']:.6g} "
+          f"energy_reduction={s['energy_pj'] / f['energy_pj']:.3f} train_s={train_s:.2f}")
 
 
 if __name__ == "__main__":

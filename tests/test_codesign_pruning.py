@@ -400,7 +400,7 @@ def _mapper_by_macs(monkeypatch):
 
     def fake(network, *args):
         layers = [SimpleNamespace(name=p.name, problem=p, result=SimpleNamespace(
-            energy_pj=float(p.macs), cycles=float(p.macs), energy_by_level_pj=lambda p=p: {"MAC": float(p.macs)},
+            energy_pj=float(p.macs), cycles=float(p.macs), actual_macs=float(p.macs), energy_by_level_pj=lambda p=p: {"MAC": float(p.macs)},
             energy_by_tensor_pj=lambda: {"weights": 0.0, "inputs": 0.0, "outputs": 0.0})) for p in network.layers]
         return SimpleNamespace(unmapped=[], layers=layers)
 
@@ -585,3 +585,117 @@ def test_cli_netadapt_and_prune_take_precision(digits_cache):
     assert low["start"]["energy_pj"] < base["start"]["energy_pj"]
     bad = _run("prune", "digits-cnn2", "--precision", "weights=99")
     assert bad.exit_code != 0 and bad.output.startswith("error: --precision:") and len(bad.output.strip().splitlines()) == 1
+
+
+# ----- pruned networks costed at their measured weight densities (sparse cost model) ------------
+
+def _tiny_half_pruned():
+    """One 3x3 conv, 1 -> 2 channels, on a 6x6 input (P = Q = 4): 2 x 16 x 9 = 288 MACs, 18 weights;
+    its magnitude-pruned copy at s = 0.5 keeps 9 (weight density 0.5)."""
+    from torch import nn
+
+    from loopnest.codesign.pruning import baked, magnitude_masks, masked, nonzero_weights
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3))
+    pruned = baked(masked(net, magnitude_masks(net, 0.5)))
+    assert nonzero_weights(pruned) == {"0": 9}
+    return net, pruned
+
+
+def _costed(module, arch):
+    from loopnest.codesign.pruning import weight_densities
+    from loopnest.search.network import map_network
+    from loopnest.workload.density import apply_density
+    from loopnest.workload.torch_import import import_torch
+
+    network = apply_density(import_torch(module, torch.zeros(1, 1, 6, 6), "tiny"), weight_densities(module))
+    (layer,) = map_network(network, arch, None, None, "energy", "auto", 0, 1).layers
+    return layer
+
+
+def test_weight_densities_are_the_pruned_non_zero_fractions():
+    """The spec the pruning study applies: 9 of 18 weights kept -> weights 0.5, uniform placement."""
+    from loopnest.codesign.pruning import weight_densities
+    from loopnest.workload.density import Density
+
+    net, pruned = _tiny_half_pruned()
+    assert weight_densities(pruned).layers == {"0": {"weights": Density.uniform(0.5)}}
+    assert weight_densities(net).layers == {"0": {"weights": Density()}}  # trained weights: no zeros, dense
+
+
+def test_half_pruned_layer_halves_the_mac_energy_on_a_skipping_arch():
+    """By hand (docs/model.md rule 5: a MAC whose weight is zero is skipped): eyeriss-skipw skips
+    MACs on weights, so at weight density 0.5 the tiny conv performs 288 x 0.5 = 144 MACs, and its
+    MAC energy is 144 x the preset's pJ per MAC, half the unpruned layer's 288 x. Fails on a dense
+    costing of the pruned network (288 MACs both times)."""
+    from loopnest.arch import load_arch
+
+    arch = load_arch("eyeriss-skipw")
+    net, pruned = _tiny_half_pruned()
+    dense, sparse = _costed(net, arch), _costed(pruned, arch)
+    assert dense.problem.macs == sparse.problem.macs == 288
+    assert sparse.result.actual_macs == 144 and dense.result.actual_macs == 288
+    mac_pj = arch.compute.energy_pj
+    assert dense.result.energy_by_level_pj()[arch.compute.name] == pytest.approx(288 * mac_pj, rel=1e-12)
+    assert sparse.result.energy_by_level_pj()[arch.compute.name] == pytest.approx(144 * mac_pj, rel=1e-12)
+    assert sparse.result.energy_pj < dense.result.energy_pj
+
+
+def test_weight_densities_change_nothing_without_sparse_features():
+    """eyeriss has no sparse feature: the half-pruned layer costs exactly what the unpruned one does
+    (every sparse factor is 1, docs/model.md), energy and cycles, and all its MACs are performed."""
+    from loopnest.arch import load_arch
+
+    arch = load_arch("eyeriss")
+    net, pruned = _tiny_half_pruned()
+    dense, sparse = _costed(net, arch), _costed(pruned, arch)
+    assert sparse.problem.tensor("weights").density.value == 0.5
+    assert (sparse.result.energy_pj, sparse.result.cycles) == (dense.result.energy_pj, dense.result.cycles)
+    assert sparse.result.actual_macs == 288
+
+
+def test_prune_maps_each_network_at_its_weight_densities(cnn2_small, monkeypatch):
+    """run_prune hands the mapper the network with each layer's weights at non-zero / weights:
+    1 (the unpruned start) and, at 15/16 sparsity everywhere, 5/72, 72/1,152 and 160/2,560 (the
+    counts of test_prune_counts_the_macs_of_nonzero_weights_as_hand_derived)."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.pruning import run_prune
+
+    _mapper_by_macs(monkeypatch)
+    import loopnest.search.network as network_module
+
+    seen, fake = [], network_module.map_network
+
+    def record(network, *args):
+        seen.append({p.name: (p.tensor("weights").density.value if p.tensor("weights").density else 1.0)
+                     for p in network.layers})
+        return fake(network, *args)
+
+    monkeypatch.setattr(network_module, "map_network", record)
+    module, data = cnn2_small
+    study, _ = run_prune("energy", module, "digits-cnn2", data, load_arch("eyeriss"), 100.0, short_epochs=0)
+    assert seen == [{"conv1": 1.0, "conv2": 1.0, "fc": 1.0}, {"conv1": 5 / 72, "conv2": 72 / 1152, "fc": 160 / 2560}]
+    assert {r["name"]: r["weight_density"] for r in study["final"]["layers"]} == seen[1]
+    assert "eyeriss has no sparse feature on weights" in study["notes"][0]
+
+
+def test_prune_energy_falls_only_where_the_arch_exploits_zero_weights(cnn2_small):
+    """The real mapper (rs dataflow), digits-cnn2 pruned to 15/16 in every layer (energy-aware, no
+    budget, no fine-tuning). On eyeriss (no sparse features) the pruned network costs exactly the
+    unpruned one, energy and cycles, and performs all 94,720 MACs. On eyeriss-skipw (compressed
+    weights, zero-weight MACs skipped) it costs less and performs only the MACs with a non-zero
+    weight: 5 x 256 + 72 x 64 + 160 x 1 = 6,048 (hand count above)."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.pruning import run_prune
+
+    module, data = cnn2_small
+    plain, _ = run_prune("energy", module, "digits-cnn2", data, load_arch("eyeriss"), 100.0, dataflow="rs", short_epochs=0)
+    assert plain["sparsity"] == {"conv2": 0.9375, "conv1": 0.9375, "fc": 0.9375}
+    assert plain["final"]["energy_pj"] == plain["start"]["energy_pj"]
+    assert plain["final"]["cycles"] == plain["start"]["cycles"]
+    assert plain["final"]["actual_macs"] == plain["final"]["macs"] == 94_720
+    skip, _ = run_prune("energy", module, "digits-cnn2", data, load_arch("eyeriss-skipw"), 100.0, dataflow="rs",
+                        short_epochs=0)
+    assert skip["final"]["energy_pj"] < skip["start"]["energy_pj"] and skip["notes"] == []
+    assert skip["final"]["actual_macs"] == pytest.approx(6048, rel=1e-12)

@@ -254,6 +254,21 @@ def test_eyeriss_rlc_preset_is_eyeriss_plus_its_zero_handling():
     assert strip(rlc) == strip(base)
 
 
+def test_eyeriss_skipw_preset_is_eyeriss_plus_zero_weight_skipping():
+    """``eyeriss-skipw`` (the weight side of Eyeriss v2, JETCAS 2019, and Cambricon-X, MICRO 2016):
+    weights in cp format with 4-bit coordinates at DRAM and the RF, the RF's input reads and the MACs
+    skipped on zero weights; everything else is the ``eyeriss`` preset (its MAC energy at weight density
+    0.5 is tested by hand in test_codesign_pruning.py)."""
+    skipw, base = load_arch("eyeriss-skipw"), load_arch("eyeriss")
+    dram, rf = skipw.levels[0].sparse, skipw.levels[2].sparse
+    assert dram.formats == rf.formats == {"weights": "cp"} and dram.metadata_bits == rf.metadata_bits == 4
+    assert [(a.target, a.condition_on) for a in rf.skipping] == [("inputs", ("weights",))] and rf.gating == ()
+    assert skipw.compute.sparse.skipping == ("weights",) and skipw.compute.sparse.gating == ()
+    strip = lambda a: a.model_copy(update={"name": "", "description": "", "levels": tuple(
+        lv.model_copy(update={"sparse": None}) for lv in a.levels), "compute": a.compute.model_copy(update={"sparse": None})})
+    assert strip(skipw) == strip(base)
+
+
 def test_chip_densities_are_table_v():
     """JSSC 2017 Table V's ifmap zeros of AlexNet CONV1-5 (0.01, 38.7, 72.5, 79.3, 77.6 %): each
     layer's inputs at 1 - zeros, its outputs at the next layer's input density, CONV5's dense."""

@@ -320,8 +320,9 @@ def prune(
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
 ) -> None:
     """Prune MODEL as far as an accuracy-drop budget allows (fine-tuning each step), then map it on the
-    architecture: table of accuracy, non-zero weights, MACs (all, and those with a non-zero weight),
-    energy and cycles before and after."""
+    architecture at its measured weight densities (the sparse cost model credits pruned weights where the
+    architecture exploits them, e.g. eyeriss-skipw): table of accuracy, non-zero weights, MACs (all, and
+    those with a non-zero weight), energy and cycles before and after."""
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model

@@ -15,11 +15,15 @@ layers by energy) and structured (whole filters, layers by energy).
   magnitude method raises one global sparsity the same way; the structured method cuts filters
   (:mod:`loopnest.codesign.structured`), so the loop nest itself shrinks.
 
-The cost model is dense (it counts every MAC, zeros included): unstructured sparsity leaves the
-modeled energy and cycles unchanged; only structured pruning lowers them. Each point also counts
-the MACs whose weight is non-zero (``nonzero_weight_macs``: the work a design that skips zero
-weights does; a count, not a cost), and the pruned module's measured densities can be written for
-the sparse cost model (:mod:`loopnest.codesign.densities`).
+Every network (the unpruned one, which fixes the energy-aware order, and the pruned one) is
+costed with its measured weight densities (:func:`weight_densities`: non-zero weights over
+weights per layer, the numbers ``--densities`` writes) applied by ``workload.density`` before
+mapping, so the sparse cost model credits pruned weights where the architecture exploits them
+(compressed weight formats, skipping or gating on weights: e.g. the ``eyeriss-skipw`` preset). On
+an architecture with no sparse features the densities change nothing: unstructured pruning then
+leaves the modeled energy and cycles as they were, and only structured pruning lowers them. Each
+point also counts the MACs whose weight is non-zero (``nonzero_weight_macs``: the work a design
+that skips zero weights does).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune, mac_layers
 from loopnest.mapping.constraints import Constraints
+from loopnest.workload.density import Density, DensitySpec, apply_density
 from loopnest.workload.precision import Precision, apply_precision
 
 METHODS = ("magnitude", "energy", "structured")
@@ -123,6 +128,25 @@ def nonzero_weights(module) -> dict[str, int]:
     return {n: int((m.weight != 0).sum()) for n, m in mac_layers(module).items()}
 
 
+def weight_densities(module, label: str = "pruned weights") -> DensitySpec:
+    """Each MAC layer's weight density (non-zero weights / weights, as :func:`nonzero_weights`
+    counts them; the ``weights`` entry ``--densities`` writes), zeros placed uniformly at random."""
+    nz = nonzero_weights(module)
+    return DensitySpec({}, {n: {"weights": Density.uniform(nz[n] / m.weight.numel())} for n, m in mac_layers(module).items()},
+                       label, "measured weight densities of the pruned module")
+
+
+def arch_exploits_weight_zeros(arch) -> bool:
+    """Whether any level stores weights compressed or gates/skips on weights, or the MACs do."""
+    for lv in arch.levels:
+        sp = lv.sparse
+        if sp is not None and (sp.formats.get("weights", "uncompressed") not in ("uncompressed", "uop")
+                               or any("weights" in a.condition_on for a in sp.gating + sp.skipping)):
+            return True
+    cs = arch.compute.sparse
+    return cs is not None and "weights" in cs.gating + cs.skipping
+
+
 def energy_order(layer_energy: dict[str, float]) -> list[str]:
     """Layer names by energy, highest first (ties: network order) -- Yang et al. 2017's order."""
     names = list(layer_energy)
@@ -170,7 +194,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     say = progress or (lambda _: None)
 
     def cost(mod) -> dict:
-        network = module_network(mod, name)
+        network = apply_density(module_network(mod, name), weight_densities(mod))
         if precision is not None or layer_precision:
             network = apply_precision(network, precision or Precision(), layer_precision)
         result = map_network(network, arch, dataflow, constraints, "energy", mode, seed, jobs)
@@ -178,11 +202,11 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name}: {lo.search.reason}")
         layers = [{"name": lo.name, "M": lo.problem.dims["M"], "C": lo.problem.dims["C"], "macs": lo.problem.macs,
-                   "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles,
+                   "actual_macs": lo.result.actual_macs, "energy_pj": lo.result.energy_pj, "cycles": lo.result.cycles,
                    "energy_by_level_pj": lo.result.energy_by_level_pj(), "energy_by_tensor_pj": lo.result.energy_by_tensor_pj()}
                   for lo in result.layers]
         return {"energy_pj": sum(r["energy_pj"] for r in layers), "cycles": sum(r["cycles"] for r in layers),
-                "macs": sum(r["macs"] for r in layers), "layers": layers}
+                "macs": sum(r["macs"] for r in layers), "actual_macs": sum(r["actual_macs"] for r in layers), "layers": layers}
 
     def point(mod) -> dict:
         nz, layers = nonzero_weights(mod), mac_layers(mod)
@@ -190,6 +214,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         c = cost(mod)
         for r in c["layers"]:  # each weight is in macs / numel MACs, so this count is exact
             r["nonzero_weight_macs"] = r["macs"] * nz[r["name"]] // layers[r["name"]].weight.numel()
+            r["weight_density"] = nz[r["name"]] / layers[r["name"]].weight.numel()
         c["nonzero_weight_macs"] = sum(r["nonzero_weight_macs"] for r in c["layers"])
         return {"accuracy_calibration": accuracy(mod, data.calibration), "accuracy_test": accuracy(mod, data.test),
                 "nonzero_weights": nz, "weights": total, **c}
@@ -225,14 +250,16 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     pruned = module if pruned is None else baked(pruned)
     final = point(pruned)
     notes = []
-    if method != "structured":
-        notes.append("Unstructured sparsity does not lower the modeled energy or cycles: the cost model is dense "
-                     "(it counts every MAC and every stored zero); a sparsity model is future work.")
+    if method != "structured" and not arch_exploits_weight_zeros(arch):
+        notes.append(f"{arch.name} has no sparse feature on weights (compressed weights, skipping or gating on weights): "
+                     "unstructured sparsity does not lower its modeled energy or cycles; try --arch eyeriss-skipw.")
     levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
     study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
              "compute": arch.compute.name,
              "settings": {"accuracy_drop_points": budget, "short_epochs": short_epochs, "lr": lr, "seed": seed,
-                          "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels)},
+                          "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels),
+                          "densities": "each network costed at its measured weight densities (non-zero / weights per "
+                                       "layer, zeros uniformly placed); inputs and outputs dense"},
              "accuracy_units": "fraction classified correctly (top-1); budget checked on the calibration split",
              levels_key: state, "start": start, "final": final, "steps": steps, "notes": notes}
     return study, pruned
