@@ -4,7 +4,6 @@ gives the local executor's rows bit for bit, and a worker killed mid-point loses
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,27 +14,9 @@ from loopnest.dse.point import evaluate_point
 from loopnest.dse.run import run_sweep
 from loopnest.dse.spec import load_sweep
 from loopnest.dse.store import Store
+from test_dse import TINY, _rows  # the same tiny sweep as the local executor's tests
 
 distributed = pytest.importorskip("distributed", reason="the dse extra (dask[distributed]) is not installed")
-
-TINY = """\
-name: tiny
-base: simple-ws
-axes:
-  - path: levels.GlobalBuffer.capacity_words
-    values: [512, 1024, 4096, 0]
-  - path: levels.GlobalBuffer.fanout.x
-    values: [2]
-  - path: levels[1].fanout.y
-    values: [2]
-workloads: [{model: digits-cnn2}]
-mapper: {mode: exact}
-"""
-
-
-def _rows(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as c:
-        return sorted(c.execute("SELECT * FROM results").fetchall())
 
 
 @pytest.fixture
