@@ -109,8 +109,8 @@ def test_every_suite_appears_in_validate_with_its_tolerance_basis():
 
 def test_sparseloop_reference_outputs():
     """Sparseloop tutorial 01.2.1-01.2.3 (timeloop-accelergy-exercises, ref_outputs): every count
-    and cycle exact; energies per algorithmic MAC 7954.55, 3366.62 and 655.50 fJ within 0.1 %
-    (Sparseloop's leakage, which we do not model, makes ours lower)."""
+    and cycle exact; energies per algorithmic MAC 7954.55, 3366.62 and 655.50 fJ to the printed
+    digit, dynamic energy plus the register file's leakage as Sparseloop adds it."""
     out = CliRunner().invoke(app, ["validate", "--json", "--suite", "sparseloop"])
     assert out.exit_code == 0, out.output
     cases = json.loads(out.output)["cases"]
@@ -120,4 +120,5 @@ def test_sparseloop_reference_outputs():
     assert exact["sparseloop 01.2.3: B skipped reads"] == 12 and exact["sparseloop 01.2.2: Z gated updates"] == 12
     energy = {c["name"][11:17]: c for c in cases if not c["exact"]}
     assert {k: c["expected"] for k, c in energy.items()} == {"01.2.1": 7954.55, "01.2.2": 3366.62, "01.2.3": 655.50}
-    assert all(c["got"] < c["expected"] and abs(c["rel_error"]) < 0.001 for c in energy.values())
+    # with the Buffer's leakage (leakage_mw), each rounds to Sparseloop's two printed decimals
+    assert all(round(c["got"], 2) == c["expected"] for c in energy.values()), energy
