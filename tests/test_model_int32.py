@@ -11,6 +11,7 @@ from loopnest.arch import load_arch
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.model import costs as model_costs
 from loopnest.model import counts as model_counts
+from loopnest.model import limits as model_limits
 from loopnest.model import evaluate_batch
 from loopnest.workload import load_network
 from loopnest.workload.layers import fc
@@ -85,7 +86,7 @@ def test_int32_blocks_match_the_int64_arithmetic(monkeypatch, layer):
     problem = next(p for p in load_network("resnet50").layers if p.name == layer)
     batch = _random_batch(problem, arch, 2 * model_costs.CHUNK + 123, seed=len(layer))
     fast = evaluate_batch(problem, arch, batch)
-    monkeypatch.setattr(model_counts, "_fits", lambda *a: False)
+    monkeypatch.setattr(model_limits, "_fits", lambda *a: False)
     wide = evaluate_batch(problem, arch, batch)
     for f in ("reads", "fills", "updates", "network", "tiles", "compute_cycles", "active"):
         a, b = getattr(fast.counts, f), getattr(wide.counts, f)

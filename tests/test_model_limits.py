@@ -16,6 +16,7 @@ from loopnest.mapping.mapping import MappingBatch
 from loopnest.model import CountLimitError, ModelInvariantError, check_countable, evaluate_batch
 from loopnest.model import costs as model_costs
 from loopnest.model import counts as model_counts
+from loopnest.model import limits as model_limits
 from loopnest.search.mapper import search_layer
 from loopnest.workload.layers import conv2d, fc, matmul
 from loopnest.workload.problem import ROLES
@@ -91,8 +92,8 @@ def test_packed_keys_find_the_innermost_real_loop_and_its_bound(data):
     top = np.iinfo(dt).bits - 1 - pb  # bits left for the bound
     bounds = data.draw(st.lists(st.one_of(st.just(1), st.integers(1, 2**top - 1)), min_size=D, max_size=D), "bounds")
     T = np.array(bounds, np.int64)[:, None]
-    kb = model_counts._key_bits(int(T.max()), D, dt)
-    assert kb is not None and (model_counts._key_bits(2**top, D, dt) is None)
+    kb = model_limits._key_bits(int(T.max()), D, dt)
+    assert kb is not None and (model_limits._key_bits(2**top, D, dt) is None)
     pos = np.array(data.draw(st.permutations(range(D)), "order"))[:, None]  # position of each dim
     key = model_counts._pack_keys(pos, T.astype(dt), kb, dt)
     dims = data.draw(st.sets(st.integers(0, D - 1), min_size=1), "relevant")
@@ -112,7 +113,7 @@ def test_the_int64_limit_is_exact_at_its_edge():
     # MAC more is refused.
     arch = load_arch("eyeriss")
     at = fc("edge", C=1, M=2**61 - 1)
-    assert model_counts.count_limit(at) == 2**61 - 1
+    assert model_limits.count_limit(at) == 2**61 - 1
     r = evaluate_batch(at, arch, all_at_dram(at, arch))
     c = r.counts
     assert c.reads[0, 0, W] == c.reads[0, 0, I] == c.updates[0, 0, O] == c.compute_cycles[0] == 2**61 - 1
@@ -122,7 +123,7 @@ def test_the_int64_limit_is_exact_at_its_edge():
     with pytest.raises(CountLimitError, match=r"layer beyond: 2,305,843,009,213,693,952 MACs .* up to 2,305,843,009,213,693,951"):
         evaluate_batch(beyond, arch, all_at_dram(beyond, arch))
     # a stride-2 convolution (input rows span 2 * P, columns 2 * Q: halo 4) has a limit 4x lower
-    assert model_counts.count_limit(conv2d("s2", C=1, M=1, H=8, W=8, R=2, stride=2)) == INT64 // 16
+    assert model_limits.count_limit(conv2d("s2", C=1, M=1, H=8, W=8, R=2, stride=2)) == INT64 // 16
 
 
 def test_a_huge_fc_layer_is_refused_not_counted_wrong():
@@ -150,7 +151,7 @@ def test_a_dimension_too_large_for_the_keys_is_refused():
     # a conv has 8 dimensions (N G M C P Q R S): positions need 3 bits, so a key holds bounds
     # below 2**60; P = 2**60 alone is within the MAC limit (2**61 - 1) but cannot be packed
     problem = conv2d("tall", C=1, M=1, H=2**60, W=1, R=1)
-    assert problem.macs == 2**60 <= model_counts.count_limit(problem)
+    assert problem.macs == 2**60 <= model_limits.count_limit(problem)
     with pytest.raises(CountLimitError, match=r"layer tall: dimension P=1,152,921,504,606,846,976 is too large .* up to 1,152,921,504,606,846,975"):
         check_countable(problem)
     arch = load_arch("eyeriss")

@@ -28,11 +28,12 @@ Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so tha
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
 Integer type: a block is counted in int32 (half the memory traffic of int64) where every
 dimension fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
-``_exact_in_int32`` proves that every value fits, else in int64 where ``_largest_product`` proves
-it (every loop bound of a mapping multiplied together, V, with 4 * halo * V < 2**63); the counts
-come out the same. A layer beyond that is refused with a ``CountLimitError`` (``check_countable``
-says so before a search starts), never counted wrong. Python integers (dtype object) also work:
-exact at any size and slow, the reference the tests compare the fixed-width paths with.
+``limits._exact_in_int32`` proves that every value fits, else in int64 where
+``limits._largest_product`` proves it (every loop bound of a mapping multiplied together, V, with
+4 * halo * V < 2**63); the counts come out the same. A layer beyond that is refused with a
+``CountLimitError`` (``check_countable`` says so before a search starts), never counted wrong.
+Python integers (dtype object) also work: exact at any size and slow, the reference the tests
+compare the fixed-width paths with.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from loopnest.arch.spec import Architecture
-from loopnest.mapping.mapping import MappingBatch, MappingError
+from loopnest.mapping.mapping import MappingBatch
+from loopnest.model.limits import (_INT32, _INT64, MARGIN, CountLimitError, _exact_in_int32, _halo, _key_bits,
+                                   _largest_product, check_countable, count_limit)
 from loopnest.workload.problem import ROLES, Problem, Tensor
 
 OUT = ROLES.index("outputs")
@@ -125,62 +128,10 @@ class _Walk:
     sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
 
 
-class CountLimitError(ValueError):
-    """A layer (or a mapping) too large for the model's 64-bit counts: refused, not counted wrong."""
-
-
-_INT32, _INT64 = 2**31 - 1, 2**63 - 1
-# int64 holds every count of a mapping whose loop bounds multiply to V when MARGIN * halo * V fits:
-# a count is at most 2 * halo * V (``_exact_in_int32``'s argument), a drain level's output reads
-# two such terms (4 * halo * V), and a level's kept tiles sum to at most 3 * halo * V (the
-# capacity check); sums of several counts are taken in float64 or Python integers (``costs``).
-MARGIN = 4
-
-
-def _halo(problem: Problem, dims: tuple[str, ...]) -> int:
-    """The largest touched extent over its box volume, over all tensors: the product over a
-    tensor's axes of its largest coefficient (the stride or dilation of a sliding window)."""
-    return max(math.prod(max((c for _, c in ax), default=1) for ax in TensorGeometry.of(t, dims).axes)
-               for t in problem.tensors)
-
-
-def _key_bits(largest_bound: int, ndims: int, dt) -> int | None:
-    """Bits of the bound field of a key (``_pack_keys``), or None where a key of ``dt`` cannot
-    hold the position (below ``ndims``) above a bound up to ``largest_bound``."""
-    kb = max(1, int(largest_bound).bit_length())
-    if dt is object:
-        return kb
-    pb = max(1, (ndims - 1).bit_length())
-    return kb if pb + kb <= np.iinfo(dt).bits - 1 else None
-
-
-def count_limit(problem: Problem) -> int:
-    """The most MACs a layer of this shape may have to be counted exactly (64-bit counts)."""
-    dims = tuple(d for d in problem.dim_names if problem.dims[d] > 1)
-    return _INT64 // (MARGIN * _halo(problem, dims))
-
-
-def check_countable(problem: Problem) -> None:
-    """Raise ``CountLimitError`` (one line naming the layer, its size and the limit) where the
-    layer is too large for the model to count exactly; every mapping of a layer that passes is
-    counted exactly (its loop bounds multiply to its MACs)."""
-    limit = count_limit(problem)
-    if problem.macs > limit:
-        raise CountLimitError(f"layer {problem.name}: {problem.macs:,} MACs ({problem.macs:.3g}) are too many to count "
-                              f"exactly; the cost model counts in 64-bit integers, up to {limit:,} ({limit:.3g}) MACs "
-                              "for this layer")
-    big = max(problem.dim_names, key=lambda d: problem.dims[d])
-    if _key_bits(problem.dims[big], len(problem.dim_names), np.int64) is None:
-        most = (1 << (63 - max(1, (len(problem.dim_names) - 1).bit_length()))) - 1
-        raise CountLimitError(f"layer {problem.name}: dimension {big}={problem.dims[big]:,} is too large to count "
-                              f"exactly; the cost model takes dimensions up to {most:,} in a layer of "
-                              f"{len(problem.dim_names)} dimensions")
-
-
 def _pack_keys(pos: np.ndarray, T: np.ndarray, kb: int, dt) -> np.ndarray:
     """key = position << kb | bound for a real loop (bound > 1), -1 for a loop of bound 1: the
     largest key over some dimensions of a level is their innermost real loop, and its low ``kb``
-    bits are that loop's bound (``_key_bits`` says that kb bits hold every bound)."""
+    bits are that loop's bound (``limits._key_bits`` says that kb bits hold every bound)."""
     key = pos.astype(dt)
     key <<= kb
     key |= T
@@ -203,16 +154,6 @@ def _pick(levels: list[np.ndarray], onehot: list[np.ndarray]) -> np.ndarray:
     for l in range(1, len(levels)):
         out = out + levels[l] * onehot[l]
     return out
-
-
-_INT32 = 2**31 - 1
-
-
-def _fits(*factors: list) -> bool:
-    """Elementwise, the product of these bounds (nested lists of the same shape) fits int32."""
-    if isinstance(factors[0], list):
-        return all(_fits(*f) for f in zip(*factors))
-    return math.prod(factors) <= _INT32
 
 
 def _rows(a: np.ndarray, dt, rows: list[int] | None = None) -> np.ndarray:
@@ -240,63 +181,6 @@ def _positions(perm: np.ndarray, keep: list[int]) -> np.ndarray:
     for k in range(1, D):
         code |= np.left_shift(ut(k), at[:, k])
     return (code[:, None, :] >> np.array([d * w for d in keep], ut)[None, :, None]) & ut((1 << w) - 1)
-
-
-def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
-    """Proof that a block's int32 arithmetic is exact (``_Nest._loops``' arrays; ``hi_t`` the
-    largest temporal bound per level and dimension).
-
-    All factors are at least 1, so a product of factors is exact when the product of the
-    largest values of its operands over the block fits; each step (X * Y spatial products, the
-    fanout products over all dimensions, T * S, the boxes cum[l] = cum[l + 1] * T * S by
-    induction from cum[L] = 1) is checked from bounds, and from the arrays' maxima where the
-    bounds are too loose. Keys are checked apart (``_key_bits``). Every other
-    quantity is at most 2 * halo * V, V = the product over dimensions of max cum[0]: products
-    over dimensions (t_level, above, mult, outer, active, MAC steps) multiply distinct loop
-    bounds of one mapping, so are at most V; a touched extent 1 + sum(coef * (x - 1)) is at most
-    max(coef) * prod(x), so a tile or a fetch count (its box times the loops above it and the
-    fanouts counted apart, distinct bounds again) is at most halo * V; sums in the counts
-    (tile + (b1 - 1) * delta, own + refills) at most double that. Sums and products in int32
-    are exact modulo 2**32, so an intermediate that wraps (sum(coef * x) before the extent's
-    offset 1 - sum(coef)) still gives the exact value when that value fits; values on the
-    discarded side of a select may wrap: they are multiplied by 0.
-    """
-    if min(T.min(initial=1), sp.min(initial=1)) < 1:
-        return False
-    hi_s = sp.max(axis=3, initial=1).tolist()
-    if not _fits([math.prod(a) for s in hi_s for a in s]) or not _fits([x for x, _ in hi_s], [y for _, y in hi_s]):
-        return False
-    hi_xy = [[x[d] * y[d] for d in keep] for x, y in hi_s]  # bounds of S
-    if not _fits(hi_t, hi_xy):
-        hi_xy = S.max(axis=2, initial=1).tolist()
-        if not _fits(hi_t, hi_xy):
-            return False
-    hi_ts = [[t * s for t, s in zip(ts, ss)] for ts, ss in zip(hi_t, hi_xy)]  # bounds of T * S
-    hi_cum = [[1] * len(keep)]  # bounds of cum[L], cum[L - 1], ..., cum[1]
-    for l in range(len(hi_t) - 1, 0, -1):
-        hi_cum.insert(0, [c * t for c, t in zip(hi_cum[0], hi_ts[l])])
-    if not _fits(hi_cum, hi_ts):
-        hi_ts, hi_cum = TS.max(axis=2, initial=1).tolist(), cum[1:].max(axis=2, initial=1).tolist()
-        if not _fits(hi_cum, hi_ts):
-            return False
-    return _fits(2 * halo, *cum[0].max(axis=1, initial=1).tolist())
-
-
-def _largest_product(T: np.ndarray, sp: np.ndarray) -> int | None:
-    """Over a block (``_Nest._loops``' T (L, D, B) and spatial rows (R, B)), the largest product
-    of all of one mapping's loop bounds, V, exactly, or None where it may reach 2**62.
-
-    Proof that int64 holds every value when MARGIN * halo * V fits: all factors are at least 1,
-    so every product of some of a mapping's factors (S, T * S, boxes, fanout products) is at
-    most V, and every other quantity at most 2 * halo * V (``_exact_in_int32``'s argument, per
-    mapping). V is first computed in float64 (relative error below 1e-13): below 2**62, the
-    int64 product is exact and gives V itself.
-    """
-    if min(T.min(initial=1), sp.min(initial=1)) < 1:
-        raise MappingError(f"loop bounds must be at least 1; a mapping has {min(T.min(initial=1), sp.min(initial=1))}")
-    if (T.prod(axis=(0, 1), dtype=float) * sp.prod(axis=0, dtype=float)).max(initial=1) >= 2.0**62:
-        return None
-    return int((T.prod(axis=(0, 1)) * sp.prod(axis=0)).max(initial=1))
 
 
 class _Nest:

@@ -42,7 +42,7 @@ from loopnest.mapping.mapping import Mapping, MappingBatch
 from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import Result, evaluate_batch
-from loopnest.model.counts import check_countable
+from loopnest.model.limits import check_countable
 from loopnest.model.precision import prices
 from loopnest.model.result import evaluate
 from loopnest.model.sparse import plan as sparse_plan
