@@ -191,6 +191,10 @@ class Mapspace:
     def forget_rests(self) -> None:
         """Drop the rest choices kept for reuse (memory)."""
         self._rests.clear()
+        self.forget_draws()
+
+    def forget_draws(self) -> None:
+        """Drop the sampled draws the rests are filtered from (memory; the same seed redraws them)."""
         self._draws.clear()
 
     @staticmethod
@@ -254,9 +258,11 @@ class Mapspace:
         return self.slots.index((1, TEMPORAL)) + 1 if self.L > 1 else None
 
     def split_rests(self, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rest choices (K, S_rest, D) -> the level-1 fanout factors (K, D) and the level-2 tile (K, D)."""
-        spatial = np.ones((len(rest), self.D), np.int64)
-        box = np.ones((len(rest), self.D), np.int64)
+        """Rest choices (K, S_rest, D) -> the level-1 fanout factors (K, D) and the level-2 tile (K, D),
+        in the rests' dtype (their products divide the sizes, so they fit it: half the memory of
+        int64 where the rests are narrowed)."""
+        spatial = np.ones((len(rest), self.D), rest.dtype)
+        box = np.ones((len(rest), self.D), rest.dtype)
         for s, (l, _) in enumerate(self.slots[self.rest_start or 0:]):
             if l == 1:
                 spatial *= rest[:, s]

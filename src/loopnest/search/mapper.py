@@ -231,6 +231,7 @@ class _Search(TilingEvaluator):
         cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
         shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
+        prods: dict = {}  # id of a rests array -> their products per dimension, shared like the rests (memory)
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
             streamed = self._surviving_rests(shared)
@@ -261,7 +262,9 @@ class _Search(TilingEvaluator):
                 if key2 not in groups:
                     groups[key2] = RestGroups(space, rest)
                 floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)
-            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, rest.prod(axis=1), credit, floor)
+            if id(rest) not in prods:  # the rests' extents divide the sizes: their products fit the rests' dtype
+                prods[id(rest)] = rest.prod(axis=1, dtype=rest.dtype)
+            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self._floor_keys(self.cheap[ki], cyc)  # the keys are monotone in both
@@ -272,6 +275,7 @@ class _Search(TilingEvaluator):
                 heuristic.append((keys[top], ki, pre[top]))
             else:
                 cheap.append((keys, ki, np.arange(len(outer))))
+        space.forget_draws()  # every bypass choice has its rests (the draws are seeded: redrawn alike if needed)
         if self.mode == HEURISTIC:
             self._visit_by_floor(heuristic)
             return
