@@ -231,20 +231,14 @@ def parse_sweep(data: Any, path: Path) -> tuple[SweepSpec, dict]:
     rel = path.parent / spec.base
     file = rel if rel.is_file() else preset_path(spec.base)
     if not file.is_file():
-        raise SweepSpecError(f"{path}: base: {spec.base!r} is no file next to the spec and no preset; presets are {list_presets()}")
+        raise SweepSpecError(f"{path}: base: {spec.base!r} is no file next to the spec and no preset; presets are {plain(list_presets())}")
     try:
         base = read_spec(file)
     except ArchSpecError as e:
         raise SweepSpecError(f"{path}: base: {e}") from None
-    seen = set()
+    seen: set[str] = set()
     for i, axis in enumerate(spec.axes):
-        try:
-            check_path(axis.path, base)
-        except ValueError as e:
-            raise SweepSpecError(f"{path}: axes[{i}].path: {e}") from None
-        if axis.path in seen:
-            raise SweepSpecError(f"{path}: axes[{i}].path: {axis.path!r} is swept twice")
-        seen.add(axis.path)
+        _claim_path(axis.path, f"axes[{i}]", "is swept twice", base, path, seen)
     _check_names(spec, base, path, seen)
     _check_workloads(spec, path)
     _check_mapper(spec, path)
@@ -258,6 +252,18 @@ def parse_sweep(data: Any, path: Path) -> tuple[SweepSpec, dict]:
     return spec, base
 
 
+def _claim_path(target: str, where: str, taken: str, base: dict, path: Path, seen: set[str]) -> None:
+    """``target`` (the field ``where``.path) names a field of ``base`` that nothing else sets yet;
+    it is added to ``seen``. One error line otherwise (``taken``: what a second setter is told)."""
+    try:
+        check_path(target, base)
+    except ValueError as e:
+        raise SweepSpecError(f"{path}: {where}.path: {e}") from None
+    if target in seen:
+        raise SweepSpecError(f"{path}: {where}.path: {target!r} {taken}")
+    seen.add(target)
+
+
 def _check_names(spec: SweepSpec, base: dict, path: Path, seen: set[str]) -> None:
     """Axis names unique; derived paths valid and not swept; each constraint bounded."""
     names: set[str] = set()
@@ -267,13 +273,7 @@ def _check_names(spec: SweepSpec, base: dict, path: Path, seen: set[str]) -> Non
                 raise SweepSpecError(f"{path}: axes[{i}].name: {axis.name!r} is " + ("reserved (the point's area)" if axis.name == AREA else "used twice"))
             names.add(axis.name)
     for i, d in enumerate(spec.derived):
-        try:
-            check_path(d.path, base)
-        except ValueError as e:
-            raise SweepSpecError(f"{path}: derived[{i}].path: {e}") from None
-        if d.path in seen:
-            raise SweepSpecError(f"{path}: derived[{i}].path: {d.path!r} is already set by an axis or an earlier derived value")
-        seen.add(d.path)
+        _claim_path(d.path, f"derived[{i}]", "is already set by an axis or an earlier derived value", base, path, seen)
     for i, c in enumerate(spec.constraints):
         if c.min is None and c.max is None:
             raise SweepSpecError(f"{path}: constraints[{i}]: give min, max or both")
