@@ -69,8 +69,8 @@ def summary_lines(result: Result) -> list[str]:
 
 def _gated(result: Result) -> bool:
     """Whether some of the layer's MACs are gated (they keep their cycle, not their energy)."""
-    sp = result.sparse_dict()
-    return sp is not None and sp["gated_macs"] > 0
+    sp = result.costs.sparse
+    return sp is not None and sp.gated_macs > 0
 
 
 def _sparse_lines(result: Result) -> list[str]:
