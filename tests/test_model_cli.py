@@ -85,3 +85,12 @@ def test_gated_macs_keep_their_cycle_and_the_limit_says_so():
     assert "cycles: 688,128 (set by: compute (every PE busy; gated MACs still take their cycle))" in text
     assert "PE utilization: 40.0%" in text
     assert "gated MACs" not in " ".join(dense.output.split())
+
+
+def test_evaluate_rows_say_the_same_of_gated_macs():
+    # the per-layer "limit" of evaluate comes from the same rule as model's line above: ResNet-50's
+    # layer1.0.conv2 is compute bound with every PE busy on eyeriss (above), and gated at input density 0.4
+    out = CliRunner().invoke(app, ["evaluate", "resnet50", "--arch", "eyeriss-rlc", "--density", "inputs=0.4", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["name"]: r for r in json.loads(out.stdout)["layers"]}
+    assert rows["layer1.0.conv2"]["limit"] == "compute (every PE busy; gated MACs still take their cycle)"

@@ -48,6 +48,11 @@ class Result:
         return {k: mw * self.cycles * 1e3 / self.arch.clock_mhz for k, mw in self.arch.leakage_mw().items()}
 
     @property
+    def gated_macs(self) -> float:
+        """MACs gated on a zero operand (expected): they keep their cycle, not their energy."""
+        return 0.0 if self.costs.sparse is None else self.costs.sparse.gated_macs
+
+    @property
     def actual_macs(self) -> float:
         """MACs performed (expected): the algorithmic MACs less the gated and skipped ones."""
         return self.macs if self.costs.sparse is None else self.costs.sparse.actual_macs

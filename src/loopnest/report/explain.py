@@ -60,17 +60,11 @@ def summary_lines(result: Result) -> list[str]:
     active = result.macs // int(result.costs.counts.compute_cycles[0])
     return [
         f"MACs: {result.macs:,}   energy: {eng(result.energy_pj, unit)} ({result.energy_pj / result.macs:.3f} {unit}/MAC)",
-        f"cycles: {result.cycles:,.0f} (set by: {limit(result.bound, active, result.arch.pes, _gated(result))})   "
+        f"cycles: {result.cycles:,.0f} (set by: {limit(result.bound, active, result.arch.pes, result.gated_macs > 0)})   "
         f"PE utilization: {result.utilization:.1%} of {result.arch.pes} PEs",
     ] + ([f"static (leakage): {eng(result.leakage_energy_pj, 'pJ')} ({sum(result.arch.leakage_mw().values()):g} mW over the "
           f"runtime; {result.leakage_energy_pj / result.macs:.4f} pJ/MAC) beside the dynamic energy; total "
           f"{eng(result.energy_pj + result.leakage_energy_pj, 'pJ')}"] if result.arch.leakage_mw() else []) + _sparse_lines(result)
-
-
-def _gated(result: Result) -> bool:
-    """Whether some of the layer's MACs are gated (they keep their cycle, not their energy)."""
-    sp = result.costs.sparse
-    return sp is not None and sp.gated_macs > 0
 
 
 def _sparse_lines(result: Result) -> list[str]:

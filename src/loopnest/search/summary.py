@@ -79,7 +79,7 @@ def layer_row(lo: LayerOutcome) -> dict:
         "cycles": r.cycles,
         "compute_cycles": compute_cycles,
         "bound": r.bound,
-        "limit": limit(r.bound, r.macs // compute_cycles, arch.pes),
+        "limit": limit(r.bound, r.macs // compute_cycles, arch.pes, r.gated_macs > 0),
         "utilization": r.utilization,
         "active_pes": r.macs // compute_cycles,
         "energy_pj": r.energy_pj,
