@@ -333,3 +333,9 @@ def test_point_row_matches_network_totals(tmp_path):
 def test_shipped_seed_study_specs_load(name, n):
     spec, base = load_sweep(Path(__file__).resolve().parents[1] / "examples" / f"{name}.yaml")
     assert len(sweep_points(spec, base)) == n
+
+
+def test_show_takes_one_output_format(tmp_path):
+    r = _cli("sweep", "show", str(tmp_path / "none.sqlite"), "--json", "--csv")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "error: --json and --csv: choose one output format"
