@@ -21,6 +21,9 @@ Workload: a list of layers (``equation`` such as ``O[b][k][oy][ox]+=W[k][c][fy][
 ``operand_precision``): each MAC layer becomes an einsum layer, with ZigZag's dimension names
 renamed to loopnest's (B->N, K->M, OY->P, OX->Q, FY->R, FX->S; others kept). Layers that are not
 a product summed into the output (Add, Pooling with a constant W of 0 bits) are reported and left out.
+
+Mapping: a list of entries with ``spatial_mapping`` and ``temporal_ordering``, read with the
+accelerator and a one-layer workload (``interop.zigzag_mapping``).
 """
 
 from __future__ import annotations
