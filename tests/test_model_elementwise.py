@@ -90,3 +90,4 @@ def test_network_totals_include_the_shuffles():
     # 16 elements each way: DRAM 16 x 10 + 16 x 20, Buf 16 x (3 + 2 + 4); ceil(16 / 8) = 2 cycles
     assert (op["kind"], op["energy_pj"], op["cycles"]) == ("shuffle", 16 * 30 + 16 * 9, 2)
     assert data["totals"]["with_element_ops"]["cycles"] == data["totals"]["cycles"] + 2
+    assert data["totals"]["element_ops"]["copied_elements"] == 16
