@@ -118,9 +118,9 @@ def test_default_entry_wildcards_and_notes(tmp_path):
 
 
 def test_bad_mappings_are_one_line_errors(tmp_path):
-    with pytest.raises(InteropError, match=r"map.yaml: \[0\] \(default\).spatial_mapping.D1: M unrolled 3 does not divide"):
+    with pytest.raises(InteropError, match=r"map.yaml: \[0\] \(default\).spatial_mapping.D1: K unrolled 3 does not divide"):
         _import(tmp_path, MAPPING.replace("K, 4", "K, 3"))
-    with pytest.raises(InteropError, match="temporal_ordering.*size 4 of P must be"):
+    with pytest.raises(InteropError, match="temporal_ordering.*size 4 of OY must be"):
         _import(tmp_path, MAPPING.replace("[OY, '*']", "[OY, 4]"))
     with pytest.raises(InteropError, match="no mapping entry named 'conv', 'Conv' or 'default'"):
         _import(tmp_path, MAPPING.replace("name: default", "name: other"))

@@ -104,7 +104,7 @@ def import_mapping(entries: list[dict], src: str, arch_data: dict, axes: dict[st
                 notes.add("spatial unrolling above the array or the layer dimension (cut to it, as ZigZag does)", w)
                 f = min(cap, left[d])
             if f < 1 or left[d] % f:
-                raise InteropError(f"{w}: {d} unrolled {f} does not divide the {left[d]} left of it (ZigZag makes the "
+                raise InteropError(f"{w}: {dim_text.strip()} unrolled {f} does not divide the {left[d]} left of it (ZigZag makes the "
                                    "unrolling fractional; loopnest's factors are whole)")
             spatial[level][ax][d] = spatial[level][ax].get(d, 1) * f
             left[d] //= f
@@ -131,7 +131,7 @@ def _ordering(raw: object, where: str, dims: dict[str, int], left: dict[str, int
         d = _dim(item[0], dims, w)
         f = left[d] if item[1] == "*" else item[1]
         if isinstance(f, bool) or not isinstance(f, int) or f < 1 or left[d] % f:
-            raise InteropError(f"{w}: size {item[1]!r} of {d} must be '*' or a whole divisor of the {left[d]} left")
+            raise InteropError(f"{w}: size {item[1]!r} of {item[0]} must be '*' or a whole divisor of the {left[d]} left")
         left[d] //= f
         if f > 1:
             loops.append((d, f))
