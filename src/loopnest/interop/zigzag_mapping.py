@@ -181,7 +181,8 @@ def _allocate(loops: list[tuple[str, int]], spatial: list[dict], arch, problem, 
             if d in temporal:
                 notes.add(f"a dimension twice at one memory ({d}; factors merged)", f"{where}: {lv.name}")
             temporal[d] = temporal.get(d, 1) * f
-        entry: dict = {"level": lv.name, "temporal": temporal, "order": list(reversed(list(temporal)))}
+        order = list(reversed(list(temporal)))  # outer -> inner
+        entry: dict = {"level": lv.name, "temporal": {d: temporal[d] for d in order}, "order": order}
         if spatial[li]["x"] or spatial[li]["y"]:
             entry["spatial"] = {"x": spatial[li]["x"], "y": spatial[li]["y"]}
         out.append(entry)
