@@ -61,3 +61,33 @@ def test_network_totals_include_the_operators():
     assert tot["element_ops"]["energy_pj"] == pytest.approx(sum(o["energy_pj"] for o in ops))
     assert tot["with_element_ops"]["energy_pj"] == pytest.approx(tot["energy_pj"] + tot["element_ops"]["energy_pj"])
     assert tot["with_element_ops"]["cycles"] == tot["cycles"] + 2 + 1  # ceil(16 / 8) + ceil(8 / 8)
+
+
+def test_shift_and_shuffle_copy_through_the_hierarchy():
+    # A shift at batch 2 reading 88 elements and writing 112 per sample (7 channels of 4x4, the
+    # cross of tests/test_workload_compact.py): 176 in, 224 out, no ALU op.
+    # DRAM: 176 reads x 10 + 224 updates x 20 = 6,240 pJ; Buf: 176 fills x 3 + 176 reads x 2 +
+    # 224 updates x 4 = 1,776 pJ; ALUs 0. Cycles: the copy passes the 8 PEs, ceil(224 / 8) = 28;
+    # with a DRAM read bandwidth of 4 words/cycle: 176 / 4 = 44, DRAM-bound.
+    op = ElementOp("s", "shift", 2, 88, 112, 0)
+    c = evaluate_element_op(op, arch())
+    assert c.elem_ops == 0
+    assert c.accesses == {"DRAM": {"reads": 176, "fills": 0, "updates": 224}, "Buf": {"reads": 176, "fills": 176, "updates": 224}}
+    assert c.energy_by_level_pj == {"DRAM": 6240.0, "Buf": 1776.0, "MAC": 0.0}
+    assert (c.cycles, c.bound) == (28.0, "compute")
+    assert (evaluate_element_op(op, arch(4.0)).cycles, evaluate_element_op(op, arch(4.0)).bound) == (44.0, "DRAM bandwidth")
+    # a shuffle of 64 elements at batch 1: 64 each way; split and concat rename (zero)
+    sh = evaluate_element_op(ElementOp("sh", "shuffle", 1, 64, 64, 0), arch())
+    assert sh.energy_pj == 64 * (10 + 20) + 64 * (3 + 2 + 4) and sh.cycles == 8
+    assert evaluate_element_op(ElementOp("sp", "split", 1, 64, 64, 0), arch()).energy_pj == 0.0
+
+
+def test_network_totals_include_the_shuffles():
+    b = Builder("tiny", {"input": (4, 2, 2)})
+    b.shuffle("shuffle", b.conv("conv", "input", 4, 1), 2)
+    data = to_dict(map_network(b.build(1), arch(), mode="exact", jobs=1))
+    (op,) = data["element_ops"]
+    # 16 elements each way: DRAM 16 x 10 + 16 x 20, Buf 16 x (3 + 2 + 4); ceil(16 / 8) = 2 cycles
+    assert (op["kind"], op["energy_pj"], op["cycles"]) == ("shuffle", 16 * 30 + 16 * 9, 2)
+    assert data["totals"]["with_element_ops"]["cycles"] == data["totals"]["cycles"] + 2
+    assert data["totals"]["element_ops"]["copied_elements"] == 16

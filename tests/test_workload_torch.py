@@ -175,3 +175,19 @@ def test_untraceable_module_is_one_clear_error():
 
     with pytest.raises(WorkloadError, match="Branchy: cannot trace the module with torch.fx"):
         import_torch(Branchy(), torch.ones(1, 3))
+
+
+class Shuffled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.shuffle = nn.Conv2d(4, 8, 1), nn.ChannelShuffle(2)
+
+    def forward(self, x):
+        return torch.nn.functional.channel_shuffle(self.shuffle(self.conv(x)), 4)
+
+
+def test_channel_shuffle_is_a_copy():
+    # both the module and the function: 8 channels of 5x5 copied, zero element ops
+    net = imported(Shuffled, (1, 4, 5, 5))
+    shuffles = [o for o in net.ops if o.kind == "shuffle"]
+    assert len(shuffles) == 2 and all(o.copies and o.elem_ops == 0 and o.output_elements == 200 for o in shuffles)

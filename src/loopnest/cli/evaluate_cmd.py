@@ -306,7 +306,8 @@ def _tables(data: dict, a, wide: bool = False) -> None:
     ops = data["totals"]["element_ops"]
     if ops.get("count"):
         both = data["totals"]["with_element_ops"]
-        console.print(f"non-MAC operators ({ops['count']}, {ops['elem_ops']:,} element ops; docs/model.md): "
+        copied = f", {ops['copied_elements']:,} elements copied by shifts and shuffles" if ops.get("copied_elements") else ""
+        console.print(f"non-MAC operators ({ops['count']}, {ops['elem_ops']:,} element ops{copied}; docs/model.md): "
                       f"{eng(ops['energy_pj'], unit)}, {ops['cycles']:,.0f} cycles; with them the network takes "
                       f"{eng(both['energy_pj'], unit)} and {both['cycles']:,.0f} cycles")
     elif ops.get("note"):

@@ -158,13 +158,17 @@ def import_scalesim(
 
 @app.command("zigzag")
 def import_zigzag(
-    files: list[str] = typer.Argument(..., help="A ZigZag accelerator YAML and/or workload YAML files."),
+    files: list[str] = typer.Argument(..., help="A ZigZag accelerator YAML and/or workload YAML files, and a "
+                                      "mapping YAML (with the accelerator and a one-layer workload)."),
     out: str = typer.Option(..., "-o", "--out", help=OUT_HELP),
     bits: int = typer.Option(None, "--bits", min=1, max=64, help="Word width of the accelerator's memories "
                              "(default: the workload's operand precision, else 8)."),
     as_json: bool = typer.Option(False, "--json", help="Print the files written and every note as JSON."),
 ) -> None:
-    """Import ZigZag specs: the memory hierarchy, operational array and served dimensions; the workload's MAC layers.
+    """Import ZigZag specs: the memory hierarchy, operational array and served dimensions; the workload's MAC layers;
+    a mapping (spatial mapping, temporal ordering) allocated to the levels by ZigZag's rule.
+
+    ZigZag's temporal_ordering lists loops innermost first; loopnest's orders are outer -> inner.
 
     Example: loopnest import zigzag tpu_like.yaml resnet18.yaml -o tpu.yaml
     """

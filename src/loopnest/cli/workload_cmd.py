@@ -91,9 +91,18 @@ def _print_table(st) -> None:
                 [Column("layer", "left"), Column("kind", "left"), *(Column(c) for c in
                  ("MACs", "weights", "in act", "out act", "traffic B", "MACs/B"))], rows,
                 total=["total, network fused", "", "", "", "", "", _si(tot["min_traffic_bytes"]), f"{tot['max_intensity']:.1f}"])
+    from loopnest.workload.network import COPY_KINDS
+
     by_kind: dict[str, int] = {}
+    copied: dict[str, int] = {}
     for o in st.ops:
-        by_kind[o["kind"]] = by_kind.get(o["kind"], 0) + o["elem_ops"]
+        if o["kind"] in COPY_KINDS:
+            copied[o["kind"]] = copied.get(o["kind"], 0) + o["output_elements"]
+        elif o["elem_ops"]:
+            by_kind[o["kind"]] = by_kind.get(o["kind"], 0) + o["elem_ops"]
     detail = ", ".join(f"{k} {_si(v)}" for k, v in by_kind.items())
     console.print(f"non-MAC operators: {len(st.ops)}, {_si(tot['elem_ops'])} element ops ({detail})")
+    if copied:
+        console.print("data movement (zero element ops): " + ", ".join(f"{k} copies {_si(v)} elements"
+                                                                       for k, v in copied.items()))
     console.print(f"model size: {tot['model_bytes']:,} bytes (weights at their bit widths)")

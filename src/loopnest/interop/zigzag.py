@@ -21,6 +21,9 @@ Workload: a list of layers (``equation`` such as ``O[b][k][oy][ox]+=W[k][c][fy][
 ``operand_precision``): each MAC layer becomes an einsum layer, with ZigZag's dimension names
 renamed to loopnest's (B->N, K->M, OY->P, OX->Q, FY->R, FX->S; others kept). Layers that are not
 a product summed into the output (Add, Pooling with a constant W of 0 bits) are reported and left out.
+
+Mapping: a list of entries with ``spatial_mapping`` and ``temporal_ordering``, read with the
+accelerator and a one-layer workload (``interop.zigzag_mapping``).
 """
 
 from __future__ import annotations
@@ -48,8 +51,10 @@ def _read(path: str | Path) -> object:
 
 def import_files(paths: list[str | Path], bits: int | None = None) -> Imported:
     """Accelerator files (a mapping with ``memories``) and workload files (a list of layers)."""
+    from loopnest.interop.zigzag_mapping import import_mapping, is_mapping
+
     imp = Imported()
-    hardware = []
+    hardware, mappings, op_types = [], [], []
     for path in paths:
         if str(path).lower().endswith(".onnx"):  # ZigZag's ONNX workloads are plain ONNX models
             raise InteropError(f"{path}: an ONNX model: loopnest reads ONNX itself, give it directly "
@@ -57,19 +62,31 @@ def import_files(paths: list[str | Path], bits: int | None = None) -> Imported:
         data = _read(path)
         if isinstance(data, dict) and "memories" in data:
             hardware.append((str(path), data))
+        elif is_mapping(data):
+            mappings.append((str(path), data))
         elif isinstance(data, list):
-            imp.layers += _workload(data, str(path), imp.notes)
+            for layer, op_type in _workload(data, str(path), imp.notes):
+                imp.layers.append(layer)
+                op_types.append(op_type)
         else:
             raise InteropError(f"{path}: neither a ZigZag accelerator (a mapping with memories and "
-                               "operational_array) nor a workload (a list of layers)")
-    if len(hardware) > 1:
-        raise InteropError(f"{hardware[1][0]}: a second accelerator; give one")
+                               "operational_array), a workload (a list of layers) nor a mapping (a list of entries "
+                               "with spatial_mapping and temporal_ordering)")
+    for many, what in ((hardware, "accelerator"), (mappings, "mapping")):
+        if len(many) > 1:
+            raise InteropError(f"{many[1][0]}: a second {what}; give one")
     if hardware:
         if bits is None:
             bits = imp.layers[0]["layer"]["bits"] if imp.layers else 8
             if not imp.layers:
                 imp.notes.add("word width 8 bits (no workload given; --bits sets it)", hardware[0][0])
-        imp.arch = _accelerator(hardware[0][1], hardware[0][0], bits, imp.notes)
+        imp.arch, axes = _accelerator(hardware[0][1], hardware[0][0], bits, imp.notes)
+    if mappings:
+        src = mappings[0][0]
+        if not hardware or len(imp.layers) != 1:
+            raise InteropError(f"{src}: a ZigZag mapping is imported with its accelerator and a workload of one MAC "
+                               f"layer (given: {'an' if hardware else 'no'} accelerator, {len(imp.layers)} MAC layers)")
+        imp.mapping = import_mapping(mappings[0][1], src, imp.arch, axes, imp.layers[0], op_types[0], imp.notes)
     return imp
 
 
@@ -93,7 +110,8 @@ def _port_bits(m: dict, where: str) -> tuple[float, float, float]:
     raise InteropError(f"{where}: port widths missing (r_bw and w_bw, or ports with type and bandwidth_max)")
 
 
-def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
+def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> tuple[dict, dict[str, tuple[int, str, int]]]:
+    """The architecture data, and each array dimension's (level index, fanout axis, size)."""
     mems, arr = hw.get("memories"), hw.get("operational_array")
     if not isinstance(mems, dict) or not mems:
         raise InteropError(f"{src}: memories: a mapping of memories is required")
@@ -131,6 +149,7 @@ def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
         rows.append((len(unserved), -size, name, m, unserved, block, rb, wb))
     rows.sort(key=lambda r: (r[0], r[1]))
     levels, above = [], frozenset()
+    placed: dict[str, tuple[int, str, int]] = {}
     for i, (_, negsize, name, m, unserved, block, rb, wb) in enumerate(rows):
         where = f"{src}: memories.{name}"
         if not above <= unserved:
@@ -141,6 +160,7 @@ def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
         if new:
             if not levels:
                 raise InteropError(f"{where}: the outermost memory (DRAM) must serve every array dimension")
+            placed.update({d: (len(levels) - 1, axis[d], size_of[d]) for d in new})
             levels[-1]["fanout"] = {"x": 1, "y": 1, "multicast": True, "reduction": True, "energy_pj": 0.0,
                                     **{axis[d]: size_of[d] for d in new}}
         above = unserved
@@ -159,6 +179,7 @@ def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
         levels.append(lv)
     if above != frozenset(big):
         last = levels[-1]
+        placed.update({d: (len(levels) - 1, axis[d], size_of[d]) for d in frozenset(big) - above})
         last["fanout"] = {"x": 1, "y": 1, "multicast": True, "reduction": True, "energy_pj": 0.0, **{axis[d]: size_of[d] for d in frozenset(big) - above}}
     energy = arr.get("unit_energy", arr.get("multiplier_energy"))
     compute = {"operand_bits": bits, "energy_pj": _num(energy, f"{src}: operational_array.unit_energy", False)}
@@ -172,8 +193,9 @@ def _accelerator(hw: dict, src: str, bits: int, notes: Notes) -> dict:
         if k not in ("name", "memories", "operational_array"):
             notes.add(f"accelerator key {k!r} (not read)", src)
     notes.add("network energy 0 pJ (ZigZag charges no interconnect energy)", src)
+    placed.update({d: (len(levels) - 1, "x", 1) for d in dims if d not in big})  # size 1: nothing to unroll
     return {"name": str(hw.get("name") or Path(src).stem), "description": f"imported from ZigZag ({src})",
-            "levels": levels, "compute": compute}
+            "levels": levels, "compute": compute}, placed
 
 
 def _operand(text: str, where: str) -> tuple[str, list[str]]:
@@ -183,7 +205,8 @@ def _operand(text: str, where: str) -> tuple[str, list[str]]:
     return m.group(1), re.findall(r"\[([A-Za-z_]\w*)\]", m.group(2))
 
 
-def _workload(layers: list, src: str, notes: Notes) -> list[dict]:
+def _workload(layers: list, src: str, notes: Notes) -> list[tuple[dict, str]]:
+    """The MAC layers as layer spec data, each with its ZigZag operator type."""
     out = []
     for i, layer in enumerate(layers):
         where = f"{src}: [{i}]"
@@ -241,6 +264,7 @@ def _workload(layers: list, src: str, notes: Notes) -> list[dict]:
             if k not in ("id", "name", "operator_type", "equation", "dimension_relations", "loop_dims", "loop_sizes",
                          "operand_precision", "operand_source"):
                 notes.add(f"layer key {k!r} (not read)", where)
-        out.append({"layer": {"type": "einsum", "name": name, "bits": max(bits) if bits else 8,
-                              "dims": {RENAME.get(d, d): n for d, n in dims.items()}, "tensors": tensors}})
+        out.append(({"layer": {"type": "einsum", "name": name, "bits": max(bits) if bits else 8,
+                               "dims": {RENAME.get(d, d): n for d, n in dims.items()}, "tensors": tensors}},
+                    str(layer.get("operator_type", ""))))
     return out

@@ -17,8 +17,13 @@ TPU's unified buffer). As for a MAC layer, its tensors start and end at the oute
 * cycles: the largest of ``ceil(element ops / PEs)`` and each level's read and write bandwidth
   cycles (words / words per cycle), as for a MAC layer.
 
-Data movement (concat, reshape, flatten: zero element ops) costs nothing: the buffers are
-renamed, not copied. Network words between the vector level and the PEs are not charged.
+Data movement has zero element ops and zero MACs (``workload.network``, ``COPY_KINDS``). A
+concat, split, reshape or flatten costs nothing: the buffers are renamed, not copied. A shift or a
+channel shuffle copies: it has the traffic above (its input elements read, its output elements
+written, through the vector level and the outermost level), no ALU energy, and cycles the largest
+of ``ceil(output elements / PEs)`` (the copy passes through the array, one value per PE per
+cycle) and the bandwidth cycles. Network words between the vector level and the PEs are not
+charged.
 """
 
 from __future__ import annotations
@@ -66,14 +71,14 @@ def vector_level(arch: Architecture) -> int:
 
 
 def evaluate_element_op(op: ElementOp, arch: Architecture) -> ElementCost:
-    """The costs of one operator (module docstring); zero for data movement."""
+    """The costs of one operator (module docstring); zero for data movement that renames."""
     v = vector_level(arch)
     outer, buf = arch.levels[0], arch.levels[v]
-    ins, outs = (op.input_elements, op.output_elements) if op.elem_ops else (0, 0)
+    ins, outs = (op.input_elements, op.output_elements) if op.elem_ops or op.copies else (0, 0)
     acc = {outer.name: {"reads": 0 if "inputs" in arch.resident else ins, "fills": 0,
                         "updates": 0 if "outputs" in arch.resident else outs},
            buf.name: {"reads": ins, "fills": 0 if "inputs" in arch.resident else ins, "updates": outs}}
-    energy, cycles, bound = {}, float(ceil(op.elem_ops / arch.pes)), "compute"
+    energy, cycles, bound = {}, float(ceil((outs if op.copies else op.elem_ops) / arch.pes)), "compute"
     action = {"reads": ("inputs", "read"), "fills": ("inputs", "write"), "updates": ("outputs", "update")}
     for name, counts in acc.items():
         lv = arch.levels[arch.level_index(name)]

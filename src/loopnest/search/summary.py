@@ -11,7 +11,8 @@ meaning or goes away; docs/interop.md)::
      "unmapped": [{"name", "macs", "reason"}],
      "totals": {"macs", "cycles", "energy_pj", "energy_by_level_pj", "accesses_by_level", ...},
      "element_ops": [{"name", "kind", "elem_ops", "accesses", "energy_pj", "cycles", ...}] (the non-MAC
-     operators, ``model.elementwise``); totals "element_ops" (their sums) and "with_element_ops"
+     operators, ``model.elementwise``); totals "element_ops" (their sums, and "copied_elements": the
+     elements shifts and shuffles copy) and "with_element_ops"
      ({"energy_pj", "cycles"}: the MAC layers' totals plus the operators'), beside the MAC-layer totals;
      (layers and totals also carry "leakage_energy_pj": static power x runtime, beside the dynamic
      "energy_pj" and not in it, and "total_energy_pj", their sum; the sheet "static_power_mW")
@@ -175,6 +176,7 @@ def element_ops(net: NetworkResult) -> tuple[list[dict], dict]:
     except ElementOpError as e:
         return [], {"note": str(e)}
     return costs, {"count": len(costs), "elem_ops": sum(c["elem_ops"] for c in costs),
+                   "copied_elements": sum(op.output_elements for op in net.ops if op.copies),  # shifts, shuffles
                    "energy_pj": sum(c["energy_pj"] for c in costs), "cycles": sum(c["cycles"] for c in costs)}
 
 

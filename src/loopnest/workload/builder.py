@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import prod
 
 from loopnest.workload import layers as L
-from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op
+from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op, shift_offsets, shift_reads
 
 
 class Builder:
@@ -35,10 +35,12 @@ class Builder:
         return self._add(name, op, xs, shape)
 
     # --- MAC layers -------------------------------------------------------------------------
-    def conv(self, name: str, x: str, M: int, k: int, stride: int = 1, pad: int = 0,
-             groups: int = 1, dilation: int = 1) -> str:
+    def conv(self, name: str, x: str, M: int, k: int | tuple[int, int], stride: int = 1,
+             pad: int | tuple[int, int] = 0, groups: int = 1, dilation: int = 1) -> str:
+        """A convolution; ``k`` and ``pad`` are an int or (height, width) (SqueezeNext's 3x1)."""
         C, H, W = self.shapes[x]
-        p = L.conv2d(name, C=C, M=M, H=H, W=W, R=k, stride=stride, padding=pad, groups=groups,
+        R, S = (k, k) if isinstance(k, int) else k
+        p = L.conv2d(name, C=C, M=M, H=H, W=W, R=R, S=S, stride=stride, padding=pad, groups=groups,
                      dilation=dilation, bits=self.bits)
         return self._add(name, p, (x,), (M, p.dims["P"], p.dims["Q"]))
 
@@ -107,6 +109,31 @@ class Builder:
             raise ValueError(f"{self.name}/{name}: concat of shapes {[self.shapes[x] for x in xs]}")
         shape = (sum(self.shapes[x][0] for x in xs), *rest)
         return self._eop(name, "concat", xs, shape, 0)
+
+    def split(self, name: str, x: str, start: int, stop: int) -> str:
+        """Channels [start, stop) of ``x`` (a slice of a channel-major buffer: renamed, not copied)."""
+        C, *rest = self.shapes[x]
+        if not 0 <= start < stop <= C:
+            raise ValueError(f"{self.name}/{name}: channel slice [{start}, {stop}) of {C} channels")
+        shape = (stop - start, *rest)
+        op = ElementOp(name, "split", 1, prod(shape), prod(shape), 0, self.bits, {"start": start, "stop": stop})
+        return self._add(name, op, (x,), shape)
+
+    def shuffle(self, name: str, x: str, groups: int) -> str:
+        """Channel shuffle (ShuffleNet): channel g*(C/groups)+i moves to i*groups+g; every element copied."""
+        s = self.shapes[x]
+        if groups < 1 or s[0] % groups:
+            raise ValueError(f"{self.name}/{name}: {s[0]} channels do not divide into {groups} groups")
+        return self._eop(name, "shuffle", (x,), s, 0, groups=groups)
+
+    def shift(self, name: str, x: str, offsets: int | tuple[tuple[int, int], ...] = 3) -> str:
+        """Shift (Wu et al. 2018): channel c moved by ``offsets[c % len(offsets)]`` = (dy, dx),
+        zero-filled at the border; an int k means the k*k offsets of a k x k shift. Zero MACs and
+        zero element ops: each output element is a copy, and a zero fill reads nothing."""
+        C, H, W = self.shapes[x]
+        offs = shift_offsets(offsets) if isinstance(offsets, int) else tuple(offsets)
+        op = ElementOp(name, "shift", 1, shift_reads(C, H, W, offs), C * H * W, 0, self.bits, {"offsets": offs})
+        return self._add(name, op, (x,), (C, H, W))
 
     def build(self, batch: int = 1) -> Network:
         net = Network(self.name, 1, tuple(self.nodes), self.inputs)

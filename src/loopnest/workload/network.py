@@ -8,7 +8,15 @@ Element-op counting convention of non-MAC operators (per output element unless s
 activation 1; add/mul/sub with k inputs k-1; pooling one op per window element (R*S);
 softmax 3 (exp, sum, divide); batch norm 2 (folded scale and shift); layer norm 6 (mean,
 subtract, square-sum, rsqrt-multiply, scale, shift); LRN size+3; data movement (concat,
-reshape, flatten, transpose, pad, split) 0.
+reshape, flatten, transpose, pad, split, shift, shuffle) 0.
+
+Data movement is of two sorts (``COPY_KINDS``). A concat, split, reshape or flatten renames
+storage: in channel-major (C, H, W) layout its output is its inputs' elements, in order, so
+the producers write (or the consumer reads) one contiguous buffer and nothing is copied. A
+shift (Wu et al., CVPR 2018: each channel moved by its own spatial offset, zero-filled at the
+border) and a channel shuffle (ShuffleNet: channels interleaved across groups) reorder elements,
+so each output element is copied: ``in_elems`` are the input elements read (a shift reads no
+element for the zeros it fills in) and ``out_elems`` the elements written.
 """
 
 from __future__ import annotations
@@ -20,6 +28,24 @@ from math import prod
 from loopnest.workload.problem import Problem
 
 OPS_PER_ELEMENT = {"activation": 1, "softmax": 3, "batchnorm": 2, "layernorm": 6}
+COPY_KINDS = frozenset({"shift", "shuffle"})  # data movement that copies every element (module docstring)
+
+
+def shift_offsets(kernel: int) -> tuple[tuple[int, int], ...]:
+    """The k*k (dy, dx) offsets of a k x k shift (Wu et al. 2018), row-major, centre included."""
+    if not isinstance(kernel, int) or kernel < 1 or kernel % 2 == 0:
+        raise ValueError(f"shift kernel must be an odd positive int, got {kernel!r}")
+    h = kernel // 2
+    return tuple((dy, dx) for dy in range(-h, h + 1) for dx in range(-h, h + 1))
+
+
+def shift_reads(C: int, H: int, W: int, offsets: tuple[tuple[int, int], ...]) -> int:
+    """Input elements a shift reads (per sample): channel c takes ``offsets[c % len(offsets)]``
+    (DiracDeltaNet's assignment), and a channel moved by (dy, dx) on an H x W map keeps
+    (H - |dy|) * (W - |dx|) of its elements; the rest of its output is zero fill, read from nowhere."""
+    n = len(offsets)
+    return sum((C // n + (i < C % n)) * max(H - abs(dy), 0) * max(W - abs(dx), 0)
+               for i, (dy, dx) in enumerate(offsets))
 
 
 class NetworkError(ValueError):
@@ -45,6 +71,11 @@ class ElementOp:
     @property
     def elem_ops(self) -> int:
         return self.ops_per_sample * self.batch
+
+    @property
+    def copies(self) -> bool:
+        """True for a data-movement operator that copies its elements (a shift, a shuffle)."""
+        return self.kind in COPY_KINDS
 
     @property
     def input_elements(self) -> int:

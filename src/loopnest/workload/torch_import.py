@@ -22,6 +22,7 @@ _MODULES = {  # nn class name -> (kind, ops per output element)
     **{m: ("reshape", 0) for m in ("Dropout", "Identity", "Flatten", "Unflatten")},
     "BatchNorm2d": ("norm", OPS_PER_ELEMENT["batchnorm"]), "BatchNorm1d": ("norm", OPS_PER_ELEMENT["batchnorm"]),
     "LayerNorm": ("norm", OPS_PER_ELEMENT["layernorm"]), "Softmax": ("softmax", OPS_PER_ELEMENT["softmax"]),
+    "ChannelShuffle": ("shuffle", 0),  # a copy (workload.network, COPY_KINDS)
 }
 _FUNCTIONS = {  # function or method name -> (kind, ops per output element)
     **{f: ("activation", 1) for f in ("relu", "relu_", "relu6", "gelu", "silu", "sigmoid", "tanh", "hardswish",
@@ -32,6 +33,7 @@ _FUNCTIONS = {  # function or method name -> (kind, ops per output element)
                                    "chunk", "split", "getitem", "unsqueeze", "squeeze", "dropout", "t",
                                    "expand", "to", "float", "type_as", "clone", "stack", "narrow")},
     "softmax": ("softmax", OPS_PER_ELEMENT["softmax"]),
+    "channel_shuffle": ("shuffle", 0),
     "layer_norm": ("norm", OPS_PER_ELEMENT["layernorm"]),
     "batch_norm": ("norm", OPS_PER_ELEMENT["batchnorm"]),
 }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from loopnest.workload.network import Network
-from loopnest.workload.zoo import cnn, digits, tpu, transformer
+from loopnest.workload.zoo import cnn, compact, digits, tpu, transformer
 
 MODELS: dict[str, tuple[Callable[..., Network], str]] = {
     "lenet5": (cnn.lenet5, "LeNet-5, 28x28 (padded to 32x32)"),
@@ -15,9 +15,14 @@ MODELS: dict[str, tuple[Callable[..., Network], str]] = {
     "googlenet": (cnn.googlenet, "GoogLeNet (Inception v1), 224x224"),
     "resnet50": (cnn.resnet50, "ResNet-50 v1, 224x224"),
     "mobilenet_v1": (cnn.mobilenet_v1, "MobileNet-v1 1.0, 224x224"),
+    **{f"mobilenet_v1_x{str(w).replace('.', '_')}": (partial(cnn.mobilenet_v1, width=w), f"MobileNet-v1 {w}, 224x224")
+       for w in (0.75, 0.5, 0.25)},
     "mobilenet_v2": (cnn.mobilenet_v2, "MobileNet-v2 1.0, 224x224"),
     "squeezenet1_0": (cnn.squeezenet1_0, "SqueezeNet 1.0, 224x224"),
     "squeezenet1_1": (cnn.squeezenet1_1, "SqueezeNet 1.1, 224x224"),
+    "squeezenext23": (compact.squeezenext23, "1.0-SqNxt-23 (SqueezeNext), 227x227"),
+    "shufflenet_v2_x1_0": (compact.shufflenet_v2, "ShuffleNet-v2 1.0x, 224x224 (split, concat, shuffle)"),
+    "diracdeltanet": (compact.diracdeltanet, "DiracDeltaNet (Synetgy), 224x224: shifts and 1x1 convs, 4-bit"),
     "bert_base_128": (partial(transformer.bert_base_layer, 128), "BERT-base encoder layer, 128 tokens"),
     "bert_base_512": (partial(transformer.bert_base_layer, 512), "BERT-base encoder layer, 512 tokens"),
     "gpt2_prefill_1024": (partial(transformer.gpt2_block, 1024, False), "GPT-2 small block, prefill of 1024 tokens"),

@@ -97,8 +97,8 @@ def googlenet(batch: int = 1, ceil_pool: bool = True) -> Network:
     return b.build(batch)
 
 
-def _conv_bn(b: Builder, name: str, x: str, M: int, k: int, stride: int = 1, pad: int = 0,
-             groups: int = 1, relu: str | None = "relu") -> str:
+def _conv_bn(b: Builder, name: str, x: str, M: int, k: int | tuple[int, int], stride: int = 1,
+             pad: int | tuple[int, int] = 0, groups: int = 1, relu: str | None = "relu") -> str:
     y = b.norm(f"{name}.bn", b.conv(name, x, M, k, stride, pad, groups))
     return b.act(f"{name}.{relu}", y, relu) if relu else y
 
@@ -121,14 +121,17 @@ def resnet50(batch: int = 1) -> Network:
     return b.build(batch)
 
 
-def mobilenet_v1(batch: int = 1) -> Network:
-    """MobileNet-v1 1.0-224 (Howard et al. 2017): depthwise 3x3 + pointwise 1x1 pairs."""
-    b = Builder("mobilenet_v1", {"input": (3, 224, 224)})
-    x = _conv_bn(b, "conv0", "input", 32, 3, 2, 1)
+def mobilenet_v1(batch: int = 1, width: float = 1.0) -> Network:
+    """MobileNet-v1 224 (Howard et al. 2017): depthwise 3x3 + pointwise 1x1 pairs. ``width`` is
+    the width multiplier alpha: every layer's channels times alpha (int(32 * alpha) and so on;
+    the paper's Table 6 has 1.0, 0.75, 0.5 and 0.25); the classifier stays 1000-way."""
+    name = "mobilenet_v1" if width == 1.0 else f"mobilenet_v1_x{str(width).replace('.', '_')}"
+    b = Builder(name, {"input": (3, 224, 224)})
+    x = _conv_bn(b, "conv0", "input", int(32 * width), 3, 2, 1)
     table = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)) + ((512, 1),) * 5 + ((1024, 2), (1024, 1))
     for i, (M, s) in enumerate(table, 1):
         x = _conv_bn(b, f"conv{i}.dw", x, b.shapes[x][0], 3, s, 1, groups=b.shapes[x][0])
-        x = _conv_bn(b, f"conv{i}.pw", x, M, 1)
+        x = _conv_bn(b, f"conv{i}.pw", x, int(M * width), 1)
     b.fc("fc", b.gap("avgpool", x), 1000)
     return b.build(batch)
 
