@@ -107,6 +107,16 @@ def storage_parallelism(ms: Mapspace, idx: np.ndarray, spatial: np.ndarray) -> i
     return int(spatial[fits].max()) if fits.any() else 0
 
 
+def capacity_bound_cycles(problem: Problem, arch: Architecture, constraints: Constraints) -> float:
+    """The fewest cycles any mapping allowed by ``constraints`` can take on ``arch`` by step 5:
+    MACs / (most active PEs whose tiles fit) x cycles per MAC, without a search. On an
+    architecture with no bandwidth limits this is the mapper's latency optimum (cycles are the
+    compute cycles of the most parallel fitting mapping); infinite where nothing fits."""
+    ms = Mapspace(problem, arch, constraints)
+    pes = storage_parallelism(ms, *spatial_choices(ms))
+    return problem.macs / pes * arch.compute.cycles_per_mac if pes else float("inf")
+
+
 def no_overlap_cycles(record: dict, arch: Architecture) -> float:
     """Cycles if every bandwidth-limited transfer were serialized with compute (pessimistic)."""
     total = float(record["compute_cycles"])
