@@ -29,6 +29,7 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints, FactorRule
+from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.factors import divisors
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace, X
 from loopnest.search.mapper import search_layer
@@ -115,6 +116,11 @@ def capacity_bound_cycles(problem: Problem, arch: Architecture, constraints: Con
     ms = Mapspace(problem, arch, constraints)
     pes = storage_parallelism(ms, *spatial_choices(ms))
     return problem.macs / pes * arch.compute.cycles_per_mac if pes else float("inf")
+
+
+def layer_bound_cycles(layers, arch: Architecture, dataflow: str) -> list[float]:
+    """``capacity_bound_cycles`` of each layer (an iterable of ``Problem``) under a dataflow preset."""
+    return [capacity_bound_cycles(p, arch, dataflow_constraints(dataflow, p, arch)) for p in layers]
 
 
 def no_overlap_cycles(record: dict, arch: Architecture) -> float:

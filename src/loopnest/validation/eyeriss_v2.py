@@ -51,13 +51,10 @@ def scaled_array(side: int):
 def network_cycles(model: str, side: int) -> float:
     """Batch-1 cycles of ``model`` on ``scaled_array(side)``, row stationary: the sum of each
     layer's storage-capacity bound."""
-    from loopnest.analysis.eyexam import capacity_bound_cycles
-    from loopnest.mapping.dataflows import dataflow_constraints
+    from loopnest.analysis.eyexam import layer_bound_cycles
     from loopnest.workload import load_network
 
-    arch = scaled_array(side)
-    return sum(capacity_bound_cycles(p, arch, dataflow_constraints("rs", p, arch))
-               for p in load_network(model, batch=1).layers)
+    return sum(layer_bound_cycles(load_network(model, batch=1).layers, scaled_array(side), "rs"))
 
 
 def cases() -> Iterator[Case]:

@@ -1,0 +1,46 @@
+"""The Squeezelerator's hybrid WS/OS claim (seed 002, Keutzer's co-design talk, after Kwon et al.,
+DAC 2018: "Squeezelerator evolved to support both OS and WS dataflow modes. Initial results improved
+accelerator performance on MobileNets v1 by 6x") against the ``squeezelerator-like`` preset.
+
+The hybrid runs each layer in the faster of its two modes, chosen once per network; the seed does
+not say which single mode the 6x is over, so there is a case for each. Our cycles per layer are
+Eyexam's storage-capacity bound under the ``ws`` and ``os`` dataflow presets
+(``analysis.eyexam.capacity_bound_cycles``): the preset has no bandwidth limits, so that is the
+mapper's latency optimum in each mode. MobileNet v1, batch 1. Tolerance: "6x" is printed to one
+digit, so half a unit, 0.5 / 6.
+
+Not checked here: the talk's "up to 6x reduction in energy over OS, WS" (per layer; it needs the
+energy-optimal mapping of every MobileNet layer in both modes, minutes of search per run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from loopnest.validation import Case
+from loopnest.validation.eyeriss_chip import printed_tolerance
+
+SOURCE = "Squeezelerator (Kwon et al., DAC 2018), hybrid WS/OS on MobileNet v1; seed 002 (Keutzer's co-design talk)"
+BASIS = "\"6x\" printed to one digit: half a unit, 0.5 / 6"
+PRINTED = "6"
+
+
+def mode_cycles(model: str = "mobilenet_v1") -> dict[str, float]:
+    """Batch-1 network cycles on ``squeezelerator-like`` in each mode and in the hybrid (each layer
+    in its faster mode)."""
+    from loopnest.analysis.eyexam import layer_bound_cycles
+    from loopnest.arch import load_arch
+    from loopnest.workload import load_network
+
+    arch = load_arch("squeezelerator-like")
+    layers = list(load_network(model, batch=1).layers)
+    per = {df: layer_bound_cycles(layers, arch, df) for df in ("ws", "os")}
+    return {"ws": sum(per["ws"]), "os": sum(per["os"]), "hybrid": sum(map(min, per["ws"], per["os"]))}
+
+
+def cases() -> Iterator[Case]:
+    got = mode_cycles()
+    for mode in ("ws", "os"):
+        yield Case(f"MobileNet v1: hybrid over {mode.upper()} alone", SOURCE,
+                   f"speed-up (cycles in {mode.upper()} / cycles of the hybrid)", float(PRINTED),
+                   got[mode] / got["hybrid"], exact=False, tolerance=printed_tolerance(PRINTED), basis=BASIS)
