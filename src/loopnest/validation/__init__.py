@@ -64,7 +64,7 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import diannao, eyeriss_chip, eyeriss_v2, isaac, leakage, scalesim, sparseloop, squeezelerator, timeloop, tpu_v1
+    from loopnest.validation import diannao, eie, eyeriss_chip, eyeriss_v2, isaac, leakage, scalesim, sparseloop, squeezelerator, timeloop, tpu_v1
 
     return {
         "timeloop-reference": timeloop.cases,
@@ -77,6 +77,7 @@ def suites() -> dict[str, Suite]:
         "sparseloop": sparseloop.cases,
         "eyeriss-v2": eyeriss_v2.cases,
         "squeezelerator": squeezelerator.cases,
+        "eie": eie.cases,
     }
 
 
