@@ -1,4 +1,4 @@
-"""The Squeezelerator's energy claim (seed 002, Keutzer's co-design talk, after Kwon et al., DAC
+"""The Squeezelerator's energy claim (seed 002, Keutzer et al., co-design talk, after Kwon et al., DAC
 2018): "hybrid WS and OS data flow: up to 6x reduction in energy over OS, WS", per layer. Too slow
 for ``loopnest validate`` (an energy search of every MobileNet v1 layer shape in both modes), so
 measured here: each distinct layer shape of MobileNet v1 (batch 1) on ``squeezelerator-like``,

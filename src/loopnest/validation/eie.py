@@ -1,4 +1,4 @@
-"""EIE's published figures (Han et al., ISCA 2016, abstract; seed 002, Keutzer's co-design talk)
+"""EIE's published figures (Han et al., ISCA 2016, abstract; seed 002, Keutzer et al., co-design talk)
 against the ``eie-like`` preset.
 
 - "102 GOP/s working directly on a compressed network" (the abstract): ours is the preset's peak,
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from loopnest.validation import Case
 from loopnest.validation.eyeriss_chip import printed_tolerance
 
-SOURCE = "EIE (Han et al., ISCA 2016), abstract; seed 002 (Keutzer's co-design talk)"
+SOURCE = "EIE (Han et al., ISCA 2016), abstract; Keutzer et al., co-design talk"
 BASIS = "half a unit in the last digit each figure is printed with (102 GOP/s: 0.5 GOP/s; 131K: 0.5K)"
 
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from loopnest.validation import Case
 from loopnest.validation.eyeriss_chip import printed_tolerance
 
-SOURCE = "Eyeriss v2 over Eyeriss v1 (Chen et al., JETCAS 2019), speed-up vs PE count; seed 001 slide 21"
+SOURCE = "Eyeriss v2 over Eyeriss v1 (Chen et al., JETCAS 2019), speed-up vs PE count; Sze, 2020 evaluation talk, slide 21"
 BASIS = ("a ratio of two speed-ups printed to 0.1x: the sum of their half-units in the last digit "
          "(AlexNet 71.5 / 17.9: 0.05 / 71.5 + 0.05 / 17.9 = 0.35 %)")
 SIDES = (16, 32, 128)  # 256, 1024, 16384 PEs

@@ -1,4 +1,4 @@
-"""The Squeezelerator's hybrid WS/OS claim (seed 002, Keutzer's co-design talk, after Kwon et al.,
+"""The Squeezelerator's hybrid WS/OS claim (seed 002, Keutzer et al., co-design talk, after Kwon et al.,
 DAC 2018: "Squeezelerator evolved to support both OS and WS dataflow modes. Initial results improved
 accelerator performance on MobileNets v1 by 6x") against the ``squeezelerator-like`` preset.
 
@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from loopnest.validation import Case
 from loopnest.validation.eyeriss_chip import printed_tolerance
 
-SOURCE = "Squeezelerator (Kwon et al., DAC 2018), hybrid WS/OS on MobileNet v1; seed 002 (Keutzer's co-design talk)"
+SOURCE = "Squeezelerator (Kwon et al., DAC 2018), hybrid WS/OS on MobileNet v1; Keutzer et al., co-design talk"
 BASIS = "\"6x\" printed to one digit: half a unit, 0.5 / 6"
 PRINTED = "6"
 
