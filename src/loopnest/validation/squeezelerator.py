@@ -17,7 +17,8 @@ the preset has no bandwidth limits, so that is the mapper's latency optimum in e
 v1, batch 1. Tolerance: "6x" is printed to one digit, so half a unit, 0.5 / 6.
 
 Not checked here: the talk's "up to 6x reduction in energy over OS, WS" (per layer; it needs the
-energy-optimal mapping of every MobileNet layer in both modes, minutes of search per run).
+energy-optimal mapping of every MobileNet layer in both modes, minutes of search per run): see
+``benchmarks/squeezelerator_energy.py`` and docs/arch.md.
 """
 
 from __future__ import annotations
