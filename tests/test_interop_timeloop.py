@@ -490,6 +490,24 @@ def test_cli_export_with_the_eyeriss_architecture_then_import(tmp_path):
     assert b["cycles"] == a["cycles"]
 
 
+def test_cli_export_takes_the_table_its_error_names(tmp_path):
+    """A normalized table (eyeriss65: 1 = one 16-bit MAC) cannot fill an ERT in pJ: the error names
+    --table horowitz45, and export timeloop and export zigzag both take it (before, the message
+    pointed at a --table option export did not have)."""
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    (tmp_path / "rs.yaml").write_text(_RS)
+    for tool, out in (("timeloop", "tl.yaml"), ("zigzag", "zz.yaml")):
+        args = ["export", tool, "--arch", "eyeriss", "--layer", "resnet50:layer1.0.conv2",
+                "--mapping", str(tmp_path / "rs.yaml"), "-o", str(tmp_path / out)]
+        bad = CliRunner().invoke(app, args + ["--table", "eyeriss65"])
+        assert bad.exit_code != 0 and "--table horowitz45" in bad.output and "Traceback" not in bad.output, bad.output
+        ok = CliRunner().invoke(app, args + ["--table", "horowitz45"])
+        assert ok.exit_code == 0, ok.output
+
+
 def test_evaluate_export_timeloop_writes_each_layer_that_reimports_to_its_row(tmp_path):
     """evaluate --export-timeloop on a 16 x 1 array (every spatial factor on X): each layer's file,
     imported back and evaluated, gives the energy and cycles of its row in evaluate --json."""
@@ -581,6 +599,30 @@ def test_v04_eyeriss_like_parallel_scratchpads_become_one_partitioned_level(tmp_
     notes = "\n".join(imp.notes.lines())
     assert "different word widths (8, 8, 16 bits)" in notes and "'update_fifo_depth'" in notes
     assert "'n_banks'" in notes and "container constraints" in notes
+
+
+def test_imported_mac_is_priced_at_the_layers_widths(tmp_path):
+    """The eyeriss_like MAC as an 8- or a 16-bit multiplier (no ERT: the energy table's MAC): a
+    16-bit layer costs the same pJ/MAC on both, by design (docs/model.md, "Precision": the MAC is
+    the table's MAC at the layer's widths; `evaluate` warns that the 8-bit design multiplies 16-bit
+    values); the 8-bit layer costs (0.2 + 0.05) / (0.787 + 0.05) of it on both (Horowitz 45 nm:
+    int8 multiply 0.2 pJ, 16-bit add 0.05 pJ; a 16-bit multiply 0.2 x sqrt(3.1 / 0.2) = 0.787 pJ
+    on the power law between the 8- and 32-bit points). Checked after a report that changing the
+    imported MAC from 16 to 8 bits left the pJ/MAC of 16-bit AlexNet unchanged: that is this rule."""
+    from loopnest.model.precision import mac_energy_pj
+    from loopnest.workload.precision import Precision
+
+    layer16 = load_layer("alexnet:conv2")
+    layer8 = Precision.parse("weights=8,inputs=8,outputs=8,accumulator=16").apply(layer16)
+    got = {}
+    for bits in (8, 16):
+        f = tmp_path / f"mac{bits}.yaml"
+        f.write_text(EYERISS_LIKE_V04.replace("multiplier_width: 8", f"multiplier_width: {bits}"))
+        a, _, _ = check(import_files([f]), "test")
+        assert a.compute.operand_bits == bits
+        got[bits] = (mac_energy_pj(layer16, a), mac_energy_pj(layer8, a))
+    assert got[8][0] == pytest.approx(got[16][0], rel=1e-12) and got[8][1] == pytest.approx(got[16][1], rel=1e-12)
+    assert got[16][1] / got[16][0] == pytest.approx(0.25 / (0.2 * (3.1 / 0.2) ** 0.5 + 0.05), rel=1e-9)
 
 
 def test_v04_parallel_with_a_spad_keeping_everything_is_refused(tmp_path):

@@ -29,6 +29,7 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints, FactorRule
+from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.factors import divisors
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace, X
 from loopnest.search.mapper import search_layer
@@ -105,6 +106,21 @@ def storage_parallelism(ms: Mapspace, idx: np.ndarray, spatial: np.ndarray) -> i
     for keep in ms.keep_configs:
         fits |= ms.fits(idx, keep)
     return int(spatial[fits].max()) if fits.any() else 0
+
+
+def capacity_bound_cycles(problem: Problem, arch: Architecture, constraints: Constraints) -> float:
+    """The fewest cycles any mapping allowed by ``constraints`` can take on ``arch`` by step 5:
+    MACs / (most active PEs whose tiles fit) x cycles per MAC, without a search. On an
+    architecture with no bandwidth limits this is the mapper's latency optimum (cycles are the
+    compute cycles of the most parallel fitting mapping); infinite where nothing fits."""
+    ms = Mapspace(problem, arch, constraints)
+    pes = storage_parallelism(ms, *spatial_choices(ms))
+    return problem.macs / pes * arch.compute.cycles_per_mac if pes else float("inf")
+
+
+def layer_bound_cycles(layers, arch: Architecture, dataflow: str) -> list[float]:
+    """``capacity_bound_cycles`` of each layer (an iterable of ``Problem``) under a dataflow preset."""
+    return [capacity_bound_cycles(p, arch, dataflow_constraints(dataflow, p, arch)) for p in layers]
 
 
 def no_overlap_cycles(record: dict, arch: Architecture) -> float:

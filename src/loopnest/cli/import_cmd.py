@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.common import err_console, fail, print_json, warn
+from loopnest.cli.common import err_console, fail, print_json, table_option, warn
 
 app = typer.Typer(no_args_is_help=True, help="Read other tools' specs (Timeloop/Accelergy, ZigZag, SCALE-Sim) "
                   "into loopnest's architecture, layer and mapping YAML.")
@@ -69,6 +69,7 @@ def export_timeloop(
     mapping: str = typer.Option(..., "--mapping", help="loopnest mapping YAML (e.g. one written by evaluate --mappings)."),
     out: str = typer.Option(..., "-o", "--out", help="Timeloop YAML to write: architecture, ERT, ART, problem and mapping sections."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    table: str = table_option(),
     with_arch: bool = typer.Option(True, "--with-arch/--no-arch", help="Also write the architecture with its energies "
                                    "(ERT) and areas (ART)."),
 ) -> None:
@@ -81,7 +82,7 @@ def export_timeloop(
     from loopnest.interop import InteropError
     from loopnest.interop.export import write_timeloop
 
-    a, problem, m = _load_result(arch, layer, mapping, batch)
+    a, problem, m = _load_result(arch, layer, mapping, batch, table)
     try:
         path = write_timeloop(problem, a, m, Path(out), with_arch)
     except InteropError as e:
@@ -97,6 +98,7 @@ def export_zigzag(
     out: str = typer.Option(..., "-o", "--out", help="OUT.yaml: writes OUT.workload.yaml, OUT.mapping.yaml and "
                             "OUT.accelerator.yaml beside it."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
+    table: str = table_option(),
     with_arch: bool = typer.Option(True, "--with-arch/--no-arch", help="Also write the architecture as a ZigZag "
                                    "accelerator (memories, operational array)."),
 ) -> None:
@@ -109,7 +111,7 @@ def export_zigzag(
     from loopnest.interop import InteropError
     from loopnest.interop.zigzag_export import write_zigzag
 
-    a, problem, m = _load_result(arch, layer, mapping, batch)
+    a, problem, m = _load_result(arch, layer, mapping, batch, table)
     try:
         paths = write_zigzag(problem, a, m, Path(out), with_arch)
     except InteropError as e:
@@ -118,7 +120,7 @@ def export_zigzag(
         err_console.print(f"zigzag {kind}: {path}")
 
 
-def _load_result(arch: str, layer: str, mapping: str, batch: int):
+def _load_result(arch: str, layer: str, mapping: str, batch: int, table: str | None):
     """(Architecture, Problem, Mapping) of an export, the mapping checked against both."""
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.mapping.io import load_mapping
@@ -127,7 +129,7 @@ def _load_result(arch: str, layer: str, mapping: str, batch: int):
     from loopnest.workload.layer_ref import LayerRefError, load_layer
 
     try:
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
         problem = load_layer(layer, batch)
         m = load_mapping(mapping, a)
         validate_structure(m, problem, a)

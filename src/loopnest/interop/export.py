@@ -148,7 +148,7 @@ def timeloop_arch(arch: Architecture, problem: Problem) -> dict:
     loopnest charges them) and the bypass constraints of levels that may not hold every tensor."""
     if arch.energy_units != "pJ":
         raise InteropError(f"{arch.name}: energies in {arch.energy_units}; Accelergy's tables are in pJ: "
-                           "export with a pJ table")
+                           "resolve it with a pJ table to export it (--table horowitz45)")
     if arch.compute.pim is not None:
         raise InteropError(f"{arch.name}: compute.pim: an analog PIM array is a feature the Timeloop export lacks")
     names = {r: problem.tensor(r).name for r in ROLES}

@@ -156,7 +156,7 @@ def zigzag_accelerator(arch: Architecture) -> tuple[dict, list[str]]:
     """The ZigZag accelerator (``memories``, ``operational_array``) and the header lines naming
     what it leaves out."""
     if arch.energy_units != "pJ":
-        raise InteropError(f"{arch.name}: energies in {arch.energy_units}; ZigZag's costs are in pJ: export with a pJ table")
+        raise InteropError(f"{arch.name}: energies in {arch.energy_units}; ZigZag's costs are in pJ: resolve it with a pJ table to export it (--table horowitz45)")
     if arch.compute.pim is not None:
         raise InteropError(f"{arch.name}: compute.pim: an analog PIM array is a feature the ZigZag export lacks")
     axes = spatial_axes(arch)

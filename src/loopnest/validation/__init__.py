@@ -64,7 +64,7 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import diannao, eyeriss_chip, isaac, leakage, scalesim, sparseloop, timeloop, tpu_v1
+    from loopnest.validation import diannao, eie, eyeriss_chip, eyeriss_v2, isaac, leakage, scalesim, sparseloop, squeezelerator, timeloop, tpu_v1
 
     return {
         "timeloop-reference": timeloop.cases,
@@ -75,6 +75,9 @@ def suites() -> dict[str, Suite]:
         "isaac-ima": isaac.cases,
         "diannao": diannao.cases,
         "sparseloop": sparseloop.cases,
+        "eyeriss-v2": eyeriss_v2.cases,
+        "squeezelerator": squeezelerator.cases,
+        "eie": eie.cases,
     }
 
 
