@@ -1,7 +1,8 @@
 """Sparse search speed: the same layers mapped dense and sparse side by side, in one process, with
 the CPU seconds of each search and their ratio (the issue-13 target: sparse within 2x of dense).
 
-Each layer (every conv layer of ``--model`` by default; ``--layers`` picks) is searched for
+Each layer (every conv layer of ``--model`` by default, one per distinct shape and densities;
+``--layers`` picks) is searched for
 energy on ``--arch`` at the workload's densities (dense) and on ``--sparse-arch`` at
 ``--density`` (``chip``: the Eyeriss chip's Table V ifmap densities for AlexNet, as
 ``search.eyeriss_cases.chip_densities``; or ``--density``'s text / YAML form), one search after
@@ -52,9 +53,14 @@ def main() -> None:
     dataflow = None if args.dataflow == "none" else args.dataflow
     net = load_network(args.model, batch=args.batch)
     sparse_net = apply_density(net, chip_densities() if args.density == "chip" else load_density(args.density))
-    names = args.layers.split(",") if args.layers else [p.name for p in net.layers if p.kind == "conv"]
     dense_layers = {p.name: p for p in net.layers}
     sparse_layers = {p.name: p for p in sparse_net.layers}
+    names, seen = [], set()  # one layer per distinct shape and densities, as map_network searches them
+    for name in args.layers.split(",") if args.layers else [p.name for p in net.layers if p.kind == "conv"]:
+        key = (dense_layers[name].shape_key(), tuple(str(t.density) for t in sparse_layers[name].tensors))
+        if key not in seen:
+            seen.add(key)
+            names.append(name)
     print(f"{'layer':14s} {'dense CPU s':>11s} {'sparse CPU s':>12s} {'ratio':>6s}  {'dense mappings':>14s} "
           f"{'sparse mappings':>15s}  {'sparse energy pJ':>16s}  modes (dense / sparse)")
     totals, ratios, proven = [0.0, 0.0], [], 0
