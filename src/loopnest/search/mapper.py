@@ -12,6 +12,8 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
    into level 2, psum read-backs included, plus ``RestFloor``: the MACs' traffic counted
    exactly and the transfers into deeper keepers), first per group of rests sharing a union tile.
+   With sparsity ``V0`` and the MACs' traffic are the sparse model's own counts, and every other
+   floor prices its dense counts at ``bounds.floor_prices`` (docs/sparsity.md).
 4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
@@ -286,8 +288,8 @@ class _Search(TilingEvaluator):
         self._visit_by_floor(rows)
 
     def _cycles_floor(self, reads0: np.ndarray) -> np.ndarray:
-        """Per outer choice, a floor of the cycles: the MACs over every PE, or the level-0 reads
-        (``reads0``, words) over its read bandwidth."""
+        """Per outer choice, a floor of the cycles: the MACs over every PE (those not skipped), or
+        the level-0 reads (``reads0``, words; the actual ones with sparsity) over its read bandwidth."""
         rd_bw = self.space.arch.levels[0].read_bandwidth
         return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
 
