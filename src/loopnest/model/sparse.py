@@ -84,10 +84,11 @@ class SparsePlan:
         A leader's tile holds at least one value, so P(tile nonempty) >= its density: the
         transfers out of a level with a feature keep at least the product ``lead`` of its leaders'
         densities. Reads and updates at a level: its own ``lead`` times its stored share (rule 1,
-        exact). Fills and fanout words: the supplier's ``lead``, at least the least over the
-        levels; fanout words of inputs and weights also times the least stored share over the
-        levels (the parent's format). Outputs' reads at a level gating or skipping them: 0 (every
-        read-back of an eliminated update may go)."""
+        exact). Fills at level l: its share times the supplier's ``lead``, a keeper above l (at
+        least the least over levels 0..l-1). Fanout words below level q: the ``lead`` of the
+        innermost keeper at or above q (the least over levels 0..q), times that keeper's share
+        for inputs and weights (the least over levels 0..q). Outputs' reads at a level gating or
+        skipping them: 0 (every read-back of an eliminated update may go)."""
         L = len(self.formats)
         d = [x.value for x in self.density]
         lead = np.ones((L, 3))
@@ -95,12 +96,13 @@ class SparsePlan:
             for t, f in enumerate(per):
                 if f is not None:
                     lead[l, t] = float(np.prod([d[s] for s in f[1]]))
-        least = lead.min(axis=0)
-        storage = np.stack([self.stored * lead, self.stored * least, self.stored * lead], axis=2)
+        upto = np.minimum.accumulate(lead, axis=0)  # least over levels 0..q
+        above = np.vstack([np.ones((1, 3)), upto[:-1]])  # least over levels 0..l-1
+        storage = np.stack([self.stored * lead, self.stored * above, self.stored * lead], axis=2)
         storage[[f[OUT] is not None for f in self.feature], OUT, READS] = 0.0
-        share = self.stored.min(axis=0)
-        share[OUT] = 1.0
-        return storage, np.broadcast_to(least * share, (L, 3)).copy()
+        share = np.minimum.accumulate(self.stored, axis=0)
+        share[:, OUT] = 1.0
+        return storage, upto * share
 
 
 def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
