@@ -65,9 +65,9 @@ def every_mapping(problem, arch) -> MappingBatch:
 @pytest.mark.parametrize("case", CASES)
 def test_floor_factors_are_sound_and_attained(case):
     """Over every tiling of a small layer, each (level, tensor, action) sparse count is at least
-    its dense count times the floor factor (sound), and the reads and updates factors are
-    reached by some mapping (a leader's tile of one value): inflating one by 1 % would make it
-    unsound."""
+    its dense count times the floor factor (sound), and every factor below 1 of an action that
+    occurs is reached by some mapping (a leader's tile of one value, the supplier that gates):
+    inflating one by 1 % would make it unsound."""
     arch, layer, dens = CASES[case]
     p = with_densities(layer, dens)
     storage, _ = plan(p, arch).floor_factors()
@@ -77,7 +77,7 @@ def test_floor_factors_are_sound_and_attained(case):
     assert (actual >= dense * storage[None] * (1 - 1e-12)).all()
     used = dense > 0
     least = np.where(used, actual / np.where(used, dense, 1.0), np.inf).min(axis=0)  # (L, 3, 3)
-    reached = [(l, t, a) for l in range(3) for t in range(3) for a in (0, 2)
+    reached = [(l, t, a) for l in range(3) for t in range(3) for a in (0, 1, 2)
                if used[:, l, t, a].any() and storage[l, t, a] < 1]
     assert reached  # the case exercises a sparse factor
     for l, t, a in reached:
