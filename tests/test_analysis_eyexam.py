@@ -102,3 +102,18 @@ def test_eyexam_is_monotone_and_never_above_the_roofline(shape, dram_bw, buf_bw,
     point = layer_point(chosen, arch, layer)
     assert point["achieved_macs_per_cycle"] <= attainable(arch, point["intensity_macs_per_word"]) * (1 + 1e-9)
     assert b[4] <= attainable(arch, {}) + 1e-9  # storage-bound active PEs never exceed the compute roof
+
+
+def test_sparse_layer_adds_non_zero_macs_per_cycle():
+    # eyeriss-rlc gates MACs on zero inputs, keeping their cycles (docs/sparsity.md, rule 5): at
+    # inputs=0.25 a quarter of the MACs are performed in the same cycles, so the chosen mapping's
+    # non-zero MACs per cycle are a quarter of its achieved MACs per cycle; the steps are unchanged.
+    from loopnest.workload.density import Density, with_densities
+
+    arch = load_arch("eyeriss-rlc")
+    layer = with_densities(load_layer("lenet5:conv1", 1), {"inputs": Density.uniform(0.25)})
+    data = run_eyexam(layer, arch, dataflow_constraints("rs", layer, arch), "energy", mode="heuristic")
+    assert data["actual_macs"] == layer.macs / 4
+    assert data["achieved_actual_macs_per_cycle"] == pytest.approx(data["achieved_macs_per_cycle"] / 4)
+    assert "actual_macs" not in run_eyexam(load_layer("lenet5:conv1", 1), load_arch("eyeriss"),
+                                           dataflow_constraints("rs", layer, arch), "energy", mode="heuristic")

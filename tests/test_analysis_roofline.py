@@ -89,3 +89,45 @@ def test_no_achieved_point_lies_above_any_roof(seed, dram_bw, buf_bw, shape):
         assert pt["achieved_macs_per_cycle"] <= attainable(arch, pt["intensity_macs_per_word"]) * (1 + 1e-9)
         for port in ("DRAM read", "DRAM write"):  # no mapping moves less than every tensor once
             assert pt["intensity_macs_per_word"][port] <= pt["compulsory_intensity_macs_per_word"][port] * (1 + 1e-9)
+
+
+def test_hand_derived_sparse_fc_point():
+    # test_hand_derived_fc_point's layer and mapping, weights at density 0.5 kept in cp (4-bit
+    # coordinates, 16-bit words) at DRAM, MACs skipped on zero weights (docs/sparsity.md, rules 1,
+    # 3, 5). DRAM reads: inputs 8 + weights 16 values + 16 coordinates of 4/16 word = 28 words;
+    # writes 4. Non-zero MACs 16. Cycles: max(compute 8 * 0.5 = 4, reads 28/2 = 14, writes 2) = 14
+    # -> 16/14 non-zero MACs/cycle, on the read roof at 16/28 MACs/word (2 x 16/28 = 16/14).
+    from loopnest.arch.spec import ComputeSparse, StorageSparse
+    from loopnest.workload.density import Density, with_densities
+
+    base = bw_arch()
+    dram = base.levels[0].model_copy(update={"sparse": StorageSparse(formats={"weights": "cp"}, metadata_bits=4)})
+    arch = base.model_copy(update={"levels": (dram, base.levels[1]),
+                                   "compute": base.compute.model_copy(update={"sparse": ComputeSparse(skipping=("weights",))})})
+    layer = with_densities(fc("fc", C=8, M=4, N=1), {"weights": Density.uniform(0.5)})
+    m = Mapping((LevelMapping(), LevelMapping(temporal={"C": 8}, spatial_x={"M": 4})))
+    rec = {**evaluate(layer, arch, m).to_dict(), "layer": "fc"}
+    p = layer_point(rec, arch, layer)
+    assert p["actual_macs"] == 16
+    assert p["achieved_actual_macs_per_cycle"] == pytest.approx(16 / 14)
+    assert p["actual_intensity_macs_per_word"] == {"DRAM read": pytest.approx(16 / 28), "DRAM write": pytest.approx(4.0)}
+    assert attainable(arch, p["actual_intensity_macs_per_word"]) == pytest.approx(16 / 14)  # on its roof
+    assert p["intensity_macs_per_word"]["DRAM read"] == pytest.approx(32 / 40)  # the algorithmic point as before
+
+
+def test_roofline_command_takes_density():
+    # eyeriss-rlc gates MACs on zero inputs (docs/sparsity.md, rule 5): at inputs=0.5 each layer's
+    # non-zero MACs are half its MACs; a density outside [0, 1] is one error line naming --density.
+    import json
+
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    args = ["roofline", "lenet5", "--arch", "eyeriss-rlc", "--mode", "heuristic", "--jobs", "1", "--json"]
+    r = CliRunner().invoke(app, [*args, "--density", "inputs=0.5"])
+    assert r.exit_code == 0, r.output
+    points = json.loads(r.stdout)["roofline"]["layers"]
+    assert points and all(p["actual_macs"] == pytest.approx(p["macs"] / 2) for p in points)
+    bad = CliRunner().invoke(app, [*args, "--density", "inputs=1.5"])
+    assert bad.exit_code != 0 and "--density" in bad.output and "Traceback" not in bad.output

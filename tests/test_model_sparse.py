@@ -176,15 +176,27 @@ def tiny_no_output_feature(cap: int = 12) -> Architecture:
     return arch.model_copy(update={"levels": arch.levels[:2] + (arch.levels[2].model_copy(update={"sparse": None}),)})
 
 
-def test_floor_scale_by_hand():
-    """Inputs 0.5 (cp at the Buffer), weights 2:4 (0.5): inputs' counts at least 0.5 of the dense
-    ones, weights' (skipped on inputs) 0.5, outputs' 1, MACs and cycles kept 0.5: the floor is
-    0.5, not the product of all densities (0.25); with outputs gated there is none."""
+def test_floor_factors_by_hand():
+    """Inputs 0.5 in cp at the Buffer, weights 1:2 (0.5) skipped at the Buffer on inputs, outputs
+    dense (rules 1-2 of model.sparse, derived by hand). Reads: inputs 0.5 at the Buffer (their
+    stored share), weights 0.5 there (the leader's density), 1 elsewhere. Fills: weights 0.5 at
+    the RF only (only the Buffer, above it, skips them), inputs 0.5 at the Buffer. Fanout words
+    below the Buffer and the RF: inputs 0.5 (the Buffer's share), weights 0.5; below DRAM 1. With
+    the RF gating outputs on weights too: the RF's output reads 0, its updates 0.5, the outputs'
+    fanout words below the RF 0.5 (their fills come from the Buffer: 1)."""
     from loopnest.model.sparse import plan
 
     p = with_densities(fc("f", C=3, M=4, N=2), {"inputs": Density.uniform(0.5), "weights": Density.structured(1, 2)})
-    assert plan(p, tiny_no_output_feature()).floor_scale() == 0.5
-    assert plan(p, tiny_sparse()).floor_scale() == 0.0
+    storage, network = plan(p, tiny_no_output_feature()).floor_factors()
+    want = np.ones((3, 3, 3))  # [level DRAM | Buffer | RF, role, read | fill | update]
+    want[1, 0] = 0.5  # inputs in cp at the Buffer: every action
+    want[1, 1, 0] = want[1, 1, 2] = want[2, 1, 1] = 0.5  # weights: read at the Buffer (never updated), filled at the RF
+    np.testing.assert_array_equal(storage, want)
+    np.testing.assert_array_equal(network, [[1, 1, 1], [0.5, 0.5, 1], [0.5, 0.5, 1]])
+    storage, network = plan(p, tiny_sparse()).floor_factors()
+    want[2, 2] = [0.0, 1.0, 0.5]  # RF outputs: reads may all go, updates times the weights' density
+    np.testing.assert_array_equal(storage, want)
+    np.testing.assert_array_equal(network, [[1, 1, 1], [0.5, 0.5, 1], [0.5, 0.5, 0.5]])
 
 
 @pytest.mark.parametrize("objective", ["energy", "edp"])

@@ -139,7 +139,9 @@ def no_overlap_cycles(record: dict, arch: Architecture) -> float:
 
 def eyexam(problem: Problem, arch: Architecture, constraints: Constraints, fastest: dict, chosen: dict) -> dict:
     """The Eyexam steps. ``fastest``: the mapper's best mapping for latency; ``chosen``: its best
-    for the reported objective (both ``Result.to_dict()`` records of this layer and constraints)."""
+    for the reported objective (both ``Result.to_dict()`` records of this layer and constraints).
+    The steps count every (algorithmic) MAC; a sparse layer adds the chosen mapping's non-zero
+    (actual) MACs per cycle."""
     ms = Mapspace(problem, arch, constraints)
     idx, spatial = spatial_choices(ms)
     per_pe = 1.0 / arch.compute.cycles_per_mac
@@ -171,6 +173,8 @@ def eyexam(problem: Problem, arch: Architecture, constraints: Constraints, faste
         "burst_model": "average bandwidth: transfers overlap compute (double buffering assumed); "
                        "no_overlap_macs_per_cycle serializes every bandwidth-limited transfer with compute",
         "mapspace_spatial_choices": len(spatial),
+        **({"actual_macs": chosen["actual_macs"], "achieved_actual_macs_per_cycle": chosen["actual_macs"] / chosen["cycles"]}
+           if chosen.get("sparse") is not None else {}),
     }
 
 

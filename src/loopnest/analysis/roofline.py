@@ -21,6 +21,10 @@ at a level (words of the level's width), bandwidth in words/cycle.
   port; at the outermost level's ports also the compulsory intensity (every tensor moved once,
   the minimum; tensors held on chip between layers, ``resident``, never move there: on the TPU
   v1 this is MACs per weight byte, the paper's x-axis).
+- Sparse layers (docs/sparsity.md) add the effective point: non-zero (actual) MACs per cycle at
+  non-zero MACs per word the port actually moves (actual values plus metadata words, each
+  ``metadata_bits / word_bits`` of a data word, as the model times the port). The model's cycles
+  are at least those words over the port's bandwidth, so this point too lies under every roof.
 """
 
 from __future__ import annotations
@@ -69,9 +73,20 @@ def compulsory_words(problem: Problem, arch: Architecture | None = None, directi
     return sum(problem.size(problem.tensor(r)) for r in roles if r not in kept)
 
 
+def actual_words(record: dict, arch: Architecture, level: str, direction: str) -> float:
+    """Data words a sparse record's port at ``level`` actually moves: the actual reads (or fills
+    and updates) plus their metadata words times ``metadata_bits / word_bits``."""
+    lv = next(x for x in arch.levels if x.name == level)
+    ratio = lv.sparse.metadata_bits / lv.word_bits if lv.sparse is not None else 0.0
+    acts = ("reads",) if direction == "read" else ("fills", "updates")
+    per = record["sparse"]["levels"][level]
+    return sum(c[a]["actual"] + c[a]["metadata_words"] * ratio for c in per.values() for a in acts)
+
+
 def layer_point(record: dict, arch: Architecture, problem: Problem | None = None) -> dict:
     """A layer's achieved MACs/cycle and its intensity (MACs/word) at every roof (by roof name);
-    with ``problem``, also the compulsory intensity at the outermost level's roofs."""
+    with ``problem``, also the compulsory intensity at the outermost level's roofs; for a sparse
+    record, also the effective point (non-zero MACs, the words actually moved)."""
     macs = record["macs"]
     intensity = {}
     for r in level_roofs(arch):
@@ -79,6 +94,11 @@ def layer_point(record: dict, arch: Architecture, problem: Problem | None = None
         intensity[r.name] = macs / words if words else None  # nothing moves through that port: no bound
     point = {"layer": record["layer"], "macs": macs, "achieved_macs_per_cycle": macs / record["cycles"],
              "bound": record["bound"], "intensity_macs_per_word": intensity}
+    if record.get("sparse") is not None:
+        actual = record["actual_macs"]
+        moved = {r.name: actual_words(record, arch, r.level, r.direction) for r in level_roofs(arch)}
+        point |= {"actual_macs": actual, "achieved_actual_macs_per_cycle": actual / record["cycles"],
+                  "actual_intensity_macs_per_word": {k: actual / w if w else None for k, w in moved.items()}}
     if problem is not None:
         least = {r.name: compulsory_words(problem, arch, r.direction) for r in level_roofs(arch) if r.level == arch.levels[0].name}
         point["compulsory_intensity_macs_per_word"] = {k: macs / w if w else None for k, w in least.items()}

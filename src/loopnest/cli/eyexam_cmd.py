@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    LAYER_HELP, check_outputs, console, constraints_option, err_console, fail, mode_option, precision_option,
-    print_json, seed_option, table_option, user_constraints, warn_wider, with_precision)
+    LAYER_HELP, check_outputs, console, constraints_option, density_option, err_console, fail, mode_option,
+    precision_option, print_json, seed_option, table_option, user_constraints, warn_wider, with_density, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -23,6 +23,7 @@ def eyexam(
     objective: str = typer.Option("energy", "--objective", help="Objective of the chosen mapping (the last step)."),
     mode: str = mode_option(),
     precision: str = precision_option(),
+    density: str = density_option(),
     constraints: str = constraints_option(),
     seed: int = seed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the steps as JSON."),
@@ -49,7 +50,7 @@ def eyexam(
     user = user_constraints(constraints)
     try:
         a = load_arch(arch, table=table)
-        problem = with_precision(load_layer(layer, batch), precision)
+        problem = with_density(with_precision(load_layer(layer, batch), precision), density)
         rules = constraints_for(dataflow or a.dataflow, problem, a)
         data = run_eyexam(problem, a, rules if user is None else rules.meet(user), objective, mode, seed)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
@@ -64,7 +65,9 @@ def eyexam(
                 [Column("step"), Column("constraint added", "left", text=True), Column("bound"), Column("why", "left", text=True)],
                 [[str(s["step"]), s["name"], f"{s['bound_macs_per_cycle']:,.4g}", s["explanation"]] for s in data["steps"]])
     console.print(f"achieved: {data['achieved_macs_per_cycle']:.4g} MACs/cycle of a peak {data['peak_macs_per_cycle']:g}; "
-                  f"no-overlap burst model: {data['no_overlap_macs_per_cycle']:.4g}")
+                  f"no-overlap burst model: {data['no_overlap_macs_per_cycle']:.4g}"
+                  + (f"; non-zero MACs: {data['achieved_actual_macs_per_cycle']:.4g} per cycle"
+                     if "achieved_actual_macs_per_cycle" in data else ""))
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    MODEL_HELP, check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option,
-    precision_option, print_json, seed_option, table_option, user_constraints, warn, warn_wider, with_precision)
+    MODEL_HELP, check_outputs, console, constraints_option, density_option, err_console, fail, jobs_option, mode_option,
+    precision_option, print_json, seed_option, table_option, user_constraints, warn, warn_wider, with_density,
+    with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -22,6 +23,7 @@ def roofline(
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
     mode: str = mode_option(),
     precision: str = precision_option(),
+    density: str = density_option(),
     constraints: str = constraints_option(),
     seed: int = seed_option(),
     jobs: int = jobs_option(),
@@ -49,7 +51,7 @@ def roofline(
     user = user_constraints(constraints)
     try:
         a = load_arch(arch, table=table)
-        network = with_precision(load_network(model, batch=batch), precision)
+        network = with_density(with_precision(load_network(model, batch=batch), precision), density)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
                                          progress=err_console.print, constraints=user, seed=seed)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
@@ -65,17 +67,26 @@ def roofline(
         return
     rf = data["roofline"]
     levels = [r["name"] for r in rf["roofs"]]
+    sparse = any("actual_macs" in p for p in rf["layers"])
     print_table(console, f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
                 + "; ".join(f"{r['name']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"])
-                + "; intensity per port in MACs per word through it",
-                [Column("layer", "left"), Column("MACs/cycle"), Column("bound", "left", text=True), *(Column(l) for l in levels)],
-                [[p["layer"], f"{p['achieved_macs_per_cycle']:.4g}", p["bound"],
-                  *("-" if p["intensity_macs_per_word"][l] is None else f"{p['intensity_macs_per_word'][l]:.4g}" for l in levels)]
+                + "; intensity per port in MACs per word through it"
+                + ("; sparse layers: non-zero MACs per cycle and per word actually moved (after /)" if sparse else ""),
+                [Column("layer", "left"), Column("MACs/cycle"), *([Column("non-zero MACs/cycle")] if sparse else []),
+                 Column("bound", "left", text=True), *(Column(l) for l in levels)],
+                [[p["layer"], f"{p['achieved_macs_per_cycle']:.4g}",
+                  *([_num(p.get("achieved_actual_macs_per_cycle"))] if sparse else []), p["bound"],
+                  *(_num(p["intensity_macs_per_word"][l]) + (f" / {_num(p['actual_intensity_macs_per_word'][l])}"
+                                                             if "actual_macs" in p else "") for l in levels)]
                  for p in rf["layers"]])
     shares = data["breakdown"]["type_shares_percent"]
     console.print("energy by data type: " + ", ".join(f"{k} {v:.1f}%" for k, v in shares.items()))
     for u in unmapped:
         warn(f"{u['layer']} not mapped: {u['reason']}")
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"
 
 
 def _outputs(data: dict, report: Path | None, plot: Path | None) -> None:

@@ -76,22 +76,33 @@ class SparsePlan:
     def cycle_fraction(self) -> float:
         return 1.0 - self.mac_skipped
 
-    def floor_scale(self) -> float:
-        """A factor that keeps a dense lower bound of energy and cycles below the sparse cost. Each
-        sparse count of a tensor is its dense one times a product of distinct densities: of the
-        leaders conditioning it (P(tile nonempty) >= density for a tile of one value or more) and,
-        where compressed, its own (rle stores at least d); so the smallest such product over the
-        tensors, the MACs kept and the compute cycles kept bounds them all. 0 (no floor) where
-        outputs are gated or skipped (all their read-backs may go)."""
-        if any(f is not None and t == OUT for lv in self.feature for t, f in enumerate(lv)):
-            return 0.0
+    def floor_factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per level, tensor and action, the least fraction of its dense count that rules 1-2 keep
+        (metadata only adds): storage (L, 3, 3) [level, role, read | fill | update] and network
+        (L, 3). The mapper prices its dense floors with them (``search.bounds.floor_prices``).
+
+        A leader's tile holds at least one value, so P(tile nonempty) >= its density: the
+        transfers out of a level with a feature keep at least the product ``lead`` of its leaders'
+        densities. Reads and updates at a level: its own ``lead`` times its stored share (rule 1,
+        exact). Fills at level l: its share times the supplier's ``lead``, a keeper above l (at
+        least the least over levels 0..l-1). Fanout words below level q: the ``lead`` of the
+        innermost keeper at or above q (the least over levels 0..q), times that keeper's share
+        for inputs and weights (the least over levels 0..q). Outputs' reads at a level gating or
+        skipping them: 0 (every read-back of an eliminated update may go)."""
+        L = len(self.formats)
         d = [x.value for x in self.density]
-        per = []
-        for t in range(3):
-            leaders = {s for lv in self.feature if lv[t] is not None for s in lv[t][1]}
-            own = d[t] if any(fl[t] in COMPRESSED for fl in self.formats) else 1.0
-            per.append(own * float(np.prod([d[s] for s in leaders])))
-        return min(*per, self.mac_actual, self.cycle_fraction)
+        lead = np.ones((L, 3))
+        for l, per in enumerate(self.feature):
+            for t, f in enumerate(per):
+                if f is not None:
+                    lead[l, t] = float(np.prod([d[s] for s in f[1]]))
+        upto = np.minimum.accumulate(lead, axis=0)  # least over levels 0..q
+        above = np.vstack([np.ones((1, 3)), upto[:-1]])  # least over levels 0..l-1
+        storage = np.stack([self.stored * lead, self.stored * above, self.stored * lead], axis=2)
+        storage[[f[OUT] is not None for f in self.feature], OUT, READS] = 0.0
+        share = np.minimum.accumulate(self.stored, axis=0)
+        share[:, OUT] = 1.0
+        return storage, upto * share
 
 
 def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:

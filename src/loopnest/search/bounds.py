@@ -20,18 +20,37 @@ transfers into keepers at level 3 and deeper) are in ``rest_bounds``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
 
 from loopnest.mapping.factors import divisors
 from loopnest.mapping.mapspace import Mapspace
-from loopnest.model.precision import prices
+from loopnest.model.precision import Prices, prices
+from loopnest.model.sparse import plan as sparse_plan
 from loopnest.search.arrays import unique_rows
 from loopnest.workload.problem import ROLES
 
 
 PARTS_BYTES = 32 << 20  # per InsideFloor, the cached order-signature parts (recomputed beyond)
+
+
+def floor_prices(space: Mapspace) -> Prices:
+    """The prices every floor here charges its dense counts: the layer's prices times, per
+    level, tensor and action, the least fraction of the dense count the sparse model keeps
+    (``SparsePlan.floor_factors``), and the MACs' energy times the fraction performed; the
+    layer's own prices where nothing is sparse. A dense floor of each count priced so stays
+    below the sparse cost of every completion (docs/sparsity.md, "The mapper")."""
+    pr = prices(space.problem, space.arch)
+    sp = sparse_plan(space.problem, space.arch)
+    if sp is None:
+        return pr
+    storage, network = sp.floor_factors()
+    out = ROLES.index("outputs")
+    return replace(pr, storage=pr.storage * storage, psum_storage=pr.psum_storage * storage[:, out],
+                   network=pr.network * network, psum_network=pr.psum_network * network[:, out],
+                   mac_pj=pr.mac_pj * sp.mac_actual)
 
 
 def _tile(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -67,7 +86,7 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
     """The MAC energy, ``mac_transfer_floor`` and the compulsory outermost traffic (each element
     once) of tensors whose first keeper below level 0 lies below level 2, or at level 2 where
     the inside floors do not apply (the other tensors' outer traffic is bounded elsewhere)."""
-    pr = prices(space.problem, space.arch)
+    pr = floor_prices(space)
     floor = space.problem.macs * pr.mac_pj + mac_transfer_floor(space, keep)
     for t, role in enumerate(ROLES):
         first = next((c for c in range(1, space.L) if keep[c, t]), None)  # None: the MACs read level 0
@@ -83,7 +102,7 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
     per MAC per multicast instance, the psum read-backs (every update but the first write of an
     element in an instance) and one network word per MAC per fanout crossed."""
     arch, problem = space.arch, space.problem
-    pr = prices(problem, arch)
+    pr = floor_prices(space)
     macs = problem.macs
     floor = 0.0
     for (t, role), p in zip(enumerate(ROLES), innermost_keepers(keep)):
@@ -123,7 +142,7 @@ def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np
     out = np.zeros((len(box1), len(classes)))
     if not inside_applies(space):
         return out
-    pr = prices(space.problem, space.arch)
+    pr = floor_prices(space)
     for t, role in enumerate(ROLES):
         if keep[1, t] or not keep[2, t]:
             continue
@@ -295,7 +314,7 @@ class InsideFloor:
         keep, arch = self.keep, self.space.arch
         role = ROLES[t]
         fan = arch.levels[1].fanout
-        pr = prices(self.space.problem, arch)
+        pr = floor_prices(self.space)
         net = pr.network[1, t]  # 0 without a fanout
         folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
         src = 1 if keep[1, t] else 0

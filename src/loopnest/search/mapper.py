@@ -12,6 +12,8 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    tighter ``V0 + mac_floor + InsideFloor`` (the least over level-1 order classes of the fills
    into level 2, psum read-backs included, plus ``RestFloor``: the MACs' traffic counted
    exactly and the transfers into deeper keepers), first per group of rests sharing a union tile.
+   With sparsity ``V0`` and the MACs' traffic are the sparse model's own counts, and every other
+   floor prices its dense counts at ``bounds.floor_prices`` (docs/sparsity.md).
 4. *Best first, stop at the bound.* A first chunk of outer choices by their cheap floor sets a
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
@@ -214,9 +216,8 @@ class _Search(TilingEvaluator):
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
         self.write_pj = prices(problem, arch).storage[:, :, 1]  # pJ per value written, (L, 3)
-        sp = sparse_plan(problem, arch)
-        # every floor is of dense counts (or of exact sparse ones): times this it stays below the sparse cost
-        self.floor_scale = 1.0 if sp is None else sp.floor_scale()
+        sp = sparse_plan(problem, arch)  # skipped MACs take no cycle (the floors' prices: bounds.floor_prices)
+        self.cycles_floor *= 1.0 if sp is None else sp.cycle_fraction
         self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
 
     # ----- the search -------------------------------------------------------------------
@@ -267,7 +268,7 @@ class _Search(TilingEvaluator):
             self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
             self.visited[ki] = np.zeros(len(outer), bool)
-            keys = self._floor_keys(self.cheap[ki], cyc)  # the keys are monotone in both
+            keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
                 pre = ascending(keys)[:ROWS * self.top]
                 keys = self._bounds(ki, pre)
@@ -282,19 +283,13 @@ class _Search(TilingEvaluator):
         self._visit_by_floor(cheap, limit=ROWS)  # a first best cost
         rows = []
         for ki, data in self.outer_data.items():
-            live = np.flatnonzero(better_rows(self._floor_keys(self.cheap[ki], data.cyc), self.best_keys) & ~self.visited[ki])
+            live = np.flatnonzero(better_rows(self.obj.values(self.cheap[ki], data.cyc), self.best_keys) & ~self.visited[ki])
             rows.append((self._bounds(ki, live), ki, live))
         self._visit_by_floor(rows)
 
-    def _floor_keys(self, energy: np.ndarray, cycles: np.ndarray) -> np.ndarray:
-        """Objective keys of floors of energy (pJ) and cycles, scaled for sparsity (``SparsePlan.floor_scale``)."""
-        if self.floor_scale == 1.0:
-            return self.obj.values(energy, cycles)
-        return self.obj.values(energy * self.floor_scale, cycles * self.floor_scale)
-
     def _cycles_floor(self, reads0: np.ndarray) -> np.ndarray:
-        """Per outer choice, a floor of the cycles: the MACs over every PE, or the level-0 reads
-        (``reads0``, words) over its read bandwidth."""
+        """Per outer choice, a floor of the cycles: the MACs over every PE (those not skipped), or
+        the level-0 reads (``reads0``, words; the actual ones with sparsity) over its read bandwidth."""
         rd_bw = self.space.arch.levels[0].read_bandwidth
         return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
 
@@ -327,7 +322,7 @@ class _Search(TilingEvaluator):
                 for ki in members:
                     credit = rest_floor(space.keep_configs[ki], chunk) if rest_floor.applies else np.zeros(len(chunk))
                     base, cyc = least[ki]
-                    ok = better_rows(self._floor_keys(base + credit, np.full(len(chunk), cyc)), self.best_keys)
+                    ok = better_rows(self.obj.values(base + credit, np.full(len(chunk), cyc)), self.best_keys)
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
                     self.out.rests_streamed += len(chunk)
@@ -342,7 +337,7 @@ class _Search(TilingEvaluator):
         """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""
         data = self.outer_data[ki]
         energy = self.cheap[ki][at] + (data.floor.rows(bypass=False, at=at) if data.floor is not None else 0.0)
-        return self._floor_keys(energy, data.cyc[at])
+        return self.obj.values(energy, data.cyc[at])
 
     def _visit_by_floor(self, parts: list, limit: int | None = None) -> None:
         """Visit outer choices by increasing keys, ROWS at a time, until no key left can beat
@@ -382,12 +377,12 @@ class _Search(TilingEvaluator):
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
-            self._evaluate_pairs(ki, len(rows), at, oi, ri, self._floor_keys(base[oi] + od.credit[ri], cyc[oi]), start)
+            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi] + od.credit[ri], cyc[oi]), start)
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
         oi = rows[at]
-        keys = self._floor_keys(base[oi] + floor(oi, gi, groups=True), cyc[oi])
+        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi])
         order = ascending(keys)
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
@@ -399,7 +394,7 @@ class _Search(TilingEvaluator):
             count = groups.ends[gi[live]] - groups.starts[gi[live]]
             pos = np.repeat(groups.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
             a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), groups.members[pos]
-            self._evaluate_pairs(ki, len(rows), a, o, r, self._floor_keys(base[o] + floor(o, r), cyc[o]), start)
+            self._evaluate_pairs(ki, len(rows), a, o, r, self.obj.values(base[o] + floor(o, r), cyc[o]), start)
 
     def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,
                         start: int) -> None:
@@ -469,7 +464,7 @@ class _Search(TilingEvaluator):
             for t in np.flatnonzero(kept1):
                 fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
                 e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * self.write_pj[1, t]
-                r[part] += cost.counts.reads[:, 0, t]
+                r[part] += cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]
         floor = e.copy()
         if inside_applies(space):
             for p, (active, n) in enumerate(zip(uniq, counts)):

@@ -27,6 +27,7 @@ from loopnest.search.bounds import (
     _delta,
     _tile,
     _touched,
+    floor_prices,
     innermost_keepers,
     mac_transfer_floor,
 )
@@ -80,16 +81,20 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     """(3, R) pJ, per tensor: the MACs' reads, psum updates and read-backs at its innermost
     keeper and the network words they cross, counted by the cost model on one completion of each
     rest (every outer loop on level 0): no completion changes them. That keeper serves only the
-    MACs, and the fanouts at or below it carry only their words."""
+    MACs, and the fanouts at or below it carry only their words. With sparsity: the model's
+    actual reads and updates there (a leader's tile at the MACs is one value: no completion
+    changes them either), and the dense network words at ``floor_prices``."""
     arch, L = space.arch, space.L
     rows = list(enumerate(innermost_keepers(keep)))
-    pr = prices(space.problem, arch)
+    pr, fp = prices(space.problem, arch), floor_prices(space)
     read = np.array([pr.energy(p, r, "read") for (_, p), r in zip(rows, ROLES)])
     update = np.array([pr.energy(p, r, "update") for (_, p), r in zip(rows, ROLES)])
-    net = pr.network  # (L, 3), 0 where no fanout
+    net = fp.network  # (L, 3), 0 where no fanout
     outer = (space.sizes // rest.prod(axis=1))[:, None]
     f = np.concatenate([outer, np.ones_like(outer), rest], axis=1)
-    c = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep)).counts
+    cost = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep))
+    c = cost.counts
+    reads, updates = (c.reads, c.updates) if cost.sparse is None else (cost.sparse.actual[..., 0], cost.sparse.actual[..., 2])
     out = []
     for t, p in rows:
         e_read, e_update, e_net = read[t], update[t], c.network[:, p:, t] @ net[p:, t]
@@ -99,8 +104,8 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
             wide = (c.reads[:, p, t] > 0) | (c.fills[:, p, t] > 0)
             e_read = np.where(wide, pr.psum_storage[p, 0], read[t])
             e_update = np.where(wide, pr.psum_storage[p, 2], update[t])
-            e_net = np.where(wide, c.network[:, p:, t] @ pr.psum_network[p:], e_net)
-        out.append(c.reads[:, p, t] * e_read + c.updates[:, p, t] * e_update + e_net)
+            e_net = np.where(wide, c.network[:, p:, t] @ fp.psum_network[p:], e_net)
+        out.append(reads[:, p, t] * e_read + updates[:, p, t] * e_update + e_net)
     return np.stack(out)
 
 
@@ -119,7 +124,7 @@ def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], res
     each element in each instance. Where the parent is level 0, only what exceeds the
     compulsory traffic ``mac_floor`` charges is added."""
     arch, L, D = space.arch, space.L, space.D
-    pr = prices(space.problem, arch)
+    pr = floor_prices(space)
     out = np.zeros(len(rest))
     T = np.ones((len(rest), L, D), np.int64)  # temporal factors of levels >= 2
     S = np.ones((len(rest), L, D), np.int64)  # fanout factors (x * y) below each level
