@@ -362,6 +362,10 @@ class Architecture(_Strict):
     energy_units: str = "pJ"
     levels: tuple[Storage, ...] = Field(min_length=1)
     compute: Compute = Compute()
+    strided_windows: Literal["hull", "positions"] = Field(
+        default="hull", description="how a window wider-strided than it is long counts its inputs: hull (every "
+        "position between the first and the last read, Timeloop's rectangle) or positions (only those read: a 1x1 "
+        "filter at stride 2 reads t of a tile's 2t - 1)")
 
     @model_validator(mode="before")
     @classmethod

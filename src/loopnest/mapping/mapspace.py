@@ -30,7 +30,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import ConstraintError, Constraints, FactorRule
 from loopnest.mapping.factors import factorizations
 from loopnest.mapping.mapping import MappingBatch
-from loopnest.workload.problem import ROLES, Problem
+from loopnest.workload.problem import ROLES, Problem, read_positions
 
 TEMPORAL, X, Y = 0, 1, 2
 _AXIS = ("temporal", "spatial.x", "spatial.y")
@@ -41,6 +41,8 @@ class Mapspace:
     """The constrained mapspace of ``problem`` on ``arch`` (see the module docstring)."""
 
     def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None):
+        # the tile sizes the model counts (an input skipped by a wide stride, where the arch says so)
+        problem = read_positions(problem) if arch.strided_windows == "positions" else problem
         self.problem, self.arch = problem, arch
         self.constraints = constraints or Constraints()
         self.constraints.check_levels(tuple(lv.name for lv in arch.levels))
