@@ -56,6 +56,9 @@ class Fanout(_Strict):
     reduction: bool = False
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per word delivered to or collected from one child")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of the network below one parent instance")
+    min_usage: Annotated[float, _Num, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="the least fraction of the x * y instances a mapping must use (AccelForge's "
+        "min_usage): mappings using fewer are invalid, and the mapper does not consider them")
     systolic: Literal["ws", "is", "os"] | None = Field(
         default=None, description="a systolic array of x rows and y columns with this dataflow: each fold adds its "
         "pipeline fill and drain, 2x + y - 2 cycles (ws, is) or x + y - 2 (os) (docs/model.md, Cycles)")
@@ -63,6 +66,12 @@ class Fanout(_Strict):
     @property
     def size(self) -> int:
         return self.x * self.y
+
+    @property
+    def min_instances(self) -> int:
+        """The fewest instances a mapping may use: ``ceil(min_usage * x * y)`` (1 without min_usage);
+        the product is rounded to 9 decimals first, so 0.3 of 10 is 3, not 4."""
+        return 1 if self.min_usage is None else ceil(round(self.min_usage * self.size, 9))
 
     @property
     def fill_drain_cycles(self) -> int:

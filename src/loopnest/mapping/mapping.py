@@ -94,6 +94,9 @@ def validate_structure(mapping: Mapping, problem: Problem, arch: Architecture) -
         cap_x, cap_y = (fan.x, fan.y) if fan is not None else (1, 1)
         if fx > cap_x or fy > cap_y:
             raise MappingError(f"level {lv.name}: spatial {fx}x{fy} exceeds the fanout {cap_x}x{cap_y}")
+        if fan is not None and fx * fy < fan.min_instances:
+            raise MappingError(f"level {lv.name}: spatial {fx}x{fy} uses {fx * fy} of the fanout's {fan.size} instances, "
+                               f"below its min_usage {fan.min_usage:g} (at least {fan.min_instances})")
         if lm.keep is not None and not lm.keep <= set(lv.keeps):
             raise MappingError(f"level {lv.name}: keeps {plain(sorted(lm.keep))} but may only hold {plain(lv.keeps)}")
     for d, n in padded_dims(mapping, problem, arch).items():

@@ -7,7 +7,8 @@ Pieces the search combines:
 - ``keep_configs``: the bypass choices (the outermost level keeps every tensor);
 - ``tilings(keep)``: the cartesian product of the options, pruned as it is built by the fanout
   sizes and the capacities (a tile only grows as dimensions are added, so a partial tiling that
-  overflows can never fit: the pruning is exact);
+  overflows can never fit: the pruning is exact), and, once every dimension is chosen, by each
+  fanout's ``min_usage`` (a partial tiling may still grow onto more instances);
 - ``outer(keep)`` and ``rests(keep)``: the outermost level's loop choices and every choice below
   level 1's temporal loops; a tiling is a pair whose rest divides the outer choice's level-1 tile
   (the exact search enumerates pairs, docs/mapper.md);
@@ -140,7 +141,7 @@ class Mapspace:
             if self.L > 1:
                 box = self.sizes[None, :idx.shape[1]] // f0.prod(axis=1)
                 ok &= self._capacity_ok(1, box, keep[1], stats)
-            return ok
+            return ok & self._usage_ok(f0, self.slots[:n0])
 
         return _product([np.arange(len(p)) for p in projs], check), projs
 
@@ -168,6 +169,18 @@ class Mapspace:
                 ok &= f[:, s].prod(axis=1) <= (lv.fanout.x if axis == X else lv.fanout.y)
             elif l > 0:  # the level's temporal slot comes first: box is now its whole tile
                 ok &= self._capacity_ok(l, box, keep[l], stats)
+        return ok & self._usage_ok(f, slots)
+
+    def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray | bool:
+        """Each fanout's ``min_usage`` on factors ``f`` (K, len(slots), d): tested only once every
+        dimension is chosen (d = D), as a partial tiling may still grow onto more instances."""
+        if f.shape[2] < self.D:
+            return True
+        ok = True
+        for l, lv in enumerate(self.arch.levels):
+            if lv.fanout is not None and lv.fanout.min_instances > 1 and (l, X) in slots:
+                sx, sy = slots.index((l, X)), slots.index((l, Y))
+                ok = ok & (f[:, sx].prod(axis=1) * f[:, sy].prod(axis=1) >= lv.fanout.min_instances)
         return ok
 
     def rests(self, keep: np.ndarray, stats: dict | None = None, sample: int | None = None, seed: int = 0) -> np.ndarray:

@@ -278,6 +278,9 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
         ok[0, 1] &= keep[1, t] & (dense_tiles[1, t] == problem.size(problem.tensor(role)))
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
+    for l, lv in enumerate(arch.levels):  # a fanout's min_usage: at least that many instances used
+        if lv.fanout is not None and lv.fanout.min_instances > 1:
+            ok[1, l] &= xy[l, 0] * xy[l, 1] >= lv.fanout.min_instances
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)
     for l in range(1, len(arch.levels)):
         valid &= ok[0, l] & ok[1, l]
