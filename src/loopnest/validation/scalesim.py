@@ -20,7 +20,8 @@ own topologies (``topologies/conv_nets/alexnet.csv``, ``Resnet50.csv``), on a 32
 SCALE-Sim runs a convolution as the GEMM of its operand matrices (im2col): pixels x window
 (``C R S``) times window x filters; ours is that GEMM (``im2col``) on SCALE-Sim's mapping, so the
 window's partial last fold is a padded fold of one dimension. Their totals: the SCALE-Sim 3 runs
-recorded in issue 20 (WS, OS, IS on AlexNet; WS on ResNet-50).
+recorded in issue 20 (WS, OS, IS on AlexNet; WS on ResNet-50); per layer, AlexNet WS
+(``LAYER_CYCLES``, a SCALE-Sim 3.0.0 run of its alexnet.csv, whose sum is issue 20's total).
 
 Remaining error: SCALE-Sim's total is one cycle below its folds' sum on every run listed here,
 so the tolerance is one cycle of the total (one per layer for a network).
@@ -203,6 +204,10 @@ NETWORKS = (
     NetworkRun("AlexNet", "is", 1_158_205),
     NetworkRun("ResNet-50", "ws", 5_753_486),
 )
+# SCALE-Sim 3.0.0 per layer (conv mode on its alexnet.csv, 32 x 32, COMPUTE_REPORT.csv's Total Cycles), run
+# for this suite with benchmarks/peer_scalesim.py's config; they sum to the WS total above
+LAYER_CYCLES = {("AlexNet", "ws"): (112_283, 373_799, 185_759, 278_639, 185_759)}
+LAYER_SOURCE = "SCALE-Sim 3.0.0, conv mode on its alexnet.csv, 32 x 32 (COMPUTE_REPORT.csv, Total Cycles)"
 NET_SOURCE = "SCALE-Sim 3 on its own AlexNet and ResNet-50 topologies, 32 x 32 (totals recorded in issue 20)"
 NET_BASIS = "SCALE-Sim's total is one cycle below the sum of its folds on every layer: one cycle per layer"
 
@@ -280,6 +285,10 @@ def cases() -> Iterator[Case]:
     for run in RUNS + CONV_RUNS:
         yield Case(run.name, SOURCE, "cycles", run.cycles, cycles(run), exact=False,
                    tolerance=1 / run.cycles, basis=BASIS)
+    for (network, dataflow), theirs in LAYER_CYCLES.items():
+        for layer, expected in zip(NETS[network], theirs):
+            yield Case(f"{dataflow.upper()} 32x32, {network} {layer.name}", LAYER_SOURCE, "cycles", expected,
+                       cycles(im2col(layer, dataflow)), exact=False, tolerance=1 / expected, basis=BASIS)
     for net in NETWORKS:
         layers = NETS[net.network]
         ours = sum(cycles(im2col(layer, net.dataflow)) for layer in layers)
