@@ -121,7 +121,7 @@ def _print_tables(arch) -> None:
     print_table(console, f"energy per block access ({u}) and area (um^2)", [
         Column("level", "left"), Column("read"), Column("write"), Column("update"), Column("area each"),
         Column("area total")], energies)
-    nets = [[lv.name, f"{lv.fanout.x} x {lv.fanout.y}", str(lv.fanout.multicast), str(lv.fanout.reduction),
+    nets = [[lv.name, f"{lv.fanout.x} x {lv.fanout.y}", lv.fanout.sharing_text("multicast"), lv.fanout.sharing_text("reduction"),
              lv.fanout.systolic or "-", _num(lv.fanout.energy_pj), _num(lv.fanout.area_um2)]
             for lv in arch.levels if lv.fanout is not None]
     print_table(console, f"networks below a level (energy in {u} per word per child; area per parent instance)", [

@@ -60,6 +60,7 @@ class Mapspace:
         self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
         self.relevance = tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)  # per tensor, per dim
         self.keep_configs = self._keep_configs()
+        self.least_instances = [self._least_instances(lv) for lv in arch.levels]  # min_usage: arch and constraints
         self._projections: list[np.ndarray] | None = None  # per dimension, its choices below level 1's loops
         self._draws: dict = {}  # (sample, seed) -> sampled choices below level 1's loops
         self._rests: dict = {}  # (keeps of levels >= 2, sample, seed) -> the fitting choices
@@ -77,6 +78,14 @@ class Mapspace:
             return (1, 1)
         lo, hi = (rules[d] if rules is not None else FactorRule()).bounds(n)
         return lo, min(hi, lv.fanout.x if axis == X else lv.fanout.y)
+
+    def _least_instances(self, lv) -> int:
+        """The fewest instances of ``lv``'s fanout a mapping may use: its own ``min_usage`` and the
+        constraints', the stricter (1 without either)."""
+        usage = self.constraints.at(lv.name).min_usage
+        if usage is not None and lv.fanout is None:
+            raise ConstraintError(f"{self.constraints.source}: level {lv.name}.min_usage: the level has no fanout")
+        return 1 if lv.fanout is None else max(lv.fanout.min_instances, lv.fanout.least_instances(usage))
 
     def _coef(self, tensor) -> np.ndarray:
         return np.array([[idx.get(d, 0) for d in self.dims] for idx in tensor.indices], np.int64).reshape(-1, self.D)
@@ -177,10 +186,10 @@ class Mapspace:
         if f.shape[2] < self.D:
             return True
         ok = True
-        for l, lv in enumerate(self.arch.levels):
-            if lv.fanout is not None and lv.fanout.min_instances > 1 and (l, X) in slots:
+        for l, least in enumerate(self.least_instances):
+            if least > 1 and (l, X) in slots:
                 sx, sy = slots.index((l, X)), slots.index((l, Y))
-                ok = ok & (f[:, sx].prod(axis=1) * f[:, sy].prod(axis=1) >= lv.fanout.min_instances)
+                ok = ok & (f[:, sx].prod(axis=1) * f[:, sy].prod(axis=1) >= least)
         return ok
 
     def rests(self, keep: np.ndarray, stats: dict | None = None, sample: int | None = None, seed: int = 0) -> np.ndarray:

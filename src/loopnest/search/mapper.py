@@ -484,8 +484,8 @@ class _Search(TilingEvaluator):
         if self.stats:
             parts = [f"{where}: the smallest tile is {n} words" for where, n in sorted(self.stats.items())]
             return "no mapping fits the capacities: " + "; ".join(parts)
-        used = [f"{lv.name} at least {lv.fanout.min_instances} of {lv.fanout.size}" for lv in self.space.arch.levels
-                if lv.fanout is not None and lv.fanout.min_instances > 1]
+        used = [f"{lv.name} at least {n} of {lv.fanout.size}" for lv, n in zip(self.space.arch.levels, self.space.least_instances)
+                if n > 1]
         return "no mapping fits the fanouts and constraints" + (f" (min_usage: {', '.join(used)})" if used else "")
 
 
