@@ -206,3 +206,22 @@ def test_min_usage_as_a_constraint():
         parse_constraints([{"level": "Buf", "min_usage": 2}], "c.yaml")
     with pytest.raises(ConstraintError, match=r"^c.yaml: level RF.min_usage: the level has no fanout$"):
         Mapspace(LAYER, _arch(None), parse_constraints([{"level": "RF", "min_usage": 0.5}], "c.yaml"))
+
+
+@pytest.mark.parametrize("pes, union, apart", [(4, 6, 12), (14, 16, 42)])
+def test_window_union_off_reads_each_childs_window_whole(pes, union, apart):
+    """conv1d, R 3 at stride 1, P split over ``pes`` PEs of a multicasting fanout, each RF keeping
+    its 3-input window. Union tile: the windows [p, p + 2] overlap, one read each of the
+    pes + 2 inputs; ``window_union: false`` (Timeloop's and AccelForge's count): 3 x pes. With
+    14 PEs the ratio 42 / 16 = 2.625 is issue 20's Timeloop / loopnest GLB input reads on
+    VGG02-layer5 (12,042,240 / 4,587,520)."""
+    problem = conv1d_problem(P1 | {"P": pes, "R": 3}, 1, 1)
+    a = three_levels((pes, 1), True, False)
+    m = Mapping((level(), level([], x={"P": pes}), level(["inputs"], t={"R": 3})))
+    assert model_counts(problem, a, m)["reads"][0, 0] == union
+    a = a.model_copy(update={"levels": (a.levels[0], a.levels[1].model_copy(update={"fanout": a.levels[1].fanout.model_copy(
+        update={"window_union": False})}), a.levels[2])})
+    got = model_counts(problem, a, m)
+    assert (got["reads"][0, 0], got["fills"][2, 0]) == (apart, apart)
+    assert got["reads"][0, 1] == 3  # weights: one identical tile for every PE, still one multicast read each
+    assert 12_042_240 / 4_587_520 == 42 / 16

@@ -62,6 +62,10 @@ class Fanout(_Strict):
         default=False, description="partial sums may be reduced across children: true | false, or per axis {x: ..., y: ...}")
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per word delivered to or collected from one child")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of the network below one parent instance")
+    window_union: bool = Field(
+        default=True, description="children whose operand windows overlap (a sliding window split across them) "
+        "share one read of the overlap (the union tile); false: each child's window is read whole, as Timeloop "
+        "and AccelForge count it")
     min_usage: Annotated[float, _Num, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(
         default=None, description="the least fraction of the x * y instances a mapping must use (AccelForge's "
         "min_usage): mappings using fewer are invalid, and the mapper does not consider them")

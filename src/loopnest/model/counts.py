@@ -11,7 +11,9 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
   loops is not credited). Loops of bound 1 are not loops. Summed over instances.
 - A consumer reads its operand from the next keeper above it. The parent's reads are the
   consumer's fetches with the spatial fanouts in between folded into one union tile where the
-  fanout multicasts (or, for outputs, reduces), and multiplied out where it does not. A fanout
+  fanout multicasts (or, for outputs, reduces), and multiplied out where it does not; a fanout
+  without ``window_union`` never folds an operand's window dimensions (each child's window is
+  read whole, Timeloop's and AccelForge's count). A fanout
   that sits outside the consumer's innermost relevant loop folds only the dimensions irrelevant
   to the tensor (identical tiles); its relevant instances are counted apart (halo overlap between
   them is not credited).
@@ -83,13 +85,14 @@ class TensorGeometry:
     axes: tuple[tuple[tuple[int, int], ...], ...]  # per axis: ((dim, coef), ...)
     relevant: tuple[int, ...]
     sliding: tuple[tuple[int, int, int], ...]  # (dim, axis, coef) for dims sharing an axis with another
+    operand: bool = True  # inputs or weights (not the outputs)
 
     @staticmethod
     def of(tensor: Tensor, dims: tuple[str, ...]) -> TensorGeometry:
         axes = tuple(tuple((dims.index(d), c) for d, c in idx.items() if d in dims) for idx in tensor.indices)
         relevant = tuple(sorted({d for ax in axes for d, _ in ax}))
         sliding = tuple((d, a, c) for a, ax in enumerate(axes) if len(ax) > 1 for d, c in ax)
-        return TensorGeometry(axes, relevant, sliding)
+        return TensorGeometry(axes, relevant, sliding, tensor.role != "outputs")
 
     def extents(self, box) -> list:
         """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent.
@@ -199,6 +202,7 @@ class _Nest:
         self.B, self.L = B, L
         self.problem = problem
         halo = _halo(problem, self.dims)  # the int32 and int64 proofs' halo
+        self.apart_windows = [lv.fanout is not None and not lv.fanout.window_union for lv in arch.levels]
         self.one_axis = any(lv.fanout is not None and len({*lv.fanout.shares(r)}) > 1 for lv in arch.levels for r in ROLES)
         if any(lv.drain_reads for lv in arch.levels):
             halo *= 2  # a drain level's output reads sum two counts (count_block)
@@ -358,12 +362,14 @@ class _Nest:
         box = {d: 1 if c == self.L else self.cum[c, d] for d in g.relevant}  # the MAC's box: 1
         folded = dict.fromkeys(g.relevant)
         mult = self._apart(c, expand)
+        windows = {d for d, _, _ in g.sliding} if g.operand else set()  # an operand's window dims
         for q in range(c):
             if not expand[q]:
                 continue
             inside = None if w is None else q >= w.lstar  # only a fanout inside the innermost relevant loop folds
             for d in g.relevant:
-                fold = self._adjacent(d, q, c, expand)
+                # a fanout without window_union reads each child's window whole: its window dims never fold
+                fold = False if self.apart_windows[q] and d in windows else self._adjacent(d, q, c, expand)
                 if inside is not None:
                     fold = inside if fold is True else fold & inside
                 s = self.S[q, d] if expand[q] is True else self.SA["xy".index(expand[q])][q, d]
