@@ -250,7 +250,7 @@ def conv_mapping(run: ConvRun) -> Mapping:
     chan_ok = run.c % run.rows == 0 if run.dataflow != "os" else True
     m_ok = run.m % run.cols == 0 if run.dataflow != "is" else True
     if not (pix_ok and chan_ok and m_ok):
-        raise ValueError(f"{run.name}: the array does not divide the shape (no partial folds)")
+        raise ValueError(f"{run.name}: the array does not divide the shape (conv_mapping splits exactly; im2col takes partial folds)")
     taps = {"R": run.r, "S": run.r}
     pix_fold, pix = {"P": run.p // px, "Q": run.p // qx}, {"P": px, "Q": qx}
     if run.dataflow == "ws":
