@@ -96,7 +96,10 @@ def test_shares_reads_every_form_of_the_spec():
     f = Fanout(x=2, y=2, multicast={"x": ["weights"], "y": True}, reduction={"y": True})
     assert [f.shares(r) for r in ("inputs", "weights", "outputs")] == [(False, True), (True, True), (False, True)]
     assert Fanout(x=2, y=2, multicast=["inputs"]).shares("weights") == (False, False)
-    assert f.sharing_text("multicast") == "x: weights; y: inputs, weights" and f.sharing_text("reduction") == "x: no; y: outputs"
+    from loopnest.cli.arch_cmd import _sharing  # arch show's column
+
+    assert _sharing(f, "multicast") == "x: weights; y: inputs, weights" and _sharing(f, "reduction") == "x: no; y: outputs"
+    assert _sharing(Fanout(x=2), "multicast") == "yes" and _sharing(Fanout(x=2, multicast=["weights"]), "multicast") == "weights"
     assert Fanout(x=2, multicast=True, reduction=True).shares_all and not f.shares_all
 
 

@@ -91,14 +91,6 @@ class Fanout(_Strict):
         """Both axes multicast every operand and reduce the outputs (Timeloop's and ZigZag's network)."""
         return all(all(self.shares(r)) for r in ROLES)
 
-    def sharing_text(self, kind: str) -> str:
-        """``multicast`` or ``reduction`` as plain text: yes, no, or per axis and tensor."""
-        roles = ("outputs",) if kind == "reduction" else ("inputs", "weights")
-        per = [[r for r in roles if self.shares(r)[a]] for a in (0, 1)]
-        if per[0] == per[1]:
-            return "yes" if len(per[0]) == len(roles) else ", ".join(per[0]) or "no"
-        return "; ".join(f"{ax}: {', '.join(p) or 'no'}" for ax, p in zip("xy", per))
-
     @field_validator("multicast", "reduction", mode="before")
     @classmethod
     def _sharing(cls, v: Any, info: ValidationInfo) -> Any:
