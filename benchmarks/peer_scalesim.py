@@ -13,6 +13,10 @@ cycle so nothing stalls), a GEMM topology and a layout file, runs ``python -m sc
 reads ``Total Cycles`` from COMPUTE_REPORT.csv, and prints SCALE-Sim's figure (which must equal
 the one stored in RUNS), ours and the ratio. Last line: ``RESULT runs=... stored_match=...
 max_rel_error=...``.
+
+``--network AlexNet --dataflow ws`` instead runs SCALE-Sim's own topology of a network of
+``NETS`` (half an hour for AlexNet WS here) and prints each layer's cycles, theirs and ours (the
+im2col GEMM on SCALE-Sim's mapping, partial folds padded), and the totals.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from loopnest.validation.scalesim import CONV_RUNS, RUNS, ConvRun, Run, cycles
+from loopnest.validation.scalesim import CONV_RUNS, NETS, RUNS, ConvRun, Run, cycles, im2col
 
 CONFIG = """[general]
 run_name = {name}
@@ -90,11 +94,48 @@ def scalesim_cycles(python: str, run: Run | ConvRun, work: Path) -> int:
     return int(rows[1][header.index("Total Cycles")].strip())
 
 
+def network_cycles(python: str, network: str, dataflow: str, work: Path) -> list[int]:
+    """SCALE-Sim's Total Cycles of each layer of ``NETS[network]`` (conv mode, 32 x 32)."""
+    layers = NETS[network]
+    work.mkdir()
+    (work / "run.cfg").write_text(CONFIG.format(name=network, rows=32, cols=32, dataflow=dataflow))
+    (work / "topo.csv").write_text("Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
+                                   "Strides,\n" + "".join(f"{x.name}, {x.h}, {x.w}, {x.r}, {x.s}, {x.c}, {x.filters}, "
+                                                          f"{x.stride},\n" for x in layers))
+    ones = ", ".join(["1"] * 24)
+    (work / "layout.csv").write_text("Layer, " + ", ".join(f"f{i}" for i in range(24)) + ",\n"
+                                     + "".join(f"{x.name}, {ones},\n" for x in layers))
+    subprocess.run([python, "-m", "scalesim.scale", "-t", "topo.csv", "-l", "layout.csv", "-c", "run.cfg",
+                    "-p", "out", "-i", "conv", "-s", "N"], cwd=work, check=True, capture_output=True, timeout=36000)
+    rows = list(csv.reader(next((work / "out").rglob("COMPUTE_REPORT.csv")).open()))
+    col = [h.strip() for h in rows[0]].index("Total Cycles")
+    return [int(r[col].strip()) for r in rows[1:] if r and r[0].strip()]
+
+
+def compare_network(python: str, network: str, dataflow: str) -> None:
+    print(f"{'layer':10} {'SCALE-Sim':>10} {'loopnest':>10} {'error':>9}")
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        theirs = network_cycles(python, network, dataflow, Path(tmp) / network)
+    ours = [cycles(im2col(layer, dataflow)) for layer in NETS[network]]
+    for layer, t, o in zip(NETS[network], theirs, ours):
+        worst = max(worst, abs(o - t) / t)
+        print(f"{layer.name:10} {t:>10,} {o:>10,.0f} {(o - t) / t:>9.2%}")
+    print(f"{'total':10} {sum(theirs):>10,} {sum(ours):>10,.0f} {(sum(ours) - sum(theirs)) / sum(theirs):>9.4%}")
+    print(f"RESULT network={network} dataflow={dataflow} layers={len(ours)} total_scalesim={sum(theirs)} "
+          f"total_loopnest={sum(ours):.0f} max_layer_rel_error={worst:.5f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--python", required=True, help="the Python of SCALE-Sim's virtual environment")
     ap.add_argument("--gemm-only", action="store_true", help="skip the convolutions (minutes each)")
+    ap.add_argument("--network", choices=sorted(NETS), help="run this whole network instead (SCALE-Sim's topology)")
+    ap.add_argument("--dataflow", choices=("ws", "os", "is"), default="ws", help="with --network")
     args = ap.parse_args()
+    if args.network:
+        compare_network(args.python, args.network, args.dataflow)
+        return
     runs = RUNS if args.gemm_only else RUNS + CONV_RUNS
     worst, matched = 0.0, 0
     print(f"{'run':48} {'SCALE-Sim':>10} {'stored':>8} {'loopnest':>9} {'ratio':>7}")

@@ -18,8 +18,8 @@ stated operationally):
   that innermost relevant loop itself is the outermost change: new tile - previous tile; else
   nothing. MACs fetch their element on every step.
 - Parent ``p`` = the nearest keeper above ``c``. Instances of ``c`` under one parent instance
-  that differ only in the spatial loops of sharing fanouts (multicast for operands, reduction for
-  outputs) between p and c form a group; a group's words at a step = |union of its fetches|.
+  that differ only in the spatial loops of sharing fanout axes (multicast for operands, reduction
+  for outputs, per axis and tensor: ``Fanout.shares``) between p and c form a group; a group's words at a step = |union of its fetches|.
   With ``split_outer`` a sharing spatial loop over a relevant dimension that sits outside the
   consumer's innermost relevant temporal loop does not group (its instances count apart; the
   distinct-element counts of outputs still use the whole group).
@@ -64,6 +64,7 @@ class Loop:
     spatial: bool
     dim: int
     bound: int
+    axis: int = -1  # a spatial loop's fanout axis: 0 X, 1 Y
 
 
 def nest_of(problem: Problem, mapping: Mapping) -> list[Loop]:
@@ -72,7 +73,8 @@ def nest_of(problem: Problem, mapping: Mapping) -> list[Loop]:
     loops = []
     for l, lm in enumerate(mapping.levels):
         loops += [Loop(l, False, dims.index(d), lm.temporal.get(d, 1)) for d in full_order(lm, problem)]
-        loops += [Loop(l, True, dims.index(d), f) for part in (lm.spatial_x, lm.spatial_y) for d, f in part.items()]
+        loops += [Loop(l, True, dims.index(d), f, a) for a, part in enumerate((lm.spatial_x, lm.spatial_y))
+                  for d, f in part.items()]
     return [lp for lp in loops if lp.bound > 1]
 
 
@@ -98,8 +100,7 @@ class Simulator:
         # the amount a loop's index adds to its dimension's value: the bounds of the loops inside it
         self.weight = [prod(q.bound for q in self.loops[i + 1:] if q.dim == lp.dim) for i, lp in enumerate(self.loops)]
         keep = [[r in keeps(lm, lv.keeps) for r in ROLES] for lv, lm in zip(arch.levels, mapping.levels)]
-        self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
-        self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
+        self.fanouts = [lv.fanout for lv in arch.levels]
         self.reads = np.zeros((self.L, 3), np.int64)
         self.fills = np.zeros_like(self.reads)
         self.updates = np.zeros_like(self.reads)
@@ -131,7 +132,8 @@ class Simulator:
     def _pair(self, t: int, p: int, c: int) -> None:
         """Words from parent keeper ``p`` to consumer ``c`` (``L`` = the MACs) for tensor ``t``."""
         is_out, is_mac, role = t == 2, c == self.L, ROLES[t]
-        share = self.reduction if is_out else self.multicast
+        # does the fanout axis of spatial loop i share this tensor (multicast an operand, reduce outputs)?
+        shares = lambda i: self.fanouts[self.loops[i].level].shares(role)[self.loops[i].axis]
         steps = [i for i, lp in enumerate(self.loops) if not lp.spatial and lp.level < c]
         insts = [i for i, lp in enumerate(self.loops) if lp.spatial and lp.level < c]
         inner = [i for i, lp in enumerate(self.loops) if lp.level >= c]
@@ -144,7 +146,7 @@ class Simulator:
         innermost_rel = rel_pos[-1] if rel_pos else -1
         # an instance is its spatial indices; its group key: indices above p and of non-sharing fanouts
         lvl = [self.loops[i].level for i in insts]
-        key_at = [k for k, l in enumerate(lvl) if l < p or not share[l]]
+        key_at = [k for k, (i, l) in enumerate(zip(insts, lvl)) if l < p or not shares(i)]
         n_parent = sum(l < p for l in lvl)  # key_at lists these first (the nest is level-ordered)
         last_rel = steps[innermost_rel] if innermost_rel >= 0 and not is_mac else -1
         outer = [k for k, i in enumerate(insts) if k not in key_at and i < last_rel and self.loops[i].dim in self.relevant]

@@ -630,3 +630,35 @@ def test_v04_parallel_with_a_spad_keeping_everything_is_refused(tmp_path):
     with pytest.raises(InteropError, match=r"weights_spad\)\.constraints\.dataspace: a component inside "
                                            r"!Parallel must keep one data-space"):
         import_files(_files(tmp_path, bad))
+
+
+def test_eyeriss_like_glb_input_reads_are_timeloops_without_window_union(tmp_path):
+    """Timeloop's eyeriss_like default problem and mapping (timeloop-accelergy-exercises,
+    example_designs/eyeriss_like/ref_outputs/default_problem: timeloop-mapper.map.txt and stats.txt):
+    a 3 x 3 stride-2 conv, C 3, M 32, 112 x 112 outputs, on EYERISS_LIKE_V04. The GLB's fanout holds
+    Q 14 on X and C 3, S 3 on Y: per GLB step the 42 (q, s) PEs of a channel need input columns
+    2q + s, 29 distinct (loopnest's union tile: 3 rows x 29 x 3 = 261 a step, 3,584 steps: 935,424)
+    while Timeloop reads each PE's window whole (3 x 42 x 3 = 378 a step: 1,354,752, its stats).
+    With ``window_union: false`` every count listed is Timeloop's but the GLB's input fills (DRAM's
+    reads): 8 P steps x 3 channels x 29 rows x (113 + 112) columns = 156,600, where Timeloop
+    counts 157,296, the 113-column tile of the second Q step whole (its 1-column overlap with the
+    first is not credited): left as a documented difference."""
+    from loopnest.mapping.mapping import LevelMapping, Mapping
+    from loopnest.workload.layers import conv2d
+
+    a, _, _ = check(import_files(_files(tmp_path, EYERISS_LIKE_V04)), "test")
+    layer = conv2d("default", C=3, M=32, H=225, W=225, R=3, stride=2)
+    assert (layer.dims["P"], layer.dims["Q"]) == (112, 112)
+    m = Mapping((LevelMapping({"P": 8, "Q": 2, "M": 4}, ("P", "Q", "M")),
+                 LevelMapping({"P": 14, "Q": 4}, ("P", "Q"), {"Q": 14}, {"C": 3, "S": 3}),
+                 LevelMapping({"R": 3, "M": 8}, ("R", "M"))))
+    assert evaluate(layer, a, m).count("shared_glb", "inputs", "reads") == 935_424
+    glb = a.levels[1]
+    apart = a.model_copy(update={"levels": (a.levels[0], glb.model_copy(update={"fanout": glb.fanout.model_copy(
+        update={"window_union": False})}), a.levels[2])})
+    r = evaluate(layer, apart, m)
+    timeloop = {("shared_glb", "inputs", "reads"): 1_354_752, ("DRAM", "weights", "reads"): 13_824,
+                ("DRAM", "outputs", "updates"): 401_408, ("shared_glb", "outputs", "updates"): 401_408}
+    assert {k: r.count(*k) for k in timeloop} == timeloop
+    assert r.count("DRAM", "inputs", "reads") == r.count("shared_glb", "inputs", "fills") == 8 * 3 * 29 * (113 + 112)
+    assert 157_296 == 8 * 3 * 29 * (113 + 113)  # Timeloop's, both Q tiles whole

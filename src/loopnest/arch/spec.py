@@ -23,10 +23,11 @@ evaluated by the safe evaluator of ``loopnest.arch.expr`` (never ``eval``).
 
 from __future__ import annotations
 
+import json
 from math import ceil, prod
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from loopnest.arch.expr import numeric_field
 from loopnest.names import plain
@@ -36,6 +37,8 @@ ACTIONS = ("read", "write", "update")
 Action = Literal["read", "write", "update"]
 StorageClass = Literal["dram", "sram", "regfile", "register"]
 Packing = Literal["word", "bit", "none"]
+Operand = Literal["inputs", "weights"]
+Axis = Literal["x", "y"]
 
 _Num = BeforeValidator(numeric_field)
 PosInt = Annotated[int, _Num, Field(gt=0)]
@@ -52,10 +55,20 @@ class Fanout(_Strict):
 
     x: PosInt = 1
     y: PosInt = 1
-    multicast: bool = True
-    reduction: bool = False
+    multicast: bool | list[Operand] | dict[Axis, bool | list[Operand]] = Field(
+        default=True, description="one read may feed several children: true | false for every operand on both "
+        "axes, a list of operands (inputs, weights), or per axis {x: ..., y: ...}")
+    reduction: bool | dict[Axis, bool] = Field(
+        default=False, description="partial sums may be reduced across children: true | false, or per axis {x: ..., y: ...}")
     energy_pj: NonNegFloat | None = Field(default=None, description="pJ per word delivered to or collected from one child")
     area_um2: NonNegFloat | None = Field(default=None, description="um^2 of the network below one parent instance")
+    window_union: bool = Field(
+        default=True, description="children whose operand windows overlap (a sliding window split across them) "
+        "share one read of the overlap (the union tile); false: each child's window is read whole, as Timeloop "
+        "and AccelForge count it")
+    min_usage: Annotated[float, _Num, Field(gt=0, le=1, allow_inf_nan=False)] | None = Field(
+        default=None, description="the least fraction of the x * y instances a mapping must use (AccelForge's "
+        "min_usage): mappings using fewer are invalid, and the mapper does not consider them")
     systolic: Literal["ws", "is", "os"] | None = Field(
         default=None, description="a systolic array of x rows and y columns with this dataflow: each fold adds its "
         "pipeline fill and drain, 2x + y - 2 cycles (ws, is) or x + y - 2 (os) (docs/model.md, Cycles)")
@@ -63,6 +76,42 @@ class Fanout(_Strict):
     @property
     def size(self) -> int:
         return self.x * self.y
+
+    def shares(self, role: Role) -> tuple[bool, bool]:
+        """(X, Y): whether each axis multicasts ``role`` (an operand) or reduces it (the outputs)."""
+        if role == "outputs":
+            r = self.reduction
+            return (r, r) if isinstance(r, bool) else (r.get("x", False), r.get("y", False))
+        m = self.multicast
+        per_axis = (m.get("x", False), m.get("y", False)) if isinstance(m, dict) else (m, m)
+        return tuple(a if isinstance(a, bool) else role in a for a in per_axis)
+
+    @property
+    def shares_all(self) -> bool:
+        """Both axes multicast every operand and reduce the outputs (Timeloop's and ZigZag's network)."""
+        return all(all(self.shares(r)) for r in ROLES)
+
+    @field_validator("multicast", "reduction", mode="before")
+    @classmethod
+    def _sharing(cls, v: Any, info: ValidationInfo) -> Any:
+        """One line naming every allowed form (pydantic's union errors name none of them)."""
+        allowed = ("inputs", "weights") if info.field_name == "multicast" else ()
+        ok = lambda a: isinstance(a, bool) or (bool(allowed) and isinstance(a, list) and set(a) <= set(allowed))
+        if ok(v) or (isinstance(v, dict) and set(v) <= {"x", "y"} and all(ok(a) for a in v.values())):
+            return v
+        form = "true, false, a list of operands (inputs, weights)" if allowed else "true, false"
+        got = f"; got {json.dumps(v)}" if isinstance(v, (dict, list)) else ""  # the loader shows a scalar itself
+        raise ValueError(f"must be {form}, or per axis {{x: ..., y: ...}} of those{got}")
+
+    @property
+    def min_instances(self) -> int:
+        """The fewest instances a mapping may use under ``min_usage`` (1 without it)."""
+        return self.least_instances(self.min_usage)
+
+    def least_instances(self, usage: float | None) -> int:
+        """``ceil(usage * x * y)`` (1 for None); the product is rounded to 9 decimals first, so 0.3
+        of 10 is 3, not 4."""
+        return 1 if usage is None else ceil(round(usage * self.size, 9))
 
     @property
     def fill_drain_cycles(self) -> int:
@@ -362,6 +411,10 @@ class Architecture(_Strict):
     energy_units: str = "pJ"
     levels: tuple[Storage, ...] = Field(min_length=1)
     compute: Compute = Compute()
+    strided_windows: Literal["hull", "positions"] = Field(
+        default="hull", description="how a window wider-strided than it is long counts its inputs: hull (every "
+        "position between the first and the last read, Timeloop's rectangle) or positions (only those read: a 1x1 "
+        "filter at stride 2 reads t of a tile's 2t - 1)")
 
     @model_validator(mode="before")
     @classmethod

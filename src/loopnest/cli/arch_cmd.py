@@ -99,6 +99,15 @@ def _rwu(e: dict) -> list[str]:
     return [_num(e[a]) for a in ("read", "write", "update")]
 
 
+def _sharing(fanout, kind: str) -> str:
+    """A fanout's ``multicast`` or ``reduction`` as plain text: yes, no, or per axis and tensor."""
+    roles = ("outputs",) if kind == "reduction" else ("inputs", "weights")
+    per = [[r for r in roles if fanout.shares(r)[a]] for a in (0, 1)]
+    if per[0] == per[1]:
+        return "yes" if len(per[0]) == len(roles) else ", ".join(per[0]) or "no"
+    return "; ".join(f"{ax}: {', '.join(p) or 'no'}" for ax, p in zip("xy", per))
+
+
 def _print_tables(arch) -> None:
     u = "pJ" if arch.energy_units == "pJ" else "norm."
     head = f"{arch.name}: {arch.description}" if arch.description else arch.name
@@ -121,7 +130,7 @@ def _print_tables(arch) -> None:
     print_table(console, f"energy per block access ({u}) and area (um^2)", [
         Column("level", "left"), Column("read"), Column("write"), Column("update"), Column("area each"),
         Column("area total")], energies)
-    nets = [[lv.name, f"{lv.fanout.x} x {lv.fanout.y}", str(lv.fanout.multicast), str(lv.fanout.reduction),
+    nets = [[lv.name, f"{lv.fanout.x} x {lv.fanout.y}", _sharing(lv.fanout, "multicast"), _sharing(lv.fanout, "reduction"),
              lv.fanout.systolic or "-", _num(lv.fanout.energy_pj), _num(lv.fanout.area_um2)]
             for lv in arch.levels if lv.fanout is not None]
     print_table(console, f"networks below a level (energy in {u} per word per child; area per parent instance)", [

@@ -211,7 +211,7 @@ def write_timeloop(problem: Problem, arch: Architecture, mapping: Mapping, path:
             head += ("# Network energies are not in the ERT (Timeloop's default networks charge none): "
                      + ", ".join(f"{lv.name} {lv.fanout.energy_pj:.4g} pJ/word" for lv in arch.levels
                                  if lv.fanout is not None and (lv.fanout.energy_pj or 0) > 0) + "\n")
-        plain = [lv.name for lv in arch.levels if lv.fanout is not None and not (lv.fanout.multicast and lv.fanout.reduction)]
+        plain = [lv.name for lv in arch.levels if lv.fanout is not None and not lv.fanout.shares_all]
         if plain:
             head += (f"# Fanouts without multicast or spatial reduction in loopnest: {', '.join(plain)}; Timeloop's default "
                      "network has both\n")

@@ -185,7 +185,7 @@ def zigzag_accelerator(arch: Architecture) -> tuple[dict, list[str]]:
         if lv.fanout is not None and lv.fanout.size > 1:
             if (lv.fanout.energy_pj or 0) > 0:
                 notes.append(f"{lv.name}: network energy {lv.fanout.energy_pj:.4g} pJ/word (ZigZag charges none)")
-            if not (lv.fanout.multicast and lv.fanout.reduction):
+            if not lv.fanout.shares_all:
                 notes.append(f"{lv.name}: fanout without multicast or spatial reduction in loopnest (ZigZag's array has both)")
     c = arch.compute
     array = {"unit_energy": c.energy_pj, "unit_area": c.area_um2 or 0.0,

@@ -10,6 +10,7 @@ are free)::
         keep: [inputs, weights, outputs]          # exactly these tensors stay here (the others bypass)
       - level: GlobalBuffer
         spatial: {x: {P: "*", N: "*"}, y: {R: all, C: "*"}}  # only these dimensions on that axis
+        min_usage: 0.5                            # use at least half of the fanout's x * y instances
 
 Dimension names not in a layer are ignored for that layer (one constraint set serves a whole
 network). ``K`` is accepted as an alias of ``M``.
@@ -28,7 +29,7 @@ from loopnest.names import did_you_mean, plain
 from loopnest.workload.problem import ROLES, Role
 
 ALIASES = {"K": "M"}
-_LEVEL_KEYS = {"level", "temporal", "order", "spatial", "keep"}
+_LEVEL_KEYS = {"level", "temporal", "order", "spatial", "keep", "min_usage"}
 _RULE = re.compile(r"^\s*(<=|>=)\s*(\d+)\s*$")
 
 
@@ -84,6 +85,7 @@ class LevelConstraint:
     spatial_x: TMapping[str, FactorRule] | None = None
     spatial_y: TMapping[str, FactorRule] | None = None
     keep: frozenset[Role] | None = None
+    min_usage: float | None = None  # the least fraction of the level's fanout instances a mapping uses
 
     def meet(self, other: LevelConstraint, level: str) -> LevelConstraint:
         """Both constraints at once (a dataflow preset and a user file)."""
@@ -97,6 +99,7 @@ class LevelConstraint:
             spatial_x=_meet_axis(self.spatial_x, other.spatial_x),
             spatial_y=_meet_axis(self.spatial_y, other.spatial_y),
             keep=self.keep if self.keep is not None else other.keep,
+            min_usage=max((u for u in (self.min_usage, other.min_usage) if u is not None), default=None),
         )
 
 
@@ -180,7 +183,10 @@ def parse_constraints(data: Any, source: str = "constraints") -> Constraints:
             if not isinstance(k, list) or any(r not in ROLES for r in k):
                 raise ConstraintError(f"{where}.keep: expected a list drawn from {plain(ROLES)}, got {excerpt(k)}")
             keep = frozenset(k)
-        lc = LevelConstraint(_rules(entry.get("temporal", {}) or {}, f"{where}.temporal"), order, sx, sy, keep)
+        usage = entry.get("min_usage")
+        if usage is not None and (isinstance(usage, bool) or not isinstance(usage, (int, float)) or not 0 < usage <= 1):
+            raise ConstraintError(f"{where}.min_usage: expected a number in (0, 1], got {excerpt(usage)}")
+        lc = LevelConstraint(_rules(entry.get("temporal", {}) or {}, f"{where}.temporal"), order, sx, sy, keep, usage)
         levels[name] = levels[name].meet(lc, name) if name in levels else lc
     return Constraints(levels, source)
 

@@ -6,7 +6,11 @@ level 1 temporal loops, level 1 spatial loops, ... . A level's tile spans its ow
 and everything inside them.
 
 Factorizations are perfect: the factors of a dimension over all levels multiply to its size
-(remainder tiles are not modeled).
+(remainder tiles are not modeled), with one exception, a systolic array's partial last fold: a
+dimension unrolled on a systolic fanout (``fanout.systolic``) may have factors that multiply past
+its size when only the last iteration of its outermost loop is partial (the padding is less than
+one such iteration: 363 on 32 rows is 12 folds of 32, 384, padded by 21 < 32). The model then
+costs the padded layer (``padded_dims``), as SCALE-Sim runs a partial fold in a full fold's time.
 """
 
 from __future__ import annotations
@@ -90,15 +94,38 @@ def validate_structure(mapping: Mapping, problem: Problem, arch: Architecture) -
         cap_x, cap_y = (fan.x, fan.y) if fan is not None else (1, 1)
         if fx > cap_x or fy > cap_y:
             raise MappingError(f"level {lv.name}: spatial {fx}x{fy} exceeds the fanout {cap_x}x{cap_y}")
+        if fan is not None and fx * fy < fan.min_instances:
+            raise MappingError(f"level {lv.name}: spatial {fx}x{fy} uses {fx * fy} of the fanout's {fan.size} instances, "
+                               f"below its min_usage {fan.min_usage:g} (at least {fan.min_instances})")
         if lm.keep is not None and not lm.keep <= set(lv.keeps):
             raise MappingError(f"level {lv.name}: keeps {plain(sorted(lm.keep))} but may only hold {plain(lv.keeps)}")
-    for d, n in dims.items():
-        got = prod(lm.temporal.get(d, 1) * lm.spatial_x.get(d, 1) * lm.spatial_y.get(d, 1) for lm in mapping.levels)
-        if got != n:
-            raise MappingError(f"factors of {d} multiply to {got}, but the layer has {d}={n}")
+    for d, n in padded_dims(mapping, problem, arch).items():
+        if n != dims[d]:
+            _check_partial_fold(mapping, arch, d, n, dims[d])
     for role in ROLES:
         if not any(role in keeps(lm, lv.keeps) for lv, lm in zip(arch.levels, mapping.levels)):
             raise MappingError(f"no level keeps {role}")
+
+
+def padded_dims(mapping: Mapping, problem: Problem, arch: Architecture) -> dict[str, int]:
+    """Each dimension's size as the mapping's factors cover it (the layer's own size, or more
+    where a systolic array's last fold is partial)."""
+    return {d: prod(lm.temporal.get(d, 1) * lm.spatial_x.get(d, 1) * lm.spatial_y.get(d, 1) for lm in mapping.levels)
+            for d in problem.dims}
+
+
+def _check_partial_fold(mapping: Mapping, arch: Architecture, d: str, got: int, n: int) -> None:
+    """Factors of ``d`` multiply to ``got`` instead of its size ``n``: legal only past the size, on a
+    systolic fanout, with the padding under one iteration of ``d``'s outermost loop (the last,
+    partial fold); raises MappingError otherwise."""
+    systolic = any(lv.fanout is not None and lv.fanout.systolic is not None and (d in lm.spatial_x or d in lm.spatial_y)
+                   for lv, lm in zip(arch.levels, mapping.levels))
+    loops = [f for lm in mapping.levels for f in (lm.temporal.get(d, 1), lm.spatial_x.get(d, 1), lm.spatial_y.get(d, 1)) if f > 1]
+    if got > n and systolic and got - n < got // loops[0]:
+        return
+    why = "" if got < n else (" (a partial last fold needs the dimension on a systolic fanout and padding under one "
+                              f"iteration of its outermost loop, {got // loops[0]})")
+    raise MappingError(f"factors of {d} multiply to {got}, but the layer has {d}={n}{why}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ Pieces the search combines:
 - ``keep_configs``: the bypass choices (the outermost level keeps every tensor);
 - ``tilings(keep)``: the cartesian product of the options, pruned as it is built by the fanout
   sizes and the capacities (a tile only grows as dimensions are added, so a partial tiling that
-  overflows can never fit: the pruning is exact);
+  overflows can never fit: the pruning is exact), and, once every dimension is chosen, by each
+  fanout's ``min_usage`` (a partial tiling may still grow onto more instances);
 - ``outer(keep)`` and ``rests(keep)``: the outermost level's loop choices and every choice below
   level 1's temporal loops; a tiling is a pair whose rest divides the outer choice's level-1 tile
   (the exact search enumerates pairs, docs/mapper.md);
@@ -30,7 +31,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import ConstraintError, Constraints, FactorRule
 from loopnest.mapping.factors import factorizations
 from loopnest.mapping.mapping import MappingBatch
-from loopnest.workload.problem import ROLES, Problem
+from loopnest.workload.problem import ROLES, Problem, read_positions
 
 TEMPORAL, X, Y = 0, 1, 2
 _AXIS = ("temporal", "spatial.x", "spatial.y")
@@ -41,6 +42,8 @@ class Mapspace:
     """The constrained mapspace of ``problem`` on ``arch`` (see the module docstring)."""
 
     def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None):
+        # the tile sizes the model counts (an input skipped by a wide stride, where the arch says so)
+        problem = read_positions(problem) if arch.strided_windows == "positions" else problem
         self.problem, self.arch = problem, arch
         self.constraints = constraints or Constraints()
         self.constraints.check_levels(tuple(lv.name for lv in arch.levels))
@@ -57,6 +60,7 @@ class Mapspace:
         self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
         self.relevance = tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)  # per tensor, per dim
         self.keep_configs = self._keep_configs()
+        self.least_instances = [self._least_instances(lv) for lv in arch.levels]  # min_usage: arch and constraints
         self._projections: list[np.ndarray] | None = None  # per dimension, its choices below level 1's loops
         self._draws: dict = {}  # (sample, seed) -> sampled choices below level 1's loops
         self._rests: dict = {}  # (keeps of levels >= 2, sample, seed) -> the fitting choices
@@ -74,6 +78,14 @@ class Mapspace:
             return (1, 1)
         lo, hi = (rules[d] if rules is not None else FactorRule()).bounds(n)
         return lo, min(hi, lv.fanout.x if axis == X else lv.fanout.y)
+
+    def _least_instances(self, lv) -> int:
+        """The fewest instances of ``lv``'s fanout a mapping may use: its own ``min_usage`` and the
+        constraints', the stricter (1 without either)."""
+        usage = self.constraints.at(lv.name).min_usage
+        if usage is not None and lv.fanout is None:
+            raise ConstraintError(f"{self.constraints.source}: level {lv.name}.min_usage: the level has no fanout")
+        return 1 if lv.fanout is None else max(lv.fanout.min_instances, lv.fanout.least_instances(usage))
 
     def _coef(self, tensor) -> np.ndarray:
         return np.array([[idx.get(d, 0) for d in self.dims] for idx in tensor.indices], np.int64).reshape(-1, self.D)
@@ -138,7 +150,7 @@ class Mapspace:
             if self.L > 1:
                 box = self.sizes[None, :idx.shape[1]] // f0.prod(axis=1)
                 ok &= self._capacity_ok(1, box, keep[1], stats)
-            return ok
+            return ok & self._usage_ok(f0, self.slots[:n0])
 
         return _product([np.arange(len(p)) for p in projs], check), projs
 
@@ -166,6 +178,18 @@ class Mapspace:
                 ok &= f[:, s].prod(axis=1) <= (lv.fanout.x if axis == X else lv.fanout.y)
             elif l > 0:  # the level's temporal slot comes first: box is now its whole tile
                 ok &= self._capacity_ok(l, box, keep[l], stats)
+        return ok & self._usage_ok(f, slots)
+
+    def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray | bool:
+        """Each fanout's ``min_usage`` on factors ``f`` (K, len(slots), d): tested only once every
+        dimension is chosen (d = D), as a partial tiling may still grow onto more instances."""
+        if f.shape[2] < self.D:
+            return True
+        ok = True
+        for l, least in enumerate(self.least_instances):
+            if least > 1 and (l, X) in slots:
+                sx, sy = slots.index((l, X)), slots.index((l, Y))
+                ok = ok & (f[:, sx].prod(axis=1) * f[:, sy].prod(axis=1) >= least)
         return ok
 
     def rests(self, keep: np.ndarray, stats: dict | None = None, sample: int | None = None, seed: int = 0) -> np.ndarray:

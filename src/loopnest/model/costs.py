@@ -20,6 +20,11 @@ IS, ``x + y - 2`` for OS: SCALE-Sim's per-fold cycles less its ``T`` streaming s
 Static (leakage) energy, beside the dynamic energy above and not part of ``energy_pj``: the
 components' stated ``leakage_mw`` times the modeled runtime, ``cycles / clock`` (mW x ns = pJ).
 
+Strided windows: an input index of one term at stride ``c`` (a 1 x 1 filter at stride 2) spans
+the hull of its positions by default (``c (t - 1) + 1`` for ``t`` outputs, Timeloop's rectangle);
+with ``strided_windows: positions`` only the ``t`` positions read are counted
+(``workload.problem.read_positions``, applied here and in the mapspace so the search agrees).
+
 Tensors held on chip between layers (``resident``, the TPU's activations in its unified buffer)
 do not cross the outermost level: those transfers are not counted, and a mapping is valid only
 where level 1 holds each such tensor whole.
@@ -41,7 +46,7 @@ from loopnest.mapping.mapping import MappingBatch, MappingError
 from loopnest.model.counts import FILLS, OUT, READS, UPDATES, Counts, count_block
 from loopnest.model.precision import Prices, prices, psum_levels, tile_words
 from loopnest.model.sparse import SparseBlock, SparsePlan, plan, sparse_block
-from loopnest.workload.problem import ROLES, Problem
+from loopnest.workload.problem import ROLES, Problem, read_positions
 
 CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
 KINDS = ("reads", "fills", "updates", "network words", "tile words")  # count_block's kinds, in order
@@ -155,6 +160,8 @@ def _capacity_ok(arch: Architecture, keep: np.ndarray, tiles: np.ndarray) -> np.
 
 def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
     """Evaluate B mappings of one layer at once with array operations (no loop per mapping)."""
+    if arch.strided_windows == "positions":
+        problem = read_positions(problem)
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
     price = prices(problem, arch)
@@ -211,7 +218,12 @@ def _fill_drain(arch: Architecture, temporal: np.ndarray) -> np.ndarray:
 
 
 def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
-    """Tensors held on chip between layers (``Architecture.resident``) never cross the outermost
+    """Strided windows: an input index of one term at stride ``c`` (a 1 x 1 filter at stride 2) spans
+the hull of its positions by default (``c (t - 1) + 1`` for ``t`` outputs, Timeloop's rectangle);
+with ``strided_windows: positions`` only the ``t`` positions read are counted
+(``workload.problem.read_positions``, applied here and in the mapspace so the search agrees).
+
+Tensors held on chip between layers (``Architecture.resident``) never cross the outermost
     level: where level 1 keeps such a tensor (``keep`` (L, 3, b)), its level-0 reads and updates and
     its level-1 fills are zeroed in the block's counts (5, L, 3, b). Exact where level 1 holds the
     whole tensor, which ``_costs`` makes a validity condition (else those transfers would be
@@ -266,6 +278,9 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
         ok[0, 1] &= keep[1, t] & (dense_tiles[1, t] == problem.size(problem.tensor(role)))
     limits = np.array([(lv.fanout.x, lv.fanout.y) if lv.fanout is not None else (1, 1) for lv in arch.levels])
     ok[1] = (xy[:, 0] <= limits[:, :1]) & (xy[:, 1] <= limits[:, 1:])
+    for l, lv in enumerate(arch.levels):  # a fanout's min_usage: at least that many instances used
+        if lv.fanout is not None and lv.fanout.min_instances > 1:
+            ok[1, l] &= xy[l, 0] * xy[l, 1] >= lv.fanout.min_instances
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)
     for l in range(1, len(arch.levels)):
         valid &= ok[0, l] & ok[1, l]

@@ -11,7 +11,9 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
   loops is not credited). Loops of bound 1 are not loops. Summed over instances.
 - A consumer reads its operand from the next keeper above it. The parent's reads are the
   consumer's fetches with the spatial fanouts in between folded into one union tile where the
-  fanout multicasts (or, for outputs, reduces), and multiplied out where it does not. A fanout
+  fanout multicasts (or, for outputs, reduces), and multiplied out where it does not; a fanout
+  without ``window_union`` never folds an operand's window dimensions (each child's window is
+  read whole, Timeloop's and AccelForge's count). A fanout
   that sits outside the consumer's innermost relevant loop folds only the dimensions irrelevant
   to the tensor (identical tiles); its relevant instances are counted apart (halo overlap between
   them is not credited).
@@ -53,6 +55,12 @@ OUT = ROLES.index("outputs")
 READS, FILLS, UPDATES, NETWORK, TILES = range(5)  # kinds of counts
 
 
+def _axes(shares: tuple[bool, bool]) -> bool | str:
+    """A fanout's (X, Y) sharing of a tensor as the fold the counts use: True (both axes), False
+    (neither), or the one axis that folds, "x" or "y"."""
+    return shares[0] if shares[0] == shares[1] else "xy"[shares.index(True)]
+
+
 def _mul(a, b):
     """a * b for integers and arrays, skipping a literal 1 (each multiply is a pass over the block)."""
     if isinstance(a, int) and a == 1:
@@ -77,13 +85,14 @@ class TensorGeometry:
     axes: tuple[tuple[tuple[int, int], ...], ...]  # per axis: ((dim, coef), ...)
     relevant: tuple[int, ...]
     sliding: tuple[tuple[int, int, int], ...]  # (dim, axis, coef) for dims sharing an axis with another
+    operand: bool = True  # inputs or weights (not the outputs)
 
     @staticmethod
     def of(tensor: Tensor, dims: tuple[str, ...]) -> TensorGeometry:
         axes = tuple(tuple((dims.index(d), c) for d, c in idx.items() if d in dims) for idx in tensor.indices)
         relevant = tuple(sorted({d for ax in axes for d, _ in ax}))
         sliding = tuple((d, a, c) for a, ax in enumerate(axes) if len(ax) > 1 for d, c in ax)
-        return TensorGeometry(axes, relevant, sliding)
+        return TensorGeometry(axes, relevant, sliding, tensor.role != "outputs")
 
     def extents(self, box) -> list:
         """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent.
@@ -193,6 +202,8 @@ class _Nest:
         self.B, self.L = B, L
         self.problem = problem
         halo = _halo(problem, self.dims)  # the int32 and int64 proofs' halo
+        self.apart_windows = [lv.fanout is not None and not lv.fanout.window_union for lv in arch.levels]
+        self.one_axis = any(lv.fanout is not None and len({*lv.fanout.shares(r)}) > 1 for lv in arch.levels for r in ROLES)
         if any(lv.drain_reads for lv in arch.levels):
             halo *= 2  # a drain level's output reads sum two counts (count_block)
         # int32 only where every factor fits it before the cast: a factor is at most its dimension
@@ -204,8 +215,9 @@ class _Nest:
         self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
         for l in range(L):
             self.above[l + 1] = self.above[l] * self.t_level[l]
-        self.multicast = [lv.fanout is not None and lv.fanout.multicast for lv in arch.levels]
-        self.reduction = [lv.fanout is not None and lv.fanout.reduction for lv in arch.levels]
+        # per tensor role, per level: which of the fanout's axes fold (share): False, True (both), "x" or "y"
+        self.share = {role: [_axes(lv.fanout.shares(role)) if lv.fanout is not None else False for lv in arch.levels]
+                      for role in ROLES}
         self._levels: dict = {}
         self._counts: dict = {}
         self._folds: dict = {}
@@ -241,7 +253,8 @@ class _Nest:
         for d in range(1, Dall):
             xy *= per_axis[:, d]
         xs = [2 * l * Dall + d for l in range(L) for d in keep]
-        S = (sp[xs] * sp[[r + Dall for r in xs]]).reshape(L, len(keep), B)
+        SX, SY = sp[xs].reshape(L, len(keep), B), sp[[r + Dall for r in xs]].reshape(L, len(keep), B)
+        S = SX * SY
         TS = T * S
         cum = np.ones((L + 1, len(keep), B), dt)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
@@ -251,6 +264,7 @@ class _Nest:
         # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
         key = _pack_keys(_positions(batch.perm, keep), T, kb, dt)
         self.dt, self.kb, self.T, self.S, self.key, self.cum, self.xy = dt, kb, T, S, key, cum, xy.reshape(L, 2, B)
+        self.SA = (SX, SY) if self.one_axis else None  # per axis, where some fanout shares on one axis only
         return True
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -333,7 +347,8 @@ class _Nest:
         """Instances of the fanouts above level c that ``expand`` does not fold."""
         key = (c, expand[:c])
         if key not in self._aparts:
-            self._aparts[key] = _prod(self.s_level[q] for q in range(c) if not expand[q])
+            self._aparts[key] = _prod(self.s_level[q] if not expand[q] else self.xy[q, 1 - "xy".index(expand[q])]
+                                      for q in range(c) if expand[q] is not True)
         return self._aparts[key]
 
     def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
@@ -347,15 +362,19 @@ class _Nest:
         box = {d: 1 if c == self.L else self.cum[c, d] for d in g.relevant}  # the MAC's box: 1
         folded = dict.fromkeys(g.relevant)
         mult = self._apart(c, expand)
+        windows = {d for d, _, _ in g.sliding} if g.operand else set()  # an operand's window dims
         for q in range(c):
             if not expand[q]:
                 continue
             inside = None if w is None else q >= w.lstar  # only a fanout inside the innermost relevant loop folds
             for d in g.relevant:
-                fold = self._adjacent(d, q, c, expand)
+                # a fanout without window_union reads each child's window whole: its window dims never fold
+                fold = False if self.apart_windows[q] and d in windows else self._adjacent(d, q, c, expand)
                 if inside is not None:
                     fold = inside if fold is True else fold & inside
-                s = self.S[q, d]
+                s = self.S[q, d] if expand[q] is True else self.SA["xy".index(expand[q])][q, d]
+                if expand[q] == "x" and fold is not False:  # the Y axis, inside X and counted apart, spaces X's children
+                    fold = (self.SA[1][q, d] == 1) if fold is True else fold & (self.SA[1][q, d] == 1)
                 if fold is True:
                     f = s
                 else:
@@ -397,6 +416,8 @@ class _Nest:
                 gap = gap * self.T[l, d]
                 if not expand[l]:
                     gap = gap * self.S[l, d]
+                elif expand[l] is not True:  # folded on one axis: the other's instances space the children
+                    gap = gap * self.SA[1 - "xy".index(expand[l])][l, d]
             self._gaps[key] = True if isinstance(gap, int) else gap == 1
         return self._gaps[key]
 
@@ -420,7 +441,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                for p in range(L)]
     for ti, role in enumerate(ROLES):
         g = TensorGeometry.of(problem.tensor(role), nest.dims)
-        share = nest.reduction if ti == OUT else nest.multicast
+        share = nest.share[role]
         for l in range(L):
             words[TILES, l, ti] = nest.tile(g, l)[1]
         for p in range(L):
@@ -436,7 +457,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
                 n = np.count_nonzero(on)
                 if n == 0:
                     continue
-                expand = tuple(p <= q < c and share[q] for q in range(L))
+                expand = tuple(share[q] if p <= q < c else False for q in range(L))
                 is_mac = c == L
                 shared = nest.fetched(g, c, expand, reuse=not is_mac)
                 own = nest.fetched(g, c, none, reuse=not is_mac)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from loopnest.mapping.mapping import (
     Mapping,
     MappingBatch,
     MappingError,
+    padded_dims,
     validate_structure,
 )
 from loopnest.model.costs import BatchCosts, evaluate_batch
@@ -189,10 +190,21 @@ class Result:
 
 
 def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capacity: bool = True) -> Result:
-    """Evaluate one mapping; raises MappingError naming what does not fit."""
+    """Evaluate one mapping; raises MappingError naming what does not fit.
+
+    A systolic array's partial last fold (``mapping.padded_dims`` past the layer's sizes) is costed
+    as the padded layer: cycles as the array spends them (a partial fold takes a full fold's time,
+    SCALE-Sim's rule), storage and network counts those of the padded layer (an upper bound: the
+    idle rows and columns are charged as if they moved data), while the MACs, their energy and the
+    utilization are the layer's own."""
     validate_structure(mapping, problem, arch)
     batch = MappingBatch.from_mappings([mapping], problem, arch)
-    costs = evaluate_batch(problem, arch, batch)
+    dims = padded_dims(mapping, problem, arch)
+    padded = problem if dims == dict(problem.dims) else replace(problem, dims=dims)
+    costs = evaluate_batch(padded, arch, batch)
+    if padded is not problem:  # both are linear in the MACs
+        costs.compute_energy_pj *= problem.macs / padded.macs
+        costs.utilization *= problem.macs / padded.macs
     if check_capacity and not costs.capacity_ok[0].all():
         l = int(np.argmin(costs.capacity_ok[0]))
         lv = arch.levels[l]

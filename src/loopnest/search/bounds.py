@@ -110,8 +110,8 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
         for q in range(p, space.L):
             fan = arch.levels[q].fanout
             if fan is not None:
-                if fan.multicast if role != "outputs" else fan.reduction:
-                    shared *= fan.size
+                sx, sy = fan.shares(role)
+                shared *= (fan.x if sx else 1) * (fan.y if sy else 1)
                 floor += macs * pr.network[q, t]
         floor += macs / shared * pr.energy(p, role, _action(role))
         if role == "outputs":  # read-modify-write: every update but each instance's first write per element reads
@@ -316,7 +316,7 @@ class InsideFloor:
         fan = arch.levels[1].fanout
         pr = floor_prices(self.space)
         net = pr.network[1, t]  # 0 without a fanout
-        folds = fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
+        folds = fan is not None and any(fan.shares(role))  # one axis sharing: fold all (a lower bound still)
         src = 1 if keep[1, t] else 0
         q = self.groups.memo(t, self._rest_only, t)
         return {**q, "folds": folds, "shared_pass": np.full(len(q["own_pass"]), q["size"]) if folds else q["own_pass"],

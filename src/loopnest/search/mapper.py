@@ -479,7 +479,9 @@ class _Search(TilingEvaluator):
         if self.stats:
             parts = [f"{where}: the smallest tile is {n} words" for where, n in sorted(self.stats.items())]
             return "no mapping fits the capacities: " + "; ".join(parts)
-        return "no mapping fits the fanouts and constraints"
+        used = [f"{lv.name} at least {n} of {lv.fanout.size}" for lv, n in zip(self.space.arch.levels, self.space.least_instances)
+                if n > 1]
+        return "no mapping fits the fanouts and constraints" + (f" (min_usage: {', '.join(used)})" if used else "")
 
 
 def _outer_key(keep: np.ndarray) -> bytes:

@@ -180,4 +180,4 @@ def _sliding(coef: np.ndarray, d: int) -> bool:
 
 def _folds(level, role: str) -> bool:
     fan = level.fanout
-    return fan is not None and (fan.reduction if role == "outputs" else fan.multicast)
+    return fan is not None and any(fan.shares(role))  # one axis sharing: fold all (a lower bound still)

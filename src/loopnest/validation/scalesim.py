@@ -9,13 +9,22 @@ outputs M x N: ours is an FC layer with N (batch) = M, M (outputs) = N and C = K
 Ours: ``systolic_arch`` (a buffer whose fanout is the ``x`` rows by ``y`` columns array, with
 ``systolic`` set to the dataflow) and SCALE-Sim's own mapping (``systolic_mapping``): its
 stationary operand's two dimensions on the rows and the columns (WS: K x N, OS: M x N, IS:
-K x M), their folds as the buffer's temporal loops, the third dimension streamed (``T``) inside
-the PEs. The shapes divide the array (we have no partial folds: the mapper-at-scale issue), so
-the model's cycles are ``folds x (T + fill_drain)``. ``CONV_RUNS``: ResNet-50 convolutions in
-SCALE-Sim's conv mode on the same fixed dataflows (``conv_mapping``).
+K x M), their folds as the buffer's temporal loops (``ceil(dimension / array side)``, the last
+fold partial where the side does not divide the dimension, as in SCALE-Sim), the third dimension
+streamed (``T``) inside the PEs, so the model's cycles are ``folds x (T + fill_drain)``.
+``CONV_RUNS``: ResNet-50 convolutions in SCALE-Sim's conv mode on the same fixed dataflows
+(``conv_mapping``).
+
+Whole networks (``NETWORKS``): AlexNet's five convolutions and ResNet-50's 54 layers, SCALE-Sim's
+own topologies (``topologies/conv_nets/alexnet.csv``, ``Resnet50.csv``), on a 32 x 32 array.
+SCALE-Sim runs a convolution as the GEMM of its operand matrices (im2col): pixels x window
+(``C R S``) times window x filters; ours is that GEMM (``im2col``) on SCALE-Sim's mapping, so the
+window's partial last fold is a padded fold of one dimension. Their totals: the SCALE-Sim 3 runs
+recorded in issue 20 (WS, OS, IS on AlexNet; WS on ResNet-50); per layer, AlexNet WS
+(``LAYER_CYCLES``, a SCALE-Sim 3.0.0 run of its alexnet.csv, whose sum is issue 20's total).
 
 Remaining error: SCALE-Sim's total is one cycle below its folds' sum on every run listed here,
-so the tolerance is one cycle of the total.
+so the tolerance is one cycle of the total (one per layer for a network).
 """
 
 from __future__ import annotations
@@ -94,6 +103,115 @@ CONV_RUNS = (
 )
 
 
+@dataclass(frozen=True)
+class Layer:
+    """A line of SCALE-Sim's conv topology: the IFMAP (unpadded), the filter, channels, filters, stride."""
+
+    name: str
+    h: int
+    w: int
+    r: int
+    s: int
+    c: int
+    filters: int
+    stride: int
+
+
+def _topology(text: str) -> tuple[Layer, ...]:
+    return tuple(Layer(n, *map(int, rest.split())) for n, rest in (line.split(maxsplit=1) for line in text.strip().splitlines()))
+
+
+# SCALE-Sim's topologies/conv_nets/alexnet.csv and Resnet50.csv (scale-sim-v2): name, IFMAP H, W,
+# filter R, S, channels, filters, stride
+NETS = {"AlexNet": _topology("""
+Conv1 224 224 11 11 3 96 4
+Conv2 27 27 5 5 96 256 1
+Conv3 13 13 3 3 256 384 1
+Conv4 13 13 3 3 384 384 1
+Conv5 13 13 3 3 384 256 1
+"""), "ResNet-50": _topology("""
+Conv1 224 224 7 7 3 64 2
+CB2a_1 56 56 1 1 64 64 1
+CB2a_2 56 56 3 3 64 64 1
+CB2a_3 56 56 1 1 64 256 1
+CB2s 56 56 1 1 64 256 1
+IB2b_1 56 56 1 1 256 64 1
+IB2b_2 56 56 3 3 64 64 1
+IB2b_3 56 56 1 1 64 256 1
+IB2c_1 56 56 1 1 256 64 1
+IB2c_2 56 56 3 3 64 64 1
+IB2c_3 56 56 1 1 64 256 1
+CB3a_1 56 56 1 1 256 128 2
+CB3a_2 28 28 3 3 128 128 1
+CB3a_3 28 28 1 1 128 512 1
+CB3s 56 56 1 1 256 512 2
+IB3b_1 28 28 1 1 512 128 1
+IB3b_2 28 28 3 3 128 128 1
+IB3b_3 28 28 1 1 128 512 1
+IB3c_1 28 28 1 1 512 128 1
+IB3c_2 28 28 3 3 128 128 1
+IB3c_3 28 28 1 1 128 512 1
+IB3d_1 28 28 1 1 512 128 1
+IB3d_2 28 28 3 3 128 128 1
+IB3d_3 28 28 1 1 128 512 1
+CB4a_1 28 28 1 1 512 256 2
+CB4a_2 14 14 3 3 256 256 1
+CB4a_3 14 14 1 1 256 1024 1
+CB4s 28 28 1 1 512 1024 2
+IB4b_1 14 14 1 1 1024 256 1
+IB4b_2 14 14 3 3 256 256 1
+IB4b_3 14 14 1 1 256 1024 1
+IB4c_1 14 14 1 1 1024 256 1
+IB4c_2 14 14 3 3 256 256 1
+IB4c_3 14 14 1 1 256 1024 1
+IB4d_1 14 14 1 1 1024 256 1
+IB4d_2 14 14 3 3 256 256 1
+IB4d_3 14 14 1 1 256 1024 1
+IB4e_1 14 14 1 1 1024 256 1
+IB4e_2 14 14 3 3 256 256 1
+IB4e_3 14 14 1 1 256 1024 1
+IB4f_1 14 14 1 1 1024 256 1
+IB4f_2 14 14 3 3 256 256 1
+IB4f_3 14 14 1 1 256 1024 1
+CB5a_1 14 14 1 1 1024 512 2
+CB5a_2 7 7 3 3 512 512 1
+CB5a_3 7 7 1 1 512 2048 1
+CB5s 14 14 1 1 1024 2048 2
+IB5b_1 7 7 1 1 2048 512 1
+IB5b_2 7 7 3 3 512 512 1
+IB5b_3 7 7 1 1 512 2048 1
+IB5c_1 7 7 1 1 2048 512 1
+IB5c_2 7 7 3 3 512 512 1
+IB5c_3 7 7 1 1 512 2048 1
+FC6 1 1 1 1 2048 1000 1
+""")}
+
+
+@dataclass(frozen=True)
+class NetworkRun:
+    network: str  # a key of NETS
+    dataflow: str
+    cycles: int  # SCALE-Sim's total over the network's layers, 32 x 32
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataflow.upper()} 32x32, {self.network} ({len(NETS[self.network])} layers), total"
+
+
+NETWORKS = (
+    NetworkRun("AlexNet", "ws", 1_136_239),
+    NetworkRun("AlexNet", "os", 850_960),
+    NetworkRun("AlexNet", "is", 1_158_205),
+    NetworkRun("ResNet-50", "ws", 5_753_486),
+)
+# SCALE-Sim 3.0.0 per layer (conv mode on its alexnet.csv, 32 x 32, COMPUTE_REPORT.csv's Total Cycles), run
+# for this suite with benchmarks/peer_scalesim.py's config; they sum to the WS total above
+LAYER_CYCLES = {("AlexNet", "ws"): (112_283, 373_799, 185_759, 278_639, 185_759)}
+LAYER_SOURCE = "SCALE-Sim 3.0.0, conv mode on its alexnet.csv, 32 x 32 (COMPUTE_REPORT.csv, Total Cycles)"
+NET_SOURCE = "SCALE-Sim 3 on its own AlexNet and ResNet-50 topologies, 32 x 32 (totals recorded in issue 20)"
+NET_BASIS = "SCALE-Sim's total is one cycle below the sum of its folds on every layer: one cycle per layer"
+
+
 def systolic_arch(run: Run | ConvRun) -> Architecture:
     """DRAM, an unbounded-enough buffer whose fanout is the systolic array, and one PE register."""
     unit = {"read": 1.0, "write": 1.0, "update": 1.0}
@@ -112,10 +230,11 @@ def systolic_mapping(run: Run) -> Mapping:
     ours = {"m": "N", "n": "M", "k": "C"}
     size = {"m": run.m, "n": run.n, "k": run.k}
     row, col, stream = {"ws": "knm", "os": "mnk", "is": "kmn"}[run.dataflow]
-    folds = {ours[row]: size[row] // run.rows, ours[col]: size[col] // run.cols}
+    folds = {ours[row]: -(-size[row] // run.rows), ours[col]: -(-size[col] // run.cols)}  # the last may be partial
+    x, y = min(size[row], run.rows), min(size[col], run.cols)
     return Mapping((
         LevelMapping(),
-        LevelMapping(temporal=folds, spatial_x={ours[row]: run.rows}, spatial_y={ours[col]: run.cols}),
+        LevelMapping(temporal=folds, spatial_x={ours[row]: x}, spatial_y={ours[col]: y}),
         LevelMapping(temporal={ours[stream]: size[stream]}),
     ))
 
@@ -131,7 +250,7 @@ def conv_mapping(run: ConvRun) -> Mapping:
     chan_ok = run.c % run.rows == 0 if run.dataflow != "os" else True
     m_ok = run.m % run.cols == 0 if run.dataflow != "is" else True
     if not (pix_ok and chan_ok and m_ok):
-        raise ValueError(f"{run.name}: the array does not divide the shape (no partial folds)")
+        raise ValueError(f"{run.name}: the array does not divide the shape (conv_mapping splits exactly; im2col takes partial folds)")
     taps = {"R": run.r, "S": run.r}
     pix_fold, pix = {"P": run.p // px, "Q": run.p // qx}, {"P": px, "Q": qx}
     if run.dataflow == "ws":
@@ -149,13 +268,29 @@ def cycles(run: Run | ConvRun) -> float:
         problem = conv2d(f"conv{run.p}x{run.c}x{run.m}x{run.r}", C=run.c, M=run.m, H=run.p + run.r - 1,
                          W=run.p + run.r - 1, R=run.r)
         return evaluate(problem, systolic_arch(run), conv_mapping(run)).cycles
-    if run.m * run.n * run.k % (run.rows * run.cols):
-        raise ValueError(f"{run.name}: the array does not divide the shape (no partial folds)")
     problem = fc(f"gemm{run.m}x{run.n}x{run.k}", C=run.k, M=run.n, N=run.m)
     return evaluate(problem, systolic_arch(run), systolic_mapping(run)).cycles
+
+
+def im2col(layer: Layer, dataflow: str, rows: int = 32, cols: int = 32) -> Run:
+    """The GEMM SCALE-Sim runs for a convolution: M = output pixels (its ofmap side is
+    ``ceil((H - R + stride) / stride)``), N = filters, K = the window ``R S C``. Its ``cycles`` is
+    0: SCALE-Sim's figures here are network totals."""
+    p = -(-(layer.h - layer.r + layer.stride) // layer.stride)
+    q = -(-(layer.w - layer.s + layer.stride) // layer.stride)
+    return Run(dataflow, rows, cols, p * q, layer.filters, layer.r * layer.s * layer.c, 0)
 
 
 def cases() -> Iterator[Case]:
     for run in RUNS + CONV_RUNS:
         yield Case(run.name, SOURCE, "cycles", run.cycles, cycles(run), exact=False,
                    tolerance=1 / run.cycles, basis=BASIS)
+    for (network, dataflow), theirs in LAYER_CYCLES.items():
+        for layer, expected in zip(NETS[network], theirs):
+            yield Case(f"{dataflow.upper()} 32x32, {network} {layer.name}", LAYER_SOURCE, "cycles", expected,
+                       cycles(im2col(layer, dataflow)), exact=False, tolerance=1 / expected, basis=BASIS)
+    for net in NETWORKS:
+        layers = NETS[net.network]
+        ours = sum(cycles(im2col(layer, net.dataflow)) for layer in layers)
+        yield Case(net.name, NET_SOURCE, "cycles", net.cycles, ours, exact=False,
+                   tolerance=len(layers) / net.cycles, basis=NET_BASIS)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import prod
 from typing import Literal, Mapping
 
@@ -153,3 +153,21 @@ class Problem:
         dims = dict(self.dims)
         dims.update(sizes)
         return Problem(self.name, self.kind, dims, self.tensors, self.attrs)
+
+
+def read_positions(problem: Problem) -> Problem:
+    """``problem`` with every one-term strided index (``{P: 2}``: a 1 x 1 filter at stride 2, or a
+    window dimension of size 1) counted by the positions it reads instead of its hull: coefficient
+    1. Exact for every count the model makes: ``p -> c * p`` maps the outputs a tile spans one to
+    one onto the inputs it reads (``t`` of them, not the hull's ``c (t - 1) + 1``), and so does
+    every union, overlap and step of tiles along that axis. Indices of two or more terms (a
+    window with its stride) keep the hull: the skipped inputs between windows wider-strided than
+    a split window are still counted. The layer itself where nothing changes."""
+    dims = {d for d, n in problem.dims.items() if n > 1}
+
+    def one(idx: Mapping[str, int]) -> Mapping[str, int]:
+        live = [d for d in idx if d in dims]
+        return {d: (1 if len(live) == 1 and d in live else c) for d, c in idx.items()}
+
+    tensors = tuple(replace(t, indices=tuple(one(i) for i in t.indices)) for t in problem.tensors)
+    return problem if tensors == problem.tensors else replace(problem, tensors=tensors)
