@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from loopnest.arch.spec import Architecture
 from loopnest.codesign import CodesignError
-from loopnest.model.crossbar import COMPONENTS, CrossbarError, array_count, map_crossbar, resized
+from loopnest.model.crossbar import array_count, resized
+from loopnest.search.crossbar import map_network_crossbar
 from loopnest.workload.network import Network
 
 DIGITS = ("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")
@@ -27,7 +28,6 @@ DEPTH_FAMILY = ("digits-cnn2", "digits-cnn4", "digits-cnn8")  # 3x3 filters, 2 /
 FILTER_FAMILY = ("digits-cnn2", "digits-k7")  # 2 conv layers each, 3x3 vs 7x7
 ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2")
 SIGMAS = {"fixed": (0.0, 0.25, 0.5, 1.0, 2.0), "rescaled": (0.0, 0.02, 0.05, 0.1, 0.2)}
-MOVEMENT = ("dac", "adc", "digital", "buffers")  # everything but the cells: activations in and out
 Progress = Callable[[str], None]
 
 
@@ -71,34 +71,13 @@ class PimStudySpec:
 
 def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, per_layer: bool = False,
                       adc_energy: str = "fixed") -> dict:
-    """One network on ``arrays`` arrays of ``side`` x ``side``: utilization, energy by component,
-    energy per MAC, cycles (and, with ``per_layer``, every layer's mapping and costs); layers
-    without trained weights are listed and left out."""
-    pim = resized(arch.compute.pim, side)
-    energy = dict.fromkeys(COMPONENTS, 0.0)
-    useful = occupied = macs = cycles = 0
-    skipped, layers = [], []
-    for lay in net.layers:
-        try:
-            m = map_crossbar(lay, arch, pim=pim, arrays=arrays, adc_energy=adc_energy)
-        except CrossbarError as e:
-            if "static weights only" not in str(e):
-                raise
-            skipped.append(lay.name)
-            continue
-        if per_layer:
-            layers.append(m.to_dict())
-        for c in COMPONENTS:
-            energy[c] += m.energy_pj[c]
-        useful += m.utilization * m.tiles * side * side
-        occupied += m.tiles * side * side
-        macs += m.shape.macs
-        cycles += m.cycles
-    total = sum(energy.values())
-    return {"side": side, "arrays": arrays, "utilization": useful / occupied if occupied else None,
-            "energy_pj": energy, "total_pj": total, "pj_per_mac": total / macs if macs else None, "cycles": cycles,
-            "macs": macs, "movement_share": sum(energy[c] for c in MOVEMENT) / total if total else None,
-            "skipped_layers": skipped} | ({"layers": layers} if per_layer else {})
+    """One network on ``arrays`` arrays of ``side`` x ``side`` (``search.crossbar``): utilization,
+    energy by component, energy per MAC, cycles (and, with ``per_layer``, every layer's mapping
+    and costs); layers without trained weights are listed and left out."""
+    out = map_network_crossbar(net, arch, pim=resized(arch.compute.pim, side), arrays=arrays, adc_energy=adc_energy,
+                               per_layer=per_layer)
+    return {"side": side, "arrays": arrays, **out["totals"], "skipped_layers": out["skipped_layers"]} | (
+        {"layers": out["layers"]} if per_layer else {})
 
 
 def _point(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
