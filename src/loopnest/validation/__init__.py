@@ -64,7 +64,7 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import diannao, eyeriss_chip, isaac, leakage, scalesim, sparseloop, timeloop, tpu_v1
+    from loopnest.validation import diannao, eyeriss_chip, isaac, leakage, pim_presets, scalesim, sparseloop, timeloop, tpu_v1
 
     return {
         "timeloop-reference": timeloop.cases,
@@ -73,6 +73,7 @@ def suites() -> dict[str, Suite]:
         "leakage": leakage.cases,
         "scalesim-systolic": scalesim.cases,
         "isaac-ima": isaac.cases,
+        "pim-presets": pim_presets.cases,
         "diannao": diannao.cases,
         "sparseloop": sparseloop.cases,
     }
