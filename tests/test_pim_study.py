@@ -63,6 +63,7 @@ def test_claims_on_made_up_curves():
     (["--adc-bits", "1"], "--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got 1"),
     (["--arch", "eyeriss"], "has no pim block"),
     (["--zoo", "nosuchnet"], "--zoo: unknown network 'nosuchnet'"),
+    (["--digital", "pim-crossbar"], "--digital: 'pim-crossbar' is a PIM architecture"),
 ])
 def test_bad_input_one_line(args, message):
     out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--zoo", "", *args])
@@ -72,12 +73,29 @@ def test_bad_input_one_line(args, message):
 
 def test_hardware_only_json():
     out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "vgg16",
-                                   "--array-sizes", "128,1024", "--json"])
+                                   "--array-sizes", "128,1024", "--digital", "none", "--json"])
     assert out.exit_code == 0, out.output
     d = json.loads(out.stdout)
-    assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {}
+    assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {} and d["hardware"]["digital"] is None
     vgg = d["hardware"]["sweep"]["vgg16"]
     assert vgg[0]["utilization"] >= vgg[1]["utilization"]
     assert vgg[1]["sized_adc"]["pj_per_mac"] > vgg[1]["pj_per_mac"]  # 1024 rows need 12-bit ADCs, not 8
     layers = d["hardware"]["own_array"]["vgg16"]["layers"]  # every layer's mapping explains itself
     assert len(layers) == 16 and {"rows_per_array", "groups_per_array", "replication"} <= set(layers[0]["choice"])
+
+
+def test_digital_side_by_side():
+    # issue 15: the same networks on the same-area digital preset beside the PIM one. The crossbar
+    # model costs no DRAM (weights stay in the cells), so the ratio is taken on chip: total minus DRAM.
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "",
+                                   "--array-sizes", "128", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["settings"]["digital"] == "digital-same-area"
+    v = d["hardware"]["digital"]["digits-cnn2"]
+    dig, pim = v["digital"], v["pim"]
+    assert dig["macs"] == pim["macs"] == 18_432 + 73_728 + 2_560  # the same network on both
+    assert dig["on_chip_pj_per_mac"] == pytest.approx((dig["total_pj"] - dig["dram_pj"]) / dig["macs"])
+    assert v["digital_over_pim_on_chip"] == pytest.approx(dig["on_chip_pj_per_mac"] / pim["pj_per_mac"])
+    assert dig["area_mm2"] == pytest.approx(d["hardware"]["area_mm2"], rel=0.01)  # same area by construction
+    assert 0 < dig["utilization"] <= 1

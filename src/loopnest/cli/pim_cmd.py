@@ -35,6 +35,8 @@ def pim_study(
     adc_bits: str = typer.Option("3,4,6,8", "--adc-bits", help="Comma-separated ADC widths reading each array's partial sums (2 to 32)."),
     array_sizes: str = typer.Option("64,128,256,512,1024,2048,4096", "--array-sizes", help="Comma-separated square array sides (cells)."),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated noise seeds; each noisy point is their mean and spread."),
+    digital: str = typer.Option("digital-same-area", "--digital", help="A digital preset or YAML file: the same networks on it "
+                                "(loop-nest mapper) beside the PIM one; '' or none to leave it out."),
     no_accuracy: bool = typer.Option(False, "--no-accuracy", help="Hardware side only (no torch needed)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -69,12 +71,13 @@ def pim_study(
             from loopnest.codesign.models import check_model
             spec = replace(spec, networks=tuple(check_model(n) for n in nets))
         a = load_arch(arch)
+        d = None if digital.strip().lower() in ("", "none") else load_arch(digital)
     except (CodesignError, PrecisionError, ArchSpecError) as e:
         fail(str(e))
     if not no_accuracy:
         _need_extras()
     try:
-        out = run_pim_study(spec, a, with_accuracy=not no_accuracy,
+        out = run_pim_study(spec, a, with_accuracy=not no_accuracy, digital=d,
                             progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, CrossbarError) as e:
         fail(str(e))
@@ -117,6 +120,20 @@ def _tables(out: dict) -> None:
                     [[n, f"{v['pj_per_mac']:.3g}", f"{v['utilization']:.3f}",
                       *(f"{100 * v['energy_pj'][c] / v['total_pj']:.1f}" for c in comps), f"{100 * v['movement_share']:.1f}"]
                      for n, v in own.items()])
+    side = hw.get("digital")
+    if side:
+        first = next(iter(side.values()))["digital"]
+        arr = out["array"]
+        print_table(console, f"The same networks on the digital preset {first['arch']} ({first['area_mm2']:.3f} mm^2, loop-nest mapper) beside "
+                    f"{out['arch']} ({hw['area_mm2']:.3f} mm^2, {arr['arrays']} arrays of {arr['rows']}x{arr['columns']}); utilization: "
+                    "cells of the arrays used (PIM), active PEs (digital); the crossbars cost no DRAM (weights stay in the cells), "
+                    "so the ratio is on chip",
+                    [Column("network", "left"), Column("PIM pJ/MAC"), Column("PIM util"), Column("digital pJ/MAC on chip"),
+                     Column("with DRAM"), Column("digital util"), Column("digital / PIM")],
+                    [[n, "-" if v["pim"] is None else f"{v['pim']['pj_per_mac']:.3g}", "-" if v["pim"] is None else f"{v['pim']['utilization']:.3f}",
+                      f"{v['digital']['on_chip_pj_per_mac']:.3g}", f"{v['digital']['pj_per_mac']:.3g}", f"{v['digital']['utilization']:.3f}",
+                      "-" if v["digital_over_pim_on_chip"] is None else f"{v['digital_over_pim_on_chip']:.2f}x"]
+                     for n, v in side.items()])
     console.print("Yang and Sze's claims on these numbers (the numbers behind each verdict: --json, 'claims'):", highlight=False)
     for k, c in out["claims"].items():
         console.print(f"  ({k}) {c['verdict']}: {c['claim']}", highlight=False)

@@ -88,23 +88,48 @@ def _point(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
         "sized_adc": {k: sized[k] for k in ("utilization", "pj_per_mac", "total_pj", "energy_pj", "movement_share")}}
 
 
-def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None = None) -> dict:
-    """Utilization and energy against array size for the digits and zoo networks, and the
-    breakdown at the architecture's own array."""
+def digital_side(net: Network, digital: Architecture, pim_own: dict | None) -> dict:
+    """``net`` on a digital preset (the loop-nest mapper, objective energy, the preset's own
+    dataflow) beside its PIM numbers at the architecture's own array: energy per MAC with and
+    without DRAM (the crossbar model costs no DRAM: weights stay in the cells, so the ratio is
+    taken on chip), utilization (active PEs for the digital array, cells of the arrays used for
+    the crossbars), and the ratio of the on-chip energies per MAC (digital / PIM)."""
+    from loopnest.search.api import map_network
+
+    t = map_network(net, digital).to_dict()["totals"]
+    dram = sum(t["energy_by_level_pj"].get(lv.name, 0.0) for lv in digital.levels if lv.cls == "dram")
+    out = {"arch": digital.name, "pj_per_mac": t["energy_per_mac_pj"], "on_chip_pj_per_mac": (t["energy_pj"] - dram) / t["macs"],
+           "utilization": t["utilization"], "total_pj": t["energy_pj"], "dram_pj": dram, "macs": t["macs"], "cycles": t["cycles"],
+           "area_mm2": digital.total_area_um2 / 1e6}
+    pim = {k: pim_own[k] for k in ("pj_per_mac", "utilization", "total_pj", "macs", "cycles")} if pim_own else None
+    ratio = out["on_chip_pj_per_mac"] / pim["pj_per_mac"] if pim and pim["pj_per_mac"] else None
+    return {"digital": out, "pim": pim, "digital_over_pim_on_chip": ratio}
+
+
+def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None = None,
+             digital: Architecture | None = None) -> dict:
+    """Utilization and energy against array size for the digits and zoo networks, the
+    breakdown at the architecture's own array and, with ``digital``, the same networks on that
+    digital preset beside it."""
     from loopnest.workload.zoo import build
 
     pim = arch.compute.pim
     if pim is None:
         raise CodesignError(f"--arch: {arch.name!r} has no pim block (compute.arithmetic analog); the PIM study needs a crossbar architecture")
     cells = array_count(arch) * pim.rows * pim.columns
-    sweep, own = {}, {}
+    sweep, own, side = {}, {}, {}
     for name in spec.networks + spec.zoo:
         if progress:
             progress(f"{name}: crossbar mapping at {len(spec.array_sizes)} array sizes")
         net = build(name)
         sweep[name] = [_point(net, arch, n, max(1, cells // (n * n))) for n in spec.array_sizes]
         own[name] = network_on_arrays(net, arch, pim.rows, array_count(arch), per_layer=True) if pim.rows == pim.columns else None
-    return {"total_cells": cells, "sweep": sweep, "own_array": own}
+        if digital is not None:
+            if progress:
+                progress(f"{name}: loop-nest mapping on the digital preset {digital.name}")
+            side[name] = digital_side(net, digital, own[name])
+    return {"total_cells": cells, "area_mm2": arch.total_area_um2 / 1e6, "sweep": sweep, "own_array": own,
+            "digital": side if digital is not None else None}
 
 
 def accuracy_curves(spec: PimStudySpec, rows: int, progress: Progress | None = None) -> dict:
@@ -188,9 +213,12 @@ def claims(acc: dict, hw: dict, spec: PimStudySpec) -> dict:
 
 
 def run_pim_study(spec: PimStudySpec, arch: Architecture, with_accuracy: bool = True,
-                  progress: Progress | None = None) -> dict:
-    """The whole study as one JSON-ready dict: settings, every point, the claims."""
-    hw = hardware(spec, arch, progress)
+                  progress: Progress | None = None, digital: Architecture | None = None) -> dict:
+    """The whole study as one JSON-ready dict: settings, every point, the claims; with
+    ``digital``, the same networks on that digital preset beside the PIM one."""
+    if digital is not None and digital.compute.pim is not None:
+        raise CodesignError(f"--digital: {digital.name!r} is a PIM architecture (compute.pim); give a digital preset such as digital-same-area")
+    hw = hardware(spec, arch, progress, digital)
     pim = arch.compute.pim
     acc = accuracy_curves(spec, pim.rows, progress) if with_accuracy else {}
     return {"arch": arch.name, "array": {"rows": pim.rows, "columns": pim.columns, "arrays": array_count(arch),
@@ -198,6 +226,7 @@ def run_pim_study(spec: PimStudySpec, arch: Architecture, with_accuracy: bool = 
             "settings": {"networks": list(spec.networks), "zoo": list(spec.zoo), "noise": spec.noise,
                          "sigmas": list(spec.sigma_values), "weight_bits": list(spec.weight_bits),
                          "adc_bits": list(spec.adc_bits), "adc_rows": pim.rows,
-                         "array_sizes": list(spec.array_sizes), "seeds": list(spec.seeds)},
+                         "array_sizes": list(spec.array_sizes), "seeds": list(spec.seeds),
+                         "digital": digital.name if digital is not None else None},
             "units": {"energy": "pJ", "accuracy": "fraction 0..1 of the test split", "cycles": "cycles"},
             "accuracy": acc, "hardware": hw, "claims": claims(acc, hw, spec)}
