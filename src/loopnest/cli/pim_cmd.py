@@ -28,7 +28,7 @@ def pim_study(
     arch: str = typer.Option("pim-crossbar", "--arch", help="A PIM preset or architecture YAML file (compute.pim)."),
     networks: str = typer.Option(",".join(("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")), "--networks",
                                  help="Comma-separated digits CNNs (accuracy and hardware)."),
-    zoo: str = typer.Option("vgg16,resnet50,mobilenet_v1,mobilenet_v2", "--zoo", help="Comma-separated zoo networks (hardware only); '' for none."),
+    zoo: str = typer.Option("vgg16,resnet50,mobilenet_v1,mobilenet_v2,wide_resnet50_2,resnet152", "--zoo", help="Comma-separated zoo networks (hardware only; the last two of the default: wide and shallow vs deep and thin); '' for none."),
     noise: str = typer.Option("fixed", "--noise", help="fixed (one sigma for every layer) | rescaled (sigma x the layer's max |output|)."),
     sigma: str = typer.Option(None, "--sigma", help="Comma-separated noise standard deviations (default: 0,.25,.5,1,2 fixed; 0,.02,.05,.1,.2 rescaled)."),
     weight_bits: str = typer.Option("2,3,4,6,8", "--weight-bits", help="Comma-separated weight bit widths (uniform, 2 to 32)."),

@@ -26,7 +26,7 @@ from loopnest.workload.network import Network
 DIGITS = ("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")
 DEPTH_FAMILY = ("digits-cnn2", "digits-cnn4", "digits-cnn8")  # 3x3 filters, 2 / 4 / 8 layers
 FILTER_FAMILY = ("digits-cnn2", "digits-k7")  # 2 conv layers each, 3x3 vs 7x7
-ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2")
+ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2", "wide_resnet50_2", "resnet152")  # the last two: wide and shallow vs deep and thin
 SIGMAS = {"fixed": (0.0, 0.25, 0.5, 1.0, 2.0), "rescaled": (0.0, 0.02, 0.05, 0.1, 0.2)}
 Progress = Callable[[str], None]
 
