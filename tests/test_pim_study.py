@@ -99,3 +99,27 @@ def test_digital_side_by_side():
     assert v["digital_over_pim_on_chip"] == pytest.approx(dig["on_chip_pj_per_mac"] / pim["pj_per_mac"])
     assert dig["area_mm2"] == pytest.approx(d["hardware"]["area_mm2"], rel=0.01)  # same area by construction
     assert 0 < dig["utilization"] <= 1
+
+
+def test_html_report(tmp_path):
+    # --report: the claims, the array-size tables, the breakdown and the digital side by side, with
+    # the study's JSON embedded (element #loopnest-data) and every chart's numbers from it
+    import re
+
+    path = tmp_path / "pim.html"
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "",
+                                   "--array-sizes", "128,1024", "--report", str(path), "--json"])
+    assert out.exit_code == 0, out.output
+    page = path.read_text()
+    titles = re.findall(r"<h2>(.*?)</h2>", page)
+    assert titles[0].startswith("Yang and Sze") and any("digital array of the same area" in t for t in titles)
+    embedded = json.loads(re.search(r'<script id="loopnest-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert embedded["result"]["claims"] == json.loads(out.stdout)["claims"]
+    side = embedded["charts"]["pim-vs-digital"]
+    v = embedded["result"]["hardware"]["digital"]["digits-cnn2"]
+    assert side["series"][0]["y"] == [v["pim"]["pj_per_mac"]] and side["series"][1]["y"] == [v["digital"]["on_chip_pj_per_mac"]]
+
+
+def test_report_path_is_checked_before_the_study(tmp_path):
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--zoo", "", "--report", str(tmp_path / "x.txt")])
+    assert out.exit_code != 0 and "--report" in out.output and len(out.output.strip().splitlines()) == 1

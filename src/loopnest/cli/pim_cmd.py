@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.codesign_cmd import _need_extras
-from loopnest.cli.common import console, err_console, fail, print_json, save_plots
+from loopnest.cli.common import check_outputs, console, err_console, fail, print_json, save_plots
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -40,6 +40,7 @@ def pim_study(
     no_accuracy: bool = typer.Option(False, "--no-accuracy", help="Hardware side only (no torch needed)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
+    report: Path = typer.Option(None, "--report", help="Also write a self-contained HTML report (claims, tables, interactive plots) here."),
 ) -> None:
     """Yang and Sze's PIM study (IEDM 2019) on the digits CNNs and zoo networks: accuracy against
     noise and weight bits, crossbar utilization and energy per MAC against array size, energy by
@@ -54,6 +55,7 @@ def pim_study(
     from loopnest.workload.precision import PrecisionError
     from loopnest.workload.zoo import find_model
 
+    check_outputs(report, plot)
     nets = _list(networks, str, "--networks", "a digits CNN name")
     zoo_nets = _list(zoo, str, "--zoo", "a zoo network")
     for z in zoo_nets:
@@ -85,6 +87,16 @@ def pim_study(
         from loopnest.report.codesign import pim_charts
 
         save_plots(pim_charts(out), plot)
+    if report is not None:
+        from loopnest.report.codesign import pim_sections
+        from loopnest.report.html import write_report
+        from loopnest.report.plots import OutputError
+
+        try:
+            write_report(report, f"PIM study (Yang and Sze, IEDM 2019) on {out['arch']}", pim_sections(out), out)
+        except OutputError as e:
+            fail(str(e))
+        err_console.print(f"report: {report}")
     if as_json:
         print_json(out)
     else:
