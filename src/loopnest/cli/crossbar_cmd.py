@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from loopnest.cli.common import console, err_console, fail, print_json, warn
+from loopnest.cli.common import console, err_console, fail, print_json, warn, warn_wider
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 
@@ -55,6 +55,7 @@ def evaluate_crossbar(network, arch, objective: str, as_json: bool, mappings: st
         warn(f"layer {name}: no trained weights (both operands are activations); a crossbar holds static weights only: left out")
     if mappings is not None:
         _save_choices(data, Path(mappings))
+    warn_wider(network, arch)
     if as_json:
         print_json(data)
     else:
