@@ -152,7 +152,7 @@ def test_pim_presets_from_their_sources():
     cim = load_arch("sram-cim")
     assert cim.pes == 1024 and cim.technology_nm == 7 and cim.clock_mhz == pytest.approx(1e3 / 5.5)
     assert cim.compute.pim.cell_energy_pj == pytest.approx(2 / 351e12 * 1e12)
-    # mythic-like: seed 002: 40 nm, 8-bit, 5 MB of weights on chip, 0.5 pJ/MAC with every array full
+    # mythic-like: Keutzer et al.'s co-design talk: 40 nm, 8-bit, 5 MB of weights on chip, 0.5 pJ/MAC with every array full
     m = load_arch("mythic-like")
     pim = m.compute.pim
     assert m.technology_nm == 40 and m.compute.operand_bits == 8 and m.pes * 8 == 5 * 2**20 * 8

@@ -126,7 +126,7 @@ def test_sparseloop_reference_outputs():
 
 def test_pim_preset_cases_show_their_error():
     # issue 15: the SRAM CIM macro (Sinangil et al., JSSC 2021: 1024 4b x 4b MACs at once, 372.4 GOPS,
-    # 351 TOPS/W) and the Mythic-like design (seed 002: 5 MB on chip, 0.5 pJ/MAC) against our model.
+    # 351 TOPS/W) and the Mythic-like design (Keutzer et al.'s co-design talk: 5 MB on chip, 0.5 pJ/MAC) against our model.
     out = CliRunner().invoke(app, ["validate", "--json", "--suite", "pim-presets"])
     assert out.exit_code == 0, out.output
     cases = {c["name"]: c for c in json.loads(out.output)["cases"]}
