@@ -123,3 +123,11 @@ def test_html_report(tmp_path):
 def test_report_path_is_checked_before_the_study(tmp_path):
     out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--zoo", "", "--report", str(tmp_path / "x.txt")])
     assert out.exit_code != 0 and "--report" in out.output and len(out.output.strip().splitlines()) == 1
+
+
+def test_wide_vs_deep_pair_on_made_up_utilizations():
+    # claim (e)'s detail names the array sizes where Wide ResNet-50-2 fills the arrays better than ResNet-152
+    spec = PimStudySpec(networks=(), zoo=("wide_resnet50_2", "resnet152"), array_sizes=(128, 1024, 4096))
+    pts = lambda us: [{"utilization": u} for u in us]  # noqa: E731
+    hw = {"sweep": {"wide_resnet50_2": pts((1.0, 0.9, 0.3)), "resnet152": pts((1.0, 0.6, 0.1))}, "own_array": {}}
+    assert claims({}, hw, spec)["e"]["detail"]["wide_vs_deep"]["wide_fills_more_at"] == [1024, 4096]

@@ -26,7 +26,8 @@ from loopnest.workload.network import Network
 DIGITS = ("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")
 DEPTH_FAMILY = ("digits-cnn2", "digits-cnn4", "digits-cnn8")  # 3x3 filters, 2 / 4 / 8 layers
 FILTER_FAMILY = ("digits-cnn2", "digits-k7")  # 2 conv layers each, 3x3 vs 7x7
-ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2", "wide_resnet50_2", "resnet152")  # the last two: wide and shallow vs deep and thin
+WIDE_VS_DEEP = ("wide_resnet50_2", "resnet152")  # wide and shallow vs deep and thin (Yang and Sze's pair)
+ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2", *WIDE_VS_DEEP)
 SIGMAS = {"fixed": (0.0, 0.25, 0.5, 1.0, 2.0), "rescaled": (0.0, 0.02, 0.05, 0.1, 0.2)}
 Progress = Callable[[str], None]
 
@@ -203,6 +204,10 @@ def claims(acc: dict, hw: dict, spec: PimStudySpec) -> dict:
                     "verdict": verdict(all(mono.values()) and small_filters, any(mono.values())),
                     "detail": {"utilization_by_side": {n: dict(zip(map(str, spec.array_sizes), u)) for n, u in falls.items()},
                                "non_increasing": mono}}
+        if all(n in falls for n in WIDE_VS_DEEP):  # the seed's pair: does the wide, shallow net fill large arrays better?
+            wide, deep = (falls[n] for n in WIDE_VS_DEEP)
+            out["e"]["detail"]["wide_vs_deep"] = {"networks": list(WIDE_VS_DEEP),
+                                                  "wide_fills_more_at": [n for n, a, b in zip(spec.array_sizes, wide, deep) if a > b]}
     own = {n: v for n, v in hw["own_array"].items() if v is not None}
     if own:
         shares = {n: v["movement_share"] for n, v in own.items()}
