@@ -38,7 +38,7 @@ FIGURES = [
     ("codesign_digits_cnn4_eyeriss.png", ["codesign", "precision", "digits-cnn4", "--arch", "eyeriss", "--bits",
                                           "2,3,4,6,8,16"], None, {"digits-cnn4": "digits-cnn2", "2,3,4,6,8,16": "4,8"}),
 ]
-_PIM = ["codesign", "pim-study", "--arch", "pim-crossbar", "--noise", "rescaled", "--seeds", "0,1,2"]
+_PIM = ["codesign", "pim-study", "--arch", "pim-crossbar", "--noise", "rescaled", "--seeds", "0,1,2", "--digital", "none"]
 _PIM_QUICK = {"0,1,2": "0"}  # one noise seed
 FIGURES += [("pim_rescaled_noise.png", _PIM, None, _PIM_QUICK),
             ("pim_utilization.png", _PIM, "pim-utilization", _PIM_QUICK),

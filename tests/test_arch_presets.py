@@ -19,7 +19,8 @@ from loopnest.arch.spec import ACTIONS
 
 EXPECTED = {"eyeriss", "eyeriss256-rs", "eyeriss256-ws", "eyeriss256-os-a", "eyeriss256-os-b", "eyeriss256-os-c",
             "eyeriss256-nlr", "tpu-v1", "simba-like", "shidiannao-like", "diannao-like", "simple-ws", "simple-os",
-            "edge-npu", "pim-crossbar", "eyeriss-v2-like", "squeezelerator-like", "eie-like"}
+            "edge-npu", "pim-crossbar", "eyeriss-v2-like", "squeezelerator-like", "eie-like",
+            "sram-cim", "mythic-like", "digital-same-area"}
 
 
 def test_all_presets_are_shipped():
@@ -145,6 +146,28 @@ def test_pim_crossbar():
     assert a.compute.energy_pj == pytest.approx(2.1875)
     with pytest.raises(Exception, match="pim"):
         load_arch("pim-crossbar", table="eyeriss65")  # pJ converter figures cannot mix with normalized units
+
+
+def test_pim_presets_from_their_sources():
+    # sram-cim: Sinangil et al., JSSC 2021: 1024 4b x 4b MACs at once, 5.5 ns access, 351 TOPS/W = 2 ops / 351e12 J
+    cim = load_arch("sram-cim")
+    assert cim.pes == 1024 and cim.technology_nm == 7 and cim.clock_mhz == pytest.approx(1e3 / 5.5)
+    assert cim.compute.pim.cell_energy_pj == pytest.approx(2 / 351e12 * 1e12)
+    # mythic-like: Keutzer et al.'s co-design talk: 40 nm, 8-bit, 5 MB of weights on chip, 0.5 pJ/MAC with every array full
+    m = load_arch("mythic-like")
+    pim = m.compute.pim
+    assert m.technology_nm == 40 and m.compute.operand_bits == 8 and m.pes * 8 == 5 * 2**20 * 8
+    per_mac = pim.dac_energy_pj / pim.columns + pim.adc_energy_pj / pim.rows + pim.cell_energy_pj
+    assert per_mac == pytest.approx(0.5)
+    assert pim.adc_energy_pj == pytest.approx(1.5625 * 40 / 32)  # ISAAC's 8-bit ADC (2 mW / 1.28 GS/s) at 40 nm
+
+
+def test_digital_preset_has_the_area_of_the_pim_one():
+    # the side-by-side of codesign pim-study: same node, operands and buffer, as many MACs as fit the area
+    # of pim-crossbar by the arch area model (-0.8 %: 8 x 14 PEs; 8 x 15 would be +1.8 %)
+    pim, dig = load_arch("pim-crossbar"), load_arch("digital-same-area")
+    assert dig.technology_nm == pim.technology_nm and dig.compute.operand_bits == pim.compute.operand_bits
+    assert dig.total_area_um2 == pytest.approx(pim.total_area_um2, rel=0.01)
 
 
 @pytest.mark.parametrize("name, pes", [("simba-like", 1024), ("shidiannao-like", 64), ("diannao-like", 256),

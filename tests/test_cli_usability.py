@@ -38,7 +38,7 @@ def test_the_command_list_is_not_hard_wrapped_mid_sentence():
 
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "resnt50", "--arch", "eyeriss"], "unknown model 'resnt50' (did you mean 'resnet50'?)"),
-    (["evaluate", "lenet5", "--arch", "eyriss"], "(did you mean 'eyeriss'?); presets are dadiannao-like, diannao-like, edge-npu,"),
+    (["evaluate", "lenet5", "--arch", "eyriss"], "(did you mean 'eyeriss'?); presets are dadiannao-like, diannao-like, digital-same-area, edge-npu,"),
     (["eyexam", "alexnet:conv33"], "has no layer 'conv33' (did you mean 'conv3'?)"),
     (["eyexam", "alexnet:conv3", "--dataflow", "rss"], "unknown dataflow 'rss' (did you mean 'rs'?)"),
     (["evaluate", "lenet5", "--arch", "eyeriss", "--dataflow", "ws2"], "(did you mean 'ws'?)"),

@@ -63,6 +63,7 @@ def test_claims_on_made_up_curves():
     (["--adc-bits", "1"], "--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got 1"),
     (["--arch", "eyeriss"], "has no pim block"),
     (["--zoo", "nosuchnet"], "--zoo: unknown network 'nosuchnet'"),
+    (["--digital", "pim-crossbar"], "--digital: 'pim-crossbar' is a PIM architecture"),
 ])
 def test_bad_input_one_line(args, message):
     out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--zoo", "", *args])
@@ -72,12 +73,61 @@ def test_bad_input_one_line(args, message):
 
 def test_hardware_only_json():
     out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "vgg16",
-                                   "--array-sizes", "128,1024", "--json"])
+                                   "--array-sizes", "128,1024", "--digital", "none", "--json"])
     assert out.exit_code == 0, out.output
     d = json.loads(out.stdout)
-    assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {}
+    assert set(d["claims"]) == {"e", "f"} and d["accuracy"] == {} and d["hardware"]["digital"] is None
     vgg = d["hardware"]["sweep"]["vgg16"]
     assert vgg[0]["utilization"] >= vgg[1]["utilization"]
     assert vgg[1]["sized_adc"]["pj_per_mac"] > vgg[1]["pj_per_mac"]  # 1024 rows need 12-bit ADCs, not 8
     layers = d["hardware"]["own_array"]["vgg16"]["layers"]  # every layer's mapping explains itself
     assert len(layers) == 16 and {"rows_per_array", "groups_per_array", "replication"} <= set(layers[0]["choice"])
+
+
+def test_digital_side_by_side():
+    # issue 15: the same networks on the same-area digital preset beside the PIM one. The crossbar
+    # model costs no DRAM (weights stay in the cells), so the ratio is taken on chip: total minus DRAM.
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "",
+                                   "--array-sizes", "128", "--json"])
+    assert out.exit_code == 0, out.output
+    d = json.loads(out.stdout)
+    assert d["settings"]["digital"] == "digital-same-area"
+    v = d["hardware"]["digital"]["digits-cnn2"]
+    dig, pim = v["digital"], v["pim"]
+    assert dig["macs"] == pim["macs"] == 18_432 + 73_728 + 2_560  # the same network on both
+    assert dig["on_chip_pj_per_mac"] == pytest.approx((dig["total_pj"] - dig["dram_pj"]) / dig["macs"])
+    assert v["digital_over_pim_on_chip"] == pytest.approx(dig["on_chip_pj_per_mac"] / pim["pj_per_mac"])
+    assert dig["area_mm2"] == pytest.approx(d["hardware"]["area_mm2"], rel=0.01)  # same area by construction
+    assert 0 < dig["utilization"] <= 1
+
+
+def test_html_report(tmp_path):
+    # --report: the claims, the array-size tables, the breakdown and the digital side by side, with
+    # the study's JSON embedded (element #loopnest-data) and every chart's numbers from it
+    import re
+
+    path = tmp_path / "pim.html"
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "",
+                                   "--array-sizes", "128,1024", "--report", str(path), "--json"])
+    assert out.exit_code == 0, out.output
+    page = path.read_text()
+    titles = re.findall(r"<h2>(.*?)</h2>", page)
+    assert titles[0].startswith("Yang and Sze") and any("digital array of the same area" in t for t in titles)
+    embedded = json.loads(re.search(r'<script id="loopnest-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+    assert embedded["result"]["claims"] == json.loads(out.stdout)["claims"]
+    side = embedded["charts"]["pim-vs-digital"]
+    v = embedded["result"]["hardware"]["digital"]["digits-cnn2"]
+    assert side["series"][0]["y"] == [v["pim"]["pj_per_mac"]] and side["series"][1]["y"] == [v["digital"]["on_chip_pj_per_mac"]]
+
+
+def test_report_path_is_checked_before_the_study(tmp_path):
+    out = CliRunner().invoke(app, ["codesign", "pim-study", "--no-accuracy", "--zoo", "", "--report", str(tmp_path / "x.txt")])
+    assert out.exit_code != 0 and "--report" in out.output and len(out.output.strip().splitlines()) == 1
+
+
+def test_wide_vs_deep_pair_on_made_up_utilizations():
+    # claim (e)'s detail names the array sizes where Wide ResNet-50-2 fills the arrays better than ResNet-152
+    spec = PimStudySpec(networks=(), zoo=("wide_resnet50_2", "resnet152"), array_sizes=(128, 1024, 4096))
+    pts = lambda us: [{"utilization": u} for u in us]  # noqa: E731
+    hw = {"sweep": {"wide_resnet50_2": pts((1.0, 0.9, 0.3)), "resnet152": pts((1.0, 0.6, 0.1))}, "own_array": {}}
+    assert claims({}, hw, spec)["e"]["detail"]["wide_vs_deep"]["wide_fills_more_at"] == [1024, 4096]

@@ -8,7 +8,8 @@ Sources:
 - torchvision model documentation: parameter counts (which include biases and batch-norm
   scale/shift) and "GFLOPS" (which are multiply-accumulates): vgg16 138,357,544 / 15.47,
   resnet50 25,557,032, mobilenet_v2 3,504,872 / 0.30, squeezenet1_0 1,248,424 / 0.82,
-  squeezenet1_1 1,235,496 / 0.35.
+  squeezenet1_1 1,235,496 / 0.35; resnet152 60,192,808, wide_resnet50_2 68,883,240.
+- He et al. 2016 (Deep Residual Learning), Table 1: 152-layer 11.3 x 10^9 FLOPs (multiply-adds).
 """
 
 import subprocess
@@ -104,6 +105,7 @@ def _bias_and_bn(net, bn: bool) -> int:
 
 
 @pytest.mark.parametrize("model,params,bn", [("vgg16", 138_357_544, False), ("resnet50", 25_557_032, True),
+                                             ("resnet152", 60_192_808, True), ("wide_resnet50_2", 68_883_240, True),
                                              ("mobilenet_v2", 3_504_872, True),
                                              ("squeezenet1_0", 1_248_424, False),
                                              ("squeezenet1_1", 1_235_496, False)])
@@ -190,3 +192,16 @@ def test_names_are_normalized_and_unknown_names_listed():
         load_network("resnet51")
     with pytest.raises(WorkloadError, match="batch"):
         load_network("resnet50", batch=0)
+
+
+def test_wide_and_deep_resnet_pair():
+    # Yang and Sze's wide-and-shallow vs deep-and-thin pair: ResNet-152 at He et al.'s 11.3 GMACs;
+    # Wide ResNet-50-2 is ResNet-50 with every block's 1x1-in and 3x3 twice as wide: the 1x1 convs
+    # in and out of the widened channels cost 2x, the 3x3 (widened on both sides) 4x, the rest 1x.
+    assert printed(network_stats(load_network("resnet152")).totals()["macs"], "11.3G")
+    r50 = {p.name: p.macs for p in load_network("resnet50").layers}
+    wide = {p.name: p.macs for p in load_network("wide_resnet50_2").layers}
+    factor = {"conv1": 2, "conv2": 4, "conv3": 2}
+    assert wide.keys() == r50.keys()
+    for name, macs in r50.items():
+        assert wide[name] == macs * (factor.get(name.split(".")[-1], 1) if name.startswith("layer") else 1), name

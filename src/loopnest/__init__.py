@@ -8,12 +8,13 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    """``loopnest.map_network`` (the mapper with the CLI's inputs and defaults), loaded on first use."""
-    if name == "map_network":
-        from loopnest.search.api import map_network
+    """``loopnest.map_network`` (the mapper with the CLI's inputs and defaults) and
+    ``loopnest.map_crossbar_network`` (the crossbar mapper, for PIM architectures), loaded on first use."""
+    if name in ("map_network", "map_crossbar_network"):
+        from loopnest.search import api
 
-        return map_network
+        return getattr(api, name)
     raise AttributeError(f"module 'loopnest' has no attribute {name!r}")
 
 
-__all__ = ["__version__", "map_network"]
+__all__ = ["__version__", "map_network", "map_crossbar_network"]

@@ -14,6 +14,7 @@ from loopnest.cli.common import (
     MODEL_HELP, check_folder, check_outputs, console, constraints_option, density_option, err_console, fail,
     jobs_option, mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
     warn_wider, with_density, with_precision)
+from loopnest.cli.crossbar_cmd import MAPPER_HELP, evaluate_crossbar, refuse_loop_nest_options, route
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 from loopnest.sources import SHEET
@@ -27,6 +28,7 @@ def evaluate(
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
+    mapper: str = typer.Option("auto", "--mapper", help=MAPPER_HELP),
     mode: str = mode_option(),
     precision: str = precision_option(),
     density: str = density_option(),
@@ -54,6 +56,10 @@ def evaluate(
     per MAC, DRAM accesses per MAC, what set the cycles, and which search ran (exact: proven
     best; heuristic: no optimality claim).
 
+    On an architecture with a compute.pim block (an analog crossbar) the crossbar mapper runs
+    instead (rows, columns and arrays; energy by DAC, ADC, cells, digital accumulation, buffers);
+    --mapper loopnest maps such an architecture as loop nests.
+
     Example: loopnest evaluate resnet50 --arch eyeriss --report resnet50.html
     """
     check_outputs(report, plot)
@@ -73,6 +79,18 @@ def evaluate(
         a = load_arch(arch, table=table)
     except ArchSpecError as e:
         fail(str(e))
+    if route(mapper, a) == "crossbar":
+        refuse_loop_nest_options(a.name, {
+            "--dataflow": dataflow is not None, "--constraints": constraints is not None, "--density": density is not None,
+            "--mode": mode != "auto", "--layer-timeout": layer_timeout is not None, "--csv": as_csv, "--wide": wide,
+            "--report": report is not None, "--plot": plot is not None, "--export-timeloop": export_timeloop is not None,
+            "--export-zigzag": export_zigzag is not None})
+        try:
+            network = with_precision(load_network(model, batch=batch), precision)
+        except WorkloadError as e:
+            fail(str(e))
+        evaluate_crossbar(network, a, objective, as_json, mappings)
+        return
     try:
         chosen = resolve_dataflow(dataflow if dataflow is not None else a.dataflow)
     except ValueError as e:

@@ -13,7 +13,8 @@ from loopnest.cli.tables import Column, print_table
 def model(
     arch: str = typer.Option(..., "--arch", help="Preset name or architecture YAML file."),
     layer: str = typer.Option(..., "--layer", help=LAYER_HELP),
-    mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner)."),
+    mapping: str = typer.Option(..., "--mapping", help="Mapping YAML file (levels outer -> inner), or on a PIM "
+                                "architecture a crossbar mapping file ('crossbar: {rows_per_array, groups_per_array, replication}')."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
     precision: str = precision_option(),
     density: str = density_option(),
@@ -22,20 +23,35 @@ def model(
 ) -> None:
     """Print the loop nest (outer -> inner) and the per-level counts and energies of one mapping.
 
+    A crossbar mapping file on an architecture with a compute.pim block prints that crossbar
+    choice's tiles, converter counts and energy by component instead.
+
     Example: loopnest model --arch eyeriss --layer resnet50:layer1.0.conv2 --mapping examples/resnet50_conv2_rs.yaml
     """
     from loopnest.arch import ArchSpecError, load_arch
-    from loopnest.mapping.io import load_mapping
+    from loopnest.mapping.io import parse_mapping
     from loopnest.mapping.mapping import MappingError
     from loopnest.model import CountLimitError, ModelInvariantError, evaluate
     from loopnest.report.explain import counts_table, loop_nest_lines, summary_lines
     from loopnest.workload import WorkloadError
     from loopnest.workload.layer_ref import LayerRefError, load_layer
 
+    from loopnest.datafile import read_own_yaml
+    from loopnest.mapping.crossbar import is_crossbar_file, parse_crossbar
+
     try:
         a = load_arch(arch, table=table)
         problem = with_density(with_precision(load_layer(layer, batch), precision), density)
-        m = load_mapping(mapping, a)
+        data = read_own_yaml(mapping, MappingError)
+        if is_crossbar_file(data):
+            if a.compute.pim is None:
+                fail(f"{mapping}: a crossbar mapping; architecture {a.name!r} has no compute.pim block (an analog crossbar)")
+            if density is not None:
+                fail("--density: the crossbar model does not take densities (dense weights in the cells)")
+            from loopnest.cli.crossbar_cmd import model_crossbar
+
+            return model_crossbar(problem, a, parse_crossbar(data, mapping), mapping, as_json)
+        m = parse_mapping(data, a, str(mapping))
     except (ArchSpecError, WorkloadError, LayerRefError, MappingError) as e:
         fail(str(e))
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.codesign_cmd import _need_extras
-from loopnest.cli.common import console, err_console, fail, print_json, save_plots
+from loopnest.cli.common import check_outputs, console, err_console, fail, print_json, save_plots
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -28,16 +28,19 @@ def pim_study(
     arch: str = typer.Option("pim-crossbar", "--arch", help="A PIM preset or architecture YAML file (compute.pim)."),
     networks: str = typer.Option(",".join(("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")), "--networks",
                                  help="Comma-separated digits CNNs (accuracy and hardware)."),
-    zoo: str = typer.Option("vgg16,resnet50,mobilenet_v1,mobilenet_v2", "--zoo", help="Comma-separated zoo networks (hardware only); '' for none."),
+    zoo: str = typer.Option("vgg16,resnet50,mobilenet_v1,mobilenet_v2,wide_resnet50_2,resnet152", "--zoo", help="Comma-separated zoo networks (hardware only; the last two of the default: wide and shallow vs deep and thin); '' for none."),
     noise: str = typer.Option("fixed", "--noise", help="fixed (one sigma for every layer) | rescaled (sigma x the layer's max |output|)."),
     sigma: str = typer.Option(None, "--sigma", help="Comma-separated noise standard deviations (default: 0,.25,.5,1,2 fixed; 0,.02,.05,.1,.2 rescaled)."),
     weight_bits: str = typer.Option("2,3,4,6,8", "--weight-bits", help="Comma-separated weight bit widths (uniform, 2 to 32)."),
     adc_bits: str = typer.Option("3,4,6,8", "--adc-bits", help="Comma-separated ADC widths reading each array's partial sums (2 to 32)."),
     array_sizes: str = typer.Option("64,128,256,512,1024,2048,4096", "--array-sizes", help="Comma-separated square array sides (cells)."),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated noise seeds; each noisy point is their mean and spread."),
+    digital: str = typer.Option("digital-same-area", "--digital", help="A digital preset or YAML file: the same networks on it "
+                                "(loop-nest mapper) beside the PIM one; '' or none to leave it out."),
     no_accuracy: bool = typer.Option(False, "--no-accuracy", help="Hardware side only (no torch needed)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
+    report: Path = typer.Option(None, "--report", help="Also write a self-contained HTML report (claims, tables, interactive plots) here."),
 ) -> None:
     """Yang and Sze's PIM study (IEDM 2019) on the digits CNNs and zoo networks: accuracy against
     noise and weight bits, crossbar utilization and energy per MAC against array size, energy by
@@ -52,6 +55,7 @@ def pim_study(
     from loopnest.workload.precision import PrecisionError
     from loopnest.workload.zoo import find_model
 
+    check_outputs(report, plot)
     nets = _list(networks, str, "--networks", "a digits CNN name")
     zoo_nets = _list(zoo, str, "--zoo", "a zoo network")
     for z in zoo_nets:
@@ -69,12 +73,13 @@ def pim_study(
             from loopnest.codesign.models import check_model
             spec = replace(spec, networks=tuple(check_model(n) for n in nets))
         a = load_arch(arch)
+        d = None if digital.strip().lower() in ("", "none") else load_arch(digital)
     except (CodesignError, PrecisionError, ArchSpecError) as e:
         fail(str(e))
     if not no_accuracy:
         _need_extras()
     try:
-        out = run_pim_study(spec, a, with_accuracy=not no_accuracy,
+        out = run_pim_study(spec, a, with_accuracy=not no_accuracy, digital=d,
                             progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, CrossbarError) as e:
         fail(str(e))
@@ -82,6 +87,16 @@ def pim_study(
         from loopnest.report.codesign import pim_charts
 
         save_plots(pim_charts(out), plot)
+    if report is not None:
+        from loopnest.report.codesign import pim_sections
+        from loopnest.report.html import write_report
+        from loopnest.report.plots import OutputError
+
+        try:
+            write_report(report, f"PIM study (Yang and Sze, IEDM 2019) on {out['arch']}", pim_sections(out), out)
+        except OutputError as e:
+            fail(str(e))
+        err_console.print(f"report: {report}")
     if as_json:
         print_json(out)
     else:
@@ -117,6 +132,20 @@ def _tables(out: dict) -> None:
                     [[n, f"{v['pj_per_mac']:.3g}", f"{v['utilization']:.3f}",
                       *(f"{100 * v['energy_pj'][c] / v['total_pj']:.1f}" for c in comps), f"{100 * v['movement_share']:.1f}"]
                      for n, v in own.items()])
+    side = hw.get("digital")
+    if side:
+        first = next(iter(side.values()))["digital"]
+        arr = out["array"]
+        print_table(console, f"The same networks on the digital preset {first['arch']} ({first['area_mm2']:.3f} mm^2, loop-nest mapper) beside "
+                    f"{out['arch']} ({hw['area_mm2']:.3f} mm^2, {arr['arrays']} arrays of {arr['rows']}x{arr['columns']}); utilization: "
+                    "cells of the arrays used (PIM), active PEs (digital); the crossbars cost no DRAM (weights stay in the cells), "
+                    "so the ratio is on chip",
+                    [Column("network", "left"), Column("PIM pJ/MAC"), Column("PIM util"), Column("digital pJ/MAC on chip"),
+                     Column("with DRAM"), Column("digital util"), Column("digital / PIM")],
+                    [[n, "-" if v["pim"] is None else f"{v['pim']['pj_per_mac']:.3g}", "-" if v["pim"] is None else f"{v['pim']['utilization']:.3f}",
+                      f"{v['digital']['on_chip_pj_per_mac']:.3g}", f"{v['digital']['pj_per_mac']:.3g}", f"{v['digital']['utilization']:.3f}",
+                      "-" if v["digital_over_pim_on_chip"] is None else f"{v['digital_over_pim_on_chip']:.2f}x"]
+                     for n, v in side.items()])
     console.print("Yang and Sze's claims on these numbers (the numbers behind each verdict: --json, 'claims'):", highlight=False)
     for k, c in out["claims"].items():
         console.print(f"  ({k}) {c['verdict']}: {c['claim']}", highlight=False)

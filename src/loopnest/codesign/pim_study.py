@@ -19,15 +19,16 @@ from dataclasses import dataclass
 
 from loopnest.arch.spec import Architecture
 from loopnest.codesign import CodesignError
-from loopnest.model.crossbar import COMPONENTS, CrossbarError, array_count, map_crossbar, resized
+from loopnest.model.crossbar import array_count, resized
+from loopnest.search.crossbar import map_network_crossbar
 from loopnest.workload.network import Network
 
 DIGITS = ("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")
 DEPTH_FAMILY = ("digits-cnn2", "digits-cnn4", "digits-cnn8")  # 3x3 filters, 2 / 4 / 8 layers
 FILTER_FAMILY = ("digits-cnn2", "digits-k7")  # 2 conv layers each, 3x3 vs 7x7
-ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2")
+WIDE_VS_DEEP = ("wide_resnet50_2", "resnet152")  # wide and shallow vs deep and thin (Yang and Sze's pair)
+ZOO = ("vgg16", "resnet50", "mobilenet_v1", "mobilenet_v2", *WIDE_VS_DEEP)
 SIGMAS = {"fixed": (0.0, 0.25, 0.5, 1.0, 2.0), "rescaled": (0.0, 0.02, 0.05, 0.1, 0.2)}
-MOVEMENT = ("dac", "adc", "digital", "buffers")  # everything but the cells: activations in and out
 Progress = Callable[[str], None]
 
 
@@ -71,34 +72,13 @@ class PimStudySpec:
 
 def network_on_arrays(net: Network, arch: Architecture, side: int, arrays: int, per_layer: bool = False,
                       adc_energy: str = "fixed") -> dict:
-    """One network on ``arrays`` arrays of ``side`` x ``side``: utilization, energy by component,
-    energy per MAC, cycles (and, with ``per_layer``, every layer's mapping and costs); layers
-    without trained weights are listed and left out."""
-    pim = resized(arch.compute.pim, side)
-    energy = dict.fromkeys(COMPONENTS, 0.0)
-    useful = occupied = macs = cycles = 0
-    skipped, layers = [], []
-    for lay in net.layers:
-        try:
-            m = map_crossbar(lay, arch, pim=pim, arrays=arrays, adc_energy=adc_energy)
-        except CrossbarError as e:
-            if "static weights only" not in str(e):
-                raise
-            skipped.append(lay.name)
-            continue
-        if per_layer:
-            layers.append(m.to_dict())
-        for c in COMPONENTS:
-            energy[c] += m.energy_pj[c]
-        useful += m.utilization * m.tiles * side * side
-        occupied += m.tiles * side * side
-        macs += m.shape.macs
-        cycles += m.cycles
-    total = sum(energy.values())
-    return {"side": side, "arrays": arrays, "utilization": useful / occupied if occupied else None,
-            "energy_pj": energy, "total_pj": total, "pj_per_mac": total / macs if macs else None, "cycles": cycles,
-            "macs": macs, "movement_share": sum(energy[c] for c in MOVEMENT) / total if total else None,
-            "skipped_layers": skipped} | ({"layers": layers} if per_layer else {})
+    """One network on ``arrays`` arrays of ``side`` x ``side`` (``search.crossbar``): utilization,
+    energy by component, energy per MAC, cycles (and, with ``per_layer``, every layer's mapping
+    and costs); layers without trained weights are listed and left out."""
+    out = map_network_crossbar(net, arch, pim=resized(arch.compute.pim, side), arrays=arrays, adc_energy=adc_energy,
+                               per_layer=per_layer)
+    return {"side": side, "arrays": arrays, **out["totals"], "skipped_layers": out["skipped_layers"]} | (
+        {"layers": out["layers"]} if per_layer else {})
 
 
 def _point(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
@@ -109,23 +89,48 @@ def _point(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
         "sized_adc": {k: sized[k] for k in ("utilization", "pj_per_mac", "total_pj", "energy_pj", "movement_share")}}
 
 
-def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None = None) -> dict:
-    """Utilization and energy against array size for the digits and zoo networks, and the
-    breakdown at the architecture's own array."""
+def digital_side(net: Network, digital: Architecture, pim_own: dict | None) -> dict:
+    """``net`` on a digital preset (the loop-nest mapper, objective energy, the preset's own
+    dataflow) beside its PIM numbers at the architecture's own array: energy per MAC with and
+    without DRAM (the crossbar model costs no DRAM: weights stay in the cells, so the ratio is
+    taken on chip), utilization (active PEs for the digital array, cells of the arrays used for
+    the crossbars), and the ratio of the on-chip energies per MAC (digital / PIM)."""
+    from loopnest.search.api import map_network
+
+    t = map_network(net, digital).to_dict()["totals"]
+    dram = sum(t["energy_by_level_pj"].get(lv.name, 0.0) for lv in digital.levels if lv.cls == "dram")
+    out = {"arch": digital.name, "pj_per_mac": t["energy_per_mac_pj"], "on_chip_pj_per_mac": (t["energy_pj"] - dram) / t["macs"],
+           "utilization": t["utilization"], "total_pj": t["energy_pj"], "dram_pj": dram, "macs": t["macs"], "cycles": t["cycles"],
+           "area_mm2": digital.total_area_um2 / 1e6}
+    pim = {k: pim_own[k] for k in ("pj_per_mac", "utilization", "total_pj", "macs", "cycles")} if pim_own else None
+    ratio = out["on_chip_pj_per_mac"] / pim["pj_per_mac"] if pim and pim["pj_per_mac"] else None
+    return {"digital": out, "pim": pim, "digital_over_pim_on_chip": ratio}
+
+
+def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None = None,
+             digital: Architecture | None = None) -> dict:
+    """Utilization and energy against array size for the digits and zoo networks, the
+    breakdown at the architecture's own array and, with ``digital``, the same networks on that
+    digital preset beside it."""
     from loopnest.workload.zoo import build
 
     pim = arch.compute.pim
     if pim is None:
         raise CodesignError(f"--arch: {arch.name!r} has no pim block (compute.arithmetic analog); the PIM study needs a crossbar architecture")
     cells = array_count(arch) * pim.rows * pim.columns
-    sweep, own = {}, {}
+    sweep, own, side = {}, {}, {}
     for name in spec.networks + spec.zoo:
         if progress:
             progress(f"{name}: crossbar mapping at {len(spec.array_sizes)} array sizes")
         net = build(name)
         sweep[name] = [_point(net, arch, n, max(1, cells // (n * n))) for n in spec.array_sizes]
         own[name] = network_on_arrays(net, arch, pim.rows, array_count(arch), per_layer=True) if pim.rows == pim.columns else None
-    return {"total_cells": cells, "sweep": sweep, "own_array": own}
+        if digital is not None:
+            if progress:
+                progress(f"{name}: loop-nest mapping on the digital preset {digital.name}")
+            side[name] = digital_side(net, digital, own[name])
+    return {"total_cells": cells, "area_mm2": arch.total_area_um2 / 1e6, "sweep": sweep, "own_array": own,
+            "digital": side if digital is not None else None}
 
 
 def accuracy_curves(spec: PimStudySpec, rows: int, progress: Progress | None = None) -> dict:
@@ -199,6 +204,10 @@ def claims(acc: dict, hw: dict, spec: PimStudySpec) -> dict:
                     "verdict": verdict(all(mono.values()) and small_filters, any(mono.values())),
                     "detail": {"utilization_by_side": {n: dict(zip(map(str, spec.array_sizes), u)) for n, u in falls.items()},
                                "non_increasing": mono}}
+        if all(n in falls for n in WIDE_VS_DEEP):  # the seed's pair: does the wide, shallow net fill large arrays better?
+            wide, deep = (falls[n] for n in WIDE_VS_DEEP)
+            out["e"]["detail"]["wide_vs_deep"] = {"networks": list(WIDE_VS_DEEP),
+                                                  "wide_fills_more_at": [n for n, a, b in zip(spec.array_sizes, wide, deep) if a > b]}
     own = {n: v for n, v in hw["own_array"].items() if v is not None}
     if own:
         shares = {n: v["movement_share"] for n, v in own.items()}
@@ -209,9 +218,12 @@ def claims(acc: dict, hw: dict, spec: PimStudySpec) -> dict:
 
 
 def run_pim_study(spec: PimStudySpec, arch: Architecture, with_accuracy: bool = True,
-                  progress: Progress | None = None) -> dict:
-    """The whole study as one JSON-ready dict: settings, every point, the claims."""
-    hw = hardware(spec, arch, progress)
+                  progress: Progress | None = None, digital: Architecture | None = None) -> dict:
+    """The whole study as one JSON-ready dict: settings, every point, the claims; with
+    ``digital``, the same networks on that digital preset beside the PIM one."""
+    if digital is not None and digital.compute.pim is not None:
+        raise CodesignError(f"--digital: {digital.name!r} is a PIM architecture (compute.pim); give a digital preset such as digital-same-area")
+    hw = hardware(spec, arch, progress, digital)
     pim = arch.compute.pim
     acc = accuracy_curves(spec, pim.rows, progress) if with_accuracy else {}
     return {"arch": arch.name, "array": {"rows": pim.rows, "columns": pim.columns, "arrays": array_count(arch),
@@ -219,6 +231,7 @@ def run_pim_study(spec: PimStudySpec, arch: Architecture, with_accuracy: bool = 
             "settings": {"networks": list(spec.networks), "zoo": list(spec.zoo), "noise": spec.noise,
                          "sigmas": list(spec.sigma_values), "weight_bits": list(spec.weight_bits),
                          "adc_bits": list(spec.adc_bits), "adc_rows": pim.rows,
-                         "array_sizes": list(spec.array_sizes), "seeds": list(spec.seeds)},
+                         "array_sizes": list(spec.array_sizes), "seeds": list(spec.seeds),
+                         "digital": digital.name if digital is not None else None},
             "units": {"energy": "pJ", "accuracy": "fraction 0..1 of the test split", "cycles": "cycles"},
             "accuracy": acc, "hardware": hw, "claims": claims(acc, hw, spec)}

@@ -59,11 +59,13 @@ import numpy as np
 
 from loopnest.arch.laws import INT_ADD_PJ, energy_scale, power_law
 from loopnest.arch.spec import Architecture, PimArray
+from loopnest.mapping.crossbar import CrossbarChoice
 from loopnest.workload.problem import Problem
 
 OBJECTIVES = ("energy", "cycles", "edp")
 ADC_ENERGY = ("fixed", "sized")
 COMPONENTS = ("dac", "adc", "cells", "digital", "buffers")
+MOVEMENT = ("dac", "adc", "digital", "buffers")  # everything but the cells: activations in and out
 
 
 class CrossbarError(ValueError):
@@ -175,9 +177,11 @@ def array_count(arch: Architecture) -> int:
 
 
 def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | None = None, arrays: int | None = None,
-                 objective: str = "energy", exact_adc: bool = False, adc_energy: str = "fixed") -> CrossbarMapping:
+                 objective: str = "energy", exact_adc: bool = False, adc_energy: str = "fixed",
+                 choice: CrossbarChoice | None = None) -> CrossbarMapping:
     """The best crossbar mapping of a layer on ``arch``'s arrays (``pim`` and ``arrays``
-    override the architecture's own, for array-size sweeps); see the module docstring."""
+    override the architecture's own, for array-size sweeps); see the module docstring. With
+    ``choice`` the search is that one option (``loopnest model`` with a crossbar mapping file)."""
     if objective not in OBJECTIVES:
         raise CrossbarError(f"objective: {objective!r} is not one of {', '.join(OBJECTIVES)}")
     if adc_energy not in ADC_ENERGY:
@@ -203,6 +207,9 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
     kmax = max(1, min(G, pim.rows // K if K <= pim.rows else 1, wpr // M if M <= wpr else 1))
     k = _candidates(kmax, kmax)
     r = _candidates(arrays, arrays)
+    if choice is not None:
+        _check_choice(choice, s, pim, arrays, kmax)
+        t, k, r = (np.array([v], dtype=np.int64) for v in (choice.rows_per_array, choice.groups_per_array, choice.replication))
     T, Kk, R = (a.ravel() for a in np.meshgrid(t, k, r, indexing="ij"))
     block_rows = np.where(Kk > 1, Kk * K, K)
     n_r = -(-block_rows // T)
@@ -214,6 +221,9 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
     ok &= (R == 1) | (tiles * R <= arrays)
     rows_used = np.minimum(T, block_rows)
     need = adc_bits_needed(rows_used, pim)
+    if choice is not None and not ok.any():
+        raise CrossbarError(f"crossbar mapping: replication {choice.replication} needs {int(tiles[0] * R[0])} arrays "
+                            f"({int(tiles[0])} tiles x {choice.replication}); {arrays} arrays are available")
     if exact_adc and adc_energy == "fixed":
         ok &= need <= pim.adc_bits
         if not ok.any():
@@ -251,6 +261,21 @@ def map_crossbar(p: Problem | LayerShape, arch: Architecture, pim: PimArray | No
         column_utilization=G * M * cpw * int(n_r[i]) / (int(tiles[i]) * pim.columns),
         chip_utilization=min(1.0, useful * int(R[i]) / (arrays * pim.rows * pim.columns)),
         adc_bits_needed=int(need[i]), adc_lost_bits=0 if adc_energy == "sized" else max(0, int(need[i]) - pim.adc_bits), options_searched=int(ok.sum()))
+
+
+def _check_choice(c: CrossbarChoice, s: LayerShape, pim: PimArray, arrays: int, kmax: int) -> None:
+    """A given choice that the array cannot take: one line naming the field and what is allowed."""
+    if c.rows_per_array > pim.rows:
+        raise CrossbarError(f"crossbar.rows_per_array: {c.rows_per_array} exceeds the array's {pim.rows} rows")
+    if c.groups_per_array > kmax:
+        raise CrossbarError(f"crossbar.groups_per_array: {c.groups_per_array} groups of layer {s.name!r} "
+                            f"({s.G} groups of {s.K} rows x {s.M} weights) do not fit one {pim.rows} x {pim.columns} array; "
+                            f"at most {kmax}")
+    if c.groups_per_array > 1 and c.rows_per_array < c.groups_per_array * s.K:
+        raise CrossbarError(f"crossbar.rows_per_array: {c.groups_per_array} packed groups need all their "
+                            f"{c.groups_per_array * s.K} rows in one array, got {c.rows_per_array}")
+    if c.replication > arrays:
+        raise CrossbarError(f"crossbar.replication: {c.replication} copies exceed the {arrays} arrays")
 
 
 def resized(pim: PimArray, rows: int, columns: int | None = None) -> PimArray:

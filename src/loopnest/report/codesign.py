@@ -69,7 +69,61 @@ def pim_charts(data: dict) -> list[Chart]:
         charts.append(Chart("pim-breakdown", f"Energy per MAC by component on {data['arch']}",
                             [Series(c, [v["energy_pj"][c] / v["macs"] for v in own.values()]) for c in comps],
                             y_label="energy per MAC (pJ)", categories=list(own), hover_unit=" pJ"))
+    side = {n: v for n, v in (hw.get("digital") or {}).items() if v["pim"] is not None}
+    if side:
+        dig = next(iter(side.values()))["digital"]["arch"]
+        charts.append(Chart("pim-vs-digital", f"Energy per MAC on chip: {data['arch']} beside the digital {dig} (same area)",
+                            [Series(data["arch"], [v["pim"]["pj_per_mac"] for v in side.values()]),
+                             Series(dig, [v["digital"]["on_chip_pj_per_mac"] for v in side.values()])],
+                            y_label="energy per MAC, no DRAM (pJ)", categories=list(side), stacked=False, hover_unit=" pJ", log_y=True))
     return charts
+
+
+def pim_sections(data: dict) -> list:
+    """The PIM study's HTML report (``codesign pim-study --report``): the claims first, then the
+    charts of :func:`pim_charts` with the tables of the same numbers."""
+    from loopnest.report.html import Section, Table
+
+    s, acc, hw = data["settings"], data["accuracy"], data["hardware"]
+    charts = {c.id: c for c in pim_charts(data)}
+    claims = Section("Yang and Sze's claims (IEDM 2019) on these numbers",
+                     [f"Architecture {data['arch']}: {data['array']['arrays']} arrays of {data['array']['rows']}x{data['array']['columns']} "
+                      f"cells; the numbers behind each verdict are in the embedded JSON ('claims')."],
+                     [Table("Claims", ["claim", "statement", "verdict"], [[k, c["claim"], c["verdict"]] for k, c in data["claims"].items()])])
+    out = [claims]
+    if acc:
+        out.append(Section("Accuracy under noise, weight bits and ADC bits", [
+            f"{s['noise']} Gaussian noise on every layer's outputs, mean over seeds {s['seeds']}; no retraining."],
+            [Table(f"Test accuracy (%) at each noise sigma ({s['noise']})", ["network", *(f"sigma {x:g}" for x in s["sigmas"])],
+                   [[n, *(100 * p["mean"] for p in a["noise"])] for n, a in acc.items()]),
+             Table("Test accuracy (%) at each weight bit width", ["network", *(f"{b} bits" for b in s["weight_bits"])],
+                   [[n, *(100 * p["mean"] for p in a["weight_bits"])] for n, a in acc.items()])],
+            [charts[i] for i in ("pim-noise", "pim-weight-bits", "pim-adc-bits")]))
+    sides = [f"{n}x{n}" for n in s["array_sizes"]]
+    out.append(Section("Utilization and energy per MAC against array size", [
+        f"Same total cells ({hw['total_cells']:,}) at every size; utilization = useful weight cells / cells of the arrays used."],
+        [Table("Crossbar utilization (fraction)", ["network", *sides], [[n, *(p["utilization"] for p in pts)] for n, pts in hw["sweep"].items()]),
+         Table("Energy per MAC (pJ), the preset's ADC", ["network", *sides], [[n, *(p["pj_per_mac"] for p in pts)] for n, pts in hw["sweep"].items()]),
+         Table("Energy per MAC (pJ), ADCs sized to the column sums", ["network", *sides],
+               [[n, *(p["sized_adc"]["pj_per_mac"] for p in pts)] for n, pts in hw["sweep"].items()])],
+        [charts[i] for i in ("pim-utilization", "pim-energy-per-mac", "pim-energy-per-mac-sized-adc")]))
+    own = {n: v for n, v in hw["own_array"].items() if v is not None and v["macs"]}
+    if own:
+        comps = list(next(iter(own.values()))["energy_pj"])
+        out.append(Section(f"Energy by component on {data['arch']}", [], [
+            Table("Share of the energy (%) by component", ["network", "pJ/MAC", "utilization", *comps, "movement"],
+                  [[n, v["pj_per_mac"], v["utilization"], *(100 * v["energy_pj"][c] / v["total_pj"] for c in comps), 100 * v["movement_share"]]
+                   for n, v in own.items()])], [charts["pim-breakdown"]]))
+    if "pim-vs-digital" in charts:
+        side = {n: v for n, v in hw["digital"].items() if v["pim"] is not None}
+        out.append(Section("The same networks on a digital array of the same area", [
+            "The crossbar model costs no DRAM (weights stay in the cells), so the ratio is taken on chip; utilization is the "
+            "cells of the arrays used for the crossbars and the active PEs for the digital array."], [
+            Table("PIM beside digital", ["network", "PIM pJ/MAC", "PIM utilization", "digital pJ/MAC on chip", "digital pJ/MAC with DRAM",
+                                         "digital utilization", "digital / PIM"],
+                  [[n, v["pim"]["pj_per_mac"], v["pim"]["utilization"], v["digital"]["on_chip_pj_per_mac"], v["digital"]["pj_per_mac"],
+                    v["digital"]["utilization"], v["digital_over_pim_on_chip"]] for n, v in side.items()])], [charts["pim-vs-digital"]]))
+    return out
 
 
 def netadapt_charts(data: dict) -> list[Chart]:

@@ -56,6 +56,29 @@ def map_network(model: str | Path | Network, arch: str | Path | Architecture, *,
                               layer_timeout_s=layer_timeout_s)
 
 
+def map_crossbar_network(model: str | Path | Network, arch: str | Path | Architecture, *, batch: int = 1,
+                         objective: str = "energy", precision: str | None = None) -> dict:
+    """Every layer of ``model`` on a PIM architecture's crossbars, as ``loopnest evaluate`` on
+    the crossbar route (what its ``--json`` prints, less the schema version): inputs as
+    :func:`map_network`; ``objective`` energy, cycles or edp. ``map_network`` maps a PIM
+    architecture as loop nests (``--mapper loopnest``)."""
+    from loopnest.search.crossbar import map_network_crossbar
+
+    network = model if isinstance(model, Network) else _network(model, batch)
+    if isinstance(model, Network) and batch != 1:
+        network = network.with_batch(batch)
+    if precision is not None:
+        from loopnest.workload.precision import apply_precision, load_precision
+
+        default, per_layer = load_precision(precision)
+        network = apply_precision(network, default, per_layer)
+    if not isinstance(arch, Architecture):
+        from loopnest.arch import load_arch
+
+        arch = load_arch(arch)
+    return {"batch": network.batch, **map_network_crossbar(network, arch, objective)}
+
+
 def resolve_dataflow(name: str | None) -> str | None:
     """A dataflow preset's name in lower case, or None for none (``None`` or ``"none"``); an
     unknown name is a ValueError that lists the valid ones (what ``--dataflow`` accepts)."""

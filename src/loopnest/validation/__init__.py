@@ -64,7 +64,8 @@ Suite = Callable[[], Iterable[Case]]
 
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
-    from loopnest.validation import diannao, eie, eyeriss_chip, eyeriss_v2, isaac, leakage, scalesim, sparseloop, squeezelerator, timeloop, tpu_v1
+    from loopnest.validation import (diannao, eie, eyeriss_chip, eyeriss_v2, isaac, leakage, pim_presets,
+                                     scalesim, sparseloop, squeezelerator, timeloop, tpu_v1)
 
     return {
         "timeloop-reference": timeloop.cases,
@@ -73,6 +74,7 @@ def suites() -> dict[str, Suite]:
         "leakage": leakage.cases,
         "scalesim-systolic": scalesim.cases,
         "isaac-ima": isaac.cases,
+        "pim-presets": pim_presets.cases,
         "diannao": diannao.cases,
         "sparseloop": sparseloop.cases,
         "eyeriss-v2": eyeriss_v2.cases,

@@ -14,6 +14,8 @@ MODELS: dict[str, tuple[Callable[..., Network], str]] = {
     "vgg16": (cnn.vgg16, "VGG-16, 224x224"),
     "googlenet": (cnn.googlenet, "GoogLeNet (Inception v1), 224x224"),
     "resnet50": (cnn.resnet50, "ResNet-50 v1, 224x224"),
+    "resnet152": (cnn.resnet152, "ResNet-152 v1, 224x224 (deep and thin)"),
+    "wide_resnet50_2": (cnn.wide_resnet50_2, "Wide ResNet-50-2, 224x224 (wide and shallow)"),
     "mobilenet_v1": (cnn.mobilenet_v1, "MobileNet-v1 1.0, 224x224"),
     **{f"mobilenet_v1_x{str(w).replace('.', '_')}": (partial(cnn.mobilenet_v1, width=w), f"MobileNet-v1 {w}, 224x224")
        for w in (0.75, 0.5, 0.25)},

@@ -103,22 +103,41 @@ def _conv_bn(b: Builder, name: str, x: str, M: int, k: int | tuple[int, int], st
     return b.act(f"{name}.{relu}", y, relu) if relu else y
 
 
-def resnet50(batch: int = 1) -> Network:
-    """ResNet-50 v1 (He et al. 2016): the stride-2 of a stage sits in the block's first 1x1."""
-    b = Builder("resnet50", {"input": (3, 224, 224)})
+def _bottleneck_resnet(name: str, blocks: tuple[int, ...], width: int, batch: int) -> Network:
+    """A bottleneck ResNet v1 (He et al. 2016), torchvision's layout: stage s has ``blocks[s]``
+    blocks of 1x1 (``width`` x the stage's base channels), 3x3, 1x1 (4 x base) convolutions; the
+    stride-2 of a stage sits in its first block's first 1x1."""
+    b = Builder(name, {"input": (3, 224, 224)})
     x = b.pool("maxpool", _conv_bn(b, "conv1", "input", 64, 7, 2, 3), 3, 2, 1)
     C = 64
-    for stage, (mid, blocks, stride) in enumerate(((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)), 1):
-        for i in range(blocks):
+    for stage, (base, n, stride) in enumerate(zip((64, 128, 256, 512), blocks, (1, 2, 2, 2)), 1):
+        mid = width * base
+        for i in range(n):
             s, p = (stride if i == 0 else 1), f"layer{stage}.{i}"
             y = _conv_bn(b, f"{p}.conv1", x, mid, 1, s)
             y = _conv_bn(b, f"{p}.conv2", y, mid, 3, 1, 1)
-            y = _conv_bn(b, f"{p}.conv3", y, 4 * mid, 1, relu=None)
-            short = _conv_bn(b, f"{p}.downsample", x, 4 * mid, 1, s, relu=None) if C != 4 * mid or s > 1 else x
+            y = _conv_bn(b, f"{p}.conv3", y, 4 * base, 1, relu=None)
+            short = _conv_bn(b, f"{p}.downsample", x, 4 * base, 1, s, relu=None) if C != 4 * base or s > 1 else x
             x = b.act(f"{p}.relu", b.add(f"{p}.add", y, short))
-            C = 4 * mid
+            C = 4 * base
     b.fc("fc", b.gap("avgpool", x), 1000)
     return b.build(batch)
+
+
+def resnet50(batch: int = 1) -> Network:
+    """ResNet-50 v1 (He et al. 2016): 3, 4, 6, 3 bottleneck blocks."""
+    return _bottleneck_resnet("resnet50", (3, 4, 6, 3), 1, batch)
+
+
+def resnet152(batch: int = 1) -> Network:
+    """ResNet-152 v1 (He et al. 2016): 3, 8, 36, 3 bottleneck blocks (deep and thin)."""
+    return _bottleneck_resnet("resnet152", (3, 8, 36, 3), 1, batch)
+
+
+def wide_resnet50_2(batch: int = 1) -> Network:
+    """Wide ResNet-50-2 (Zagoruyko and Komodakis 2016, torchvision's variant): ResNet-50 with
+    twice the channels in every block's 1x1 and 3x3 convolutions (wide and shallow)."""
+    return _bottleneck_resnet("wide_resnet50_2", (3, 4, 6, 3), 2, batch)
 
 
 def mobilenet_v1(batch: int = 1, width: float = 1.0) -> Network:
