@@ -61,6 +61,9 @@ def test_mapper_loopnest_keeps_the_loop_nest_route():
 @pytest.mark.parametrize("args,message", [
     (["--dataflow", "ws"], "--dataflow: a loop-nest mapper option"),
     (["--csv"], "--csv: a loop-nest mapper option"),
+    # the crossbar mapper is deterministic and runs in one process: --jobs and --seed would be ignored
+    (["--jobs", "2"], "--jobs: a loop-nest mapper option"),
+    (["--seed", "3"], "--seed: a loop-nest mapper option"),
     (["--objective", "0.5*energy+0.5*cycles"], "--objective: the crossbar mapper takes energy, cycles, edp"),
     (["--mapper", "nope"], "--mapper: 'nope' is not one of auto, loopnest, crossbar"),
 ])

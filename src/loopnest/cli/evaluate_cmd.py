@@ -82,7 +82,8 @@ def evaluate(
     if route(mapper, a) == "crossbar":
         refuse_loop_nest_options(a.name, {
             "--dataflow": dataflow is not None, "--constraints": constraints is not None, "--density": density is not None,
-            "--mode": mode != "auto", "--layer-timeout": layer_timeout is not None, "--csv": as_csv, "--wide": wide,
+            "--mode": mode != "auto", "--jobs": jobs is not None, "--seed": seed != 0,
+            "--layer-timeout": layer_timeout is not None, "--csv": as_csv, "--wide": wide,
             "--report": report is not None, "--plot": plot is not None, "--export-timeloop": export_timeloop is not None,
             "--export-zigzag": export_zigzag is not None})
         try:
