@@ -94,6 +94,24 @@ def test_budget_search_restores_and_stops_per_layer():
                                                                        ("b", 1, False)]
 
 
+def test_energy_passes_give_every_layer_its_step_before_the_budget_runs_out():
+    """Yang et al. CVPR 2017 (Fig. 4) repeat prune / restore / fine-tune over the layers sorted by
+    energy until the accuracy target. a costs 0.4 points per level, b 0.3; budget 1.05 points. Pass 1:
+    a 1 (0.4), b 1 (0.7); pass 2: a 2 (1.1) restored, b 2 (1.0) kept; pass 3: b 3 (1.3) restored.
+    One layer at a time would spend it all on a (a 2 = 0.8, then b 1 = 1.1 restored)."""
+    from loopnest.codesign.pruning import prune_to_budget
+
+    def acc(state):
+        return 0.9 - 0.004 * state.get("a", 0) - 0.003 * state.get("b", 0)
+
+    state, _, steps = prune_to_budget(["a", "b"], [1, 2, 3], dict, acc, 0.9, 1.05, lambda m: m, passes=True)
+    assert state == {"a": 1, "b": 2}
+    assert [(s["pass"], s["layer"], s["level"], s["accepted"]) for s in steps] == [
+        (1, "a", 1, True), (1, "b", 1, True), (2, "a", 2, False), (2, "b", 2, True), (3, "b", 3, False)]
+    state, _, _ = prune_to_budget(["a", "b"], [1, 2, 3], dict, acc, 0.9, 1.05, lambda m: m)
+    assert state == {"a": 2}
+
+
 # ----- structured pruning: the module and the loop nest shrink together -------------------------
 
 def test_structured_pruning_shrinks_the_loop_nest_as_hand_derived():
