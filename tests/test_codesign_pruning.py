@@ -717,3 +717,24 @@ def test_prune_energy_falls_only_where_the_arch_exploits_zero_weights(cnn2_small
                         short_epochs=0)
     assert skip["final"]["energy_pj"] < skip["start"]["energy_pj"] and skip["notes"] == []
     assert skip["final"]["actual_macs"] == pytest.approx(6048, rel=1e-12)
+
+
+def test_a_sweeps_shared_memo_gives_what_a_fresh_run_gives(cnn2_small):
+    """prune-compare shares fine-tuned candidates and final points across budgets: the budget-2
+    run after a budget-1 run with the same memo tries the same steps and ends at the same network
+    as a fresh budget-2 run (fine-tuning is seeded), and fine-tunes only the candidates not seen."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.pruning import run_prune
+
+    module, data = cnn2_small
+    arch, memo, said = load_arch("eyeriss"), {}, []
+    first, _ = run_prune("energy", module, "digits-cnn2", data, arch, 1.0, dataflow="rs", memo=memo)
+    seen = sum(k[1] == "candidate" for k in memo)
+    assert seen == len(first["steps"])
+    shared, _ = run_prune("energy", module, "digits-cnn2", data, arch, 2.0, dataflow="rs", memo=memo, start=first["start"],
+                          progress=said.append)
+    fresh, _ = run_prune("energy", module, "digits-cnn2", data, arch, 2.0, dataflow="rs")
+    assert shared["steps"] == fresh["steps"] and shared["sparsity"] == fresh["sparsity"]
+    assert shared["final"] == fresh["final"] and shared["start"] == fresh["start"]
+    tuned = sum(m.startswith("fine-tuning") for m in said)
+    assert tuned == sum(k[1] == "candidate" for k in memo) - seen < len(shared["steps"])

@@ -65,12 +65,13 @@ def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float]
         raise CodesignError(f"--targets: accuracy points >= 0, got {list(targets)}")
     say = progress or (lambda _: None)
     points: dict[str, list[dict]] = {m: [] for m in METHODS}
-    start, notes = None, []
+    start, notes, memo = None, [], {}  # memo: candidates and final points shared across budgets
     for method in METHODS:
         for b in sorted(budgets):
             say(f"{method} pruning, budget {b:g} points")
             study, _ = run_prune(method, module, name, data, arch, b, dataflow=dataflow, mode=mode, short_epochs=short_epochs,
-                                 lr=lr, seed=seed, progress=progress, jobs=jobs, start=start)
+                                 lr=lr, seed=seed, progress=progress, jobs=jobs, start=start,
+                                 memo=memo)
             start = study["start"]
             points[method].append({**_point(study["final"], b, study["sparsity"]), "candidates": len(study["steps"])})
             notes += [n for n in study["notes"] if n not in notes]

@@ -204,13 +204,17 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
               mode: str = "auto", short_epochs: int = 1, lr: float = 1e-3, seed: int = 0,
               progress: Callable[[str], None] | None = None, constraints: Constraints | None = None,
               jobs: int | None = 1, precision: Precision | None = None,
-              layer_precision: Mapping[str, Precision] | None = None, start: dict | None = None) -> tuple[dict, object]:
+              layer_precision: Mapping[str, Precision] | None = None, start: dict | None = None,
+              memo: dict | None = None) -> tuple[dict, object]:
     """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
     accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
     ``dataflow`` met with the user's ``constraints``, over ``jobs`` processes, at the bit widths
     ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's own);
     ``start``: the unpruned network's point of an earlier run with the same settings (a sweep maps
-    it once). Returns (the study as a JSON-ready dict, the pruned module)."""
+    it once); ``memo``: fine-tuned candidates and final points by (method, state), shared by the
+    runs of one sweep with the same module, data and settings (fine-tuning is seeded, so a
+    candidate made again would be the same). Returns (the study as a JSON-ready dict, the pruned
+    module)."""
     from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
     from loopnest.search.network import map_network
 
@@ -269,22 +273,29 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         def build(state):
             return prune_filters(module, {n: max(1, round(f * counts[n])) for n, f in state.items()})
 
-    def tune(mod):
-        say(f"fine-tuning a candidate ({short_epochs} epochs)")
-        return finetune(mod, data.train, short_epochs, lr, seed=seed)
+    memo = {} if memo is None else memo
 
-    state, pruned, steps = prune_to_budget(order, levels, build, lambda m: accuracy(m, data.calibration),
-                                           start["accuracy_calibration"], budget, tune, passes=method == "energy")
-    pruned = module if pruned is None else baked(pruned)
-    final = point(pruned)
+    def candidate(state):  # build and fine-tune, once per state
+        key = (method, "candidate", *sorted(state.items()))
+        if key not in memo:
+            say(f"fine-tuning a candidate ({short_epochs} epochs)")
+            memo[key] = finetune(build(state), data.train, short_epochs, lr, seed=seed)
+        return memo[key]
+
+    state, pruned, steps = prune_to_budget(order, levels, lambda s: s, lambda m: accuracy(m, data.calibration),
+                                           start["accuracy_calibration"], budget, candidate, passes=method == "energy")
+    key = (method, "final", *sorted(state.items()))
+    if key not in memo:
+        memo[key] = point(module if pruned is None else baked(pruned))
+    pruned, final = module if pruned is None else baked(pruned), copy.deepcopy(memo[key])
     notes = []
+    if method != "structured" and not arch_exploits_weight_zeros(arch):
+        notes.append(f"{arch.name} has no sparse feature on weights (compressed weights, skipping or gating on weights): "
+                     "unstructured sparsity does not lower its modeled energy or cycles; try --arch eyeriss-skipw.")
     if method == "energy":
         notes.append("energy-aware pruning as Yang et al. (CVPR 2017), simplified: one sparsity level per layer per pass, "
                      "highest energy first; a step that breaks the budget is restored whole (the paper restores single "
                      "weights) and fine-tuning is a short global one (the paper also fits each layer by least squares).")
-    if method != "structured" and not arch_exploits_weight_zeros(arch):
-        notes.append(f"{arch.name} has no sparse feature on weights (compressed weights, skipping or gating on weights): "
-                     "unstructured sparsity does not lower its modeled energy or cycles; try --arch eyeriss-skipw.")
     levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
     study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
              "compute": arch.compute.name,
