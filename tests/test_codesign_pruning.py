@@ -715,7 +715,8 @@ def test_prune_energy_falls_only_where_the_arch_exploits_zero_weights(cnn2_small
     assert plain["final"]["actual_macs"] == plain["final"]["macs"] == 94_720
     skip, _ = run_prune("energy", module, "digits-cnn2", data, load_arch("eyeriss-skipw"), 100.0, dataflow="rs",
                         short_epochs=0)
-    assert skip["final"]["energy_pj"] < skip["start"]["energy_pj"] and skip["notes"] == []
+    assert skip["final"]["energy_pj"] < skip["start"]["energy_pj"]
+    assert not any("no sparse feature" in n for n in skip["notes"])
     assert skip["final"]["actual_macs"] == pytest.approx(6048, rel=1e-12)
 
 
@@ -738,3 +739,18 @@ def test_a_sweeps_shared_memo_gives_what_a_fresh_run_gives(cnn2_small):
     assert shared["final"] == fresh["final"] and shared["start"] == fresh["start"]
     tuned = sum(m.startswith("fine-tuning") for m in said)
     assert tuned == sum(k[1] == "candidate" for k in memo) - seen < len(shared["steps"])
+
+
+def test_prune_candidates_stay_usable_after_the_final_is_baked(cnn2_small):
+    """Regression: a memoized candidate reused after being baked once failed with "no attribute
+    'weight'" (torch's remove_parametrizations edits the class a deepcopy shares). The same run
+    twice with one memo: the second reuses every candidate, the accepted one included."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.pruning import run_prune
+
+    module, data = cnn2_small
+    memo, arch = {}, load_arch("eyeriss")
+    first, _ = run_prune("magnitude", module, "digits-cnn2", data, arch, 1.0, dataflow="rs", short_epochs=0, memo=memo)
+    again, _ = run_prune("magnitude", module, "digits-cnn2", data, arch, 1.0, dataflow="rs", short_epochs=0, memo=memo,
+                         start=first["start"])
+    assert again["steps"] == first["steps"] and again["final"] == first["final"]

@@ -124,7 +124,9 @@ def masked(module, masks: dict):
 
 def baked(module):
     """A copy of a :func:`masked` module with plain weights (the masks multiplied in): what is
-    saved, and what the torch importer can trace (it does not follow parametrizations)."""
+    saved, and what the torch importer can trace (it does not follow parametrizations). The
+    original is unusable afterwards: torch removes the parametrization from the generated class
+    that the copy shares with it."""
     from torch.nn.utils import parametrize
 
     out = copy.deepcopy(module)
@@ -279,15 +281,18 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         key = (method, "candidate", *sorted(state.items()))
         if key not in memo:
             say(f"fine-tuning a candidate ({short_epochs} epochs)")
-            memo[key] = finetune(build(state), data.train, short_epochs, lr, seed=seed)
+            # baked at once: torch's remove_parametrizations edits the class a deepcopy shares, so a
+            # parametrized module must not outlive its one bake
+            memo[key] = baked(finetune(build(state), data.train, short_epochs, lr, seed=seed))
         return memo[key]
 
     state, pruned, steps = prune_to_budget(order, levels, lambda s: s, lambda m: accuracy(m, data.calibration),
                                            start["accuracy_calibration"], budget, candidate, passes=method == "energy")
+    pruned = module if pruned is None else pruned
     key = (method, "final", *sorted(state.items()))
     if key not in memo:
-        memo[key] = point(module if pruned is None else baked(pruned))
-    pruned, final = module if pruned is None else baked(pruned), copy.deepcopy(memo[key])
+        memo[key] = point(pruned)
+    final = copy.deepcopy(memo[key])
     notes = []
     if method != "structured" and not arch_exploits_weight_zeros(arch):
         notes.append(f"{arch.name} has no sparse feature on weights (compressed weights, skipping or gating on weights): "
