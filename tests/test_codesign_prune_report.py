@@ -109,7 +109,8 @@ def test_prune_compare_report_puts_both_methods_on_the_same_axes(digits_cache, t
 @pytest.mark.parametrize("args, message", [
     (("--budgets", "1,x"), "--budgets: comma-separated accuracy points >= 0, got 'x'"),
     (("--budgets", "-1"), "--budgets: comma-separated accuracy points >= 0, got '-1'"),
-    (("--targets", "nan"), "--targets: comma-separated accuracy points >= 0, got 'nan'")])
+    (("--targets", "nan"), "--targets: comma-separated accuracy points >= 0, got 'nan'"),
+    (("--budgets", " "), "--budgets: at least one accuracy-drop budget (points), got ' '")])
 def test_prune_compare_bad_input_one_line(digits_cache, args, message):
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")

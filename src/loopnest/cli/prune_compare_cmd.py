@@ -25,6 +25,8 @@ def _points(text: str, option: str) -> tuple[float, ...]:
         if not v >= 0:
             fail(f"{option}: comma-separated accuracy points >= 0, got {part!r}")
         out.append(v)
+    if not out and option == "--budgets":
+        fail(f"{option}: at least one accuracy-drop budget (points), got {text!r}")
     return tuple(out)
 
 
