@@ -53,6 +53,10 @@ FIGURES += [("codesign_netadapt_digits_cnn4_eyeriss.png",
              ["codesign", "netadapt", "digits-cnn4", "--arch", "eyeriss", "--budget", "latency=0.5x", "--uniform-baseline"],
              None, {"digits-cnn4": "digits-cnn2", "latency=0.5x": "latency=0.8x"})]
 
+FIGURES += [("codesign_prune_compare_digits_cnn4_eyeriss_skipw.png",
+             ["codesign", "prune-compare", "digits-cnn4", "--arch", "eyeriss-skipw", "--budgets", "0,1,1.5,2,3,5"],
+             None, {"digits-cnn4": "digits-cnn2", "0,1,1.5,2,3,5": "0"})]
+
 
 def sweep_store(args: list[str], tmp: Path, quick: bool) -> list[str]:
     """``args`` with a `sweep show` store replaced by a store filled by its spec's sweep in ``tmp``."""

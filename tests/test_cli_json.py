@@ -74,6 +74,8 @@ def invocations(layer_spec: str) -> dict[tuple[str, ...], list[str]]:
         ("codesign", "precision"): ["codesign", "precision", "digits-cnn2", "--bits", "8", "--jobs", "1", "--json"],
         ("codesign", "netadapt"): ["codesign", "netadapt", "digits-cnn2", "--budget", "latency=1x", "--json"],
         ("codesign", "prune"): ["codesign", "prune", "digits-cnn2", "--method", "magnitude", "--finetune-epochs", "0", "--json"],
+        ("codesign", "prune-compare"): ["codesign", "prune-compare", "digits-cnn2", "--arch", "eyeriss", "--budgets", "0",
+                                        "--targets", "1", "--finetune-epochs", "0", "--json"],
         ("codesign", "pim-study"): ["codesign", "pim-study", "--networks", "digits-cnn2", "--zoo", "", "--sigma", "0,0.5",
                                     "--weight-bits", "4", "--adc-bits", "8", "--array-sizes", "128", "--seeds", "0", "--json"],
         ("codesign", "densities"): ["codesign", "densities", "digits-cnn2", "-o", str(store.with_name("densities.yaml")), "--json"],

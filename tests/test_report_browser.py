@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from codesign_helpers import digits_cache  # noqa: F401  (a fixture)
 
 from loopnest.report.html import Section, Table, write_report
 from loopnest.report.plots import Chart, Series
@@ -245,3 +246,28 @@ def test_long_layer_names_are_neither_clipped_nor_under_the_legend(tmp_path):
     assert errors == []
     box = state["act"]["boxes"]["long"]
     assert box["ticks"] == 54 and box["clipped"] == 0 and box["under_legend"] == 0, box
+
+
+def test_prune_report_in_chromium_headline_first_and_the_exported_energies(tmp_path, digits_cache):  # noqa: F811
+    # issue 14: the pruning report opens offline with no error; the before/after table comes first,
+    # charts next, the sortable per-layer and per-step tables last; the bars are the export's numbers
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    from typer.testing import CliRunner
+
+    from loopnest.cli import app
+
+    path = tmp_path / "prune.html"
+    r = CliRunner().invoke(app, ["codesign", "prune", "digits-cnn2", "--arch", "eyeriss", "--method", "magnitude",
+                                 "--finetune-epochs", "0", "--jobs", "1", "--report", str(path)])
+    assert r.exit_code == 0, r.output
+    state, errors, requests = open_report(path, tmp_path / "profile", lambda page: page.evaluate(_LAYOUT))
+    assert errors == [] and requests == []
+    kinds, result = state["act"]["kinds"], state["data"]["result"]
+    assert kinds == ["table", "chart", "chart", "chart", "sortable", "sortable"]
+    assert state["act"]["captions"][0].startswith("before and after")
+    (before, after) = state["charts"]["prune-layer-energy"]["traces"]
+    assert after["y"] == [lo["energy_pj"] for lo in result["final"]["layers"]]
+    assert after["x"] == [lo["name"] for lo in result["final"]["layers"]]
+    for box in state["act"]["boxes"].values():
+        assert box["clipped"] == 0 and box["under_legend"] == 0, box

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from loopnest.cli import arch_cmd, codesign_cmd, compare_cmd, evaluate_cmd, eyexam_cmd, import_cmd, model_cmd, pim_cmd, roofline_cmd, sweep_cmd, validate_cmd, workload_cmd
+from loopnest.cli import arch_cmd, codesign_cmd, compare_cmd, evaluate_cmd, eyexam_cmd, import_cmd, model_cmd, pim_cmd, prune_compare_cmd, roofline_cmd, sweep_cmd, validate_cmd, workload_cmd
 from loopnest.cli.common import stoppable
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(workload_cmd.app, name="workload")
 app.add_typer(arch_cmd.app, name="arch")
 codesign_cmd.app.command("pim-study")(pim_cmd.pim_study)
+codesign_cmd.app.command("prune-compare")(prune_compare_cmd.prune_compare)
 app.add_typer(codesign_cmd.app, name="codesign")
 app.add_typer(sweep_cmd.app, name="sweep")
 app.add_typer(import_cmd.app, name="import")

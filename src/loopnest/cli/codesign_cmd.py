@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, seed_option,
+    check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, seed_option,
     save_plots, table_option, user_constraints, widths)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
@@ -213,6 +213,7 @@ def netadapt(
     uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
                                                                            "at the adapted network's latency or energy, fine-tuned as long."),
     plot: Path = typer.Option(None, "--plot", help="A static plot (.png, .svg or .pdf) of the trace: test accuracy against the budget's resource."),
+    report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here (the table, the trace chart, every iteration)."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
     table: str = table_option(),
@@ -228,18 +229,13 @@ def netadapt(
     from loopnest.codesign.models import check_model
     from loopnest.codesign.netadapt import Budget, NetAdaptSpec
 
-    from loopnest.report.plots import OutputError, check_static
-
     try:
         spec = NetAdaptSpec(Budget.parse(budget), step, decay, short_epochs, long_epochs, 1e-3, max_iterations, seed)
         name = check_model(model)
         a = load_arch(arch, table=table)
-        if plot is not None:
-            check_static(plot)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
-    except OutputError as e:
-        fail(f"--plot: {e}")
+    check_outputs(report, plot)
     user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
@@ -261,12 +257,27 @@ def netadapt(
         from loopnest.report.codesign import netadapt_charts
 
         save_plots(netadapt_charts(out), plot)
+    if report is not None:
+        from loopnest.report.pruning import netadapt_sections
+
+        _write_report(report, f"NetAdapt: {out['model']} on {out['arch']} to {out['budget']['text']}", netadapt_sections(out), out)
     if as_json:
         print_json(out)
     else:
         _netadapt_table(out)
     if not result.met:
         raise typer.Exit(1)
+
+
+def _write_report(path: Path, title: str, sections: list, data: dict) -> None:
+    """Write an HTML report; one error line if it cannot be written."""
+    from loopnest.report.html import ReportError, write_report
+
+    try:
+        write_report(path, title, sections, data)
+    except ReportError as e:
+        fail(f"--report: {e}")
+    err_console.print(f"report: {path}", highlight=False)
 
 
 def _netadapt_table(out: dict) -> None:
@@ -313,6 +324,7 @@ def prune(
     mode: str = mode_option(),
     densities_out: Path = typer.Option(None, "--densities", help="Also write the pruned model's measured per-layer densities "
                                                                   "(YAML, for the sparse cost model) to this file."),
+    report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here (tables, per-layer energy charts, every step)."),
     table: str = table_option(),
     constraints: str = constraints_option(),
     precision: str = precision_option(),
@@ -344,6 +356,7 @@ def prune(
         fail(str(e))
     except OutputError as e:
         fail(f"--densities: {e}")
+    check_outputs(report)
     user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.pruning import run_prune
@@ -367,6 +380,11 @@ def prune(
         except OSError as e:
             fail(f"--densities: {densities_out}: {e.strerror}")
         out["densities_file"] = str(densities_out)
+    if report is not None:
+        from loopnest.report.pruning import prune_sections
+
+        _write_report(report, f"Pruning: {out['model']} on {out['arch']}, {method}, budget {accuracy_drop:g} points",
+                      prune_sections(out), out)
     if as_json:
         print_json(out)
         return

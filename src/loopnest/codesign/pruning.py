@@ -6,14 +6,25 @@ layers by energy) and structured (whole filters, layers by energy).
   lower flat index goes first); per layer (each MAC layer's own threshold) or global (one
   threshold over all MAC layers' weights). Biases are kept.
 * Energy-aware (Yang, Chen, Sze, "Designing energy-efficient convolutional neural networks using
-  energy-aware pruning", CVPR 2017): layers are pruned in order of their energy on the target
-  architecture, highest first (per-layer energy from ``loopnest.search.map_network``).
-* The drop-budget search (:func:`prune_to_budget`): for each layer in turn the next level of
-  ``levels`` is applied, the network is fine-tuned briefly (seeded, on the train split, zeros kept
-  zero) and measured on the calibration split; a level whose drop from the unpruned accuracy
-  exceeds the budget is undone (restore) and the layer is left at its last accepted level. The
-  magnitude method raises one global sparsity the same way; the structured method cuts filters
-  (:mod:`loopnest.codesign.structured`), so the loop nest itself shrinks.
+  energy-aware pruning", CVPR 2017): layers are sorted by their energy on the target architecture
+  (per-layer energy from ``loopnest.search.map_network``) and pruned highest first, each prune
+  followed by restore and fine-tune steps, the whole sequence repeated until the accuracy target
+  is reached (the paper's Fig. 4 loop). Here one pass raises each layer, highest energy first, by
+  one level of ``SPARSITIES``; passes repeat while some layer can still go up. A layer's step is
+  the paper's per-layer budget: a layer takes one level per pass, so the layers of most energy get
+  the first claim on the accuracy budget in every pass, but cannot spend it all before the later
+  layers are tried. Two simplifications, stated in every result: the paper's restore is per
+  weight (greedily un-prune the weights that most cut the layer's output error) and its local
+  fine-tune is a least-squares fit of the layer's kept weights; here the restore undoes the
+  layer's whole step, and the fine-tune is a short global one.
+* The drop-budget search (:func:`prune_to_budget`): a candidate applies the next level of
+  ``levels`` to a layer; the network is fine-tuned briefly from the unpruned weights (seeded, on
+  the train split, zeros kept zero) and measured on the calibration split; a level whose drop
+  from the unpruned accuracy exceeds the budget is undone (restore) and the layer stays at its
+  last accepted level for good. ``passes=False`` takes each layer to its last level before the
+  next layer (one layer at a time: the magnitude method's one global sparsity and the structured
+  method's filter cuts, :mod:`loopnest.codesign.structured`, which shrink the loop nest itself);
+  ``passes=True`` is the energy-aware round of one level per layer per pass.
 
 Every network (the unpruned one, which fixes the energy-aware order, and the pruned one) is
 costed with its measured weight densities (:func:`weight_densities`: non-zero weights over
@@ -113,7 +124,9 @@ def masked(module, masks: dict):
 
 def baked(module):
     """A copy of a :func:`masked` module with plain weights (the masks multiplied in): what is
-    saved, and what the torch importer can trace (it does not follow parametrizations)."""
+    saved, and what the torch importer can trace (it does not follow parametrizations). The
+    original is unusable afterwards: torch removes the parametrization from the generated class
+    that the copy shares with it."""
     from torch.nn.utils import parametrize
 
     out = copy.deepcopy(module)
@@ -154,24 +167,38 @@ def energy_order(layer_energy: dict[str, float]) -> list[str]:
 
 
 def prune_to_budget(order: Sequence[str], levels: Sequence, build: Callable[[dict], object], measure: Callable[[object], float],
-                    reference: float, budget: float, tune: Callable[[object], object]) -> tuple[dict, object, list[dict]]:
+                    reference: float, budget: float, tune: Callable[[object], object],
+                    passes: bool = False) -> tuple[dict, object, list[dict]]:
     """The drop-budget search of the module docstring. ``build(state)`` makes the pruned module of
     a state (layer -> level), ``tune`` fine-tunes it, ``measure`` gives its accuracy (0..1);
-    ``budget`` in accuracy points. Returns the accepted state, its module and every step tried."""
+    ``budget`` in accuracy points; ``passes``: one level per layer per pass (energy-aware) rather
+    than each layer to its end in turn. Returns the accepted state, its module and every step
+    tried (each with its ``pass``, from 1)."""
     state: dict = {}
     module = None  # None: nothing accepted, the caller's unpruned module stands
     steps = []
-    for layer in order:
-        for level in levels:
-            trial = {**state, layer: level}
-            candidate = tune(build(trial))
-            acc = measure(candidate)
-            drop = 100 * (reference - acc)
-            ok = drop <= budget
-            steps.append({"layer": layer, "level": level, "accuracy_calibration": acc, "drop_points": drop, "accepted": ok})
-            if not ok:
-                break  # restore: the layer stays at its last accepted level
-            state, module = trial, candidate
+    open_layers = list(order)  # layers that may still go up a level
+    round_ = 0
+    while open_layers:
+        round_ += 1
+        for layer in list(open_layers):
+            at = levels.index(state[layer]) + 1 if layer in state else 0
+            while at < len(levels):
+                trial = {**state, layer: levels[at]}
+                candidate = tune(build(trial))
+                acc = measure(candidate)
+                drop = 100 * (reference - acc)
+                ok = drop <= budget
+                steps.append({"pass": round_, "layer": layer, "level": levels[at], "accuracy_calibration": acc,
+                              "drop_points": drop, "accepted": ok})
+                if not ok:
+                    break  # restore: the layer stays at its last accepted level
+                state, module = trial, candidate
+                at += 1
+                if passes:
+                    break
+            if at == len(levels) or not steps[-1]["accepted"] or not passes:
+                open_layers.remove(layer)
     return state, module, steps
 
 
@@ -179,11 +206,17 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
               mode: str = "auto", short_epochs: int = 1, lr: float = 1e-3, seed: int = 0,
               progress: Callable[[str], None] | None = None, constraints: Constraints | None = None,
               jobs: int | None = 1, precision: Precision | None = None,
-              layer_precision: Mapping[str, Precision] | None = None) -> tuple[dict, object]:
+              layer_precision: Mapping[str, Precision] | None = None, start: dict | None = None,
+              memo: dict | None = None) -> tuple[dict, object]:
     """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
     accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
     ``dataflow`` met with the user's ``constraints``, over ``jobs`` processes, at the bit widths
-    ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's own). Returns (the study as a JSON-ready dict, the pruned module)."""
+    ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's own);
+    ``start``: the unpruned network's point of an earlier run with the same settings (a sweep maps
+    it once); ``memo``: fine-tuned candidates and final points by (method, state), shared by the
+    runs of one sweep with the same module, data and settings (fine-tuning is seeded, so a
+    candidate made again would be the same). Returns (the study as a JSON-ready dict, the pruned
+    module)."""
     from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
     from loopnest.search.network import map_network
 
@@ -221,8 +254,9 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
 
     if method == "structured":
         counts = filter_counts(module)  # rejects residual / depthwise networks
-    say(f"mapping {name} on {arch.name}")
-    start = point(module)
+    if start is None:
+        say(f"mapping {name} on {arch.name}")
+        start = point(module)
     layer_energy = {r["name"]: r["energy_pj"] for r in start["layers"]}
     if method == "magnitude":
         order, levels = ["all layers"], SPARSITIES
@@ -241,18 +275,32 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         def build(state):
             return prune_filters(module, {n: max(1, round(f * counts[n])) for n, f in state.items()})
 
-    def tune(mod):
-        say(f"fine-tuning a candidate ({short_epochs} epochs)")
-        return finetune(mod, data.train, short_epochs, lr, seed=seed)
+    memo = {} if memo is None else memo
 
-    state, pruned, steps = prune_to_budget(order, levels, build, lambda m: accuracy(m, data.calibration),
-                                           start["accuracy_calibration"], budget, tune)
-    pruned = module if pruned is None else baked(pruned)
-    final = point(pruned)
+    def candidate(state):  # build and fine-tune, once per state
+        key = (method, "candidate", *sorted(state.items()))
+        if key not in memo:
+            say(f"fine-tuning a candidate ({short_epochs} epochs)")
+            # baked at once: torch's remove_parametrizations edits the class a deepcopy shares, so a
+            # parametrized module must not outlive its one bake
+            memo[key] = baked(finetune(build(state), data.train, short_epochs, lr, seed=seed))
+        return memo[key]
+
+    state, pruned, steps = prune_to_budget(order, levels, lambda s: s, lambda m: accuracy(m, data.calibration),
+                                           start["accuracy_calibration"], budget, candidate, passes=method == "energy")
+    pruned = module if pruned is None else pruned
+    key = (method, "final", *sorted(state.items()))
+    if key not in memo:
+        memo[key] = point(pruned)
+    final = copy.deepcopy(memo[key])
     notes = []
     if method != "structured" and not arch_exploits_weight_zeros(arch):
         notes.append(f"{arch.name} has no sparse feature on weights (compressed weights, skipping or gating on weights): "
                      "unstructured sparsity does not lower its modeled energy or cycles; try --arch eyeriss-skipw.")
+    if method == "energy":
+        notes.append("energy-aware pruning as Yang et al. (CVPR 2017), simplified: one sparsity level per layer per pass, "
+                     "highest energy first; a step that breaks the budget is restored whole (the paper restores single "
+                     "weights) and fine-tuning is a short global one (the paper also fits each layer by least squares).")
     levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
     study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
              "compute": arch.compute.name,
