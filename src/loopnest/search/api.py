@@ -35,14 +35,7 @@ def map_network(model: str | Path | Network, arch: str | Path | Architecture, *,
     """
     from loopnest.search import network as search
 
-    network = model if isinstance(model, Network) else _network(model, batch)
-    if isinstance(model, Network) and batch != 1:
-        network = network.with_batch(batch)
-    if precision is not None:
-        from loopnest.workload.precision import apply_precision, load_precision
-
-        default, per_layer = load_precision(precision)
-        network = apply_precision(network, default, per_layer)
+    network = _prepared(model, batch, precision)
     if not isinstance(arch, Architecture):
         from loopnest.arch import load_arch
 
@@ -64,14 +57,7 @@ def map_crossbar_network(model: str | Path | Network, arch: str | Path | Archite
     architecture as loop nests (``--mapper loopnest``)."""
     from loopnest.search.crossbar import map_network_crossbar
 
-    network = model if isinstance(model, Network) else _network(model, batch)
-    if isinstance(model, Network) and batch != 1:
-        network = network.with_batch(batch)
-    if precision is not None:
-        from loopnest.workload.precision import apply_precision, load_precision
-
-        default, per_layer = load_precision(precision)
-        network = apply_precision(network, default, per_layer)
+    network = _prepared(model, batch, precision)
     if not isinstance(arch, Architecture):
         from loopnest.arch import load_arch
 
@@ -93,7 +79,17 @@ def resolve_dataflow(name: str | None) -> str | None:
     return name.lower()
 
 
-def _network(model: str | Path, batch: int) -> Network:
-    from loopnest.workload import load_network
+def _prepared(model: str | Path | Network, batch: int, precision: str | None) -> Network:
+    """``model`` as a network at ``batch``, at ``precision`` when one is given."""
+    if isinstance(model, Network):
+        network = model.with_batch(batch) if batch != 1 else model
+    else:
+        from loopnest.workload import load_network
 
-    return load_network(model, batch)
+        network = load_network(model, batch)
+    if precision is not None:
+        from loopnest.workload.precision import apply_precision, load_precision
+
+        default, per_layer = load_precision(precision)
+        network = apply_precision(network, default, per_layer)
+    return network
