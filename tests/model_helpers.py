@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+import yaml
+
+from loopnest.arch import ArchSpecError, load_arch
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.mapping import LevelMapping, Mapping
 from loopnest.validation.timeloop import conv1d  # noqa: F401  (re-exported for the tests)
@@ -26,3 +30,17 @@ def mapping(*levels: dict) -> Mapping:
         temporal=lv.get("t", {}), order=tuple(lv.get("order", ())),
         spatial_x=lv.get("x", {}), spatial_y=lv.get("y", {}),
         keep=frozenset(lv["keep"]) if "keep" in lv else None) for lv in levels))
+
+
+def spec_error(tmp_path, fanout: dict | None = None, **top) -> tuple[str, str]:
+    """(path, message) of the error loading a DRAM > Buf (4 x 4 fanout plus ``fanout``) > RF spec
+    with the top-level fields ``top``, written to a file: for the one-line bad-input tests."""
+    spec = {"name": "t", "technology_nm": 45, "energy_table": "horowitz45", "compute": {"operand_bits": 16}, **top,
+            "levels": [{"name": "DRAM", "class": "dram"},
+                       {"name": "Buf", "capacity_words": 1024, "fanout": {"x": 4, "y": 4, **(fanout or {})}},
+                       {"name": "RF", "class": "regfile", "capacity_words": 16}]}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ArchSpecError) as info:
+        load_arch(str(path))
+    return str(path), str(info.value)

@@ -5,18 +5,16 @@ Counts are by hand."""
 
 import numpy as np
 import pytest
-import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from loopnest.arch import ArchSpecError, load_arch
 from loopnest.arch.spec import Fanout
 from loopnest.mapping.mapping import MappingError
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate
 from loopnest.search.mapper import search_layer
 from loopnest.workload.layers import fc
-from model_helpers import arch, mapping
+from model_helpers import arch, mapping, spec_error
 from model_simulator import Simulator
 from test_model_simulator import assert_same, cases, conv1d_problem, known_disagreement, level, model_counts, three_levels
 from loopnest.mapping.mapping import Mapping
@@ -77,15 +75,7 @@ def test_the_mapper_honours_min_usage():
 
 @pytest.mark.parametrize("value", [0, 1.5, "all"])
 def test_a_bad_min_usage_is_one_clear_line(tmp_path, value):
-    spec = {"name": "t", "technology_nm": 45, "energy_table": "horowitz45", "compute": {"operand_bits": 16}, "levels": [
-        {"name": "DRAM", "class": "dram"},
-        {"name": "Buf", "capacity_words": 1024, "fanout": {"x": 4, "y": 4, "min_usage": value}},
-        {"name": "RF", "class": "regfile", "capacity_words": 16}]}
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(ArchSpecError) as info:
-        load_arch(str(path))
-    msg = str(info.value)
+    path, msg = spec_error(tmp_path, {"min_usage": value})
     assert msg.startswith(f"{path}: ") and "min_usage" in msg and "\n" not in msg, msg
 
 
@@ -177,15 +167,7 @@ def test_a_level_sharing_on_one_axis_spaces_the_children_above():
     ("multicast", {"z": True}, '{"z": true}'), ("multicast", ["outputs"], '["outputs"]'), ("multicast", "some", "'some'"),
     ("reduction", ["outputs"], '["outputs"]')])
 def test_a_bad_sharing_value_is_one_line_naming_the_forms(tmp_path, field, value, shown):
-    spec = {"name": "t", "technology_nm": 45, "energy_table": "horowitz45", "compute": {"operand_bits": 16}, "levels": [
-        {"name": "DRAM", "class": "dram"},
-        {"name": "Buf", "capacity_words": 1024, "fanout": {"x": 4, "y": 4, field: value}},
-        {"name": "RF", "class": "regfile", "capacity_words": 16}]}
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(ArchSpecError) as info:
-        load_arch(str(path))
-    msg = str(info.value)
+    path, msg = spec_error(tmp_path, {field: value})
     assert msg.startswith(f"{path}: levels[1] (Buf).fanout.{field}: must be true, false") and "{x: ..., y: ...}" in msg, msg
     assert shown in msg and msg.count(shown) == 1 and "\n" not in msg and ("inputs, weights" in msg) == (field == "multicast")
 

@@ -5,13 +5,12 @@ counts the positions read, not their hull. Hand-derived counts; the brute-force 
 import itertools
 
 import pytest
-import yaml
 
-from loopnest.arch import ArchSpecError, load_arch
 from loopnest.mapping.mapping import LevelMapping, Mapping
 from loopnest.model import evaluate
 from loopnest.workload.layers import conv2d
 from loopnest.workload.problem import read_positions
+from model_helpers import spec_error
 from model_simulator import Simulator
 from test_model_simulator import conv1d_problem, level, model_counts, three_levels
 
@@ -74,14 +73,7 @@ def test_positions_equal_the_simulators_literal_sets():
 
 
 def test_a_bad_strided_windows_value_is_one_clear_line(tmp_path):
-    spec = {"name": "t", "technology_nm": 45, "energy_table": "horowitz45", "compute": {"operand_bits": 16},
-            "strided_windows": "gaps", "levels": [{"name": "DRAM", "class": "dram"},
-                                                  {"name": "RF", "class": "regfile", "capacity_words": 16}]}
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(ArchSpecError) as info:
-        load_arch(str(path))
-    msg = str(info.value)
+    path, msg = spec_error(tmp_path, strided_windows="gaps")
     assert msg.startswith(f"{path}: ") and "strided_windows" in msg and "'hull'" in msg and "\n" not in msg, msg
 
 

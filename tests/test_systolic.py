@@ -10,17 +10,15 @@ ISPASS 2020) for WS and IS; SCALE-Sim 3.0.0 gives ``S_R + S_C + T - 2`` for OS (
 import json
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
-from loopnest.arch import ArchSpecError, load_arch
 from loopnest.arch.spec import Fanout
 from loopnest.cli import app
 from loopnest.mapping.mapping import MappingError
 from loopnest.model import evaluate
 from loopnest.validation import scalesim
 from loopnest.workload.layers import fc
-from model_helpers import arch, mapping
+from model_helpers import arch, mapping, spec_error
 
 
 @pytest.mark.parametrize("dataflow, per_fold", [("ws", 2 * 4 + 3 - 2), ("is", 2 * 4 + 3 - 2), ("os", 4 + 3 - 2),
@@ -77,15 +75,7 @@ def test_validate_lists_the_scalesim_suite():
 
 
 def test_a_bad_systolic_value_is_one_clear_line(tmp_path):
-    spec = {"name": "t", "technology_nm": 45, "energy_table": "horowitz45", "compute": {"operand_bits": 16}, "levels": [
-        {"name": "DRAM", "class": "dram"},
-        {"name": "Buf", "capacity_words": 1024, "fanout": {"x": 4, "y": 4, "systolic": "rs"}},
-        {"name": "RF", "class": "regfile", "capacity_words": 16}]}
-    path = tmp_path / "bad.yaml"
-    path.write_text(yaml.safe_dump(spec))
-    with pytest.raises(ArchSpecError) as info:
-        load_arch(str(path))
-    msg = str(info.value)
+    path, msg = spec_error(tmp_path, {"systolic": "rs"})
     assert msg.startswith(f"{path}: ") and "systolic" in msg and "'ws'" in msg and "\n" not in msg, msg
 
 
