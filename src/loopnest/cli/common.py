@@ -97,6 +97,20 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
+def write_layer_files(folder: Path, files: list[tuple[str, str]], what: str = "files") -> None:
+    """``--mappings``: each (layer name, YAML text) as ``<folder>/<layer>.yaml``, the name made
+    safe for a file system; a folder that cannot be written is one line."""
+    import re
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files:
+            (folder / (re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".yaml")).write_text(text)
+    except OSError as e:
+        fail(f"--mappings: {folder}: cannot write ({e.strerror})")
+    err_console.print(f"mappings: {len(files)} {what} in {folder}")
+
+
 def mode_option(default: str = "auto") -> typer.models.OptionInfo:
     """The --mode option every mapping command shares (checked: one error line naming the valid modes)."""
     return typer.Option(default, "--mode", help=MODE_HELP, callback=_check_mode)

@@ -4,10 +4,9 @@ output carries the energy by component (DAC, ADC, cells, digital accumulation, b
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from loopnest.cli.common import console, err_console, fail, print_json, warn, warn_wider
+from loopnest.cli.common import console, fail, print_json, warn, warn_wider, write_layer_files
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
 
@@ -68,17 +67,11 @@ def _save_choices(data: dict, folder: Path) -> None:
 
     from loopnest.mapping.crossbar import FIELDS, CrossbarChoice
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for r in data["layers"]:
-            path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["layer"]) + ".yaml")
-            head = (f"# {data['model']}:{r['layer']} on {data['arch']}: best crossbar mapping for {data['objective']}; "
-                    f"{r['pj_per_mac']:.4g} pJ/MAC, {r['cycles']:,} cycles, {r['tiles']} tile(s).\n")
-            body = CrossbarChoice(**{k: r["choice"][k] for k in FIELDS}).to_dict()
-            path.write_text(head + yaml.safe_dump(body, sort_keys=False))
-    except OSError as e:
-        fail(f"--mappings: {folder}: cannot write ({e.strerror})")
-    err_console.print(f"mappings: {len(data['layers'])} crossbar files in {folder}")
+    write_layer_files(folder, [(r["layer"], (
+        f"# {data['model']}:{r['layer']} on {data['arch']}: best crossbar mapping for {data['objective']}; "
+        f"{r['pj_per_mac']:.4g} pJ/MAC, {r['cycles']:,} cycles, {r['tiles']} tile(s).\n")
+        + yaml.safe_dump(CrossbarChoice(**{k: r["choice"][k] for k in FIELDS}).to_dict(), sort_keys=False))
+        for r in data["layers"]], "crossbar files")
 
 
 def _component_cells(energy: dict, total: float) -> list[str]:

@@ -13,7 +13,7 @@ import typer
 from loopnest.cli.common import (
     MODEL_HELP, check_folder, check_outputs, console, constraints_option, density_option, err_console, fail,
     jobs_option, mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
-    warn_wider, with_density, with_precision)
+    warn_wider, with_density, with_precision, write_layer_files)
 from loopnest.cli.crossbar_cmd import MAPPER_HELP, evaluate_crossbar, refuse_loop_nest_options, route
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
@@ -162,21 +162,13 @@ def _outputs(data: dict, report: str | None, plot: str | None) -> None:
 
 def _save_mappings(data: dict, folder: Path) -> None:
     """Each mapped layer's best mapping as ``<folder>/<layer>.yaml``, readable by ``loopnest model``."""
-    import re
-
     import yaml
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for r in data["layers"]:
-            path = folder / (re.sub(r"[^A-Za-z0-9._-]", "_", r["name"]) + ".yaml")
-            head = (f"# {data['model']}:{r['name']} on {data['arch']} (batch {data['batch']}): best mapping for "
-                    f"{data['objective']}, {r['search']['mode']} search; {r['energy_per_mac_pj']:.4g} {data['energy_units']}/MAC, "
-                    f"{r['cycles']:,.0f} cycles. Levels and loop orders outer -> inner.\n")
-            path.write_text(head + yaml.safe_dump({"mapping": r["mapping"]}, sort_keys=False, default_flow_style=None))
-    except OSError as e:
-        fail(f"--mappings: {folder}: cannot write ({e.strerror})")
-    err_console.print(f"mappings: {len(data['layers'])} files in {folder}")
+    write_layer_files(folder, [(r["name"], (
+        f"# {data['model']}:{r['name']} on {data['arch']} (batch {data['batch']}): best mapping for "
+        f"{data['objective']}, {r['search']['mode']} search; {r['energy_per_mac_pj']:.4g} {data['energy_units']}/MAC, "
+        f"{r['cycles']:,.0f} cycles. Levels and loop orders outer -> inner.\n")
+        + yaml.safe_dump({"mapping": r["mapping"]}, sort_keys=False, default_flow_style=None)) for r in data["layers"]])
 
 
 def _export_timeloop(data: dict, network, a, folder: Path) -> None:
