@@ -57,6 +57,7 @@ from loopnest.search.bounds import (
 )
 from loopnest.search.objective import Objective, better_rows
 from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_tree import RestTree
 from loopnest.search.tilings import OutOfTime, TilingEvaluator
 from loopnest.workload.problem import Problem
 
@@ -320,14 +321,25 @@ class _Search(TilingEvaluator):
             groups.setdefault(space.rest_key(keep), []).append(ki)
         kept: dict = {ki: ([], []) for ki in least}
         held = 0  # bytes of the kept rests' factors
+        tree, applies = RestTree(space), RestFloor(space).applies
         for members in groups.values():
-            for chunk in space.rest_chunks(space.keep_configs[members[0]], self.stats, REST_CHUNK):
+            def can_win(f: np.ndarray, depth: int) -> np.ndarray:  # some bypass choice's floor beats the best
+                self._clock()
+                ok = np.zeros(len(f), bool)
+                for ki in members if applies else ():
+                    base, cyc = least[ki]
+                    floor = base + tree.partial_floor(space.keep_configs[ki], f, depth)
+                    ok |= better_rows(self._floor_keys(floor, np.full(len(f), cyc)), self.best_keys)
+                return ok if applies else np.ones(len(f), bool)
+
+            for chunk in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK):
                 self._clock()
                 rest_floor = RestFloor(space)
                 for ki in members:
-                    credit = rest_floor(space.keep_configs[ki], chunk) if rest_floor.applies else np.zeros(len(chunk))
+                    credit, floor = (tree.rest_floor(rest_floor, space.keep_configs[ki], chunk) if applies
+                                     else (np.zeros(len(chunk)),) * 2)
                     base, cyc = least[ki]
-                    ok = better_rows(self._floor_keys(base + credit, np.full(len(chunk), cyc)), self.best_keys)
+                    ok = better_rows(self._floor_keys(base + floor, np.full(len(chunk), cyc)), self.best_keys)
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
                     self.out.rests_streamed += len(chunk)
