@@ -16,7 +16,7 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
    no floor is below the best cost found. Beyond ``STREAM_RESTS`` rest choices the rests are
-   streamed through their floors against a heuristic's best cost (bounded memory); beyond
+   streamed level by level through their floors against a heuristic's best cost (``rest_tree``, bounded memory); beyond
    ``EXACT_RESTS`` it declines.
 5. *Orders.* A pair is evaluated by the cost model with every loop-order class
    (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
@@ -67,12 +67,13 @@ ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
 PAIRS = 1 << 18  # (outer choice, rest or rest group) pairs priced at once by one visit (memory)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
-EXACT_RESTS = 100_000_000  # choices below level 1 beyond which the exact search declines (streamed: memory bounded, time ~ linear)
+EXACT_RESTS = 100_000_000_000  # choices below level 1 beyond which the exact search declines (streamed level by level: memory bounded)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
 STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, stream them through the floors
 REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
 KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
-AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices, heuristic beyond (docs/mapper.md)
+AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices; beyond, exact under AUTO_TREE_ROWS
+AUTO_TREE_ROWS = 20_000_000  # auto mode: partial rests priced level by level beyond which the heuristic's mapping stands (docs/mapper.md)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class LayerSearch:
     outer_visited: int = 0  # outer choices not pruned by the bound
     inner_tilings: int = 0  # inner tilings enumerated under visited outer choices
     rests_streamed: int = 0  # streamed exact search: (rest choice, bypass choice) pairs priced
+    rests_partial: int = 0  # streamed exact search: partial rest choices priced level by level (rest_tree)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     timed_out: bool = False  # stopped at the layer timeout: the best found so far
@@ -122,9 +124,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
     most ``sweeps`` of refinement.
-    Auto mode searches exactly where the choices below level 1 number at most
-    ``AUTO_EXACT_RESTS`` (and the outermost level has no fanout, which their floors leave out),
-    heuristically elsewhere; ``LayerSearch.mode`` says which ran and ``notes`` why.
+    Auto mode searches exactly where the outermost level has no fanout (the rests' floors leave
+    it out) and the choices below level 1 number at most ``EXACT_RESTS``; beyond
+    ``AUTO_EXACT_RESTS`` of them it stops after ``AUTO_TREE_ROWS`` partial rests with the
+    heuristic's mapping; ``LayerSearch.mode`` says which ran and ``notes`` why.
     ``timeout_s`` stops the search after that many seconds (checked between batches of mappings,
     and not before a first mapping is found) with the best mapping found so far (``timed_out``; a
     note says it is not proven optimal)."""
@@ -138,15 +141,17 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         space = Mapspace(problem, arch, constraints)
     except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
         return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
-    notes = []
+    notes, budget = [], None
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None
-        mode = EXACT if not fanout0 and space.rest_count() <= AUTO_EXACT_RESTS else HEURISTIC
+        mode = EXACT if not fanout0 and space.rest_count() <= EXACT_RESTS else HEURISTIC
         if mode == HEURISTIC:
             why = (f"the outermost level {arch.levels[0].name} has a fanout" if fanout0 else
                    f"{space.rest_count():.2g} choices of the loops below level {arch.levels[1].name}'s, exact up to "
-                   f"{AUTO_EXACT_RESTS:.0e}")
+                   f"{EXACT_RESTS:.0e}")
             notes.append(f"auto: heuristic search, not proven optimal ({why})")
+        elif space.rest_count() > AUTO_EXACT_RESTS:
+            budget = AUTO_TREE_ROWS
     out = LayerSearch(problem, obj.text, mode, notes=notes)
     effort, deadline = (top, sample, rest_sample or HEURISTIC_RESTS), None if timeout_s is None else t0 + timeout_s
     state = _Search(space, obj, mode, seed, effort, out, deadline)
@@ -159,6 +164,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         try:
             if mode == EXACT and space.rest_count() > STREAM_RESTS:
                 state = _streamed(space, obj, seed, effort, out, deadline, sweeps)
+                state.budget = budget
             state.run()
         except _TooMany as e:  # the heuristic's mapping stands, and the record says so
             out.mode = HEURISTIC
@@ -219,6 +225,7 @@ class _Search(TilingEvaluator):
         # every floor is of dense counts (or of exact sparse ones): times this it stays below the sparse cost
         self.floor_scale = 1.0 if sp is None else sp.floor_scale()
         self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
+        self.budget: int | None = None  # streamed: the partial rests priced beyond which it stops (auto mode)
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -325,6 +332,10 @@ class _Search(TilingEvaluator):
         for members in groups.values():
             def can_win(f: np.ndarray, depth: int) -> np.ndarray:  # some bypass choice's floor beats the best
                 self._clock()
+                self.out.rests_partial += len(f)
+                if self.budget is not None and self.out.rests_partial > self.budget:
+                    raise _TooMany(f"auto: exact search stopped after {self.budget:.0e} partial choices below level "
+                                   f"{space.arch.levels[1].name}'s loops (time); the heuristic's mapping, not proven optimal")
                 ok = np.zeros(len(f), bool)
                 for ki in members if applies else ():
                     base, cyc = least[ki]
