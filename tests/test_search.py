@@ -190,6 +190,19 @@ def test_heuristic_is_seeded_deterministic_and_never_beats_exact():
     assert a.result.energy_pj >= exact.result.energy_pj - 1e-9
 
 
+def test_heuristic_mode_refines_its_best(monkeypatch):
+    """Regression: the heuristic's coordinate descent (``refine``, docs/mapper.md) had moved into
+    the handler of the streamed search's memory stop, so heuristic mode never ran it."""
+    from loopnest.search import tilings
+
+    calls = []
+    real = tilings.TilingEvaluator.refine
+    monkeypatch.setattr(tilings.TilingEvaluator, "refine", lambda self, sweeps: calls.append(sweeps) or real(self, sweeps))
+    r = search_layer(conv2d("c", C=4, M=8, H=6, W=6, R=3), arch3(Fanout(x=2, y=2), cap=64, rf_cap=16), KEEP_ALL,
+                     mode="heuristic", sweeps=2)
+    assert r.mode == "heuristic" and calls == [2]
+
+
 def test_exact_is_reproducible():
     p = conv2d("c", C=4, M=4, H=4, W=4, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=40, rf_cap=12)

@@ -38,19 +38,17 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
-from loopnest.mapping.mapping import Mapping, MappingBatch
+from loopnest.mapping.mapping import Mapping
 from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import Mapspace
-from loopnest.model import Result, evaluate_batch
+from loopnest.model import Result
 from loopnest.model.limits import check_countable
-from loopnest.model.precision import prices
 from loopnest.model.result import evaluate
 from loopnest.model.sparse import plan as sparse_plan
-from loopnest.search.arrays import ascending, segments, unique_rows
+from loopnest.search.arrays import ascending
 from loopnest.search.bounds import (
     InsideFloor,
     RestGroups,
-    bypass_floor,
     divides,
     inside_applies,
     mac_floor,
@@ -166,11 +164,11 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
                 state = _streamed(space, obj, seed, effort, out, deadline, sweeps)
                 state.budget = budget
             state.run()
+            if mode == HEURISTIC and state.best_tiling is not None:
+                state.refine(sweeps)
         except _TooMany as e:  # the heuristic's mapping stands, and the record says so
             out.mode = HEURISTIC
             out.notes.append(str(e))
-            if mode == HEURISTIC and state.best_tiling is not None:
-                state.refine(sweeps)
         except OutOfTime:
             out.timed_out = True
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
@@ -220,7 +218,6 @@ class _Search(TilingEvaluator):
         self.outer_data: dict[int, _Outer] = {}  # per bypass choice
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
-        self.write_pj = prices(problem, arch).storage[:, :, 1]  # pJ per value written, (L, 3)
         sp = sparse_plan(problem, arch)
         # every floor is of dense counts (or of exact sparse ones): times this it stays below the sparse cost
         self.floor_scale = 1.0 if sp is None else sp.floor_scale()
@@ -456,51 +453,6 @@ class _Search(TilingEvaluator):
             if self.space.rest_start is not None:
                 f += [(box1[oi[live]] // prods[ri[live]])[:, None], rest[ri[live]]]
             self.inner(np.concatenate(f, axis=1), keep, o0[oi[live]])
-
-    OUTER_ROWS = 1 << 15  # (outer choice, order class) rows per model call in outer_costs: ~100 MB of arrays
-
-    def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
-        """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
-        order classes, that class, the least level-0 reads of that traffic (words), and the
-        least over the classes of that energy plus ``bypass_floor``."""
-        space = self.space
-        n0 = sum(1 for l, _ in space.slots if l == 0)
-        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
-        K, L, D = len(outer), space.L, space.D
-        temporal = np.ones((K, L, D), np.int64)
-        spatial = np.ones((K, L, 2, D), np.int64)
-        temporal[:, 0] = f0[:, 0]
-        if n0 > 1:
-            spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
-        if L > 1:
-            temporal[:, 1] = self.sizes // f0.prod(axis=1)
-        uniq, ids = unique_rows(temporal[:, 0] > 1)
-        sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
-        counts = np.array([len(c) for c in sets], np.int64)
-        rep, c = segments(counts[ids])  # one row per (outer choice, class)
-        start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
-        classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
-        self.out.evaluated += len(rep)
-        e, r = np.zeros(len(rep)), np.zeros(len(rep))
-        kept1 = keep[1] if L > 1 else np.zeros(3, bool)
-        for a in range(0, len(rep), self.OUTER_ROWS):  # bounded memory: the model's arrays for one block at a time
-            part, at = slice(a, a + self.OUTER_ROWS), rep[a:a + self.OUTER_ROWS]
-            perm = np.tile(np.arange(D), (len(at), L, 1))
-            perm[:, 0] = classes[part]
-            cost = evaluate_batch(space.problem, space.arch,
-                                  MappingBatch(temporal[at], perm, spatial[at], np.broadcast_to(keep, (len(at),) + keep.shape).copy()))
-            for t in np.flatnonzero(kept1):
-                fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
-                e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * self.write_pj[1, t]
-                r[part] += cost.counts.reads[:, 0, t]
-        floor = e.copy()
-        if inside_applies(space):
-            for p, (active, n) in enumerate(zip(uniq, counts)):
-                rows = np.flatnonzero(ids == p)
-                at = start[rows][:, None] + np.arange(n)
-                floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
-        best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
-        return e[best], classes[best], np.minimum.reduceat(r, start), np.minimum.reduceat(floor, start)
 
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:
