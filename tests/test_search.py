@@ -190,6 +190,19 @@ def test_heuristic_is_seeded_deterministic_and_never_beats_exact():
     assert a.result.energy_pj >= exact.result.energy_pj - 1e-9
 
 
+def test_heuristic_mode_refines_its_best(monkeypatch):
+    """Regression: the heuristic's coordinate descent (``refine``, docs/mapper.md) had moved into
+    the handler of the streamed search's memory stop, so heuristic mode never ran it."""
+    from loopnest.search import tilings
+
+    calls = []
+    real = tilings.TilingEvaluator.refine
+    monkeypatch.setattr(tilings.TilingEvaluator, "refine", lambda self, sweeps: calls.append(sweeps) or real(self, sweeps))
+    r = search_layer(conv2d("c", C=4, M=8, H=6, W=6, R=3), arch3(Fanout(x=2, y=2), cap=64, rf_cap=16), KEEP_ALL,
+                     mode="heuristic", sweeps=2)
+    assert r.mode == "heuristic" and calls == [2]
+
+
 def test_exact_is_reproducible():
     p = conv2d("c", C=4, M=4, H=4, W=4, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=40, rf_cap=12)
@@ -261,8 +274,9 @@ def test_streamed_exact_search_gives_up_beyond_its_memory_and_says_so(monkeypatc
 
 def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
     """Auto runs the exact search where there are at most AUTO_EXACT_RESTS choices below level 1
-    (on any hierarchy whose outermost level has no fanout), the heuristic elsewhere, and says
-    which ran (mode) and why (notes)."""
+    (on any hierarchy whose outermost level has no fanout); up to EXACT_RESTS the streamed one
+    (level by level), which stops with the heuristic's mapping after AUTO_TREE_ROWS partial
+    rests; the heuristic beyond; and says which ran (mode) and why (notes)."""
     from loopnest.search import mapper
 
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
@@ -272,8 +286,16 @@ def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
     auto = search_layer(p, arch, KEEP_ALL, mode="auto")
     assert auto.mode == "exact" and auto.notes == [] and auto.result.mapping == exact.result.mapping
     monkeypatch.setattr(mapper, "AUTO_EXACT_RESTS", n - 1)
+    monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
+    auto = search_layer(p, arch, KEEP_ALL, mode="auto")  # streamed, level by level, within its budget
+    assert auto.mode == "exact" and auto.rests_partial > 0 and auto.result.energy_pj == pytest.approx(exact.result.energy_pj, rel=1e-12)
+    monkeypatch.setattr(mapper, "AUTO_TREE_ROWS", 0)
     auto = search_layer(p, arch, KEEP_ALL, mode="auto")
     heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
+    assert auto.mode == "heuristic" and "not proven optimal" in auto.notes[-1] and "partial choices" in auto.notes[-1]
+    assert auto.result.mapping == heuristic.result.mapping
+    monkeypatch.setattr(mapper, "EXACT_RESTS", n - 1)
+    auto = search_layer(p, arch, KEEP_ALL, mode="auto")
     assert auto.mode == "heuristic" and "not proven optimal" in auto.notes[0] and f"{n:.2g}" in auto.notes[0]
     assert auto.result.mapping == heuristic.result.mapping
     monkeypatch.undo()

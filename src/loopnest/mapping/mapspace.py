@@ -166,8 +166,10 @@ class Mapspace:
         """Whether tilings given as factors (K, S, D) fit every fanout and capacity (K,) bool."""
         return self._fits(f, self.slots, keep, None)
 
-    def _fits(self, f: np.ndarray, slots: list[tuple[int, int]], keep: np.ndarray, stats: dict | None) -> np.ndarray:
-        """Fanout and capacity test of factors ``f`` (K, len(slots), d) on the innermost ``slots``."""
+    def _fits(self, f: np.ndarray, slots: list[tuple[int, int]], keep: np.ndarray, stats: dict | None,
+              partial: bool = False) -> np.ndarray:
+        """Fanout and capacity test of factors ``f`` (K, len(slots), d) on the innermost ``slots``;
+        ``partial``: some factors are not chosen yet (held at 1), so ``min_usage`` is not tested."""
         ok = np.ones(len(f), bool)
         box = np.ones((len(f), f.shape[2]), np.int64)
         for s in range(len(slots) - 1, -1, -1):
@@ -178,7 +180,7 @@ class Mapspace:
                 ok &= f[:, s].prod(axis=1) <= (lv.fanout.x if axis == X else lv.fanout.y)
             elif l > 0:  # the level's temporal slot comes first: box is now its whole tile
                 ok &= self._capacity_ok(l, box, keep[l], stats)
-        return ok & self._usage_ok(f, slots)
+        return ok if partial else ok & self._usage_ok(f, slots)
 
     def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray | bool:
         """Each fanout's ``min_usage`` on factors ``f`` (K, len(slots), d): tested only once every

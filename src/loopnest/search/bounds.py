@@ -97,10 +97,14 @@ def mac_floor(space: Mapspace, keep: np.ndarray) -> float:
     return floor
 
 
-def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
+def mac_transfer_floor(space: Mapspace, keep: np.ndarray, folds: dict | None = None):
     """The MACs' traffic with each operand's innermost keeper, whatever the mapping: one read
     per MAC per multicast instance, the psum read-backs (every update but the first write of an
-    element in an instance) and one network word per MAC per fanout crossed."""
+    element in an instance) and one network word per MAC per fanout crossed. A folding fanout
+    shares a word among at most its size of MACs; ``folds[(level, tensor)]`` (an array over
+    partial rests) replaces that size by the product of the fanout's factors over the
+    dimensions irrelevant to the tensor, where they are fixed (``rest_tree``): the MACs it
+    feeds with one word are those differing in those dimensions only."""
     arch, problem = space.arch, space.problem
     pr = floor_prices(space)
     macs = problem.macs
@@ -111,13 +115,49 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray) -> float:
             fan = arch.levels[q].fanout
             if fan is not None:
                 sx, sy = fan.shares(role)
-                shared *= (fan.x if sx else 1) * (fan.y if sy else 1)
+                if sx or sy:  # at most the sharing axes' size, at most the fixed irrelevant factors (folds)
+                    full = (fan.x if sx else 1) * (fan.y if sy else 1)
+                    shared = shared * (np.minimum(folds[(q, t)], full) if folds and (q, t) in folds else full)
                 floor += macs * pr.network[q, t]
-        floor += macs / shared * pr.energy(p, role, _action(role))
+        floor = floor + macs / shared * pr.energy(p, role, _action(role))
         if role == "outputs":  # read-modify-write: every update but each instance's first write per element reads
             first = problem.size(problem.tensor(role)) * arch.instances(p)
-            floor += max(0.0, macs / shared - first) * pr.energy(p, role, "read")
-    return floor
+            floor = floor + np.maximum(0.0, macs / shared - first) * pr.energy(p, role, "read")
+    return floor if folds else float(floor)
+
+
+def fill_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray) -> np.ndarray:
+    """(K,) pJ: the traffic into level 2 that ``InsideFloor`` charges every pair at least, from
+    the level-1 fanout factors ``spatial`` (K, D) alone: each instance fills its footprint once
+    (its writes and network words) and the parent serves each element once where the fanout
+    folds the tensor, each instance's footprint elsewhere (``InsideFloor`` charges each tensor
+    at least these, read-backs and refills on top). Zero where the inside floors do not apply."""
+    out = np.zeros(len(spatial))
+    if not inside_applies(space):
+        return out
+    for t in np.flatnonzero(keep[2]):
+        folds, e_src, e_own = _fill_prices(space, keep, int(t))
+        coef = space.coef[t]
+        own = _own_pass(coef, space.sizes, spatial)
+        out += (float(_touched(coef, space.sizes)) if folds else own) * e_src + own * e_own
+    return out
+
+
+def _own_pass(coef: np.ndarray, sizes: np.ndarray, spatial: np.ndarray) -> np.ndarray:
+    """Per level-1 fanout split ``spatial`` (K, D): the elements its instances touch, each
+    instance's footprint once (every level-2 keeper fills at least these)."""
+    return np.prod(spatial, axis=-1).astype(float) * _touched(coef, sizes // spatial)
+
+
+def _fill_prices(space: Mapspace, keep: np.ndarray, t: int) -> tuple[bool, float, float]:
+    """Of tensor ``t``'s fills of level 2: whether the level-1 fanout folds them, pJ per value
+    its parent serves and pJ per value filled (network words and, but for outputs, the write)."""
+    arch, role = space.arch, ROLES[t]
+    fan = arch.levels[1].fanout
+    pr = floor_prices(space)
+    folds = fan is not None and any(fan.shares(role))  # one axis sharing: fold all (a lower bound still)
+    net = pr.network[1, t]  # 0 without a fanout
+    return folds, pr.energy(1 if keep[1, t] else 0, role, _action(role)), net + (0.0 if role == "outputs" else pr.energy(2, role, "write"))
 
 
 def innermost_keepers(keep: np.ndarray) -> tuple[int, ...]:
@@ -311,19 +351,14 @@ class InsideFloor:
         return self.cache[t]
 
     def _fixed(self, t: int) -> dict:
-        keep, arch = self.keep, self.space.arch
-        role = ROLES[t]
-        fan = arch.levels[1].fanout
+        keep, role = self.keep, ROLES[t]
         pr = floor_prices(self.space)
-        net = pr.network[1, t]  # 0 without a fanout
-        folds = fan is not None and any(fan.shares(role))  # one axis sharing: fold all (a lower bound still)
-        src = 1 if keep[1, t] else 0
+        folds, e_src, e_own = _fill_prices(self.space, keep, t)
         q = self.groups.memo(t, self._rest_only, t)
         return {**q, "folds": folds, "shared_pass": np.full(len(q["own_pass"]), q["size"]) if folds else q["own_pass"],
-                "e_src": pr.energy(src, role, _action(role)),
-                "e_own": net + (0.0 if role == "outputs" else pr.energy(2, role, "write")),
-                "e_read": pr.energy(src, role, "read"),
-                "e_refill": pr.energy(2, role, "write") + net,
+                "e_src": e_src, "e_own": e_own,
+                "e_read": pr.energy(1 if keep[1, t] else 0, role, "read"),
+                "e_refill": pr.energy(2, role, "write") + pr.network[1, t],
                 "rel_outer": np.prod(np.where(q["rel"], self.box1, 1), axis=-1)}
 
     def _rest_only(self, t: int) -> dict:
@@ -332,7 +367,7 @@ class InsideFloor:
         rel = (coef > 0).any(axis=0)
         size = float(_touched(coef, self.sizes))
         return {"rel": rel, "size": size,
-                "own_pass": self.n_inst * _touched(coef, self.sizes // self.spatial),  # each instance's footprint
+                "own_pass": _own_pass(coef, self.sizes, self.spatial),  # each instance's footprint
                 "firsts": size * np.prod(np.where(rel, 1, self.spatial), axis=-1),  # instances sharing an element
                 "rel_union": np.prod(np.where(rel, self.union, 1), axis=-1),
                 "tile2": _tile(coef, self.box2).astype(float), "tileu": _tile(coef, self.union).astype(float)}

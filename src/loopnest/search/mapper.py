@@ -18,7 +18,7 @@ Exact mode is a branch and bound whose every pruning step is sound (docs/mapper.
    best cost; the rest are visited by increasing full floor, their rest groups expanded by
    increasing group floor and their pairs evaluated by increasing floor; the search stops when
    no floor is below the best cost found. Beyond ``STREAM_RESTS`` rest choices the rests are
-   streamed through their floors against a heuristic's best cost (bounded memory); beyond
+   streamed level by level through their floors against a heuristic's best cost (``rest_tree``, bounded memory); beyond
    ``EXACT_RESTS`` it declines.
 5. *Orders.* A pair is evaluated by the cost model with every loop-order class
    (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
@@ -40,25 +40,24 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
-from loopnest.mapping.mapping import Mapping, MappingBatch
+from loopnest.mapping.mapping import Mapping
 from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import Mapspace
-from loopnest.model import Result, evaluate_batch
+from loopnest.model import Result
 from loopnest.model.limits import check_countable
-from loopnest.model.precision import prices
 from loopnest.model.result import evaluate
 from loopnest.model.sparse import plan as sparse_plan
-from loopnest.search.arrays import ascending, segments, unique_rows
+from loopnest.search.arrays import ascending
 from loopnest.search.bounds import (
     InsideFloor,
     RestGroups,
-    bypass_floor,
     divides,
     inside_applies,
     mac_floor,
 )
 from loopnest.search.objective import Objective, better_rows
 from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_tree import RestTree
 from loopnest.search.tilings import OutOfTime, TilingEvaluator
 from loopnest.workload.problem import Problem
 
@@ -68,12 +67,13 @@ ROWS = 64  # outer choices visited together
 BATCH = 1024  # tilings per model call (times their loop-order variants)
 PAIRS = 1 << 18  # (outer choice, rest or rest group) pairs priced at once by one visit (memory)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
-EXACT_RESTS = 100_000_000  # choices below level 1 beyond which the exact search declines (streamed: memory bounded, time ~ linear)
+EXACT_RESTS = 100_000_000_000  # choices below level 1 beyond which the exact search declines (streamed level by level: memory bounded)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
 STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, stream them through the floors
 REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
 KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
-AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices, heuristic beyond (docs/mapper.md)
+AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices; beyond, exact under AUTO_TREE_ROWS
+AUTO_TREE_ROWS = 20_000_000  # auto mode: partial rests priced level by level beyond which the heuristic's mapping stands (docs/mapper.md)
 
 
 @dataclass
@@ -91,6 +91,7 @@ class LayerSearch:
     outer_visited: int = 0  # outer choices not pruned by the bound
     inner_tilings: int = 0  # inner tilings enumerated under visited outer choices
     rests_streamed: int = 0  # streamed exact search: (rest choice, bypass choice) pairs priced
+    rests_partial: int = 0  # streamed exact search: partial rest choices priced level by level (rest_tree)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     timed_out: bool = False  # stopped at the layer timeout: the best found so far
@@ -123,9 +124,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
     most ``sweeps`` of refinement.
-    Auto mode searches exactly where the choices below level 1 number at most
-    ``AUTO_EXACT_RESTS`` (and the outermost level has no fanout, which their floors leave out),
-    heuristically elsewhere; ``LayerSearch.mode`` says which ran and ``notes`` why.
+    Auto mode searches exactly where the outermost level has no fanout (the rests' floors leave
+    it out) and the choices below level 1 number at most ``EXACT_RESTS``; beyond
+    ``AUTO_EXACT_RESTS`` of them it stops after ``AUTO_TREE_ROWS`` partial rests with the
+    heuristic's mapping; ``LayerSearch.mode`` says which ran and ``notes`` why.
     ``timeout_s`` stops the search after that many seconds (checked between batches of mappings,
     and not before a first mapping is found) with the best mapping found so far (``timed_out``; a
     note says it is not proven optimal)."""
@@ -139,15 +141,17 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         space = Mapspace(problem, arch, constraints)
     except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
         return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
-    notes = []
+    notes, budget = [], None
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None
-        mode = EXACT if not fanout0 and space.rest_count() <= AUTO_EXACT_RESTS else HEURISTIC
+        mode = EXACT if not fanout0 and space.rest_count() <= EXACT_RESTS else HEURISTIC
         if mode == HEURISTIC:
             why = (f"the outermost level {arch.levels[0].name} has a fanout" if fanout0 else
                    f"{space.rest_count():.2g} choices of the loops below level {arch.levels[1].name}'s, exact up to "
-                   f"{AUTO_EXACT_RESTS:.0e}")
+                   f"{EXACT_RESTS:.0e}")
             notes.append(f"auto: heuristic search, not proven optimal ({why})")
+        elif space.rest_count() > AUTO_EXACT_RESTS:
+            budget = AUTO_TREE_ROWS
     out = LayerSearch(problem, obj.text, mode, notes=notes)
     effort, deadline = (top, sample, rest_sample or HEURISTIC_RESTS), None if timeout_s is None else t0 + timeout_s
     state = _Search(space, obj, mode, seed, effort, out, deadline)
@@ -160,12 +164,13 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         try:
             if mode == EXACT and space.rest_count() > STREAM_RESTS:
                 state = _streamed(space, obj, seed, effort, out, deadline, sweeps)
+                state.budget = budget
             state.run()
+            if mode == HEURISTIC and state.best_tiling is not None:
+                state.refine(sweeps)
         except _TooMany as e:  # the heuristic's mapping stands, and the record says so
             out.mode = HEURISTIC
             out.notes.append(str(e))
-            if mode == HEURISTIC and state.best_tiling is not None:
-                state.refine(sweeps)
         except OutOfTime:
             out.timed_out = True
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
@@ -215,10 +220,10 @@ class _Search(TilingEvaluator):
         self.outer_data: dict[int, _Outer] = {}  # per bypass choice
         self.cheap: dict = {}  # keep index -> per outer choice, the floor without InsideFloor.rows
         self.visited: dict = {}  # keep index -> outer choices visited
-        self.write_pj = prices(problem, arch).storage[:, :, 1]  # pJ per value written, (L, 3)
         sp = sparse_plan(problem, arch)  # skipped MACs take no cycle (the floors' prices: bounds.floor_prices)
         self.cycles_floor *= 1.0 if sp is None else sp.cycle_fraction
         self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
+        self.budget: int | None = None  # streamed: the partial rests priced beyond which it stops (auto mode)
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -315,14 +320,29 @@ class _Search(TilingEvaluator):
             groups.setdefault(space.rest_key(keep), []).append(ki)
         kept: dict = {ki: ([], []) for ki in least}
         held = 0  # bytes of the kept rests' factors
+        tree, applies = RestTree(space), RestFloor(space).applies
         for members in groups.values():
-            for chunk in space.rest_chunks(space.keep_configs[members[0]], self.stats, REST_CHUNK):
+            def can_win(f: np.ndarray, depth: int) -> np.ndarray:  # some bypass choice's floor beats the best
+                self._clock()
+                self.out.rests_partial += len(f)
+                if self.budget is not None and self.out.rests_partial > self.budget:
+                    raise _TooMany(f"auto: exact search stopped after {self.budget:.0e} partial choices below level "
+                                   f"{space.arch.levels[1].name}'s loops (time); the heuristic's mapping, not proven optimal")
+                ok = np.zeros(len(f), bool)
+                for ki in members if applies else ():
+                    base, cyc = least[ki]
+                    floor = base + tree.partial_floor(space.keep_configs[ki], f, depth)
+                    ok |= better_rows(self.obj.values(floor, np.full(len(f), cyc)), self.best_keys)
+                return ok if applies else np.ones(len(f), bool)
+
+            for chunk in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK):
                 self._clock()
                 rest_floor = RestFloor(space)
                 for ki in members:
-                    credit = rest_floor(space.keep_configs[ki], chunk) if rest_floor.applies else np.zeros(len(chunk))
+                    credit, floor = (tree.rest_floor(rest_floor, space.keep_configs[ki], chunk) if applies
+                                     else (np.zeros(len(chunk)),) * 2)
                     base, cyc = least[ki]
-                    ok = better_rows(self.obj.values(base + credit, np.full(len(chunk), cyc)), self.best_keys)
+                    ok = better_rows(self.obj.values(base + floor, np.full(len(chunk), cyc)), self.best_keys)
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
                     self.out.rests_streamed += len(chunk)
@@ -428,51 +448,6 @@ class _Search(TilingEvaluator):
             if self.space.rest_start is not None:
                 f += [(box1[oi[live]] // prods[ri[live]])[:, None], rest[ri[live]]]
             self.inner(np.concatenate(f, axis=1), keep, o0[oi[live]])
-
-    OUTER_ROWS = 1 << 15  # (outer choice, order class) rows per model call in outer_costs: ~100 MB of arrays
-
-    def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
-        """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
-        order classes, that class, the least level-0 reads of that traffic (words), and the
-        least over the classes of that energy plus ``bypass_floor``."""
-        space = self.space
-        n0 = sum(1 for l, _ in space.slots if l == 0)
-        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
-        K, L, D = len(outer), space.L, space.D
-        temporal = np.ones((K, L, D), np.int64)
-        spatial = np.ones((K, L, 2, D), np.int64)
-        temporal[:, 0] = f0[:, 0]
-        if n0 > 1:
-            spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
-        if L > 1:
-            temporal[:, 1] = self.sizes // f0.prod(axis=1)
-        uniq, ids = unique_rows(temporal[:, 0] > 1)
-        sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
-        counts = np.array([len(c) for c in sets], np.int64)
-        rep, c = segments(counts[ids])  # one row per (outer choice, class)
-        start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
-        classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
-        self.out.evaluated += len(rep)
-        e, r = np.zeros(len(rep)), np.zeros(len(rep))
-        kept1 = keep[1] if L > 1 else np.zeros(3, bool)
-        for a in range(0, len(rep), self.OUTER_ROWS):  # bounded memory: the model's arrays for one block at a time
-            part, at = slice(a, a + self.OUTER_ROWS), rep[a:a + self.OUTER_ROWS]
-            perm = np.tile(np.arange(D), (len(at), L, 1))
-            perm[:, 0] = classes[part]
-            cost = evaluate_batch(space.problem, space.arch,
-                                  MappingBatch(temporal[at], perm, spatial[at], np.broadcast_to(keep, (len(at),) + keep.shape).copy()))
-            for t in np.flatnonzero(kept1):
-                fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
-                e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * self.write_pj[1, t]
-                r[part] += cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]
-        floor = e.copy()
-        if inside_applies(space):
-            for p, (active, n) in enumerate(zip(uniq, counts)):
-                rows = np.flatnonzero(ids == p)
-                at = start[rows][:, None] + np.arange(n)
-                floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
-        best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
-        return e[best], classes[best], np.minimum.reduceat(r, start), np.minimum.reduceat(floor, start)
 
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:

@@ -3,7 +3,8 @@
 The branch and bound of ``mapper.py`` decides which tilings (factors per slot, a bypass choice,
 the outermost order) can still win; this module costs them, and only it touches the best found.
 It is apart because it does not depend on how the tilings were chosen: the exact search, the
-heuristic's samples and its coordinate descent (``refine``) all hand their tilings to ``inner``.
+heuristic's samples and its coordinate descent (``refine``) all hand their tilings to ``inner``;
+``outer_costs`` prices the outermost traffic of every outer choice the same way for both.
 
 *Orders.* A tiling is evaluated by the cost model with every loop-order class
 (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
@@ -21,7 +22,9 @@ import numpy as np
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
+from loopnest.model.precision import prices
 from loopnest.search.arrays import ascending, segments, unique_rows
+from loopnest.search.bounds import bypass_floor, inside_applies
 from loopnest.search.objective import Objective, better
 
 
@@ -166,6 +169,53 @@ class TilingEvaluator:
         rep, perm = self._product(tables, np.arange(K))
         full = MappingBatch(batch.temporal[rep], perm, batch.spatial[rep], batch.keep[rep])
         self._offer(full, self._evaluate(full), rep)
+
+    # ----- outer choices ------------------------------------------------------------------
+    OUTER_ROWS = 1 << 15  # (outer choice, order class) rows per model call in outer_costs: ~100 MB of arrays
+
+    def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
+        """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
+        order classes, that class, the least level-0 reads of that traffic (words), and the
+        least over the classes of that energy plus ``bypass_floor``."""
+        space = self.space
+        n0 = sum(1 for l, _ in space.slots if l == 0)
+        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
+        K, L, D = len(outer), space.L, space.D
+        temporal = np.ones((K, L, D), np.int64)
+        spatial = np.ones((K, L, 2, D), np.int64)
+        temporal[:, 0] = f0[:, 0]
+        if n0 > 1:
+            spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
+        if L > 1:
+            temporal[:, 1] = self.sizes // f0.prod(axis=1)
+        uniq, ids = unique_rows(temporal[:, 0] > 1)
+        sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
+        counts = np.array([len(c) for c in sets], np.int64)
+        rep, c = segments(counts[ids])  # one row per (outer choice, class)
+        start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
+        classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
+        self.out.evaluated += len(rep)
+        e, r = np.zeros(len(rep)), np.zeros(len(rep))
+        kept1 = keep[1] if L > 1 else np.zeros(3, bool)
+        write_pj = prices(space.problem, space.arch).storage[min(1, L - 1), :, 1]  # pJ per value written at level 1
+        for a in range(0, len(rep), self.OUTER_ROWS):  # bounded memory: the model's arrays for one block at a time
+            part, at = slice(a, a + self.OUTER_ROWS), rep[a:a + self.OUTER_ROWS]
+            perm = np.tile(np.arange(D), (len(at), L, 1))
+            perm[:, 0] = classes[part]
+            cost = evaluate_batch(space.problem, space.arch,
+                                  MappingBatch(temporal[at], perm, spatial[at], np.broadcast_to(keep, (len(at),) + keep.shape).copy()))
+            for t in np.flatnonzero(kept1):
+                fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
+                e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * write_pj[t]
+                r[part] += cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]
+        floor = e.copy()
+        if inside_applies(space):
+            for p, (active, n) in enumerate(zip(uniq, counts)):
+                rows = np.flatnonzero(ids == p)
+                at = start[rows][:, None] + np.arange(n)
+                floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
+        best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
+        return e[best], classes[best], np.minimum.reduceat(r, start), np.minimum.reduceat(floor, start)
 
     # ----- heuristic refinement ----------------------------------------------------------
     def refine(self, sweeps: int) -> None:

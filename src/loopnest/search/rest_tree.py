@@ -1,0 +1,134 @@
+"""Level-by-level branch and bound over the rest choices (every slot below level 1's temporal
+loops: the level-1 fanout and the inner levels), for the streamed exact search (docs/mapper.md).
+
+The rests are built one level group at a time instead of as one product: first each level's
+fanout factors, top down, then each level's temporal factors, bottom up (so each capacity is
+checked on its whole tile as soon as the level is fixed). A partial choice, its unfixed
+factors taken as 1, is dropped with every completion when
+
+- a fixed fanout overflows, or a capacity overflows with the unfixed factors at 1 (a tile only
+  grows with its factors: no completion fits), or
+- ``can_win`` says no completion can beat the best cost found: the least base of the outer
+  choices plus ``partial_floor``, which is below the rest's floor (``rest_floor``) of every
+  completion (tests: ``test_rest_tree``).
+
+Complete choices are then priced in full (``rest_floor``), as the one-product enumeration did;
+only those whose floor can win are kept, so both keep the same rests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from loopnest.mapping.mapspace import CHUNK, TEMPORAL, Mapspace
+from loopnest.search.arrays import segments, unique_rows
+from loopnest.search.bounds import fill_floor, mac_transfer_floor
+from loopnest.search.rest_bounds import RestFloor
+
+
+class RestTree:
+    """The rest choices of ``space`` as a tree of level groups (module docstring). Per
+    dimension and depth: each node's factors over the rest slots (1 where not yet fixed) and
+    the range of its children one depth down; nodes sorted so that children are contiguous."""
+
+    def __init__(self, space: Mapspace):
+        self.space = space
+        self.slots = space.slots[space.rest_start:]
+        levels = sorted({l for l, _ in self.slots})
+        spatial = [[s for s, (l, a) in enumerate(self.slots) if l == lv and a != TEMPORAL] for lv in levels]
+        temporal = [[s for s, (l, a) in enumerate(self.slots) if l == lv and a == TEMPORAL] for lv in reversed(levels)]
+        self.groups = [g for g in spatial + temporal if g]
+        self.fanouts = [lv for lv, g in zip(levels, spatial) if g]  # levels whose fanout group is depth i
+        order = [s for g in self.groups for s in g]
+        ends = np.cumsum([len(g) for g in self.groups])
+        self.fac, self.cstart, self.ccount = [], [], []  # per dimension, per depth
+        for proj in space._rest_projections():
+            rows = np.unique(proj[:, order], axis=0)  # lexicographic in the enumeration's slot order
+            fac, cstart, ccount = [], [], []
+            parent_of_row, n_parent = np.zeros(len(rows), np.int64), 1
+            for e in ends:
+                nodes, inverse = unique_rows(rows[:, :e])
+                parent = np.empty(len(nodes), np.int64)
+                parent[inverse] = parent_of_row  # nondecreasing: prefixes sort with their rows
+                first = np.searchsorted(parent, np.arange(n_parent))
+                cstart.append(first)
+                ccount.append(np.searchsorted(parent, np.arange(n_parent), side="right") - first)
+                f = np.ones((len(nodes), len(self.slots)), np.int64)
+                f[:, order[:e]] = nodes
+                fac.append(f)
+                parent_of_row, n_parent = inverse, len(nodes)
+            self.fac.append(fac)
+            self.cstart.append(cstart)
+            self.ccount.append(ccount)
+
+    def factors(self, ids: np.ndarray, depth: int, upto: int) -> np.ndarray:
+        """Factors (K, S_rest, D) of partial choices ``ids`` (K, D): dimensions up to ``upto``
+        at ``depth``, the others one depth up (-1: nothing fixed)."""
+        cols = []
+        for d in range(self.space.D):
+            at = depth if d <= upto else depth - 1
+            cols.append(self.fac[d][at][ids[:, d]] if at >= 0 else np.ones((len(ids), len(self.slots)), np.int64))
+        return np.stack(cols, axis=2)
+
+    def chunks(self, keep: np.ndarray, can_win, stats: dict | None = None, chunk: int = CHUNK):
+        """The complete choices that fit and that ``can_win(factors, depth)`` (a (K,) bool mask of
+        partial choices fixed through group ``depth``) keeps at every depth, about ``chunk`` at a
+        time, built depth first: one pending block of at most ``chunk`` rows per step is held."""
+        D, G = self.space.D, len(self.groups)
+        stack, out, n = [(np.zeros((1, D), np.int64), 0, 0)], [], 0
+        while stack:
+            ids, depth, d = stack.pop()
+            if len(ids) == 0:
+                continue
+            if depth == G:
+                f = self.factors(ids, G - 1, D)
+                f = f[self.space._usage_ok(f, self.slots) & np.ones(len(f), bool)]  # min_usage: on complete choices only
+                out.append(self.space._narrow(f))
+                n += len(f)
+                if n >= chunk:
+                    yield np.concatenate(out)
+                    out, n = [], 0
+                continue
+            parent = ids[:, d] if depth > 0 else np.zeros(len(ids), np.int64)
+            counts = self.ccount[d][depth][parent]
+            step = max(1, chunk // max(1, int(counts.max())))
+            if len(ids) > step:
+                stack.append((ids[step:], depth, d))  # the rest of this block, after the first part's subtree
+                ids, parent, counts = ids[:step], parent[:step], counts[:step]
+            row, c = segments(counts)
+            grown = ids[row]
+            grown[:, d] = self.cstart[d][depth][parent][row] + c
+            f = self.factors(grown, depth, d)
+            ok = self.space._fits(f, self.slots, keep, stats, partial=True)
+            if d == D - 1:  # the group is fixed in every dimension: its floors
+                ok[ok] = can_win(f[ok], depth)
+                stack.append((grown[ok], depth + 1, 0))
+            else:
+                stack.append((grown[ok], depth, d + 1))
+        if out:
+            yield np.concatenate(out)
+
+    def partial_floor(self, keep: np.ndarray, f: np.ndarray, depth: int) -> np.ndarray:
+        """(K,) pJ below ``rest_floor`` of every completion of partial choices ``f`` fixed through
+        group ``depth``: ``fill_floor`` (the level-1 fanout is group 0, or there is none) and the
+        MACs' traffic with the fixed fanouts folding by their factors over the dimensions
+        irrelevant to each tensor (``mac_transfer_floor``), beyond the unfixed floor."""
+        space = self.space
+        folds = {}
+        for i, lv in enumerate(self.fanouts[:depth + 1]):
+            fan = np.ones((len(f), space.D), np.int64)
+            for s, (l, a) in enumerate(self.slots):
+                if l == lv and a != TEMPORAL:
+                    fan *= f[:, s]
+            for t, rel in enumerate(space.relevance):
+                folds[(lv, t)] = np.prod(fan[:, ~np.array(rel)], axis=1)
+        spatial, _ = space.split_rests(f)
+        return (fill_floor(space, keep, spatial) + mac_transfer_floor(space, keep, folds or None)
+                - mac_transfer_floor(space, keep))
+
+    def rest_floor(self, rest_floor: RestFloor, keep: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of complete choices ``rest``: their ``RestFloor`` (the credit every pair of theirs
+        adds) and the floor they are kept by, that plus ``fill_floor`` (pJ, each (K,))."""
+        credit = rest_floor(keep, rest)
+        spatial, _ = self.space.split_rests(rest)
+        return credit, credit + fill_floor(self.space, keep, spatial.astype(np.int64))

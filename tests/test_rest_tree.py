@@ -1,0 +1,117 @@
+"""The level-by-level enumeration of the rest choices (search/rest_tree.py): it lists the same
+choices as the one product, its partial floors are below the floor of every completion, and the
+streamed exact search built on it finds the brute-force optimum on a five-level hierarchy with
+two fanouts (brute force: tests/test_search.py, every tiling, order and bypass choice)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
+from loopnest.mapping.constraints import parse_constraints
+from loopnest.mapping.mapspace import Mapspace
+from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_tree import RestTree
+from loopnest.workload.layers import conv2d, fc
+from test_search import brute_force, energies, found
+
+
+def arch5(multicast: bool = True) -> Architecture:
+    """Five levels, two fanouts (one below level 1, one below the innermost buffer), per-tensor
+    buffers in one chain (ZigZag's eyeriss_like style, made small)."""
+    e = energies() + [{"read": 0.5, "write": 0.7, "update": 0.6}, {"read": 0.2, "write": 0.3, "update": 0.25}]
+    return Architecture(name="tiny5", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
+        Storage(name="GB", capacity_words=16, energy_pj=e[1], keeps=("inputs", "outputs"),
+                fanout=Fanout(x=2, y=1, energy_pj=0.3, multicast=multicast, reduction=True)),
+        Storage(name="WBuf", capacity_words=4, energy_pj=e[2], keeps=("weights",)),
+        Storage(name="Acc", capacity_words=4, energy_pj=e[3], keeps=("outputs",),
+                fanout=Fanout(x=2, y=1, energy_pj=0.1, multicast=True, reduction=True)),
+        Storage(name="Reg", capacity_words=1, energy_pj=e[4], keeps=("weights",)),
+    ), compute=Compute(energy_pj=0.5))
+
+
+def _rows(a: np.ndarray) -> set:
+    return {r.tobytes() for r in a.astype(np.int64)}
+
+
+CASES = [(fc("f", C=4, M=2, N=2), arch5()), (conv2d("c", C=2, M=2, H=4, W=1, R=2, S=1), arch5(multicast=False))]
+
+
+@pytest.mark.parametrize(("layer", "arch"), CASES)
+def test_tree_lists_the_same_choices_as_the_product(layer, arch):
+    space = Mapspace(layer, arch)
+    tree = RestTree(space)
+    assert [len(g) for g in tree.groups] == [2, 2, 1, 1, 1]  # GB and Acc fanouts, then Reg, Acc, WBuf temporal
+    for keep in space.keep_configs:
+        listed = np.concatenate(list(tree.chunks(keep, lambda f, d: np.ones(len(f), bool), chunk=3)))
+        assert len(listed) == len(_rows(listed))  # each choice once
+        assert _rows(listed) == _rows(space.rests(keep))
+
+
+@pytest.mark.parametrize(("layer", "arch"), CASES)
+def test_partial_floors_are_below_every_completion(layer, arch):
+    """Every partial choice's floor is at most the rest floor (plus ``fill_floor``) of each of its
+    completions; and on some partial choice it equals it (within 1e-9), so a floor inflated by
+    1 % fails this test."""
+    space = Mapspace(layer, arch)
+    tree = RestTree(space)
+    order = [s for g in tree.groups for s in g]
+    ends = np.cumsum([len(g) for g in tree.groups])
+    tight = 0.0
+    for keep in space.keep_configs:
+        partials = []
+        leaves = np.concatenate(list(tree.chunks(keep, lambda f, d: partials.append((f, d)) or np.ones(len(f), bool))))
+        _credit, leaf = tree.rest_floor(RestFloor(space), keep, leaves)
+        for f, depth in partials:
+            fixed = order[:ends[depth]]
+            floor = tree.partial_floor(keep, f, depth)
+            match = (f[:, None, fixed] == leaves[None, :, fixed]).all(axis=(2, 3))  # (P, R): r completes p
+            assert match.any(axis=1).all()
+            least = np.where(match, leaf[None], np.inf).min(axis=1)
+            assert (floor <= least + 1e-9 * np.abs(least)).all()
+            ratio = floor[least > 0] / least[least > 0]
+            tight = max(tight, ratio.max(initial=0.0))
+    assert tight == pytest.approx(1.0, rel=1e-9)
+
+
+@pytest.fixture
+def streamed(monkeypatch):
+    """The streamed exact search (the level-by-level enumeration) on every space, rests 5 at a time."""
+    from loopnest.search import mapper
+
+    monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
+    monkeypatch.setattr(mapper, "REST_CHUNK", 5)
+
+
+@pytest.mark.parametrize("objective", ["energy", "edp"])
+def test_streamed_exact_equals_brute_force_five_levels(objective, streamed):
+    layer = fc("f", C=4, M=2, N=1)
+    keys, r = found(layer, arch5(), None, objective)
+    assert r.mode == "exact" and r.rests_streamed > 0
+    assert keys == pytest.approx(brute_force(layer, arch5(), None, objective), rel=1e-12)
+
+
+def test_streamed_exact_equals_brute_force_five_levels_sliding_window(streamed):
+    layer = conv2d("c", C=1, M=2, H=3, W=1, R=2, S=1)
+    arch = arch5(multicast=False)
+    fixed = parse_constraints([{"level": "GB", "keep": ["inputs", "outputs"]}])
+    keys, r = found(layer, arch, fixed)
+    assert r.mode == "exact"
+    assert keys == pytest.approx(brute_force(layer, arch, fixed), rel=1e-12)
+
+
+def test_streamed_exact_honours_min_usage_of_an_inner_fanout(streamed):
+    """A partial choice holds its unfixed fanout factors at 1: ``min_usage`` must be tested on
+    complete choices only (tested on partials, the tree would drop every completion that uses
+    the inner fanout fully). Acc's fanout of 2 at min_usage 1: both instances in use."""
+    layer = fc("f", C=4, M=2, N=1)
+    a = arch5()
+    levels = list(a.levels)
+    levels[3] = levels[3].model_copy(update={"fanout": levels[3].fanout.model_copy(update={"min_usage": 1.0})})
+    a = a.model_copy(update={"levels": tuple(levels)})
+    keys, r = found(layer, a)
+    assert r.mode == "exact" and r.rests_streamed > 0
+    assert r.mapping.levels[3].spatial_x and np.prod(list(r.mapping.levels[3].spatial_x.values())) == 2
+    assert keys == pytest.approx(brute_force(layer, a), rel=1e-12)
