@@ -10,7 +10,8 @@ executors must give the same rows, bit for bit (checked; a mismatch exits 1).
 
 The default sweep is small (a 3-layer CNN on 2x2 weight-stationary arrays, exact mapper) so that
 it finishes in about a minute on 2 shared cores; the issue's figure (ResNet-50 on an Eyeriss-like
-base) is ``--model resnet50 --base eyeriss --mode auto --side 0 --no-dask`` (about 8 CPU s per point). Last line:
+base) is ``--model resnet50 --base eyeriss --mode auto --side 0 --no-dask`` (about 8 CPU s per
+point). Last line:
 ``RESULT points=... jobs=... local_points_per_min=... local_points_per_cpu_s=... dask_points_per_min=...
 dask_points_per_cpu_s=... store_ms_per_point=... overhead_pct=...``
 
