@@ -10,11 +10,13 @@ executors must give the same rows, bit for bit (checked; a mismatch exits 1).
 
 The default sweep is small (a 3-layer CNN on 2x2 weight-stationary arrays, exact mapper) so that
 it finishes in about a minute on 2 shared cores; the issue's figure (ResNet-50 on an Eyeriss-like
-base) is ``--model resnet50 --base eyeriss --mode auto --side 0`` (minutes per point). Last line:
+base) is ``--model resnet50 --base eyeriss --mode auto --side 0 --no-dask`` (about 8 CPU s per
+point). Last line:
 ``RESULT points=... jobs=... local_points_per_min=... local_points_per_cpu_s=... dask_points_per_min=...
 dask_points_per_cpu_s=... store_ms_per_point=... overhead_pct=...``
 
     python benchmarks/dse_throughput.py [--points 8] [--jobs 2] [--model digits-cnn2] [--base simple-ws] [--mode exact] [--side 2]
+                                        [--no-dask]
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def main() -> None:
     ap.add_argument("--base", default="simple-ws")
     ap.add_argument("--mode", default="exact", help="mapper mode")
     ap.add_argument("--side", type=int, default=2, help="PE array side (0: the base's own array)")
+    ap.add_argument("--no-dask", action="store_true", help="measure the local executor only")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "bench.yaml"
@@ -74,7 +77,9 @@ def main() -> None:
         spec_path.write_text(SPEC.format(base=args.base, values=values, array=array, model=args.model, mode=args.mode))
         spec, base = load_sweep(spec_path)
         results = {"local": timed_run(spec, base, Path(tmp) / "local.sqlite", args.jobs, "local")}
-        if importlib.util.find_spec("distributed") is not None:
+        if args.no_dask:
+            print("dask: not measured (--no-dask)")
+        elif importlib.util.find_spec("distributed") is not None:
             results["dask"] = timed_run(spec, base, Path(tmp) / "dask.sqlite", args.jobs, "dask")
         else:
             print("dask: not measured (pip install 'loopnest[dse]')")

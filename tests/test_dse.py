@@ -328,11 +328,32 @@ def test_point_row_matches_network_totals(tmp_path):
 
 
 # The shipped seed-study specs (docs/dse.md): each loads, its axis paths exist in its base, and it has the
-# points its comment states (GLB: 7 sizes x 2 networks; RF: 6 sizes; RF2: 2 x 3 sizes; PE: 3 arrays x 3 networks).
-@pytest.mark.parametrize("name, n", [("sweep_glb_size", 14), ("sweep_rf_size", 6), ("sweep_rf2", 6), ("sweep_pe_scaling", 9)])
+# points its comment states (GLB: 7 sizes x 2 networks; RF: 6 sizes; RF2: 2 x 3 sizes and its one-level
+# baseline 3 sizes; PE: 3 arrays x 3 networks).
+@pytest.mark.parametrize("name, n", [("sweep_glb_size", 14), ("sweep_rf_size", 6), ("sweep_rf2", 6), ("sweep_rf2_base", 3),
+                                     ("sweep_pe_scaling", 9)])
 def test_shipped_seed_study_specs_load(name, n):
     spec, base = load_sweep(Path(__file__).resolve().parents[1] / "examples" / f"{name}.yaml")
     assert len(sweep_points(spec, base)) == n
+
+
+def test_rf2_baseline_is_the_rf2_design_less_its_second_level():
+    """docs/dse.md compares sweep_rf2.yaml's rows with sweep_rf2_base.yaml's: for each RF size the same
+    architecture but the RF2 level, the same table, workload and mapper settings."""
+    ex = Path(__file__).resolve().parents[1] / "examples"
+    two, one = sweep_points(*load_sweep(ex / "sweep_rf2.yaml")), sweep_points(*load_sweep(ex / "sweep_rf2_base.yaml"))
+    settings = {(p.table, p.model, p.batch, p.mode, p.objective, p.dataflow, p.seed) for p in [*two, *one]}
+    assert len(settings) == 1
+
+    def strip(arch: dict) -> dict:
+        return {k: v for k, v in arch.items() if k not in ("name", "description")}
+
+    base = {json.loads(p.arch)["levels"][-1]["capacity_words"]: strip(json.loads(p.arch)) for p in one}
+    for p in two:
+        arch = strip(json.loads(p.arch))
+        arch["levels"] = [lv for lv in arch["levels"] if lv["name"] != "RF2"]
+        assert arch == base[arch["levels"][-1]["capacity_words"]]
+    assert sorted(base) == [8, 16, 32]
 
 
 def test_show_takes_one_output_format(tmp_path):
