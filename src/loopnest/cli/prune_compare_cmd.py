@@ -10,7 +10,8 @@ import typer
 
 from loopnest.cli.codesign_cmd import _need_extras, _trained, _write_report
 from loopnest.cli.common import (
-    check_outputs, console, err_console, fail, jobs_option, mode_option, print_json, save_plots, seed_option)
+    check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json,
+    save_plots, seed_option, table_option, user_constraints, widths)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -43,6 +44,9 @@ def prune_compare(
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
     jobs: int = jobs_option(),
+    table: str = table_option(),
+    constraints: str = constraints_option(),
+    precision: str = precision_option(),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
@@ -59,20 +63,23 @@ def prune_compare(
         if short_epochs < 0:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
         name = check_model(model)
-        a = load_arch(arch)
+        a = load_arch(arch, table=table)
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     check_outputs(report, plot)
+    user, bits = user_constraints(constraints), widths(precision)
     _need_extras()
     from loopnest.codesign.prune_compare import run_prune_compare
     from loopnest.mapping.constraints import ConstraintError
+    from loopnest.workload.precision import PrecisionError
 
     try:
         module, data = _trained(name, weights, no_depthwise=False)
         out = run_prune_compare(module, name, data, a, budgets=b, targets=t, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, jobs=jobs,
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, constraints=user,
+                                precision=bits and bits[0], layer_precision=bits and bits[1],
                                 progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
-    except (CodesignError, ConstraintError) as e:
+    except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     from loopnest.report.pruning import prune_compare_charts, prune_compare_sections
 

@@ -53,8 +53,10 @@ def match(unpruned: dict, points: dict[str, list[dict]], targets: Sequence[float
 def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float] = BUDGETS,
                       targets: Sequence[float] = TARGETS, dataflow: str | None = None, mode: str = "auto",
                       short_epochs: int = 1, lr: float = 1e-3, seed: int = 0, jobs: int | None = 1,
+                      constraints=None, precision=None, layer_precision=None,
                       progress: Callable[[str], None] | None = None) -> dict:
-    """Sweep both methods over ``budgets`` and match them at ``targets`` (module docstring).
+    """Sweep both methods over ``budgets`` and match them at ``targets`` (module docstring);
+    ``constraints``, ``precision`` and ``layer_precision`` as in ``run_prune``.
     Returns the study as a JSON-ready dict: every point of both methods, the unpruned point and
     the matched rows."""
     from loopnest.codesign.pruning import run_prune
@@ -71,7 +73,8 @@ def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float]
             say(f"{method} pruning, budget {b:g} points")
             study, _ = run_prune(method, module, name, data, arch, b, dataflow=dataflow, mode=mode, short_epochs=short_epochs,
                                  lr=lr, seed=seed, progress=progress, jobs=jobs, start=start,
-                                 memo=memo)
+                                 memo=memo, constraints=constraints, precision=precision,
+                                 layer_precision=layer_precision)
             start = study["start"]
             points[method].append({**_point(study["final"], b, study["sparsity"]), "candidates": len(study["steps"])})
             notes += [n for n in study["notes"] if n not in notes]
