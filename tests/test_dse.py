@@ -65,7 +65,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (("mode: exact", "mode: fast"), "mapper.mode: Input should be 'exact', 'heuristic' or 'auto'"),
     (("name: tiny", "nam: tiny"), "nam: unknown field"),
     (("base: simple-ws", "base: nowhere"),
-     "base: 'nowhere' is no file next to the spec and no preset; presets are dadiannao-like, diannao-like, edge-npu,"),
+     "base: 'nowhere' is no file next to the spec and no preset; presets are dadiannao-like, diannao-like, digital-same-area, edge-npu,"),
     (("path: levels[1].fanout.y", "path: levels.GlobalBuffer.fanout.x"),
      "axes[2].path: 'levels.GlobalBuffer.fanout.x' is swept twice"),
     (("workloads:", "derived: [{path: levels.GlobalBuffer.capacity_words, value: 8}]\nworkloads:"),
