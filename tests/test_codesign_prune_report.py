@@ -75,6 +75,7 @@ def test_netadapt_report_shows_the_trace(digits_cache, monkeypatch, tmp_path):
     monkeypatch.setattr(netadapt.LookupTable, "_search", lambda self, problem: (float(problem.macs), float(problem.macs)))
     monkeypatch.setattr(netadapt, "_SHARED", {})
     monkeypatch.setattr(netadapt.LookupTable, "save", lambda self: None)
+    monkeypatch.setattr(netadapt, "_read_entries", lambda path: {})  # no table another test saved (real searches)
     path = tmp_path / "na.html"
     r = _run("netadapt", "digits-cnn2", "--budget", "latency=0.5x", "--step", "0.3", "--long-epochs", "0",
              "--report", str(path), "--json")

@@ -551,6 +551,7 @@ def test_cli_netadapt_prints_the_uniform_baseline_row_and_plots(digits_cache, mo
     monkeypatch.setattr(netadapt.LookupTable, "_search", lambda self, problem: (float(problem.macs), float(problem.macs)))
     monkeypatch.setattr(netadapt, "_SHARED", {})
     monkeypatch.setattr(netadapt.LookupTable, "save", lambda self: None)
+    monkeypatch.setattr(netadapt, "_read_entries", lambda path: {})  # no table another test saved (real searches)
     args = ("netadapt", "digits-cnn2", "--budget", "latency=0.5x", "--step", "0.3", "--long-epochs", "0", "--uniform-baseline")
     out = _run(*args, "--plot", str(tmp_path / "t.png"))
     assert out.exit_code == 0, out.output
