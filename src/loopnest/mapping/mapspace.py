@@ -182,12 +182,12 @@ class Mapspace:
                 ok &= self._capacity_ok(l, box, keep[l], stats)
         return ok if partial else ok & self._usage_ok(f, slots)
 
-    def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray | bool:
-        """Each fanout's ``min_usage`` on factors ``f`` (K, len(slots), d): tested only once every
-        dimension is chosen (d = D), as a partial tiling may still grow onto more instances."""
+    def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray:
+        """(K,) bool: each fanout's ``min_usage`` on factors ``f`` (K, len(slots), d): tested only
+        once every dimension is chosen (d = D), as a partial tiling may still grow onto more instances."""
+        ok = np.ones(len(f), bool)
         if f.shape[2] < self.D:
-            return True
-        ok = True
+            return ok
         for l, least in enumerate(self.least_instances):
             if least > 1 and (l, X) in slots:
                 sx, sy = slots.index((l, X)), slots.index((l, Y))

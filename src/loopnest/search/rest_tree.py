@@ -82,7 +82,7 @@ class RestTree:
                 continue
             if depth == G:
                 f = self.factors(ids, G - 1, D)
-                f = f[self.space._usage_ok(f, self.slots) & np.ones(len(f), bool)]  # min_usage: on complete choices only
+                f = f[self.space._usage_ok(f, self.slots)]  # min_usage: on complete choices only
                 out.append(self.space._narrow(f))
                 n += len(f)
                 if n >= chunk:
