@@ -105,6 +105,14 @@ def precision(
         _tables(out)
 
 
+def _study_options(constraints: str | None, precision: str | None, quiet: bool) -> dict:
+    """What the pruning and NetAdapt runs take from the shared options: the user's constraints,
+    the bit widths (default and per layer), and progress lines on stderr unless ``quiet``."""
+    user, bits = user_constraints(constraints), widths(precision)
+    return {"constraints": user, "precision": bits and bits[0], "layer_precision": bits and bits[1],
+            "progress": None if quiet else (lambda m: err_console.print(m, highlight=False))}
+
+
 def _trained(name: str, weights: Path | None, no_depthwise: bool):
     """The shipped model's torch module (trained, or ``weights`` loaded into it) and its data;
     ``no_depthwise`` rejects networks with depthwise layers before any training."""
@@ -236,7 +244,7 @@ def netadapt(
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     check_outputs(report, plot)
-    user, bits = user_constraints(constraints), widths(precision)
+    options = _study_options(constraints, precision, as_json)
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
     from loopnest.mapping.constraints import ConstraintError
@@ -244,9 +252,7 @@ def netadapt(
 
     try:
         module, data = _trained(name, weights, no_depthwise=True)
-        result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode, constraints=user,
-                              precision=bits and bits[0], layer_precision=bits and bits[1],
-                              progress=None if as_json else (lambda m: err_console.print(m, highlight=False)),
+        result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode, **options,
                               baseline=uniform_baseline)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
@@ -357,7 +363,7 @@ def prune(
     except OutputError as e:
         fail(f"--densities: {e}")
     check_outputs(report)
-    user, bits = user_constraints(constraints), widths(precision)
+    options = _study_options(constraints, precision, as_json)
     _need_extras()
     from loopnest.codesign.pruning import run_prune
     from loopnest.mapping.constraints import ConstraintError
@@ -366,9 +372,7 @@ def prune(
     try:
         module, data = _trained(name, weights, no_depthwise=method == "structured")
         out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, constraints=user, jobs=jobs,
-                                precision=bits and bits[0], layer_precision=bits and bits[1],
-                                progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, **options)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     if densities_out is not None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.codesign_cmd import _need_extras, _trained, _write_report
+from loopnest.cli.codesign_cmd import _need_extras, _study_options, _trained, _write_report
 from loopnest.cli.common import (
-    check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json,
-    save_plots, seed_option, table_option, user_constraints, widths)
+    check_outputs, console, constraints_option, fail, jobs_option, mode_option, precision_option, print_json, save_plots,
+    seed_option, table_option)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -67,7 +67,7 @@ def prune_compare(
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     check_outputs(report, plot)
-    user, bits = user_constraints(constraints), widths(precision)
+    options = _study_options(constraints, precision, as_json)
     _need_extras()
     from loopnest.codesign.prune_compare import run_prune_compare
     from loopnest.mapping.constraints import ConstraintError
@@ -76,9 +76,7 @@ def prune_compare(
     try:
         module, data = _trained(name, weights, no_depthwise=False)
         out = run_prune_compare(module, name, data, a, budgets=b, targets=t, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, jobs=jobs, constraints=user,
-                                precision=bits and bits[0], layer_precision=bits and bits[1],
-                                progress=None if as_json else (lambda m: err_console.print(m, highlight=False)))
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, **options)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     from loopnest.report.pruning import prune_compare_charts, prune_compare_sections
