@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from itertools import islice
 
 from loopnest.dse.point import Point, canonical, evaluate_point
 from loopnest.dse.spec import SweepSpec, apply, points
@@ -107,7 +108,7 @@ def windowed(todo: list[Point], window: int, submit: Callable, wait_some: Callab
     """Keep at most ``window`` points in flight (memory stays flat in the number of points) and
     yield each finished row; ``wait_some(pending)`` returns (finished, still pending) futures."""
     it = iter(todo)
-    pending = {submit(p) for p, _ in zip(it, range(window))}
+    pending = {submit(p) for p in islice(it, window)}  # exactly ``window`` taken: the rest stay in ``it``
     while pending:
         finished, pending = wait_some(pending)
         for fut in finished:
