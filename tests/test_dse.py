@@ -73,7 +73,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     (("workloads:", "derived: [{path: levels.PEReg.capacity, value: 8}]\nworkloads:"),
      "derived[0].path: 'levels.PEReg.capacity': no field 'capacity' here; valid fields: area_um2,"),
     (("workloads:", "derived: [{path: levels.PEReg.capacity_words, value: 'cap / 4'}]\nworkloads:"),
-     "derived[0].value: unknown name 'cap'; names are []"),
+     "derived[0].value: unknown name 'cap'; no names are defined here, only numbers"),
     (("workloads:", "constraints: [{value: '1', min: 3, max: 2}]\nworkloads:"), "constraints[0]: min 3 is above max 2"),
     (("workloads:", "constraints: [{value: '1'}]\nworkloads:"), "constraints[0]: give min, max or both"),
 ])

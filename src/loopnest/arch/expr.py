@@ -51,7 +51,8 @@ def numeric_field(value: Any) -> Any:
 def _eval(node: ast.AST, names: dict[str, int | float] | None) -> int | float:
     if isinstance(node, ast.Name) and names is not None:
         if node.id not in names:
-            raise ExprError(f"unknown name {node.id!r}; names are {sorted(names)}")
+            known = f"names are {', '.join(sorted(names))}" if names else "no names are defined here, only numbers"
+            raise ExprError(f"unknown name {node.id!r}; {known}")
         return names[node.id]
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
