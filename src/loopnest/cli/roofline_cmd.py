@@ -70,7 +70,7 @@ def roofline(
     sparse = any("actual_macs" in p for p in rf["layers"])
     print_table(console, f"Roofline of {network.name} on {a.name}: compute roof {rf['compute_roof_macs_per_cycle']:g} MACs/cycle; "
                 + "; ".join(f"{r['name']} {r['bandwidth_words_per_cycle']:g} words/cycle" for r in rf["roofs"])
-                + "; intensity per port in MACs per word through it"
+                + "; intensity per port in MACs per word through it (- where no word passes)"
                 + ("; sparse layers: non-zero MACs per cycle and per word actually moved (after /)" if sparse else ""),
                 [Column("layer", "left"), Column("MACs/cycle"), *([Column("non-zero MACs/cycle")] if sparse else []),
                  Column("bound", "left", text=True), *(Column(l) for l in levels)],
