@@ -291,12 +291,15 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
     inst = active.astype(float)
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax
         level = np.zeros(len(cycles))
+        rl, fl, ul = reads[l], fills[l], updates[l]
+        if sb is not None and sp.keep_slot[l]:  # gated accesses keep their port slot (model.sparse, rule 7)
+            rl, fl, ul = rl + sb.gated[READS, l], fl + sb.gated[FILLS, l], ul + sb.gated[UPDATES, l]
         if lv.read_bandwidth is not None:  # float64 sums: int64 ones may overflow for the largest layers
-            r = reads[l] if scale is None else reads[l] * scale[l]
+            r = rl if scale is None else rl * scale[l]
             rd = r.sum(axis=0, dtype=float) + (0.0 if sb is None else sb.meta_data_words[0, l])
             level = np.maximum(level, rd / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            f, u = (fills[l], updates[l]) if scale is None else (fills[l] * scale[l], updates[l] * scale[l])
+            f, u = (fl, ul) if scale is None else (fl * scale[l], ul * scale[l])
             written = f.sum(axis=0, dtype=float) + u.sum(axis=0, dtype=float) + (0.0 if sb is None else sb.meta_data_words[1, l])
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound[level > cycles] = l
