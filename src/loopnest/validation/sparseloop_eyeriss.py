@@ -108,7 +108,6 @@ _ENERGY = {("mac", None): 51808813.24, ("psum_spad", "outputs"): 626927752.19, (
            ("DRAM", "outputs"): 13390848.00}
 _CYCLES, _MAC_CYCLES, _ALG, _ACTUAL, _FJ = 1916929, 1054311, 598081536, 164472423, 3217.39
 _ACTION = {"reads": 0, "fills": 1, "updates": 2}
-_WORD_PJ = {"DRAM": 128.0, "shared_glb": 28.426775 / 4}  # pJ per word of the block levels (block energy / 4)
 _ROUND = ("Sparseloop rounds each expected count up to a whole number per instance (ceil of a floating-point "
           "product: 0.275 x 3,833,856 = 1,054,310.4 prints 1,054,311); one unit per instance")
 
@@ -174,7 +173,8 @@ def cases() -> Iterator[Case]:
             fill = _fillers(_D[role]) if level == "DRAM" and role != "weights" else 0.0
             # ERT energies printed to 6 decimals (half a unit per access), one rounded access per instance
             block = r.arch.levels[l].block_words
-            tol = (accesses * 5e-7 + _instances(level) * 3.5 + fill * expect + (block - 1) * _WORD_PJ.get(level, 0.0)) / expect
+            per_word = max(r.arch.levels[l].energy_pj.values()) / block  # pJ of one rounded access
+            tol = (accesses * 5e-7 + (_instances(level) + block - 1) * per_word + fill * expect) / expect
             basis = ("the ERT's energies per action are printed to 6 decimals (5e-7 pJ per access); " + _ROUND
                      + (f"; and our RLE's filler entries, {fill:.2e} per nonzero" if fill else "")
                      + (f"; Sparseloop charges whole {block}-word blocks (DRAM outputs: ceil(104,613 / 4) blocks = "
