@@ -72,6 +72,8 @@ def test_uop_over_rle_at_dram_is_the_sum_of_both_ranks():
     sp = r.costs.sparse
     assert sp.actual[0, 0, I, READS] == pytest.approx(entries, rel=1e-12)
     assert sp.metadata[0, 0, I, READS] == pytest.approx(entries + 20, rel=1e-12)
+    assert sp.outer_metadata[0, 0, I, READS] == pytest.approx(20, rel=1e-12)  # the uop rank's part
+    assert run(two_levels({"formats": {"inputs": "rle"}}), Density.uniform(0.25)).costs.sparse.outer_metadata is None
 
 
 def test_two_ranks_at_a_filled_level():

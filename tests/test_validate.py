@@ -129,18 +129,20 @@ def test_sparseloop_eyeriss_like_gating_count_by_count():
     algorithmic count exact; the rest within the tolerance its basis states (Sparseloop's rounding up
     per instance, our RLE's fillers, whole-block energy at DRAM). By hand from the reference: the
     cycles are the ifmap scratchpad's 3,833,856 reads per PE at 2 per cycle; the weight reads gated
-    on zero inputs are 0.725 of 598,081,536; DRAM's input metadata, 6 passes x 65 uop offsets plus
-    one run length per rle entry, 1,382,400 x 0.275 / (1 - 0.725**32)."""
+    on zero inputs are 0.725 of 598,081,536; DRAM's input metadata, 6 passes x 65 uop offsets (64
+    buffer tiles) and one run length per rle entry, 1,382,400 x 0.275 / (1 - 0.725**32)."""
     out = CliRunner().invoke(app, ["validate", "--json", "--suite", "sparseloop"])
     assert out.exit_code == 0, out.output
     cases = {c["name"][len("sparseloop 04.2.1: "):]: c for c in json.loads(out.output)["cases"] if "04.2.1" in c["name"]}
     assert all(c["passed"] for c in cases.values()), [n for n, c in cases.items() if not c["passed"]]
     assert all(c["basis"] for c in cases.values() if not c["exact"])
-    assert sum(c["exact"] for c in cases.values()) == 29
+    assert sum(c["exact"] for c in cases.values()) == 31
     assert cases["cycles"]["got"] == 3833856 / 2 and cases["cycles"]["expected"] == 1916929
     assert cases["weights_spad weights gated reads"]["got"] == pytest.approx(598081536 * 0.725, rel=1e-12)
     entries = 1382400 * 0.275 / (1 - 0.725**32)
-    assert cases["DRAM inputs metadata reads (uop offsets + rle run lengths)"]["got"] == pytest.approx(6 * 65 + entries, rel=1e-12)
+    assert cases["DRAM inputs rank 1 (uop) offsets reads"]["got"] == 6 * 65 == cases["DRAM inputs rank 1 (uop) offsets reads"]["expected"]
+    assert cases["DRAM outputs rank 1 (uop) offsets updates"]["got"] == 7  # 6 output tiles: 7 offsets, written once
+    assert cases["DRAM inputs rank 0 (rle) run lengths reads"]["got"] == pytest.approx(entries, rel=1e-12)
     assert round(cases["energy per algorithmic MAC (dynamic + leakage)"]["got"], 2) == 3217.39
 
 

@@ -91,6 +91,11 @@ class SparsePlan:
     codec_pj: np.ndarray | None = None  # (L, 2) pJ per value decompressed, per entry compressed (None: no codec)
 
     @property
+    def has_outer(self) -> bool:
+        """Whether a tensor is kept in two ranks somewhere (its outer rank's metadata is kept apart)."""
+        return any(f is not None for per in self.outer for f in per)
+
+    @property
     def cycle_fraction(self) -> float:
         return 1.0 - self.mac_skipped
 
@@ -170,6 +175,7 @@ class SparseBlock:
     occupancy: np.ndarray  # (L, 3, B) int64 expected tile occupancy in data words
     meta_energy: np.ndarray  # (L, 3, B) pJ of the metadata accesses
     meta_data_words: np.ndarray  # (2, L, B) metadata in data words read, written (bandwidth)
+    outer_metadata: np.ndarray | None = None  # (kind, L, 3, B) the outer ranks' part of ``metadata`` (None: one rank)
 
 
 def _neighbours(keep_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,6 +232,7 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
     with_mac = np.concatenate([tiles.astype(float), np.ones((1, 3, B))])  # per-instance tiles, the MAC's: 1
     ones = np.ones(B)
     meta = np.zeros_like(actual)
+    outer_meta = np.zeros_like(actual) if p.has_outer else None
     occupancy = tiles.astype(np.int64)
     for t in range(3):
         below, above = _neighbours(keep[:, t])
@@ -287,9 +294,10 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
                 c = consumer_tile[l]
                 n = np.maximum(tiles[l, t] / c, 1.0)
                 per_child = _outer_words(out_fmt, n, mb, p.density[t], c, p.sizes[t])
-                meta[READS, l, t] += positions[READS] / c * per_child
-                meta[UPDATES, l, t] += positions[UPDATES] / c * per_child
-                meta[FILLS, l, t] += positions[FILLS] / np.maximum(tiles[l, t], 1) * n * per_child
+                outer_meta[READS, l, t] = positions[READS] / c * per_child
+                outer_meta[UPDATES, l, t] = positions[UPDATES] / c * per_child
+                outer_meta[FILLS, l, t] = positions[FILLS] / np.maximum(tiles[l, t], 1) * n * per_child
+                meta[:, l, t] += outer_meta[:, l, t]
                 occ_meta = occ_meta + n * per_child
             data_occ = np.ceil(tiles[l, t] * share) if fmt in COMPRESSED else tiles[l, t]
             occupancy[l, t] = data_occ + np.ceil(occ_meta * p.meta_ratio[l])
@@ -301,5 +309,5 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
         meta_energy += _codec_energy(p, actual, keep)
     md = meta * p.meta_ratio[None, :, None, None]
     meta_words = np.stack([md[READS].sum(axis=1), (md[FILLS] + md[UPDATES]).sum(axis=1)])
-    return SparseBlock(actual, gated, skipped, meta, network, occupancy, meta_energy, meta_words)
+    return SparseBlock(actual, gated, skipped, meta, network, occupancy, meta_energy, meta_words, outer_meta)
 
