@@ -74,6 +74,13 @@ def arch() -> Architecture:
     ), compute=Compute(name="mac", operand_bits=16, energy_pj=0.315, sparse={"skipping": ["inputs"]}))
 
 
+def only_bandwidth(a: Architecture, level: str) -> Architecture:
+    """``a`` with every read and write bandwidth but ``level``'s removed: its cycles are then the
+    larger of the MAC cycles and that level's bandwidth bound, Sparseloop's per-level cycles."""
+    free = {"read_bandwidth": None, "write_bandwidth": None}
+    return a.model_copy(update={"levels": tuple(lv if lv.name == level else lv.model_copy(update=free) for lv in a.levels)})
+
+
 MAPPING = Mapping((  # ref_outputs timeloop-mapper.map.txt
     LevelMapping({"M": 6, "C": 64}, ("M", "C")),
     LevelMapping({"N": 4, "P": 13}, ("N", "P"), spatial_x={"Q": 13}, spatial_y={"M": 4, "S": 3}),
@@ -107,6 +114,7 @@ _ENERGY = {("mac", None): 51808813.24, ("psum_spad", "outputs"): 626927752.19, (
            ("shared_glb", "outputs"): 213845586.92, ("DRAM", "weights"): 113246208.00, ("DRAM", "inputs"): 48660480.00,
            ("DRAM", "outputs"): 13390848.00}
 _CYCLES, _MAC_CYCLES, _ALG, _ACTUAL, _FJ = 1916929, 1054311, 598081536, 164472423, 3217.39
+_LEVEL_CYCLES = {"shared_glb": 1246752, "ifmap_spad": 1916929, "weights_spad": 1916929}  # each level's "Cycles"
 _ACTION = {"reads": 0, "fills": 1, "updates": 2}
 _ROUND = ("Sparseloop rounds each expected count up to a whole number per instance (ceil of a floating-point "
           "product: 0.275 x 3,833,856 = 1,054,310.4 prints 1,054,311); one unit per instance")
@@ -133,6 +141,13 @@ def cases() -> Iterator[Case]:
     mac_cycles = float(c.counts.compute_cycles[0]) * sp.plan.cycle_fraction
     yield Case(name.format("mac cycles (actual computes per PE)"), SOURCE, "cycles", _MAC_CYCLES, mac_cycles,
                exact=False, tolerance=1 / _MAC_CYCLES, basis=_ROUND)
+    for level, expect in _LEVEL_CYCLES.items():  # Sparseloop's per-level cycles: max(MAC cycles, that level's bandwidth)
+        alone = evaluate(layer(), only_bandwidth(arch(), level), MAPPING).cycles
+        if float(expect) == alone:
+            yield Case(name.format(f"{level} cycles (its bandwidth alone)"), SOURCE, "cycles", expect, alone, exact=True)
+        else:
+            yield Case(name.format(f"{level} cycles (its bandwidth alone)"), SOURCE, "cycles", expect, alone, exact=False,
+                       tolerance=1 / expect, basis=_ROUND)
     yield Case(name.format("algorithmic computes"), SOURCE, "values", _ALG, r.macs, exact=True)
     yield Case(name.format("actual computes"), SOURCE, "values", _ACTUAL, r.actual_macs, exact=False,
                tolerance=1 / _ACTUAL, basis=_ROUND)
