@@ -152,6 +152,7 @@ def test_decompression_and_compression_energy():
 @pytest.mark.parametrize("sparse, words", [
     ({"formats": {"inputs": ["uop", "uop", "rle"]}}, ["formats", "3 ranks", "two ranks outer -> inner"]),
     ({"formats": {"inputs": ["rle", "uncompressed"]}}, ["formats", "compressed outer rank (rle)", "not modeled"]),
+    ({"formats": {"inputs": ["uop", "zip"]}}, ["formats", "inputs: 'zip' is not a format", "uop", "ranks"]),
 ])
 def test_bad_ranks_are_one_line(tmp_path, sparse, words):
     from test_arch_errors import load_bad

@@ -126,6 +126,7 @@ class Fanout(_Strict):
 
 
 Format = Literal["uncompressed", "bitmask", "rle", "cp", "uop"]
+FORMATS = ("uncompressed", "bitmask", "rle", "cp", "uop")
 COMPRESSED = ("bitmask", "rle", "cp")  # formats that store the nonzeros only
 
 
@@ -172,6 +173,10 @@ class StorageSparse(_Strict):
             return v
         out = {}
         for role, f in v.items():
+            bad = [x for x in (f if isinstance(f, (list, tuple)) else [f]) if x not in FORMATS]
+            if bad:
+                raise ValueError(f"{role}: {bad[0]!r} is not a format; allowed: {', '.join(FORMATS)}, or two of them "
+                                 "as ranks outer -> inner, e.g. [uop, rle]")
             if isinstance(f, (list, tuple)):
                 if not 1 <= len(f) <= 2:
                     raise ValueError(f"{role}: {len(f)} ranks; give one format or two ranks outer -> inner, e.g. [uop, rle]")
