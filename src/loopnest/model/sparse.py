@@ -35,7 +35,7 @@ model stays vectorized. The rules, in the order the code applies them (docs/mode
    65 offsets over 64 input tiles, read 6 times: 390).
 4. Occupancy (capacity checks): the expected nonzeros of the tile, rounded up, plus the
    metadata of the tile (bitmask: tile bits; rle, cp: one word per expected entry; uop: two
-   words) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
+   words; an outer rank: its words in the level's tile, rule 3) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
    gives that bound).
 5. Compute: MACs where a gating or skipping operand is zero are gated or skipped (element
    granularity: the fraction kept is the product of the operands' densities). Skipped MACs take
@@ -61,13 +61,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loopnest.arch.spec import Architecture
+from loopnest.arch.spec import COMPRESSED, Architecture
 from loopnest.workload.density import Density
 from loopnest.workload.problem import ROLES, Problem
 
 READS, FILLS, UPDATES, NETWORK, TILES = range(5)
 OUT = ROLES.index("outputs")
-from loopnest.arch.spec import COMPRESSED
 _DENSE = Density()
 
 
