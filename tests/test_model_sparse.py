@@ -295,7 +295,7 @@ def test_chip_densities_are_table_v():
 
 @pytest.mark.parametrize("sparse, words", [
     ({"formats": {"weights": "rle"}}, ["levels[1] (Buf): sparse.formats.weights", "does not keep weights"]),
-    ({"formats": {"inputs": "zip"}}, ["formats.inputs", "rle"]),
+    ({"formats": {"inputs": "zip"}}, ["sparse.formats", "inputs: 'zip' is not a format", "rle"]),
     ({"formats": {"inputs": "rle"}, "metadata_bits": 32}, ["metadata_bits", "wider than the level's word"]),
     ({"gating": [{"target": "outputs", "condition_on": ["activations"]}]}, ["condition_on", "activations"]),
     ({"skipping": [{"target": "outputs", "condition_on": ["outputs"]}]}, ["its own leader"]),

@@ -2,7 +2,8 @@
 level, tensor and action with the sparse plan's floor factors, stay below the cost of every
 mapping, and the exact search returns the brute-force optimum on small sparse layers of the
 sparse features the presets use (RLC at DRAM with zero gating, as ``eyeriss-rlc``; compressed
-weights with skipping, as ``eyeriss-skipw``; skipping at the outermost level; gated outputs)."""
+weights with skipping, as ``eyeriss-skipw``; skipping at the outermost level; gated outputs; two-rank
+formats with gated reads keeping their port slots and (de)compression energy, as Sparseloop's 04.2.1)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from loopnest.workload.density import Density, with_densities
 from loopnest.workload.layers import conv2d, fc
 
 
-def sparse_arch(levels: dict, compute: dict | None = None, fan: Fanout | None = None, cap: int = 12) -> Architecture:
-    """``arch3`` (DRAM, Buffer, RF) with ``levels``: level index -> StorageSparse fields."""
-    base = arch3(fan, cap=cap)
+def sparse_arch(levels: dict, compute: dict | None = None, fan: Fanout | None = None, cap: int = 12,
+                bw: float | None = None) -> Architecture:
+    """``arch3`` (DRAM, Buffer, RF; DRAM's bandwidth ``bw``) with ``levels``: level index -> StorageSparse fields."""
+    base = arch3(fan, cap=cap, bw=bw)
     lv = tuple(l.model_copy(update={"sparse": StorageSparse(**levels[i])}) if i in levels else l
                for i, l in enumerate(base.levels))
     comp = base.compute if compute is None else base.compute.model_copy(update={"sparse": ComputeSparse(**compute)})
@@ -42,13 +44,18 @@ OUTER = sparse_arch({0: {"formats": {"inputs": "bitmask"}, "metadata_bits": 2,
 GATED_OUT = sparse_arch({1: {"gating": ({"target": "outputs", "condition_on": ("weights",)},)},
                          2: {"formats": {"weights": "cp"}}},
                         {"gating": ("weights",)})  # outputs' read-backs gated: no read floor there
+RANKS = sparse_arch({0: {"formats": {"inputs": ["uop", "rle"], "outputs": ["uop", "cp"]}, "metadata_bits": 2,
+                         "gating": ({"target": "weights", "condition_on": ("inputs",)},), "gated_keep_slot": True},
+                     1: {"decompression_energy_pj": 0.1, "compression_energy_pj": 0.1}},
+                    {"gating": ("inputs",)}, bw=1.0)  # two-rank formats, gated reads keeping DRAM's slots, a codec
 
 CONV = conv2d("c", C=1, M=2, H=5, W=1, R=2, S=1)  # a sliding window: P=4, R=2
 FC = fc("f", C=3, M=4, N=2)
 CASES = {"rlc": (RLC, CONV, {"inputs": Density.uniform(0.5), "outputs": Density.uniform(0.25)}),
          "skipw": (SKIPW, FC, {"weights": Density.uniform(0.25)}),
          "outer": (OUTER, FC, {"inputs": Density.uniform(0.5), "weights": Density.structured(1, 4)}),
-         "gated-out": (GATED_OUT, CONV, {"weights": Density.uniform(0.5), "inputs": Density.fixed(0.4)})}
+         "gated-out": (GATED_OUT, CONV, {"weights": Density.uniform(0.5), "inputs": Density.fixed(0.4)}),
+         "ranks": (RANKS, CONV, {"inputs": Density.uniform(0.5), "outputs": Density.uniform(0.25)})}
 
 
 def every_mapping(problem, arch) -> MappingBatch:
@@ -84,7 +91,7 @@ def test_floor_factors_are_sound_and_attained(case):
         assert least[l, t, a] == pytest.approx(storage[l, t, a], rel=1e-9), (l, t, a)
 
 
-@pytest.mark.parametrize("case, objective", [(c, "energy") for c in CASES] + [("rlc", "edp"), ("outer", "edp")])
+@pytest.mark.parametrize("case, objective", [(c, "energy") for c in CASES] + [("rlc", "edp"), ("outer", "edp"), ("ranks", "edp")])
 def test_exact_sparse_search_equals_brute_force(case, objective, rests):  # noqa: F811
     """The exact search (enumerated and streamed) finds the brute-force optimum of the sparse
     costs, with and without a fixed bypass."""

@@ -153,7 +153,7 @@ def arch_exploits_weight_zeros(arch) -> bool:
     """Whether any level stores weights compressed or gates/skips on weights, or the MACs do."""
     for lv in arch.levels:
         sp = lv.sparse
-        if sp is not None and (sp.formats.get("weights", "uncompressed") not in ("uncompressed", "uop")
+        if sp is not None and (sp.format_of("weights") not in ("uncompressed", "uop")
                                or any("weights" in a.condition_on for a in sp.gating + sp.skipping)):
             return True
     cs = arch.compute.sparse

@@ -300,7 +300,7 @@ class Mapspace:
         """A tile's values as the model's occupancy counts its data: ceil(values * density) where
         the level keeps the tensor in a compressed format (model.sparse, rule 4), else all of them."""
         density = self.problem.tensor(role).density
-        if density is None or lv.sparse is None or lv.sparse.formats.get(role) not in ("bitmask", "rle", "cp"):
+        if density is None or lv.sparse is None or lv.sparse.format_of(role) not in ("bitmask", "rle", "cp"):
             return values
         return np.ceil(values * density.value).astype(np.int64)
 

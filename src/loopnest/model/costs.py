@@ -66,9 +66,10 @@ class SparseCounts:
     actual: np.ndarray
     gated: np.ndarray
     skipped: np.ndarray
-    metadata: np.ndarray  # metadata words
+    metadata: np.ndarray  # metadata words (every rank)
     plan: SparsePlan
     macs: int
+    outer_metadata: np.ndarray | None = None  # the outer ranks' part of ``metadata`` (None: no two-rank format)
 
     @property
     def actual_macs(self) -> float:
@@ -179,7 +180,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     cycles, bound, utilization = np.empty(B), np.empty(B, np.int64), np.empty(B)
     fill = _fill_drain(arch, batch.temporal) if any(lv.fanout is not None and lv.fanout.systolic is not None
                                                      for lv in arch.levels) else None
-    sacc = None if sp is None else np.zeros((4, 3, L, 3, B))  # actual, gated, skipped, metadata
+    sacc = None if sp is None else np.zeros((4 + sp.has_outer, 3, L, 3, B))  # actual, gated, skipped, metadata[, outer]
     for i in range(0, max(B, 1), CHUNK):  # cache-sized blocks: small temporaries, hot counts
         part = slice(i, i + CHUNK)
         *block, rows, drain = count_block(problem, arch, batch[part])
@@ -191,7 +192,7 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         sb = None
         if sp is not None:
             sb = sparse_block(sp, block[0], block[3])
-            for j, x in enumerate((sb.actual, sb.gated, sb.skipped, sb.metadata)):
+            for j, x in enumerate((sb.actual, sb.gated, sb.skipped, sb.metadata, sb.outer_metadata)[:len(sacc)]):
                 sacc[j, ..., part] = x
         _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part],
@@ -201,7 +202,10 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
     storage, network = np.moveaxis(energy, 3, 1)
     compute = problem.macs * price.mac_pj * (1.0 if sp is None else sp.mac_actual)
-    sparse = None if sp is None else SparseCounts(*(x.transpose(3, 1, 2, 0) for x in sacc), sp, problem.macs)
+    sparse = None
+    if sp is not None:
+        per = [x.transpose(3, 1, 2, 0) for x in sacc]  # actual, gated, skipped, metadata[, outer ranks' metadata]
+        sparse = SparseCounts(*per[:4], sp, problem.macs, per[4] if sp.has_outer else None)
     return BatchCosts(c, valid, ok[0].T, ok[1].T, storage, network, compute, cycles, bound, utilization,
                       price, None if psum is None else psum.T, arch.leakage_pj_per_cycle, fill, sparse)
 
@@ -291,12 +295,15 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
     inst = active.astype(float)
     for l, lv in enumerate(arch.levels):  # the first of the largest bounds, as argmax
         level = np.zeros(len(cycles))
+        rl, fl, ul = reads[l], fills[l], updates[l]
+        if sb is not None and sp.keep_slot[l]:  # gated accesses keep their port slot (model.sparse, rule 7)
+            rl, fl, ul = rl + sb.gated[READS, l], fl + sb.gated[FILLS, l], ul + sb.gated[UPDATES, l]
         if lv.read_bandwidth is not None:  # float64 sums: int64 ones may overflow for the largest layers
-            r = reads[l] if scale is None else reads[l] * scale[l]
+            r = rl if scale is None else rl * scale[l]
             rd = r.sum(axis=0, dtype=float) + (0.0 if sb is None else sb.meta_data_words[0, l])
             level = np.maximum(level, rd / inst[l] / lv.read_bandwidth)
         if lv.write_bandwidth is not None:
-            f, u = (fills[l], updates[l]) if scale is None else (fills[l] * scale[l], updates[l] * scale[l])
+            f, u = (fl, ul) if scale is None else (fl * scale[l], ul * scale[l])
             written = f.sum(axis=0, dtype=float) + u.sum(axis=0, dtype=float) + (0.0 if sb is None else sb.meta_data_words[1, l])
             level = np.maximum(level, written / inst[l] / lv.write_bandwidth)
         bound[level > cycles] = l

@@ -26,15 +26,30 @@ model stays vectorized. The rules, in the order the code applies them (docs/mode
    (the consumer's tile for reads, the level's own for fills). A metadata word is
    ``metadata_bits`` wide (bitmask packs ``metadata_bits`` flags in one); its energy is
    ``Storage.metadata_energy_of``; its bandwidth is ``metadata_bits / word_bits`` data words.
+   A format of two ranks (``[uop, rle]``, outer -> inner) applies the rules above to its inner
+   rank, whose fibers are the consumer's tiles (c values), and adds the outer rank's metadata
+   over the n = tile / c consumer tiles of the level's tile (a fraction where windows overlap):
+   uop n + 1 offsets, bitmask n flags, cp and rle one entry per nonempty consumer tile
+   (n P(nonempty)). Per consumer tile moved that is (n + 1) / n, 1 / metadata_bits, P(nonempty)
+   words; per fill of the level's own tile, n times that. Sparseloop's uop count (its 04.2.1:
+   65 offsets over 64 input tiles, read 6 times: 390).
 4. Occupancy (capacity checks): the expected nonzeros of the tile, rounded up, plus the
    metadata of the tile (bitmask: tile bits; rle, cp: one word per expected entry; uop: two
-   words) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
+   words; an outer rank: its words in the level's tile, rule 3) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
    gives that bound).
 5. Compute: MACs where a gating or skipping operand is zero are gated or skipped (element
    granularity: the fraction kept is the product of the operands' densities). Skipped MACs take
    no cycle: compute cycles are the dense ones times the fraction not skipped, which assumes
    perfect load balance (the skipped work is spread evenly over PEs and time steps). Gated MACs
    keep their cycles. Neither costs energy (gated energy is 0).
+6. (De)compression: a level that keeps a tensor uncompressed below a parent that keeps it in a
+   compressed format costs ``decompression_energy_pj`` per value it is filled with and
+   ``compression_energy_pj`` per entry of its updates the parent stores (Sparseloop's counts in
+   its 04.2.1: 1,382,400 input values decompressed into the buffer, 104,613 output entries
+   compressed to DRAM).
+7. Bandwidth: the actual accesses and the metadata count against a level's read and write
+   bandwidth; where ``gated_keep_slot`` is set, the gated ones too (Sparseloop's rule: a gated
+   access is not performed but keeps its port slot).
 
 A layer with every tensor dense on an architecture with no compressed format gives exactly the
 dense counts (every factor is 1.0 and the counts stay below 2**53).
@@ -46,13 +61,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loopnest.arch.spec import Architecture
+from loopnest.arch.spec import COMPRESSED, Architecture
 from loopnest.workload.density import Density
 from loopnest.workload.problem import ROLES, Problem
 
 READS, FILLS, UPDATES, NETWORK, TILES = range(5)
 OUT = ROLES.index("outputs")
-COMPRESSED = ("bitmask", "rle", "cp")
 _DENSE = Density()
 
 
@@ -62,7 +76,8 @@ class SparsePlan:
 
     density: tuple[Density, ...]  # per role
     sizes: tuple[int, ...]  # whole tensor sizes (values), per role
-    formats: tuple[tuple[str, ...], ...]  # [level][role]
+    formats: tuple[tuple[str, ...], ...]  # [level][role]: the inner rank's format
+    outer: tuple[tuple[str | None, ...], ...]  # [level][role]: the outer rank's format (None: one rank)
     feature: tuple[tuple[tuple[str, tuple[int, ...]] | None, ...], ...]  # [level][role]: (gating|skipping, leaders)
     meta_bits: tuple[int, ...]  # per level
     meta_ratio: np.ndarray  # (L,) metadata_bits / word_bits
@@ -71,6 +86,13 @@ class SparsePlan:
     mac_actual: float  # fraction of MACs performed
     mac_gated: float
     mac_skipped: float
+    keep_slot: tuple[bool, ...] = ()  # per level: gated accesses count against its bandwidth
+    codec_pj: np.ndarray | None = None  # (L, 2) pJ per value decompressed, per entry compressed (None: no codec)
+
+    @property
+    def has_outer(self) -> bool:
+        """Whether a tensor is kept in two ranks somewhere (its outer rank's metadata is kept apart)."""
+        return any(f is not None for per in self.outer for f in per)
 
     @property
     def cycle_fraction(self) -> float:
@@ -112,11 +134,12 @@ def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
     cs = arch.compute.sparse
     if all(d.is_dense for d in dens) and all(f is None for f in feats) and cs is None:
         return None
-    formats, feature, meta_bits = [], [], []
+    formats, outer, feature, meta_bits = [], [], [], []
     meta_pj = np.zeros((len(arch.levels), 3, 3))
     for l, lv in enumerate(arch.levels):
         sp = lv.sparse
-        formats.append(tuple("uncompressed" if sp is None else sp.formats.get(r, "uncompressed") for r in ROLES))
+        formats.append(tuple("uncompressed" if sp is None else sp.format_of(r) for r in ROLES))
+        outer.append(tuple(None if sp is None or len(sp.ranks_of(r)) < 2 else sp.ranks_of(r)[0] for r in ROLES))
         per = [None] * 3
         if sp is not None:
             for kind in ("gating", "skipping"):
@@ -129,11 +152,14 @@ def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
     skip = float(np.prod([dens[ROLES.index(r)].value for r in cs.skipping])) if cs is not None else 1.0
     gate = float(np.prod([dens[ROLES.index(r)].value for r in cs.gating])) if cs is not None else 1.0
     sizes = tuple(problem.size(problem.tensor(r)) for r in ROLES)
+    codec = np.array([(0.0, 0.0) if f is None else (f.decompression_energy_pj, f.compression_energy_pj) for f in feats])
+    codec = codec if codec.any() else None
     stored = np.array([[1.0 if f not in COMPRESSED else d.rle_entries(mb) if f == "rle" else d.value
                         for f, d in zip(fl, dens)] for fl, mb in zip(formats, meta_bits)]).reshape(len(formats), 3)
-    return SparsePlan(dens, sizes, tuple(formats), tuple(feature), tuple(meta_bits),
+    return SparsePlan(dens, sizes, tuple(formats), tuple(outer), tuple(feature), tuple(meta_bits),
                       np.array(meta_bits, float) / np.array([lv.word_bits for lv in arch.levels], float), meta_pj, stored,
-                      mac_actual=skip * gate, mac_gated=skip * (1.0 - gate), mac_skipped=1.0 - skip)
+                      mac_actual=skip * gate, mac_gated=skip * (1.0 - gate), mac_skipped=1.0 - skip,
+                      keep_slot=tuple(bool(f is not None and f.gated_keep_slot) for f in feats), codec_pj=codec)
 
 
 @dataclass
@@ -148,6 +174,7 @@ class SparseBlock:
     occupancy: np.ndarray  # (L, 3, B) int64 expected tile occupancy in data words
     meta_energy: np.ndarray  # (L, 3, B) pJ of the metadata accesses
     meta_data_words: np.ndarray  # (2, L, B) metadata in data words read, written (bandwidth)
+    outer_metadata: np.ndarray | None = None  # (kind, L, 3, B) the outer ranks' part of ``metadata`` (None: one rank)
 
 
 def _neighbours(keep_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +190,35 @@ def _neighbours(keep_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return below, above
 
 
+def _outer_words(fmt: str, n: np.ndarray, mb: int, density: Density, c: np.ndarray, size: int) -> np.ndarray:
+    """Metadata words of an outer rank per consumer tile (of ``c`` values) it indexes, for a level
+    tile of ``n`` consumer tiles (rule 3): uop (n + 1) / n offsets, bitmask one flag (``mb`` per
+    word), cp and rle one entry where the consumer tile is nonempty; uncompressed none."""
+    if fmt == "uop":
+        return (n + 1.0) / n
+    if fmt == "bitmask":
+        return np.full_like(n, 1.0 / mb)
+    if fmt in ("cp", "rle"):
+        return density.p_nonempty(np.rint(c).astype(np.int64), size)
+    return np.zeros_like(n)
+
+
+def _codec_energy(p: SparsePlan, actual: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """(L, 3, B) pJ of (de)compression (rule 6): at each uncompressed level below a compressed
+    supplier, its actual fills times the decompression price and the supplier's actual updates
+    (compressed entries) times the compression price."""
+    L, _, B = keep.shape
+    out = np.zeros((L, 3, B))
+    for t in range(3):
+        packed = np.array([f[t] in COMPRESSED for f in p.formats] + [False])
+        _, above = _neighbours(keep[:, t])
+        src = np.vstack([np.full((1, B), -1), above[:-1]])  # each level's supplier (-1: none)
+        below_packed = packed[src] & ~packed[:L, None] & keep[:, t]  # src -1 reads the trailing False
+        updates = np.take_along_axis(actual[UPDATES, :, t], np.maximum(src, 0), axis=0)
+        out[:, t] = below_packed * (actual[FILLS, :, t] * p.codec_pj[:, :1] + updates * p.codec_pj[:, 1:])
+    return out
+
+
 def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBlock:
     """Apply the module's rules to one block of ``count_block``'s words (5, L, 3, B) and keep (L, 3, B)."""
     _, L, _, B = words.shape
@@ -175,6 +231,7 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
     with_mac = np.concatenate([tiles.astype(float), np.ones((1, 3, B))])  # per-instance tiles, the MAC's: 1
     ones = np.ones(B)
     meta = np.zeros_like(actual)
+    outer_meta = np.zeros_like(actual) if p.has_outer else None
     occupancy = tiles.astype(np.int64)
     for t in range(3):
         below, above = _neighbours(keep[:, t])
@@ -210,8 +267,8 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
             network[:, t] *= np.take_along_axis(frac, np.maximum(above, 0), axis=0)
         # formats: compressed levels hold and move nonzeros only (rle: and its filler entries)
         for l in range(L):
-            fmt = p.formats[l][t]
-            if fmt == "uncompressed":
+            fmt, out_fmt = p.formats[l][t], p.outer[l][t]
+            if fmt == "uncompressed" and out_fmt is None:
                 continue
             positions = actual[:, l, t].copy()  # dense positions moved (after gating / skipping)
             share = p.stored[l, t]
@@ -220,24 +277,36 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
                 gated[:, l, t] *= share
                 skipped[:, l, t] *= share
             mb = p.meta_bits[l]
+            occ_meta = np.zeros(B)
             if fmt == "bitmask":  # one flag per dense position, mb flags per metadata word
                 meta[:, l, t] = positions / mb
                 occ_meta = tiles[l, t] / mb
             elif fmt in ("rle", "cp"):  # one run length or coordinate per stored entry
                 meta[:, l, t] = actual[:, l, t]
                 occ_meta = tiles[l, t] * share
-            else:  # uop: two offsets per tile moved
+            elif fmt == "uop":  # two offsets per tile moved
                 meta[READS, l, t] = 2.0 * actual[READS, l, t] / consumer_tile[l]
                 meta[UPDATES, l, t] = 2.0 * actual[UPDATES, l, t] / consumer_tile[l]
                 meta[FILLS, l, t] = 2.0 * actual[FILLS, l, t] / np.maximum(tiles[l, t], 1)
                 occ_meta = np.full(B, 2.0)
+            if out_fmt is not None:  # the outer rank over the level tile's n consumer tiles (rule 3)
+                c = consumer_tile[l]
+                n = np.maximum(tiles[l, t] / c, 1.0)
+                per_child = _outer_words(out_fmt, n, mb, p.density[t], c, p.sizes[t])
+                outer_meta[READS, l, t] = positions[READS] / c * per_child
+                outer_meta[UPDATES, l, t] = positions[UPDATES] / c * per_child
+                outer_meta[FILLS, l, t] = positions[FILLS] / np.maximum(tiles[l, t], 1) * n * per_child
+                meta[:, l, t] += outer_meta[:, l, t]
+                occ_meta = occ_meta + n * per_child
             data_occ = np.ceil(tiles[l, t] * share) if fmt in COMPRESSED else tiles[l, t]
             occupancy[l, t] = data_occ + np.ceil(occ_meta * p.meta_ratio[l])
         if t != OUT:  # the parent's format sets what crosses a fanout
             share = np.append(p.stored[:, t], 1.0)
             network[:, t] *= share[np.maximum(above, 0)]
     meta_energy = np.einsum("klrb,lrk->lrb", meta, p.meta_pj) if meta.any() else np.zeros((L, 3, B))
+    if p.codec_pj is not None:
+        meta_energy += _codec_energy(p, actual, keep)
     md = meta * p.meta_ratio[None, :, None, None]
     meta_words = np.stack([md[READS].sum(axis=1), (md[FILLS] + md[UPDATES]).sum(axis=1)])
-    return SparseBlock(actual, gated, skipped, meta, network, occupancy, meta_energy, meta_words)
+    return SparseBlock(actual, gated, skipped, meta, network, occupancy, meta_energy, meta_words, outer_meta)
 

@@ -101,3 +101,6 @@ def cases() -> Iterator[Case]:
         share = leak * cycles / result.macs * 1000
         yield Case(f"sparseloop {folder[:6]}: energy per algorithmic MAC", source, "fJ/MAC", fj, got, exact=False,
                    tolerance=0.005 / fj, basis=_BASIS.format(leak, int(cycles), share))
+    from loopnest.validation import sparseloop_eyeriss
+
+    yield from sparseloop_eyeriss.cases()
