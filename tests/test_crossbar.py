@@ -179,3 +179,22 @@ def test_isaac_ima_power_by_component():
     by = {c.name: c for c in cases()}
     assert by["isaac-ima-total"].expected == pytest.approx((289 + 20.7 + 7) / 12)
     assert all(by[f"isaac-ima-{k}"].passed for k in ("dac", "adc", "cells"))
+
+
+def test_isaac_adc_rate_and_areas():
+    # ISAAC Table I prints the ADC as "8 bits, 1.2 GSps"; Sec. V feeds a crossbar's 128 columns to one
+    # ADC within the 100 ns cycle (1.28 GSps), which is what the model's pipeline needs: 128 / 100 ns.
+    from loopnest.validation.isaac import cases
+
+    by = {c.name: c for c in cases()}
+    rate = by["isaac-adc-rate"]
+    assert rate.expected == 1.2 and rate.got == pytest.approx(128 / 100e-9 / 1e9) and not rate.passed
+    # Table I areas per IMA: ADC 0.0096 + DAC 0.00017 + arrays 0.0002 mm^2, the preset's per-unit source
+    conv = by["isaac-area-converters-cells"]
+    assert conv.expected == pytest.approx(0.0096 + 0.00017 + 0.0002) and conv.passed
+    # IR 2 KB + OR 256 B = 0.0021 + 0.00077 mm^2; the eight XbarIO files hold the same 2,304 bytes
+    arch = load_arch("pim-crossbar")
+    io = arch.levels[arch.level_index("XbarIO")]
+    assert arch.instances(arch.level_index("XbarIO")) * io.total_words * io.word_bits == (2048 + 256) * 8
+    assert by["isaac-area-io-registers"].expected == pytest.approx(0.0021 + 0.00077)
+    assert by["isaac-area-tile-buffer"].expected == 0.083
