@@ -155,6 +155,15 @@ def test_array_smaller_than_a_weight(arch):
         map_crossbar(LayerShape("x", 9, 1, 1, 1, 16, 16), arch, pim=tiny)
 
 
+def test_resized_below_one_weight_is_one_line(arch):
+    # 16-bit weights on 2-bit cells: 8 cells each; a 4-column array holds none (the message was
+    # pydantic's help URL before)
+    with pytest.raises(CrossbarError) as e:
+        resized(arch.compute.pim, 4)
+    assert str(e.value) == ("array 4 x 4: columns: 4 columns cannot hold one weight of 8 cells (cells_per_weight); "
+                            "need columns >= 8")
+
+
 def test_no_arrays_is_refused(arch):
     with pytest.raises(CrossbarError, match=r"arrays: an integer >= 1, got 0"):
         map_crossbar(LayerShape("x", 9, 1, 1, 1, 16, 16), arch, arrays=0)

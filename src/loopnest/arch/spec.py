@@ -320,6 +320,9 @@ class PimArray(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> PimArray:
+        if self.columns < self.cells_per_weight:
+            raise ValueError(f"columns: {self.columns} columns cannot hold one weight of {self.cells_per_weight} cells "
+                             f"(cells_per_weight); need columns >= {self.cells_per_weight}")
         if self.columns % self.cells_per_weight:
             raise ValueError(f"cells_per_weight {self.cells_per_weight} does not divide columns {self.columns}")
         if self.columns % self.columns_per_adc:
