@@ -22,6 +22,12 @@
   0.15 POPS/W holds by construction; the 1-bit efficiency and the 1-bit over 8-bit throughput per
   area then follow from the counting rules (passes x cells per weight: 64x), against the paper's
   8 / 0.15 = 53x and 154 / 2.6 = 59x. Read as 8-bit inputs and weights against 1-bit both.
+* The Accelergy-for-PIM breakdown (Wu et al., ISPASS 2020, as shown in Sze's 2020 talk, slide
+  "Accelergy for PIM"): VGG's energy on a Cascade-like ReRAM design (Cascade, MICRO 2019), with
+  the A/D conversion 66.9 % of it by Accelergy (67.9 % by Cascade's own figures). Only that share
+  can be read with certainty from the slide (the other percentages cannot be matched to their
+  components). Ours: the ADC's share of VGG-16 on ``pim-crossbar``, an ISAAC-like design, not
+  Cascade, so the case compares the size of the A/D share, not one design's numbers.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from loopnest.validation import Case
 SINANGIL = "Sinangil et al., JSSC 2021 (7 nm SRAM CIM macro), title and abstract"
 MYTHIC = "Keutzer et al., co-design talk, slide 'Analog Computing: Mythic' (40 nm flash, 8-bit, 5 MB, 0.5 pJ/MAC)"
 IMAGINE = "Kneip et al., IMAGINE, IEEE TCAS-AI 2025 (arXiv 2412.19750), abstract: 1152x256 SRAM CIM macro, 22 nm, measured"
+ACCELERGY_PIM = "Wu et al., ISPASS 2020 (Accelergy for PIM), VGG on a Cascade-like design, via Sze, 2020 talk"
 PRINTED = "half a unit in the last printed digit of the published figure"
 # IMAGINE's macro as a crossbar: 1152 rows x 256 1-bit cells, inputs one bit per pass, 8 cells per 8-bit weight
 IMAGINE_NM, IMAGINE_ROWS, IMAGINE_COLUMNS = 22, 1152, 256
@@ -106,6 +113,16 @@ def imagine_figures() -> dict[str, float]:
     return out
 
 
+def adc_share_vgg16() -> float:
+    """The ADC's share (%) of VGG-16's energy on pim-crossbar (crossbar mapper, every component)."""
+    from loopnest.arch import load_arch
+    from loopnest.search.crossbar import map_network_crossbar
+    from loopnest.workload.zoo import build
+
+    e = map_network_crossbar(build("vgg16"), load_arch("pim-crossbar"), per_layer=False)["totals"]["energy_pj"]
+    return 100 * e["adc"] / sum(e.values())
+
+
 def cases() -> Iterator[Case]:
     s = sram_cim_figures()
     yield Case("sram-cim-macs-per-access", SINANGIL, "4b x 4b MACs at once", 1024, s["macs_per_access"], exact=True)
@@ -135,3 +152,7 @@ def cases() -> Iterator[Case]:
                ratio, g["macs_per_cycle_1b"] / g["macs_per_cycle_8b"], exact=False,
                tolerance=_printed(IMAGINE_TOPS_PER_MM2[1]) + _printed(IMAGINE_TOPS_PER_MM2[8]),
                basis="the two printed figures' half units of the last digit, added")
+    yield Case("accelergy-pim-a2d-share-vgg", ACCELERGY_PIM,
+               "A/D share of VGG's energy (%): ours VGG-16 on the ISAAC-like preset, theirs a Cascade-like design", 66.9,
+               adc_share_vgg16(), exact=False, tolerance=(67.9 - 66.9) / 66.9,
+               basis="the spread of the two published estimates for the same design (66.9 % Accelergy, 67.9 % Cascade)")
