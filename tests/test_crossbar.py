@@ -8,8 +8,7 @@ import pytest
 
 from loopnest.arch import ArchSpecError, load_arch
 from loopnest.arch.loader import parse_arch, read_spec, preset_path
-from loopnest.arch.pim import pim_mac_energy_pj
-from loopnest.arch.spec import PimArray
+from loopnest.arch.pim import PimArray, pim_mac_energy_pj
 from loopnest.model.crossbar import CrossbarError, LayerShape, array_count, layer_shape, map_crossbar, resized
 from loopnest.workload.zoo import build
 

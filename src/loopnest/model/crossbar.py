@@ -59,7 +59,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from loopnest.arch.laws import INT_ADD_PJ, energy_scale, power_law
-from loopnest.arch.spec import Architecture, PimArray
+from loopnest.arch.pim import PimArray
+from loopnest.arch.spec import Architecture
 from loopnest.mapping.crossbar import CrossbarChoice
 from loopnest.workload.problem import Problem
 

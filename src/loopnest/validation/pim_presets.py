@@ -92,8 +92,7 @@ def imagine_figures() -> dict[str, float]:
     """IMAGINE's macro by our model: density by sram-cim's cell-area rule, and POPS/W and MACs per
     cycle at 8 and 1 bits from the crossbar mapper (8-bit energy in the cell reads)."""
     from loopnest.arch import load_arch
-    from loopnest.arch.pim import pim_mac_area_um2
-    from loopnest.arch.spec import PimArray
+    from loopnest.arch.pim import PimArray, pim_mac_area_um2
     from loopnest.model.crossbar import LayerShape, map_crossbar
 
     cim = load_arch("sram-cim")
