@@ -45,7 +45,8 @@ _PIM = ["codesign", "pim-study", "--arch", "pim-crossbar", "--noise", "rescaled"
 _PIM_QUICK = {"0,1,2": "0"}  # one noise seed
 FIGURES += [("pim_rescaled_noise.png", _PIM, None, _PIM_QUICK),
             ("pim_utilization.png", _PIM, "pim-utilization", _PIM_QUICK),
-            ("pim_energy_breakdown.png", _PIM, "pim-breakdown", _PIM_QUICK)]
+            ("pim_energy_breakdown.png", _PIM, "pim-breakdown", _PIM_QUICK),
+            ("pim_weight_bits.png", _PIM, "pim-weight-bits", _PIM_QUICK)]
 
 # The sweep figures: `sweep show STORE --plot`, STORE first filled by `sweep run SPEC` (resumable);
 # the quick mode sweeps a cut-down copy of SPEC (LeNet-5 at batch 1, 2, ... for its workloads, two values per

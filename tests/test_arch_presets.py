@@ -159,7 +159,7 @@ def test_pim_presets_from_their_sources():
     assert m.technology_nm == 40 and m.compute.operand_bits == 8 and m.pes * 8 == 5 * 2**20 * 8
     per_mac = pim.dac_energy_pj / pim.columns + pim.adc_energy_pj / pim.rows + pim.cell_energy_pj
     assert per_mac == pytest.approx(0.5)
-    assert pim.adc_energy_pj == pytest.approx(1.5625 * 40 / 32)  # ISAAC's 8-bit ADC (2 mW / 1.28 GS/s) at 40 nm
+    assert pim.adc_energy_pj == pytest.approx(1.5625 * 40 / 32)  # ISAAC's 8-bit ADC (16 mW x 100 ns / 1024 conversions) at 40 nm
 
 
 def test_digital_preset_has_the_area_of_the_pim_one():

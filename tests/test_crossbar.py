@@ -8,8 +8,7 @@ import pytest
 
 from loopnest.arch import ArchSpecError, load_arch
 from loopnest.arch.loader import parse_arch, read_spec, preset_path
-from loopnest.arch.pim import pim_mac_energy_pj
-from loopnest.arch.spec import PimArray
+from loopnest.arch.pim import PimArray, pim_mac_energy_pj
 from loopnest.model.crossbar import CrossbarError, LayerShape, array_count, layer_shape, map_crossbar, resized
 from loopnest.workload.zoo import build
 
@@ -155,6 +154,15 @@ def test_array_smaller_than_a_weight(arch):
         map_crossbar(LayerShape("x", 9, 1, 1, 1, 16, 16), arch, pim=tiny)
 
 
+def test_resized_below_one_weight_is_one_line(arch):
+    # 16-bit weights on 2-bit cells: 8 cells each; a 4-column array holds none (the message was
+    # pydantic's help URL before)
+    with pytest.raises(CrossbarError) as e:
+        resized(arch.compute.pim, 4)
+    assert str(e.value) == ("array 4 x 4: columns: 4 columns cannot hold one weight of 8 cells (cells_per_weight); "
+                            "need columns >= 8")
+
+
 def test_no_arrays_is_refused(arch):
     with pytest.raises(CrossbarError, match=r"arrays: an integer >= 1, got 0"):
         map_crossbar(LayerShape("x", 9, 1, 1, 1, 16, 16), arch, arrays=0)
@@ -179,3 +187,22 @@ def test_isaac_ima_power_by_component():
     by = {c.name: c for c in cases()}
     assert by["isaac-ima-total"].expected == pytest.approx((289 + 20.7 + 7) / 12)
     assert all(by[f"isaac-ima-{k}"].passed for k in ("dac", "adc", "cells"))
+
+
+def test_isaac_adc_rate_and_areas():
+    # ISAAC Table I prints the ADC as "8 bits, 1.2 GSps"; Sec. V feeds a crossbar's 128 columns to one
+    # ADC within the 100 ns cycle (1.28 GSps), which is what the model's pipeline needs: 128 / 100 ns.
+    from loopnest.validation.isaac import cases
+
+    by = {c.name: c for c in cases()}
+    rate = by["isaac-adc-rate"]
+    assert rate.expected == 1.2 and rate.got == pytest.approx(128 / 100e-9 / 1e9) and not rate.passed
+    # Table I areas per IMA: ADC 0.0096 + DAC 0.00017 + arrays 0.0002 mm^2, the preset's per-unit source
+    conv = by["isaac-area-converters-cells"]
+    assert conv.expected == pytest.approx(0.0096 + 0.00017 + 0.0002) and conv.passed
+    # IR 2 KB + OR 256 B = 0.0021 + 0.00077 mm^2; the eight XbarIO files hold the same 2,304 bytes
+    arch = load_arch("pim-crossbar")
+    io = arch.levels[arch.level_index("XbarIO")]
+    assert arch.instances(arch.level_index("XbarIO")) * io.total_words * io.word_bits == (2048 + 256) * 8
+    assert by["isaac-area-io-registers"].expected == pytest.approx(0.0021 + 0.00077)
+    assert by["isaac-area-tile-buffer"].expected == 0.083

@@ -60,6 +60,9 @@ def test_claims_on_made_up_curves():
     (["--sigma", "x"], "--sigma: a noise standard deviation (a number >= 0), got 'x'"),
     (["--noise", "loud"], "--noise: 'loud' is not one of fixed, rescaled"),
     (["--array-sizes", "0"], "--array-sizes: an array side is an integer >= 1, got 0"),
+    # pim-crossbar: a 16-bit weight spans 8 two-bit cells, so a 4 x 4 array cannot hold one weight
+    (["--array-sizes", "128,4"], "--array-sizes: array 4 x 4: columns: 4 columns cannot hold one weight of 8 cells"),
+    (["--adc-bits", "0"], "--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got 0"),
     (["--adc-bits", "1"], "--adc-bits: an ADC of 2 to 32 bits (a symmetric partial-sum quantizer), got 1"),
     (["--arch", "eyeriss"], "has no pim block"),
     (["--zoo", "nosuchnet"], "--zoo: unknown network 'nosuchnet'"),

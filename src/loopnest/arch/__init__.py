@@ -8,7 +8,8 @@
 from loopnest.arch.components import ComponentModel, register_table, table_names
 from loopnest.arch.loader import ArchSpecError, list_presets, load_arch, parse_arch
 from loopnest.arch.queries import MacQuery, MemoryQuery, WireQuery
-from loopnest.arch.spec import Architecture, Compute, Fanout, PimArray, Storage
+from loopnest.arch.pim import PimArray
+from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 
 __all__ = [
     "ArchSpecError", "Architecture", "ComponentModel", "Compute", "Fanout", "MacQuery", "MemoryQuery",

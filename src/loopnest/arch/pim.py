@@ -1,4 +1,5 @@
-"""Energy and area per MAC of an analog processing-in-memory crossbar (``PimArray``).
+"""The analog processing-in-memory crossbar of a spec's ``compute.pim`` (``PimArray``), and its
+energy and area per MAC.
 
 One pass applies one ``dac_bits`` slice of an input vector to all ``rows`` (one DAC conversion
 per row), reads every cell once and converts every column once (ADC); it performs
@@ -13,7 +14,48 @@ from __future__ import annotations
 
 from math import ceil
 
-from loopnest.arch.spec import PimArray
+from pydantic import model_validator
+
+from loopnest.arch.fields import NonNegFloat, PosInt, Strict
+
+
+class PimArray(Strict):
+    """An analog processing-in-memory crossbar: weights stationary in ``rows`` x ``columns`` cells.
+
+    A weight of ``operand_bits`` bits spans ``cells_per_weight`` cells of ``bits_per_cell`` bits;
+    inputs enter bit-serially through one DAC per row, ``dac_bits`` at a time; every column is
+    converted by an ADC shared by ``columns_per_adc`` columns. Energies are per conversion or per
+    cell read; areas per unit.
+    """
+
+    rows: PosInt
+    columns: PosInt
+    bits_per_cell: PosInt = 1
+    cells_per_weight: PosInt = 1
+    dac_bits: PosInt = 1
+    adc_bits: PosInt = 8
+    columns_per_adc: PosInt = 1
+    dac_energy_pj: NonNegFloat
+    adc_energy_pj: NonNegFloat
+    cell_energy_pj: NonNegFloat = 0.0
+    dac_area_um2: NonNegFloat = 0.0
+    adc_area_um2: NonNegFloat = 0.0
+    cell_area_um2: NonNegFloat = 0.0
+
+    @model_validator(mode="after")
+    def _check(self) -> PimArray:
+        if self.columns < self.cells_per_weight:
+            raise ValueError(f"columns: {self.columns} columns cannot hold one weight of {self.cells_per_weight} cells "
+                             f"(cells_per_weight); need columns >= {self.cells_per_weight}")
+        if self.columns % self.cells_per_weight:
+            raise ValueError(f"cells_per_weight {self.cells_per_weight} does not divide columns {self.columns}")
+        if self.columns % self.columns_per_adc:
+            raise ValueError(f"columns_per_adc {self.columns_per_adc} does not divide columns {self.columns}")
+        return self
+
+    @property
+    def weights_per_row(self) -> int:
+        return self.columns // self.cells_per_weight
 
 
 def pim_mac_energy_pj(pim: PimArray, operand_bits: int, used_rows: int | None = None,

@@ -27,9 +27,11 @@ import json
 from math import ceil, prod
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from loopnest.arch.expr import numeric_field
+from loopnest.arch.fields import NonNegFloat, Num as _Num, PosFloat, PosInt, Strict as _Strict
+from loopnest.arch.pim import PimArray
 from loopnest.names import plain
 from loopnest.workload.problem import ROLES, Role
 
@@ -39,16 +41,6 @@ StorageClass = Literal["dram", "sram", "regfile", "register"]
 Packing = Literal["word", "bit", "none"]
 Operand = Literal["inputs", "weights"]
 Axis = Literal["x", "y"]
-
-_Num = BeforeValidator(numeric_field)
-PosInt = Annotated[int, _Num, Field(gt=0)]
-PosFloat = Annotated[float, _Num, Field(gt=0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, _Num, Field(ge=0, allow_inf_nan=False)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
 
 class Fanout(_Strict):
     """The network from one storage level to the X x Y instances of the next level inward."""
@@ -337,42 +329,6 @@ class Storage(_Strict):
         if self.energy_pj is None:
             raise ValueError(f"level {self.name!r} has no energy_pj: load it with load_arch to resolve it")
         return self.energy_pj[action]
-
-
-class PimArray(_Strict):
-    """An analog processing-in-memory crossbar: weights stationary in ``rows`` x ``columns`` cells.
-
-    A weight of ``operand_bits`` bits spans ``cells_per_weight`` cells of ``bits_per_cell`` bits;
-    inputs enter bit-serially through one DAC per row, ``dac_bits`` at a time; every column is
-    converted by an ADC shared by ``columns_per_adc`` columns. Energies are per conversion or per
-    cell read; areas per unit.
-    """
-
-    rows: PosInt
-    columns: PosInt
-    bits_per_cell: PosInt = 1
-    cells_per_weight: PosInt = 1
-    dac_bits: PosInt = 1
-    adc_bits: PosInt = 8
-    columns_per_adc: PosInt = 1
-    dac_energy_pj: NonNegFloat
-    adc_energy_pj: NonNegFloat
-    cell_energy_pj: NonNegFloat = 0.0
-    dac_area_um2: NonNegFloat = 0.0
-    adc_area_um2: NonNegFloat = 0.0
-    cell_area_um2: NonNegFloat = 0.0
-
-    @model_validator(mode="after")
-    def _check(self) -> PimArray:
-        if self.columns % self.cells_per_weight:
-            raise ValueError(f"cells_per_weight {self.cells_per_weight} does not divide columns {self.columns}")
-        if self.columns % self.columns_per_adc:
-            raise ValueError(f"columns_per_adc {self.columns_per_adc} does not divide columns {self.columns}")
-        return self
-
-    @property
-    def weights_per_row(self) -> int:
-        return self.columns // self.cells_per_weight
 
 
 class Compute(_Strict):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from loopnest.arch.spec import Architecture
 from loopnest.codesign import CodesignError
-from loopnest.model.crossbar import array_count, resized
+from loopnest.model.crossbar import CrossbarError, array_count, resized
 from loopnest.search.crossbar import map_network_crossbar
 from loopnest.workload.network import Network
 
@@ -117,6 +117,11 @@ def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None =
     pim = arch.compute.pim
     if pim is None:
         raise CodesignError(f"--arch: {arch.name!r} has no pim block (compute.arithmetic analog); the PIM study needs a crossbar architecture")
+    for n in spec.array_sizes:  # before any mapping: one line naming the option
+        try:
+            resized(pim, n)
+        except CrossbarError as e:
+            raise CodesignError(f"--array-sizes: {e}") from None
     cells = array_count(arch) * pim.rows * pim.columns
     sweep, own, side = {}, {}, {}
     for name in spec.networks + spec.zoo:

@@ -39,7 +39,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from loopnest.arch.expr import ExprError, safe_eval
 from loopnest.arch.loader import ArchSpecError, list_presets, preset_path, read_spec
-from loopnest.arch.spec import ACTIONS, Architecture, Compute, Fanout, PimArray, Storage
+from loopnest.arch.pim import PimArray
+from loopnest.arch.spec import ACTIONS, Architecture, Compute, Fanout, Storage
 from loopnest.datafile import DataFileError, field_path, read_yaml
 from loopnest.names import plain
 from loopnest.workload.problem import ROLES

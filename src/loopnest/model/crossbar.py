@@ -56,9 +56,11 @@ from dataclasses import dataclass
 from math import ceil, log2, prod
 
 import numpy as np
+from pydantic import ValidationError
 
 from loopnest.arch.laws import INT_ADD_PJ, energy_scale, power_law
-from loopnest.arch.spec import Architecture, PimArray
+from loopnest.arch.pim import PimArray
+from loopnest.arch.spec import Architecture
 from loopnest.mapping.crossbar import CrossbarChoice
 from loopnest.workload.problem import Problem
 
@@ -285,5 +287,6 @@ def resized(pim: PimArray, rows: int, columns: int | None = None) -> PimArray:
     share = pim.columns_per_adc if columns % pim.columns_per_adc == 0 else columns
     try:
         return PimArray.model_validate({**pim.model_dump(), "rows": rows, "columns": columns, "columns_per_adc": share})
-    except ValueError as e:
-        raise CrossbarError(f"array {rows} x {columns}: {str(e).splitlines()[-1].strip()}") from None
+    except ValidationError as e:
+        msg = e.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        raise CrossbarError(f"array {rows} x {columns}: {msg}") from None
