@@ -309,8 +309,10 @@ def test_a_layer_that_fits_nowhere_is_an_invalid_row(tmp_path):
 
 
 def test_point_row_matches_network_totals(tmp_path):
-    """A point's numbers are the network mapper's totals on the same architecture."""
+    """A point's numbers are the network mapper's totals on the same architecture, with the
+    non-MAC operators (ReLU, pooling: model.elementwise) added to the MAC layers'."""
     from loopnest.arch import load_arch
+    from loopnest.model.elementwise import evaluate_element_op
     from loopnest.search.network import map_network
     from loopnest.workload import load_network
 
@@ -318,13 +320,15 @@ def test_point_row_matches_network_totals(tmp_path):
     row = evaluate_point(sweep_points(spec, base)[0])
     arch = load_arch("simple-ws")  # 128 KB = 65536 words, 16 x 16: the preset itself
     net = map_network(load_network("digits-cnn2"), arch, "ws", None, "energy", "exact", 0, jobs=1)
-    energy = sum(lo.result.energy_pj for lo in net.layers)
-    cycles = sum(lo.result.cycles for lo in net.layers)
-    assert row["status"] == "ok" and row["energy_pj"] == pytest.approx(energy, rel=1e-12)
+    ops = [evaluate_element_op(op, arch) for op in net.ops]
+    mac_cycles = sum(lo.result.cycles for lo in net.layers)
+    energy = sum(lo.result.energy_pj for lo in net.layers) + sum(c.energy_pj for c in ops)
+    cycles = mac_cycles + sum(c.cycles for c in ops)
+    assert ops and row["status"] == "ok" and row["energy_pj"] == pytest.approx(energy, rel=1e-12)
     assert row["cycles"] == cycles and row["edp"] == pytest.approx(energy * cycles, rel=1e-12)
     assert row["area_um2"] == pytest.approx(arch.total_area_um2, rel=1e-12)
     macs = sum(lo.result.macs for lo in net.layers)
-    assert row["utilization"] == pytest.approx(macs / (cycles * 256), rel=1e-12)
+    assert row["utilization"] == pytest.approx(macs / (mac_cycles * 256), rel=1e-12)  # the MAC layers', as evaluate
 
 
 # The shipped seed-study specs (docs/dse.md): each loads, its axis paths exist in its base, and it has the
@@ -386,3 +390,34 @@ def test_a_sweep_on_two_jobs_stores_every_point(tmp_path):
     with Store(tmp_path / "s.sqlite") as st:
         run = run_sweep(spec, base, st, jobs=2)
         assert len(st.rows()) == run.computed == 6
+
+
+def test_point_totals_include_shift_copies_as_evaluate(tmp_path, monkeypatch):
+    """A sweep point on a network with a shift records evaluate's totals with the non-MAC
+    operators (search.summary "with_element_ops"), not the MAC layers' alone: the shift's copy
+    (model.elementwise) is in energy, cycles, edp and the per-level energies."""
+    from loopnest.arch import load_arch
+    from loopnest.search.network import map_network
+    from loopnest.search.summary import to_dict
+    from loopnest.workload import load_network, zoo
+    from loopnest.workload.builder import Builder
+
+    def tiny_shift(batch=1):
+        b = Builder("tiny-shift", {"input": (8, 6, 6)})
+        b.conv("conv2", b.shift("shift", b.conv("conv1", "input", 8, 1), 3), 8, 1)
+        return b.build(batch)
+
+    monkeypatch.setitem(zoo.MODELS, "tiny-shift", (tiny_shift, "a 1x1 conv, a 3x3 shift, a 1x1 conv"))
+    text = TINY.replace("[512, 1024, 4096, 0]", "[65536]").replace("[2]", "[16]").replace("digits-cnn2", "tiny-shift")
+    spec, base = load_sweep(_write(tmp_path, text))
+    row = evaluate_point(sweep_points(spec, base)[0])
+    net = map_network(load_network("tiny-shift"), load_arch("simple-ws"), "ws", None, "energy", "exact", 0, jobs=1)
+    tot = to_dict(net)["totals"]
+    ops, both = tot["element_ops"], tot["with_element_ops"]
+    assert ops["count"] == 1 and ops["copied_elements"] == 8 * 6 * 6 and ops["energy_pj"] > 0 and ops["cycles"] > 0
+    assert row["status"] == "ok"
+    assert row["energy_pj"] == pytest.approx(both["energy_pj"], rel=1e-12) and row["cycles"] == both["cycles"]
+    assert row["energy_pj"] == pytest.approx(tot["energy_pj"] + ops["energy_pj"], rel=1e-12)  # more than the MAC layers'
+    assert (row["element_ops_energy_pj"], row["element_ops_cycles"]) == (pytest.approx(ops["energy_pj"]), ops["cycles"])
+    assert row["edp"] == pytest.approx(both["energy_pj"] * both["cycles"], rel=1e-12)
+    assert sum(json.loads(row["energy_by_level"]).values()) == pytest.approx(row["energy_pj"], rel=1e-12)

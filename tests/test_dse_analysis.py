@@ -30,7 +30,8 @@ def _row(i: int, a: int, b: str, model: str = "toy") -> dict:
     return {"key": f"{model}-{i}", "point": i, "params": canonical({"levels.GB.capacity_words": a, "levels.GB.mode": b}),
             "model": model, "batch": 1, "status": "ok", "reason": None, "energy_pj": energy, "cycles": cycles,
             "area_um2": 10.0 * a, "edp": energy * cycles, "utilization": 0.5, "energy_units": "pJ",
-            "energy_by_level": canonical({"DRAM": energy * 0.75, "MAC": energy * 0.25}), "layers": 3}
+            "energy_by_level": canonical({"DRAM": energy * 0.75, "MAC": energy * 0.25}), "layers": 3,
+            "element_ops_energy_pj": 0.0, "element_ops_cycles": 0.0}
 
 
 def _store(tmp_path: Path) -> Path:

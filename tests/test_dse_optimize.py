@@ -38,7 +38,7 @@ def fake_evaluate(point: Point) -> dict:
     energy = (cap / 2048 + 2048 / cap) * (1 + abs(x - 4)) * (2 if point.model == "digits-cnn4" else 1)
     row = {"key": point.key, "point": point.index, "params": canonical(p), "model": point.model, "batch": point.batch,
            "status": "ok", "reason": None, **{m: 1.0 for m in METRICS}, "energy_units": "pJ", "energy_by_level": None,
-           "layers": 2}
+           "layers": 2, "element_ops_energy_pj": 0.0, "element_ops_cycles": 0.0}
     row["energy_pj"] = energy
     if cap == 256:  # an invalid architecture, told to the optimizer as a failed trial
         row.update(status="invalid", reason="too small", energy_pj=None)

@@ -237,3 +237,67 @@ def test_attribute_of_the_wrong_type_on_other_operators(tmp_path):
     gemm = helper.make_node("Gemm", ["v", "W"], ["y"], name="fc", transB="yes")
     with pytest.raises(WorkloadError, match=r"node 'fc' \(Gemm\): attribute transB is 'yes'; allowed: an integer >= 0"):
         load_network(_model(tmp_path / "g.onnx", [gemm], [v], "y", [w]))
+
+
+def _shuffle_nodes(split, perm, back):
+    """Reshape [1, 8, 6, 6] -> split, Transpose(perm), Reshape -> back: torchvision's ShuffleNet
+    ``channel_shuffle`` as its ONNX export writes it (shape constants as initializers)."""
+    shape = lambda n, v: helper.make_tensor(n, TensorProto.INT64, [len(v)], v)
+    nodes = [helper.make_node("Reshape", ["x", "s1"], ["a"], name="r1"),
+             helper.make_node("Transpose", ["a"], ["b"], name="t", perm=perm),
+             helper.make_node("Reshape", ["b", "s2"], ["y"], name="r2")]
+    return nodes, [shape("s1", split), shape("s2", back)]
+
+
+@pytest.mark.parametrize("split,perm,back,kind", [
+    ([1, 2, 4, 6, 6], [0, 2, 1, 3, 4], [1, 8, 6, 6], "shuffle"),  # channel c = g*4 + i moves to i*2 + g
+    ([1, 2, 4, 6, 6], [0, 1, 2, 4, 3], [1, 8, 6, 6], "reshape"),  # spatial transpose: not a shuffle
+    ([1, 2, 4, 6, 6], [0, 2, 1, 3, 4], [1, 8, 36], "reshape"),    # not reshaped back: not the pattern
+    ([1, 1, 8, 6, 6], [0, 2, 1, 3, 4], [1, 8, 6, 6], "reshape"),  # one group: moves nothing
+])
+def test_reshape_transpose_reshape_channel_shuffle(tmp_path, split, perm, back, kind):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 6, 6])
+    nodes, inits = _shuffle_nodes(split, perm, back)
+    net = load_network(_model(tmp_path / "m.onnx", nodes, [x], "y", inits), batch=2)
+    t = net.node("t").op
+    assert [net.node(n).op.kind for n in ("r1", "t", "r2")] == ["reshape", kind, "reshape"]
+    if kind == "shuffle":  # every element copied once: 8*6*6 = 288 per sample, 2 samples
+        assert t.copies and t.elem_ops == 0 and t.attrs["groups"] == 2
+        assert (t.input_elements, t.output_elements) == (576, 576)
+
+
+def test_exported_channel_shuffle_costs_as_the_builder_shuffle(tmp_path):
+    """A small torch model with torchvision's ``channel_shuffle`` (view, transpose, contiguous,
+    view), exported by torch.onnx: its Transpose is a shuffle that costs what ``Builder.shuffle``
+    of the same tensor costs (model.elementwise), and the network's copied elements are 8*6*6."""
+    torch = pytest.importorskip("torch")
+    from loopnest.arch import load_arch
+    from loopnest.model.elementwise import evaluate_element_op
+    from loopnest.workload.builder import Builder
+
+    class Shuffle(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(8, 8, 1)
+
+        def forward(self, x):
+            x = self.conv(x)
+            b, c, h, w = x.size()
+            x = torch.transpose(x.view(b, 2, c // 2, h, w), 1, 2).contiguous()
+            return x.view(b, -1, h, w)
+
+    path = tmp_path / "shuffle.onnx"
+    try:
+        torch.onnx.export(Shuffle().eval(), (torch.zeros(1, 8, 6, 6),), str(path), dynamo=False)
+    except Exception as e:  # the TorchScript exporter is deprecated and may be gone
+        pytest.skip(f"torch.onnx.export unavailable: {type(e).__name__}")
+    net = load_network(path)
+    (shuffle,) = [o for o in net.ops if o.kind == "shuffle"]
+    assert [o.kind for o in net.ops] == ["reshape", "shuffle", "reshape"]
+    b = Builder("ref", {"input": (8, 6, 6)})
+    b.shuffle("s", b.conv("conv", "input", 8, 1), 2)
+    ref = b.build().node("s").op
+    arch = load_arch("eyeriss")
+    assert (shuffle.input_elements, shuffle.output_elements) == (ref.input_elements, ref.output_elements) == (288, 288)
+    ours, theirs = evaluate_element_op(shuffle, arch), evaluate_element_op(ref, arch)
+    assert (ours.energy_pj, ours.cycles, ours.accesses) == (theirs.energy_pj, theirs.cycles, theirs.accesses)

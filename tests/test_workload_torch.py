@@ -191,3 +191,32 @@ def test_channel_shuffle_is_a_copy():
     net = imported(Shuffled, (1, 4, 5, 5))
     shuffles = [o for o in net.ops if o.kind == "shuffle"]
     assert len(shuffles) == 2 and all(o.copies and o.elem_ops == 0 and o.output_elements == 200 for o in shuffles)
+
+
+def _torchvision_channel_shuffle(x, groups: int):
+    """torchvision.models.shufflenetv2.channel_shuffle, written out (torchvision is not a dependency)."""
+    b, c, h, w = x.size()
+    x = torch.transpose(x.view(b, groups, c // groups, h, w), 1, 2).contiguous()
+    return x.view(b, -1, h, w)
+
+
+class ViewTransposeShuffle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, 1)
+
+    def forward(self, x):
+        y = _torchvision_channel_shuffle(self.conv(x), 2)
+        z = y.reshape(2, 4, 2, 5, 5).permute(0, 2, 1, 3, 4).reshape(2, 8, 5, 5)  # 4 groups, by permute
+        return z.view(2, 2, 4, 5, 5).transpose(3, 4).reshape(2, 8, 5, 5)  # a spatial transpose: no shuffle
+
+
+def test_view_transpose_view_channel_shuffle_is_a_copy():
+    net = imported(ViewTransposeShuffle, (2, 4, 5, 5))
+    kinds = {n.name: n.op.kind for n in net.nodes if not n.is_layer}
+    shuffles = [o for o in net.ops if o.kind == "shuffle"]
+    assert [o.name for o in shuffles] == ["transpose", "permute"]  # the third transpose swaps H and W
+    assert kinds["transpose_1"] == "reshape"
+    assert [o.attrs["groups"] for o in shuffles] == [2, 4]
+    # 8 channels x 5 x 5 = 200 copied per sample, batch 2
+    assert all(o.copies and o.elem_ops == 0 and o.output_elements == o.input_elements == 400 for o in shuffles)

@@ -3,7 +3,10 @@
 ``evaluate_point`` is a pure function of its ``Point`` (no clock, no randomness beyond the
 mapper's seed), so every executor gives the same row. A point that cannot be evaluated (the
 architecture fails validation, or a layer fits nowhere) gives a row with ``status`` ``invalid``
-and the reason; it is never dropped. The row's key is a content hash of everything the result
+and the reason; it is never dropped. Its energy and cycles are the network's totals with the
+non-MAC operators (pooling, element-wise, and the copies of shifts and shuffles;
+``model.elementwise``) added to the MAC layers', exactly as ``evaluate`` reports them
+("with_element_ops"); the operators' share is in its own columns. The row's key is a content hash of everything the result
 depends on: the architecture's data, the workload, the mapper settings and the loopnest version.
 """
 
@@ -55,13 +58,13 @@ def evaluate_point(point: Point) -> dict:
     from loopnest.mapping.constraints import ConstraintError
     from loopnest.model import CountLimitError
     from loopnest.search.network import map_network
-    from loopnest.search.summary import layer_row, totals
+    from loopnest.search.summary import element_ops, layer_row, totals
     from loopnest.workload import load_network
 
     row: dict[str, Any] = {"key": point.key, "point": point.index, "params": canonical(dict(point.params)),
                            "model": point.model, "batch": point.batch, "status": "invalid", "reason": None,
                            **{m: None for m in METRICS}, "energy_units": None, "energy_by_level": None,
-                           "layers": None}
+                           "layers": None, "element_ops_energy_pj": None, "element_ops_cycles": None}
     try:
         arch = parse_arch(json.loads(point.arch), source="architecture", table=point.table)
     except ArchSpecError as e:
@@ -86,6 +89,14 @@ def evaluate_point(point: Point) -> dict:
         row["reason"] = f"layer {lo.name}: no valid mapping: {lo.search.reason}" + (f" (and {more} more layers)" if more else "")
         return row
     tot = totals(net, [layer_row(lo) for lo in net.mapped])
-    row.update(status="ok", energy_pj=tot["energy_pj"], cycles=tot["cycles"], edp=tot["energy_pj"] * tot["cycles"],
-               utilization=tot["utilization"], energy_by_level=canonical(tot["energy_by_level_pj"]))
+    costs, ops = element_ops(net)
+    by_level = dict(tot["energy_by_level_pj"])
+    for c in costs:
+        for level, e in c["energy_by_level_pj"].items():
+            by_level[level] = by_level.get(level, 0.0) + e
+    energy = tot["energy_pj"] + ops.get("energy_pj", 0.0)  # evaluate's totals "with_element_ops"
+    cycles = tot["cycles"] + ops.get("cycles", 0.0)
+    row.update(status="ok", energy_pj=energy, cycles=cycles, edp=energy * cycles, utilization=tot["utilization"],
+               element_ops_energy_pj=ops.get("energy_pj"), element_ops_cycles=ops.get("cycles"),  # None: not costed
+               energy_by_level=canonical(by_level))
     return row

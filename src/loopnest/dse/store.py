@@ -1,9 +1,10 @@
 """The sweep result store: one SQLite file (stdlib ``sqlite3``, WAL journal), resumable.
 
-Schema (version 1)::
+Schema (version 2; version 1 had no element_ops_* columns, and its energy and cycles were the MAC
+layers' only)::
 
     meta(key TEXT PRIMARY KEY, value TEXT)
-        -- 'schema': '1'; 'loopnest_version': the version that wrote every row
+        -- 'schema': '2'; 'loopnest_version': the version that wrote every row
     results(
         key TEXT PRIMARY KEY,      -- SHA-256 of (architecture data, table, workload, mapper, version)
         point INTEGER,             -- the architecture point's index in its sweep's order
@@ -11,14 +12,17 @@ Schema (version 1)::
         model TEXT, batch INTEGER, -- the workload
         status TEXT,               -- 'ok' or 'invalid'
         reason TEXT,               -- why a point is invalid (NULL when ok)
-        energy_pj REAL,            -- network energy (energy_units: pJ unless a normalized table)
-        cycles REAL,               -- network latency, cycles (layers run one after another)
+        energy_pj REAL,            -- network energy, MAC layers plus non-MAC operators (energy_units:
+                                   --   pJ unless a normalized table); evaluate's "with_element_ops"
+        cycles REAL,               -- network latency, cycles (layers and operators one after another)
         area_um2 REAL,             -- the architecture's area (arch area model), um^2
         edp REAL,                  -- energy_pj * cycles, pJ*cycles
-        utilization REAL,          -- MACs / (cycles * PEs)
+        utilization REAL,          -- MAC layers' MACs / (their cycles * PEs), as evaluate's totals
         energy_units TEXT,
-        energy_by_level TEXT,      -- JSON {level (or '<level>.network', 'MAC'): energy}
-        layers INTEGER)            -- MAC layers of the workload
+        energy_by_level TEXT,      -- JSON {level (or '<level>.network', 'MAC'): energy}, operators included
+        layers INTEGER,            -- MAC layers of the workload
+        element_ops_energy_pj REAL,  -- of energy_pj, the non-MAC operators' (shift and shuffle copies too)
+        element_ops_cycles REAL)     -- of cycles, the non-MAC operators'
 
 Only the driver process writes, one transaction per row, so a sweep killed at any moment (even
 SIGKILL) leaves whole rows only; a restart skips the keys already stored. A store written by
@@ -36,11 +40,12 @@ from typing import TextIO
 import loopnest
 from loopnest.names import plain
 
-SCHEMA = "1"
+SCHEMA = "2"
 COLUMNS = ("key", "point", "params", "model", "batch", "status", "reason", "energy_pj", "cycles", "area_um2", "edp",
-           "utilization", "energy_units", "energy_by_level", "layers")
+           "utilization", "energy_units", "energy_by_level", "layers", "element_ops_energy_pj", "element_ops_cycles")
 _TYPES = {"point": "INTEGER", "batch": "INTEGER", "layers": "INTEGER", "energy_pj": "REAL", "cycles": "REAL",
-          "area_um2": "REAL", "edp": "REAL", "utilization": "REAL"}
+          "area_um2": "REAL", "edp": "REAL", "utilization": "REAL", "element_ops_energy_pj": "REAL",
+          "element_ops_cycles": "REAL"}
 
 
 class StoreError(ValueError):

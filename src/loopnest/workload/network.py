@@ -16,7 +16,9 @@ the producers write (or the consumer reads) one contiguous buffer and nothing is
 shift (Wu et al., CVPR 2018: each channel moved by its own spatial offset, zero-filled at the
 border) and a channel shuffle (ShuffleNet: channels interleaved across groups) reorder elements,
 so each output element is copied: ``in_elems`` are the input elements read (a shift reads no
-element for the zeros it fills in) and ``out_elems`` the elements written.
+element for the zeros it fills in) and ``out_elems`` the elements written. A shuffle written as
+reshape-transpose-reshape (``shuffle_groups``) is one: the importers make its transpose the copy
+and leave the two reshapes as renames; any other transpose stays a rename.
 """
 
 from __future__ import annotations
@@ -46,6 +48,21 @@ def shift_reads(C: int, H: int, W: int, offsets: tuple[tuple[int, int], ...]) ->
     n = len(offsets)
     return sum((C // n + (i < C % n)) * max(H - abs(dy), 0) * max(W - abs(dx), 0)
                for i, (dy, dx) in enumerate(offsets))
+
+
+def shuffle_groups(before: tuple[int, ...], split: tuple[int, ...], perm: tuple[int, ...],
+                   after: tuple[int, ...]) -> int:
+    """The groups g of a channel shuffle written as reshape-transpose-reshape (torchvision's
+    ShuffleNet ``channel_shuffle``, and its ONNX export): ``before`` (N, C, *rest) reshaped to
+    ``split`` (N, g, C/g, *rest), axes 1 and 2 swapped (``perm``), reshaped to ``after`` = ``before``.
+    0 when the shapes or the permutation are anything else (g or C/g of 1 moves nothing)."""
+    before, split, after = tuple(before), tuple(split), tuple(after)
+    if len(before) < 2 or after != before or len(split) != len(before) + 1:
+        return 0
+    g, per_group = split[1], split[2]
+    if (split[0], *split[3:]) != (before[0], *before[2:]) or g * per_group != before[1] or min(g, per_group) < 2:
+        return 0
+    return g if tuple(perm) == (0, 2, 1, *range(3, len(split))) else 0
 
 
 class NetworkError(ValueError):

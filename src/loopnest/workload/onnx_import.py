@@ -2,7 +2,9 @@
 
 Conv (grouped and depthwise included), Gemm and MatMul become loop nests; a product whose
 second operand is not a constant (Q.K^T, A.V) becomes kind "attention". Other known operators
-become non-MAC element ops. An operator that cannot be represented is kept in the graph as kind
+become non-MAC element ops; a Reshape -> Transpose -> Reshape that is a channel shuffle (the
+export of torchvision's ShuffleNet ``channel_shuffle``; ``network.shuffle_groups``) makes its
+Transpose a "shuffle" (a copy), its Reshapes renames. An operator that cannot be represented is kept in the graph as kind
 "unsupported" (0 ops) and listed in ``Network.unsupported`` by type with its node names.
 
 Quantized graphs (QLinearConv/QLinearMatMul, ConvInteger/MatMulInteger, QuantizeLinear/
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from loopnest.workload import layers as L
 from loopnest.workload import onnx_quant
-from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op
+from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op, shuffle_groups
 
 # op type -> (element-op kind, ops per output element); see network.py for the convention
 _ELEMENTWISE = {
@@ -78,6 +80,11 @@ class _Importer:
         except Exception as e:
             raise _Error(f"ONNX shape inference failed: {str(e).splitlines()[0]}")
         self.graph = model.graph
+        self.made_by = {o: nd for nd in model.graph.node for o in nd.output}
+        self.used_by: dict[str, list] = {}
+        for nd in model.graph.node:
+            for x in dict.fromkeys(nd.input):
+                self.used_by.setdefault(x, []).append(nd)
         self.shapes: dict[str, tuple[int, ...] | None] = dict(self.consts)
         for vi in (*model.graph.input, *model.graph.value_info, *model.graph.output):
             if vi.name not in self.consts:
@@ -146,6 +153,10 @@ class _Importer:
         n_out = prod(out)
         ins = [x for x in nd.input if x and x not in self.consts]
         n_in = sum(prod(self.shapes.get(x) or ()) for x in ins)
+        groups = self._shuffle_groups(nd) if t == "Transpose" else 0
+        if groups:
+            b = self.batch
+            return ElementOp(name, "shuffle", b, n_out // b, n_out // b, 0, attrs={"op_type": t, "groups": groups})
         if t in _ELEMENTWISE:
             kind, per = _ELEMENTWISE[t]
             ops = n_out * per
@@ -161,6 +172,19 @@ class _Importer:
             raise _Unsupported("")
         b = self.batch
         return ElementOp(name, kind, b, n_in // b, n_out // b, ops // b, attrs={"op_type": t})
+
+    def _shuffle_groups(self, nd) -> int:
+        """Groups of the channel shuffle whose Transpose ``nd`` is (made by a Reshape, read only by a
+        Reshape back to the first one's input shape); 0 for any other Transpose."""
+        first = self.made_by.get(nd.input[0]) if nd.input else None
+        users = self.used_by.get(nd.output[0], []) if nd.output else []
+        if first is None or first.op_type != "Reshape" or len(users) != 1 or users[0].op_type != "Reshape":
+            return 0
+        shapes = [self.shapes.get(x) for x in (first.input[0], nd.input[0], users[0].output[0])]
+        perm = _attr(nd, "perm", None)
+        if None in shapes or not isinstance(perm, list):  # ONNX's default perm reverses every axis: no shuffle
+            return 0
+        return shuffle_groups(shapes[0], shapes[1], tuple(perm), shapes[2])
 
     def _conv(self, nd, name: str) -> Op:
         where = f"node {name!r} (Conv)"

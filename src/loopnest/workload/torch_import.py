@@ -4,7 +4,9 @@ The module is traced with torch.fx and its shapes propagated with the example in
 and Linear modules, F.conv2d / F.linear and matmul-like functions become loop nests (an
 operand derived only from parameters is static; a product of two activations is kind
 "attention"). Known element-wise, pooling and normalization operators become element ops;
-anything else is kept as kind "unsupported" and listed by type in ``Network.unsupported``.
+anything else is kept as kind "unsupported" and listed by type in ``Network.unsupported``. A
+channel shuffle written as view -> transpose (or permute) -> [contiguous ->] view (torchvision's
+ShuffleNet ``channel_shuffle``; ``network.shuffle_groups``) makes its transpose a "shuffle" (a copy).
 Nodes that return no tensor (``x.size()``, attribute reads) are shape arithmetic, not operators.
 """
 
@@ -14,7 +16,7 @@ import operator
 from math import prod
 
 from loopnest.workload import layers as L
-from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op
+from loopnest.workload.network import OPS_PER_ELEMENT, ElementOp, Network, Node, Op, shuffle_groups
 
 _MODULES = {  # nn class name -> (kind, ops per output element)
     **{m: ("activation", 1) for m in ("ReLU", "ReLU6", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish",
@@ -125,7 +127,7 @@ class _Converter:
             if kind == "LocalResponseNorm":
                 return self._eop(label, "norm", ins, prod(out), prod(out) * (m.size + 3), kind)
             raise _Unsupported(kind)
-        fname = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
+        fname = _fname(n)
         if fname in ("linear", "conv2d"):
             w = n.args[1] if len(n.args) > 1 else n.kwargs["weight"]
             if w.name not in self.static:
@@ -142,6 +144,9 @@ class _Converter:
             a, b = n.args[0], n.args[1]
             return self._product(label, _shape(a), _shape(b), b.name in self.static)
         ins = sum(prod(_shape(a)) for a in args if _shape(a))
+        groups = _shuffle(n) if fname in ("transpose", "permute") else 0
+        if groups:
+            return self._eop(label, "shuffle", prod(out), prod(out), 0, fname, groups=groups)
         if fname in _FUNCTIONS:
             k, per = _FUNCTIONS[fname]
             return self._eop(label, k, ins, prod(out), prod(out) * per, fname)
@@ -149,9 +154,9 @@ class _Converter:
             return self._eop(label, "pool" if fname.startswith("adaptive") else "reduce", ins, prod(out), ins, fname)
         raise _Unsupported(fname)
 
-    def _eop(self, label, kind, ins, outs, ops, op_type) -> ElementOp:
+    def _eop(self, label, kind, ins, outs, ops, op_type, **attrs) -> ElementOp:
         b = self.batch
-        return ElementOp(label, kind, b, ins // b, outs // b, ops // b, attrs={"op_type": op_type})
+        return ElementOp(label, kind, b, ins // b, outs // b, ops // b, attrs={"op_type": op_type, **attrs})
 
     def _conv(self, label, x, w, stride, padding, dilation, groups) -> Op:
         if x is None or len(x) != 4:
@@ -177,6 +182,42 @@ class _Converter:
 class _Unsupported(Exception):
     def __init__(self, what: str):
         self.what = what
+
+
+def _fname(n) -> str:
+    """The function or method name an fx node calls."""
+    return n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
+
+
+def _shuffle(n) -> int:
+    """Groups of the channel shuffle whose transpose or permute ``n`` is: its input a view/reshape,
+    its only reader (past ``contiguous``) a view/reshape back to that one's input shape; else 0."""
+    src = n.args[0] if n.args else None
+    end = n
+    while len(end.users) == 1:
+        end = next(iter(end.users))
+        if _fname(end) != "contiguous":
+            break
+    if (not hasattr(src, "op") or src.op == "placeholder" or _fname(src) not in ("view", "reshape") or end is n
+            or _fname(end) not in ("view", "reshape") or not src.args or not hasattr(src.args[0], "meta")):
+        return 0
+    before, split, after = _shape(src.args[0]), _shape(src), _shape(end)
+    if None in (before, split, after):
+        return 0
+    rank = len(split)
+    if _fname(n) == "transpose":
+        dims = [n.args[i] if len(n.args) > i else n.kwargs.get(k) for i, k in ((1, "dim0"), (2, "dim1"))]
+        if not all(isinstance(d, int) for d in dims):
+            return 0
+        perm = list(range(rank))
+        a, b = (d % rank for d in dims)
+        perm[a], perm[b] = perm[b], perm[a]
+    else:
+        perm = n.args[1] if len(n.args) == 2 and isinstance(n.args[1], (tuple, list)) else n.args[1:] or n.kwargs.get("dims", ())
+        if not all(isinstance(d, int) for d in perm):
+            return 0
+        perm = [d % rank for d in perm]
+    return shuffle_groups(before, split, tuple(perm), after)
 
 
 def _pair(v) -> tuple[int, ...]:
