@@ -48,3 +48,14 @@ def test_the_mapper_pads_c_when_a_partial_fold_is_faster():
     assert r.cycles == 84 and r.problem.macs == 300 and best.problem is GEMM
     assert r.mapping.levels[1].spatial_x == {"C": 4} and any("C 10 -> 12" in n for n in best.notes)
     assert r.to_dict()["utilization"] == pytest.approx(300 / (84 * 12))
+
+
+def test_the_mapper_finds_scalesims_partial_fold_on_alexnet_conv1():
+    """SCALE-Sim's AlexNet conv1 (its im2col GEMM: 3,025 pixels, 96 filters, window 363) in WS on
+    32 x 32, fewest cycles: the window's exact splits put at most 11 on the rows (33 folds); padded,
+    ceil(363 / 32) = 12 row folds x 3 column folds of 3,025 + (2*32 + 32 - 2) = 112,284 cycles
+    (test_systolic; SCALE-Sim 3.0.0 prints 112,283)."""
+    from loopnest.validation import scalesim
+
+    run = scalesim.im2col(scalesim.NETS["AlexNet"][0], "ws")
+    assert scalesim.mapper_cycles(run) == 36 * (3025 + 94) == 112_284

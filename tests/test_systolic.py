@@ -71,7 +71,7 @@ def test_validate_lists_the_scalesim_suite():
     out = CliRunner().invoke(app, ["validate", "--json", "--suite", "scalesim-systolic"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert len(data["cases"]) == len(scalesim.RUNS + scalesim.CONV_RUNS + scalesim.NETWORKS) + 5 and all(c["status"] == "within tolerance" and c["basis"] for c in data["cases"])
+    assert len(data["cases"]) == len(scalesim.RUNS + scalesim.CONV_RUNS + scalesim.NETWORKS) + 6 and all(c["status"] == "within tolerance" and c["basis"] for c in data["cases"])
 
 
 def test_a_bad_systolic_value_is_one_clear_line(tmp_path):
