@@ -134,16 +134,20 @@ for i in range(s.topo.get_num_layers()):
 
 def network_compute_cycles(python: str, network: str, dataflow: str, work: Path) -> list[int]:
     """SCALE-Sim's cycles of each layer of ``NETS[network]`` from its compute system alone (its
-    Total Cycles where nothing stalls, ``COMPUTE_ONLY``)."""
-    _network_files(network, dataflow, work)
+    Total Cycles where nothing stalls, ``COMPUTE_ONLY``), each distinct layer shape run once."""
+    shape = lambda x: (x.h, x.w, x.r, x.s, x.c, x.filters, x.stride)
+    distinct = list({shape(x): x for x in NETS[network]}.values())
+    _network_files(network, dataflow, work, distinct)
     out = subprocess.run([python, "-c", COMPUTE_ONLY], cwd=work, check=True, capture_output=True, text=True,
                          timeout=36000)
-    return [int(line) for line in out.stdout.split()]
+    by_shape = dict(zip(map(shape, distinct), map(int, out.stdout.split())))
+    return [by_shape[shape(x)] for x in NETS[network]]
 
 
-def _network_files(network: str, dataflow: str, work: Path) -> None:
-    """SCALE-Sim's config, conv topology and layout of ``NETS[network]`` (32 x 32) in ``work``."""
-    layers = NETS[network]
+def _network_files(network: str, dataflow: str, work: Path, layers: list | None = None) -> None:
+    """SCALE-Sim's config, conv topology and layout of ``layers`` (default ``NETS[network]``), 32 x 32,
+    in ``work``."""
+    layers = NETS[network] if layers is None else layers
     work.mkdir()
     (work / "run.cfg").write_text(CONFIG.format(name=network, rows=32, cols=32, dataflow=dataflow))
     (work / "topo.csv").write_text("Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "

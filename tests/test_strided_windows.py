@@ -200,3 +200,25 @@ def test_the_exact_search_finds_the_brute_force_best_with_wide_windows(stride, d
     a = a.model_copy(update={"levels": a.levels[:2] + (a.levels[2].model_copy(update={"capacity_words": 6}),)})
     best = search_layer(problem, a)
     assert best.mode == "exact" and (best.result.energy_pj,) == pytest.approx(brute_force(problem, a))
+
+
+def test_positions_int32_blocks_match_int64(monkeypatch):
+    """ResNet-50 conv1 (7 x 7 at stride 2: a two-term axis counted by positions) on eyeriss, random
+    mappings: the int32 blocks give the int64 counts (the positions never exceed the hull the int32
+    proof bounds)."""
+    import numpy as np
+
+    from loopnest.arch import load_arch
+    from loopnest.model import limits as model_limits
+    from loopnest.model.costs import evaluate_batch
+    from loopnest.workload import load_network
+    from test_model_int32 import _random_batch
+
+    a = _positions(load_arch("eyeriss"))
+    problem = next(p for p in load_network("resnet50").layers if p.name == "conv1")
+    batch = _random_batch(problem, a, 2000, seed=3)
+    fast = evaluate_batch(problem, a, batch)
+    monkeypatch.setattr(model_limits, "_fits", lambda *args: False)
+    wide = evaluate_batch(problem, a, batch)
+    for f in ("reads", "fills", "updates", "network", "tiles"):
+        assert np.array_equal(getattr(fast.counts, f), getattr(wide.counts, f)), f
