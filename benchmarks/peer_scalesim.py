@@ -15,8 +15,13 @@ the one stored in RUNS), ours and the ratio. Last line: ``RESULT runs=... stored
 max_rel_error=...``.
 
 ``--network AlexNet --dataflow ws`` instead runs SCALE-Sim's own topology of a network of
-``NETS`` (half an hour for AlexNet WS here) and prints each layer's cycles, theirs and ours (the
-im2col GEMM on SCALE-Sim's mapping, partial folds padded), and the totals.
+``NETS`` (half an hour for AlexNet WS on an idle core) and prints each layer's cycles, theirs and
+ours (the im2col GEMM on SCALE-Sim's mapping, partial folds padded), and the totals. With
+``--compute-only`` SCALE-Sim runs its compute system alone (``COMPUTE_ONLY``: its operand and
+demand matrices, no memory simulation), each distinct layer shape once: its Total Cycles where
+nothing stalls, as at this config's bandwidth. AlexNet WS, OS and IS come out at the full runs'
+figures (per layer for WS: ``LAYER_CYCLES``), in under a minute for AlexNet WS; its demand
+matrices grow by concatenation fold after fold, so a layer with many folds still takes minutes.
 """
 
 from __future__ import annotations
