@@ -237,3 +237,14 @@ def test_attribute_of_the_wrong_type_on_other_operators(tmp_path):
     gemm = helper.make_node("Gemm", ["v", "W"], ["y"], name="fc", transB="yes")
     with pytest.raises(WorkloadError, match=r"node 'fc' \(Gemm\): attribute transB is 'yes'; allowed: an integer >= 0"):
         load_network(_model(tmp_path / "g.onnx", [gemm], [v], "y", [w]))
+
+
+def test_dilations_reach_the_input_index(tmp_path):
+    """A 3 x 3 Conv with dilations 2 and stride 2 on 17 x 17, no padding (the ONNX ``dilations``
+    attribute): window 2 * (3 - 1) + 1 = 5, P = (17 - 5) // 2 + 1 = 7; the input row is 2p + 2r."""
+    g = Graph((4, 17, 17))
+    w = g.init("conv.weight", (8, 4, 3, 3))
+    y = g.node("Conv", ["image", w], "conv", kernel_shape=[3, 3], strides=[2, 2], dilations=[2, 2], pads=[0] * 4)
+    (layer,) = load_network(g.save(tmp_path / "d.onnx", y)).layers
+    assert (layer.dims["P"], layer.dims["Q"], layer.dims["R"]) == (7, 7, 3)
+    assert {"P": 2, "R": 2} in [dict(i) for i in layer.tensor("inputs").indices]
