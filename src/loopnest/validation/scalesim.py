@@ -22,7 +22,7 @@ SCALE-Sim runs a convolution as the GEMM of its operand matrices (im2col): pixel
 window's partial last fold is a padded fold of one dimension. Their totals: the SCALE-Sim 3 runs
 recorded in issue 20 (WS, OS, IS on AlexNet; WS on ResNet-50); per layer, AlexNet WS
 (``LAYER_CYCLES``, a SCALE-Sim 3.0.0 run of its alexnet.csv, whose sum is issue 20's total);
-ResNet-50 OS and IS per layer and in total from SCALE-Sim 3.0.0's compute system
+AlexNet OS and IS per layer, ResNet-50 OS and IS per layer and in total from SCALE-Sim 3.0.0's compute system
 (``COMPUTE_SOURCE``: ``benchmarks/peer_scalesim.py --compute-only``, which gives the full runs'
 figures on AlexNet WS per layer and AlexNet OS and IS in total).
 
@@ -193,6 +193,8 @@ FC6 1 1 1 1 2048 1000 1
 """)}
 
 
+ALEXNET_COMPUTE_SOURCE = ("SCALE-Sim 3.0.0's compute system on its alexnet.csv, 32 x 32 (benchmarks/peer_scalesim.py "
+                          "--compute-only: its Total Cycles where nothing stalls; the five add up to the full run's total)")
 NET_SOURCE = "SCALE-Sim 3 on its own AlexNet and ResNet-50 topologies, 32 x 32 (totals recorded in issue 20)"
 COMPUTE_SOURCE = ("SCALE-Sim 3.0.0's compute system on its Resnet50.csv, 32 x 32 (benchmarks/peer_scalesim.py "
                   "--compute-only: its Total Cycles where nothing stalls; equal to the full runs' on AlexNet WS, OS, IS)")
@@ -221,9 +223,12 @@ NETWORKS = (
 LAYER_SOURCE = "SCALE-Sim 3.0.0, conv mode on its alexnet.csv, 32 x 32 (COMPUTE_REPORT.csv, Total Cycles)"
 # SCALE-Sim 3.0.0 per layer, NETS order: AlexNet WS (conv mode on its alexnet.csv, 32 x 32, COMPUTE_REPORT.csv's
 # Total Cycles, run for this suite with benchmarks/peer_scalesim.py's config; they sum to the WS total above);
-# ResNet-50 OS and IS from its compute system (COMPUTE_SOURCE), each distinct shape run once
+# AlexNet OS and IS and ResNet-50 OS and IS from its compute system (each distinct shape run once): the AlexNet
+# layers add up to the full runs' totals above
 LAYER_CYCLES = {
     ("AlexNet", "ws"): ((112_283, 373_799, 185_759, 278_639, 185_759), LAYER_SOURCE),
+    ("AlexNet", "os"): ((121_124, 334_831, 113_567, 168_863, 112_575), ALEXNET_COMPUTE_SOURCE),
+    ("AlexNet", "is"): ((216_599, 446_249, 137_663, 206_495, 151_199), ALEXNET_COMPUTE_SOURCE),
     ("ResNet-50", "os"): ((158_421, 24_695, 117_391, 98_783, 98_783, 62_327, 117_391, 98_783, 62_327, 117_391, 98_783,
                            34_343, 106_831, 75_999, 137_375, 57_399, 106_831, 75_999, 57_399, 106_831, 75_999, 57_399,
                            106_831, 75_999, 36_735, 94_639, 71_231, 146_943, 60_815, 94_639, 71_231, 60_815, 94_639,
