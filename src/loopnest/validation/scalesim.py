@@ -20,11 +20,11 @@ own topologies (``topologies/conv_nets/alexnet.csv``, ``Resnet50.csv``), on a 32
 SCALE-Sim runs a convolution as the GEMM of its operand matrices (im2col): pixels x window
 (``C R S``) times window x filters; ours is that GEMM (``im2col``) on SCALE-Sim's mapping, so the
 window's partial last fold is a padded fold of one dimension. Their totals: the SCALE-Sim 3 runs
-recorded in issue 20 (WS, OS, IS on AlexNet; WS on ResNet-50); per layer, AlexNet WS
-(``LAYER_CYCLES``, a SCALE-Sim 3.0.0 run of its alexnet.csv, whose sum is issue 20's total);
-AlexNet OS and IS per layer, ResNet-50 OS and IS per layer and in total from SCALE-Sim 3.0.0's compute system
-(``COMPUTE_SOURCE``: ``benchmarks/peer_scalesim.py --compute-only``, which gives the full runs'
-figures on AlexNet WS per layer and AlexNet OS and IS in total).
+recorded in issue 20 (WS, OS, IS on AlexNet; WS on ResNet-50), and ResNet-50 OS and IS from
+SCALE-Sim 3.0.0's compute system (``COMPUTE_SOURCE``: ``benchmarks/peer_scalesim.py
+--compute-only``, which gives the full runs' figures on AlexNet WS per layer and on AlexNet WS,
+OS, IS and ResNet-50 WS in total). Per layer (``LAYER_CYCLES``): AlexNet WS from a SCALE-Sim
+3.0.0 run of its alexnet.csv, the rest from its compute system.
 
 Remaining error: SCALE-Sim's total is one cycle below its folds' sum on every run listed here,
 so the tolerance is one cycle of the total (one per layer for a network).
@@ -197,7 +197,8 @@ ALEXNET_COMPUTE_SOURCE = ("SCALE-Sim 3.0.0's compute system on its alexnet.csv, 
                           "--compute-only: its Total Cycles where nothing stalls; the five add up to the full run's total)")
 NET_SOURCE = "SCALE-Sim 3 on its own AlexNet and ResNet-50 topologies, 32 x 32 (totals recorded in issue 20)"
 COMPUTE_SOURCE = ("SCALE-Sim 3.0.0's compute system on its Resnet50.csv, 32 x 32 (benchmarks/peer_scalesim.py "
-                  "--compute-only: its Total Cycles where nothing stalls; equal to the full runs' on AlexNet WS, OS, IS)")
+                  "--compute-only: its Total Cycles where nothing stalls; equal to the full runs' on AlexNet WS, OS, IS "
+                  "and ResNet-50 WS)")
 
 
 @dataclass(frozen=True)
@@ -223,12 +224,18 @@ NETWORKS = (
 LAYER_SOURCE = "SCALE-Sim 3.0.0, conv mode on its alexnet.csv, 32 x 32 (COMPUTE_REPORT.csv, Total Cycles)"
 # SCALE-Sim 3.0.0 per layer, NETS order: AlexNet WS (conv mode on its alexnet.csv, 32 x 32, COMPUTE_REPORT.csv's
 # Total Cycles, run for this suite with benchmarks/peer_scalesim.py's config; they sum to the WS total above);
-# AlexNet OS and IS and ResNet-50 OS and IS from its compute system (each distinct shape run once): the AlexNet
-# layers add up to the full runs' totals above
+# AlexNet OS and IS and ResNet-50 WS, OS and IS from its compute system (each distinct shape run once): AlexNet's
+# and ResNet-50 WS's layers add up to the full runs' totals above
 LAYER_CYCLES = {
     ("AlexNet", "ws"): ((112_283, 373_799, 185_759, 278_639, 185_759), LAYER_SOURCE),
     ("AlexNet", "os"): ((121_124, 334_831, 113_567, 168_863, 112_575), ALEXNET_COMPUTE_SOURCE),
     ("AlexNet", "is"): ((216_599, 446_249, 137_663, 206_495, 151_199), ALEXNET_COMPUTE_SOURCE),
+    ("ResNet-50", "ws"): ((121_939, 12_919, 108_359, 51_679, 51_679, 51_679, 108_359, 51_679, 51_679, 108_359,
+                           51_679, 29_919, 110_879, 56_191, 119_679, 56_191, 110_879, 56_191, 56_191, 110_879,
+                           56_191, 56_191, 110_879, 56_191, 40_831, 137_087, 74_239, 163_327, 74_239, 137_087,
+                           74_239, 74_239, 137_087, 74_239, 74_239, 137_087, 74_239, 74_239, 137_087, 74_239,
+                           74_239, 137_087, 74_239, 80_895, 274_175, 146_431, 323_583, 146_431, 274_175, 146_431,
+                           146_431, 274_175, 146_431, 194_559), COMPUTE_SOURCE),
     ("ResNet-50", "os"): ((158_421, 24_695, 117_391, 98_783, 98_783, 62_327, 117_391, 98_783, 62_327, 117_391, 98_783,
                            34_343, 106_831, 75_999, 137_375, 57_399, 106_831, 75_999, 57_399, 106_831, 75_999, 57_399,
                            106_831, 75_999, 36_735, 94_639, 71_231, 146_943, 60_815, 94_639, 71_231, 60_815, 94_639,
