@@ -15,8 +15,13 @@ the one stored in RUNS), ours and the ratio. Last line: ``RESULT runs=... stored
 max_rel_error=...``.
 
 ``--network AlexNet --dataflow ws`` instead runs SCALE-Sim's own topology of a network of
-``NETS`` (half an hour for AlexNet WS here) and prints each layer's cycles, theirs and ours (the
-im2col GEMM on SCALE-Sim's mapping, partial folds padded), and the totals.
+``NETS`` (half an hour for AlexNet WS on an idle core) and prints each layer's cycles, theirs and
+ours (the im2col GEMM on SCALE-Sim's mapping, partial folds padded), and the totals. With
+``--compute-only`` SCALE-Sim runs its compute system alone (``COMPUTE_ONLY``: its operand and
+demand matrices, no memory simulation), each distinct layer shape once: its Total Cycles where
+nothing stalls, as at this config's bandwidth. AlexNet WS, OS and IS come out at the full runs'
+figures (per layer for WS: ``LAYER_CYCLES``), in under a minute for AlexNet WS; its demand
+matrices grow by concatenation fold after fold, so a layer with many folds still takes minutes.
 """
 
 from __future__ import annotations
@@ -96,7 +101,58 @@ def scalesim_cycles(python: str, run: Run | ConvRun, work: Path) -> int:
 
 def network_cycles(python: str, network: str, dataflow: str, work: Path) -> list[int]:
     """SCALE-Sim's Total Cycles of each layer of ``NETS[network]`` (conv mode, 32 x 32)."""
-    layers = NETS[network]
+    _network_files(network, dataflow, work)
+    subprocess.run([python, "-m", "scalesim.scale", "-t", "topo.csv", "-l", "layout.csv", "-c", "run.cfg",
+                    "-p", "out", "-i", "conv", "-s", "N"], cwd=work, check=True, capture_output=True, timeout=36000)
+    rows = list(csv.reader(next((work / "out").rglob("COMPUTE_REPORT.csv")).open()))
+    col = [h.strip() for h in rows[0]].index("Total Cycles")
+    return [int(r[col].strip()) for r in rows[1:] if r and r[0].strip()]
+
+
+# Run in SCALE-Sim's Python: its own parsing, operand matrices and compute system (single_layer_sim.run's
+# steps 1.1 to 1.4) for each layer, printing the demand matrices' rows less one, which is the Total Cycles its
+# memory system reports when nothing stalls (double_buffered_scratchpad.service_memory_requests: the last
+# ofmap line is serviced at cycle rows - 1 plus the stalls). The memory simulation, a Python loop per cycle,
+# is what makes a whole network take hours; this skips it.
+COMPUTE_ONLY = """
+import sys
+from scalesim.scale_sim import scalesim
+from scalesim.single_layer_sim import single_layer_sim
+s = scalesim(save_disk_space=True, verbose=False, config="run.cfg", topology="topo.csv", layout="layout.csv",
+             input_type_gemm=False)
+for i in range(s.topo.get_num_layers()):
+    layer = single_layer_sim()
+    layer.set_params(layer_id=i, config_obj=s.config, topology_obj=s.topo, layout_obj=s.layout, verbose=False)
+    _, ifmap = layer.op_mat_obj.get_ifmap_matrix()
+    _, filt = layer.op_mat_obj.get_filter_matrix()
+    _, ofmap = layer.op_mat_obj.get_ofmap_matrix()
+    extra = {}
+    if layer.dataflow == "ws":
+        extra = dict(sparsity_ratio_N=layer.sparsity_ratio_N, sparsity_ratio_M=layer.sparsity_ratio_M,
+                     ifmap_op_mat_original=layer.op_mat_obj.ifmap_addr_matrix_original,
+                     sparsity_filter_array=layer.op_mat_obj.sparse_filter_array)
+    layer.compute_system.set_params(config_obj=s.config, ifmap_op_mat=ifmap, filter_op_mat=filt, ofmap_op_mat=ofmap, **extra)
+    layer.compute_system.get_prefetch_matrices()
+    print(layer.compute_system.get_demand_matrices()[2].shape[0] - 1, flush=True)
+"""
+
+
+def network_compute_cycles(python: str, network: str, dataflow: str, work: Path) -> list[int]:
+    """SCALE-Sim's cycles of each layer of ``NETS[network]`` from its compute system alone (its
+    Total Cycles where nothing stalls, ``COMPUTE_ONLY``), each distinct layer shape run once."""
+    shape = lambda x: (x.h, x.w, x.r, x.s, x.c, x.filters, x.stride)
+    distinct = list({shape(x): x for x in NETS[network]}.values())
+    _network_files(network, dataflow, work, distinct)
+    out = subprocess.run([python, "-c", COMPUTE_ONLY], cwd=work, check=True, capture_output=True, text=True,
+                         timeout=36000)
+    by_shape = dict(zip(map(shape, distinct), map(int, out.stdout.split())))
+    return [by_shape[shape(x)] for x in NETS[network]]
+
+
+def _network_files(network: str, dataflow: str, work: Path, layers: list | None = None) -> None:
+    """SCALE-Sim's config, conv topology and layout of ``layers`` (default ``NETS[network]``), 32 x 32,
+    in ``work``."""
+    layers = NETS[network] if layers is None else layers
     work.mkdir()
     (work / "run.cfg").write_text(CONFIG.format(name=network, rows=32, cols=32, dataflow=dataflow))
     (work / "topo.csv").write_text("Layer, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, "
@@ -105,24 +161,21 @@ def network_cycles(python: str, network: str, dataflow: str, work: Path) -> list
     ones = ", ".join(["1"] * 24)
     (work / "layout.csv").write_text("Layer, " + ", ".join(f"f{i}" for i in range(24)) + ",\n"
                                      + "".join(f"{x.name}, {ones},\n" for x in layers))
-    subprocess.run([python, "-m", "scalesim.scale", "-t", "topo.csv", "-l", "layout.csv", "-c", "run.cfg",
-                    "-p", "out", "-i", "conv", "-s", "N"], cwd=work, check=True, capture_output=True, timeout=36000)
-    rows = list(csv.reader(next((work / "out").rglob("COMPUTE_REPORT.csv")).open()))
-    col = [h.strip() for h in rows[0]].index("Total Cycles")
-    return [int(r[col].strip()) for r in rows[1:] if r and r[0].strip()]
 
 
-def compare_network(python: str, network: str, dataflow: str) -> None:
+def compare_network(python: str, network: str, dataflow: str, compute_only: bool = False) -> None:
     print(f"{'layer':10} {'SCALE-Sim':>10} {'loopnest':>10} {'error':>9}")
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        theirs = network_cycles(python, network, dataflow, Path(tmp) / network)
+        run = network_compute_cycles if compute_only else network_cycles
+        theirs = run(python, network, dataflow, Path(tmp) / network)
     ours = [cycles(im2col(layer, dataflow)) for layer in NETS[network]]
     for layer, t, o in zip(NETS[network], theirs, ours):
         worst = max(worst, abs(o - t) / t)
         print(f"{layer.name:10} {t:>10,} {o:>10,.0f} {(o - t) / t:>9.2%}")
     print(f"{'total':10} {sum(theirs):>10,} {sum(ours):>10,.0f} {(sum(ours) - sum(theirs)) / sum(theirs):>9.4%}")
-    print(f"RESULT network={network} dataflow={dataflow} layers={len(ours)} total_scalesim={sum(theirs)} "
+    print(f"RESULT network={network} dataflow={dataflow} compute_only={int(compute_only)} layers={len(ours)} "
+          f"total_scalesim={sum(theirs)} "
           f"total_loopnest={sum(ours):.0f} max_layer_rel_error={worst:.5f}")
 
 
@@ -132,9 +185,11 @@ def main() -> None:
     ap.add_argument("--gemm-only", action="store_true", help="skip the convolutions (minutes each)")
     ap.add_argument("--network", choices=sorted(NETS), help="run this whole network instead (SCALE-Sim's topology)")
     ap.add_argument("--dataflow", choices=("ws", "os", "is"), default="ws", help="with --network")
+    ap.add_argument("--compute-only", action="store_true",
+                    help="with --network: SCALE-Sim's compute system alone (its cycles where nothing stalls; minutes, not hours)")
     args = ap.parse_args()
     if args.network:
-        compare_network(args.python, args.network, args.dataflow)
+        compare_network(args.python, args.network, args.dataflow, args.compute_only)
         return
     runs = RUNS if args.gemm_only else RUNS + CONV_RUNS
     worst, matched = 0.0, 0

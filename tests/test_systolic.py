@@ -71,7 +71,8 @@ def test_validate_lists_the_scalesim_suite():
     out = CliRunner().invoke(app, ["validate", "--json", "--suite", "scalesim-systolic"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert len(data["cases"]) == len(scalesim.RUNS + scalesim.CONV_RUNS + scalesim.NETWORKS) + 5 and all(c["status"] == "within tolerance" and c["basis"] for c in data["cases"])
+    assert len(data["cases"]) == len(scalesim.RUNS + scalesim.CONV_RUNS + scalesim.NETWORKS) + \
+        sum(len(layers) for layers, _ in scalesim.LAYER_CYCLES.values()) + 1 and all(c["status"] == "within tolerance" and c["basis"] for c in data["cases"])
 
 
 def test_a_bad_systolic_value_is_one_clear_line(tmp_path):
@@ -127,10 +128,15 @@ def test_whole_networks_against_scalesim():
     assert (run.m, run.n, run.k) == (3025, 96, 363)
     assert scalesim.cycles(run) == 36 * (3025 + 94) == 112_284  # SCALE-Sim 3.0.0 printed 112,283
     per_layer = [c for c in scalesim.cases() if "AlexNet Conv" in c.name]
-    assert len(per_layer) == 5 and all(c.got - c.expected == 1 for c in per_layer)
-    ws = next(n for n in scalesim.NETWORKS if (n.network, n.dataflow) == ("AlexNet", "ws"))
-    assert sum(scalesim.LAYER_CYCLES[("AlexNet", "ws")]) == ws.cycles  # the per-layer run adds up to issue 20's total
+    assert len(per_layer) == 3 * 5 and all(c.got - c.expected == 1 for c in per_layer)
+    for df in ("ws", "os", "is"):  # the per-layer runs add up to issue 20's totals
+        net = next(n for n in scalesim.NETWORKS if (n.network, n.dataflow) == ("AlexNet", df))
+        assert sum(scalesim.LAYER_CYCLES[("AlexNet", df)][0]) == net.cycles
     nets = [c for c in scalesim.cases() if "total" in c.name]
-    assert len(nets) == len(scalesim.NETWORKS) == 4
+    assert len(nets) == len(scalesim.NETWORKS) == 6
+    # ResNet-50 WS, OS and IS per layer (SCALE-Sim's compute system): ours is one cycle over on each of the 54
+    resnet = [c for c in scalesim.cases() if "ResNet-50" in c.name and "total" not in c.name]
+    assert len(resnet) == 3 * 54 and all(c.got - c.expected == 1 for c in resnet)
+    assert sum(scalesim.LAYER_CYCLES[("ResNet-50", "ws")][0]) == 5_753_486  # issue 20's full-run total
     for case, net in zip(nets, scalesim.NETWORKS):
         assert case.got - case.expected == len(scalesim.NETS[net.network]) and case.rel_error < 0.05, case

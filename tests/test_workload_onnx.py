@@ -301,3 +301,14 @@ def test_exported_channel_shuffle_costs_as_the_builder_shuffle(tmp_path):
     assert (shuffle.input_elements, shuffle.output_elements) == (ref.input_elements, ref.output_elements) == (288, 288)
     ours, theirs = evaluate_element_op(shuffle, arch), evaluate_element_op(ref, arch)
     assert (ours.energy_pj, ours.cycles, ours.accesses) == (theirs.energy_pj, theirs.cycles, theirs.accesses)
+
+
+def test_dilations_reach_the_input_index(tmp_path):
+    """A 3 x 3 Conv with dilations 2 and stride 2 on 17 x 17, no padding (the ONNX ``dilations``
+    attribute): window 2 * (3 - 1) + 1 = 5, P = (17 - 5) // 2 + 1 = 7; the input row is 2p + 2r."""
+    g = Graph((4, 17, 17))
+    w = g.init("conv.weight", (8, 4, 3, 3))
+    y = g.node("Conv", ["image", w], "conv", kernel_shape=[3, 3], strides=[2, 2], dilations=[2, 2], pads=[0] * 4)
+    (layer,) = load_network(g.save(tmp_path / "d.onnx", y)).layers
+    assert (layer.dims["P"], layer.dims["Q"], layer.dims["R"]) == (7, 7, 3)
+    assert {"P": 2, "R": 2} in [dict(i) for i in layer.tensor("inputs").indices]

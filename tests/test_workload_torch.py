@@ -220,3 +220,20 @@ def test_view_transpose_view_channel_shuffle_is_a_copy():
     assert [o.attrs["groups"] for o in shuffles] == [2, 4]
     # 8 channels x 5 x 5 = 200 copied per sample, batch 2
     assert all(o.copies and o.elem_ops == 0 and o.output_elements == o.input_elements == 400 for o in shuffles)
+
+
+class Dilated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 8, 3, stride=1, dilation=3)
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+def test_dilation_reaches_the_input_index():
+    """nn.Conv2d(dilation=3), 3 x 3 on 16 x 16, stride 1, no padding: window 3 * 2 + 1 = 7,
+    P = 16 - 7 + 1 = 10; the input row is p + 3r."""
+    (layer,) = [p for p in imported(Dilated, (1, 4, 16, 16)).layers]
+    assert (layer.dims["P"], layer.dims["Q"]) == (10, 10)
+    assert {"P": 1, "R": 3} in [dict(i) for i in layer.tensor("inputs").indices]

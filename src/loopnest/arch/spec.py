@@ -414,7 +414,7 @@ class Architecture(_Strict):
     strided_windows: Literal["hull", "positions"] = Field(
         default="hull", description="how a window wider-strided than it is long counts its inputs: hull (every "
         "position between the first and the last read, Timeloop's rectangle) or positions (only those read: a 1x1 "
-        "filter at stride 2 reads t of a tile's 2t - 1)")
+        "filter at stride 2 reads t of a tile's 2t - 1; a window with its stride or dilation, model.positions)")
 
     @model_validator(mode="before")
     @classmethod

@@ -88,7 +88,13 @@ class Mapspace:
         return 1 if lv.fanout is None else max(lv.fanout.min_instances, lv.fanout.least_instances(usage))
 
     def _coef(self, tensor) -> np.ndarray:
-        return np.array([[idx.get(d, 0) for d in self.dims] for idx in tensor.indices], np.int64).reshape(-1, self.D)
+        """(axes, D) the index coefficients that capacity pruning and the search's bounds use. Where
+        the model counts the positions read (``strided_windows: positions``) an axis of two or more
+        terms is given unit coefficients: its hull then counts at most the positions the model
+        counts (a window at stride 1 reads every position of its hull), so both stay relaxations."""
+        relax = self.arch.strided_windows == "positions"
+        return np.array([[(1 if relax and len(idx) > 1 and d in idx else idx.get(d, 0)) for d in self.dims]
+                         for idx in tensor.indices], np.int64).reshape(-1, self.D)
 
     def _keep_configs(self) -> np.ndarray:
         per_level = []

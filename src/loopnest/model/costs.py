@@ -20,10 +20,12 @@ IS, ``x + y - 2`` for OS: SCALE-Sim's per-fold cycles less its ``T`` streaming s
 Static (leakage) energy, beside the dynamic energy above and not part of ``energy_pj``: the
 components' stated ``leakage_mw`` times the modeled runtime, ``cycles / clock`` (mW x ns = pJ).
 
-Strided windows: an input index of one term at stride ``c`` (a 1 x 1 filter at stride 2) spans
-the hull of its positions by default (``c (t - 1) + 1`` for ``t`` outputs, Timeloop's rectangle);
-with ``strided_windows: positions`` only the ``t`` positions read are counted
-(``workload.problem.read_positions``, applied here and in the mapspace so the search agrees).
+Strided windows: an index at stride or dilation ``c`` spans the hull of its positions by default
+(``c (t - 1) + 1`` for ``t`` outputs of a 1 x 1 filter, Timeloop's rectangle); with
+``strided_windows: positions`` only the positions read are counted: a one-term index (a 1 x 1
+filter at stride 2) as ``t`` (``workload.problem.read_positions``, applied here and in the
+mapspace), a window with its stride or dilation by ``model.positions`` (tiles, unions and each
+step's new positions; the mapspace prunes and bounds on unit coefficients, a relaxation).
 
 Tensors held on chip between layers (``resident``, the TPU's activations in its unified buffer)
 do not cross the outermost level: those transfers are not counted, and a mapping is valid only
@@ -222,12 +224,7 @@ def _fill_drain(arch: Architecture, temporal: np.ndarray) -> np.ndarray:
 
 
 def _resident(arch: Architecture, words: np.ndarray, keep: np.ndarray) -> None:
-    """Strided windows: an input index of one term at stride ``c`` (a 1 x 1 filter at stride 2) spans
-the hull of its positions by default (``c (t - 1) + 1`` for ``t`` outputs, Timeloop's rectangle);
-with ``strided_windows: positions`` only the ``t`` positions read are counted
-(``workload.problem.read_positions``, applied here and in the mapspace so the search agrees).
-
-Tensors held on chip between layers (``Architecture.resident``) never cross the outermost
+    """Tensors held on chip between layers (``Architecture.resident``) never cross the outermost
     level: where level 1 keeps such a tensor (``keep`` (L, 3, b)), its level-0 reads and updates and
     its level-1 fills are zeroed in the block's counts (5, L, 3, b). Exact where level 1 holds the
     whole tensor, which ``_costs`` makes a validity condition (else those transfers would be

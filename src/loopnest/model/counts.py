@@ -49,6 +49,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.model.limits import (_INT32, _INT64, MARGIN, CountLimitError, _exact_in_int32, _halo, _key_bits,
                                    _largest_product, check_countable, count_limit)
+from loopnest.model.positions import TwoTermAxis
 from loopnest.workload.problem import ROLES, Problem, Tensor
 
 OUT = ROLES.index("outputs")
@@ -86,19 +87,37 @@ class TensorGeometry:
     relevant: tuple[int, ...]
     sliding: tuple[tuple[int, int, int], ...]  # (dim, axis, coef) for dims sharing an axis with another
     operand: bool = True  # inputs or weights (not the outputs)
+    positions: tuple[TwoTermAxis | None, ...] = ()  # per axis: counted by the positions read (strided_windows)
 
     @staticmethod
-    def of(tensor: Tensor, dims: tuple[str, ...]) -> TensorGeometry:
+    def of(tensor: Tensor, dims: tuple[str, ...], positions: bool = False) -> TensorGeometry:
+        """``positions``: two-term axes count the positions read (``model.positions``), not the hull."""
         axes = tuple(tuple((dims.index(d), c) for d, c in idx.items() if d in dims) for idx in tensor.indices)
         relevant = tuple(sorted({d for ax in axes for d, _ in ax}))
         sliding = tuple((d, a, c) for a, ax in enumerate(axes) if len(ax) > 1 for d, c in ax)
-        return TensorGeometry(axes, relevant, sliding, tensor.role != "outputs")
+        two = tuple(TwoTermAxis.of(ax[0][1], ax[1][1]) if positions and len(ax) == 2 else None for ax in axes)
+        two = tuple(t if t is not None and t.exact and (t.g > 1 or t.m > 1) else None for t in two)
+        return TensorGeometry(axes, relevant, sliding, tensor.role != "outputs", two if any(two) else ())
+
+    def stepped(self, a: int, box, own, shift):
+        """New positions of axis ``a`` per step of a loop that shifts one instance's window (extent
+        ``own``, box ``box``) by ``shift`` positions: ``min(own, shift)`` on the hull, the box's
+        positions less those it shares with its shifted self where the axis counts positions."""
+        two = self.positions[a] if self.positions else None
+        if two is None:
+            return np.minimum(own, shift)
+        (d1, _), (d2, _) = self.axes[a]
+        return two.new(box[d1], box[d2], shift)
 
     def extents(self, box) -> list:
-        """Touched extent (the hull, halo rule) of each axis; ``box[d]`` is dimension d's extent.
+        """Touched extent (the hull, halo rule) of each axis, or its positions read where the axis
+        counts positions; ``box[d]`` is dimension d's extent.
         1 + sum(coef * (box - 1)) is evaluated as sum(coef * box) + (1 - sum(coef)): fewer passes."""
         out = []
-        for ax in self.axes:
+        for a, ax in enumerate(self.axes):
+            if self.positions and self.positions[a] is not None:
+                out.append(self.positions[a].count(box[ax[0][0]], box[ax[1][0]]))
+                continue
             e = 1
             for i, (d, c) in enumerate(ax):
                 term = _mul(c, box[d])
@@ -401,7 +420,7 @@ class _Nest:
                 per_axis[a] = k, own, rest
             k, own, rest = per_axis[a]
             # each instance fetches at most min(extent, shift) new positions of its own window
-            new = np.minimum(ext[a], _mul(k, np.minimum(own, shift)))
+            new = np.minimum(ext[a], _mul(k, g.stepped(a, self.cum[c], own, shift)))
             delta = _select(is_d1, _mul(rest, new), delta)
         per_instance = _select(w.lstar >= 0, w.outer * (tile + (w.b1 - 1) * delta), tile)
         return _mul(per_instance, mult)
@@ -440,7 +459,7 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     between = [[tuple(p <= q < c and arch.levels[q].fanout is not None for q in range(L)) for c in range(L + 1)]
                for p in range(L)]
     for ti, role in enumerate(ROLES):
-        g = TensorGeometry.of(problem.tensor(role), nest.dims)
+        g = TensorGeometry.of(problem.tensor(role), nest.dims, arch.strided_windows == "positions")
         share = nest.share[role]
         for l in range(L):
             words[TILES, l, ti] = nest.tile(g, l)[1]

@@ -56,6 +56,7 @@ from loopnest.search.bounds import (
     mac_floor,
 )
 from loopnest.search.objective import Objective, better_rows
+from loopnest.search.padded import best_with_padded_folds
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.search.rest_tree import RestTree
 from loopnest.search.tilings import OutOfTime, TilingEvaluator
@@ -119,7 +120,7 @@ class _Outer:
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
                  top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3,
-                 timeout_s: float | None = None) -> LayerSearch:
+                 timeout_s: float | None = None, padded_folds: bool = True) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
@@ -130,7 +131,16 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     heuristic's mapping; ``LayerSearch.mode`` says which ran and ``notes`` why.
     ``timeout_s`` stops the search after that many seconds (checked between batches of mappings,
     and not before a first mapping is found) with the best mapping found so far (``timed_out``; a
-    note says it is not proven optimal)."""
+    note says it is not proven optimal).
+    On an architecture with a systolic fanout, ``padded_folds`` also searches the layer's padded
+    variants (``search.padded``: a partial last fold) and keeps the best."""
+    if padded_folds and any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels):
+        plain = search_layer(problem, arch, constraints, objective, mode, seed, top, sample, rest_sample, sweeps,
+                             timeout_s, padded_folds=False)
+        obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
+        return best_with_padded_folds(problem, arch, constraints, replace(obj, static_pj_per_cycle=arch.leakage_pj_per_cycle),
+                                      lambda p, c: search_layer(p, arch, c, objective, mode, seed, top, sample, rest_sample,
+                                                                sweeps, timeout_s, padded_folds=False), plain)
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
