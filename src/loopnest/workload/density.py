@@ -150,6 +150,44 @@ class Density:
             return np.minimum(t, -(-t // self.m) * self.n)
         return tile
 
+    def occupancy_bound(self, tile, total: int, rule: str = "expected", quantile: float = 0.99) -> np.ndarray:
+        """Nonzeros a capacity check reserves for a tile of ``tile`` values (an array; a tensor of
+        ``total``), by ``rule``: ``expected`` ceil(t * d); ``worst`` the most it can hold
+        (uniform: min(t, round(d * total)), the tensor's nonzeros; else ``worst_occupancy``);
+        ``quantile`` the least k with P(nonzeros <= k) >= ``quantile`` (uniform: hypergeometric with
+        round(d * total) nonzeros in the tensor; fixed and N:M are deterministic: their worst)."""
+        t = np.asarray(tile, dtype=np.int64)
+        if rule == "expected" or self.is_dense:
+            return np.ceil(t * self.value).astype(np.int64)
+        if self.kind == "uniform":  # the tensor holds round(d * total) nonzeros in all
+            k = int(round(self.value * total))
+            if rule == "worst":
+                return np.minimum(t, k)
+        else:
+            return np.asarray(self.worst_occupancy(t)).astype(np.int64)
+        from scipy.stats import hypergeom  # lazily: keeps `import loopnest` fast
+
+        uniq, inv = np.unique(t, return_inverse=True)
+        return hypergeom.ppf(quantile, total, k, uniq).astype(np.int64)[inv].reshape(t.shape)
+
+
+@lru_cache(maxsize=4096)
+def expected_max_binomial(n: int, p: float, instances: int) -> float:
+    """E[max of ``instances`` independent Binomial(n, p)]: the sum over k of P(max > k) =
+    1 - F(k)^instances, F the binomial CDF. Summed exactly over k within mean +- 12 sd (+ 12);
+    the terms below that window are 1 (to 1e-30), those above it 0."""
+    if n <= 0 or p <= 0.0:
+        return 0.0
+    if p >= 1.0 or instances == 1:
+        return n * p
+    from scipy.stats import binom  # lazily: keeps `import loopnest` fast
+
+    mean, sd = n * p, math.sqrt(n * p * (1.0 - p))
+    lo = max(0, int(mean - 12 * sd) - 12)
+    hi = min(n, int(mean + 12 * sd) + 12)
+    k = np.arange(lo, hi)
+    return lo + float(-np.expm1(instances * binom.logcdf(k, n, p)).sum())
+
 
 @lru_cache(maxsize=64)
 def _empty_table(nnz: float, total: int) -> np.ndarray:
