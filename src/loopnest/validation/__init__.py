@@ -65,7 +65,7 @@ Suite = Callable[[], Iterable[Case]]
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
     from loopnest.validation import (diannao, eie, eyeriss_chip, eyeriss_v2, isaac, leakage, pim_presets,
-                                     scalesim, sparseloop, squeezelerator, timeloop, tpu_v1)
+                                     scalesim, sparse_tensor_core, sparseloop, squeezelerator, timeloop, tpu_v1)
 
     return {
         "timeloop-reference": timeloop.cases,
@@ -80,6 +80,7 @@ def suites() -> dict[str, Suite]:
         "eyeriss-v2": eyeriss_v2.cases,
         "squeezelerator": squeezelerator.cases,
         "eie": eie.cases,
+        "sparse-tensor-core": sparse_tensor_core.cases,
     }
 
 
