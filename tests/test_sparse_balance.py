@@ -13,7 +13,7 @@ from test_search import arch3
 from loopnest.arch.spec import Architecture, ComputeSparse, Fanout, Storage, StorageSparse
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.model import evaluate_batch
-from loopnest.workload.density import Density, expected_max_binomial, with_densities
+from loopnest.workload.density import Density, _max_of_normals, expected_max_binomial, with_densities
 from loopnest.workload.layers import fc
 
 
@@ -38,15 +38,28 @@ def test_expected_max_by_enumeration(n, p, instances):
     assert expected_max_binomial(n, p, instances) == pytest.approx(exact, rel=1e-12)
 
 
-def test_expected_max_window_on_a_large_binomial():
-    # n = 3000: the sum over k of 1 - F(k)^N over every k (no window) from the exact pmf
-    n, p, N = 3000, 0.4, 16
+def exact_by_full_sum(n: int, p: float, N: int) -> float:
+    """The sum over every k of 1 - F(k)^N (no window) from the pmf."""
     log_pmf = [math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * math.log(p)
                + (n - k) * math.log(1 - p) for k in range(n + 1)]
     cdf = np.cumsum(np.exp(log_pmf))
-    exact = float(np.sum(1.0 - np.minimum(cdf[:-1], 1.0) ** N))
-    assert expected_max_binomial(n, p, N) == pytest.approx(exact, rel=1e-9)
-    assert exact > n * p  # the slowest of 16 is slower than the mean
+    return float(np.sum(1.0 - np.minimum(cdf[:-1], 1.0) ** N))
+
+
+def test_expected_max_window_on_a_large_binomial():
+    # n = 3000, sd 26.8: the exact sum over the window
+    exact = exact_by_full_sum(3000, 0.4, 16)
+    assert expected_max_binomial(3000, 0.4, 16) == pytest.approx(exact, rel=1e-9)
+    assert exact > 3000 * 0.4  # the slowest of 16 is slower than the mean
+
+
+@pytest.mark.parametrize("n, p, N", [(10000, 0.5, 64), (30000, 0.14, 2), (12000, 0.3, 1024)])
+def test_expected_max_normal_approximation_from_sd_50(n, p, N):
+    # sd >= 50 (n p (1 - p) >= 2,500): the normal approximation with its skewness term, within 1e-4
+    # of the full sum; the largest of 2 standard normals has mean 1 / sqrt(pi) and E[Zmax^2] = 1
+    assert math.sqrt(n * p * (1 - p)) >= 50
+    assert expected_max_binomial(n, p, N) == pytest.approx(exact_by_full_sum(n, p, N), rel=1e-4)
+    assert _max_of_normals(2) == pytest.approx((1 / math.sqrt(math.pi), 1.0), rel=1e-9)
 
 
 def two_pe_arch(load_balance: str = "expected_max") -> Architecture:
