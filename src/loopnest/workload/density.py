@@ -174,7 +174,7 @@ class Density:
 NORMAL_SD = 50.0  # expected_max_binomial: the sd from which the normal approximation is used
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)  # a search meets many (n, instances) pairs: each miss costs up to ~1,200 terms
 def expected_max_binomial(n: int, p: float, instances: int) -> float:
     """E[max of ``instances`` independent Binomial(n, p)]. Below ``NORMAL_SD`` standard deviations
     exactly: the sum over k of P(max > k) = 1 - F(k)^instances, F the binomial CDF, over k within
