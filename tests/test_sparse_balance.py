@@ -130,3 +130,25 @@ def test_capacity_reserves_the_stated_occupancy(rule, cap, fits):
     layer = with_densities(fc("f", C=8, M=1, N=1), {"weights": Density.uniform(0.5)})
     m = one_mapping([[1, 1, 2], [1, 1, 1], [1, 1, 4]], 1, rf_keeps=(False, True, False))
     assert bool(evaluate_batch(layer, a, m).capacity_ok[0, 2]) is fits
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("load_balance", "worst", ["compute.sparse.load_balance", "'ideal' or 'expected_max'"]),
+    ("balance_level", "RF", ["compute.sparse.balance_level: 'RF' is no level with a fanout", "are Buf"]),
+])
+def test_bad_load_balance_is_one_line(tmp_path, field, value, words):
+    from test_arch_errors import load_bad
+
+    def mutate(d):
+        d["compute"]["sparse"] = {"skipping": ["inputs"], "load_balance": "expected_max", field: value}
+    message = load_bad(tmp_path, mutate)
+    assert "\n" not in message and all(w in message for w in words), message
+
+
+def test_bad_occupancy_quantile_is_one_line(tmp_path):
+    from test_arch_errors import load_bad
+
+    def mutate(d):
+        d["levels"][1]["sparse"] = {"formats": {"inputs": "cp"}, "occupancy": "quantile", "occupancy_quantile": 1.5}
+    message = load_bad(tmp_path, mutate)
+    assert "\n" not in message and "sparse.occupancy_quantile: Input should be less than 1" in message, message
