@@ -20,7 +20,8 @@ from loopnest.arch.spec import ACTIONS
 EXPECTED = {"eyeriss", "eyeriss256-rs", "eyeriss256-ws", "eyeriss256-os-a", "eyeriss256-os-b", "eyeriss256-os-c",
             "eyeriss256-nlr", "tpu-v1", "simba-like", "shidiannao-like", "diannao-like", "simple-ws", "simple-os",
             "edge-npu", "pim-crossbar", "eyeriss-v2-like", "squeezelerator-like", "eie-like",
-            "sram-cim", "mythic-like", "digital-same-area", "tetris-like", "tetris-2d-baseline"}
+            "sram-cim", "mythic-like", "digital-same-area", "tetris-like", "tetris-2d-baseline",
+            "sparse-tensor-core-like", "scnn-like"}
 
 
 def test_all_presets_are_shipped():

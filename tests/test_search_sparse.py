@@ -3,7 +3,8 @@ level, tensor and action with the sparse plan's floor factors, stay below the co
 mapping, and the exact search returns the brute-force optimum on small sparse layers of the
 sparse features the presets use (RLC at DRAM with zero gating, as ``eyeriss-rlc``; compressed
 weights with skipping, as ``eyeriss-skipw``; skipping at the outermost level; gated outputs; two-rank
-formats with gated reads keeping their port slots and (de)compression energy, as Sparseloop's 04.2.1)."""
+formats with gated reads keeping their port slots and (de)compression energy, as Sparseloop's 04.2.1;
+both operands skipped with the expected-max load balance and worst-case / quantile capacities)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,14 @@ RANKS = sparse_arch({0: {"formats": {"inputs": ["uop", "rle"], "outputs": ["uop"
                          "gating": ({"target": "weights", "condition_on": ("inputs",)},), "gated_keep_slot": True},
                      1: {"decompression_energy_pj": 0.1, "compression_energy_pj": 0.1}},
                     {"gating": ("inputs",)}, bw=1.0)  # two-rank formats, gated reads keeping DRAM's slots, a codec
+BALANCED = sparse_arch({0: {"formats": {"weights": "cp"}},
+                        1: {"formats": {"inputs": "bitmask"}, "metadata_bits": 2, "occupancy": "quantile",
+                            "occupancy_quantile": 0.9},
+                        2: {"formats": {"weights": "cp"}, "occupancy": "worst",
+                            "skipping": ({"target": "inputs", "condition_on": ("weights",)},)}},
+                       {"skipping": ("weights", "inputs"), "load_balance": "expected_max"},
+                       fan=Fanout(x=2, y=1, energy_pj=0.3))  # both operands skipped, PEs wait for the slowest,
+# compressed tiles reserve a quantile (Buffer) and the worst case (RF)
 
 CONV = conv2d("c", C=1, M=2, H=5, W=1, R=2, S=1)  # a sliding window: P=4, R=2
 FC = fc("f", C=3, M=4, N=2)
@@ -55,7 +64,8 @@ CASES = {"rlc": (RLC, CONV, {"inputs": Density.uniform(0.5), "outputs": Density.
          "skipw": (SKIPW, FC, {"weights": Density.uniform(0.25)}),
          "outer": (OUTER, FC, {"inputs": Density.uniform(0.5), "weights": Density.structured(1, 4)}),
          "gated-out": (GATED_OUT, CONV, {"weights": Density.uniform(0.5), "inputs": Density.fixed(0.4)}),
-         "ranks": (RANKS, CONV, {"inputs": Density.uniform(0.5), "outputs": Density.uniform(0.25)})}
+         "ranks": (RANKS, CONV, {"inputs": Density.uniform(0.5), "outputs": Density.uniform(0.25)}),
+         "balanced": (BALANCED, FC, {"weights": Density.uniform(0.5), "inputs": Density.uniform(0.5)})}
 
 
 def every_mapping(problem, arch) -> MappingBatch:
@@ -91,7 +101,8 @@ def test_floor_factors_are_sound_and_attained(case):
         assert least[l, t, a] == pytest.approx(storage[l, t, a], rel=1e-9), (l, t, a)
 
 
-@pytest.mark.parametrize("case, objective", [(c, "energy") for c in CASES] + [("rlc", "edp"), ("outer", "edp"), ("ranks", "edp")])
+@pytest.mark.parametrize("case, objective", [(c, "energy") for c in CASES] + [("rlc", "edp"), ("outer", "edp"), ("ranks", "edp"),
+                                                                                   ("balanced", "edp"), ("balanced", "cycles")])
 def test_exact_sparse_search_equals_brute_force(case, objective, rests):  # noqa: F811
     """The exact search (enumerated and streamed) finds the brute-force optimum of the sparse
     costs, with and without a fixed bypass."""

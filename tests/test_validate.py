@@ -99,7 +99,8 @@ def test_every_suite_appears_in_validate_with_its_tolerance_basis():
     from loopnest.validation import leakage, scalesim, suites, tpu_v1
 
     assert set(suites()) == {"timeloop-reference", "eyeriss-chip", "tpu-v1", "leakage", "scalesim-systolic", "isaac-ima", "diannao",
-                             "sparseloop", "eyeriss-v2", "squeezelerator", "eie", "pim-presets", "tetris"}
+                             "sparseloop", "eyeriss-v2", "squeezelerator", "eie", "pim-presets", "tetris",
+                             "sparse-tensor-core", "scnn"}
     out = CliRunner().invoke(app, ["validate", "--json"])
     assert out.exit_code == 0, out.output
     cases = json.loads(out.output)["cases"]

@@ -187,13 +187,26 @@ class StorageSparse(_Strict):
     def format_of(self, role: Role) -> str:
         """The inner rank's format: it sets which values are stored and moved."""
         return self.ranks_of(role)[-1]
+    occupancy: Literal["expected", "worst", "quantile"] = Field(
+        default="expected", description="nonzeros a compressed tile reserves in capacity checks: expected (t x d), "
+        "worst (every value of the tile may be nonzero for uniform densities) or quantile (occupancy_quantile of the "
+        "tile's occupancy distribution)")
+    occupancy_quantile: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=0.99, description="with occupancy: quantile, the probability that a tile fits")
 
 
 class ComputeSparse(_Strict):
-    """MACs gated (cycle spent, no energy) or skipped (neither) where any of these operands is zero."""
+    """MACs gated (cycle spent, no energy) or skipped (neither) where any of these operands is zero;
+    ``load_balance`` says how the skipped work shares out over the PEs (docs/sparsity.md)."""
 
     gating: tuple[Role, ...] = ()
     skipping: tuple[Role, ...] = ()
+    load_balance: Literal["ideal", "expected_max"] = Field(
+        default="ideal", description="ideal: skipped work spreads evenly over PEs; expected_max: the instances "
+        "below balance_level's fanout wait for the slowest every iteration of the temporal loops at or above it")
+    balance_level: str | None = Field(
+        default=None, description="with expected_max: the level whose fanout's instances synchronize "
+        "(default: the outermost level with a fanout)")
 
 
 class Storage(_Strict):
@@ -444,6 +457,12 @@ class Architecture(_Strict):
                 raise ValueError(f"levels[{i}] ({lv.name}).instances: {lv.instances} does not match the fanouts above ({self.instances(i)})")
         if self.compute.instances is not None and self.compute.instances != self.pes:
             raise ValueError(f"compute.instances: {self.compute.instances} does not match the fanouts above ({self.pes})")
+        cs = self.compute.sparse
+        if cs is not None and cs.balance_level is not None:
+            fanned = [lv.name for lv in self.levels if lv.fanout is not None]
+            if cs.balance_level not in fanned:
+                raise ValueError(f"compute.sparse.balance_level: {cs.balance_level!r} is no level with a fanout; "
+                                 f"levels with a fanout are {plain(fanned) if fanned else 'none'}")
         inner = [(f"levels[{i}] ({lv.name})", lv.mesh_x) for i, lv in enumerate(self.levels)][1:] + [("compute", self.compute.mesh_x)]
         for parent, (where, mesh_x) in zip(self.levels, inner):
             x = parent.fanout.x if parent.fanout is not None else 1

@@ -303,12 +303,14 @@ class Mapspace:
         return spatial, box
 
     def _compressed(self, lv, role: str, values: np.ndarray) -> np.ndarray:
-        """A tile's values as the model's occupancy counts its data: ceil(values * density) where
-        the level keeps the tensor in a compressed format (model.sparse, rule 4), else all of them."""
-        density = self.problem.tensor(role).density
+        """A tile's values as the model's occupancy counts its data: the nonzeros the level's
+        ``sparse.occupancy`` rule reserves (expected: ceil(values * density)) where the level keeps
+        the tensor in a compressed format (model.sparse, rule 4), else all of them."""
+        tensor = self.problem.tensor(role)
+        density = tensor.density
         if density is None or lv.sparse is None or lv.sparse.format_of(role) not in ("bitmask", "rle", "cp"):
             return values
-        return np.ceil(values * density.value).astype(np.int64)
+        return density.occupancy_bound(values, self.problem.size(tensor), lv.sparse.occupancy, lv.sparse.occupancy_quantile)
 
     def _capacity_ok(self, l: int, box: np.ndarray, keep: np.ndarray, stats: dict | None) -> np.ndarray:
         lv = self.arch.levels[l]

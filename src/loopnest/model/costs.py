@@ -47,7 +47,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch, MappingError
 from loopnest.model.counts import FILLS, OUT, READS, UPDATES, Counts, count_block
 from loopnest.model.precision import Prices, prices, psum_levels, tile_words
-from loopnest.model.sparse import SparseBlock, SparsePlan, plan, sparse_block
+from loopnest.model.sparse import SparseBlock, SparsePlan, balanced_cycle_fraction, plan, sparse_block
 from loopnest.workload.problem import ROLES, Problem, read_positions
 
 CHUNK = 12 * 1024  # mappings per pass: the working set of one pass stays in the CPU caches (measured best)
@@ -191,14 +191,15 @@ def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) ->
         for row in rows:  # the other rows are 0
             acc[row + (part,)] = block[0][row]
         active[:, part], steps[part] = block[1:3]
-        sb = None
+        sb, frac = None, 1.0
         if sp is not None:
             sb = sparse_block(sp, block[0], block[3])
+            frac = balanced_cycle_fraction(sp, batch.temporal[part], batch.spatial[part])
             for j, x in enumerate((sb.actual, sb.gated, sb.skipped, sb.metadata, sb.outer_metadata)[:len(sacc)]):
                 sacc[j, ..., part] = x
         _costs(problem, arch, price, *block, valid[part], ok[..., part], energy[..., part],
                cycles[part], bound[part], utilization[part], None if psum is None else psum[:, part],
-               None if fill is None else fill[part], drain, sb, sp)
+               None if fill is None else fill[part], drain, sb, sp, frac)
         _check(problem, arch, block[0], energy[..., part], bounded, cycles[part], utilization[part], ok[1, :, part])
     reads, fills, updates, network, tiles = np.moveaxis(acc, 3, 1)  # each (B, L, 3)
     c = Counts(reads, fills, updates, network, tiles, problem.macs, steps, active.T)
@@ -241,13 +242,15 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
            active: np.ndarray, compute_steps: np.ndarray, keep: np.ndarray, xy: np.ndarray,
            valid: np.ndarray, ok: np.ndarray, energy: np.ndarray, cycles: np.ndarray, bound: np.ndarray,
            utilization: np.ndarray, psum: np.ndarray | None, fill: np.ndarray | None = None,
-           drain: np.ndarray | None = None, sb: SparseBlock | None = None, sp: SparsePlan | None = None) -> None:
+           drain: np.ndarray | None = None, sb: SparseBlock | None = None, sp: SparsePlan | None = None,
+           cycle_fraction: np.ndarray | float = 1.0) -> None:
     """Validity, energies and cycles of one block of mappings from ``count_block``'s output,
     written into the block's slices of the results (all batch-innermost); ``psum`` (L, B), when
     given, receives the levels whose outputs are partial sums; ``fill`` (B,), when given, is the
     systolic fill/drain added to the compute cycles; ``drain`` (L, B), when given, the outputs' drain
     reads inside ``reads``, which do not make a level's outputs partial sums. With ``sb``
-    (model.sparse), the actual counts, compressed occupancies and metadata replace the dense counts."""
+    (model.sparse), the actual counts, compressed occupancies and metadata replace the dense counts,
+    and the compute cycles are the dense ones times ``cycle_fraction`` (``balanced_cycle_fraction``)."""
     reads, fills, updates, network_words, tiles = words
     psum_reads, psum_fills = reads[:, OUT], fills[:, OUT]  # partial sums are where the algorithm puts them
     dense_tiles = tiles  # a resident tensor must be held whole (dense) at level 1
@@ -285,7 +288,7 @@ def _costs(problem: Problem, arch: Architecture, price: Prices, words: np.ndarra
     np.logical_and(ok[0, 0], ok[1, 0], out=valid)
     for l in range(1, len(arch.levels)):
         valid &= ok[0, l] & ok[1, l]
-    cycles[:] = compute_steps * float(arch.compute.cycles_per_mac) * (1.0 if sp is None else sp.cycle_fraction)
+    cycles[:] = compute_steps * float(arch.compute.cycles_per_mac) * cycle_fraction
     if fill is not None:
         cycles += fill
     bound[:] = -1

@@ -35,13 +35,16 @@ model stays vectorized. The rules, in the order the code applies them (docs/mode
    65 offsets over 64 input tiles, read 6 times: 390).
 4. Occupancy (capacity checks): the expected nonzeros of the tile, rounded up, plus the
    metadata of the tile (bitmask: tile bits; rle, cp: one word per expected entry; uop: two
-   words; an outer rank: its words in the level's tile, rule 3) in data words, rounded up. Expected values, not a worst case (``Density.worst_occupancy``
-   gives that bound).
+   words; an outer rank: its words in the level's tile, rule 3) in data words, rounded up.
+   Expected values by default; a level's ``sparse.occupancy`` may reserve the worst case or a
+   quantile of the tile's nonzeros instead (``_reserved_entries``).
 5. Compute: MACs where a gating or skipping operand is zero are gated or skipped (element
    granularity: the fraction kept is the product of the operands' densities). Skipped MACs take
    no cycle: compute cycles are the dense ones times the fraction not skipped, which assumes
-   perfect load balance (the skipped work is spread evenly over PEs and time steps). Gated MACs
-   keep their cycles. Neither costs energy (gated energy is 0).
+   perfect load balance (the skipped work is spread evenly over PEs and time steps), or, with
+   ``compute.sparse.load_balance: expected_max``, the expected slowest instance of a fanout
+   (``balanced_cycle_fraction``). Gated MACs keep their cycles. Neither costs energy (gated
+   energy is 0).
 6. (De)compression: a level that keeps a tensor uncompressed below a parent that keeps it in a
    compressed format costs ``decompression_energy_pj`` per value it is filled with and
    ``compression_energy_pj`` per entry of its updates the parent stores (Sparseloop's counts in
@@ -93,6 +96,8 @@ class SparsePlan:
     def has_outer(self) -> bool:
         """Whether a tensor is kept in two ranks somewhere (its outer rank's metadata is kept apart)."""
         return any(f is not None for per in self.outer for f in per)
+    occupancy_rule: tuple[tuple[str, float], ...] = ()  # per level: (expected | worst | quantile, quantile); () all expected
+    balance_level: int | None = None  # expected_max load balance: the synchronizing fanout's level (None: ideal)
 
     @property
     def cycle_fraction(self) -> float:
@@ -159,7 +164,49 @@ def plan(problem: Problem, arch: Architecture) -> SparsePlan | None:
     return SparsePlan(dens, sizes, tuple(formats), tuple(outer), tuple(feature), tuple(meta_bits),
                       np.array(meta_bits, float) / np.array([lv.word_bits for lv in arch.levels], float), meta_pj, stored,
                       mac_actual=skip * gate, mac_gated=skip * (1.0 - gate), mac_skipped=1.0 - skip,
-                      keep_slot=tuple(bool(f is not None and f.gated_keep_slot) for f in feats), codec_pj=codec)
+                      keep_slot=tuple(bool(f is not None and f.gated_keep_slot) for f in feats), codec_pj=codec,
+                      occupancy_rule=_occupancy_rules(arch), balance_level=_balance_level(arch))
+
+
+def _occupancy_rules(arch: Architecture) -> tuple[tuple[str, float], ...]:
+    """Per level, ``sparse.occupancy`` and its quantile; () where every level reserves the expected tile."""
+    rules = tuple(("expected", 0.0) if lv.sparse is None else (lv.sparse.occupancy, lv.sparse.occupancy_quantile)
+                  for lv in arch.levels)
+    return () if all(r == "expected" for r, _ in rules) else rules
+
+
+def _balance_level(arch: Architecture) -> int | None:
+    """The level whose fanout's instances wait for the slowest under ``expected_max`` (None: ideal)."""
+    cs = arch.compute.sparse
+    if cs is None or cs.load_balance == "ideal":
+        return None
+    if cs.balance_level is not None:
+        return arch.level_index(cs.balance_level)
+    return next((l for l, lv in enumerate(arch.levels) if lv.fanout is not None), None)
+
+
+def balanced_cycle_fraction(p: SparsePlan, temporal: np.ndarray, spatial: np.ndarray) -> np.ndarray | float:
+    """Per mapping (B,), the compute cycles as a fraction of the dense ones under the plan's load
+    balance (docs/sparsity.md, "Load balance"). Ideal: the fraction of MACs not skipped, q.
+    Expected max: the N active instances of the balance level's fanout synchronize once per fold
+    (an iteration of the temporal loops at or above that level, ``temporal`` (B, L, D)); in a fold
+    each receives n = (its dense MAC steps in the fold) x (its PEs in use) MACs, keeps each
+    independently with probability q (Binomial(n, q)) and spreads what it keeps evenly over its
+    PEs; the fold lasts E[max of N Binomial(n, q)] / (its PEs in use). The fraction is that over
+    the dense fold, E[max] / n: q where N = 1 or q = 1, never below q (Jensen)."""
+    q = p.cycle_fraction
+    l = p.balance_level
+    if l is None or q in (0.0, 1.0):
+        return q
+    from loopnest.workload.density import expected_max_binomial
+
+    B = len(temporal)
+    steps_in_fold = np.prod(temporal[:, l + 1:].reshape(B, -1), axis=1)  # dense MAC steps per fold
+    lanes = np.prod(spatial[:, l + 1:].reshape(B, -1), axis=1)  # PEs in use per instance
+    inst = np.prod(spatial[:, l].reshape(B, -1), axis=1)  # active instances of the fanout
+    keys, inv = np.unique(np.stack([steps_in_fold * lanes, inst]), axis=1, return_inverse=True)
+    frac = np.array([expected_max_binomial(int(n), q, int(N)) / n for n, N in keys.T])
+    return frac[inv.ravel()]
 
 
 @dataclass
@@ -175,6 +222,20 @@ class SparseBlock:
     meta_energy: np.ndarray  # (L, 3, B) pJ of the metadata accesses
     meta_data_words: np.ndarray  # (2, L, B) metadata in data words read, written (bandwidth)
     outer_metadata: np.ndarray | None = None  # (kind, L, 3, B) the outer ranks' part of ``metadata`` (None: one rank)
+
+
+def _reserved_entries(p: SparsePlan, l: int, t: int, tile: np.ndarray, share: float) -> np.ndarray:
+    """Entries a compressed tile of ``tile`` values reserves at level l under its ``sparse.occupancy``
+    rule (worst or quantile; ``Density.occupancy_bound``): the bound on its nonzeros; rle scales
+    it by its entries per nonzero (share / d, the filler zeros), at most one entry per value."""
+    d = p.density[t]
+    rule, quantile = p.occupancy_rule[l]
+    if p.formats[l][t] == "rle":
+        if d.value == 0.0:
+            return np.ceil(tile * share)
+        nnz = d.occupancy_bound(tile, p.sizes[t], rule, quantile)
+        return np.minimum(tile, np.ceil(nnz * (share / d.value)))
+    return d.occupancy_bound(tile, p.sizes[t], rule, quantile).astype(float)
 
 
 def _neighbours(keep_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -299,6 +360,9 @@ def sparse_block(p: SparsePlan, words: np.ndarray, keep: np.ndarray) -> SparseBl
                 meta[:, l, t] += outer_meta[:, l, t]
                 occ_meta = occ_meta + n * per_child
             data_occ = np.ceil(tiles[l, t] * share) if fmt in COMPRESSED else tiles[l, t]
+            if p.occupancy_rule and p.occupancy_rule[l][0] != "expected" and fmt in COMPRESSED:
+                data_occ = _reserved_entries(p, l, t, tiles[l, t], share)
+                occ_meta = data_occ if fmt != "bitmask" else occ_meta
             occupancy[l, t] = data_occ + np.ceil(occ_meta * p.meta_ratio[l])
         if t != OUT:  # the parent's format sets what crosses a fanout
             share = np.append(p.stored[:, t], 1.0)

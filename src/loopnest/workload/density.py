@@ -150,6 +150,68 @@ class Density:
             return np.minimum(t, -(-t // self.m) * self.n)
         return tile
 
+    def occupancy_bound(self, tile, total: int, rule: str = "expected", quantile: float = 0.99) -> np.ndarray:
+        """Nonzeros a capacity check reserves for a tile of ``tile`` values (an array; a tensor of
+        ``total``), by ``rule``: ``expected`` ceil(t * d); ``worst`` the most it can hold
+        (uniform: min(t, round(d * total)), the tensor's nonzeros; else ``worst_occupancy``);
+        ``quantile`` the least k with P(nonzeros <= k) >= ``quantile`` (uniform: hypergeometric with
+        round(d * total) nonzeros in the tensor; fixed and N:M are deterministic: their worst)."""
+        t = np.asarray(tile, dtype=np.int64)
+        if rule == "expected" or self.is_dense:
+            return np.ceil(t * self.value).astype(np.int64)
+        if self.kind == "uniform":  # the tensor holds round(d * total) nonzeros in all
+            k = int(round(self.value * total))
+            if rule == "worst":
+                return np.minimum(t, k)
+        else:
+            return np.asarray(self.worst_occupancy(t)).astype(np.int64)
+        from scipy.stats import hypergeom  # lazily: keeps `import loopnest` fast
+
+        uniq, inv = np.unique(t, return_inverse=True)
+        return hypergeom.ppf(quantile, total, k, uniq).astype(np.int64)[inv].reshape(t.shape)
+
+
+NORMAL_SD = 50.0  # expected_max_binomial: the sd from which the normal approximation is used
+
+
+@lru_cache(maxsize=1 << 16)  # a search meets many (n, instances) pairs: each miss costs up to ~1,200 terms
+def expected_max_binomial(n: int, p: float, instances: int) -> float:
+    """E[max of ``instances`` independent Binomial(n, p)]. Below ``NORMAL_SD`` standard deviations
+    exactly: the sum over k of P(max > k) = 1 - F(k)^instances, F the binomial CDF, over k within
+    mean +- 12 sd (+ 12), the terms below that window being 1 (to 1e-30) and those above 0. From
+    ``NORMAL_SD`` on (n p (1 - p) >= 2,500) the normal approximation with the skewness term of
+    Cornish-Fisher, mean + sd (E[Zmax] + g (E[Zmax^2] - 1) / 6), Zmax the largest of
+    ``instances`` standard normals and g = (1 - 2p) / sd (relative error below 1e-4 there,
+    tested): the exact sum would take 24 sd terms per call. Never below the mean."""
+    if n <= 0 or p <= 0.0:
+        return 0.0
+    if p >= 1.0 or instances == 1:
+        return n * p
+    mean, sd = n * p, math.sqrt(n * p * (1.0 - p))
+    if sd >= NORMAL_SD:  # Cornish-Fisher: X ~ mean + sd (Z + g (Z^2 - 1) / 6), g the skewness (1 - 2p) / sd
+        m1, m2 = _max_of_normals(instances)
+        return max(mean, mean + sd * (m1 + (1.0 - 2.0 * p) / sd * (m2 - 1.0) / 6.0))
+    lo = max(0, int(mean - 12 * sd) - 12)
+    hi = min(n, int(mean + 12 * sd) + 12)
+    k = np.arange(lo, hi + 1, dtype=float)
+    # pmf over the window from pmf(lo) by the ratio pmf(k + 1) / pmf(k) = (n - k) / (k + 1) x p / (1 - p)
+    log_lo = math.lgamma(n + 1) - math.lgamma(lo + 1) - math.lgamma(n - lo + 1) + lo * math.log(p) + (n - lo) * math.log1p(-p)
+    steps = np.log((n - k[:-1]) / (k[:-1] + 1)) + math.log(p) - math.log1p(-p)
+    pmf = np.exp(log_lo + np.concatenate([[0.0], np.cumsum(steps)]))
+    cdf = np.minimum(np.cumsum(pmf), 1.0)[:-1]  # F(k) for k = lo .. hi - 1 (the mass below lo: < 1e-30)
+    return max(mean, lo + float(-np.expm1(instances * np.log(np.maximum(cdf, 1e-300))).sum()))
+
+
+@lru_cache(maxsize=256)
+def _max_of_normals(instances: int) -> tuple[float, float]:
+    """E[Zmax] and E[Zmax^2], Zmax the largest of ``instances`` independent standard normals: the
+    integrals of x and x^2 times N phi(x) Phi(x)^(N-1) over [-12, 12] (trapezoid rule, 40,001 points)."""
+    x = np.linspace(-12.0, 12.0, 40001)
+    cdf = 0.5 * (1.0 + np.frompyfunc(math.erf, 1, 1)(x / math.sqrt(2.0)).astype(float))
+    density = instances * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi) * cdf ** (instances - 1)
+    h = x[1] - x[0]
+    return tuple(float(np.sum((y[1:] + y[:-1]) * 0.5 * h)) for y in (x * density, x * x * density))
+
 
 @lru_cache(maxsize=64)
 def _empty_table(nnz: float, total: int) -> np.ndarray:
