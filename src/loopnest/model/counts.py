@@ -47,6 +47,8 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch
+from loopnest.model import clipped
+from loopnest.model.clipped import Clip
 from loopnest.model.limits import (_INT32, _INT64, MARGIN, CountLimitError, _exact_in_int32, _halo, _key_bits,
                                    _largest_product, check_countable, count_limit)
 from loopnest.workload.problem import ROLES, Problem, Tensor
@@ -132,6 +134,7 @@ class _Walk:
     """Where a tensor's innermost relevant temporal loop above a consumer sits, per mapping."""
 
     lstar: np.ndarray  # level of that loop, -1 if none
+    key: np.ndarray  # its key (position and bound, ``_pack_keys``)
     outer: np.ndarray  # product of the temporal loops outside it
     b1: np.ndarray  # its bound
     sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
@@ -210,6 +213,9 @@ class _Nest:
         if max(problem.dims.values()) > _INT32 or not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
         dt = self.dt
+        sizes = [problem.dims[d] for d in self.dims]
+        # remainder tiles (factors multiplying past a dimension): the exact clipped counts of clipped.py
+        self.clip = Clip(self, problem, arch, sizes) if (self.cum[0] != np.array(sizes, dt)[:, None]).any() else None
         self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
         self.s_level = self.S.prod(axis=1, dtype=dt)
         self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
@@ -265,6 +271,7 @@ class _Nest:
         key = _pack_keys(_positions(batch.perm, keep), T, kb, dt)
         self.dt, self.kb, self.T, self.S, self.key, self.cum, self.xy = dt, kb, T, S, key, cum, xy.reshape(L, 2, B)
         self.SA = (SX, SY) if self.one_axis else None  # per axis, where some fanout shares on one axis only
+        self.SXY = (SX, SY)
         return True
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -285,8 +292,8 @@ class _Nest:
 
     def tile(self, g: TensorGeometry, l: int) -> tuple[list, np.ndarray]:
         """Extents and size of g's tile at level l (per instance)."""
-        if (g, l) not in self._tiles:
-            self._tiles[(g, l)] = g.tile(self.cum[l])
+        if (g, l) not in self._tiles:  # with remainders, the largest (first) chunk: the box clipped to D
+            self._tiles[(g, l)] = g.tile(self.cum[l] if self.clip is None else np.minimum(self.cum[l], self.clip.D))
         return self._tiles[(g, l)]
 
     def _span(self, l: int, d: int) -> np.ndarray:
@@ -316,7 +323,7 @@ class _Nest:
             is_d1 = _pick(list(self.key[:c, d]), ls) == key
             shift = coef * _pick([self._span(l, d) for l in range(c)], ls)
             sliding.append((is_d1, a, shift))
-        return _Walk(lstar, outer, b1, tuple(sliding))
+        return _Walk(lstar, key, outer, b1, tuple(sliding))
 
     def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances.
@@ -326,12 +333,15 @@ class _Nest:
         """
         key = (g, c, expand, reuse)
         if key not in self._counts:
-            self._counts[key] = self._fetched(g, c, expand, reuse)
+            self._counts[key] = (self._fetched(g, c, expand, reuse) if self.clip is None
+                                 else clipped.fetched(self, g, c, expand, reuse))
         return self._counts[key]
 
     def first(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         """The distinct elements of those words (what a first fetch of each element costs):
         one group's share of the whole tensor, the folded fanouts' union of it, times ``mult``."""
+        if self.clip is not None:
+            return clipped.first(self, g, c, expand, reuse)
         _, _, folded, mult = self._fold(g, c, expand, reuse)
         # the whole extent of d over the fanouts counted apart: cum[0] / their factors
         whole = {d: self._whole(c, d) if folded[d] is None else self._whole(c, d) * folded[d] for d in g.relevant}
@@ -494,5 +504,9 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
             cache.clear()
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
-        np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
-    return words, active, nest.above[L], keep, nest.xy, sorted(rows), drain
+        if nest.clip is None:
+            np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
+        else:
+            active[l] = nest.clip.active(l)
+    steps = nest.above[L] if nest.clip is None else nest.clip.steps()
+    return words, active, steps, keep, nest.xy, sorted(rows), drain
