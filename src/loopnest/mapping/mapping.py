@@ -127,6 +127,20 @@ def _check_partial_fold(mapping: Mapping, arch: Architecture, d: str, got: int, 
     raise MappingError(f"factors of {d} multiply to {got}, but the layer has {d}={n}{why}")
 
 
+def remainder_refusal(problem: Problem, arch: Architecture) -> str | None:
+    """Why remainder tiles cannot be costed exactly here (None: they can; model/clipped.py)."""
+    if any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels):
+        return "a systolic fanout (its partial last fold is costed padded)"
+    if arch.strided_windows == "positions":
+        return "strided_windows: positions"
+    if (any(t.density is not None and not t.density.is_dense for t in problem.tensors)
+            or any(lv.sparse is not None for lv in arch.levels) or arch.compute.sparse is not None):
+        return "sparsity"
+    if any(len(ix) > 1 for ix in problem.output.indices):
+        return f"outputs with a sliding window ({problem.name})"
+    return None
+
+
 @dataclass(frozen=True)
 class MappingBatch:
     """B mappings of one layer as arrays (the model's input).

@@ -35,25 +35,11 @@ import itertools
 
 import numpy as np
 
-from loopnest.mapping.mapping import MappingError
-from loopnest.model.sparse import plan
+from loopnest.mapping.mapping import MappingError, remainder_refusal
 
 
 class RemainderError(MappingError):
     """A mapping with remainder tiles on a feature the exact remainder model does not cover."""
-
-
-def remainder_refusal(problem, arch, sparse: bool) -> str | None:
-    """Why remainder tiles cannot be costed exactly here (None: they can)."""
-    if any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels):
-        return "a systolic fanout (its partial last fold is costed padded)"
-    if arch.strided_windows == "positions":
-        return "strided_windows: positions"
-    if sparse:
-        return "sparsity"
-    if any(len(ix) > 1 for ix in problem.output.indices):
-        return f"outputs with a sliding window ({problem.name})"
-    return None
 
 
 class Clip:
@@ -67,7 +53,7 @@ class Clip:
         if short.any():
             d = nest.dims[int(np.argmax(short.any(axis=1)))]
             raise MappingError(f"factors of {d} multiply to less than the layer's {d}={problem.dims[d]}")
-        why = remainder_refusal(problem, arch, plan(problem, arch) is not None)
+        why = remainder_refusal(problem, arch)
         if why is not None:
             raise RemainderError(f"layer {problem.name}: remainder tiles (factors past a dimension's size) are not "
                                  f"modeled with {why}; use factors that divide each dimension")
