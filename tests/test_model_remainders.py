@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 from math import ceil, prod
 
-import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
