@@ -7,12 +7,14 @@ with a fixed seed; invalid ones (over capacity or fanout) are evaluated too, as 
 Time is CPU time of this one process (one core). Last line: RESULT mappings_per_second_per_core=...
 
     python benchmarks/model_throughput.py [--batch 200000] [--repeats 3] [--precision weights=4,inputs=8]
-        [--arch eyeriss-rlc --density inputs=0.4,outputs=0.5]
+        [--arch eyeriss-rlc --density inputs=0.4,outputs=0.5] [--remainders]
 
 ``--precision`` costs the layer at other bit widths (packed words, partial sums at the
 accumulator width): the model's slower path, where values and words differ. ``--density``
 (with an architecture that has sparse features, e.g. ``eyeriss-rlc``) costs it with the sparse
-model (docs/sparsity.md).
+model (docs/sparsity.md). ``--remainders`` draws remainder tiles instead (ceil splits: from the
+innermost slot out, each factor at most ceil(size / chunk inside it), the outermost ceil(size /
+chunk)), costed by the exact remainder model (model/clipped.py).
 """
 
 from __future__ import annotations
@@ -59,6 +61,24 @@ def random_batch(problem, arch, size: int, rng: np.random.Generator) -> MappingB
     return MappingBatch(temporal, perm, spatial, keep)
 
 
+def remainder_batch(problem, arch, size: int, rng: np.random.Generator) -> MappingBatch:
+    """Like ``random_batch`` with ceil splits (every dimension padded where a draw leaves a rest)."""
+    base = random_batch(problem, arch, size, rng)
+    temporal, spatial = np.ones_like(base.temporal), np.ones_like(base.spatial)
+    slots = [(l, k) for l in range(len(arch.levels)) for k in ((-1, 0, 1) if arch.levels[l].fanout else (-1,))]
+    for i, n in enumerate(problem.dims.values()):
+        chunk = np.ones(size, np.int64)
+        for l, k in reversed(slots[1:]):  # inner -> outer; level 0's temporal loop last
+            f = 1 + (rng.random(size) * (-(-n // chunk))).astype(np.int64)
+            if k < 0:
+                temporal[:, l, i] = f
+            else:
+                spatial[:, l, k, i] = f
+            chunk *= f
+        temporal[:, 0, i] = -(-n // chunk)
+    return MappingBatch(temporal, base.perm, spatial, base.keep)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=200_000)
@@ -66,6 +86,7 @@ def main() -> None:
     ap.add_argument("--precision", default=None, help="bit widths, e.g. weights=4,inputs=8,accumulator=32")
     ap.add_argument("--arch", default="eyeriss", help="preset (default eyeriss)")
     ap.add_argument("--density", default=None, help="densities, e.g. inputs=0.4,outputs=0.5")
+    ap.add_argument("--remainders", action="store_true", help="remainder tiles (ceil splits) instead of exact ones")
     args = ap.parse_args()
     arch = load_arch(args.arch)
     problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
@@ -73,7 +94,7 @@ def main() -> None:
         problem = Precision.parse(args.precision).apply(problem)
     if args.density:
         problem = with_densities(problem, parse_densities(args.density))
-    batch = random_batch(problem, arch, args.batch, np.random.default_rng(0))
+    batch = (remainder_batch if args.remainders else random_batch)(problem, arch, args.batch, np.random.default_rng(0))
     evaluate_batch(problem, arch, batch)  # warm-up
     times = []
     for _ in range(args.repeats):
@@ -87,7 +108,7 @@ def main() -> None:
     print(f"{'tool':<10}{'mappings/s/core':>18}")
     print(f"{'loopnest':<10}{rate:>18,.0f}")
     print(f"RESULT mappings_per_second_per_core={rate:.0f} batch={args.batch} layer={problem.name} arch={arch.name}"
-          + (f" precision={args.precision}" if args.precision else "") + (f" density={args.density}" if args.density else ""))
+          + (f" precision={args.precision}" if args.precision else "") + (f" density={args.density}" if args.density else "") + (" remainders" if args.remainders else ""))
 
 
 if __name__ == "__main__":

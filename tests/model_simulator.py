@@ -7,16 +7,20 @@ stated operationally):
 - Nest, outer -> inner: level 0 temporal loops (in the level's order), level 0 spatial loops
   (its fanout; X then Y), level 1 temporal, level 1 spatial, ... Loops of bound 1 are not loops.
   A dimension's value is the mixed-radix sum of its loops' indices (outer loops weigh more).
+- Remainder tiles (factors multiplying past a dimension's size D): an iteration whose chunk starts
+  at or past D is skipped (its instance idles at that step), and every tile is cut at D (the
+  elements whose dimension values are all below the sizes). An instance's previous tile and
+  previous step are those of its last step with work.
 - Consumer ``c`` (a keeper level, or ``L`` = the MACs): its instances are the spatial loops of
   levels < c; its steps are the temporal loops of levels < c, in nest order; its per-instance
   tile at a step is the set of tensor elements touched by all loops of levels >= c (a MAC: one
   element). Literal sets: a stride wider than the window leaves gaps that are not counted;
   with ``halo`` each tile is completed to its bounding box instead (the model's documented halo
   rule, docs/model.md: gaps and padding count as data).
-- Fetch of an instance at a step: the first step, or a step whose outermost changed loop lies
-  outside the innermost loop over a dimension indexing the tensor: the whole tile; a step where
-  that innermost relevant loop itself is the outermost change: new tile - previous tile; else
-  nothing. MACs fetch their element on every step.
+- Fetch of an instance at a step: its first step, or a step whose outermost loop changed since
+  its previous step lies outside the innermost loop over a dimension indexing the tensor: the whole
+  tile; a step where that innermost relevant loop itself is the outermost change: new tile -
+  previous tile; else nothing. MACs fetch their element on every step.
 - Parent ``p`` = the nearest keeper above ``c``. Instances of ``c`` under one parent instance
   that differ only in the spatial loops of sharing fanout axes (multicast for operands, reduction
   for outputs, per axis and tensor: ``Fanout.shares``) between p and c form a group; a group's words at a step = |union of its fetches|.
@@ -97,6 +101,7 @@ class Simulator:
         self.halo, self.split_outer = halo, split_outer
         self.loops = nest_of(problem, mapping)
         self.D, self.L = len(problem.dims), len(arch.levels)
+        self.sizes = [problem.dims[d] for d in problem.dim_names]
         # the amount a loop's index adds to its dimension's value: the bounds of the loops inside it
         self.weight = [prod(q.bound for q in self.loops[i + 1:] if q.dim == lp.dim) for i, lp in enumerate(self.loops)]
         keep = [[r in keeps(lm, lv.keeps) for r in ROLES] for lv, lm in zip(arch.levels, mapping.levels)]
@@ -141,6 +146,7 @@ class Simulator:
         inner_vals = [self._dimval(ix, inner) for ix in self._space(inner)]
         rel = {self._point(v) for v in inner_vals}
         rel = hull(rel) if self.halo else rel
+        top = [max(v[d] for v in inner_vals) for d in range(self.D)]  # the largest offset inside a tile
         rel_dims = {tuple(v[d] for d in self.mixed_dims) for v in inner_vals}
         rel_pos = [k for k, i in enumerate(steps) if self.loops[i].dim in self.relevant]
         innermost_rel = rel_pos[-1] if rel_pos else -1
@@ -165,20 +171,32 @@ class Simulator:
         seen_group: dict[tuple, set] = {}
         seen_parent: dict[tuple, set] = {}
         own = shared = 0
-        prev = None
+        prev: dict[int, tuple] = {}  # per instance: its previous step with work
         for idx in self._space(steps):
-            if prev is None or is_mac:
-                kind = "whole"
-            else:
-                changed = next(k for k in range(len(idx)) if idx[k] != prev[k])
-                kind = "whole" if changed < innermost_rel else "delta" if changed == innermost_rel else "none"
-            prev = idx
             base = self._dimval(idx, steps)
             fetched: dict[tuple, set] = {}  # per counting group: the union of its members' fetches
             union: dict[tuple, set] = {}  # per counting group: the union of its members' tiles
             distinct_fetches: dict[tuple, set] = {}  # per counting group: its members' different fetches
+            clipped = False
             for n, (v, gk, sk) in enumerate(zip(inst_vals, keys, split)):
-                tile = shifted(rel, self._point([a + b for a, b in zip(base, v)]))
+                start = [a + b for a, b in zip(base, v)]
+                clipped |= any(x + m >= size for x, m, size in zip(start, top, self.sizes))
+                if any(x >= size for x, size in zip(start, self.sizes)):
+                    continue  # a remainder tile's empty chunk: the instance idles
+                if n not in prev or is_mac:
+                    kind = "whole"
+                else:
+                    changed = next(k for k in range(len(idx)) if idx[k] != prev[n][k])
+                    kind = "whole" if changed < innermost_rel else "delta" if changed == innermost_rel else "none"
+                prev[n] = idx
+                if all(x + m < size for x, m, size in zip(start, top, self.sizes)):
+                    tile = shifted(rel, self._point(start))
+                else:  # cut at the sizes
+                    tile = {self._point([x + u for x, u in zip(start, uv)]) for uv in inner_vals
+                            if all(x + u < size for x, u, size in zip(start, uv, self.sizes))}
+                    if self._gaps(tile):
+                        self.hazards.add(("gappy",) + where)
+                    tile = hull(tile) if self.halo else tile
                 fetch = tile if kind == "whole" else tile - prev_tile[n] if kind == "delta" else set()
                 prev_tile[n] = tile
                 own += len(fetch)
@@ -189,6 +207,9 @@ class Simulator:
                 union.setdefault(sk, set()).update(tile)
                 distinct_fetches.setdefault(sk, set()).add(frozenset(fetch))
             for sk, u in union.items():
+                prev_union.setdefault(sk, set())
+                if clipped and self._gaps(u):  # a cut union may have gaps its full form has not
+                    self.hazards.add(("gappy",) + where)
                 by_tile = u if kind == "whole" else u - prev_union[sk] if kind == "delta" else set()
                 if len(by_tile) != len(fetched[sk]):
                     self.hazards.add(("delta",) + where)

@@ -39,9 +39,9 @@ def arch2(cap: int = 10) -> Architecture:
     ), compute=Compute(energy_pj=0.5))
 
 
-def brute_force(problem, arch, constraints=None, objective="energy"):
+def brute_force(problem, arch, constraints=None, objective="energy", imperfect=False):
     """Best objective keys over every mapping: no capacity pruning, no order classes."""
-    space = Mapspace(problem, arch, constraints)
+    space = Mapspace(problem, arch, constraints, imperfect=imperfect)
     obj = Objective.parse(objective)
     active = [i for i, d in enumerate(space.dims) if problem.dims[d] > 1]  # the model drops size-1 dims
     rest = [i for i in range(space.D) if i not in active]

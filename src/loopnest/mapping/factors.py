@@ -159,3 +159,35 @@ def factorizations(n: int, bounds: list[tuple[int, int]], what: str = "") -> np.
 
     rec(0, n, ())
     return np.array(rows, np.int64).reshape(-1, len(bounds))
+
+
+def ceil_factorizations(n: int, bounds: list[tuple[int, int]], spatial: list[bool], what: str = "") -> np.ndarray:
+    """``factorizations`` plus the remainder-tile splits that pad n at a fanout: outer -> inner, a
+    temporal slot takes a divisor of what is left, a fanout slot any factor up to what is left (the
+    rest becomes ceil(rest / f)), and the tuple is kept where the padding is under one iteration of
+    its outermost loop (mapping.py's rule: every outer factor needed). (K, S) array, perfect ones
+    included."""
+    label = what or f"size {n}"
+    perfect = factorizations(n, bounds, what)
+    rows: list[tuple[int, ...]] = []
+
+    def rec(s: int, rest: int, acc: tuple[int, ...]) -> None:
+        if len(rows) > MAX_SPLITS:
+            raise MapspaceError(f"dimension {label} has over {MAX_SPLITS:.0e} splits with remainder tiles over its "
+                                f"{len(bounds)} loop slots: constrain its factors or search without remainders")
+        lo, hi = bounds[s]
+        if s == len(bounds) - 1:
+            if lo <= rest <= hi:
+                rows.append(acc + (rest,))
+            return
+        for f in (range(max(lo, 1), min(hi, rest) + 1) if spatial[s] else divisors(rest)):
+            if lo <= f <= hi:
+                rec(s + 1, -(-rest // f), acc + (f,))
+
+    rec(0, n, ())
+    padded = np.array(rows, np.int64).reshape(-1, len(bounds))
+    total = padded.prod(axis=1)
+    first = (padded > 1).argmax(axis=1)  # the outermost loop
+    outer = np.take_along_axis(padded, first[:, None], axis=1)[:, 0]
+    padded = padded[(total > n) & (total - n < total // np.maximum(outer, 1))]
+    return np.concatenate([perfect, padded]) if len(padded) else perfect

@@ -5,12 +5,13 @@ Loop nest order, outer -> inner: level 0 temporal loops, level 0 spatial loops (
 level 1 temporal loops, level 1 spatial loops, ... . A level's tile spans its own temporal loops
 and everything inside them.
 
-Factorizations are perfect: the factors of a dimension over all levels multiply to its size
-(remainder tiles are not modeled), with one exception, a systolic array's partial last fold: a
-dimension unrolled on a systolic fanout (``fanout.systolic``) may have factors that multiply past
-its size when only the last iteration of its outermost loop is partial (the padding is less than
-one such iteration: 363 on 32 rows is 12 folds of 32, 384, padded by 21 < 32). The model then
-costs the padded layer (``padded_dims``), as SCALE-Sim runs a partial fold in a full fold's time.
+Factorizations: the factors of a dimension over all levels multiply to its size (a perfect
+split), or past it with remainder tiles (ceil tiles, the last one smaller): then dropping the last
+iteration of the dimension's outermost loop must leave it uncovered (the padding is less than one
+such iteration: 13 as 2 x 7 = 14 is padded by 1 < 7; 2 x 12 = 24 by 11 < 12), so that every outer
+factor is needed. The model costs remainder tiles exactly (model/clipped.py), except on a dimension
+unrolled on a systolic fanout (``fanout.systolic``), whose partial last fold is costed as the padded
+layer (``padded_dims``), as SCALE-Sim runs a partial fold in a full fold's time.
 """
 
 from __future__ import annotations
@@ -115,17 +116,29 @@ def padded_dims(mapping: Mapping, problem: Problem, arch: Architecture) -> dict[
 
 
 def _check_partial_fold(mapping: Mapping, arch: Architecture, d: str, got: int, n: int) -> None:
-    """Factors of ``d`` multiply to ``got`` instead of its size ``n``: legal only past the size, on a
-    systolic fanout, with the padding under one iteration of ``d``'s outermost loop (the last,
-    partial fold); raises MappingError otherwise."""
-    systolic = any(lv.fanout is not None and lv.fanout.systolic is not None and (d in lm.spatial_x or d in lm.spatial_y)
-                   for lv, lm in zip(arch.levels, mapping.levels))
+    """Factors of ``d`` multiply to ``got`` instead of its size ``n``: legal only past the size with
+    the padding under one iteration of ``d``'s outermost loop (remainder tiles: every outer factor
+    needed); raises MappingError otherwise."""
     loops = [f for lm in mapping.levels for f in (lm.temporal.get(d, 1), lm.spatial_x.get(d, 1), lm.spatial_y.get(d, 1)) if f > 1]
-    if got > n and systolic and got - n < got // loops[0]:
+    if got > n and got - n < got // loops[0]:
         return
-    why = "" if got < n else (" (a partial last fold needs the dimension on a systolic fanout and padding under one "
-                              f"iteration of its outermost loop, {got // loops[0]})")
+    why = "" if got < n else (f" (remainder tiles need padding under one iteration of its outermost loop, "
+                              f"{got // loops[0]}: every outer factor needed)")
     raise MappingError(f"factors of {d} multiply to {got}, but the layer has {d}={n}{why}")
+
+
+def remainder_refusal(problem: Problem, arch: Architecture) -> str | None:
+    """Why remainder tiles cannot be costed exactly here (None: they can; model/clipped.py)."""
+    if any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels):
+        return "a systolic fanout (its partial last fold is costed padded)"
+    if arch.strided_windows == "positions":
+        return "strided_windows: positions"
+    if (any(t.density is not None and not t.density.is_dense for t in problem.tensors)
+            or any(lv.sparse is not None for lv in arch.levels) or arch.compute.sparse is not None):
+        return "sparsity"
+    if any(len(ix) > 1 for ix in problem.output.indices):
+        return f"outputs with a sliding window ({problem.name})"
+    return None
 
 
 @dataclass(frozen=True)

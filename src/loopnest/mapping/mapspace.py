@@ -29,8 +29,8 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import ConstraintError, Constraints, FactorRule
-from loopnest.mapping.factors import factorizations
-from loopnest.mapping.mapping import MappingBatch
+from loopnest.mapping.factors import ceil_factorizations, factorizations
+from loopnest.mapping.mapping import MappingBatch, remainder_refusal
 from loopnest.workload.problem import ROLES, Problem, read_positions
 
 TEMPORAL, X, Y = 0, 1, 2
@@ -41,7 +41,8 @@ CHUNK = 1 << 17  # rows of a cartesian-product step held at once (their factors:
 class Mapspace:
     """The constrained mapspace of ``problem`` on ``arch`` (see the module docstring)."""
 
-    def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None):
+    def __init__(self, problem: Problem, arch: Architecture, constraints: Constraints | None = None,
+                 imperfect: bool = False):
         # the tile sizes the model counts (an input skipped by a wide stride, where the arch says so)
         problem = read_positions(problem) if arch.strided_windows == "positions" else problem
         self.problem, self.arch = problem, arch
@@ -56,7 +57,11 @@ class Mapspace:
             if lv.fanout is not None:
                 self.slots += [(l, X), (l, Y)]
         self.bounds = [[self._bounds(s, d) for s in self.slots] for d in self.dims]
-        self.options = [factorizations(problem.dims[d], b, f"{d}={problem.dims[d]}") for d, b in zip(self.dims, self.bounds)]
+        # imperfect: remainder tiles at the fanouts too (factors.ceil_factorizations; the model costs them exactly)
+        self.imperfect = imperfect and remainder_refusal(problem, arch) is None
+        spatial = [axis != TEMPORAL for _, axis in self.slots]
+        self.options = [ceil_factorizations(problem.dims[d], b, spatial, f"{d}={problem.dims[d]}") if self.imperfect
+                        else factorizations(problem.dims[d], b, f"{d}={problem.dims[d]}") for d, b in zip(self.dims, self.bounds)]
         self.coef = [self._coef(problem.tensor(r)) for r in ROLES]
         self.relevance = tuple(tuple(bool(v) for v in (c > 0).any(axis=0)) for c in self.coef)  # per tensor, per dim
         self.keep_configs = self._keep_configs()
@@ -184,8 +189,8 @@ class Mapspace:
             if axis != TEMPORAL:
                 lv = self.arch.levels[l]
                 ok &= f[:, s].prod(axis=1) <= (lv.fanout.x if axis == X else lv.fanout.y)
-            elif l > 0:  # the level's temporal slot comes first: box is now its whole tile
-                ok &= self._capacity_ok(l, box, keep[l], stats)
+            elif l > 0:  # the level's temporal slot comes first: box is now its whole tile (its largest: clipped)
+                ok &= self._capacity_ok(l, np.minimum(box, self.sizes[:box.shape[1]]) if self.imperfect else box, keep[l], stats)
         return ok if partial else ok & self._usage_ok(f, slots)
 
     def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray:

@@ -163,10 +163,10 @@ def _capacity_ok(arch: Architecture, keep: np.ndarray, tiles: np.ndarray) -> np.
 
 def evaluate_batch(problem: Problem, arch: Architecture, batch: MappingBatch) -> BatchCosts:
     """Evaluate B mappings of one layer at once with array operations (no loop per mapping)."""
-    if arch.strided_windows == "positions":
-        problem = read_positions(problem)
     if not batch.keep[:, 0, :].all():
         raise MappingError(f"the outermost level {arch.levels[0].name} must keep every tensor")
+    if arch.strided_windows == "positions":
+        problem = read_positions(problem)
     price = prices(problem, arch)
     sp = plan(problem, arch)
     # an energy is at most 3 counts below 2**63 times a per-value price: finite for any price below ~1e288 pJ

@@ -26,6 +26,10 @@ Counting rules (Timeloop-compatible; docs/model.md derives them):
   own versions, before any spatial reduction), none where the parent is the outermost level and
   the outputs are ``resident`` (nothing is written back).
 
+Remainder tiles (factors multiplying past a dimension's size): ``model/clipped.py`` replaces the
+words fetched, the distinct elements, the MAC steps and the active instances with its exact sums
+over the clipped tiles (its docstring states the rule); tile sizes are the boxes clipped at D.
+
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
 Integer type: a block is counted in int32 (half the memory traffic of int64) where every
@@ -40,13 +44,15 @@ compare the fixed-width paths with.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.mapping import MappingBatch
+from loopnest.model import clipped
+from loopnest.model.clipped import Clip
+from loopnest.model.layout import _pack_keys, _positions, _rows
 from loopnest.model.limits import (_INT32, _INT64, MARGIN, CountLimitError, _exact_in_int32, _halo, _key_bits,
                                    _largest_product, check_countable, count_limit)
 from loopnest.model.positions import TwoTermAxis
@@ -151,22 +157,10 @@ class _Walk:
     """Where a tensor's innermost relevant temporal loop above a consumer sits, per mapping."""
 
     lstar: np.ndarray  # level of that loop, -1 if none
+    key: np.ndarray  # its key (position and bound, ``_pack_keys``)
     outer: np.ndarray  # product of the temporal loops outside it
     b1: np.ndarray  # its bound
     sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
-
-
-def _pack_keys(pos: np.ndarray, T: np.ndarray, kb: int, dt) -> np.ndarray:
-    """key = position << kb | bound for a real loop (bound > 1), -1 for a loop of bound 1: the
-    largest key over some dimensions of a level is their innermost real loop, and its low ``kb``
-    bits are that loop's bound (``limits._key_bits`` says that kb bits hold every bound)."""
-    key = pos.astype(dt)
-    key <<= kb
-    key |= T
-    real = T > 1
-    key *= real
-    key -= ~real
-    return key
 
 
 def _select(cond: np.ndarray, a, b):
@@ -182,33 +176,6 @@ def _pick(levels: list[np.ndarray], onehot: list[np.ndarray]) -> np.ndarray:
     for l in range(1, len(levels)):
         out = out + levels[l] * onehot[l]
     return out
-
-
-def _rows(a: np.ndarray, dt, rows: list[int] | None = None) -> np.ndarray:
-    """Columns ``rows`` (default all) of ``a`` (B, ...) flattened after the batch axis, as
-    contiguous rows (len(rows), B) of ``dt``: a cast, then a gather of the transposed view
-    (faster than a transposing cast, whose result keeps the batch-major layout)."""
-    flat = a.reshape(len(a), math.prod(a.shape[1:])).astype(dt).T
-    return flat[range(len(flat)) if rows is None else rows]
-
-
-def _positions(perm: np.ndarray, keep: list[int]) -> np.ndarray:
-    """(L, len(keep), B): the position of each kept dimension in its level's loop order, from
-    ``perm`` (B, L, D), a permutation per level. The positions are packed into one integer
-    per level and mapping (a field of w bits per dimension), which beats a scatter."""
-    B, L, D = perm.shape
-    w = max(1, (D - 1).bit_length())
-    if D * w > 64:  # too many dimensions to pack: scatter
-        pos = np.empty((B * L, D), np.int64)
-        np.put_along_axis(pos, perm.reshape(B * L, D), np.arange(D)[None, :], axis=1)
-        return pos.reshape(B, L, D)[:, :, keep].transpose(1, 2, 0)
-    ut = np.uint32 if D * w <= 32 else np.uint64
-    at = _rows(perm, np.uint8).reshape(L, D, B)  # at[l, k]: the dimension at position k
-    at *= w  # -> the offset of its field
-    code = np.zeros((L, B), ut)
-    for k in range(1, D):
-        code |= np.left_shift(ut(k), at[:, k])
-    return (code[:, None, :] >> np.array([d * w for d in keep], ut)[None, :, None]) & ut((1 << w) - 1)
 
 
 class _Nest:
@@ -229,6 +196,9 @@ class _Nest:
         if max(problem.dims.values()) > _INT32 or not self._loops(batch, keep, np.int32, halo):
             self._loops(batch, keep, np.int64, halo)
         dt = self.dt
+        sizes = [problem.dims[d] for d in self.dims]
+        # remainder tiles (factors multiplying past a dimension): the exact clipped counts of clipped.py
+        self.clip = Clip(self, problem, arch, sizes) if (self.cum[0] != np.array(sizes, dt)[:, None]).any() else None
         self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
         self.s_level = self.S.prod(axis=1, dtype=dt)
         self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
@@ -284,6 +254,7 @@ class _Nest:
         key = _pack_keys(_positions(batch.perm, keep), T, kb, dt)
         self.dt, self.kb, self.T, self.S, self.key, self.cum, self.xy = dt, kb, T, S, key, cum, xy.reshape(L, 2, B)
         self.SA = (SX, SY) if self.one_axis else None  # per axis, where some fanout shares on one axis only
+        self.SXY = (SX, SY)
         return True
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -304,8 +275,8 @@ class _Nest:
 
     def tile(self, g: TensorGeometry, l: int) -> tuple[list, np.ndarray]:
         """Extents and size of g's tile at level l (per instance)."""
-        if (g, l) not in self._tiles:
-            self._tiles[(g, l)] = g.tile(self.cum[l])
+        if (g, l) not in self._tiles:  # with remainders, the largest (first) chunk: the box clipped to D
+            self._tiles[(g, l)] = g.tile(self.cum[l] if self.clip is None else np.minimum(self.cum[l], self.clip.D))
         return self._tiles[(g, l)]
 
     def _span(self, l: int, d: int) -> np.ndarray:
@@ -335,7 +306,7 @@ class _Nest:
             is_d1 = _pick(list(self.key[:c, d]), ls) == key
             shift = coef * _pick([self._span(l, d) for l in range(c)], ls)
             sliding.append((is_d1, a, shift))
-        return _Walk(lstar, outer, b1, tuple(sliding))
+        return _Walk(lstar, key, outer, b1, tuple(sliding))
 
     def fetched(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         """Words delivered to consumer level ``c`` (``L`` = the MAC), summed over its instances.
@@ -345,12 +316,15 @@ class _Nest:
         """
         key = (g, c, expand, reuse)
         if key not in self._counts:
-            self._counts[key] = self._fetched(g, c, expand, reuse)
+            self._counts[key] = (self._fetched(g, c, expand, reuse) if self.clip is None
+                                 else clipped.fetched(self, g, c, expand, reuse))
         return self._counts[key]
 
     def first(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> np.ndarray:
         """The distinct elements of those words (what a first fetch of each element costs):
         one group's share of the whole tensor, the folded fanouts' union of it, times ``mult``."""
+        if self.clip is not None:
+            return clipped.first(self, g, c, expand, reuse)
         _, _, folded, mult = self._fold(g, c, expand, reuse)
         # the whole extent of d over the fanouts counted apart: cum[0] / their factors
         whole = {d: self._whole(c, d) if folded[d] is None else self._whole(c, d) * folded[d] for d in g.relevant}
@@ -513,5 +487,9 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
             cache.clear()
     active = np.ones((L, nest.B), nest.dt)
     for l in range(1, L):
-        np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
-    return words, active, nest.above[L], keep, nest.xy, sorted(rows), drain
+        if nest.clip is None:
+            np.multiply(active[l - 1], nest.s_level[l - 1], out=active[l])
+        else:
+            active[l] = nest.clip.active(l)
+    steps = nest.above[L] if nest.clip is None else nest.clip.steps()
+    return words, active, steps, keep, nest.xy, sorted(rows), drain

@@ -8,7 +8,7 @@ int32 where ``_exact_in_int32`` proves it from the block's bounds, int64 where
 ``_largest_product`` does (every loop bound of a mapping multiplied together, V, with
 MARGIN * halo * V < 2**63), and a layer beyond that raises ``CountLimitError``, one line naming
 the layer, its size and the limit (``check_countable`` says so before a search starts). The
-bound field of a loop key (``counts._pack_keys``) has its own limit (``_key_bits``). docs/model.md
+bound field of a loop key (``layout._pack_keys``) has its own limit (``_key_bits``). docs/model.md
 (*Size limits and invariants*) states the limits with examples.
 """
 

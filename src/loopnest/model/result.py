@@ -199,8 +199,8 @@ def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capac
     utilization are the layer's own."""
     validate_structure(mapping, problem, arch)
     batch = MappingBatch.from_mappings([mapping], problem, arch)
-    dims = padded_dims(mapping, problem, arch)
-    padded = problem if dims == dict(problem.dims) else replace(problem, dims=dims)
+    dims = {d: n for d, n in padded_dims(mapping, problem, arch).items() if _on_systolic(mapping, arch, d)}
+    padded = problem if all(n == problem.dims[d] for d, n in dims.items()) else replace(problem, dims=problem.dims | dims)
     costs = evaluate_batch(padded, arch, batch)
     if padded is not problem:  # both are linear in the MACs
         costs.compute_energy_pj *= problem.macs / padded.macs
@@ -219,6 +219,12 @@ def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capac
         dbl = " (double-buffered: half usable)" if lv.double_buffered else ""
         raise MappingError(f"level {lv.name}: tiles {tiles} words do not fit its capacity {cap} words{dbl}")
     return Result(problem, arch, mapping, batch, costs)
+
+
+def _on_systolic(mapping: Mapping, arch: Architecture, d: str) -> bool:
+    """Is d unrolled on a systolic fanout (its partial last fold costed padded, not clipped)?"""
+    return any(lv.fanout is not None and lv.fanout.systolic is not None and (d in lm.spatial_x or d in lm.spatial_y)
+               for lv, lm in zip(arch.levels, mapping.levels))
 
 
 def _footprints(arch: Architecture, costs: BatchCosts) -> np.ndarray:
