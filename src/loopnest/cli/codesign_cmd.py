@@ -324,6 +324,9 @@ def prune(
                                                           "highest first) | structured (whole filters, layers by energy)."),
     accuracy_drop: float = typer.Option(1.0, "--accuracy-drop", help="Budget: accuracy points lost at most (calibration split)."),
     short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
+    local_fit: str = typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
+                                                               "each candidate (per-weight restore by output error, least-squares fit "
+                                                               "of the kept weights) before its fine-tune; 'none': fine-tune only."),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
@@ -344,7 +347,7 @@ def prune(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
-    from loopnest.codesign.pruning import METHODS
+    from loopnest.codesign.pruning import METHODS, check_local_fit
     from loopnest.report.plots import OutputError, check_writable
 
     try:
@@ -354,6 +357,7 @@ def prune(
             raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {accuracy_drop}")
         if short_epochs < 0:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
+        check_local_fit(local_fit, method)
         name = check_model(model)
         a = load_arch(arch, table=table)
         if densities_out is not None:
@@ -372,7 +376,7 @@ def prune(
     try:
         module, data = _trained(name, weights, no_depthwise=method == "structured")
         out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, jobs=jobs, **options)
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, local_fit=local_fit, **options)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     if densities_out is not None:
