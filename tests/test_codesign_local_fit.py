@@ -173,3 +173,46 @@ def test_cli_local_fit_bad_input_one_line(args, message):
     out = CliRunner().invoke(app, ["codesign", *args])
     assert out.exit_code != 0 and "Traceback" not in out.output
     assert message in out.output and len(out.output.strip().splitlines()) == 1
+
+
+# ----- activations costed at their measured densities ---------------------------------------------
+
+def test_measured_densities_of_weights_inputs_and_outputs_as_hand_derived():
+    """Linear(2, 2) = identity (2 of 4 weights non-zero), ReLU, Linear(2, 1) = (1, 1); inputs (1, -1)
+    and (2, 3). Layer 0: inputs 4/4, outputs (1, -1), (2, 3): 4/4, weights 2/4. Layer 2 reads
+    relu: (1, 0), (2, 3): 3/4; its outputs 1 and 5: 2/2; weights 2/2."""
+    from torch import nn
+
+    from loopnest.codesign.pruning import measured_densities
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    with torch.no_grad():
+        net[0].weight.copy_(torch.eye(2))
+        net[0].bias.zero_()
+        net[2].weight.fill_(1.0)
+        net[2].bias.zero_()
+    spec = measured_densities(net, np.array([[1.0, -1.0], [2.0, 3.0]], np.float32))
+    got = {n: {t: d.value for t, d in per.items()} for n, per in spec.layers.items()}
+    assert got == {"0": {"weights": 0.5, "inputs": 1.0, "outputs": 1.0}, "2": {"weights": 1.0, "inputs": 0.75, "outputs": 1.0}}
+
+
+def test_measured_activations_lower_the_energy_only_where_the_arch_exploits_them(digits_cache):
+    """digits-cnn2 unpruned (budget 0, no fine-tuning), mapped with the rs dataflow: on eyeriss (no
+    sparse feature) measured activation densities give exactly the dense energy; on eyeriss-rlc
+    (RLC inputs/outputs at DRAM, zero-input gating) they give less, since ReLU zeros reach conv2 and fc."""
+    from loopnest.arch import load_arch
+    from loopnest.codesign.data import Split, Splits
+    from loopnest.codesign.models import digits_workload
+    from loopnest.codesign.pruning import run_prune
+
+    module, _, data = digits_workload("digits-cnn2")
+    data = Splits(Split(data.train.x[:240], data.train.y[:240]), data.calibration, data.test)
+    energy = {}
+    for arch in ("eyeriss", "eyeriss-rlc"):
+        for act in ("dense", "measured"):
+            study, _ = run_prune("magnitude", module, "digits-cnn2", data, load_arch(arch), 0.0, dataflow="rs",
+                                 short_epochs=0, activations=act)
+            energy[arch, act] = study["start"]["energy_pj"]
+            assert study["settings"]["activations"] == act
+    assert energy["eyeriss", "measured"] == energy["eyeriss", "dense"]
+    assert energy["eyeriss-rlc", "measured"] < energy["eyeriss-rlc", "dense"]

@@ -327,6 +327,9 @@ def prune(
     local_fit: str = typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
                                                                "each candidate (per-weight restore by output error, least-squares fit "
                                                                "of the kept weights) before its fine-tune; 'none': fine-tune only."),
+    activations: str = typer.Option("dense", "--activations", help="Cost each network's inputs and outputs 'dense' or at their "
+                                                                    "densities 'measured' on the calibration split (lowers the energy "
+                                                                    "where the architecture exploits zero activations)."),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
@@ -347,7 +350,7 @@ def prune(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
-    from loopnest.codesign.pruning import METHODS, check_local_fit
+    from loopnest.codesign.pruning import ACTIVATIONS, METHODS, check_local_fit
     from loopnest.report.plots import OutputError, check_writable
 
     try:
@@ -358,6 +361,8 @@ def prune(
         if short_epochs < 0:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
         check_local_fit(local_fit, method)
+        if activations not in ACTIVATIONS:
+            raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
         name = check_model(model)
         a = load_arch(arch, table=table)
         if densities_out is not None:
@@ -376,7 +381,7 @@ def prune(
     try:
         module, data = _trained(name, weights, no_depthwise=method == "structured")
         out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, jobs=jobs, local_fit=local_fit, **options)
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, local_fit=local_fit, activations=activations, **options)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     if densities_out is not None:

@@ -122,14 +122,14 @@ def _inputs(module, name: str, images):
     return seen["x"]
 
 
-def fit_images(train, count: int = FIT_IMAGES):
-    """The first ``count`` inputs of the train split (a Split, arrays or a DataLoader), a tensor."""
+def first_inputs(split, count: int = FIT_IMAGES):
+    """The first ``count`` inputs of a split (a Split, arrays or a DataLoader), a float tensor."""
     import torch
 
     from loopnest.codesign.accuracy import batches
 
     got, n = [], 0
-    for x, _ in batches(train, count):
+    for x, _ in batches(split, count):
         got.append(x)
         n += len(x)
         if n >= count:

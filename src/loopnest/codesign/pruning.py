@@ -35,7 +35,11 @@ mapping, so the sparse cost model credits pruned weights where the architecture 
 an architecture with no sparse features the densities change nothing: unstructured pruning then
 leaves the modeled energy and cycles as they were, and only structured pruning lowers them. Each
 point also counts the MACs whose weight is non-zero (``nonzero_weight_macs``: the work a design
-that skips zero weights does).
+that skips zero weights does). Inputs and outputs are dense by default; ``activations="measured"``
+costs them too at the densities each network shows on the calibration split
+(:func:`measured_densities`: a layer's inputs after the previous ReLU, its outputs before the
+nonlinearity), which lowers the energy where the architecture compresses, gates or skips on
+activations (``eyeriss-rlc``, ``eyeriss-v2-like``) and changes nothing elsewhere.
 """
 
 from __future__ import annotations
@@ -45,13 +49,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune, mac_layers
-from loopnest.codesign.local_fit import FIT_IMAGES, LOCAL_FITS, fit_images
+from loopnest.codesign.local_fit import FIT_IMAGES, LOCAL_FITS, first_inputs
 from loopnest.codesign.local_fit import local_fit as fit_layers
 from loopnest.mapping.constraints import Constraints
 from loopnest.workload.density import Density, DensitySpec, apply_density
 from loopnest.workload.precision import Precision, apply_precision
 
 METHODS = ("magnitude", "energy", "structured")
+ACTIVATIONS = ("dense", "measured")  # how inputs and outputs are costed
+DENSITY_IMAGES = 1024  # calibration inputs (at most) the measured activation densities come from
 SPARSITIES = (0.25, 0.5, 0.625, 0.75, 0.8125, 0.875, 0.9375)  # levels tried, in order
 FILTER_FRACTIONS = (0.875, 0.75, 0.625, 0.5, 0.375, 0.25)  # structured: fraction of filters kept
 
@@ -159,6 +165,17 @@ def weight_densities(module, label: str = "pruned weights") -> DensitySpec:
                        label, "measured weight densities of the pruned module")
 
 
+def measured_densities(module, x) -> DensitySpec:
+    """Each MAC layer's weights, inputs and outputs at their densities measured by
+    :func:`loopnest.codesign.densities.torch_densities` over the inputs ``x`` (inputs after the
+    previous ReLU, outputs before the nonlinearity), zeros placed uniformly at random."""
+    from loopnest.codesign.densities import torch_densities
+
+    return DensitySpec({}, {n: {t: Density.uniform(getattr(d, t)) for t in ("weights", "inputs", "outputs")}
+                            for n, d in torch_densities(module, x).items()},
+                       "measured densities", f"measured densities of the module over {len(x)} inputs")
+
+
 def arch_exploits_weight_zeros(arch) -> bool:
     """Whether any level stores weights compressed or gates/skips on weights, or the MACs do."""
     for lv in arch.levels:
@@ -217,7 +234,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
               progress: Callable[[str], None] | None = None, constraints: Constraints | None = None,
               jobs: int | None = 1, precision: Precision | None = None,
               layer_precision: Mapping[str, Precision] | None = None, start: dict | None = None,
-              memo: dict | None = None, local_fit: str = "none") -> tuple[dict, object]:
+              memo: dict | None = None, local_fit: str = "none", activations: str = "dense") -> tuple[dict, object]:
     """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
     accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
     ``dataflow`` met with the user's ``constraints``, over ``jobs`` processes, at the bit widths
@@ -227,7 +244,9 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     runs of one sweep with the same module, data and settings (fine-tuning is seeded, so a
     candidate made again would be the same); ``local_fit``: "least-squares" (``energy`` only) gives
     each candidate the paper's restore and least-squares steps (module docstring). Returns (the
-    study as a JSON-ready dict, the pruned module)."""
+    study as a JSON-ready dict, the pruned module); ``activations``: "measured" costs every
+    network's inputs and outputs at their densities measured on the calibration split (module
+    docstring), "dense" (the default) at density 1."""
     from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
     from loopnest.search.network import map_network
 
@@ -236,10 +255,14 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     if not budget >= 0:
         raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {budget}")
     check_local_fit(local_fit, method)
+    if activations not in ACTIVATIONS:
+        raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
+    density_inputs = first_inputs(data.calibration, DENSITY_IMAGES) if activations == "measured" else None
     say = progress or (lambda _: None)
 
     def cost(mod) -> dict:
-        network = apply_density(module_network(mod, name), weight_densities(mod))
+        spec = weight_densities(mod) if density_inputs is None else measured_densities(mod, density_inputs)
+        network = apply_density(module_network(mod, name), spec)
         if precision is not None or layer_precision:
             network = apply_precision(network, precision or Precision(), layer_precision)
         result = map_network(network, arch, dataflow, constraints, "energy", mode, seed, jobs)
@@ -277,7 +300,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
             return masked(module, magnitude_masks(module, state.get("all layers", 0.0), "global"))
     elif method == "energy":
         order, levels = energy_order(layer_energy), SPARSITIES
-        images = fit_images(data.train) if local_fit == "least-squares" else None
+        images = first_inputs(data.train) if local_fit == "least-squares" else None
 
         def build(state):
             masks = magnitude_masks(module, state, "layer")
@@ -305,7 +328,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     state, pruned, steps = prune_to_budget(order, levels, lambda s: s, lambda m: accuracy(m, data.calibration),
                                            start["accuracy_calibration"], budget, candidate, passes=method == "energy")
     pruned = module if pruned is None else pruned
-    key = (method, "final", local_fit, *sorted(state.items()))
+    key = (method, "final", local_fit, activations, *sorted(state.items()))
     if key not in memo:
         memo[key] = point(pruned)
     final = copy.deepcopy(memo[key])
@@ -326,8 +349,12 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
              "compute": arch.compute.name,
              "settings": {"accuracy_drop_points": budget, "local_fit": local_fit, "short_epochs": short_epochs, "lr": lr, "seed": seed,
                           "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels),
+                          "activations": activations,
                           "densities": "each network costed at its measured weight densities (non-zero / weights per "
-                                       "layer, zeros uniformly placed); inputs and outputs dense"},
+                                       "layer, zeros uniformly placed); inputs and outputs "
+                                       + ("dense" if activations == "dense" else
+                                          f"at their densities measured on {len(density_inputs)} calibration inputs "
+                                          "(inputs after the previous ReLU, outputs before the nonlinearity)")},
              "accuracy_units": "fraction classified correctly (top-1); budget checked on the calibration split",
              levels_key: state, "start": start, "final": final, "steps": steps, "notes": notes}
     return study, pruned
