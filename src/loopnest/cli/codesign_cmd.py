@@ -220,6 +220,9 @@ def netadapt(
     save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
     uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
                                                                            "at the adapted network's latency or energy, fine-tuned as long."),
+    uniform_sweep: bool = typer.Option(False, "--uniform-sweep", help="Also every uniform width k/K, fine-tuned as long as the adapted "
+                                                                     "network, and the least latency (or energy) among them at "
+                                                                     "NetAdapt's test accuracy: NetAdapt's gain at equal accuracy."),
     plot: Path = typer.Option(None, "--plot", help="A static plot (.png, .svg or .pdf) of the trace: test accuracy against the budget's resource."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here (the table, the trace chart, every iteration)."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
@@ -253,7 +256,7 @@ def netadapt(
     try:
         module, data = _trained(name, weights, no_depthwise=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode, **options,
-                              baseline=uniform_baseline)
+                              baseline=uniform_baseline, sweep=uniform_sweep)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     out = result.to_dict()
@@ -306,6 +309,20 @@ def _netadapt_table(out: dict) -> None:
                          f"accuracy: calibration split (selection) and test split",
                 [Column("iteration"), Column("layer changed", "left", text=True), Column("filters"), Column("cal. acc."),
                  Column("test acc."), Column("cycles"), Column(f"energy ({unit})")], rows)
+    if out["uniform_sweep"]:
+        metric = "cycles" if b["metric"] == "latency" else "energy_pj"
+        print_table(console, f"Uniform width multipliers, each fine-tuned {out['uniform_sweep'][0]['epochs']} epochs",
+                    [Column("width"), Column("filters"), Column("cal. acc."), Column("test acc."), Column("cycles"),
+                     Column(f"energy ({unit})")],
+                    [[f"{p['width_multiplier']:.4g}", " ".join(map(str, p["filters"].values())),
+                      f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%", f"{p['cycles']:,.0f}",
+                      f"{p['energy_pj']:.4g}"] for p in out["uniform_sweep"]])
+        m, f = out["equal_accuracy"], out["final"]
+        what = "cycles" if metric == "cycles" else unit
+        console.print(f"at NetAdapt's test accuracy ({100 * f['accuracy_test']:.2f}%) or above: " +
+                      (f"the least uniform width network is x{m['width_multiplier']:.4g} at {m[metric]:,.6g} {what} "
+                       f"against NetAdapt's {f[metric]:,.6g}: {m['ratio']:.3f}x" if m else
+                       "no uniform width reaches it"), highlight=False)
     lut = out["lookup_table"]
     status = {"met": "budget met", "already met": "the network already meets the budget: unchanged",
               "out of reach": "budget out of reach", "iterations exhausted": "budget not met within --max-iterations"}
