@@ -216,3 +216,22 @@ def test_measured_activations_lower_the_energy_only_where_the_arch_exploits_them
             assert study["settings"]["activations"] == act
     assert energy["eyeriss", "measured"] == energy["eyeriss", "dense"]
     assert energy["eyeriss-rlc", "measured"] < energy["eyeriss-rlc", "dense"]
+
+
+def test_normal_equations_summed_over_chunks_equal_one_chunk(monkeypatch):
+    """H and b over 6 images in one chunk equal their sums over smaller chunks (the memory bound), to
+    float32 rounding (torch's forward pass of a smaller batch may round differently)."""
+    from torch import nn
+
+    from loopnest.codesign import local_fit as lf
+
+    torch.manual_seed(1)
+    net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, groups=2), nn.ReLU(), nn.Conv2d(4, 3, 3))
+    x = torch.rand(6, 2, 6, 6)
+    whole = lf._normal_equations(net, net, "2", x)
+    monkeypatch.setattr(lf, "CHUNK_VALUES", 700)  # about one image of layer 2's 16 rows x 37 columns
+    parts = lf._normal_equations(net, net, "2", x)
+    for a, b in zip(whole, parts):
+        assert a.shape == b.shape and np.allclose(a, b, rtol=1e-6, atol=1e-6)
+    grouped = lf._normal_equations(net, net, "0", x)
+    assert grouped[0].shape == (2, 10, 10) and grouped[1].shape == (4, 10)  # 2 groups of 1 channel x 3 x 3 + ones

@@ -32,6 +32,7 @@ import numpy as np
 from loopnest.codesign import CodesignError
 
 FIT_IMAGES = 256  # train images whose patches the fit sees
+CHUNK_VALUES = 1 << 24  # patch values (float64, 128 MiB) held at once
 RESTORE = 0.5  # extra weights removed and restored, as a fraction of those the level keeps
 LOCAL_FITS = ("none", "least-squares")
 
@@ -82,7 +83,7 @@ def _patches(layer, x):
     from torch import nn
 
     if isinstance(layer, nn.Linear):
-        cols = x.reshape(len(x), -1).double()[:, None, :]
+        cols = x.reshape(-1, layer.in_features).double()[:, None, :]
     else:
         if layer.padding_mode != "zeros" or isinstance(layer.padding, str) and layer.padding != "valid":
             raise CodesignError(f"least-squares local fit: a Conv2d with padding {layer.padding!r} "
@@ -93,19 +94,46 @@ def _patches(layer, x):
     return torch.cat([cols, torch.ones(*cols.shape[:2], 1, dtype=torch.float64)], dim=2)
 
 
-def _outputs(module, names, images) -> dict:
-    """Each named layer's outputs in ``module`` on ``images``, as (rows, M) float64."""
+def _outputs(module, name: str, images):
+    """Layer ``name``'s outputs in ``module`` on ``images``, as (rows, M) float64 (rows: image and
+    output position, in the order of :func:`_patches`)."""
     import torch
 
-    seen, layers = {}, dict(module.named_modules())
-    hooks = [layers[n].register_forward_hook(lambda _, __, out, n=n: seen.setdefault(n, out.detach())) for n in names]
+    seen = {}
+    hook = dict(module.named_modules())[name].register_forward_hook(lambda _, __, out: seen.setdefault("y", out.detach()))
     try:
         with torch.no_grad():
             module.eval()(images)
     finally:
-        for h in hooks:
-            h.remove()
-    return {n: y.double().reshape(len(y), y.shape[1], -1).transpose(1, 2).reshape(-1, y.shape[1]) for n, y in seen.items()}
+        hook.remove()
+    y = seen["y"].double()
+    if y.dim() == 4:  # conv: (N, M, P, Q)
+        return y.reshape(len(y), y.shape[1], -1).transpose(1, 2).reshape(-1, y.shape[1])
+    return y.reshape(-1, y.shape[-1])
+
+
+def _normal_equations(module, reference, name: str, images):
+    """Each group's H = X'X and each filter's b = X'y_m for layer ``name``: X its patches in
+    ``module``, y its outputs in ``reference``; summed over chunks of images so that at most about
+    ``CHUNK_VALUES`` patch values are held at once."""
+    import torch
+
+    layer = dict(module.named_modules())[name]
+    grams = cross = None
+    at, step = 0, len(images)
+    while at < len(images):
+        chunk = images[at:at + step]
+        x = _patches(layer, _inputs(module, name, chunk))
+        if x.numel() > CHUNK_VALUES and step > 1:  # too many values: fewer images per chunk
+            step = max(1, step * CHUNK_VALUES // x.numel())
+            continue
+        y = _outputs(reference, name, chunk)
+        per = y.shape[1] // x.shape[1]  # filters per group
+        h = torch.einsum("rgi,rgj->gij", x, x).numpy()
+        b = np.concatenate([(x[:, g].T @ y[:, g * per:(g + 1) * per]).T.numpy() for g in range(x.shape[1])])
+        grams, cross = (h, b) if grams is None else (grams + h, cross + b)
+        at += step
+    return grams, cross
 
 
 def _inputs(module, name: str, images):
@@ -149,15 +177,11 @@ def local_fit(module, masks: dict, images, extra: float = RESTORE) -> tuple[obje
     if not 0 <= extra <= 1:
         raise CodesignError(f"restore fraction: in [0, 1], got {extra}")
     out, final = copy.deepcopy(module), {}
-    targets = _outputs(module, list(masks), images)  # the unpruned layers' outputs
     for name, layer in mac_layers(out).items():
         if name not in masks:
             continue
-        x, y = _patches(layer, _inputs(out, name, images)), targets[name]
-        per = y.shape[1] // x.shape[1]  # filters per group
-        grams = torch.einsum("rgi,rgj->gij", x, x).numpy()
-        group = np.arange(y.shape[1]) // per
-        cross = np.concatenate([(x[:, g].T @ y[:, g * per:(g + 1) * per]).T.numpy() for g in range(x.shape[1])])
+        grams, cross = _normal_equations(out, module, name, images)
+        group = np.arange(len(cross)) // (len(cross) // len(grams))  # each filter's group
         w = layer.weight.detach().double().reshape(len(group), -1).numpy()
         bias = layer.bias.detach().double().numpy() if layer.bias is not None else np.zeros(len(group))
         keep = masks[name].reshape(len(group), -1).numpy()
