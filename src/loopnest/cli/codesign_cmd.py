@@ -220,6 +220,9 @@ def netadapt(
     save: Path = typer.Option(None, "--save", help="Write the adapted module's state_dict (.pt) here."),
     uniform_baseline: bool = typer.Option(False, "--uniform-baseline", help="Also the uniform width-multiplier network (MobileNet's) "
                                                                            "at the adapted network's latency or energy, fine-tuned as long."),
+    uniform_sweep: bool = typer.Option(False, "--uniform-sweep", help="Also every uniform width k/K, fine-tuned as long as the adapted "
+                                                                     "network, and the least latency (or energy) among them at "
+                                                                     "NetAdapt's test accuracy: NetAdapt's gain at equal accuracy."),
     plot: Path = typer.Option(None, "--plot", help="A static plot (.png, .svg or .pdf) of the trace: test accuracy against the budget's resource."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here (the table, the trace chart, every iteration)."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
@@ -253,7 +256,7 @@ def netadapt(
     try:
         module, data = _trained(name, weights, no_depthwise=True)
         result = run_netadapt(spec, module, name, data, a, dataflow=dataflow or a.dataflow, mode=mode, **options,
-                              baseline=uniform_baseline)
+                              baseline=uniform_baseline, sweep=uniform_sweep)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     out = result.to_dict()
@@ -306,6 +309,20 @@ def _netadapt_table(out: dict) -> None:
                          f"accuracy: calibration split (selection) and test split",
                 [Column("iteration"), Column("layer changed", "left", text=True), Column("filters"), Column("cal. acc."),
                  Column("test acc."), Column("cycles"), Column(f"energy ({unit})")], rows)
+    if out["uniform_sweep"]:
+        metric = "cycles" if b["metric"] == "latency" else "energy_pj"
+        print_table(console, f"Uniform width multipliers, each fine-tuned {out['uniform_sweep'][0]['epochs']} epochs",
+                    [Column("width"), Column("filters"), Column("cal. acc."), Column("test acc."), Column("cycles"),
+                     Column(f"energy ({unit})")],
+                    [[f"{p['width_multiplier']:.4g}", " ".join(map(str, p["filters"].values())),
+                      f"{100 * p['accuracy_calibration']:.2f}%", f"{100 * p['accuracy_test']:.2f}%", f"{p['cycles']:,.0f}",
+                      f"{p['energy_pj']:.4g}"] for p in out["uniform_sweep"]])
+        m, f = out["equal_accuracy"], out["final"]
+        what = "cycles" if metric == "cycles" else unit
+        console.print(f"at NetAdapt's test accuracy ({100 * f['accuracy_test']:.2f}%) or above: " +
+                      (f"the least uniform width network is x{m['width_multiplier']:.4g} at {m[metric]:,.6g} {what} "
+                       f"against NetAdapt's {f[metric]:,.6g}: {m['ratio']:.3f}x" if m else
+                       "no uniform width reaches it"), highlight=False)
     lut = out["lookup_table"]
     status = {"met": "budget met", "already met": "the network already meets the budget: unchanged",
               "out of reach": "budget out of reach", "iterations exhausted": "budget not met within --max-iterations"}
@@ -324,6 +341,12 @@ def prune(
                                                           "highest first) | structured (whole filters, layers by energy)."),
     accuracy_drop: float = typer.Option(1.0, "--accuracy-drop", help="Budget: accuracy points lost at most (calibration split)."),
     short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
+    local_fit: str = typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
+                                                               "each candidate (per-weight restore by output error, least-squares fit "
+                                                               "of the kept weights) before its fine-tune; 'none': fine-tune only."),
+    activations: str = typer.Option("dense", "--activations", help="Cost each network's inputs and outputs 'dense' or at their "
+                                                                    "densities 'measured' on the calibration split (lowers the energy "
+                                                                    "where the architecture exploits zero activations)."),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
@@ -344,7 +367,7 @@ def prune(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
-    from loopnest.codesign.pruning import METHODS
+    from loopnest.codesign.pruning import ACTIVATIONS, METHODS, check_local_fit
     from loopnest.report.plots import OutputError, check_writable
 
     try:
@@ -354,6 +377,9 @@ def prune(
             raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {accuracy_drop}")
         if short_epochs < 0:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
+        check_local_fit(local_fit, method)
+        if activations not in ACTIVATIONS:
+            raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
         name = check_model(model)
         a = load_arch(arch, table=table)
         if densities_out is not None:
@@ -372,7 +398,7 @@ def prune(
     try:
         module, data = _trained(name, weights, no_depthwise=method == "structured")
         out, pruned = run_prune(method, module, name, data, a, accuracy_drop, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, jobs=jobs, **options)
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, local_fit=local_fit, activations=activations, **options)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     if densities_out is not None:

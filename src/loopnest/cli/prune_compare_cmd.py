@@ -39,6 +39,12 @@ def prune_compare(
                                                                   "(points on the calibration split)."),
     targets: str = typer.Option("0.5,1,2", "--targets", help="Comma-separated test-accuracy drops (points) to match the methods at."),
     short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
+    local_fit: str = typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
+                                                               "each candidate (per-weight restore by output error, least-squares fit "
+                                                               "of the kept weights) before its fine-tune; 'none': fine-tune only."),
+    activations: str = typer.Option("dense", "--activations", help="Cost each network's inputs and outputs 'dense' or at their "
+                                                                    "densities 'measured' on the calibration split (lowers the energy "
+                                                                    "where the architecture exploits zero activations)."),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
@@ -57,11 +63,15 @@ def prune_compare(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
+    from loopnest.codesign.pruning import ACTIVATIONS, check_local_fit
 
     b, t = _points(budgets, "--budgets"), _points(targets, "--targets")
     try:
         if short_epochs < 0:
             raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
+        check_local_fit(local_fit, "energy")
+        if activations not in ACTIVATIONS:
+            raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
         name = check_model(model)
         a = load_arch(arch, table=table)
     except (CodesignError, ArchSpecError) as e:
@@ -76,7 +86,7 @@ def prune_compare(
     try:
         module, data = _trained(name, weights, no_depthwise=False)
         out = run_prune_compare(module, name, data, a, budgets=b, targets=t, dataflow=dataflow or a.dataflow, mode=mode,
-                                short_epochs=short_epochs, seed=seed, jobs=jobs, **options)
+                                short_epochs=short_epochs, seed=seed, jobs=jobs, local_fit=local_fit, activations=activations, **options)
     except (CodesignError, ConstraintError, PrecisionError) as e:
         fail(str(e))
     from loopnest.report.pruning import prune_compare_charts, prune_compare_sections

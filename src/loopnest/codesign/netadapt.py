@@ -245,10 +245,30 @@ def uniform_counts(counts: dict[str, int], resource: Callable[[dict[str, int]], 
     (k / K, counts), or None when no k meets the limit."""
     widest = max(counts.values())
     for k in range(widest, 0, -1):
-        scaled = {n: max(1, m * k // widest) for n, m in counts.items()}
+        scaled = uniform_width(counts, k)
         if resource(scaled) <= limit:
             return k / widest, scaled
     return None
+
+
+def uniform_width(counts: dict[str, int], k: int) -> dict[str, int]:
+    """Filter counts at width k / K (K the widest layer's count): max(1, floor(M k / K)) each."""
+    widest = max(counts.values())
+    return {n: max(1, m * k // widest) for n, m in counts.items()}
+
+
+def equal_accuracy(adapted: dict, sweep: list[dict], metric: str) -> dict | None:
+    """NetAdapt's comparison with the width multipliers at equal accuracy (Yang et al., ECCV 2018,
+    Table 1's "faster at the same accuracy"): the uniform network of least ``metric`` among those
+    whose test accuracy is at least the adapted network's, and its ``metric`` over the adapted
+    one's (``ratio`` above 1: NetAdapt is faster, or cheaper); None when no width reaches that
+    accuracy."""
+    ok = [p for p in sweep if p["accuracy_test"] >= adapted["accuracy_test"]]
+    if not ok:
+        return None
+    best = min(ok, key=lambda p: (p[metric], -p["accuracy_test"]))
+    return {"width_multiplier": best["width_multiplier"], "accuracy_test": best["accuracy_test"], metric: best[metric],
+            "ratio": best[metric] / adapted[metric]}
 
 
 def totals(layers: dict[str, dict]) -> dict:
@@ -274,6 +294,8 @@ class NetAdaptResult:
     network: object = None
     notes: list[str] = field(default_factory=list)
     baseline: dict | None = None  # the uniform width multiplier at the final resource (run_netadapt's baseline)
+    sweep: list[dict] | None = None  # every uniform width, fine-tuned as long as the adapted network
+    matched: dict | None = None  # equal_accuracy's pick from the sweep
 
     @property
     def met(self) -> bool:
@@ -289,12 +311,13 @@ class NetAdaptResult:
                 "accuracy_units": "fraction classified correctly (top-1); selection on the calibration split, "
                                   "start and final also on the test split",
                 "status": self.status, "met": self.met, "start": self.start, "final": self.final,
-                "trace": self.trace, "uniform_baseline": self.baseline, "lookup_table": self.lookup, "notes": self.notes}
+                "trace": self.trace, "uniform_baseline": self.baseline, "uniform_sweep": self.sweep,
+                "equal_accuracy": self.matched, "lookup_table": self.lookup, "notes": self.notes}
 
 
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
                  objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
-                 persist: bool = True, baseline: bool = False, constraints: Constraints | None = None,
+                 persist: bool = True, baseline: bool = False, sweep: bool = False, constraints: Constraints | None = None,
                  precision: Precision | None = None, layer_precision: Mapping[str, Precision] | None = None) -> NetAdaptResult:
     """NetAdapt on ``module`` (a trained digits CNN called ``name``) with ``data`` (Splits),
     costed on ``arch`` with ``dataflow`` and the user's ``constraints``, at the bit widths
@@ -304,7 +327,9 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     (:class:`LookupTable`). ``baseline``: also the uniform width-multiplier network at NetAdapt's
     final resource (:func:`uniform_counts`), its filters the largest by L1 norm, fine-tuned for as
     many epochs as the adapted network had in all (short-term ones along its path plus the
-    long-term ones), in ``NetAdaptResult.baseline``."""
+    long-term ones), in ``NetAdaptResult.baseline``. ``sweep``: every uniform width k / K likewise
+    (``NetAdaptResult.sweep``) and the one of least resource at the adapted network's test accuracy
+    or above (:func:`equal_accuracy`, ``NetAdaptResult.matched``)."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
     consumers = prunable_layers(module)
@@ -377,6 +402,15 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
             say(f"uniform width-multiplier baseline x{found[0]:.4g}: fine-tuning ({epochs} epochs)")
             scaled = finetune(prune_filters(module, found[1]), data.train, epochs, spec.lr, seed=spec.seed)
             uniform = point(scaled, found[1], width_multiplier=found[0], epochs=epochs)
+    widths, matched = None, None
+    if sweep and trace:
+        epochs, full = len(trace) * spec.short_epochs + spec.long_epochs, filter_counts(module)
+        widths, widest = [], max(full.values())
+        for k in range(widest, 0, -1):
+            say(f"uniform width {k}/{widest}: fine-tuning ({epochs} epochs)")
+            scaled = finetune(prune_filters(module, uniform_width(full, k)), data.train, epochs, spec.lr, seed=spec.seed)
+            widths.append(point(scaled, uniform_width(full, k), width_multiplier=k / widest, epochs=epochs))
+        matched = equal_accuracy(final, widths, metric)
     notes = []
     if status == "out of reach":
         notes.append(f"no layer can shrink further toward the budget; the closest network reached has "
@@ -389,4 +423,4 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     return NetAdaptResult(name, arch.name, arch.energy_units, spec,
                           {"dataflow": dataflow, "objective": objective, "mode": mode,
                            "seconds": time.perf_counter() - t0}, status, limit, start, final,
-                          trace, lookup, current, adapted, notes, uniform)
+                          trace, lookup, current, adapted, notes, uniform, widths, matched)

@@ -54,17 +54,21 @@ def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float]
                       targets: Sequence[float] = TARGETS, dataflow: str | None = None, mode: str = "auto",
                       short_epochs: int = 1, lr: float = 1e-3, seed: int = 0, jobs: int | None = 1,
                       constraints=None, precision=None, layer_precision=None,
-                      progress: Callable[[str], None] | None = None) -> dict:
+                      progress: Callable[[str], None] | None = None, local_fit: str = "none",
+                      activations: str = "dense") -> dict:
     """Sweep both methods over ``budgets`` and match them at ``targets`` (module docstring);
-    ``constraints``, ``precision`` and ``layer_precision`` as in ``run_prune``.
+    ``constraints``, ``precision`` and ``layer_precision`` as in ``run_prune``; ``local_fit``
+    that of the energy-aware runs (magnitude pruning has none); ``activations`` as in ``run_prune``
+    (both methods).
     Returns the study as a JSON-ready dict: every point of both methods, the unpruned point and
     the matched rows."""
-    from loopnest.codesign.pruning import run_prune
+    from loopnest.codesign.pruning import check_local_fit, run_prune
 
     if not budgets or any(not b >= 0 for b in budgets):
         raise CodesignError(f"--budgets: accuracy points >= 0, at least one, got {list(budgets)}")
     if any(not t >= 0 for t in targets):
         raise CodesignError(f"--targets: accuracy points >= 0, got {list(targets)}")
+    check_local_fit(local_fit, "energy")
     say = progress or (lambda _: None)
     points: dict[str, list[dict]] = {m: [] for m in METHODS}
     start, notes, memo = None, [], {}  # memo: candidates and final points shared across budgets
@@ -74,13 +78,15 @@ def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float]
             study, _ = run_prune(method, module, name, data, arch, b, dataflow=dataflow, mode=mode, short_epochs=short_epochs,
                                  lr=lr, seed=seed, progress=progress, jobs=jobs, start=start,
                                  memo=memo, constraints=constraints, precision=precision,
-                                 layer_precision=layer_precision)
+                                 layer_precision=layer_precision, local_fit=local_fit if method == "energy" else "none",
+                                 activations=activations)
             start = study["start"]
             points[method].append({**_point(study["final"], b, study["sparsity"]), "candidates": len(study["steps"])})
             notes += [n for n in study["notes"] if n not in notes]
     unpruned = _point(start, None, None)
     return {"study": "prune-compare", "model": name, "arch": arch.name, "energy_units": arch.energy_units,
-            "settings": {"budgets_points": sorted(budgets), "targets_points": list(targets), "short_epochs": short_epochs,
+            "settings": {"budgets_points": sorted(budgets), "targets_points": list(targets), "local_fit": local_fit,
+                         "activations": activations, "short_epochs": short_epochs,
                          "lr": lr, "seed": seed, "dataflow": dataflow, "mode": mode,
                          "matching": "per target drop t: each method's lowest-energy point with test accuracy >= the "
                                      "unpruned test accuracy - t points (the unpruned network always qualifies)"},

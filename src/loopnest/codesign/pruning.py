@@ -13,10 +13,11 @@ layers by energy) and structured (whole filters, layers by energy).
   one level of ``SPARSITIES``; passes repeat while some layer can still go up. A layer's step is
   the paper's per-layer budget: a layer takes one level per pass, so the layers of most energy get
   the first claim on the accuracy budget in every pass, but cannot spend it all before the later
-  layers are tried. Two simplifications, stated in every result: the paper's restore is per
-  weight (greedily un-prune the weights that most cut the layer's output error) and its local
-  fine-tune is a least-squares fit of the layer's kept weights; here the restore undoes the
-  layer's whole step, and the fine-tune is a short global one.
+  layers are tried. A step that breaks the budget is undone whole (the layer's restore to its last
+  accepted level). The paper's per-layer steps, per-weight restore by output error and the
+  least-squares local fine-tune of the kept weights, are ``local_fit="least-squares"``
+  (:mod:`loopnest.codesign.local_fit`), applied to each candidate before its short global
+  fine-tune; with ``"none"`` (the default) a candidate is the magnitude-pruned network, fine-tuned.
 * The drop-budget search (:func:`prune_to_budget`): a candidate applies the next level of
   ``levels`` to a layer; the network is fine-tuned briefly from the unpruned weights (seeded, on
   the train split, zeros kept zero) and measured on the calibration split; a level whose drop
@@ -34,7 +35,11 @@ mapping, so the sparse cost model credits pruned weights where the architecture 
 an architecture with no sparse features the densities change nothing: unstructured pruning then
 leaves the modeled energy and cycles as they were, and only structured pruning lowers them. Each
 point also counts the MACs whose weight is non-zero (``nonzero_weight_macs``: the work a design
-that skips zero weights does).
+that skips zero weights does). Inputs and outputs are dense by default; ``activations="measured"``
+costs them too at the densities each network shows on the calibration split
+(:func:`measured_densities`: a layer's inputs after the previous ReLU, its outputs before the
+nonlinearity), which lowers the energy where the architecture compresses, gates or skips on
+activations (``eyeriss-rlc``, ``eyeriss-v2-like``) and changes nothing elsewhere.
 """
 
 from __future__ import annotations
@@ -44,11 +49,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune, mac_layers
+from loopnest.codesign.local_fit import FIT_IMAGES, LOCAL_FITS, first_inputs
+from loopnest.codesign.local_fit import local_fit as fit_layers
 from loopnest.mapping.constraints import Constraints
 from loopnest.workload.density import Density, DensitySpec, apply_density
 from loopnest.workload.precision import Precision, apply_precision
 
 METHODS = ("magnitude", "energy", "structured")
+ACTIVATIONS = ("dense", "measured")  # how inputs and outputs are costed
+DENSITY_IMAGES = 1024  # calibration inputs (at most) the measured activation densities come from
 SPARSITIES = (0.25, 0.5, 0.625, 0.75, 0.8125, 0.875, 0.9375)  # levels tried, in order
 FILTER_FRACTIONS = (0.875, 0.75, 0.625, 0.5, 0.375, 0.25)  # structured: fraction of filters kept
 
@@ -57,6 +66,13 @@ def check_sparsity(s: float) -> float:
     if not 0 <= s < 1:
         raise CodesignError(f"sparsity: a fraction in [0, 1), got {s}")
     return s
+
+
+def check_local_fit(local_fit: str, method: str) -> None:
+    if local_fit not in LOCAL_FITS:
+        raise CodesignError(f"--local-fit: {local_fit!r} is not one of {', '.join(LOCAL_FITS)}")
+    if local_fit != "none" and method != "energy":
+        raise CodesignError(f"--local-fit {local_fit}: only with --method energy (the paper's energy-aware steps)")
 
 
 def magnitude_masks(module, sparsity: float | dict[str, float], scope: str = "layer") -> dict:
@@ -149,6 +165,17 @@ def weight_densities(module, label: str = "pruned weights") -> DensitySpec:
                        label, "measured weight densities of the pruned module")
 
 
+def measured_densities(module, x) -> DensitySpec:
+    """Each MAC layer's weights, inputs and outputs at their densities measured by
+    :func:`loopnest.codesign.densities.torch_densities` over the inputs ``x`` (inputs after the
+    previous ReLU, outputs before the nonlinearity), zeros placed uniformly at random."""
+    from loopnest.codesign.densities import torch_densities
+
+    return DensitySpec({}, {n: {t: Density.uniform(getattr(d, t)) for t in ("weights", "inputs", "outputs")}
+                            for n, d in torch_densities(module, x).items()},
+                       "measured densities", f"measured densities of the module over {len(x)} inputs")
+
+
 def arch_exploits_weight_zeros(arch) -> bool:
     """Whether any level stores weights compressed or gates/skips on weights, or the MACs do."""
     for lv in arch.levels:
@@ -207,7 +234,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
               progress: Callable[[str], None] | None = None, constraints: Constraints | None = None,
               jobs: int | None = 1, precision: Precision | None = None,
               layer_precision: Mapping[str, Precision] | None = None, start: dict | None = None,
-              memo: dict | None = None) -> tuple[dict, object]:
+              memo: dict | None = None, local_fit: str = "none", activations: str = "dense") -> tuple[dict, object]:
     """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
     accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
     ``dataflow`` met with the user's ``constraints``, over ``jobs`` processes, at the bit widths
@@ -215,8 +242,11 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     ``start``: the unpruned network's point of an earlier run with the same settings (a sweep maps
     it once); ``memo``: fine-tuned candidates and final points by (method, state), shared by the
     runs of one sweep with the same module, data and settings (fine-tuning is seeded, so a
-    candidate made again would be the same). Returns (the study as a JSON-ready dict, the pruned
-    module)."""
+    candidate made again would be the same); ``local_fit``: "least-squares" (``energy`` only) gives
+    each candidate the paper's restore and least-squares steps (module docstring). Returns (the
+    study as a JSON-ready dict, the pruned module); ``activations``: "measured" costs every
+    network's inputs and outputs at their densities measured on the calibration split (module
+    docstring), "dense" (the default) at density 1."""
     from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
     from loopnest.search.network import map_network
 
@@ -224,10 +254,15 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         raise CodesignError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     if not budget >= 0:
         raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {budget}")
+    check_local_fit(local_fit, method)
+    if activations not in ACTIVATIONS:
+        raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
+    density_inputs = first_inputs(data.calibration, DENSITY_IMAGES) if activations == "measured" else None
     say = progress or (lambda _: None)
 
     def cost(mod) -> dict:
-        network = apply_density(module_network(mod, name), weight_densities(mod))
+        spec = weight_densities(mod) if density_inputs is None else measured_densities(mod, density_inputs)
+        network = apply_density(module_network(mod, name), spec)
         if precision is not None or layer_precision:
             network = apply_precision(network, precision or Precision(), layer_precision)
         result = map_network(network, arch, dataflow, constraints, "energy", mode, seed, jobs)
@@ -265,9 +300,13 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
             return masked(module, magnitude_masks(module, state.get("all layers", 0.0), "global"))
     elif method == "energy":
         order, levels = energy_order(layer_energy), SPARSITIES
+        images = first_inputs(data.train) if local_fit == "least-squares" else None
 
         def build(state):
-            return masked(module, magnitude_masks(module, state, "layer"))
+            masks = magnitude_masks(module, state, "layer")
+            if images is None:
+                return masked(module, masks)
+            return masked(*fit_layers(module, {n: masks[n] for n in state}, images))
     else:
         order = energy_order({n: e for n, e in layer_energy.items() if n in prunable_layers(module)})
         levels = FILTER_FRACTIONS
@@ -278,7 +317,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     memo = {} if memo is None else memo
 
     def candidate(state):  # build and fine-tune, once per state
-        key = (method, "candidate", *sorted(state.items()))
+        key = (method, "candidate", local_fit, *sorted(state.items()))
         if key not in memo:
             say(f"fine-tuning a candidate ({short_epochs} epochs)")
             # baked at once: torch's remove_parametrizations edits the class a deepcopy shares, so a
@@ -289,7 +328,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     state, pruned, steps = prune_to_budget(order, levels, lambda s: s, lambda m: accuracy(m, data.calibration),
                                            start["accuracy_calibration"], budget, candidate, passes=method == "energy")
     pruned = module if pruned is None else pruned
-    key = (method, "final", *sorted(state.items()))
+    key = (method, "final", local_fit, activations, *sorted(state.items()))
     if key not in memo:
         memo[key] = point(pruned)
     final = copy.deepcopy(memo[key])
@@ -298,16 +337,24 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         notes.append(f"{arch.name} has no sparse feature on weights (compressed weights, skipping or gating on weights): "
                      "unstructured sparsity does not lower its modeled energy or cycles; try --arch eyeriss-skipw.")
     if method == "energy":
-        notes.append("energy-aware pruning as Yang et al. (CVPR 2017), simplified: one sparsity level per layer per pass, "
-                     "highest energy first; a step that breaks the budget is restored whole (the paper restores single "
-                     "weights) and fine-tuning is a short global one (the paper also fits each layer by least squares).")
+        notes.append("energy-aware pruning as Yang et al. (CVPR 2017): one sparsity level per layer per pass, highest "
+                     "energy first; a step that breaks the budget is undone whole; "
+                     + ("each candidate's layers get the paper's per-weight restore by output error and least-squares local "
+                        f"fit (on {FIT_IMAGES} train images) before the short global fine-tune."
+                        if local_fit == "least-squares" else
+                        "simplified: no per-weight restore and no least-squares local fit (--local-fit least-squares "
+                        "adds them), only the short global fine-tune."))
     levels_key = "filters_kept_fraction" if method == "structured" else "sparsity"
     study = {"study": "prune", "method": method, "model": name, "arch": arch.name, "energy_units": arch.energy_units,
              "compute": arch.compute.name,
-             "settings": {"accuracy_drop_points": budget, "short_epochs": short_epochs, "lr": lr, "seed": seed,
+             "settings": {"accuracy_drop_points": budget, "local_fit": local_fit, "short_epochs": short_epochs, "lr": lr, "seed": seed,
                           "dataflow": dataflow, "mode": mode, "order": order, "levels": list(levels),
+                          "activations": activations,
                           "densities": "each network costed at its measured weight densities (non-zero / weights per "
-                                       "layer, zeros uniformly placed); inputs and outputs dense"},
+                                       "layer, zeros uniformly placed); inputs and outputs "
+                                       + ("dense" if activations == "dense" else
+                                          f"at their densities measured on {len(density_inputs)} calibration inputs "
+                                          "(inputs after the previous ReLU, outputs before the nonlinearity)")},
              "accuracy_units": "fraction classified correctly (top-1); budget checked on the calibration split",
              levels_key: state, "start": start, "final": final, "steps": steps, "notes": notes}
     return study, pruned
