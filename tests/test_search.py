@@ -84,7 +84,7 @@ def found(problem, arch, constraints=None, objective="energy", mode="exact"):
     return tuple(obj.values(np.array([r.result.energy_pj]), np.array([r.result.cycles]))[0, :len(obj.keys)]), r
 
 
-@pytest.mark.parametrize("objective", ["energy", "edp"])
+@pytest.mark.parametrize("objective", ["energy", "edp", "cycles"])
 def test_exact_equals_brute_force_fc_with_fanout(objective, rests):
     p = fc("f", C=3, M=4, N=2)
     arch = arch3(Fanout(x=2, y=2, energy_pj=0.3, reduction=True))

@@ -51,9 +51,11 @@ from loopnest.search.arrays import ascending
 from loopnest.search.bounds import (
     InsideFloor,
     RestGroups,
+    compute_cycles_floor,
     divides,
     inside_applies,
     mac_floor,
+    rest_instances,
 )
 from loopnest.search.objective import Objective, better_rows
 from loopnest.search.rest_bounds import RestFloor
@@ -112,6 +114,8 @@ class _Outer:
     cyc: np.ndarray  # (K,) cycles floor
     rest: np.ndarray  # (R, S_rest, D) the choices below level 1's loops
     prods: np.ndarray  # (R, D) their products per dimension
+    rcyc: np.ndarray  # (R,) the rests' cycles floors (compute_cycles_floor)
+    gcyc: np.ndarray | None  # (groups,) per rest group of ``floor``, the least of its members' rcyc
     credit: np.ndarray  # (R,) the rests' own floors (RestFloor), pJ
     floor: InsideFloor | None  # the pair floor, where it applies (it adds the credit)
 
@@ -238,6 +242,7 @@ class _Search(TilingEvaluator):
         shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
         prods: dict = {}  # id of a rests array -> their products per dimension, shared like the rests (memory)
+        rcycs: dict = {}  # id of a rests array -> their cycles floors
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
             streamed = self._surviving_rests(shared)
@@ -256,7 +261,10 @@ class _Search(TilingEvaluator):
             if costs is None:
                 costs = shared[key][2] = self.outer_costs(outer, projs, keep)
             v0, o0, reads0, v0_rows = costs
-            cyc = self._cycles_floor(reads0)
+            if id(rest) not in rcycs:  # the rests' cycles floors, shared like the rests
+                rcycs[id(rest)] = compute_cycles_floor(space, rest_instances(space, rest))
+            rcyc = rcycs[id(rest)]
+            cyc = np.maximum(self._cycles_floor(reads0), rcyc.min())  # every pair's rest has at least that
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
@@ -270,7 +278,8 @@ class _Search(TilingEvaluator):
                 floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)
             if id(rest) not in prods:  # the rests' extents divide the sizes: their products fit the rests' dtype
                 prods[id(rest)] = rest.prod(axis=1, dtype=rest.dtype)
-            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], credit, floor)
+            gcyc = None if floor is None else floor.groups.memo("cycles", floor.groups.per_group, rcyc)
+            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], rcyc, gcyc, credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
@@ -329,20 +338,22 @@ class _Search(TilingEvaluator):
                     raise _TooMany(f"auto: exact search stopped after {self.budget:.0e} partial choices below level "
                                    f"{space.arch.levels[1].name}'s loops (time); the heuristic's mapping, not proven optimal")
                 ok = np.zeros(len(f), bool)
+                cycles = compute_cycles_floor(space, tree.instances(f, depth))
                 for ki in members if applies else ():
                     base, cyc = least[ki]
                     floor = base + tree.partial_floor(space.keep_configs[ki], f, depth)
-                    ok |= better_rows(self.obj.values(floor, np.full(len(f), cyc)), self.best_keys)
+                    ok |= better_rows(self.obj.values(floor, np.maximum(cyc, cycles)), self.best_keys)
                 return ok if applies else np.ones(len(f), bool)
 
             for chunk in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK):
                 self._clock()
                 rest_floor = RestFloor(space)
+                cycles = compute_cycles_floor(space, rest_instances(space, chunk))
                 for ki in members:
                     credit, floor = (tree.rest_floor(rest_floor, space.keep_configs[ki], chunk) if applies
                                      else (np.zeros(len(chunk)),) * 2)
                     base, cyc = least[ki]
-                    ok = better_rows(self.obj.values(base + floor, np.full(len(chunk), cyc)), self.best_keys)
+                    ok = better_rows(self.obj.values(base + floor, np.maximum(cyc, cycles)), self.best_keys)
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
                     self.out.rests_streamed += len(chunk)
@@ -397,12 +408,13 @@ class _Search(TilingEvaluator):
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
-            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi] + od.credit[ri], cyc[oi]), start)
+            keys = self.obj.values(base[oi] + od.credit[ri], np.maximum(cyc[oi], od.rcyc[ri]))
+            self._evaluate_pairs(ki, len(rows), at, oi, ri, keys, start)
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
         oi = rows[at]
-        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi])
+        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), np.maximum(cyc[oi], od.gcyc[gi]))
         order = ascending(keys)
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
@@ -414,7 +426,8 @@ class _Search(TilingEvaluator):
             count = groups.ends[gi[live]] - groups.starts[gi[live]]
             pos = np.repeat(groups.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
             a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), groups.members[pos]
-            self._evaluate_pairs(ki, len(rows), a, o, r, self.obj.values(base[o] + floor(o, r), cyc[o]), start)
+            keys = self.obj.values(base[o] + floor(o, r), np.maximum(cyc[o], od.rcyc[r]))
+            self._evaluate_pairs(ki, len(rows), a, o, r, keys, start)
 
     def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,
                         start: int) -> None:
