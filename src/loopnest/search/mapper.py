@@ -97,10 +97,23 @@ class LayerSearch:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     timed_out: bool = False  # stopped at the layer timeout: the best found so far
+    floor_energy_pj: float = np.inf  # the least sound energy floor over every outer choice priced (pJ)
+    floor_cycles: float = np.inf  # the least sound cycles floor over them
+    lower_bound: float | None = None  # the objective's first key: no mapping of the space is below it
+    subspaces: dict = field(default_factory=dict)  # auto mode: dataflow preset -> its subspace's best key (subspaces.py)
 
     @property
     def mapping(self) -> Mapping | None:
         return None if self.result is None else self.result.mapping
+
+    @property
+    def gap(self) -> float | None:
+        """How far the result's objective (its first key) may be above the optimum: result over
+        ``lower_bound``, less 1 (0 where proven optimal; None without a result or a bound)."""
+        if self.result is None or self.lower_bound is None:
+            return None
+        value = Objective.parse(self.objective).values(np.array([self.result.energy_pj]), np.array([self.result.cycles]))[0, 0]
+        return 0.0 if self.lower_bound >= value else (float(value / self.lower_bound - 1.0) if self.lower_bound > 0 else float("inf"))
 
 
 @dataclass
@@ -123,7 +136,7 @@ class _Outer:
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
                  top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3,
-                 timeout_s: float | None = None) -> LayerSearch:
+                 timeout_s: float | None = None, subspaces: bool = True) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
@@ -134,7 +147,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     heuristic's mapping; ``LayerSearch.mode`` says which ran and ``notes`` why.
     ``timeout_s`` stops the search after that many seconds (checked between batches of mappings,
     and not before a first mapping is found) with the best mapping found so far (``timed_out``; a
-    note says it is not proven optimal)."""
+    note says it is not proven optimal). Where auto mode's mapping is the heuristic's, each
+    dataflow preset's subspace small enough is searched exactly too and the best kept
+    (``subspaces``; ``subspaces=False`` leaves them out). ``LayerSearch.lower_bound`` and
+    ``gap``: what no mapping is below, and how far the result may be above the optimum."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
@@ -145,7 +161,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         space = Mapspace(problem, arch, constraints)
     except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
         return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
-    notes, budget = [], None
+    notes, budget, auto = [], None, mode == AUTO
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None
         mode = EXACT if not fanout0 and space.rest_count() <= EXACT_RESTS else HEURISTIC
@@ -179,11 +195,19 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             out.timed_out = True
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
                              "not proven optimal")
-    out.seconds = time.perf_counter() - t0
     if state.best_row is None:
         out.reason = empty or state.why_empty()
     else:
         out.result = evaluate(problem, arch, state.best_row.mapping(0, problem))
+        key = obj.values(np.array([out.result.energy_pj]), np.array([out.result.cycles]))[0, 0]
+        proven = out.mode == EXACT and not out.timed_out
+        out.lower_bound = float(key) if proven else float(obj.values(np.array([out.floor_energy_pj]),
+                                                                      np.array([out.floor_cycles]))[0, 0])
+    if auto and subspaces and out.mode == HEURISTIC:  # never worse than a dataflow subspace's exact optimum
+        from loopnest.search.subspaces import best_of_subspaces  # it calls search_layer
+
+        best_of_subspaces(out, arch, constraints, obj, deadline)
+    out.seconds = time.perf_counter() - t0
     return out
 
 
@@ -281,6 +305,10 @@ class _Search(TilingEvaluator):
             gcyc = None if floor is None else floor.groups.memo("cycles", floor.groups.per_group, rcyc)
             self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], rcyc, gcyc, credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
+            exhaustive = not self.streamed and not (self.mode == HEURISTIC and space.rest_count() > self.rest_sample)
+            sound = self.cheap[ki] if exhaustive or floor is not None else base  # rest floors: of every rest
+            self.out.floor_energy_pj = min(self.out.floor_energy_pj, float(sound.min()))
+            self.out.floor_cycles = min(self.out.floor_cycles, float((cyc if exhaustive else self._cycles_floor(reads0)).min()))
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
@@ -426,8 +454,8 @@ class _Search(TilingEvaluator):
             count = groups.ends[gi[live]] - groups.starts[gi[live]]
             pos = np.repeat(groups.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
             a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), groups.members[pos]
-            keys = self.obj.values(base[o] + floor(o, r), np.maximum(cyc[o], od.rcyc[r]))
-            self._evaluate_pairs(ki, len(rows), a, o, r, keys, start)
+            pair_keys = self.obj.values(base[o] + floor(o, r), np.maximum(cyc[o], od.rcyc[r]))  # not ``keys``: the groups'
+            self._evaluate_pairs(ki, len(rows), a, o, r, pair_keys, start)
 
     def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,
                         start: int) -> None:
