@@ -109,11 +109,13 @@ class LayerSearch:
     @property
     def gap(self) -> float | None:
         """How far the result's objective (its first key) may be above the optimum: result over
-        ``lower_bound``, less 1 (0 where proven optimal; None without a result or a bound)."""
+        ``lower_bound``, less 1 (0 where proven optimal; None without a result or a positive bound)."""
         if self.result is None or self.lower_bound is None:
             return None
         value = Objective.parse(self.objective).values(np.array([self.result.energy_pj]), np.array([self.result.cycles]))[0, 0]
-        return 0.0 if self.lower_bound >= value else (float(value / self.lower_bound - 1.0) if self.lower_bound > 0 else float("inf"))
+        if self.lower_bound >= value:
+            return 0.0
+        return float(value / self.lower_bound - 1.0) if self.lower_bound > 0 else None
 
 
 @dataclass
@@ -201,8 +203,8 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         out.result = evaluate(problem, arch, state.best_row.mapping(0, problem))
         key = obj.values(np.array([out.result.energy_pj]), np.array([out.result.cycles]))[0, 0]
         proven = out.mode == EXACT and not out.timed_out
-        out.lower_bound = float(key) if proven else float(obj.values(np.array([out.floor_energy_pj]),
-                                                                      np.array([out.floor_cycles]))[0, 0])
+        bound = float(key) if proven else float(obj.values(np.array([out.floor_energy_pj]), np.array([out.floor_cycles]))[0, 0])
+        out.lower_bound = bound if np.isfinite(bound) else None
     if auto and subspaces and out.mode == HEURISTIC:  # never worse than a dataflow subspace's exact optimum
         from loopnest.search.subspaces import best_of_subspaces  # it calls search_layer
 
