@@ -6,13 +6,16 @@ CPU seconds (user + system, this process and its workers), not wall time: the ma
 shared. Peak RSS: the largest of this process and its workers (``getrusage``). Each preset runs
 in its own subprocess so its peak is its own. ``--layer-timeout`` stops a layer search after that
 many seconds (``search_layer(timeout_s=...)``: the best found so far, not proven optimal). Per
-preset a table row; last line:
+preset a table row (presets run smallest first: fewest levels, then fewest PEs; ``--preset-timeout``
+stops a preset's process group after that many seconds and reports the shapes it had proven); last line:
 ``RESULT model=... mode=... jobs=... presets=... proven=.../... cpu_s=... max_rss_mb=... energy=...``
 (energy summed over the presets, each in its architecture's energy units)
 
     python benchmarks/mapper_speed.py [--model resnet50] [--arch eyeriss|all|tpu-v1,edge-npu]
                                       [--mode auto] [--jobs 2] [--layers conv1,layer1.0.conv2]
-                                      [--layer-timeout 600]
+                                      [--layer-timeout 600] [--preset-timeout 1800]
+
+Run it niced on a shared machine: ``nice -n 10 python benchmarks/mapper_speed.py --arch all``.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -69,6 +74,12 @@ def _preset(args) -> dict:
             "max_layer_s": max((v[0] for v in done.values()), default=0.0), "energy": energy}
 
 
+def _size(name: str) -> tuple[int, int, str]:
+    """Presets' rough search size, for running the small ones first: levels, then PEs."""
+    arch = load_arch(name)
+    return len(arch.levels), arch.pes, name
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="resnet50")
@@ -79,13 +90,15 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--layers", default=None, help="comma-separated layer names (default: all)")
     ap.add_argument("--layer-timeout", type=float, default=None, help="seconds per layer search (default: none)")
+    ap.add_argument("--preset-timeout", type=float, default=None, help="seconds per preset (default: none)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)  # one preset, JSON on stdout
     args = ap.parse_args()
     if args.child:
         print(json.dumps(_preset(args)))
         return
     presets = list_presets() if args.arch == "all" else args.arch.split(",")
-    rows = []
+    presets.sort(key=_size)
+    rows, stopped = [], []
     print(f"{'preset':16s} {'network':10s} {'proven':>8s} {'CPU s':>8s} {'peak RSS':>9s} {'wall s':>7s} {'slowest':>8s}  energy")
     for name in presets:
         cmd = [sys.executable, __file__, "--child", "--arch", name, "--model", args.model, "--mode", args.mode,
@@ -93,18 +106,30 @@ def main() -> None:
         for opt, val in (("--dataflow", args.dataflow), ("--layers", args.layers), ("--layer-timeout", args.layer_timeout)):
             if val is not None:
                 cmd += [opt, str(val)]
-        run = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+        run = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            out, err = run.communicate(timeout=args.preset_timeout)
+        except subprocess.TimeoutExpired:  # the whole group: the preset's process and its pool workers
+            os.killpg(run.pid, signal.SIGKILL)
+            out, err = run.communicate()
+            sys.stderr.write(err)
+            proven = sum(" proven " in line for line in err.splitlines())
+            stopped.append(name)
+            print(f"{name:16s} {args.model:10s} {proven:>3d} proven, stopped at the preset timeout of {args.preset_timeout:g} s wall",
+                  flush=True)
+            continue
+        sys.stderr.write(err)
         if run.returncode != 0:
             print(f"{name:16s} failed (exit {run.returncode})")
             continue
-        r = json.loads(run.stdout.strip().splitlines()[-1])
+        r = json.loads(out.strip().splitlines()[-1])
         rows.append(r)
         print(f"{name:16s} {args.model:10s} {r['proven']:>3d} of {r['shapes']:<2d} {r['cpu_s']:8.1f} {r['rss_mb']:6.0f} MB "
               f"{r['wall_s']:7.1f} {r['max_layer_s']:7.1f}s  {r['energy']:.6g}", flush=True)
     print(f"RESULT model={args.model} mode={args.mode} jobs={args.jobs} presets={len(rows)} "
           f"proven={sum(r['proven'] for r in rows)}/{sum(r['shapes'] for r in rows)} "
           f"cpu_s={sum(r['cpu_s'] for r in rows):.1f} max_rss_mb={max((r['rss_mb'] for r in rows), default=0):.0f} "
-          f"energy={sum(r['energy'] for r in rows):.6g}")
+          f"energy={sum(r['energy'] for r in rows):.6g} stopped={','.join(stopped) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import pytest
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.constraints import parse_constraints
 from loopnest.mapping.mapspace import Mapspace
+from loopnest.search.bounds import rest_instances
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.search.rest_tree import RestTree
 from loopnest.workload.layers import conv2d, fc
@@ -74,6 +75,39 @@ def test_partial_floors_are_below_every_completion(layer, arch):
             ratio = floor[least > 0] / least[least > 0]
             tight = max(tight, ratio.max(initial=0.0))
     assert tight == pytest.approx(1.0, rel=1e-9)
+
+
+@pytest.mark.parametrize(("layer", "arch"), CASES)
+def test_partial_instances_bound_every_completion(layer, arch):
+    """``RestTree.instances`` of a partial choice (its fixed spatial factors times the size of
+    every unfixed fanout) is at least the MAC units of each completion, so the cycles floor it
+    gives is below theirs; and equal to the most of them on some partial choice."""
+    space = Mapspace(layer, arch)
+    tree = RestTree(space)
+    order = [s for g in tree.groups for s in g]
+    ends = np.cumsum([len(g) for g in tree.groups])
+    equal = False
+    for keep in space.keep_configs:
+        partials = []
+        leaves = np.concatenate(list(tree.chunks(keep, lambda f, d: partials.append((f, d)) or np.ones(len(f), bool))))
+        used = rest_instances(space, leaves)
+        for f, depth in partials:
+            fixed = order[:ends[depth]]
+            match = (f[:, None, fixed] == leaves[None, :, fixed]).all(axis=(2, 3))
+            most = np.where(match, used[None], 0.0).max(axis=1)
+            bound = tree.instances(f, depth)
+            assert (bound >= most).all()
+            equal |= bool((bound == most).any())
+    assert equal
+
+
+@pytest.mark.parametrize("objective", ["cycles", "cycles,energy"])
+def test_streamed_exact_equals_brute_force_cycles(objective, streamed):
+    """The cycles objectives prune rests by their MAC units (``compute_cycles_floor``), level by level."""
+    layer = fc("f", C=4, M=4, N=1)
+    keys, r = found(layer, arch5(), None, objective)
+    assert r.mode == "exact" and r.rests_streamed > 0
+    assert keys == pytest.approx(brute_force(layer, arch5(), None, objective), rel=1e-12)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from itertools import permutations, product
 import numpy as np
 import pytest
 
+from loopnest.arch import load_arch
 from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.constraints import parse_constraints
 from loopnest.mapping.mapping import MappingBatch
@@ -67,13 +68,15 @@ def rests(request, monkeypatch):
     """Both exact paths: the rests enumerated at once, and streamed (a heuristic's best cost
     first, then the rests 5 at a time through their floors, only those that can beat it kept),
     the latter with the memory bounds at their tightest: one (outer, rest group) pair priced
-    per visit at a time and no cached floor parts kept (each recomputed when needed)."""
+    per visit at a time, no cached floor parts kept (each recomputed when needed) and rest groups
+    expanded two at a time (several steps per visit)."""
     if request.param == "streamed":
         from loopnest.search import bounds, mapper
 
         monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
         monkeypatch.setattr(mapper, "REST_CHUNK", 5)
         monkeypatch.setattr(mapper, "PAIRS", 1)
+        monkeypatch.setattr(mapper, "GROUPS", 2)
         monkeypatch.setattr(bounds, "PARTS_BYTES", 0)
     return request.param
 
@@ -84,7 +87,7 @@ def found(problem, arch, constraints=None, objective="energy", mode="exact"):
     return tuple(obj.values(np.array([r.result.energy_pj]), np.array([r.result.cycles]))[0, :len(obj.keys)]), r
 
 
-@pytest.mark.parametrize("objective", ["energy", "edp"])
+@pytest.mark.parametrize("objective", ["energy", "edp", "cycles"])
 def test_exact_equals_brute_force_fc_with_fanout(objective, rests):
     p = fc("f", C=3, M=4, N=2)
     arch = arch3(Fanout(x=2, y=2, energy_pj=0.3, reduction=True))
@@ -323,3 +326,19 @@ def test_outer_costs_in_blocks_equal_brute_force(monkeypatch):
     keys, r = found(p, arch)
     assert r.outer_total > 3  # several blocks were priced
     assert keys == pytest.approx(brute_force(p, arch), rel=1e-12)
+
+
+def test_streamed_visits_many_rest_groups_edp(monkeypatch):
+    """Eyeriss weight stationary, EDP, streamed: over 512 rest groups under one visit, expanded in
+    several steps; each step must read the groups' keys (a step once overwrote them with its
+    members' and indexed past the groups). The optimum is the enumerated exact search's."""
+    from loopnest.mapping.dataflows import dataflow_constraints
+    from loopnest.search import mapper
+
+    layer, arch = conv2d("c", C=4, M=8, H=6, W=6, R=3), load_arch("eyeriss")
+    ws = dataflow_constraints("ws", layer, arch)
+    keys, _r = found(layer, arch, ws, "edp")
+    monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
+    streamed, r = found(layer, arch, ws, "edp")
+    assert r.rests_streamed > 0
+    assert streamed == pytest.approx(keys, rel=1e-12)

@@ -14,7 +14,7 @@ from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.search.bounds import InsideFloor, RestGroups, bypass_floor, mac_floor
+from loopnest.search.bounds import InsideFloor, RestGroups, bypass_floor, compute_cycles_floor, mac_floor, rest_instances
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
@@ -157,3 +157,39 @@ def test_two_level_pair_floor_never_exceeds_the_model(name, problem, arch):
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name
         checked += len(oi)
     assert checked > 0
+
+
+@pytest.mark.parametrize("name,problem,arch,dataflow", CASES[:3] + CASES[4:7] + CASES[-2:], ids=[c[0] for c in CASES[:3] + CASES[4:7] + CASES[-2:]])
+def test_cycles_floor_never_exceeds_the_model(name, problem, arch, dataflow):
+    """``compute_cycles_floor`` of a rest's MAC units is at most the model's cycles of every
+    tiling holding it (the compute cycles: the product of the temporal factors, docs/model.md),
+    and equals them on a compute-bound tiling that divides evenly, so a floor inflated by 1 %
+    fails. Hand check: eyeriss row stationary, C=4 M=8 P=Q=8 R=S=3 is 18,432 MACs; a rest using
+    8 of the 168 PEs leaves at least 18,432 / 8 = 2,304 cycles."""
+    space = Mapspace(problem, arch, dataflow_constraints(dataflow, problem, arch) if dataflow else None)
+    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+    rng = np.random.default_rng(1)
+    tight, checked = 0.0, 0
+    for keep in space.keep_configs[::-1]:
+        outer, projs = space.outer(keep)
+        rest = space.rests(keep)
+        if len(outer) == 0 or len(rest) == 0:
+            continue
+        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
+        box1 = sizes // f0.prod(axis=1)
+        prods = rest.prod(axis=1)
+        oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
+        pick = rng.choice(len(oi), min(len(oi), 200), replace=False)
+        oi, ri = oi[pick], ri[pick]
+        f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
+        batch = space.assemble(f, np.tile(np.arange(space.D), (len(f), space.L, 1)), keep)
+        cycles = evaluate_batch(problem, arch, batch).cycles
+        floor = compute_cycles_floor(space, rest_instances(space, rest[ri]))
+        assert np.all(floor <= cycles), name
+        tight = max(tight, (floor / cycles).max(initial=0.0))
+        checked += len(oi)
+        if checked >= 200:
+            break
+    assert tight == pytest.approx(1.0, rel=1e-8)
+    if name == "eyeriss row stationary":
+        assert compute_cycles_floor(space, np.array([8.0]))[0] == pytest.approx(18_432 / 8, rel=1e-8)

@@ -294,6 +294,13 @@ def _csv(data: dict) -> None:
     writer.writerows(rows + [total])
 
 
+def _search_cell(search: dict) -> str:
+    """The search that ran, and where not proven, its gap to the lower bound it knows: the
+    mapping is at most that much above the optimum ("heuristic (<=12%)")."""
+    gap = search.get("gap")
+    return search["mode"] if not gap else f"{search['mode']} (<={gap:.0%})"
+
+
 def _tables(data: dict, a, wide: bool = False) -> None:
     unit = data["energy_units"]
     parts = list(data["totals"]["energy_by_level_pj"]) if wide else []
@@ -306,7 +313,7 @@ def _tables(data: dict, a, wide: bool = False) -> None:
                 f"{r['energy_per_mac_pj']:.3f}", f"{r['dram_accesses_per_mac']:.4f}",
                 *(eng(r["energy_by_level_pj"].get(p, 0), unit) for p in parts), search, limit]
 
-    rows = [[r["name"], *cells(r, r["limit"], r["search"]["mode"])] for r in data["layers"]]
+    rows = [[r["name"], *cells(r, r["limit"], _search_cell(r["search"]))] for r in data["layers"]]
     total = ["TOTAL", *cells(data["totals"], "", "")]
     title = (f"{data['model']} (batch {data['batch']}) on {data['arch']}: dataflow {data['dataflow'] or 'any'}, "
              f"{data['mode']} search for {data['objective']}; energies in "

@@ -1,4 +1,4 @@
-"""Lower bounds of a mapping's energy from part of its choices (docs/mapper.md derives them).
+"""Lower bounds of a mapping's energy (and cycles) from part of its choices (docs/mapper.md derives them).
 
 Every bound here is below what the cost model charges for any completion of the partial
 choice, so pruning by them never removes an optimum:
@@ -13,6 +13,8 @@ choice, so pruning by them never removes an optimum:
   charges each tensor under that class, psum read-backs and refills included.
 - ``InsideFloor.rows``: per outer choice, a cheaper floor of the pair floor over every rest
   dividing its tile.
+- ``compute_cycles_floor``: the cycles, from the MAC units a rest choice's fanouts use (the
+  MACs over them), so that the cycles and EDP objectives prune rests as the energy one does.
 
 The floors that depend on the rest choice alone (the MACs' traffic counted exactly, the
 transfers into keepers at level 3 and deeper) are in ``rest_bounds``.
@@ -26,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from loopnest.mapping.factors import divisors
-from loopnest.mapping.mapspace import Mapspace
+from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model.precision import Prices, prices
 from loopnest.model.sparse import plan as sparse_plan
 from loopnest.search.arrays import unique_rows
@@ -124,6 +126,32 @@ def mac_transfer_floor(space: Mapspace, keep: np.ndarray, folds: dict | None = N
             first = problem.size(problem.tensor(role)) * arch.instances(p)
             floor = floor + np.maximum(0.0, macs / shared - first) * pr.energy(p, role, "read")
     return floor if folds else float(floor)
+
+
+def compute_cycles_floor(space: Mapspace, instances: np.ndarray) -> np.ndarray:
+    """(K,) cycles below the compute cycles of every mapping whose fanouts below level 0 use at
+    most ``instances`` (K,) MAC units (the product of the rest's spatial factors; any bound of it
+    for a partial rest): the model's compute cycles are the product of every temporal factor
+    times ``cycles_per_mac`` (a systolic fill/drain only adds), and each dimension's factors
+    multiply to at least its size, so the temporal product is at least the MACs over the
+    instances used (a level-0 fanout, outside the rests, counted at its full size). Times the
+    sparse cycle fraction (skipped MACs take no cycle); one part in 1e9 under, for rounding."""
+    arch = space.arch
+    fan0 = arch.levels[0].fanout
+    used = np.asarray(instances, float) * (1.0 if fan0 is None else float(fan0.size))
+    sp = sparse_plan(space.problem, arch)
+    per_mac = float(arch.compute.cycles_per_mac) * (1.0 if sp is None else sp.cycle_fraction)
+    return space.problem.macs / used * per_mac * (1.0 - 1e-9)
+
+
+def rest_instances(space: Mapspace, rest: np.ndarray) -> np.ndarray:
+    """(K,) MAC units the rest choices ``rest`` (K, S_rest, D) use: the product of their spatial
+    factors (a partial rest's unfixed factors are 1)."""
+    out = np.ones(len(rest), float)
+    for s, (_, axis) in enumerate(space.slots[space.rest_start or 0:]):
+        if axis != TEMPORAL:
+            out *= rest[:, s].prod(axis=1, dtype=float)
+    return out
 
 
 def fill_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray) -> np.ndarray:

@@ -51,9 +51,11 @@ from loopnest.search.arrays import ascending
 from loopnest.search.bounds import (
     InsideFloor,
     RestGroups,
+    compute_cycles_floor,
     divides,
     inside_applies,
     mac_floor,
+    rest_instances,
 )
 from loopnest.search.objective import Objective, better_rows
 from loopnest.search.padded import best_with_padded_folds
@@ -96,10 +98,25 @@ class LayerSearch:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     timed_out: bool = False  # stopped at the layer timeout: the best found so far
+    floor_energy_pj: float = np.inf  # the least sound energy floor over every outer choice priced (pJ)
+    floor_cycles: float = np.inf  # the least sound cycles floor over them
+    lower_bound: float | None = None  # the objective's first key: no mapping of the space is below it
+    subspaces: dict = field(default_factory=dict)  # auto mode: dataflow preset -> its subspace's best key (subspaces.py)
 
     @property
     def mapping(self) -> Mapping | None:
         return None if self.result is None else self.result.mapping
+
+    @property
+    def gap(self) -> float | None:
+        """How far the result's objective (its first key) may be above the optimum: result over
+        ``lower_bound``, less 1 (0 where proven optimal; None without a result or a positive bound)."""
+        if self.result is None or self.lower_bound is None:
+            return None
+        value = Objective.parse(self.objective).values(np.array([self.result.energy_pj]), np.array([self.result.cycles]))[0, 0]
+        if self.lower_bound >= value:
+            return 0.0
+        return float(value / self.lower_bound - 1.0) if self.lower_bound > 0 else None
 
 
 @dataclass
@@ -113,6 +130,8 @@ class _Outer:
     cyc: np.ndarray  # (K,) cycles floor
     rest: np.ndarray  # (R, S_rest, D) the choices below level 1's loops
     prods: np.ndarray  # (R, D) their products per dimension
+    rcyc: np.ndarray  # (R,) the rests' cycles floors (compute_cycles_floor)
+    gcyc: np.ndarray | None  # (groups,) per rest group of ``floor``, the least of its members' rcyc
     credit: np.ndarray  # (R,) the rests' own floors (RestFloor), pJ
     floor: InsideFloor | None  # the pair floor, where it applies (it adds the credit)
 
@@ -120,7 +139,7 @@ class _Outer:
 def search_layer(problem: Problem, arch: Architecture, constraints: Constraints | None = None,
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
                  top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3,
-                 timeout_s: float | None = None, padded_folds: bool = True) -> LayerSearch:
+                 timeout_s: float | None = None, padded_folds: bool = True, subspaces: bool = True) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
@@ -131,16 +150,20 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     heuristic's mapping; ``LayerSearch.mode`` says which ran and ``notes`` why.
     ``timeout_s`` stops the search after that many seconds (checked between batches of mappings,
     and not before a first mapping is found) with the best mapping found so far (``timed_out``; a
-    note says it is not proven optimal).
+    note says it is not proven optimal). Where auto mode's mapping is the heuristic's, each
+    dataflow preset's subspace small enough is searched exactly too and the best kept
+    (``subspaces``; ``subspaces=False`` leaves them out). ``LayerSearch.lower_bound`` and
+    ``gap``: what no mapping is below, and how far the result may be above the optimum.
     On an architecture with a systolic fanout, ``padded_folds`` also searches the layer's padded
     variants (``search.padded``: a partial last fold) and keeps the best."""
     if padded_folds and any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels):
-        plain = search_layer(problem, arch, constraints, objective, mode, seed, top, sample, rest_sample, sweeps,
-                             timeout_s, padded_folds=False)
+        def unpadded(p: Problem, c: Constraints | None) -> LayerSearch:
+            return search_layer(p, arch, c, objective, mode, seed, top, sample, rest_sample, sweeps, timeout_s,
+                                padded_folds=False, subspaces=subspaces)
+
         obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
         return best_with_padded_folds(problem, arch, constraints, replace(obj, static_pj_per_cycle=arch.leakage_pj_per_cycle),
-                                      lambda p, c: search_layer(p, arch, c, objective, mode, seed, top, sample, rest_sample,
-                                                                sweeps, timeout_s, padded_folds=False), plain)
+                                      unpadded, unpadded(problem, constraints))
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; valid: {', '.join(MODES)}")
     obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
@@ -151,7 +174,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         space = Mapspace(problem, arch, constraints)
     except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
         return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
-    notes, budget = [], None
+    notes, budget, auto = [], None, mode == AUTO
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None
         mode = EXACT if not fanout0 and space.rest_count() <= EXACT_RESTS else HEURISTIC
@@ -185,11 +208,19 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             out.timed_out = True
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
                              "not proven optimal")
-    out.seconds = time.perf_counter() - t0
     if state.best_row is None:
         out.reason = empty or state.why_empty()
     else:
         out.result = evaluate(problem, arch, state.best_row.mapping(0, problem))
+        key = obj.values(np.array([out.result.energy_pj]), np.array([out.result.cycles]))[0, 0]
+        proven = out.mode == EXACT and not out.timed_out
+        bound = float(key) if proven else float(obj.values(np.array([out.floor_energy_pj]), np.array([out.floor_cycles]))[0, 0])
+        out.lower_bound = bound if np.isfinite(bound) else None
+    if auto and subspaces and out.mode == HEURISTIC:  # never worse than a dataflow subspace's exact optimum
+        from loopnest.search.subspaces import best_of_subspaces  # it calls search_layer
+
+        best_of_subspaces(out, arch, constraints, obj, deadline)
+    out.seconds = time.perf_counter() - t0
     return out
 
 
@@ -248,6 +279,7 @@ class _Search(TilingEvaluator):
         shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
         prods: dict = {}  # id of a rests array -> their products per dimension, shared like the rests (memory)
+        rcycs: dict = {}  # id of a rests array -> their cycles floors
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
             streamed = self._surviving_rests(shared)
@@ -266,7 +298,10 @@ class _Search(TilingEvaluator):
             if costs is None:
                 costs = shared[key][2] = self.outer_costs(outer, projs, keep)
             v0, o0, reads0, v0_rows = costs
-            cyc = self._cycles_floor(reads0)
+            if id(rest) not in rcycs:  # the rests' cycles floors, shared like the rests
+                rcycs[id(rest)] = compute_cycles_floor(space, rest_instances(space, rest))
+            rcyc = rcycs[id(rest)]
+            cyc = np.maximum(self._cycles_floor(reads0), rcyc.min())  # every pair's rest has at least that
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
@@ -280,8 +315,13 @@ class _Search(TilingEvaluator):
                 floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)
             if id(rest) not in prods:  # the rests' extents divide the sizes: their products fit the rests' dtype
                 prods[id(rest)] = rest.prod(axis=1, dtype=rest.dtype)
-            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], credit, floor)
+            gcyc = None if floor is None else floor.groups.memo("cycles", floor.groups.per_group, rcyc)
+            self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], rcyc, gcyc, credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
+            exhaustive = not self.streamed and not (self.mode == HEURISTIC and space.rest_count() > self.rest_sample)
+            sound = self.cheap[ki] if exhaustive or floor is not None else base  # rest floors: of every rest
+            self.out.floor_energy_pj = min(self.out.floor_energy_pj, float(sound.min()))
+            self.out.floor_cycles = min(self.out.floor_cycles, float((cyc if exhaustive else self._cycles_floor(reads0)).min()))
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
@@ -339,20 +379,22 @@ class _Search(TilingEvaluator):
                     raise _TooMany(f"auto: exact search stopped after {self.budget:.0e} partial choices below level "
                                    f"{space.arch.levels[1].name}'s loops (time); the heuristic's mapping, not proven optimal")
                 ok = np.zeros(len(f), bool)
+                cycles = compute_cycles_floor(space, tree.instances(f, depth))
                 for ki in members if applies else ():
                     base, cyc = least[ki]
                     floor = base + tree.partial_floor(space.keep_configs[ki], f, depth)
-                    ok |= better_rows(self.obj.values(floor, np.full(len(f), cyc)), self.best_keys)
+                    ok |= better_rows(self.obj.values(floor, np.maximum(cyc, cycles)), self.best_keys)
                 return ok if applies else np.ones(len(f), bool)
 
             for chunk in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK):
                 self._clock()
                 rest_floor = RestFloor(space)
+                cycles = compute_cycles_floor(space, rest_instances(space, chunk))
                 for ki in members:
                     credit, floor = (tree.rest_floor(rest_floor, space.keep_configs[ki], chunk) if applies
                                      else (np.zeros(len(chunk)),) * 2)
                     base, cyc = least[ki]
-                    ok = better_rows(self.obj.values(base + floor, np.full(len(chunk), cyc)), self.best_keys)
+                    ok = better_rows(self.obj.values(base + floor, np.maximum(cyc, cycles)), self.best_keys)
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
                     self.out.rests_streamed += len(chunk)
@@ -407,12 +449,13 @@ class _Search(TilingEvaluator):
         if floor is None:
             at, ri = np.nonzero(divides(box1[rows], prods, self.sizes))
             oi = rows[at]
-            self._evaluate_pairs(ki, len(rows), at, oi, ri, self.obj.values(base[oi] + od.credit[ri], cyc[oi]), start)
+            keys = self.obj.values(base[oi] + od.credit[ri], np.maximum(cyc[oi], od.rcyc[ri]))
+            self._evaluate_pairs(ki, len(rows), at, oi, ri, keys, start)
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
         oi = rows[at]
-        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), cyc[oi])
+        keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), np.maximum(cyc[oi], od.gcyc[gi]))
         order = ascending(keys)
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
@@ -424,7 +467,8 @@ class _Search(TilingEvaluator):
             count = groups.ends[gi[live]] - groups.starts[gi[live]]
             pos = np.repeat(groups.starts[gi[live]] - np.cumsum(count) + count, count) + np.arange(count.sum())
             a, o, r = np.repeat(at[live], count), np.repeat(oi[live], count), groups.members[pos]
-            self._evaluate_pairs(ki, len(rows), a, o, r, self.obj.values(base[o] + floor(o, r), cyc[o]), start)
+            pair_keys = self.obj.values(base[o] + floor(o, r), np.maximum(cyc[o], od.rcyc[r]))  # not ``keys``: the groups'
+            self._evaluate_pairs(ki, len(rows), a, o, r, pair_keys, start)
 
     def _evaluate_pairs(self, ki: int, n_rows: int, at: np.ndarray, oi: np.ndarray, ri: np.ndarray, keys: np.ndarray,
                         start: int) -> None:

@@ -10,7 +10,8 @@ factors taken as 1, is dropped with every completion when
   grows with its factors: no completion fits), or
 - ``can_win`` says no completion can beat the best cost found: the least base of the outer
   choices plus ``partial_floor``, which is below the rest's floor (``rest_floor``) of every
-  completion (tests: ``test_rest_tree``).
+  completion (tests: ``test_rest_tree``), with the cycles floored by the most MAC units any
+  completion uses (``instances``; the cycles and EDP objectives).
 
 Complete choices are then priced in full (``rest_floor``), as the one-product enumeration did;
 only those whose floor can win are kept, so both keep the same rests.
@@ -22,7 +23,7 @@ import numpy as np
 
 from loopnest.mapping.mapspace import CHUNK, TEMPORAL, Mapspace
 from loopnest.search.arrays import segments, unique_rows
-from loopnest.search.bounds import fill_floor, mac_transfer_floor
+from loopnest.search.bounds import fill_floor, mac_transfer_floor, rest_instances
 from loopnest.search.rest_bounds import RestFloor
 
 
@@ -125,6 +126,12 @@ class RestTree:
         spatial, _ = space.split_rests(f)
         return (fill_floor(space, keep, spatial) + mac_transfer_floor(space, keep, folds or None)
                 - mac_transfer_floor(space, keep))
+
+    def instances(self, f: np.ndarray, depth: int) -> np.ndarray:
+        """(K,) the most MAC units any completion of partial choices ``f`` (fixed through group
+        ``depth``) uses: its fixed spatial factors times the size of every fanout not yet fixed."""
+        unfixed = self.fanouts[depth + 1:]
+        return rest_instances(self.space, f) * float(np.prod([self.space.arch.levels[lv].fanout.size for lv in unfixed]))
 
     def rest_floor(self, rest_floor: RestFloor, keep: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Of complete choices ``rest``: their ``RestFloor`` (the credit every pair of theirs

@@ -21,7 +21,11 @@ meaning or goes away; docs/interop.md)::
      "timing": {"seconds", "jobs", "layers": {layer: seconds}}}
 
 Each layer's ``search`` says which mode ran (``mode`` auto picks exact or heuristic per shape;
-its ``notes`` say why), how much was searched and whether it stopped at the layer timeout.
+its ``notes`` say why), how much was searched and whether it stopped at the layer timeout;
+``lower_bound`` (the objective's first key, e.g. pJ for energy: no mapping of the space is below
+it) and ``gap`` (the result over it, less 1: 0 where proven optimal, an upper bound of the excess
+over the optimum elsewhere); ``subspaces``: in auto mode where the heuristic ran, each dataflow
+subspace searched exactly and its best value (``search.subspaces``).
 
 Everything outside ``timing`` is a function of the inputs only: two runs, or runs with
 ``--jobs 1`` and ``--jobs N``, give identical JSON once ``timing`` is dropped (wall-clock
@@ -103,7 +107,8 @@ def layer_row(lo: LayerOutcome) -> dict:
         "same_as": lo.same_as,
         "search": {"mode": lo.search.mode, "objective": lo.search.objective, "evaluated": lo.search.evaluated,
                    "outer_choices": lo.search.outer_total, "outer_visited": lo.search.outer_visited,
-                   "timed_out": lo.search.timed_out, "notes": list(lo.search.notes)},
+                   "timed_out": lo.search.timed_out, "notes": list(lo.search.notes),
+                   "lower_bound": lo.search.lower_bound, "gap": lo.search.gap, "subspaces": dict(lo.search.subspaces)},
     }
 
 
