@@ -34,16 +34,14 @@ coordinate descent: fast, deterministic for a seed, no optimality claim.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
-from loopnest.mapping.mapping import Mapping
 from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import Mapspace
-from loopnest.model import Result
 from loopnest.model.limits import check_countable
 from loopnest.model.result import evaluate
 from loopnest.model.sparse import plan as sparse_plan
@@ -57,6 +55,7 @@ from loopnest.search.bounds import (
     mac_floor,
     rest_instances,
 )
+from loopnest.search.layer_search import LayerSearch
 from loopnest.search.objective import Objective, better_rows
 from loopnest.search.padded import best_with_padded_folds
 from loopnest.search.rest_bounds import RestFloor
@@ -77,46 +76,6 @@ REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floor
 KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
 AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices; beyond, exact under AUTO_TREE_ROWS
 AUTO_TREE_ROWS = 20_000_000  # auto mode: partial rests priced level by level beyond which the heuristic's mapping stands (docs/mapper.md)
-
-
-@dataclass
-class LayerSearch:
-    """Outcome of one layer's search: the best mapping and its explained Result, or the reason
-    no mapping exists; with the counts that document the search."""
-
-    problem: Problem
-    objective: str
-    mode: str
-    result: Result | None = None
-    reason: str | None = None
-    evaluated: int = 0  # mappings costed by the model
-    outer_total: int = 0  # outer choices (all bypass choices)
-    outer_visited: int = 0  # outer choices not pruned by the bound
-    inner_tilings: int = 0  # inner tilings enumerated under visited outer choices
-    rests_streamed: int = 0  # streamed exact search: (rest choice, bypass choice) pairs priced
-    rests_partial: int = 0  # streamed exact search: partial rest choices priced level by level (rest_tree)
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    timed_out: bool = False  # stopped at the layer timeout: the best found so far
-    floor_energy_pj: float = np.inf  # the least sound energy floor over every outer choice priced (pJ)
-    floor_cycles: float = np.inf  # the least sound cycles floor over them
-    lower_bound: float | None = None  # the objective's first key: no mapping of the space is below it
-    subspaces: dict = field(default_factory=dict)  # auto mode: dataflow preset -> its subspace's best key (subspaces.py)
-
-    @property
-    def mapping(self) -> Mapping | None:
-        return None if self.result is None else self.result.mapping
-
-    @property
-    def gap(self) -> float | None:
-        """How far the result's objective (its first key) may be above the optimum: result over
-        ``lower_bound``, less 1 (0 where proven optimal; None without a result or a positive bound)."""
-        if self.result is None or self.lower_bound is None:
-            return None
-        value = Objective.parse(self.objective).values(np.array([self.result.energy_pj]), np.array([self.result.cycles]))[0, 0]
-        if self.lower_bound >= value:
-            return 0.0
-        return float(value / self.lower_bound - 1.0) if self.lower_bound > 0 else None
 
 
 @dataclass
