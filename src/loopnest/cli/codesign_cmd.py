@@ -333,6 +333,20 @@ def _netadapt_table(out: dict) -> None:
         console.print(f"note: {note}", highlight=False)
 
 
+def local_fit_option() -> typer.models.OptionInfo:
+    """--local-fit of prune and prune-compare: the CVPR 2017 paper's per-layer steps, or none."""
+    return typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
+                                                     "each candidate (per-weight restore by output error, least-squares fit "
+                                                     "of the kept weights) before its fine-tune; 'none': fine-tune only.")
+
+
+def activations_option() -> typer.models.OptionInfo:
+    """--activations of prune and prune-compare: activations costed dense or at measured densities."""
+    return typer.Option("dense", "--activations", help="Cost each network's inputs and outputs 'dense' or at their "
+                                                        "densities 'measured' on the calibration split (lowers the energy "
+                                                        "where the architecture exploits zero activations).")
+
+
 @app.command()
 def prune(
     model: str = typer.Argument(..., help="A shipped trained model (digits-cnn2, digits-cnn4, ...); structured: not digits-dws (depthwise)."),
@@ -341,12 +355,8 @@ def prune(
                                                           "highest first) | structured (whole filters, layers by energy)."),
     accuracy_drop: float = typer.Option(1.0, "--accuracy-drop", help="Budget: accuracy points lost at most (calibration split)."),
     short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
-    local_fit: str = typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
-                                                               "each candidate (per-weight restore by output error, least-squares fit "
-                                                               "of the kept weights) before its fine-tune; 'none': fine-tune only."),
-    activations: str = typer.Option("dense", "--activations", help="Cost each network's inputs and outputs 'dense' or at their "
-                                                                    "densities 'measured' on the calibration split (lowers the energy "
-                                                                    "where the architecture exploits zero activations)."),
+    local_fit: str = local_fit_option(),
+    activations: str = activations_option(),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),

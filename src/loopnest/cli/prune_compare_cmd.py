@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from loopnest.cli.codesign_cmd import _need_extras, _study_options, _trained, _write_report
+from loopnest.cli.codesign_cmd import _need_extras, _study_options, _trained, _write_report, activations_option, local_fit_option
 from loopnest.cli.common import (
     check_outputs, console, constraints_option, fail, jobs_option, mode_option, precision_option, print_json, save_plots,
     seed_option, table_option)
@@ -39,12 +39,8 @@ def prune_compare(
                                                                   "(points on the calibration split)."),
     targets: str = typer.Option("0.5,1,2", "--targets", help="Comma-separated test-accuracy drops (points) to match the methods at."),
     short_epochs: int = typer.Option(1, "--finetune-epochs", help="Fine-tuning epochs of each candidate."),
-    local_fit: str = typer.Option("none", "--local-fit", help="Energy-aware only: 'least-squares' adds the paper's per-layer steps to "
-                                                               "each candidate (per-weight restore by output error, least-squares fit "
-                                                               "of the kept weights) before its fine-tune; 'none': fine-tune only."),
-    activations: str = typer.Option("dense", "--activations", help="Cost each network's inputs and outputs 'dense' or at their "
-                                                                    "densities 'measured' on the calibration split (lowers the energy "
-                                                                    "where the architecture exploits zero activations)."),
+    local_fit: str = local_fit_option(),
+    activations: str = activations_option(),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
