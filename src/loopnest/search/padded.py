@@ -14,10 +14,10 @@ least ``side`` values, more than the padding; where the padding is not under ``k
 loop's own iteration when it is ``d``'s outermost), ``d`` is kept off the loops below the fanout.
 Axes of non-systolic fanouts are left out where the model refuses remainder tiles
 (``mapping.remainder_refusal``: sparsity, a systolic fanout elsewhere, ...), and a variant whose
-best mapping the model still refuses (``RemainderError``) is skipped with a note. Each variant is
-searched as its own layer; its best mapping is then costed as the layer's (``model.evaluate``),
-and the best of the exact splits and the variants under the objective wins, its notes naming the
-folds. Proven optimal among exact splits only: the variants are searched, not all remainder
+best mapping the model still refuses (``RemainderError``, or a user constraint that forces an
+illegal fold) is skipped with a note. Each variant is searched as its own layer; its best
+mapping is then costed as the layer's (``model.evaluate``), and the best of the exact splits and
+the variants under the objective wins, its notes naming the folds. Proven optimal among exact splits only: the variants are searched, not all remainder
 mappings.
 """
 
@@ -30,9 +30,8 @@ import numpy as np
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints, FactorRule, LevelConstraint
-from loopnest.mapping.mapping import remainder_refusal
+from loopnest.mapping.mapping import MappingError, remainder_refusal
 from loopnest.model import evaluate
-from loopnest.model.clipped import RemainderError
 from loopnest.search.objective import Objective
 from loopnest.workload.problem import Problem
 
@@ -109,7 +108,7 @@ def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Co
         what = ", ".join(f"{d} {problem.dims[d]} -> {n}" for d, n in sizes.items())
         try:
             found.result = evaluate(problem, arch, found.result.mapping)  # the layer's own MACs
-        except RemainderError as e:
+        except MappingError as e:  # RemainderError: a feature the remainder model refuses
             skipped.append(f"{what} ({e})")
             continue
         found.problem = problem
@@ -123,7 +122,7 @@ def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Co
             found.lower_bound = None  # the floors bound exact splits only, which this fold beats
             best, best_key = found, key
     if skipped:
-        best.notes.append("remainder folds not costed by the model, skipped: " + "; ".join(skipped))
+        best.notes.append("fold variants the model refuses, skipped: " + "; ".join(skipped))
     best.seconds = seconds
     return best
 
