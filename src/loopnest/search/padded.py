@@ -90,7 +90,10 @@ def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Co
                            obj: Objective, search, plain):
     """The best of ``plain`` (the unpadded search's LayerSearch) and ``search(padded problem,
     constraints)`` for every padded variant, each costed as ``problem``; ``search`` runs one
-    layer's search with padded folds off."""
+    layer's search with padded folds off. Where ``plain`` has no mapping (declined or unmapped,
+    with its reason) it is returned as is: a variant must beat a searched exact split."""
+    if plain.result is None:  # the exact splits unmapped or declined (with why): no fold improves on that
+        return plain
     best, best_key = plain, _key(obj, plain)
     seconds, skipped = plain.seconds, []
     variants = padded_variants(problem, arch)
@@ -113,7 +116,7 @@ def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Co
             continue
         found.problem = problem
         key = _key(obj, found)
-        if best_key is None or key < best_key:
+        if key < best_key:
             where = [f"{name} {axis}" for name, lc in pad.levels.items() for axis in ("x", "y")
                      if any(r.lo > 1 for r in (getattr(lc, f"spatial_{axis}") or {}).values())]
             found.notes.append(f"{how} folds on the fanout ({', '.join(where)}): {what} (a partial last fold; "
