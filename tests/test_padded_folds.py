@@ -1,12 +1,18 @@
-"""The mapper's padded folds on systolic arrays (``search.padded``): the padded variants it tries
-and a hand-derived case where the partial last fold wins."""
+"""The mapper's padded and remainder folds (``search.padded``): the padded variants it tries,
+hand-derived cases where the partial last fold wins (costed padded on a systolic array, as exact
+remainder tiles on any other fanout), and that it is never worse than the exact splits."""
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from loopnest.arch.spec import Fanout
 from loopnest.mapping.constraints import Constraints, FactorRule, LevelConstraint
 from loopnest.search.mapper import search_layer
+from loopnest.search.objective import Objective
 from loopnest.search.padded import padded_variants
+from loopnest.workload.density import Density
 from loopnest.workload.layers import fc
 from model_helpers import arch
 
@@ -18,10 +24,11 @@ def _array(systolic="ws"):
 
 
 def test_the_variants_pad_each_dimension_an_axis_does_not_divide():
-    """4 rows x 3 columns. Rows: C 10 -> 12, M 6 -> 8, N 5 -> 8; columns: C 10 -> 12, N 5 -> 6 (M 6
+    """4 rows x 3 columns. Rows: C 10 -> 12 (3 folds against 5 of C 2), N 5 -> 8 (2 against 5);
+    M 6 -> 8 is left out (2 folds, as many as M 3 on the rows). Columns: C 10 -> 12, N 5 -> 6 (M 6
     divides by 3). One padded dimension per axis, never the same one on both, at least one padded;
     the padded dimension takes the whole axis."""
-    rows = {"C": 12, "M": 8, "N": 8}
+    rows = {"C": 12, "N": 8}
     cols = {"C": 12, "N": 6}
     want = [{d: n} for d, n in rows.items()] + [{d: n} for d, n in cols.items()] + \
         [{r: rows[r], c: cols[c]} for r in rows for c in cols if r != c]
@@ -30,7 +37,6 @@ def test_the_variants_pad_each_dimension_an_axis_does_not_divide():
     c12 = [c.at("Buf") for s, c in padded_variants(GEMM, _array()) if s == {"C": 12}]
     assert {(str(c.spatial_x), str(c.spatial_y)) for c in c12} == {(str({"C": FactorRule(4, 4)}), "None"),
                                                                    ("None", str({"C": FactorRule(3, 3)}))}
-    assert padded_variants(GEMM, arch("DRAM", "Buf", "PE", fanout=Fanout(x=4, y=3))) == []  # not systolic
 
 
 def test_the_mapper_pads_c_when_a_partial_fold_is_faster():
@@ -59,3 +65,60 @@ def test_the_mapper_finds_scalesims_partial_fold_on_alexnet_conv1():
 
     run = scalesim.im2col(scalesim.NETS["AlexNet"][0], "ws")
     assert scalesim.mapper_cycles(run) == 36 * (3025 + 94) == 112_284
+
+
+# Remainder folds on a plain (not systolic) fanout: DRAM > Buf (12 PEs in a row, reducing) > PE
+ROW12 = arch("DRAM", "Buf", "PE", fanout=Fanout(x=12, y=1, reduction=True))
+M13 = fc("g", C=2, M=13, N=1)  # 26 MACs; 13 is prime
+
+
+def test_remainder_variants_on_a_plain_fanout_keep_the_last_fold_legal():
+    """12 PEs: M 13 -> 24 (2 folds against 13 of M 1). Its padding 11 is not under the fanout's
+    iteration of 2, so M stays off the loops below the fanout (both folds above it: an iteration
+    of 12 > 11). M 23 -> 24 pads by 1 < 2: no such constraint. C 2 < 12: no variant."""
+    [(sizes, c)] = padded_variants(M13, ROW12)
+    assert sizes == {"M": 24} and c.at("Buf").spatial_x == {"M": FactorRule(12, 12)}
+    assert c.at("PE").temporal == {"M": FactorRule(1, 1)}
+    [(sizes, c)] = padded_variants(fc("g", C=2, M=23), ROW12)
+    assert sizes == {"M": 24} and c.at("PE").temporal == {}
+
+
+def test_the_mapper_folds_13_on_12_pes_with_a_partial_last_fold():
+    """Fewest cycles. Exact splits: 13 is prime, so M 1 or 13 on the row (13 > 12): at best C 2 on
+    the row, M 13 in time, 13 cycles. With a remainder fold: M on all 12 PEs, 2 folds (12, then 1
+    active PE), C 2 in time: 2 x 2 = 4 cycles for the layer's own 26 MACs, utilization 26 / (4 x 12)
+    (docs/model.md, "Remainder tiles": a clipped fold's steps run only where a PE has work)."""
+    plain = search_layer(M13, ROW12, objective="cycles", padded_folds=False)
+    assert plain.result.cycles == 13
+    best = search_layer(M13, ROW12, objective="cycles")
+    r = best.result
+    assert r.cycles == 4 and r.problem.macs == 26 and best.problem is M13
+    assert r.mapping.levels[1].spatial_x == {"M": 12}
+    assert any("remainder folds" in n and "M 13 -> 24" in n for n in best.notes)
+    assert r.to_dict()["utilization"] == pytest.approx(26 / (4 * 12))
+
+
+@pytest.mark.parametrize("objective", ["energy", "cycles", "edp"])
+def test_remainder_folds_are_never_worse_than_exact_splits(objective):
+    """The winner is the best of the exact search and the variants under the objective: never
+    above the exact search alone (10 x 13 x 5 GEMM on 12 x 3 PEs)."""
+    a = arch("DRAM", "Buf", "PE", fanout=Fanout(x=12, y=3, reduction=True))
+    g = fc("g", C=10, M=13, N=5)
+    obj = Objective.parse(objective)
+
+    def key(s):
+        return tuple(obj.values(np.array([s.result.energy_pj]), np.array([float(s.result.cycles)]))[0])
+
+    assert padded_variants(g, a)  # M 13 on the 12 rows, C 10 and N 5 on the 3 columns
+    assert key(search_layer(g, a, objective=objective)) <= key(search_layer(g, a, objective=objective, padded_folds=False))
+
+
+def test_a_refused_feature_keeps_the_exact_splits():
+    """Sparse weights: the model does not cost remainder tiles with sparsity (RemainderError), so
+    no variant is searched and the mapping is the exact search's."""
+    sparse = replace(M13, tensors=tuple(replace(t, density=Density.uniform(0.5)) if t.role == "weights" else t
+                                        for t in M13.tensors))
+    assert padded_variants(sparse, ROW12) == []
+    plain = search_layer(sparse, ROW12, objective="cycles", padded_folds=False)
+    best = search_layer(sparse, ROW12, objective="cycles")
+    assert best.result.mapping == plain.result.mapping and best.result.cycles == plain.result.cycles

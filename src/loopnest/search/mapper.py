@@ -113,9 +113,10 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     dataflow preset's subspace small enough is searched exactly too and the best kept
     (``subspaces``; ``subspaces=False`` leaves them out). ``LayerSearch.lower_bound`` and
     ``gap``: what no mapping is below, and how far the result may be above the optimum.
-    On an architecture with a systolic fanout, ``padded_folds`` also searches the layer's padded
-    variants (``search.padded``: a partial last fold) and keeps the best."""
-    if padded_folds and any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels):
+    On an architecture with a fanout, ``padded_folds`` also searches the layer's padded variants
+    (``search.padded``: a partial last fold, costed padded on a systolic fanout and as remainder
+    tiles on any other) and keeps the best."""
+    if padded_folds and any(lv.fanout is not None for lv in arch.levels):
         def unpadded(p: Problem, c: Constraints | None) -> LayerSearch:
             return search_layer(p, arch, c, objective, mode, seed, top, sample, rest_sample, sweeps, timeout_s,
                                 padded_folds=False, subspaces=subspaces)
