@@ -90,11 +90,12 @@ def test_the_mapper_folds_13_on_12_pes_with_a_partial_last_fold():
     (docs/model.md, "Remainder tiles": a clipped fold's steps run only where a PE has work)."""
     plain = search_layer(M13, ROW12, objective="cycles", padded_folds=False)
     assert plain.result.cycles == 13
-    best = search_layer(M13, ROW12, objective="cycles")
+    best = search_layer(M13, ROW12, objective="cycles", remainder_folds=True)
     r = best.result
     assert r.cycles == 4 and r.problem.macs == 26 and best.problem is M13
     assert r.mapping.levels[1].spatial_x == {"M": 12}
     assert any("remainder folds" in n and "M 13 -> 24" in n for n in best.notes)
+    assert search_layer(M13, ROW12, objective="cycles").result.cycles == 13  # off by default on a plain fanout
     assert r.to_dict()["utilization"] == pytest.approx(26 / (4 * 12))
 
 
@@ -110,7 +111,7 @@ def test_remainder_folds_are_never_worse_than_exact_splits(objective):
         return tuple(obj.values(np.array([s.result.energy_pj]), np.array([float(s.result.cycles)]))[0])
 
     assert padded_variants(g, a)  # M 13 on the 12 rows, C 10 and N 5 on the 3 columns
-    assert key(search_layer(g, a, objective=objective)) <= key(search_layer(g, a, objective=objective, padded_folds=False))
+    assert key(search_layer(g, a, objective=objective, remainder_folds=True)) <= key(search_layer(g, a, objective=objective, padded_folds=False))
 
 
 def test_a_refused_feature_keeps_the_exact_splits():
@@ -120,5 +121,5 @@ def test_a_refused_feature_keeps_the_exact_splits():
                                         for t in M13.tensors))
     assert padded_variants(sparse, ROW12) == []
     plain = search_layer(sparse, ROW12, objective="cycles", padded_folds=False)
-    best = search_layer(sparse, ROW12, objective="cycles")
+    best = search_layer(sparse, ROW12, objective="cycles", remainder_folds=True)
     assert best.result.mapping == plain.result.mapping and best.result.cycles == plain.result.cycles

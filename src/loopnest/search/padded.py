@@ -42,11 +42,12 @@ def _fewer_folds(n: int, side: int) -> bool:
     return n > side and n % side != 0 and -(-n // side) < n // max(q for q in range(1, side + 1) if n % q == 0)
 
 
-def padded_variants(problem: Problem, arch: Architecture) -> list[tuple[dict[str, int], Constraints]]:
+def padded_variants(problem: Problem, arch: Architecture,
+                    remainder_folds: bool = True) -> list[tuple[dict[str, int], Constraints]]:
     """The padded layers the search tries: (padded sizes, the constraint that puts ``side`` of each
-    on its axis), every combination of at most one padded dimension per fanout axis, the unpadded
-    layer left out."""
-    clipped = remainder_refusal(problem, arch) is None
+    on its axis), every combination of at most one padded dimension per fanout axis (systolic axes
+    only without ``remainder_folds``), the unpadded layer left out."""
+    clipped = remainder_folds and remainder_refusal(problem, arch) is None
     slots = []  # per fanout axis: its options, None (no padding) or (level index, axis, dim, side)
     for i, lv in enumerate(arch.levels):
         fan = lv.fanout
@@ -87,7 +88,7 @@ def _off_below(arch: Architecture, i: int, axis: str, d: str, problem: Problem, 
 
 
 def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Constraints | None,
-                           obj: Objective, search, plain):
+                           obj: Objective, search, plain, remainder_folds: bool = True):
     """The best of ``plain`` (the unpadded search's LayerSearch) and ``search(padded problem,
     constraints)`` for every padded variant, each costed as ``problem``; ``search`` runs one
     layer's search with padded folds off. Where ``plain`` has no mapping (declined or unmapped,
@@ -96,7 +97,7 @@ def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Co
         return plain
     best, best_key = plain, _key(obj, plain)
     seconds, skipped = plain.seconds, []
-    variants = padded_variants(problem, arch)
+    variants = padded_variants(problem, arch, remainder_folds)
     how = "padded" if any(lv.fanout is not None and lv.fanout.systolic for lv in arch.levels) else "remainder"
     for sizes, pad in variants:
         met = pad if constraints is None else constraints.meet(pad)
