@@ -24,9 +24,9 @@ per-axis) sums:
   chunk of d1 is partial, and the chunk before it is full);
 - MAC steps (cycles) are the slowest instance's, N(all temporal loops) per dimension (the first
   instance has the largest chunks); the active instances above a level are N(its fanouts above).
-Refused with remainders (one line, ``RemainderError``): window_union fanouts (a folded window axis),
-outputs with a window, systolic fanouts (their partial folds keep SCALE-Sim's padded timing),
-sparsity and ``strided_windows: positions``.
+Refused with remainders (one line, ``RemainderError``; ``mapping.remainder_refusal``): outputs with
+a window, systolic fanouts (their partial folds keep SCALE-Sim's padded timing), sparsity and
+``strided_windows: positions``. Folded window unions on a fanout (``window_union``) are costed.
 """
 
 from __future__ import annotations
