@@ -377,7 +377,7 @@ def prune(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
-    from loopnest.codesign.pruning import ACTIVATIONS, METHODS, check_local_fit
+    from loopnest.codesign.pruning import METHODS, check_prune_options
     from loopnest.report.plots import OutputError, check_writable
 
     try:
@@ -385,11 +385,7 @@ def prune(
             raise CodesignError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
         if not accuracy_drop >= 0:
             raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {accuracy_drop}")
-        if short_epochs < 0:
-            raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
-        check_local_fit(local_fit, method)
-        if activations not in ACTIVATIONS:
-            raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
+        check_prune_options(method, local_fit, activations, short_epochs)
         name = check_model(model)
         a = load_arch(arch, table=table)
         if densities_out is not None:

@@ -59,15 +59,11 @@ def prune_compare(
     from loopnest.arch import ArchSpecError, load_arch
     from loopnest.codesign import CodesignError
     from loopnest.codesign.models import check_model
-    from loopnest.codesign.pruning import ACTIVATIONS, check_local_fit
+    from loopnest.codesign.pruning import check_prune_options
 
     b, t = _points(budgets, "--budgets"), _points(targets, "--targets")
     try:
-        if short_epochs < 0:
-            raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
-        check_local_fit(local_fit, "energy")
-        if activations not in ACTIVATIONS:
-            raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
+        check_prune_options("energy", local_fit, activations, short_epochs)
         name = check_model(model)
         a = load_arch(arch, table=table)
     except (CodesignError, ArchSpecError) as e:

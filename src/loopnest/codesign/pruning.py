@@ -75,6 +75,15 @@ def check_local_fit(local_fit: str, method: str) -> None:
         raise CodesignError(f"--local-fit {local_fit}: only with --method energy (the paper's energy-aware steps)")
 
 
+def check_prune_options(method: str, local_fit: str, activations: str, short_epochs: int = 0) -> None:
+    """The options prune, prune-compare and ``run_prune`` share, one error line each."""
+    if short_epochs < 0:
+        raise CodesignError(f"--finetune-epochs: an integer >= 0, got {short_epochs}")
+    check_local_fit(local_fit, method)
+    if activations not in ACTIVATIONS:
+        raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
+
+
 def magnitude_masks(module, sparsity: float | dict[str, float], scope: str = "layer") -> dict:
     """Boolean keep-masks of each MAC layer's weight. ``sparsity``: one fraction for all layers,
     or per layer name (layers not named keep every weight); ``scope`` "global" ranks all the
@@ -254,9 +263,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         raise CodesignError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     if not budget >= 0:
         raise CodesignError(f"--accuracy-drop: accuracy points >= 0, got {budget}")
-    check_local_fit(local_fit, method)
-    if activations not in ACTIVATIONS:
-        raise CodesignError(f"--activations: {activations!r} is not one of {', '.join(ACTIVATIONS)}")
+    check_prune_options(method, local_fit, activations)
     density_inputs = first_inputs(data.calibration, DENSITY_IMAGES) if activations == "measured" else None
     say = progress or (lambda _: None)
 
