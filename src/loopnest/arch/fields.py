@@ -4,7 +4,7 @@ accept a safe arithmetic expression (``loopnest.arch.expr``), and the strict fro
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -14,6 +14,7 @@ Num = BeforeValidator(numeric_field)
 PosInt = Annotated[int, Num, Field(gt=0)]
 PosFloat = Annotated[float, Num, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Num, Field(ge=0, allow_inf_nan=False)]
+Action = Literal["read", "write", "update"]  # what a storage level is charged for
 
 
 class Strict(BaseModel):
