@@ -7,7 +7,7 @@ co-design for ConvNet accelerators on embedded FPGAs", FPGA 2019, arXiv 1811.086
   parameters not counted on either side). Printed to two digits: half a unit, 0.5 / 42 and 0.5 / 48.
 - The accelerator's throughput on the Ultra96 (Zynq ZU3EG, 250 MHz, 4-bit weights and activations):
   47.09 GOP/s at 66.3 frames/s (the paper's Tables 5-7, as transcribed in a public literature table;
-  the 66.3 fps is also in the seed, Keutzer et al., co-design talk), so 47.09 / 66.3 = 0.7103 GOP per
+  the 66.3 fps is also in Keutzer et al., co-design talk), so 47.09 / 66.3 = 0.7103 GOP per
   frame. Ours: 2 operations per MAC of the zoo's network. Tolerance: half a unit in the last digit of
   each printed figure, added (0.005 / 47.09 + 0.05 / 66.3).
 
