@@ -18,7 +18,7 @@ checks two figures:
 
 Not checked: the abstract's 4.1x performance and 1.5x energy "over NN accelerators with conventional,
 low-power DRAM memory systems". That baseline's configuration and the networks averaged are in the
-paper's body, which was not reachable; it is not T-16 over L-1 on AlexNet at batch 16, where the
+paper's body, which was not reachable; it does not fit T-16 over L-1 on AlexNet at batch 16, where the
 source's own check above wants at least 10.2x (docs/arch.md).
 """
 
