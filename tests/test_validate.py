@@ -100,7 +100,7 @@ def test_every_suite_appears_in_validate_with_its_tolerance_basis():
 
     assert set(suites()) == {"timeloop-reference", "eyeriss-chip", "tpu-v1", "leakage", "scalesim-systolic", "isaac-ima", "diannao",
                              "sparseloop", "eyeriss-v2", "squeezelerator", "eie", "pim-presets", "tetris",
-                             "sparse-tensor-core", "scnn"}
+                             "sparse-tensor-core", "scnn", "synetgy"}
     out = CliRunner().invoke(app, ["validate", "--json"])
     assert out.exit_code == 0, out.output
     cases = json.loads(out.output)["cases"]

@@ -65,7 +65,8 @@ Suite = Callable[[], Iterable[Case]]
 def suites() -> dict[str, Suite]:
     """Every registered group of cases, by name."""
     from loopnest.validation import (diannao, eie, eyeriss_chip, eyeriss_v2, isaac, leakage, pim_presets,
-                                     scalesim, scnn, sparse_tensor_core, sparseloop, squeezelerator, tetris, timeloop, tpu_v1)
+                                     scalesim, scnn, sparse_tensor_core, sparseloop, squeezelerator, synetgy, tetris, timeloop,
+                                     tpu_v1)
 
     return {
         "timeloop-reference": timeloop.cases,
@@ -83,6 +84,7 @@ def suites() -> dict[str, Suite]:
         "tetris": tetris.cases,
         "sparse-tensor-core": sparse_tensor_core.cases,
         "scnn": scnn.cases,
+        "synetgy": synetgy.cases,
     }
 
 

@@ -8,7 +8,7 @@ All exact (counts).
 
 Not checked (the figures exist, our inputs do not): the 2.7x speedup and 2.3x energy over the dense
 DCNN baseline need the pruned networks' per-layer weight and activation densities (the paper's
-Figure 1), which our sources do not give; the area and energy per component are not in the
+Figure 1), which our sources do not give (the searches: docs/arch.md); the area and energy per component are not in the
 sources we can read.
 """
 

@@ -16,8 +16,10 @@ checks two figures:
   ``benchmarks/tetris_energy.py``, not here (it needs the energy-optimal mapping of every layer on
   both designs, minutes of search per run; measured 0.619, docs/arch.md).
 
-Not checked: the paper's own 4.1x performance and 1.5x energy over its 2D baseline (the paper's
-text, with that baseline's configuration, was not reachable: docs/arch.md).
+Not checked: the abstract's 4.1x performance and 1.5x energy "over NN accelerators with conventional,
+low-power DRAM memory systems". That baseline's configuration and the networks averaged are in the
+paper's body, which was not reachable; it does not fit T-16 over L-1 on AlexNet at batch 16, where the
+source's own check above wants at least 10.2x (docs/arch.md).
 """
 
 from __future__ import annotations
