@@ -104,10 +104,11 @@ def loopnest_arch(itcn: float):
 
 def worker(itcn: float, dataflow: str, mode: str, layer_timeout: float | None) -> None:
     """loopnest's search of every zoo AlexNet layer (run in a child process): JSON on stdout."""
+    from nndataflow_layers import mismatches
+
     from loopnest.mapping.dataflows import dataflow_constraints
     from loopnest.search.mapper import search_layer
     from loopnest.workload import load_network
-    from nndataflow_layers import mismatches
 
     arch = loopnest_arch(itcn)
     layers = load_network("alexnet", 1).layers

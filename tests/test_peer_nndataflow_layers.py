@@ -14,7 +14,7 @@ from loopnest.workload import load_network
 PEERS = Path(__file__).resolve().parents[1] / "benchmarks" / "peers"
 sys.path.insert(0, str(PEERS))
 
-from nndataflow_layers import ALEXNET_TOWERS, mismatches, towers_counts, zoo_counts  # noqa: E402
+from nndataflow_layers import ALEXNET_TOWERS, mismatches, towers_counts, zoo_counts
 
 
 def test_zoo_alexnet_is_nndataflows_work():
