@@ -121,6 +121,8 @@ def worker(itcn: float, dataflow: str, mode: str, layer_timeout: float | None) -
         cons = dataflow_constraints("rs", p, arch) if dataflow == "rs" else None
         found = search_layer(p, arch, cons, "energy", mode=mode, timeout_s=layer_timeout)
         r = found.result
+        if r is None:
+            raise SystemExit(f"peer_nndataflow: loopnest found no mapping of {p.name} ({found.mode}): {'; '.join(found.notes)}")
         lv = r.energy_by_level_pj()
         parts = {"DRAM": lv["DRAM"], "GBUF": lv["GlobalBuffer"], "ITCN": lv["GlobalBuffer.network"],
                  "REGF": lv["RF"], "MAC": lv["MAC"]}
@@ -184,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds for each child process")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.itcn < 0:
+        ap.error(f"--itcn: the array bus cost must be 0 or more, got {args.itcn:g}")
     if args.worker:
         worker(args.itcn, args.dataflow, args.mode, args.layer_timeout)
         return
