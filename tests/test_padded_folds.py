@@ -206,3 +206,20 @@ def test_remainder_folds_are_never_above_the_exact_splits_on_eyeriss(net, name, 
     assert bool(folds.folds) == (key(folds) < key(exact))  # the record names a fold exactly where one won
     if (name, objective) == ("layer4.0.conv3", "energy"):
         assert key(folds) < key(exact) and folds.folds["M"][0] == 2048 and folds.folds["M"][1] % 14 == 0
+
+
+@pytest.mark.parametrize("mode", ["exact", "heuristic"])
+def test_a_bound_keeps_the_optimum_at_or_below_it_and_nothing_else(mode):
+    """``search_layer(bound=...)`` (a 10 x 13 x 5 GEMM on 12 x 3 PEs, fewest energy): from a bound
+    at the exact optimum (ties pass), the same mapping; from a bound 1 pJ below it, no mapping,
+    and the reason says so. The heuristic samples among what can beat its bound, so under a bound
+    it is only held to the bound."""
+    a = arch("DRAM", "Buf", "PE", fanout=Fanout(x=12, y=3, reduction=True))
+    g = fc("g", C=10, M=13, N=5)
+    best = search_layer(g, a, mode="exact", padded_folds=False).result
+    at = search_layer(g, a, mode=mode, padded_folds=False, bound=best.energy_pj)
+    below = search_layer(g, a, mode=mode, padded_folds=False, bound=best.energy_pj - 1.0)
+    assert below.result is None and "at most" in below.reason
+    assert at.result.energy_pj <= best.energy_pj
+    if mode == "exact":
+        assert at.result.mapping == best.mapping
