@@ -99,3 +99,29 @@ def test_help_paragraphs_are_not_broken_where_the_source_wraps():
     assert "energy (by level with --wide), energy per MAC" in " ".join(r.output.split())
     r = CliRunner().invoke(app, ["evaluate", "--help"], env={"COLUMNS": "200"})
     assert "energy\n" not in r.output.replace("│", "")
+
+
+def test_remainder_folds_switch(tmp_path):
+    """`evaluate --remainder-folds/--no-remainder-folds` (one definition in cli/common.py, the
+    mapper's default, the same in the Python API): ResNet-50's fc (C 2048, M 1000) on eyeriss, where
+    a partial last fold of M wins the energy (tests/test_padded_folds.py), names the fold in the
+    JSON (``search.folds``) only with the switch on."""
+    import inspect
+    import json
+
+    from loopnest.search import api
+    from loopnest.search.mapper import REMAINDER_FOLDS
+
+    opts = _options(_commands()["evaluate"])
+    assert opts["--remainder-folds"].default is REMAINDER_FOLDS and opts["--remainder-folds"].help == common.REMAINDER_FOLDS_HELP
+    assert "--no-remainder-folds" in opts["--remainder-folds"].secondary_opts
+    assert inspect.signature(api.map_network).parameters["remainder_folds"].default is REMAINDER_FOLDS
+    fc = tmp_path / "fc.yaml"
+    fc.write_text("layer: {type: fc, name: fc, C: 2048, M: 1000}\n")
+    folds = {}
+    for switch in ("--remainder-folds", "--no-remainder-folds"):
+        r = CliRunner().invoke(app, ["evaluate", str(fc), "--arch", "eyeriss", "--json", "--jobs", "1", switch])
+        assert r.exit_code == 0, r.output
+        folds[switch] = json.loads(r.output)["layers"][0]["search"]["folds"]
+    assert folds["--remainder-folds"]["M"][0] == 1000 and folds["--remainder-folds"]["M"][1] > 1000
+    assert folds["--no-remainder-folds"] == {}

@@ -123,3 +123,103 @@ def test_a_refused_feature_keeps_the_exact_splits():
     plain = search_layer(sparse, ROW12, objective="cycles", padded_folds=False)
     best = search_layer(sparse, ROW12, objective="cycles", remainder_folds=True)
     assert best.result.mapping == plain.result.mapping and best.result.cycles == plain.result.cycles
+
+
+# --- the bound of the variant searches and the folds on real layers on eyeriss ----------------------
+
+def _eyeriss_layer(net: str, name: str, batch: int = 1):
+    from loopnest.arch.loader import load_arch
+    from loopnest.mapping.dataflows import dataflow_constraints
+    from loopnest.workload import load_network
+
+    eyeriss = load_arch("eyeriss")
+    layer = next(p for p in load_network(net, batch).layers if p.name == name)
+    return layer, eyeriss, dataflow_constraints("rs", layer, eyeriss)
+
+
+def test_real_share_floors_the_layer_cost_of_sampled_variant_mappings(monkeypatch):
+    """The bound a variant's search starts from is sound where the layer's cost of every mapping of
+    the variant is at least ``real_share`` of its padded cost (docs/mapper.md). Checked on every
+    mapping the heuristic evaluates for ResNet-50's conv1 (7 x 7 window, stride 2: a halo, where the
+    share falls below n / N) on eyeriss, unconstrained: P 112 -> 120 on the 12-high y axis with
+    M 64 -> 70 on the 14-wide x axis, energy and cycles each."""
+    from loopnest.search import tilings
+    from loopnest.search.padded import real_share
+    from loopnest.model.costs import evaluate_batch
+
+    layer, eyeriss, _ = _eyeriss_layer("resnet50", "conv1")
+    energy = Objective.parse("energy")
+    for sizes in ({"M": 70, "P": 120},):
+        [(_, pad)] = [(s, c) for s, c in padded_variants(layer, eyeriss) if s == sizes and "GlobalBuffer" in c.levels]
+        ratios, plain = [], tilings.TilingEvaluator._evaluate
+
+        def both(self, batch):
+            padded = plain(self, batch)
+            real = evaluate_batch(layer, eyeriss, batch)
+            ok = padded.valid & real.valid
+            ratios.append((real.energy_pj[ok] / padded.energy_pj[ok], real.cycles[ok] / padded.cycles[ok]))
+            return padded
+
+        monkeypatch.setattr(tilings.TilingEvaluator, "_evaluate", both)
+        search_layer(layer.with_dims(**sizes), eyeriss, pad, mode="heuristic", padded_folds=False, sample=20, top=2)
+        monkeypatch.undo()
+        e, c = (np.concatenate(x) for x in zip(*ratios))
+        share = real_share(layer, sizes, energy)
+        assert len(e) > 1000 and share == pytest.approx(np.prod([(layer.dims[d] - 1) / n for d, n in sizes.items()]))
+        assert e.min() >= share and c.min() >= share, (sizes, e.min(), c.min(), share)
+        assert real_share(layer, sizes, Objective.parse("edp")) == pytest.approx(share ** 2)
+
+
+@pytest.mark.parametrize("net,name,objective", [("resnet50", "layer4.0.conv3", "energy"), ("alexnet", "conv3", "edp")])
+def test_the_bound_changes_no_variant_search_outcome(net, name, objective, monkeypatch):
+    """The fold variants searched from the best-so-far bound give the same winner, mapping and cost
+    as searched without a bound (``real_share`` made ~0: a bound far above every cost), on eyeriss
+    in its row-stationary dataflow, where a fold wins (M 2048 -> 2058 on the 14-wide x axis; M 384 -> 392)."""
+    from loopnest.search import padded
+
+    layer, eyeriss, rs = _eyeriss_layer(net, name)
+    bounded = search_layer(layer, eyeriss, rs, objective=objective, remainder_folds=True)
+    monkeypatch.setattr(padded, "real_share", lambda *a: 1e-200)
+    free = search_layer(layer, eyeriss, rs, objective=objective, remainder_folds=True)
+    assert bounded.folds and bounded.folds == free.folds
+    assert bounded.result.mapping == free.result.mapping and bounded.result.energy_pj == free.result.energy_pj
+
+
+@pytest.mark.parametrize("net,name,objective", [
+    ("alexnet", "conv3", "energy"), ("alexnet", "conv3", "cycles"), ("alexnet", "conv3", "edp"),
+    ("resnet50", "layer4.0.conv3", "energy"), ("resnet50", "layer4.0.conv3", "edp"), ("resnet50", "fc", "energy")])
+def test_remainder_folds_are_never_above_the_exact_splits_on_eyeriss(net, name, objective):
+    """The remainder-fold optimum (the best of the exact splits and the fold variants) is never above
+    the exact-split optimum, under each objective, on AlexNet and ResNet-50 layers (batch 1) on
+    eyeriss in its row-stationary dataflow. On ResNet-50's layer4.0.conv3 a fold wins the energy:
+    M 2048 on the 14-wide x axis takes 256 folds in exact splits (8 divides it, 14 does not), 147
+    with a partial last one."""
+    layer, eyeriss, rs = _eyeriss_layer(net, name)
+    obj = Objective.parse(objective)
+
+    def key(s):
+        return tuple(obj.values(np.array([s.result.energy_pj]), np.array([float(s.result.cycles)]))[0])
+
+    exact = search_layer(layer, eyeriss, rs, objective=objective, remainder_folds=False)
+    folds = search_layer(layer, eyeriss, rs, objective=objective, remainder_folds=True)
+    assert key(folds) <= key(exact)
+    assert bool(folds.folds) == (key(folds) < key(exact))  # the record names a fold exactly where one won
+    if (name, objective) == ("layer4.0.conv3", "energy"):
+        assert key(folds) < key(exact) and folds.folds["M"][0] == 2048 and folds.folds["M"][1] % 14 == 0
+
+
+@pytest.mark.parametrize("mode", ["exact", "heuristic"])
+def test_a_bound_keeps_the_optimum_at_or_below_it_and_nothing_else(mode):
+    """``search_layer(bound=...)`` (a 10 x 13 x 5 GEMM on 12 x 3 PEs, fewest energy): from a bound
+    at the exact optimum (ties pass), the same mapping; from a bound 1 pJ below it, no mapping,
+    and the reason says so. The heuristic samples among what can beat its bound, so under a bound
+    it is only held to the bound."""
+    a = arch("DRAM", "Buf", "PE", fanout=Fanout(x=12, y=3, reduction=True))
+    g = fc("g", C=10, M=13, N=5)
+    best = search_layer(g, a, mode="exact", padded_folds=False).result
+    at = search_layer(g, a, mode=mode, padded_folds=False, bound=best.energy_pj)
+    below = search_layer(g, a, mode=mode, padded_folds=False, bound=best.energy_pj - 1.0)
+    assert below.result is None and "at most" in below.reason
+    assert at.result.energy_pj <= best.energy_pj
+    if mode == "exact":
+        assert at.result.mapping == best.mapping

@@ -12,8 +12,8 @@ import typer
 
 from loopnest.cli.common import (
     MODEL_HELP, check_folder, check_outputs, console, constraints_option, density_option, err_console, fail,
-    jobs_option, mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
-    warn_wider, with_density, with_precision, write_layer_files)
+    jobs_option, mode_option, precision_option, print_json, remainder_folds_option, seed_option, table_option,
+    user_constraints, warn, warn_wider, with_density, with_precision, write_layer_files)
 from loopnest.cli.crossbar_cmd import MAPPER_HELP, evaluate_crossbar, refuse_loop_nest_options, route
 from loopnest.cli.tables import Column, print_table
 from loopnest.report.units import eng
@@ -36,6 +36,7 @@ def evaluate(
     table: str = table_option(),
     jobs: int = jobs_option(),
     seed: int = seed_option(),
+    remainder_folds: bool = remainder_folds_option(),
     layer_timeout: float = typer.Option(None, "--layer-timeout", min=0.001, help="Seconds per layer shape's search; a search stopped there reports the best mapping found so far (marked timed_out, not proven optimal)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON (stable interface)."),
     as_csv: bool = typer.Option(False, "--csv", help="Print the per-layer numbers and the totals as CSV."),
@@ -83,7 +84,7 @@ def evaluate(
         refuse_loop_nest_options(a.name, {
             "--dataflow": dataflow is not None, "--constraints": constraints is not None, "--density": density is not None,
             "--mode": mode != "auto", "--jobs": jobs is not None, "--seed": seed != 0,
-            "--layer-timeout": layer_timeout is not None, "--csv": as_csv, "--wide": wide,
+            "--layer-timeout": layer_timeout is not None, "--remainder-folds": remainder_folds, "--csv": as_csv, "--wide": wide,
             "--report": report is not None, "--plot": plot is not None, "--export-timeloop": export_timeloop is not None,
             "--export-zigzag": export_zigzag is not None})
         try:
@@ -108,7 +109,7 @@ def evaluate(
     stopped = None
     try:
         result = _run(map_network, network, a, chosen, user, objective, mode, seed, jobs, quiet,
-                      layer_timeout)
+                      layer_timeout, remainder_folds)
     except (ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     except Interrupted as e:  # print what was finished, then one line and 128 + the signal number
@@ -248,9 +249,10 @@ def _stopped(e) -> None:
          + ("the results printed are those layers only" if net.mapped else "no result to print"), 128 + e.signum)
 
 
-def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet, layer_timeout):
+def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, quiet, layer_timeout, remainder_folds):
     if quiet:
-        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, layer_timeout_s=layer_timeout)
+        return map_network(network, a, dataflow, user, objective, mode, seed, jobs, layer_timeout_s=layer_timeout,
+                           remainder_folds=remainder_folds)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -267,7 +269,7 @@ def _run(map_network, network, a, dataflow, user, objective, mode, seed, jobs, q
             bar.update(task, completed=done, total=total, description=f"{network.name} on {a.name} ({name})")
 
         return map_network(network, a, dataflow, user, objective, mode, seed, jobs, progress=tick,
-                           layer_timeout_s=layer_timeout)
+                           layer_timeout_s=layer_timeout, remainder_folds=remainder_folds)
 
 
 def _flat(row: dict, levels: list[str]) -> dict:
@@ -298,7 +300,9 @@ def _search_cell(search: dict) -> str:
     """The search that ran, and where not proven, its gap to the lower bound it knows: the
     mapping is at most that much above the optimum ("heuristic (<=12%)")."""
     gap = search.get("gap")
-    return search["mode"] if not gap else f"{search['mode']} (<={gap:.0%})"
+    cell = search["mode"] if not gap else f"{search['mode']} (<={gap:.0%})"
+    folds = ", ".join(f"{d} {n}->{padded}" for d, (n, padded) in search.get("folds", {}).items())
+    return f"{cell}, fold {folds}" if folds else cell
 
 
 def _tables(data: dict, a, wide: bool = False) -> None:
@@ -346,6 +350,9 @@ def _tables(data: dict, a, wide: bool = False) -> None:
     srch, timing = data["search"], data["timing"]
     if any(r["search"]["mode"] == "heuristic" for r in data["layers"]):
         console.print("search: exact = the proven best mapping in the mapspace; heuristic = best found, not proven optimal.")
+    if any(r["search"].get("folds") for r in data["layers"]):
+        console.print("fold D n->N: a partial last fold beat the exact splits (D padded to N on a fanout axis, the last fold "
+                      "partial; the best of the fold variants searched, not proven optimal over all of them: docs/mapper.md).")
     modes = ", ".join(f"{n} {m}" + (" (not proven optimal)" if m == "heuristic" else "")
                       for m, n in srch["shapes_by_mode"].items())
     console.print(f"{srch['distinct_shapes']} distinct layer shapes searched in {timing['seconds']:.1f} s on {timing['jobs']} processes "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
-from loopnest.search.mapper import AUTO
+from loopnest.search.mapper import AUTO, REMAINDER_FOLDS
 from loopnest.search.network import NetworkResult
 from loopnest.workload.network import Network
 
@@ -23,14 +23,15 @@ def map_network(model: str | Path | Network, arch: str | Path | Architecture, *,
                 dataflow: str | None = ARCH_DATAFLOW, constraints: str | Path | Constraints | None = None,
                 objective: str = "energy", mode: str = AUTO, seed: int = 0, jobs: int | None = None,
                 table: str | None = None, precision: str | None = None,
-                layer_timeout_s: float | None = None) -> NetworkResult:
+                layer_timeout_s: float | None = None, remainder_folds: bool = REMAINDER_FOLDS) -> NetworkResult:
     """The best mapping of every MAC layer of ``model`` on ``arch``, as ``loopnest evaluate``.
 
     ``model``: a zoo name, an .onnx or YAML network file, or a ``Network``. ``arch``: a preset
     name, a YAML spec or an ``Architecture`` (``table`` then re-resolves names and files only).
     ``dataflow``: a preset (ws, os, rs, ...), ``"arch"`` (default: the architecture's hint) or
     None / ``"none"`` (unconstrained). ``constraints``: a YAML file or ``Constraints``, met with
-    the dataflow's. ``precision``: ``"weights=4,inputs=8"`` or a per-layer file. Errors are the
+    the dataflow's. ``precision``: ``"weights=4,inputs=8"`` or a per-layer file. ``remainder_folds``:
+    ``--remainder-folds``. Errors are the
     loaders' one-line ``ValueError`` subclasses (WorkloadError, ArchSpecError, ConstraintError, ...).
     """
     from loopnest.search import network as search
@@ -46,7 +47,7 @@ def map_network(model: str | Path | Network, arch: str | Path | Architecture, *,
 
         constraints = load_constraints(constraints)
     return search.map_network(network, arch, dataflow, constraints, objective, mode, seed, jobs,
-                              layer_timeout_s=layer_timeout_s)
+                              layer_timeout_s=layer_timeout_s, remainder_folds=remainder_folds)
 
 
 def map_crossbar_network(model: str | Path | Network, arch: str | Path | Architecture, *, batch: int = 1,

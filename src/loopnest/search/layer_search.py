@@ -36,6 +36,7 @@ class LayerSearch:
     floor_cycles: float = np.inf  # the least sound cycles floor over them
     lower_bound: float | None = None  # the objective's first key: no mapping of the space is below it
     subspaces: dict = field(default_factory=dict)  # auto mode: dataflow preset -> its subspace's best key (subspaces.py)
+    folds: dict = field(default_factory=dict)  # dimension -> (its size, padded size) where a fold variant won (padded.py)
 
     @property
     def mapping(self) -> Mapping | None:

@@ -75,6 +75,7 @@ STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, strea
 REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
 KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
 AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices; beyond, exact under AUTO_TREE_ROWS
+REMAINDER_FOLDS = False  # search remainder folds on non-systolic fanouts by default (docs/mapper.md: their CPU cost)
 AUTO_TREE_ROWS = 20_000_000  # auto mode: partial rests priced level by level beyond which the heuristic's mapping stands (docs/mapper.md)
 
 
@@ -99,7 +100,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
                  objective: str | Objective = "energy", mode: str = EXACT, seed: int = 0,
                  top: int = 4, sample: int = 1000, rest_sample: int | None = None, sweeps: int = 3,
                  timeout_s: float | None = None, padded_folds: bool = True, subspaces: bool = True,
-                 remainder_folds: bool = False) -> LayerSearch:
+                 remainder_folds: bool = REMAINDER_FOLDS, bound: float | None = None) -> LayerSearch:
     """Best mapping of ``problem`` on ``arch`` under ``constraints`` for ``objective``. The
     heuristic's effort: ``top`` outer choices, ``sample`` pairs under each, ``rest_sample``
     (default ``HEURISTIC_RESTS``) draws of the choices below level 1 where there are more, at
@@ -116,13 +117,15 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     ``gap``: what no mapping is below, and how far the result may be above the optimum.
     On an architecture with a systolic fanout, ``padded_folds`` also searches the layer's padded
     variants (``search.padded``: a partial last fold, costed padded) and keeps the best;
-    ``remainder_folds`` does the same on every other fanout's axes, costed as remainder tiles (off
-    by default: it runs one more search per variant, 2.4-5.7x the CPU time on AlexNet on eyeriss)."""
+    ``remainder_folds`` does the same on every other fanout's axes, costed as remainder tiles.
+    ``bound``: only mappings whose objective (its first key) is at most ``bound`` are sought, the
+    branch and bound starting from it as its best cost (a fold variant's search: what cannot
+    beat the exact splits is pruned unvisited); where none is, the result is None with why."""
     systolic = any(lv.fanout is not None and lv.fanout.systolic is not None for lv in arch.levels)
     if padded_folds and (systolic or remainder_folds and any(lv.fanout is not None for lv in arch.levels)):
-        def unpadded(p: Problem, c: Constraints | None) -> LayerSearch:
+        def unpadded(p: Problem, c: Constraints | None, below: float | None = bound) -> LayerSearch:
             return search_layer(p, arch, c, objective, mode, seed, top, sample, rest_sample, sweeps, timeout_s,
-                                padded_folds=False, subspaces=subspaces)
+                                padded_folds=False, subspaces=subspaces, bound=below)
 
         obj = objective if isinstance(objective, Objective) else Objective.parse(objective)
         return best_with_padded_folds(problem, arch, constraints, replace(obj, static_pj_per_cycle=arch.leakage_pj_per_cycle),
@@ -150,7 +153,9 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             budget = AUTO_TREE_ROWS
     out = LayerSearch(problem, obj.text, mode, notes=notes)
     effort, deadline = (top, sample, rest_sample or HEURISTIC_RESTS), None if timeout_s is None else t0 + timeout_s
+    start = None if bound is None else np.array([bound] + [np.inf] * (len(obj.keys) + 1))  # ties at the bound pass
     state = _Search(space, obj, mode, seed, effort, out, deadline)
+    state.best_keys = start
     empty = space.empty_reason()
     if empty is None and mode == EXACT and space.rest_count() > EXACT_RESTS:
         empty = (f"the exact search would enumerate {space.rest_count():.2g} choices of the loops below level "
@@ -159,7 +164,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     if empty is None:
         try:
             if mode == EXACT and space.rest_count() > STREAM_RESTS:
-                state = _streamed(space, obj, seed, effort, out, deadline, sweeps)
+                state = _streamed(space, obj, seed, effort, out, deadline, sweeps, start)
                 state.budget = budget
             state.run()
             if mode == HEURISTIC and state.best_tiling is not None:
@@ -172,7 +177,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
                              "not proven optimal")
     if state.best_row is None:
-        out.reason = empty or state.why_empty()
+        out.reason = empty or (state.why_empty() if bound is None else f"no mapping's {obj.text} is at most {bound:.6g}")
     else:
         out.result = evaluate(problem, arch, state.best_row.mapping(0, problem))
         key = obj.values(np.array([out.result.energy_pj]), np.array([out.result.cycles]))[0, 0]
@@ -182,18 +187,19 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
     if auto and subspaces and out.mode == HEURISTIC:  # never worse than a dataflow subspace's exact optimum
         from loopnest.search.subspaces import best_of_subspaces  # it calls search_layer
 
-        best_of_subspaces(out, arch, constraints, obj, deadline)
+        best_of_subspaces(out, arch, constraints, obj, deadline, start)
     out.seconds = time.perf_counter() - t0
     return out
 
 
 def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int, int], out: LayerSearch,
-              deadline: float | None, sweeps: int) -> _Search:
+              deadline: float | None, sweeps: int, start: np.ndarray | None = None) -> _Search:
     """The exact search of a space with more than ``STREAM_RESTS`` choices below level 1: the
-    heuristic's mapping first sets a best cost, then the rests are streamed and only those whose
+    heuristic's mapping (or ``start``, keys to beat) first sets a best cost, then the rests are streamed and only those whose
     floor can beat it are kept (``_Search._surviving_rests``); the exact search over them starts
     from that best cost, so its result is still proven optimal."""
     first = _Search(space, obj, HEURISTIC, seed, effort, out, deadline)
+    first.best_keys = start
     first.run()
     if first.best_tiling is not None:
         first.refine(sweeps)

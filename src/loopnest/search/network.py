@@ -25,7 +25,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.model.result import Result, evaluate
-from loopnest.search.mapper import AUTO, LayerSearch, search_layer
+from loopnest.search.mapper import AUTO, REMAINDER_FOLDS, LayerSearch, search_layer
 from loopnest.search.objective import Objective
 from loopnest.signals import signum_of
 from loopnest.workload.network import ElementOp, Network
@@ -92,22 +92,25 @@ class NetworkResult:
 
 
 def _solve(task: tuple) -> LayerSearch:
-    problem, arch, dataflow, user, objective, mode, seed, timeout_s = task
+    problem, arch, dataflow, user, objective, mode, seed, timeout_s, remainder_folds = task
     constraints = dataflow_constraints(dataflow, problem, arch) if dataflow else None
     if user is not None:
         constraints = user if constraints is None else constraints.meet(user)
-    return search_layer(problem, arch, constraints, objective, mode=mode, seed=seed, timeout_s=timeout_s)
+    return search_layer(problem, arch, constraints, objective, mode=mode, seed=seed, timeout_s=timeout_s,
+                        remainder_folds=remainder_folds)
 
 
 def map_network(network: Network, arch: Architecture, dataflow: str | None = None, constraints: Constraints | None = None,
                 objective: str = "energy", mode: str = AUTO, seed: int = 0, jobs: int | None = None,
-                progress: Progress | None = None, layer_timeout_s: float | None = None) -> NetworkResult:
+                progress: Progress | None = None, layer_timeout_s: float | None = None,
+                remainder_folds: bool = REMAINDER_FOLDS) -> NetworkResult:
     """Best mapping of every MAC layer of ``network`` on ``arch``.
 
     ``dataflow`` names a preset (``loopnest.mapping.dataflows``); ``constraints`` are the user's,
     met with the preset. ``jobs`` processes (default: the CPU count); 1 runs in this process.
     ``mode`` defaults to auto, as on the command line (each layer's ``search.mode`` says which ran).
-    ``layer_timeout_s`` bounds each shape's search (the best found so far is kept). The result
+    ``layer_timeout_s`` bounds each shape's search (the best found so far is kept).
+    ``remainder_folds``: also search partial last folds on non-systolic fanouts (``search_layer``). The result
     does not depend on ``jobs`` (each shape's search is a pure function of its inputs). On a
     KeyboardInterrupt it raises :class:`Interrupted` with the layers finished so far.
     """
@@ -119,7 +122,7 @@ def map_network(network: Network, arch: Architecture, dataflow: str | None = Non
         first.setdefault(p.shape_key(), p)
     shapes = sorted(first.values(), key=lambda p: -p.macs)  # big layers first: better balance
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(shapes) or 1))
-    tasks = [(p, arch, dataflow, constraints, objective, mode, seed, layer_timeout_s) for p in shapes]
+    tasks = [(p, arch, dataflow, constraints, objective, mode, seed, layer_timeout_s, remainder_folds) for p in shapes]
     found: dict[str, LayerSearch] = {}
     try:
         if jobs == 1:

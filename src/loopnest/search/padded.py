@@ -18,7 +18,8 @@ best mapping the model still refuses (``RemainderError``, or a user constraint t
 illegal fold) is skipped with a note. Each variant is searched as its own layer; its best
 mapping is then costed as the layer's (``model.evaluate``), and the best of the exact splits and
 the variants under the objective wins, its notes naming the folds. Proven optimal among exact splits only: the variants are searched, not all remainder
-mappings.
+mappings. Remainder variants are searched least padded first, each from the bound that the best so
+far puts on its padded cost (``real_share``: a floor of the layer's cost over the padded one).
 """
 
 from __future__ import annotations
@@ -90,24 +91,31 @@ def _off_below(arch: Architecture, i: int, axis: str, d: str, problem: Problem, 
 def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Constraints | None,
                            obj: Objective, search, plain, remainder_folds: bool = True):
     """The best of ``plain`` (the unpadded search's LayerSearch) and ``search(padded problem,
-    constraints)`` for every padded variant, each costed as ``problem``; ``search`` runs one
-    layer's search with padded folds off. Where ``plain`` has no mapping (declined or unmapped,
-    with its reason) it is returned as is: a variant must beat a searched exact split."""
+    constraints, bound)`` for every padded variant, each costed as ``problem``; ``search`` runs one
+    layer's search with padded folds off, seeking only mappings whose objective is at most
+    ``bound`` (None: any). Where ``plain`` has no mapping (declined or unmapped, with its reason)
+    it is returned as is: a variant must beat a searched exact split. Remainder variants are
+    searched least padded first, each bounded by the best so far over ``real_share``: a padded
+    mapping above that bound costs the layer at least the best so far (``real_share``), so it
+    cannot win and is pruned unvisited."""
     if plain.result is None:  # the exact splits unmapped or declined (with why): no fold improves on that
         return plain
     best, best_key = plain, _key(obj, plain)
-    seconds, skipped = plain.seconds, []
+    seconds, skipped, pruned = plain.seconds, [], 0
     variants = padded_variants(problem, arch, remainder_folds)
     how = "padded" if any(lv.fanout is not None and lv.fanout.systolic for lv in arch.levels) else "remainder"
+    if how == "remainder":
+        variants.sort(key=lambda v: -real_share(problem, v[0], obj))  # the most promising first: the tightest bounds early
     for sizes, pad in variants:
         met = pad if constraints is None else constraints.meet(pad)
         if any(d not in (getattr(met.at(name), f"spatial_{axis}") or {}) for name, lc in pad.levels.items()
                for axis in ("x", "y") for d, r in (getattr(lc, f"spatial_{axis}") or {}).items() if r.lo > 1):
             continue  # the user's constraints keep the padded dimension off that axis
         padded = problem.with_dims(**sizes)
-        found = search(padded, met)
+        found = search(padded, met, best_key[0] / real_share(problem, sizes, obj) if how == "remainder" else None)
         seconds += found.seconds
         if found.result is None:
+            pruned += how == "remainder"  # bounded: nothing below the best so far
             continue
         what = ", ".join(f"{d} {problem.dims[d]} -> {n}" for d, n in sizes.items())
         try:
@@ -121,9 +129,11 @@ def best_with_padded_folds(problem: Problem, arch: Architecture, constraints: Co
             where = [f"{name} {axis}" for name, lc in pad.levels.items() for axis in ("x", "y")
                      if any(r.lo > 1 for r in (getattr(lc, f"spatial_{axis}") or {}).values())]
             found.notes.append(f"{how} folds on the fanout ({', '.join(where)}): {what} (a partial last fold; "
-                               f"the best of {len(variants)} fold variants searched, below the exact "
-                               f"splits' best; not proven optimal over all remainder mappings)")
+                               f"the best of {len(variants)} fold variants searched, {pruned} before it with no mapping under "
+                               f"its bound; below the exact splits' best; not proven optimal over all remainder "
+                               f"mappings)")
             found.lower_bound = None  # the floors bound exact splits only, which this fold beats
+            found.folds = {d: (problem.dims[d], n) for d, n in sizes.items()}
             best, best_key = found, key
     if skipped:
         best.notes.append("fold variants the model refuses, skipped: " + "; ".join(skipped))
@@ -136,3 +146,16 @@ def _key(obj: Objective, found) -> tuple | None:
         return None
     r = found.result
     return tuple(obj.values(np.array([r.energy_pj]), np.array([float(r.cycles)]))[0])
+
+
+def real_share(problem: Problem, sizes: dict[str, int], obj: Objective) -> float:
+    """A floor of (the layer's cost) / (the padded layer's cost) for any mapping of a variant that
+    pads each dimension ``d`` of ``sizes`` from ``n`` to ``N``: ``(n - 1) / N`` per dimension,
+    multiplied (squared where the objective's first key has the EDP, a product of two such
+    shares). Every count of the remainder model is a product over dimensions of a digit count
+    (at least ``n / N`` of the padded one) or a sum over ``d``'s chunks of a tile size affine in
+    the chunk's extent with non-negative coefficients (at least ``(n - 1) / N`` of it:
+    docs/mapper.md, "Remainder and padded folds"); psum read-backs, a difference of two counts,
+    are not covered by that argument and are checked on sampled mappings (tests/test_padded_folds.py)."""
+    share = float(np.prod([(problem.dims[d] - 1) / n for d, n in sizes.items()]))
+    return share * share if any(m == "edp" for m, _ in obj.keys[0]) else share

@@ -45,29 +45,33 @@ def dataflow_subspaces(problem, arch: Architecture, constraints: Constraints | N
 
 
 def best_of_subspaces(out: LayerSearch, arch: Architecture, constraints: Constraints | None, obj: Objective,
-                      deadline: float | None = None) -> None:
+                      deadline: float | None = None, start: np.ndarray | None = None) -> None:
     """Search each cheap dataflow subspace of ``out``'s space exactly and keep the best mapping
     in ``out`` (its result, the search counts, a note per subspace that beat the heuristic;
     ``out.subspaces``: preset -> its best first key, and whether proven). Stops at ``deadline``
-    (seconds of ``time.perf_counter``) between subspaces."""
-    if out.result is None:
+    (seconds of ``time.perf_counter``) between subspaces. ``start``: the keys a mapping must beat
+    where the search had a bound (``search_layer(bound=...)``), searched even where the heuristic
+    found nothing below it."""
+    if out.result is None and start is None:
         return
 
     def keys(r) -> np.ndarray:
         return obj.values(np.array([r.energy_pj]), np.array([r.cycles]))[0]
 
-    best, first = keys(out.result), keys(out.result)
+    best = first = start if out.result is None else keys(out.result)
     for name, c in dataflow_subspaces(out.problem, arch, constraints):
         if deadline is not None and time.perf_counter() > deadline:
             break
         left = None if deadline is None else max(1e-3, deadline - time.perf_counter())
-        r = search_layer(out.problem, arch, c, obj, mode=EXACT, timeout_s=left, subspaces=False)
+        r = search_layer(out.problem, arch, c, obj, mode=EXACT, timeout_s=left, subspaces=False,
+                         bound=None if start is None else float(best[0]))
         out.evaluated += r.evaluated
         if r.result is None:
             continue
         k = keys(r.result)
         out.subspaces[name] = {"value": float(k[0]), "proven": r.mode == EXACT and not r.timed_out}
         if better(k, best):
-            best, out.result = k, r.result
-            out.notes.append(f"auto: the exact optimum of the {name} dataflow subspace, "
-                             f"{1 - k[0] / first[0]:.1%} below the heuristic's mapping")
+            below = "the heuristic found none under the bound" if out.result is None else \
+                f"{1 - k[0] / first[0]:.1%} below the heuristic's mapping"
+            best, out.result, out.reason = k, r.result, None
+            out.notes.append(f"auto: the exact optimum of the {name} dataflow subspace, {below}")

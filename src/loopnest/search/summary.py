@@ -25,7 +25,8 @@ its ``notes`` say why), how much was searched and whether it stopped at the laye
 ``lower_bound`` (the objective's first key, e.g. pJ for energy: no mapping of the space is below
 it) and ``gap`` (the result over it, less 1: 0 where proven optimal, an upper bound of the excess
 over the optimum elsewhere); ``subspaces``: in auto mode where the heuristic ran, each dataflow
-subspace searched exactly and its best value (``search.subspaces``).
+subspace searched exactly and its best value (``search.subspaces``); ``folds``: where a fold
+variant beat the exact splits (``search.padded``), each padded dimension's [size, padded size].
 
 Everything outside ``timing`` is a function of the inputs only: two runs, or runs with
 ``--jobs 1`` and ``--jobs N``, give identical JSON once ``timing`` is dropped (wall-clock
@@ -108,7 +109,8 @@ def layer_row(lo: LayerOutcome) -> dict:
         "search": {"mode": lo.search.mode, "objective": lo.search.objective, "evaluated": lo.search.evaluated,
                    "outer_choices": lo.search.outer_total, "outer_visited": lo.search.outer_visited,
                    "timed_out": lo.search.timed_out, "notes": list(lo.search.notes),
-                   "lower_bound": lo.search.lower_bound, "gap": lo.search.gap, "subspaces": dict(lo.search.subspaces)},
+                   "lower_bound": lo.search.lower_bound, "gap": lo.search.gap, "subspaces": dict(lo.search.subspaces),
+                   "folds": {d: list(v) for d, v in lo.search.folds.items()}},
     }
 
 
