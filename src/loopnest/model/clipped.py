@@ -101,7 +101,9 @@ class Clip:
         self.pos = (self.dig > 0).astype(dt)
         self.zero = 1 - self.pos
         self.last = [sum(1 for l, _ in self.loops if l < c) - 1 for c in range(L + 1)]  # the innermost loop above level c
-        self._static: dict = {}
+        self._counts: dict = {}  # (d, loops) -> (count, the loops' arrays)
+        self._heads: dict = {}  # (d, loops up to the last array) -> ((acc, tight), those loops)
+        self._loops_outside: dict = {}  # (tensor, consumer, d) -> per-mapping K of the temporal loops
         self._chunks: dict = {}
         self.nest = nest
 
@@ -109,33 +111,42 @@ class Clip:
         """N(K): index tuples of the loops K (per loop of ``loops``: bool or (B,) bool) of dimension
         d with a non-empty chunk, the x in [0, D) whose digits outside K are 0. Horner's scheme over
         the loops, outer -> inner: ``acc`` counts the tuples below D - 1's digits so far, ``tight``
-        (0/1) says the digits so far equal D - 1's; N = acc + tight."""
+        (0/1) says the digits so far equal D - 1's; N = acc + tight. Per block, a count with the
+        same loops is computed once, and the scan up to the last loop given as an array is shared
+        by the counts that give the same arrays (kept alive here, so their ids name them)."""
         K = list(K)
         while K and K[-1] is False:  # a trailing loop outside K adds tight * (digit > 0), keeps tight * (digit == 0)
             K.pop()
-        static = all(k is True or k is False for k in K)
-        if static and (d, tuple(K)) in self._static:
-            return self._static[(d, tuple(K))]
-        i = 0
-        while i < len(K) and K[i] is True:
-            i += 1
-        # an outer run in K: every tuple up to D - 1's prefix, all tight (tight None: 1 everywhere)
-        acc, tight = (self.q[i - 1, d] if i else 0), None
+        key = (d, tuple(k if k is True or k is False else id(k) for k in K))
+        if key in self._counts:
+            return self._counts[key][0]
+        m = max((j + 1 for j, k in enumerate(K) if k is not True and k is not False), default=0)
+        head = (d, key[1][:m])
+        if m and head in self._heads:
+            (acc, tight), i = self._heads[head][0], m
+        else:
+            i = 0
+            while i < len(K) and K[i] is True:
+                i += 1
+            # an outer run in K: every tuple up to D - 1's prefix, all tight (tight None: 1 everywhere)
+            acc, tight = (self.q[i - 1, d] if i else 0), None
         for j in range(i, len(K)):
             F, dig, pos, zero, k = self.F[j, d], self.dig[j, d], self.pos[j, d], self.zero[j, d], K[j]
             if k is False:
                 acc = acc + (pos if tight is None else tight * pos)
                 tight = zero if tight is None else tight * zero
-                continue
-            if k is not True:
-                F, dig = np.where(k, F, 1), np.where(k, dig, pos)
-                zero = np.maximum(k, zero)  # stays tight: a loop in K (its digit may equal D - 1's) or a digit 0
-            acc = acc * F + (dig if tight is None else tight * dig)
-            if k is not True:
-                tight = zero if tight is None else tight * zero
+            else:
+                if k is not True:  # per mapping: a loop in K, or one outside it
+                    F, dig = np.where(k, F, 1), np.where(k, dig, pos)
+                    zero = np.maximum(k, zero)  # stays tight: in K (its digit may equal D - 1's), or a digit 0
+                step = dig if tight is None else tight * dig
+                acc = step if isinstance(acc, int) else acc * F + step
+                if k is not True:
+                    tight = zero if tight is None else tight * zero
+            if j + 1 == m:
+                self._heads[head] = ((acc, tight), K[:m])
         out = acc + (1 if tight is None else tight)
-        if static:
-            self._static[(d, tuple(K))] = out
+        self._counts[key] = (out, K)
         return out
 
     def chunks(self, d: int, c: int, folded) -> np.ndarray:
@@ -199,8 +210,10 @@ def fetched(nest, g, c: int, expand: tuple, reuse: bool) -> np.ndarray:
                 K.append(_unfolded(expand, l, k))
             elif w is None:
                 K.append(True)
-            else:  # the temporal loops outside the innermost relevant one
-                K.append(outside[l][0] | (outside[l][1] & (nest.key[l, d] < w.key)))
+            else:  # the temporal loops outside the innermost relevant one (the same arrays for every fold)
+                if (g, c, d, l) not in clip._loops_outside:
+                    clip._loops_outside[(g, c, d, l)] = outside[l][0] | (outside[l][1] & (nest.key[l, d] < w.key))
+                K.append(clip._loops_outside[(g, c, d, l)])
         irr = irr * clip.count(d, K)
     n = {d: clip.chunks(d, c, folded[d]) for d in g.relevant}
     E = {d: clip.sizes[d] for d in g.relevant}
