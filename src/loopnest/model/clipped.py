@@ -71,8 +71,8 @@ def _at(x, idx):
 class Clip:
     """Per-dimension loop structure of a block with remainder tiles: the loops that may have a
     bound above 1 (``loops``: (level, 0 temporal / 1 X / 2 Y) in nest order, outer -> inner),
-    their bounds F, chunk sizes C (the product of the bounds inside) and the digits of D - 1 in
-    that mixed radix, each (loop, dimension, B)."""
+    their bounds F and, computed as the counts ask for them, per loop and dimension (B,) rows of
+    the digits of D - 1 in that mixed radix (``row``) and of the chunks before the last (``q``)."""
 
     def __init__(self, nest, problem, arch, sizes: list[int]):
         L, dt = nest.L, nest.dt
@@ -87,25 +87,37 @@ class Clip:
         # a loop of bound 1 has digit 0 and changes no count: the fanout slots of levels without one are left out
         self.loops = [(l, k) for l in range(L) for k in range(3) if k == 0 or arch.levels[l].fanout is not None]
         parts = (nest.T, *nest.SXY)
-        self.F = np.stack([parts[k][l] for l, k in self.loops])  # (R, nd, B)
-        self.C = np.ones_like(self.F)  # chunk of loop i: product of the factors inside it
-        for i in range(len(self.loops) - 2, -1, -1):
-            np.multiply(self.C[i + 1], self.F[i + 1], out=self.C[i])
+        self.F = [parts[k][l] for l, k in self.loops]  # per loop, (nd, B) views
         self.sizes = sizes
         self.D = np.array(sizes, dt)[:, None]  # (nd, 1)
-        # q[i] = (D - 1) // C[i]: the chunks of loop i's size before the last (ceil(D / C[i]) = q[i] + 1);
-        # digit i = q[i] - F[i] * q[i - 1], as q[i - 1] = q[i] // F[i] (and q[0] < F[0]: cum[0] >= D)
-        self.q = _div(self.D - 1, self.C)
-        self.dig = self.q.copy()
-        self.dig[1:] -= self.F[1:] * self.q[:-1]
-        self.pos = (self.dig > 0).astype(dt)
-        self.zero = 1 - self.pos
+        self.dt, self.B = dt, nest.B
         self.last = [sum(1 for l, _ in self.loops if l < c) - 1 for c in range(L + 1)]  # the innermost loop above level c
+        self._q: dict = {}
+        self._rows: dict = {}
         self._counts: dict = {}  # (d, loops) -> (count, the loops' arrays)
         self._heads: dict = {}  # (d, loops up to the last array) -> ((acc, tight), those loops)
         self._loops_outside: dict = {}  # (tensor, consumer, d) -> per-mapping K of the temporal loops
         self._chunks: dict = {}
         self.nest = nest
+
+    def q(self, i: int, d: int) -> np.ndarray:
+        """(D - 1) // C[i], C[i] the chunk of loop i (the product of the bounds inside it): the
+        chunks of that size before the last, ceil(D / C[i]) = q + 1; from the inside out,
+        q[i - 1] = q[i] // F[i] (per (B,) row: small arrays, no page faults)."""
+        if (i, d) not in self._q:
+            inner = np.full(self.B, self.sizes[d] - 1, self.dt) if i == len(self.loops) - 1 else self.q(i + 1, d)
+            self._q[(i, d)] = inner if i == len(self.loops) - 1 else _div(inner, self.F[i + 1][d])
+        return self._q[(i, d)]
+
+    def row(self, i: int, d: int) -> tuple:
+        """Loop i of dimension d: its bounds F, D - 1's digit (q[i] - F q[i - 1]; q[0] < F[0] as
+        cum[0] >= D), and that digit > 0 and == 0 as 0/1."""
+        if (i, d) not in self._rows:
+            F, q = self.F[i][d], self.q(i, d)
+            dig = q - F * self.q(i - 1, d) if i else q
+            pos = (dig > 0).astype(self.dt)
+            self._rows[(i, d)] = (F, dig, pos, 1 - pos)
+        return self._rows[(i, d)]
 
     def count(self, d: int, K: list) -> np.ndarray:
         """N(K): index tuples of the loops K (per loop of ``loops``: bool or (B,) bool) of dimension
@@ -129,9 +141,9 @@ class Clip:
             while i < len(K) and K[i] is True:
                 i += 1
             # an outer run in K: every tuple up to D - 1's prefix, all tight (tight None: 1 everywhere)
-            acc, tight = (self.q[i - 1, d] if i else 0), None
+            acc, tight = (self.q(i - 1, d) if i else 0), None
         for j in range(i, len(K)):
-            F, dig, pos, zero, k = self.F[j, d], self.dig[j, d], self.pos[j, d], self.zero[j, d], K[j]
+            (F, dig, pos, zero), k = self.row(j, d), K[j]
             if k is False:
                 acc = acc + (pos if tight is None else tight * pos)
                 tight = zero if tight is None else tight * zero
@@ -153,23 +165,23 @@ class Clip:
         """n = ceil(D / box): the non-empty chunks of the union box of consumer level c, its box
         times the ``folded`` factors (None: 1); ceil(D / (cum[c] f)) = ceil(ceil(D / cum[c]) / f)."""
         if (c, d) not in self._chunks:
-            self._chunks[(c, d)] = self.q[self.last[c], d] + 1 if c > 0 else np.ones_like(self.q[0, d])
+            self._chunks[(c, d)] = self.q(self.last[c], d) + 1 if c > 0 else np.ones(self.B, self.dt)
         n = self._chunks[(c, d)]
         return n if folded is None else _div(n + folded - 1, folded)
 
     def steps(self) -> np.ndarray:
         """(B,) the slowest instance's MAC steps: N(every temporal loop) per dimension, multiplied."""
         out = 1
-        for d in range(self.F.shape[1]):
+        for d in range(len(self.sizes)):
             out = out * self.count(d, [k == 0 for _, k in self.loops])
         return out
 
     def active(self, l: int) -> np.ndarray:
         """(B,) instances of level l with work: N(the fanouts above l) per dimension."""
         out = 1
-        for d in range(self.F.shape[1]):
+        for d in range(len(self.sizes)):
             out = out * self.count(d, [k > 0 and ll < l for ll, k in self.loops])
-        return out + np.zeros(self.F.shape[2], self.F.dtype)
+        return out + np.zeros(self.B, self.dt)
 
 
 def _axis_sum(axis, n: dict, E: dict):
