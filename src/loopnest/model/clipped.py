@@ -30,11 +30,12 @@ a window, systolic fanouts (their partial folds keep SCALE-Sim's padded timing),
 
 Speed (a block of mappings at once, no loop per mapping): loops of bound 1 in every mapping (the
 fanout slots of levels without a fanout) are left out; the digits of D - 1 come from one float64
-division per loop (``_div``: exact below 2**53, where NumPy's integer division is several times
-slower); the counts with the same loops (MAC steps, active instances, first fetches, the MAC's
-operands) are computed once per block; the first-iteration chunks of a sliding loop are counted in
-closed form, and the sliding-window words only for the mappings whose innermost relevant loop is
-that window's, gathered.
+division per loop and dimension (``_div``: exact below 2**53, where NumPy's integer division is
+several times slower), as (B,) rows built when a count first asks; the counts with the same loops
+(MAC steps, active instances, first fetches, the MAC's operands) are computed once per block, and
+the shared and own fetches of a consumer share their scan up to the last per-mapping loop; the
+first-iteration chunks of a sliding loop are counted in closed form, and the sliding-window words
+only for the mappings whose innermost relevant loop is that window's, gathered.
 """
 
 from __future__ import annotations
