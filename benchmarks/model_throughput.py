@@ -14,7 +14,9 @@ accumulator width): the model's slower path, where values and words differ. ``--
 (with an architecture that has sparse features, e.g. ``eyeriss-rlc``) costs it with the sparse
 model (docs/sparsity.md). ``--remainders`` draws remainder tiles instead (ceil splits: from the
 innermost slot out, each factor at most ceil(size / chunk inside it), the outermost ceil(size /
-chunk)), costed by the exact remainder model (model/clipped.py).
+chunk)), costed by the exact remainder model (model/clipped.py), and times the exact-split batch
+of the same seed in the same run, alternating with it, as the reference (the machine's load
+changes from minute to minute: compare the two figures of one run).
 """
 
 from __future__ import annotations
@@ -95,20 +97,29 @@ def main() -> None:
     if args.density:
         problem = with_densities(problem, parse_densities(args.density))
     batch = (remainder_batch if args.remainders else random_batch)(problem, arch, args.batch, np.random.default_rng(0))
-    evaluate_batch(problem, arch, batch)  # warm-up
-    times = []
+    runs = {"remainders" if args.remainders else "exact": batch}
+    if args.remainders:
+        runs["exact"] = random_batch(problem, arch, args.batch, np.random.default_rng(0))
+    times = {name: [] for name in runs}
+    for b in runs.values():
+        evaluate_batch(problem, arch, b)  # warm-up
     for _ in range(args.repeats):
-        t0 = time.process_time()
-        costs = evaluate_batch(problem, arch, batch)
-        times.append(time.process_time() - t0)
-    best = min(times)
-    rate = args.batch / best
-    print(f"layer {problem.name} ({problem.macs:,} MACs) on {arch.name}: {args.batch:,} mappings, "
-          f"{costs.valid.mean():.1%} valid; CPU seconds per run {', '.join(f'{t:.3f}' for t in times)}")
-    print(f"{'tool':<10}{'mappings/s/core':>18}")
-    print(f"{'loopnest':<10}{rate:>18,.0f}")
+        for name, b in runs.items():
+            t0 = time.process_time()
+            costs = evaluate_batch(problem, arch, b)
+            times[name].append(time.process_time() - t0)
+            if b is batch:
+                valid = costs.valid.mean()
+    rates = {name: args.batch / min(t) for name, t in times.items()}
+    rate = next(iter(rates.values()))
+    print(f"layer {problem.name} ({problem.macs:,} MACs) on {arch.name}: {args.batch:,} mappings, {valid:.1%} valid; "
+          + "; ".join(f"{name}: CPU seconds per run {', '.join(f'{t:.3f}' for t in ts)}" for name, ts in times.items()))
+    print(f"{'tool':<22}{'mappings/s/core':>18}")
+    for name, r in rates.items():
+        print(f"{'loopnest ' + name:<22}{r:>18,.0f}")
     print(f"RESULT mappings_per_second_per_core={rate:.0f} batch={args.batch} layer={problem.name} arch={arch.name}"
-          + (f" precision={args.precision}" if args.precision else "") + (f" density={args.density}" if args.density else "") + (" remainders" if args.remainders else ""))
+          + (f" precision={args.precision}" if args.precision else "") + (f" density={args.density}" if args.density else "")
+          + (f" remainders exact_reference={rates['exact']:.0f} ratio={rates['exact'] / rate:.2f}" if args.remainders else ""))
 
 
 if __name__ == "__main__":

@@ -46,9 +46,16 @@ def test_counts_near_and_beyond_the_int32_range_are_exact(monkeypatch, M, C, dty
     # DRAM on every step (M*C words each) and update DRAM once per MAC; every update but the
     # first write of each of the M outputs is preceded by a read (M*C - M). With M*C = 2**29 the
     # block's bound 2 * 2**29 fits int32; with M*C = 2**31 the counts themselves do not.
-    used = []
+    used = []  # the integer type each block was counted in
     loops = model_counts._Nest._loops
-    monkeypatch.setattr(model_counts._Nest, "_loops", lambda self, *a: used.append(a[2]) or loops(self, *a))
+
+    def spy(self, *a):
+        ok = loops(self, *a)
+        if ok:
+            used.append(self.dt)
+        return ok
+
+    monkeypatch.setattr(model_counts._Nest, "_loops", spy)
     arch, problem = load_arch("eyeriss"), fc("big", C=C, M=M)
     c = evaluate_batch(problem, arch, _all_at_dram(problem, arch)).counts
     assert used[-1] is dtype
@@ -93,3 +100,40 @@ def test_int32_blocks_match_the_int64_arithmetic(monkeypatch, layer):
         assert a.dtype == b.dtype == np.int64 and np.array_equal(a, b), f
     for f in ("valid", "capacity_ok", "spatial_ok", "storage_energy_pj", "network_energy_pj", "cycles", "bound"):
         assert np.array_equal(getattr(fast, f), getattr(wide, f)), f
+
+
+def test_a_block_of_padded_boxes_widens_its_int32_arrays_to_the_int64_counts(monkeypatch):
+    # remainder tiles (ceil splits: D as ceil(D / k) at DRAM times k in the RF) pad each box past
+    # its dimension, up to D + k - 1: for ResNet-50 layer1.0.conv2 the product of the largest boxes
+    # passes 2**31 / (2 * halo) while every factor and box fits int32, so the block is counted in
+    # int64 from its widened int32 arrays; the same counts with the int32 arrays refused (every
+    # array computed in int64 from the mappings)
+    arch = load_arch("eyeriss")
+    problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
+    rng, L, D, size = np.random.default_rng(3), len(arch.levels), len(problem.dims), 400
+    temporal = np.ones((size, L, D), np.int64)
+    for d, n in enumerate(problem.dims.values()):
+        k = rng.integers(1, n + 1, size)
+        temporal[:, 2, d], temporal[:, 0, d] = k, -(-n // k)
+    keep = (rng.random((size, L, 3)) < 0.7) & np.array([[r in lv.keeps for r in ROLES] for lv in arch.levels])
+    keep[:, 0] = True
+    batch = MappingBatch(temporal, np.argsort(rng.random((size, L, D)), axis=2), np.ones((size, L, 2, D), np.int64), keep)
+    used = []
+    loops = model_counts._Nest._loops
+
+    def spy(self, *a):
+        ok = loops(self, *a)
+        used.append((a[2], self.dt if ok else None))
+        return ok
+
+    monkeypatch.setattr(model_counts._Nest, "_loops", spy)
+    widened = evaluate_batch(problem, arch, batch)
+    assert used == [(np.int32, np.int64)]  # one call: the int32 arrays widened
+    used.clear()
+    monkeypatch.setattr(model_counts, "_factors_in_int32", lambda *a: False)
+    wide = evaluate_batch(problem, arch, batch)
+    assert used == [(np.int32, None), (np.int64, np.int64)]
+    for f in ("reads", "fills", "updates", "network", "tiles", "compute_cycles", "active"):
+        assert np.array_equal(getattr(widened.counts, f), getattr(wide.counts, f)), f
+    for f in ("valid", "storage_energy_pj", "network_energy_pj", "cycles", "bound"):
+        assert np.array_equal(getattr(widened, f), getattr(wide, f)), f

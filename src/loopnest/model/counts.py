@@ -36,7 +36,9 @@ Integer type: a block is counted in int32 (half the memory traffic of int64) whe
 dimension fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
 ``limits._exact_in_int32`` proves that every value fits, else in int64 where
 ``limits._largest_product`` proves it (every loop bound of a mapping multiplied together, V, with
-4 * halo * V < 2**63); the counts come out the same. A layer beyond that is refused with a
+4 * halo * V < 2**63; a block whose loop arrays are exact in int32 but whose counts may not be,
+remainder tiles padding the boxes, has those arrays widened instead, V at most the product of the
+largest boxes); the counts come out the same. A layer beyond that is refused with a
 ``CountLimitError`` (``check_countable`` says so before a search starts), never counted wrong.
 Python integers (dtype object) also work: exact at any size and slow, the reference the tests
 compare the fixed-width paths with.
@@ -44,6 +46,7 @@ compare the fixed-width paths with.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +56,8 @@ from loopnest.mapping.mapping import MappingBatch
 from loopnest.model import clipped
 from loopnest.model.clipped import Clip
 from loopnest.model.layout import _pack_keys, _positions, _rows
-from loopnest.model.limits import (_INT32, _INT64, MARGIN, CountLimitError, _exact_in_int32, _halo, _key_bits,
-                                   _largest_product, check_countable, count_limit)
+from loopnest.model.limits import (_INT32, _INT64, MARGIN, CountLimitError, _exact_in_int32, _factors_in_int32, _halo,
+                                   _key_bits, _largest_product, check_countable, count_limit)
 from loopnest.model.positions import TwoTermAxis
 from loopnest.workload.problem import ROLES, Problem, Tensor
 
@@ -249,7 +252,15 @@ class _Nest:
         for l in range(L - 1, -1, -1):
             np.multiply(cum[l + 1], TS[l], out=cum[l])
         if dt == np.int32 and not _exact_in_int32(hi_t, T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep, halo):
-            return False
+            # where only the counts may pass 2**31 (remainder tiles pad the boxes), the exact arrays
+            # widened to int64 serve the int64 path (V at most the product of the largest boxes)
+            v = math.prod(cum[0].max(axis=1, initial=1).tolist())
+            kb = _key_bits(max((t for ts in hi_t for t in ts), default=1), Dall, np.int64)
+            if (kb is None or MARGIN * halo * v > _INT64
+                    or not _factors_in_int32(hi_t, T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep)):
+                return False
+            dt = np.int64
+            T, xy, SX, SY, S, cum = (x.astype(dt) for x in (T, xy, SX, SY, S, cum))
         # key[l, d]: (position, bound) of a real loop (bound > 1), -1 for loops of bound 1
         key = _pack_keys(_positions(batch.perm, keep), T, kb, dt)
         self.dt, self.kb, self.T, self.S, self.key, self.cum, self.xy = dt, kb, T, S, key, cum, xy.reshape(L, 2, B)

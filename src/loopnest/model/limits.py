@@ -82,8 +82,11 @@ def _fits(*factors: list) -> bool:
     return math.prod(factors) <= _INT32
 
 
-def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
-    """Proof that a block's int32 arithmetic is exact (``counts._Nest._loops``' arrays; ``hi_t`` the
+def _factors_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int]) -> bool:
+    """The first part of ``_exact_in_int32``: the block's loop arrays (factors, fanout products,
+    T * S, the boxes below level 0) are exact in int32; the counts may still pass 2**31.
+
+    Proof that a block's int32 arithmetic is exact (``counts._Nest._loops``' arrays; ``hi_t`` the
     largest temporal bound per level and dimension).
 
     All factors are at least 1, so a product of factors is exact when the product of the
@@ -119,7 +122,13 @@ def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int) -
         hi_ts, hi_cum = TS.max(axis=2, initial=1).tolist(), cum[1:].max(axis=2, initial=1).tolist()
         if not _fits(hi_cum, hi_ts):
             return False
-    return _fits(2 * halo, *cum[0].max(axis=1, initial=1).tolist())
+    return True
+
+
+def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
+    """Proof that a block's int32 arithmetic is exact (``_factors_in_int32``'s argument): the loop
+    arrays are, and 2 * halo * V fits, V the product over dimensions of the largest box cum[0]."""
+    return _factors_in_int32(hi_t, T, sp, S, TS, cum, keep) and _fits(2 * halo, *cum[0].max(axis=1, initial=1).tolist())
 
 
 def _largest_product(T: np.ndarray, sp: np.ndarray) -> int | None:
