@@ -190,6 +190,6 @@ def test_cycles_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         checked += len(oi)
         if checked >= 200:
             break
-    assert tight == pytest.approx(1.0, rel=1e-8)
+    assert tight == 1.0  # exactly: a mapping at the compute floor ties with it, and the cycles objective prunes ties by energy
     if name == "eyeriss row stationary":
         assert compute_cycles_floor(space, np.array([8.0]))[0] == pytest.approx(18_432 / 8, rel=1e-8)

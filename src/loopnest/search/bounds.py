@@ -15,6 +15,8 @@ choice, so pruning by them never removes an optimum:
   dividing its tile.
 - ``compute_cycles_floor``: the cycles, from the MAC units a rest choice's fanouts use (the
   MACs over them), so that the cycles and EDP objectives prune rests as the energy one does.
+- ``bypass_read_words``: the level-0 reads of the operands that bypass level 1 (each element
+  once), for the level-0 bandwidth floor of the cycles.
 
 The floors that depend on the rest choice alone (the MACs' traffic counted exactly, the
 transfers into keepers at level 3 and deeper) are in ``rest_bounds``.
@@ -134,14 +136,37 @@ def compute_cycles_floor(space: Mapspace, instances: np.ndarray) -> np.ndarray:
     for a partial rest): the model's compute cycles are the product of every temporal factor
     times ``cycles_per_mac`` (a systolic fill/drain only adds), and each dimension's factors
     multiply to at least its size, so the temporal product is at least the MACs over the
-    instances used (a level-0 fanout, outside the rests, counted at its full size). Times the
-    sparse cycle fraction (skipped MACs take no cycle); one part in 1e9 under, for rounding."""
+    instances used (a level-0 fanout, outside the rests, counted at its full size), rounded up:
+    it is an integer. Dense, that integer times ``cycles_per_mac`` is the model's own product
+    (same operations, so rounding never puts it above): a mapping at the compute floor then ties
+    with it exactly, and the cycles objective prunes those ties by their energy floor (before
+    2026-12-07 the floor sat one part in 1e9 under, and every such pair was evaluated). Times the
+    sparse cycle fraction (skipped MACs take no cycle) one part in 1e9 under, for rounding."""
     arch = space.arch
     fan0 = arch.levels[0].fanout
-    used = np.asarray(instances, float) * (1.0 if fan0 is None else float(fan0.size))
+    used = np.rint(np.asarray(instances, float) * (1.0 if fan0 is None else float(fan0.size))).astype(np.int64)
     sp = sparse_plan(space.problem, arch)
-    per_mac = float(arch.compute.cycles_per_mac) * (1.0 if sp is None else sp.cycle_fraction)
-    return space.problem.macs / used * per_mac * (1.0 - 1e-9)
+    if sp is None:  # every instance count here is an integer
+        return -(-space.problem.macs // np.maximum(used, 1)) * float(arch.compute.cycles_per_mac)
+    return space.problem.macs / used * float(arch.compute.cycles_per_mac) * sp.cycle_fraction * (1.0 - 1e-9)
+
+
+def bypass_read_words(space: Mapspace, keep: np.ndarray) -> np.ndarray:
+    """(3,) per tensor, the words of level 0 that every mapping reads of the operands (weights,
+    inputs) level 1 does not keep (``keep`` (L, 3)); 0 for the others. Level 0 is the only other
+    copy, so each element the MACs touch is read from it at least once (whatever keeps it below,
+    or none), at level 0's word width. With ``outer_costs``' level-0 reads of the tensors level
+    1 keeps, a floor of level 0's read-bandwidth cycles: on ``eyeriss`` the weights bypass the
+    global buffer, and a batch-4 FC layer's weights alone take 10.5x its compute cycles. 0 with
+    sparsity (compressed reads may be fewer) and for tensors resident on chip."""
+    out = np.zeros(len(ROLES))
+    if space.L < 2 or sparse_plan(space.problem, space.arch) is not None:
+        return out
+    words = prices(space.problem, space.arch).words[0]
+    for t, role in enumerate(ROLES):
+        if role != "outputs" and not keep[1, t] and role not in space.arch.resident:
+            out[t] = float(_touched(space.coef[t], space.sizes)) * words[t]
+    return out
 
 
 def rest_instances(space: Mapspace, rest: np.ndarray) -> np.ndarray:

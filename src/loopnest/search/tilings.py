@@ -24,8 +24,11 @@ from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.model.precision import prices
 from loopnest.search.arrays import ascending, segments, unique_rows
-from loopnest.search.bounds import bypass_floor, inside_applies
+from loopnest.search.bounds import bypass_floor, bypass_read_words, inside_applies
 from loopnest.search.objective import Objective, better
+from loopnest.workload.problem import ROLES
+
+OUT = ROLES.index("outputs")
 
 
 class OutOfTime(Exception):
@@ -175,8 +178,9 @@ class TilingEvaluator:
 
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
-        order classes, that class, the least level-0 reads of that traffic (words), and the
-        least over the classes of that energy plus ``bypass_floor``."""
+        order classes, that class, a floor of every completion's level-0 read words (the least
+        level-0 reads of that traffic, plus ``bypass_read_words``: the operands bypassing level
+        1, each element once), and the least over the classes of that energy plus ``bypass_floor``."""
         space = self.space
         n0 = sum(1 for l, _ in space.slots if l == 0)
         f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
@@ -195,9 +199,12 @@ class TilingEvaluator:
         start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
         classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
         self.out.evaluated += len(rep)
-        e, r = np.zeros(len(rep)), np.zeros(len(rep))
+        e, r = np.zeros(len(rep)), np.zeros((len(rep), len(ROLES)))
         kept1 = keep[1] if L > 1 else np.zeros(3, bool)
-        write_pj = prices(space.problem, space.arch).storage[min(1, L - 1), :, 1]  # pJ per value written at level 1
+        price = prices(space.problem, space.arch)
+        write_pj = price.storage[min(1, L - 1), :, 1]  # pJ per value written at level 1
+        read_words = price.words[0].copy()  # words per value read at level 0 (bandwidth); psums may be narrower
+        read_words[OUT] = min(read_words[OUT], price.psum_words[0])
         for a in range(0, len(rep), self.OUTER_ROWS):  # bounded memory: the model's arrays for one block at a time
             part, at = slice(a, a + self.OUTER_ROWS), rep[a:a + self.OUTER_ROWS]
             perm = np.tile(np.arange(D), (len(at), L, 1))
@@ -207,7 +214,7 @@ class TilingEvaluator:
             for t in np.flatnonzero(kept1):
                 fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
                 e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * write_pj[t]
-                r[part] += cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]
+                r[part, t] = (cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]) * read_words[t]
         floor = e.copy()
         if inside_applies(space):
             for p, (active, n) in enumerate(zip(uniq, counts)):
@@ -215,7 +222,10 @@ class TilingEvaluator:
                 at = start[rows][:, None] + np.arange(n)
                 floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
         best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
-        return e[best], classes[best], np.minimum.reduceat(r, start), np.minimum.reduceat(floor, start)
+        r += bypass_read_words(space, keep)  # the level-0 reads of the operands bypassing level 1
+        words = r[:, 0] + r[:, 1] + r[:, 2]  # summed in the model's order: no rounding puts the floor above it
+        reads0 = np.minimum.reduceat(words, start)
+        return e[best], classes[best], reads0, np.minimum.reduceat(floor, start)
 
     # ----- heuristic refinement ----------------------------------------------------------
     def refine(self, sweeps: int) -> None:
