@@ -14,7 +14,15 @@ from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.search.bounds import InsideFloor, RestGroups, bypass_floor, compute_cycles_floor, mac_floor, rest_instances
+from loopnest.search.bounds import (
+    InsideFloor,
+    RestGroups,
+    _signature,
+    bypass_floor,
+    compute_cycles_floor,
+    mac_floor,
+    rest_instances,
+)
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
@@ -127,6 +135,57 @@ def test_group_floor_is_below_its_members():
     oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
     assert len(oi) > 1000
     assert np.all(floor(oi, floor.groups.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))
+
+
+@pytest.mark.parametrize("name,problem,arch,dataflow", [CASES[0], CASES[6]], ids=[CASES[0][0], CASES[6][0]])
+def test_shared_rest_parts_change_no_floor(name, problem, arch, dataflow, monkeypatch):
+    """The bypass choices sharing their rests share one RestGroups and the rest-only parts it
+    caches (RestGroups.shared): every pair and group floor equals the one priced with nothing cached."""
+    space = Mapspace(problem, arch, dataflow_constraints(dataflow, problem, arch) if dataflow else None)
+    sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
+    cases = []
+    for keep in space.keep_configs:
+        outer, projs = space.outer(keep)
+        rest = space.rests(keep)
+        if len(outer) and len(rest):
+            f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
+            box1 = sizes // f0.prod(axis=1)
+            oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
+            cases.append((keep, f0[:, 0], box1, rest, oi, ri, RestFloor(space)(keep, rest)))
+
+    def floors(groups_of) -> list:
+        out = []
+        for keep, outer0, box1, rest, oi, ri, credit in cases:
+            floor = InsideFloor(space, keep, outer0, box1, groups_of(keep, rest), credit)
+            out.append((floor(oi, ri), floor(oi, floor.groups.group[ri], groups=True)))
+        return out
+
+    with monkeypatch.context() as m:
+        m.setattr(RestGroups, "shared", lambda self, key, make, *args: make(*args))
+        uncached = floors(lambda keep, rest: RestGroups(space, rest))
+    shared: dict = {}
+    cached = floors(lambda keep, rest: shared.setdefault(space.rest_key(keep), RestGroups(space, rest)))
+    assert len(cases) > 1 and len(shared) < len(cases)  # some bypass choices did share
+    for (a, b), (c, d) in zip(cached, uncached):
+        assert np.array_equal(a, c) and np.array_equal(b, d), name
+
+
+def test_signature_is_a_set_of_loops():
+    """A tensor's view of an order: its innermost relevant loop and the loops outside it, their
+    order aside (weights of a conv: M, C, R, S relevant; P, Q not), loops of bound 1 left out."""
+    space = Mapspace(conv2d("c", C=4, M=4, H=6, W=6, R=3), arch3(True, True))
+    d = {n: i for i, n in enumerate(space.dims)}
+    w = space.coef[ROLES.index("weights")]
+    active = tuple(n in "MCPQ" for n in space.dims)
+
+    def order(*names):  # outer -> inner, the other dimensions innermost
+        return np.array([d[n] for n in names] + [d[n] for n in space.dims if n not in names])
+
+    assert _signature(w, order("P", "M", "C", "Q"), active) == _signature(w, order("M", "P", "C", "Q"), active)
+    assert _signature(w, order("P", "M", "C", "Q"), active) == (d["C"], tuple(sorted((d["P"], d["M"], d["C"]))))
+    assert _signature(w, order("P", "C", "M", "Q"), active)[0] == d["M"]
+    assert _signature(w, order("M", "C", "P", "Q"), active) == _signature(w, order("M", "C", "Q", "P"), active) \
+        == (d["C"], tuple(sorted((d["M"], d["C"]))))
 
 
 @pytest.mark.parametrize("name,problem,arch", [

@@ -37,7 +37,7 @@ from loopnest.search.arrays import unique_rows
 from loopnest.workload.problem import ROLES
 
 
-PARTS_BYTES = 32 << 20  # per InsideFloor, the cached order-signature parts (recomputed beyond)
+PARTS_BYTES = 32 << 20  # per InsideFloor and per RestGroups, the cached order-signature parts (recomputed beyond)
 
 
 def floor_prices(space: Mapspace) -> Prices:
@@ -233,24 +233,31 @@ def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np
     iteration of the loops outside it) fetches each element the pass touches at least once. The
     per-outer floor (``InsideFloor.rows(bypass=False)``) leaves these words out."""
     out = np.zeros((len(box1), len(classes)))
-    if not inside_applies(space):
+    bypassing = [t for t in range(len(ROLES)) if keep[2, t] and not keep[1, t]] if inside_applies(space) else []
+    if not bypassing:
         return out
     pr = floor_prices(space)
-    for t, role in enumerate(ROLES):
-        if keep[1, t] or not keep[2, t]:
-            continue
-        coef = space.coef[t]
+    for t in bypassing:
+        coef, role = space.coef[t], ROLES[t]
         e = pr.energy(0, role, _action(role))
+        words: dict = {}  # per signature (classes sharing one fetch alike)
         for c, perm in enumerate(classes):
-            d1, outside = _signature(coef, perm, active)
-            if d1 < 0:
-                out[:, c] += e * _touched(coef, box1)
-                continue
-            swept = box1.copy()
-            swept[:, d1] *= outer0[:, d1]  # the data one pass of d1 touches
-            loops = [d for d in outside if d != d1]
-            out[:, c] += e * _touched(coef, swept) * (np.prod(outer0[:, loops], axis=-1) if loops else 1.0)
+            sig = _signature(coef, perm, active)
+            if sig not in words:
+                words[sig] = _bypass_words(coef, outer0, box1, *sig)
+            out[:, c] += e * words[sig]
     return out
+
+
+def _bypass_words(coef: np.ndarray, outer0: np.ndarray, box1: np.ndarray, d1: int, outside: tuple) -> np.ndarray:
+    """(K,) ``bypass_floor``'s words of one tensor whose signature in the outermost order is
+    (``d1``, ``outside``): the elements each pass of ``d1`` touches, times the passes."""
+    if d1 < 0:
+        return _touched(coef, box1)
+    swept = box1.copy()
+    swept[:, d1] *= outer0[:, d1]  # the data one pass of d1 touches
+    loops = [d for d in outside if d != d1]
+    return _touched(coef, swept) * (np.prod(outer0[:, loops], axis=-1) if loops else 1.0)
 
 
 class RestGroups:
@@ -258,7 +265,8 @@ class RestGroups:
     the level-2 tile ``box2``, and grouped by their union tile ``spatial * box2`` (rests with
     one union tile make the same level-1 loops: group g holds ``members[starts[g]:ends[g]]``).
     Bypass choices with the same rests share one, and with it the rest-only quantities
-    ``memo`` keeps (tiles, footprints, sliding steps)."""
+    ``memo`` keeps (tiles, footprints, sliding steps) and the rest-only factors of the inside
+    floors ``shared`` keeps (within ``PARTS_BYTES``)."""
 
     def __init__(self, space: Mapspace, rest: np.ndarray):
         self.spatial, self.box2 = space.split_rests(rest)
@@ -269,6 +277,8 @@ class RestGroups:
         self.starts = np.searchsorted(self.group[self.members], np.arange(len(self.unions)))
         self.ends = np.append(self.starts[1:], len(self.members))
         self._memo: dict = {}
+        self._shared: dict = {}
+        self._shared_bytes = 0
 
     def per_group(self, x: np.ndarray, how=np.minimum) -> np.ndarray:
         """Per rest group, the least (or with ``how``, e.g. the most) of a per-rest array (..., K)."""
@@ -279,6 +289,19 @@ class RestGroups:
         if key not in self._memo:
             self._memo[key] = make(*args)
         return self._memo[key]
+
+    def shared(self, key, make, *args) -> dict:
+        """``make(*args)`` (a dict of arrays), computed once per key while the arrays kept stay
+        within ``PARTS_BYTES`` (bounded memory: what was dropped is recomputed when needed)."""
+        if key not in self._shared:
+            value = make(*args)
+            size = sum(v.nbytes for v in value.values() if isinstance(v, np.ndarray))
+            if self._shared_bytes + size > PARTS_BYTES:
+                self._shared.clear()
+                self._shared_bytes = 0
+            self._shared[key] = value
+            self._shared_bytes += size
+        return self._shared[key]
 
 
 class InsideFloor:
@@ -316,8 +339,10 @@ class InsideFloor:
         self.p0 = space.problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
         self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
         active = {0: (outer0 > 1).any(axis=0), 1: (self.union < self.sizes).any(axis=0)}  # loops that can exist
-        self.sigs = {l: [[_signature(space.coef[t], perm, tuple(bool(a) for a in active[l])) for t in self.kept]
-                         for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)] for l in (0, 1)}
+        self.sigs = {l: list(dict.fromkeys(tuple(_signature(space.coef[t], perm, tuple(bool(a) for a in active[l]))
+                                                 for t in self.kept)
+                                           for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)))
+                     for l in (0, 1)}  # classes the floor cannot tell apart counted once
         self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
         self._bytes = 0  # held by self.parts (at most PARTS_BYTES)
         self.cache: dict = {}  # tensor -> its order-free parts
@@ -369,10 +394,10 @@ class InsideFloor:
     def _part(self, t: int, sig: tuple, level: int, groups: bool) -> dict:
         key = (t, sig, level, groups)
         if key not in self.parts:
-            q = self._factors(t, sig, level)
-            if groups:
-                q = {k: self.groups.per_group(v, np.maximum if k == "firsts" else np.minimum) if k in _REST_PARTS else v
-                     for k, v in q.items()}
+            fixed = self._tensor(t)
+            q = {**fixed, **self._outer_factors(sig, level),
+                 **self.groups.shared((t, sig, level, groups, fixed["folds"]), self._rest_factors, t, sig, level, groups,
+                                      fixed)}
             size = sum(v.nbytes for v in q.values() if isinstance(v, np.ndarray))
             if self._bytes + size > PARTS_BYTES:  # bounded memory: recompute what was dropped when needed again
                 self.parts.clear()
@@ -381,20 +406,32 @@ class InsideFloor:
             self._bytes += size
         return self.parts[key]
 
-    def _factors(self, t: int, sig: tuple, level: int) -> dict:
-        q = dict(self._tensor(t))
+    def _outer_factors(self, sig: tuple, level: int) -> dict:
+        """The outer-only factors of a tensor's fills under signature ``sig`` of ``level``'s order:
+        the passes of its innermost relevant loop ``d1`` and the inverse of d1's bound."""
+        d1, outside = sig
+        if d1 < 0:
+            return {}
+        out = list(outside)
+        if level == 1:  # the loops' bounds are box1 / union: outer part times rest part (``_rest_factors``)
+            return {"passes": self.p0 * np.prod(self.box1[:, out], axis=-1), "step": 1.0 / self.box1[:, d1]}
+        return {"passes": np.prod(self.outer0[:, out], axis=-1).astype(float), "step": 1.0 / self.outer0[:, d1]}
+
+    def _rest_factors(self, t: int, sig: tuple, level: int, groups: bool, fixed: dict) -> dict:
+        """The rest-only factors of tensor ``t``'s fills under signature ``sig`` (with ``groups``,
+        per rest group the least of its members', ``firsts`` the most): they depend on the rests and
+        on whether the level-1 fanout folds the tensor alone, so the bypass choices sharing the rests
+        share them (``RestGroups.shared``)."""
+        q = {k: fixed[k] for k in ("own_pass", "shared_pass", "firsts", "rel_union")}
         d1, outside = sig
         if d1 >= 0:
             out = list(outside)
             d2, du = self._deltas(t, d1)
-            if level == 1:  # the loops' bounds are box1 / union: outer part times rest part
-                inv, u1 = 1.0 / np.prod(self.union[:, out], axis=-1), self.union[:, d1]
-                passes, step = self.p0 * np.prod(self.box1[:, out], axis=-1), 1.0 / self.box1[:, d1]
-            else:  # the outermost loops' bounds are the outer choice's alone
-                inv, u1 = 1.0, 1.0
-                passes, step = np.prod(self.outer0[:, out], axis=-1).astype(float), 1.0 / self.outer0[:, d1]
-            q.update(passes=passes, step=step, own0=self.n_inst * d2 * inv, own1=self.n_inst * (q["tile2"] - d2) * u1 * inv,
-                     sh0=du * inv, sh1=(q["tileu"] - du) * u1 * inv)
+            inv, u1 = (1.0 / np.prod(self.union[:, out], axis=-1), self.union[:, d1]) if level == 1 else (1.0, 1.0)
+            q.update(own0=self.n_inst * d2 * inv, own1=self.n_inst * (fixed["tile2"] - d2) * u1 * inv,
+                     sh0=du * inv, sh1=(fixed["tileu"] - du) * u1 * inv)
+        if groups:
+            q = {k: self.groups.per_group(v, np.maximum if k == "firsts" else np.minimum) for k, v in q.items()}
         return q
 
     def _tensor(self, t: int) -> dict:
@@ -469,16 +506,14 @@ class InsideFloor:
         return out * (1 - 1e-4)
 
 
-_REST_PARTS = ("own_pass", "shared_pass", "firsts", "own0", "own1", "sh0", "sh1", "rel_union")  # per rest choice
-
-
 def _signature(coef: np.ndarray, perm: np.ndarray, active: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:
     """A tensor's view of a level-1 order (outer -> inner): its innermost relevant loop (-1 if
-    none) and the loops outside it, that loop included."""
+    none) and the loops outside it, that loop included, in ascending order (the floors depend on
+    that set, not on its order: orders that differ outside the innermost relevant loop share it)."""
     rel = (coef > 0).any(axis=0)
     loops = [int(d) for d in perm if active[d]]
     pos = [i for i, d in enumerate(loops) if rel[d]]
-    return (loops[pos[-1]], tuple(loops[:pos[-1] + 1])) if pos else (-1, ())
+    return (loops[pos[-1]], tuple(sorted(loops[:pos[-1] + 1]))) if pos else (-1, ())
 
 
 def _delta(coef: np.ndarray, box: np.ndarray, reach: np.ndarray, d: int) -> np.ndarray:
