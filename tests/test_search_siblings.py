@@ -162,3 +162,24 @@ def test_the_rules_drop_rests_and_nothing_without_siblings():
     w = space.slots[space.rest_start:].index((3, 0))  # the weight scratchpad's temporal slot
     assert (kept[:, w, [space.dims.index(d) for d in "NCPQRS"]] == 1).all()
     assert (every[:, w, space.dims.index("C")] > 1).any() and (every[:, w, space.dims.index("P")] > 1).any()
+
+
+def test_streamed_rests_come_in_no_empty_chunk():
+    """min_usage filters complete rests only: a block of leaves that all fall short of it yields
+    nothing (an empty chunk crashed the rests' floor: found on AccelForge's Eyeriss, whose
+    fanout must be used whole). With 3 columns and every dimension of 2, no rest uses them all."""
+    from loopnest.search.rest_tree import RestTree
+
+    layer = fc("f", C=2, M=2, N=2)
+    whole = parse_constraints([{"level": "Buffer", "min_usage": 1}])
+    for x, used in ((3, None), (2, 2)):
+        space = Mapspace(layer, siblings(Fanout(x=x, y=1, energy_pj=0.3, multicast=True, reduction=True)), whole)
+        tree, keep = RestTree(space), space.keep_configs[0]
+        for size in range(1, 9):
+            chunks = list(tree.chunks(keep, lambda f, depth: np.ones(len(f), bool), chunk=size))
+            assert all(len(c) > 0 for c in chunks)
+            if used is None:
+                assert chunks == []
+            else:
+                sx = space.slots[space.rest_start:].index((1, 1))
+                assert chunks and (np.concatenate(chunks)[:, sx].prod(axis=1) == used).all()
