@@ -17,7 +17,7 @@ from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.search.siblings import canonical_rests
 from loopnest.workload.layers import conv2d, fc
-from tests.test_search import found, rests  # noqa: F401  (rests: the fixture of both exact paths)
+from test_search import found, rests  # noqa: F401  (rests: the fixture of both exact paths)
 
 SPADS = {"inputs": 3, "weights": 4, "outputs": 2}  # words per scratchpad
 E_SPAD = {"inputs": 0.4, "weights": 0.7, "outputs": 0.5}  # pJ per access
