@@ -71,6 +71,9 @@ class Mapspace:
         self._rests: dict = {}  # (keeps of levels >= 2, sample, seed) -> the fitting choices
         self.partial_order = [tuple(self.dims.index(d) for d in self.constraints.at(lv.name).order if d in self.dims)
                        for lv in arch.levels]
+        # a search's dominance filter (factors (K, S, d), their slots, keep) -> (K,) bool, applied with the
+        # fanout and capacity tests; it must drop a partial choice only with all its completions (search.siblings)
+        self.canonical = None
 
     # ----- construction -------------------------------------------------------------------
     def _bounds(self, slot: tuple[int, int], d: str) -> tuple[int, int]:
@@ -191,6 +194,8 @@ class Mapspace:
                 ok &= f[:, s].prod(axis=1) <= (lv.fanout.x if axis == X else lv.fanout.y)
             elif l > 0:  # the level's temporal slot comes first: box is now its whole tile (its largest: clipped)
                 ok &= self._capacity_ok(l, np.minimum(box, self.sizes[:box.shape[1]]) if self.imperfect else box, keep[l], stats)
+        if self.canonical is not None:
+            ok &= self.canonical(f, slots, keep)
         return ok if partial else ok & self._usage_ok(f, slots)
 
     def _usage_ok(self, f: np.ndarray, slots: list[tuple[int, int]]) -> np.ndarray:

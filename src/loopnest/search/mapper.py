@@ -60,6 +60,7 @@ from loopnest.search.objective import Objective, better_rows
 from loopnest.search.padded import best_with_padded_folds
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.search.rest_tree import RestTree
+from loopnest.search.siblings import canonical_rests
 from loopnest.search.tilings import OutOfTime, TilingEvaluator
 from loopnest.workload.problem import Problem
 
@@ -140,6 +141,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
         space = Mapspace(problem, arch, constraints)
     except MapspaceError as e:  # too large to enumerate: the layer is reported unmapped, with why
         return LayerSearch(problem, obj.text, mode, reason=str(e), seconds=time.perf_counter() - t0)
+    space.canonical = canonical_rests(space)  # sibling levels: dominated rests dropped (search.siblings)
     notes, budget, auto = [], None, mode == AUTO
     if mode == AUTO:
         fanout0 = arch.levels[0].fanout is not None

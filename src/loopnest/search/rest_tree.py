@@ -84,6 +84,8 @@ class RestTree:
             if depth == G:
                 f = self.factors(ids, G - 1, D)
                 f = f[self.space._usage_ok(f, self.slots)]  # min_usage: on complete choices only
+                if len(f) == 0:
+                    continue  # no chunk is empty (a rest floor of none cannot be priced)
                 out.append(self.space._narrow(f))
                 n += len(f)
                 if n >= chunk:
