@@ -17,17 +17,18 @@ to any architecture whose levels allow it:
   processing passes, the array also takes several images (N) and filters (M) on X and several
   channels (C, M) on Y. Never the groups G: a depthwise layer (M = C = 1 per group) keeps at
   most R x P x N PEs busy.
-- ``rs+`` row stationary plus (Eyeriss v2: Chen, Yang, Emer, Sze, IEEE JETCAS 2019, Sec. "Flexible
-  dataflow"): data tiled from all dimensions onto the array. What the paper states (its RS+
-  loop nest): the groups (g1) and images (n1) join the spatial loops; several dimensions may
-  share one physical axis of the array, and one dimension may be split over both axes; the
-  filter rows may be tiled (r1) instead of all on the array at once. Our reading as
-  constraints: either axis may unroll G, N, M, C, P and R, each with any factor (R no longer
-  whole); PE-local levels run the whole filter row S (innermost) and one filter row (R = 1) of
-  one group (G = 1: the nest has no PE-level group loop), and may hold several output rows (P:
-  the nest's PE-level output loop besides the row's own). The paper's nest runs the PE's 1-D
-  convolution down a filter column; rows and columns are symmetric in a convolution, so we keep
-  ``rs``'s orientation, and every ``rs`` mapping with G = 1 in the PE is an ``rs+`` mapping.
+- ``rs+`` row stationary plus (Eyeriss v2: Chen, Yang, Emer, Sze, IEEE JETCAS 2019): data tiled
+  from all dimensions onto the array. What the paper states (its RS+ loop nest, as a public
+  reading note transcribes it: docs/mapper.md): the groups (g1) and images (n1) join the spatial
+  loops; several dimensions may share one physical axis of the array, and one dimension may be
+  split over both axes; the filter rows may be tiled (r1) instead of all on the array at once.
+  Our reading as constraints: either axis may unroll G, N, M, C, P and R, each with any factor
+  (R no longer whole); PE-local levels run the whole filter row S (innermost) and one filter row
+  (R = 1) of one group (G = 1: the nest has no PE-level group loop), and may hold several output
+  rows (P: the nest's PE-level output loop besides the row's own). The transcribed nest runs the
+  PE's 1-D convolution down a filter column; rows and columns are symmetric in a convolution, so
+  we keep ``rs``'s orientation, and every ``rs`` mapping with G = 1 in the PE is an ``rs+``
+  mapping.
 """
 
 from __future__ import annotations
