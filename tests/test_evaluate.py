@@ -94,6 +94,6 @@ def test_cli_json_csv_and_errors():
     r = runner.invoke(app, ["evaluate", "lenet5", "--arch", "nosuch"])
     assert r.exit_code == 2 and "eyeriss" in r.output  # the valid presets are listed
     r = runner.invoke(app, ["evaluate", "lenet5", "--arch", "eyeriss", "--dataflow", "xs"])
-    assert r.exit_code == 2 and "valid: ws, os, is, rs, nlr, os-a, os-b, os-c, none" in r.output
+    assert r.exit_code == 2 and "valid: ws, os, is, rs, rs+, nlr, os-a, os-b, os-c, none" in r.output
     r = runner.invoke(app, ["evaluate", "lenet5", "--arch", "eyeriss", "--objective", "speed"])
     assert r.exit_code == 2 and "cannot read 'speed'" in r.output

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from loopnest.arch import load_arch
-from loopnest.mapping.dataflows import DATAFLOWS, dataflow_constraints
+from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.search import mapper
 from loopnest.search.mapper import search_layer
-from loopnest.search.subspaces import dataflow_subspaces
+from loopnest.search.subspaces import SUBSPACE_DATAFLOWS, dataflow_subspaces
 from loopnest.workload.layers import conv2d, fc
 
 LAYER, ARCH = conv2d("c", C=4, M=8, H=6, W=6, R=3), load_arch("eyeriss")
@@ -36,7 +36,7 @@ def test_auto_is_never_worse_than_a_dataflow_subspace(unproven, objective):
     def value(r):
         return {"energy": r.energy_pj, "edp": r.energy_pj * r.cycles}[objective]
 
-    for name in DATAFLOWS:
+    for name in SUBSPACE_DATAFLOWS:
         sub = search_layer(LAYER, ARCH, dataflow_constraints(name, LAYER, ARCH), objective, mode="exact")
         assert value(auto.result) <= value(sub.result) * (1 + 1e-12), name
         if name in names:

@@ -26,7 +26,7 @@ def evaluate(
     model: str = typer.Argument(..., help=MODEL_HELP),
     arch: str = typer.Option(..., "--arch", help="Preset name (see `loopnest arch list`) or architecture YAML file."),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
-    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow preset: ws, os, is, rs, rs+, nlr, os-a, os-b, os-c, or none; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="energy | cycles | edp | 0.7*energy+0.3*cycles | cycles,energy (lexicographic)."),
     mapper: str = typer.Option("auto", "--mapper", help=MAPPER_HELP),
     mode: str = mode_option(),

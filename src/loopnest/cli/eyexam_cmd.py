@@ -18,7 +18,7 @@ def eyexam(
     arch: str = typer.Option("eyeriss", "--arch", help="Preset name or architecture YAML file."),
     table: str = table_option(),
     batch: int = typer.Option(1, "--batch", min=1, help="Batch size N."),
-    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints (ws, os-a, os-b, os-c, os, is, nlr, rs); "
+    dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints (ws, os-a, os-b, os-c, os, is, nlr, rs, rs+); "
                                  "default: the architecture's own dataflow, if it names one."),
     objective: str = typer.Option("energy", "--objective", help="Objective of the chosen mapping (the last step)."),
     mode: str = mode_option(),

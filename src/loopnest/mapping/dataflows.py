@@ -13,8 +13,22 @@ to any architecture whose levels allow it:
   too), pixels of several channels (P, Q, N, M: plain ``os``), output channels of one pixel (M).
 - ``rs`` row stationary (Eyeriss): filter rows (R, all of them) on the array's Y axis and output
   rows (P) on its X axis; each PE runs a 1-D row convolution (the whole filter row S, one
-  output row) and keeps filter row, input window and psums locally. The RS+ extension also
-  unrolls batch (N) and output channels (M) on X and input/output channels (C, M) on Y.
+  output row) and keeps filter row, input window and psums locally. As in ISCA 2016's
+  processing passes, the array also takes several images (N) and filters (M) on X and several
+  channels (C, M) on Y. Never the groups G: a depthwise layer (M = C = 1 per group) keeps at
+  most R x P x N PEs busy.
+- ``rs+`` row stationary plus (Eyeriss v2: Chen, Yang, Emer, Sze, IEEE JETCAS 2019): data tiled
+  from all dimensions onto the array. What the paper states (its RS+ loop nest, as a public
+  reading note transcribes it: docs/mapper.md): the groups (g1) and images (n1) join the spatial
+  loops; several dimensions may share one physical axis of the array, and one dimension may be
+  split over both axes; the filter rows may be tiled (r1) instead of all on the array at once.
+  Our reading as constraints: either axis may unroll G, N, M, C, P and R, each with any factor
+  (R no longer whole); PE-local levels run the whole filter row S (innermost) and one filter row
+  (R = 1) of one group (G = 1: the nest has no PE-level group loop), and may hold several output
+  rows (P: the nest's PE-level output loop besides the row's own). The transcribed nest runs the
+  PE's 1-D convolution down a filter column; rows and columns are symmetric in a convolution, so
+  we keep ``rs``'s orientation, and every ``rs`` mapping with G = 1 in the PE is an ``rs+``
+  mapping.
 """
 
 from __future__ import annotations
@@ -33,7 +47,8 @@ DATAFLOWS = {
     "ws": "weight stationary",
     "os": "output stationary",
     "is": "input stationary",
-    "rs": "row stationary (Eyeriss, with RS+ over batch and channels)",
+    "rs": "row stationary (Eyeriss: filter rows on Y, output rows, images and filters on X)",
+    "rs+": "row stationary plus (Eyeriss v2: G, N, M, C, P, R on either axis of the array)",
     "nlr": "no local reuse",
     "os-a": "output stationary, the array over output pixels and images (P, Q, N)",
     "os-b": "output stationary, the array over pixels, images and output channels (P, Q, N, M)",
@@ -41,6 +56,8 @@ DATAFLOWS = {
 }
 _OS_ARRAY = {"os-a": ("P", "Q", "N"), "os-b": ("P", "Q", "N", "M"), "os-c": ("M",)}
 _STATIONARY = {"ws": "weights", "os": "outputs", "is": "inputs"}
+_RS_PLUS_ARRAY = ("G", "N", "M", "C", "P", "R")  # rs+: dimensions either array axis may unroll
+_RS_LOCAL_ONE = {"rs": ("R", "P"), "rs+": ("R", "G")}  # dimensions whose PE-local loops are 1
 ANY = FactorRule()
 ONE = FactorRule(1, 1)
 FULL = FactorRule(full=True)
@@ -83,14 +100,18 @@ def dataflow_constraints(name: str, problem: Problem, arch: Architecture) -> Con
     elif key == "nlr":
         for n in local:
             levels[n] = LevelConstraint(keep=frozenset())
-    else:  # rs
-        x = {d: ANY for d in ("P", "N", "M") if d in dims}
-        y = {d: ANY for d in ("C", "M") if d in dims}
-        if "R" in dims:
-            y["R"] = FULL
+    else:  # rs, rs+
+        if key == "rs+":
+            x = {d: ANY for d in _RS_PLUS_ARRAY if d in dims}
+            y = dict(x)
+        else:
+            x = {d: ANY for d in ("P", "N", "M") if d in dims}
+            y = {d: ANY for d in ("C", "M") if d in dims}
+            if "R" in dims:
+                y["R"] = FULL
         levels[array_name] = LevelConstraint(spatial_x=x, spatial_y=y)
         for i, n in enumerate(local):
-            t = {d: ONE for d in ("R", "P") if d in dims}
+            t = {d: ONE for d in _RS_LOCAL_ONE[key] if d in dims}
             innermost = i == len(local) - 1
             if innermost and "S" in dims:
                 t["S"] = FULL
