@@ -24,7 +24,7 @@ import numpy as np
 from loopnest.mapping.mapspace import CHUNK, TEMPORAL, Mapspace
 from loopnest.search.arrays import segments, unique_rows
 from loopnest.search.bounds import fill_floor, mac_transfer_floor, rest_instances
-from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_bounds import RestFloor, deep_floor, deep_transfers
 
 
 class RestTree:
@@ -111,9 +111,11 @@ class RestTree:
 
     def partial_floor(self, keep: np.ndarray, f: np.ndarray, depth: int) -> np.ndarray:
         """(K,) pJ below ``rest_floor`` of every completion of partial choices ``f`` fixed through
-        group ``depth``: ``fill_floor`` (the level-1 fanout is group 0, or there is none) and the
+        group ``depth``: ``fill_floor`` (the level-1 fanout is group 0, or there is none), the
         MACs' traffic with the fixed fanouts folding by their factors over the dimensions
-        irrelevant to each tensor (``mac_transfer_floor``), beyond the unfixed floor."""
+        irrelevant to each tensor (``mac_transfer_floor``), beyond the unfixed floor, and once
+        every fanout is fixed (the temporal groups, fixed bottom up) ``deep_floor`` of the
+        partial choice, below that of each completion (its docstring says why)."""
         space = self.space
         folds = {}
         for i, lv in enumerate(self.fanouts[:depth + 1]):
@@ -124,8 +126,11 @@ class RestTree:
             for t, rel in enumerate(space.relevance):
                 folds[(lv, t)] = np.prod(fan[:, ~np.array(rel)], axis=1)
         spatial, _ = space.split_rests(f)
-        return (fill_floor(space, keep, spatial) + mac_transfer_floor(space, keep, folds or None)
-                - mac_transfer_floor(space, keep))
+        out = fill_floor(space, keep, spatial) + mac_transfer_floor(space, keep, folds or None) - mac_transfer_floor(space, keep)
+        transfers = deep_transfers(keep)
+        if transfers and depth >= len(self.fanouts):
+            out = out + deep_floor(space, transfers, f)
+        return out
 
     def instances(self, f: np.ndarray, depth: int) -> np.ndarray:
         """(K,) the most MAC units any completion of partial choices ``f`` (fixed through group
