@@ -23,7 +23,7 @@ import numpy as np
 
 from loopnest.mapping.mapspace import CHUNK, TEMPORAL, Mapspace
 from loopnest.search.arrays import segments, unique_rows
-from loopnest.search.bounds import fill_floor, mac_transfer_floor, rest_instances
+from loopnest.search.bounds import fill_floor, mac_transfer_floor, refetch_floor, rest_instances
 from loopnest.search.rest_bounds import RestFloor, deep_floor, deep_transfers
 
 
@@ -140,7 +140,7 @@ class RestTree:
 
     def rest_floor(self, rest_floor: RestFloor, keep: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Of complete choices ``rest``: their ``RestFloor`` (the credit every pair of theirs
-        adds) and the floor they are kept by, that plus ``fill_floor`` (pJ, each (K,))."""
+        adds) and the floor they are kept by, that plus ``refetch_floor`` (pJ, each (K,))."""
         credit = rest_floor(keep, rest)
-        spatial, _ = self.space.split_rests(rest)
-        return credit, credit + fill_floor(self.space, keep, spatial.astype(np.int64))
+        spatial, box2 = self.space.split_rests(rest)
+        return credit, credit + refetch_floor(self.space, keep, spatial.astype(np.int64), box2.astype(np.int64))
