@@ -13,6 +13,8 @@ choice, so pruning by them never removes an optimum:
   charges each tensor under that class, psum read-backs and refills included.
 - ``InsideFloor.rows``: per outer choice, a cheaper floor of the pair floor over every rest
   dividing its tile.
+- ``refetch_floor``: the traffic into level 2 from a rest choice alone (the innermost loop above
+  level 2 refetches the tensors relevant to it), for the streamed search's filter of rests.
 - ``compute_cycles_floor``: the cycles, from the MAC units a rest choice's fanouts use (the
   MACs over them), so that the cycles and EDP objectives prune rests as the energy one does.
 
