@@ -12,7 +12,7 @@ from loopnest.arch.spec import Architecture, Compute, Fanout, Storage
 from loopnest.mapping.constraints import parse_constraints
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.search.bounds import rest_instances
-from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_bounds import RestFloor, deep_floor, deep_transfers
 from loopnest.search.rest_tree import RestTree
 from loopnest.workload.layers import conv2d, fc
 from test_search import brute_force, energies, found
@@ -149,3 +149,112 @@ def test_streamed_exact_honours_min_usage_of_an_inner_fanout(streamed):
     assert r.mode == "exact" and r.rests_streamed > 0
     assert r.mapping.levels[3].spatial_x and np.prod(list(r.mapping.levels[3].spatial_x.values())) == 2
     assert keys == pytest.approx(brute_force(layer, a), rel=1e-12)
+
+
+def _partials_and_leaves(space, tree, keep):
+    """Every partial choice the tree prices (factors, depth), and the complete choices."""
+    partials = []
+    leaves = np.concatenate(list(tree.chunks(keep, lambda f, d: partials.append((f, d)) or np.ones(len(f), bool))))
+    return partials, leaves
+
+
+def _completes(tree, f, depth, leaves):
+    """(P, R): whether complete choice r completes partial choice p (fixed through ``depth``)."""
+    fixed = [s for g in tree.groups[:depth + 1] for s in g]
+    return (f[:, None, fixed] == leaves[None, :, fixed]).all(axis=(2, 3))
+
+
+def _random_deep_cases(n: int, seed: int = 7):
+    """Small fc and convolution layers (random sizes, a sliding window in half of the convolutions)
+    on the five-level hierarchy with random buffer capacities and multicast; those with at most
+    2,000 choices below level 1 (seconds to check)."""
+    rng = np.random.default_rng(seed)
+    i = 0
+    while n:
+        i += 1
+        a = arch5(multicast=bool(rng.integers(2)))
+        levels = list(a.levels)
+        for l, cap in ((1, rng.choice([8, 16, 32])), (2, rng.choice([2, 4, 8])), (3, rng.choice([2, 4, 8]))):
+            levels[l] = levels[l].model_copy(update={"capacity_words": int(cap)})
+        a = a.model_copy(update={"levels": tuple(levels)})
+        if i % 2:
+            layer = fc("f", C=int(rng.choice([2, 4, 8])), M=int(rng.choice([2, 4])), N=int(rng.choice([1, 2])))
+        else:
+            r = int(rng.choice([1, 2]))
+            layer = conv2d("c", C=int(rng.choice([1, 2])), M=int(rng.choice([2, 4])), H=int(rng.choice([3, 4])) + r - 1, W=1, R=r, S=1)
+        if Mapspace(layer, a).rest_count() <= 2000:
+            n -= 1
+            yield layer, a
+
+
+@pytest.mark.parametrize(("layer", "arch"), list(_random_deep_cases(6)))
+def test_partial_deep_floor_is_below_every_completion(layer, arch):
+    """Once the fanouts are fixed, ``deep_floor`` of a partial choice (the temporal factors of
+    the levels above the fixed ones at 1) is at most ``deep_floor`` of each of its completions,
+    and equal to the least of them on some choice whose levels 2.. are not all fixed (so a floor
+    of the partial choices inflated by 1e-6 fails here)."""
+    space = Mapspace(layer, arch)
+    tree = RestTree(space)
+    tight = 0
+    for keep in space.keep_configs:
+        transfers = deep_transfers(keep)
+        if not transfers:
+            continue
+        partials, leaves = _partials_and_leaves(space, tree, keep)
+        leaf = deep_floor(space, transfers, leaves)
+        for f, depth in partials:
+            if depth < len(tree.fanouts):
+                continue
+            match = _completes(tree, f, depth, leaves)
+            least = np.where(match, leaf[None], np.inf).min(axis=1)
+            floor = deep_floor(space, transfers, f)
+            assert (floor <= least * (1 + 1e-9)).all()
+            if depth < len(tree.groups) - 1:
+                tight += int(((floor > 0) & np.isclose(floor, least, rtol=1e-9)).sum())
+    assert tight > 0
+
+
+@pytest.mark.parametrize(("layer", "arch"), [(fc("f", C=4, M=2, N=1), arch5()), (fc("f", C=2, M=4, N=1), arch5(multicast=False))])
+def test_partial_floor_is_below_the_model_on_every_completion(layer, arch):
+    """Brute force: the MACs' floor plus a partial choice's floor is at most the cost model's
+    energy of every mapping whose choices below level 1 complete it, each under every loop order
+    of every level (no order classes)."""
+    from itertools import permutations, product
+
+    from loopnest.mapping.mapping import MappingBatch
+    from loopnest.model import evaluate_batch
+    from loopnest.search.bounds import mac_floor
+
+    space = Mapspace(layer, arch)
+    tree = RestTree(space)
+    active = [i for i, d in enumerate(space.dims) if layer.dims[d] > 1]
+    rest_dims = [i for i in range(space.D) if i not in active]
+    combos = np.array(list(product([list(p) + rest_dims for p in permutations(active)], repeat=space.L)), np.int64)
+    checked = 0
+    for keep in space.keep_configs:
+        idx = space.tilings(keep)
+        if len(idx) == 0:
+            continue
+        f = space.factors(idx)
+        rep = np.repeat(np.arange(len(idx)), len(combos))
+        base = space.batch(idx, np.zeros((len(idx), space.L, space.D), np.int64), keep)
+        batch = MappingBatch(base.temporal[rep], np.tile(combos, (len(idx), 1, 1)), base.spatial[rep], base.keep[rep])
+        c = evaluate_batch(layer, arch, batch)
+        energy = np.where(c.valid, c.energy_pj, np.inf).reshape(len(idx), len(combos)).min(axis=1)
+        tilings = f[:, space.rest_start:]
+        partials, _ = _partials_and_leaves(space, tree, keep)
+        for p, depth in partials:
+            match = _completes(tree, p, depth, tilings)
+            least = np.where(match, energy[None], np.inf).min(axis=1)
+            floor = mac_floor(space, keep) + tree.partial_floor(keep, p, depth)
+            assert (floor <= least * (1 + 1e-9)).all()
+            checked += int(np.isfinite(least).sum())
+    assert checked > 0
+
+
+def test_streamed_exact_equals_brute_force_five_levels_deep_keepers(streamed):
+    """Where the partial choices' deep floors prune (weights kept in Reg, outputs in Acc)."""
+    layer = fc("f", C=8, M=2, N=1)
+    keys, r = found(layer, arch5(multicast=False))
+    assert r.mode == "exact" and r.rests_streamed > 0
+    assert keys == pytest.approx(brute_force(layer, arch5(multicast=False)), rel=1e-12)

@@ -21,6 +21,7 @@ from loopnest.search.bounds import (
     bypass_floor,
     compute_cycles_floor,
     mac_floor,
+    refetch_floor,
     rest_instances,
 )
 from loopnest.search.rest_bounds import RestFloor
@@ -109,11 +110,16 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         oi, ri = np.nonzero((box1[:, None, :] % prods[None] == 0).all(axis=2))
         pick = rng.choice(len(oi), min(len(oi), 40), replace=False)
         oi, ri = oi[pick], ri[pick]
-        inside = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), RestFloor(space)(keep, rest))
+        credit = RestFloor(space)(keep, rest)
+        inside = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), credit)
         floor = mac_floor(space, keep) + inside(oi, ri)
         f = np.concatenate([f0[oi], (box1[oi] // prods[ri])[:, None], rest[ri]], axis=1)
         least, v0, v0_bypass = least_energies(space, f, keep)
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name
+        # the rest-only floor of the streamed search: refetches into level 2 from the rest alone
+        spatial, box2 = space.split_rests(rest[ri])
+        rest_only = mac_floor(space, keep) + credit[ri] + refetch_floor(space, keep, spatial.astype(np.int64), box2.astype(np.int64))
+        assert np.all(v0 + rest_only <= least * (1 + 1e-9)), name
         # the per-outer-choice floor is below every pair's floor under it
         assert np.all(inside.rows()[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
         # with the bypassing tensors' level-0 reads moved into the outer share, below the model

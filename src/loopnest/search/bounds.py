@@ -13,6 +13,8 @@ choice, so pruning by them never removes an optimum:
   charges each tensor under that class, psum read-backs and refills included.
 - ``InsideFloor.rows``: per outer choice, a cheaper floor of the pair floor over every rest
   dividing its tile.
+- ``refetch_floor``: the traffic into level 2 from a rest choice alone (the innermost loop above
+  level 2 refetches the tensors relevant to it), for the streamed search's filter of rests.
 - ``compute_cycles_floor``: the cycles, from the MAC units a rest choice's fanouts use (the
   MACs over them), so that the cycles and EDP objectives prune rests as the energy one does.
 - ``bypass_read_words``: the level-0 reads of the operands that bypass level 1 (each element
@@ -194,6 +196,38 @@ def fill_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray) -> np.nda
         own = _own_pass(coef, space.sizes, spatial)
         out += (float(_touched(coef, space.sizes)) if folds else own) * e_src + own * e_own
     return out
+
+
+def refetch_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: np.ndarray) -> np.ndarray:
+    """(K,) pJ: a floor of the traffic into level 2 from the rest choices alone (level-1 fanout
+    factors ``spatial``, level-2 tiles ``box2``), at least ``fill_floor``. The loops above level
+    2 (levels 0 and 1, bounds multiplying to ``B = sizes / (spatial * box2)``) have an innermost
+    one, over some dimension x; a tensor relevant to x has it as its innermost relevant loop, so
+    the model fills it ``prod(B) / b * (tile + (b - 1) * delta) >= prod(B) * delta`` times per
+    instance (b that loop's bound, delta <= tile the words one step brings, its step at least the
+    union tile's x extent), the others at least their footprint; the least over x is below
+    every completion's count, and the parent's reads are counted alike on the union tile."""
+    out = fill_floor(space, keep, spatial)
+    if not inside_applies(space) or not keep[2].any():
+        return out
+    sizes = space.sizes
+    union = spatial * box2
+    B = sizes // union
+    passes, n_inst = B.prod(axis=-1).astype(float), np.prod(spatial, axis=-1).astype(float)
+    least = np.full(len(spatial), np.inf)
+    for x in np.flatnonzero((B > 1).any(axis=0)):
+        total = np.zeros(len(spatial))
+        for t in np.flatnonzero(keep[2]):
+            folds, e_src, e_own = _fill_prices(space, keep, int(t))
+            coef = space.coef[t]
+            own = _own_pass(coef, sizes, spatial)
+            shared = np.full(len(spatial), float(_touched(coef, sizes))) if folds else own
+            if (coef[:, x] > 0).any():
+                own = np.maximum(own, n_inst * passes * _delta(coef, box2, union, x))
+                shared = np.maximum(shared, passes * _delta(coef, union, union, x)) if folds else own
+            total += shared * e_src + own * e_own
+        least = np.minimum(least, np.where(B[:, x] > 1, total, np.inf))
+    return np.where(np.isfinite(least), np.maximum(out, least), out)
 
 
 def _own_pass(coef: np.ndarray, sizes: np.ndarray, spatial: np.ndarray) -> np.ndarray:

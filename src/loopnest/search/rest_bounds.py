@@ -122,7 +122,14 @@ def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], res
     least the elements the instance touches. The parent serves at least the fetches over the
     instances its folding fanouts feed at once; a psum version is read back except the first of
     each element in each instance. Where the parent is level 0, only what exceeds the
-    compulsory traffic ``mac_floor`` charges is added."""
+    compulsory traffic ``mac_floor`` charges is added.
+
+    Also a floor for a partial rest (``rest_tree``: every fanout fixed, the temporal factors of
+    levels m and below fixed, those of levels 2..m-1 at 1) of every completion: for a keeper at
+    level c >= m, a relevant loop found at a level k >= m gives the completion's own count (the
+    loops above k multiply to the sizes over the fixed factors), and otherwise the count is the
+    elements touched, which every completion's count is at least (each is at least that, above);
+    a keeper above m gets that least count too; the terms below only grow with the count."""
     arch, L, D = space.arch, space.L, space.D
     pr = floor_prices(space)
     out = np.zeros(len(rest))
@@ -155,7 +162,8 @@ def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], res
                     delta = _delta(coef, box[here, c], S[here, k] * box[here, k + 1], d1)
                 others = np.prod(Tk[:, [e for e in rel if e != d1]], axis=1)
                 best = np.minimum(best, others * (tk + (Tk[:, d1] - 1) * delta))
-            own[here] = n_inst[here] * outer01[here] * np.prod(T[here, 2:k], axis=(1, 2)) * best
+            found_own = n_inst[here] * outer01[here] * np.prod(T[here, 2:k], axis=(1, 2)) * best
+            own[here] = np.maximum(own[here], found_own)  # the fills hold every element touched, whatever the order
             found[here] = True
         folded = np.prod([S[:, q].prod(axis=1) for q in range(p, c) if _folds(arch.levels[q], role)] or [1], axis=0)
         shared = own / folded

@@ -23,8 +23,8 @@ import numpy as np
 
 from loopnest.mapping.mapspace import CHUNK, TEMPORAL, Mapspace
 from loopnest.search.arrays import segments, unique_rows
-from loopnest.search.bounds import fill_floor, mac_transfer_floor, rest_instances
-from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.bounds import fill_floor, mac_transfer_floor, refetch_floor, rest_instances
+from loopnest.search.rest_bounds import RestFloor, deep_floor, deep_transfers
 
 
 class RestTree:
@@ -113,9 +113,11 @@ class RestTree:
 
     def partial_floor(self, keep: np.ndarray, f: np.ndarray, depth: int) -> np.ndarray:
         """(K,) pJ below ``rest_floor`` of every completion of partial choices ``f`` fixed through
-        group ``depth``: ``fill_floor`` (the level-1 fanout is group 0, or there is none) and the
+        group ``depth``: ``fill_floor`` (the level-1 fanout is group 0, or there is none), the
         MACs' traffic with the fixed fanouts folding by their factors over the dimensions
-        irrelevant to each tensor (``mac_transfer_floor``), beyond the unfixed floor."""
+        irrelevant to each tensor (``mac_transfer_floor``), beyond the unfixed floor, and once
+        every fanout is fixed (the temporal groups, fixed bottom up) ``deep_floor`` of the
+        partial choice, below that of each completion (its docstring says why)."""
         space = self.space
         folds = {}
         for i, lv in enumerate(self.fanouts[:depth + 1]):
@@ -126,8 +128,11 @@ class RestTree:
             for t, rel in enumerate(space.relevance):
                 folds[(lv, t)] = np.prod(fan[:, ~np.array(rel)], axis=1)
         spatial, _ = space.split_rests(f)
-        return (fill_floor(space, keep, spatial) + mac_transfer_floor(space, keep, folds or None)
-                - mac_transfer_floor(space, keep))
+        out = fill_floor(space, keep, spatial) + mac_transfer_floor(space, keep, folds or None) - mac_transfer_floor(space, keep)
+        transfers = deep_transfers(keep)
+        if transfers and depth >= len(self.fanouts):
+            out = out + deep_floor(space, transfers, f)
+        return out
 
     def instances(self, f: np.ndarray, depth: int) -> np.ndarray:
         """(K,) the most MAC units any completion of partial choices ``f`` (fixed through group
@@ -137,7 +142,7 @@ class RestTree:
 
     def rest_floor(self, rest_floor: RestFloor, keep: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Of complete choices ``rest``: their ``RestFloor`` (the credit every pair of theirs
-        adds) and the floor they are kept by, that plus ``fill_floor`` (pJ, each (K,))."""
+        adds) and the floor they are kept by, that plus ``refetch_floor`` (pJ, each (K,))."""
         credit = rest_floor(keep, rest)
-        spatial, _ = self.space.split_rests(rest)
-        return credit, credit + fill_floor(self.space, keep, spatial.astype(np.int64))
+        spatial, box2 = self.space.split_rests(rest)
+        return credit, credit + refetch_floor(self.space, keep, spatial.astype(np.int64), box2.astype(np.int64))
