@@ -183,6 +183,23 @@ KEEP_ALL = parse_constraints([{"level": "Buffer", "keep": ["inputs", "weights", 
                               {"level": "RF", "keep": ["inputs", "weights", "outputs"]}])
 
 
+@pytest.mark.parametrize("objective", ["energy,cycles", "cycles", "edp"])
+def test_exact_equals_brute_force_inner_bandwidths(objective, rests):
+    """The MACs' reads and updates at their innermost keepers bound the cycles through those
+    levels' bandwidths (``RestFloor.cycles``, a pruning rule): an RF read and written one word a
+    cycle, a Buffer read two, every bypass choice; energy with its cycles tie-break, cycles, EDP."""
+    p = fc("f", C=2, M=4, N=2)
+    e = energies()
+    arch = Architecture(name="tiny3bw", levels=(
+        Storage(name="DRAM", **{"class": "dram"}, energy_pj=e[0]),
+        Storage(name="Buffer", capacity_words=12, energy_pj=e[1], read_bandwidth=2.0,
+                fanout=Fanout(x=2, y=2, energy_pj=0.3, reduction=True)),
+        Storage(name="RF", capacity_words=4, energy_pj=e[2], read_bandwidth=1.0, write_bandwidth=1.0),
+    ), compute=Compute(energy_pj=0.5))
+    keys, _r = found(p, arch, None, objective)
+    assert keys == pytest.approx(brute_force(p, arch, None, objective), rel=1e-12)
+
+
 def test_heuristic_is_seeded_deterministic_and_never_beats_exact():
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)

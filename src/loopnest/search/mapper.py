@@ -51,12 +51,13 @@ from loopnest.search.bounds import (
     RestGroups,
     compute_cycles_floor,
     divides,
+    innermost_keepers,
     inside_applies,
     mac_floor,
     rest_instances,
 )
 from loopnest.search.layer_search import LayerSearch
-from loopnest.search.objective import Objective, better_rows
+from loopnest.search.objective import Objective, better, better_rows
 from loopnest.search.padded import best_with_padded_folds
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.search.rest_tree import RestTree
@@ -67,11 +68,12 @@ from loopnest.workload.problem import Problem
 EXACT, HEURISTIC, AUTO = "exact", "heuristic", "auto"
 MODES = (EXACT, HEURISTIC, AUTO)
 ROWS = 64  # outer choices visited together
-BATCH = 1024  # tilings per model call (times their loop-order variants)
+BATCH = 4096  # tilings per model call (times their loop-order variants; 1024 took 1.3x the CPU time on tpu-v1)
 PAIRS = 1 << 18  # (outer choice, rest or rest group) pairs priced at once by one visit (memory)
 GROUPS = 512  # (outer choice, rest group) pairs expanded to their members at a time
 EXACT_RESTS = 100_000_000_000  # choices below level 1 beyond which the exact search declines (streamed level by level: memory bounded)
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
+SEED_RESTS = 20_000  # draws the heuristic that seeds the streamed exact search samples (its best: a first bound)
 STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, stream them through the floors
 REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
 KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
@@ -168,12 +170,14 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
             if mode == EXACT and space.rest_count() > STREAM_RESTS:
                 state = _streamed(space, obj, seed, effort, out, deadline, sweeps, start)
                 state.budget = budget
-            state.run()
+            try:
+                state.run()
+            except _TooMany as e:  # the heuristic's mapping stands, and the record says so
+                out.mode = HEURISTIC
+                out.notes.append(str(e))
+                state = _full_heuristic(state, sweeps)
             if mode == HEURISTIC and state.best_tiling is not None:
                 state.refine(sweeps)
-        except _TooMany as e:  # the heuristic's mapping stands, and the record says so
-            out.mode = HEURISTIC
-            out.notes.append(str(e))
         except OutOfTime:
             out.timed_out = True
             out.notes.append(f"stopped at the layer timeout of {timeout_s:g} s: the best mapping found so far, "
@@ -200,7 +204,8 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     heuristic's mapping (or ``start``, keys to beat) first sets a best cost, then the rests are streamed and only those whose
     floor can beat it are kept (``_Search._surviving_rests``); the exact search over them starts
     from that best cost, so its result is still proven optimal."""
-    first = _Search(space, obj, HEURISTIC, seed, effort, out, deadline)
+    seed_effort = (effort[0], effort[1], min(effort[2], SEED_RESTS))
+    first = _Search(space, obj, HEURISTIC, seed, seed_effort, out, deadline)
     first.best_keys = start
     first.run()
     if first.best_tiling is not None:
@@ -210,6 +215,21 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     state.best_keys, state.best_row, state.best_tiling = first.best_keys, first.best_row, first.best_tiling
     state.streamed = True
     return state
+
+
+def _full_heuristic(state: _Search, sweeps: int) -> _Search:
+    """The streamed exact search stopped (``_TooMany``) with the best of a heuristic that sampled
+    ``SEED_RESTS`` rests: the heuristic again at its full effort (``rest_sample`` draws), and the
+    better of the two kept, so the mapping is never worse than the full heuristic's alone."""
+    if state.rest_sample <= SEED_RESTS:
+        return state
+    full = _Search(state.space, state.obj, HEURISTIC, state.seed, (state.top, state.sample, state.rest_sample), state.out,
+                   state.deadline)
+    full.run()
+    if full.best_tiling is not None:
+        full.refine(sweeps)
+    state.space.forget_rests()
+    return state if state.best_keys is not None and better(state.best_keys, full.best_keys) else full
 
 
 class _TooMany(Exception):
@@ -250,7 +270,7 @@ class _Search(TilingEvaluator):
         shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
         prods: dict = {}  # id of a rests array -> their products per dimension, shared like the rests (memory)
-        rcycs: dict = {}  # id of a rests array -> their cycles floors
+        rcycs: dict = {}  # (id of a rests array, innermost keepers) -> their cycles floors
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
             streamed = self._surviving_rests(shared)
@@ -261,7 +281,7 @@ class _Search(TilingEvaluator):
             outer, projs, costs = shared[key]
             self.out.outer_total += len(outer)
             if streamed is not None:
-                rest, credit = streamed.get(ki, (np.zeros((0, 0, space.D), np.int64), None))
+                rest, credit, rcyc = streamed.get(ki, (np.zeros((0, 0, space.D), np.int64), None, None))
             else:
                 rest = space.rests(keep, self.stats, self.rest_sample if self.mode == HEURISTIC else None, self.seed)
             if len(outer) == 0 or len(rest) == 0:
@@ -269,9 +289,11 @@ class _Search(TilingEvaluator):
             if costs is None:
                 costs = shared[key][2] = self.outer_costs(outer, projs, keep)
             v0, o0, reads0, v0_rows = costs
-            if id(rest) not in rcycs:  # the rests' cycles floors, shared like the rests
-                rcycs[id(rest)] = compute_cycles_floor(space, rest_instances(space, rest))
-            rcyc = rcycs[id(rest)]
+            if streamed is None:  # the rests' cycles floors, shared by the bypass choices with their rests and innermost keepers
+                ckey = (id(rest), innermost_keepers(keep))
+                if ckey not in rcycs:
+                    rcycs[ckey] = np.maximum(compute_cycles_floor(space, rest_instances(space, rest)), rest_floor.cycles(keep, rest))
+                rcyc = rcycs[ckey]
             cyc = np.maximum(self._cycles_floor(reads0), rcyc.min())  # every pair's rest has at least that
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
@@ -286,7 +308,7 @@ class _Search(TilingEvaluator):
                 floor = InsideFloor(space, keep, f0[:, 0], box1, groups[key2], credit)
             if id(rest) not in prods:  # the rests' extents divide the sizes: their products fit the rests' dtype
                 prods[id(rest)] = rest.prod(axis=1, dtype=rest.dtype)
-            gcyc = None if floor is None else floor.groups.memo("cycles", floor.groups.per_group, rcyc)
+            gcyc = None if floor is None else floor.groups.memo(("cycles", innermost_keepers(keep)), floor.groups.per_group, rcyc)
             self.outer_data[ki] = _Outer(f0, box1, o0, base, cyc, rest, prods[id(rest)], rcyc, gcyc, credit, floor)
             self.cheap[ki] = base + (v0_rows - v0 if floor is not None else credit.min())
             exhaustive = not self.streamed and not (self.mode == HEURISTIC and space.rest_count() > self.rest_sample)
@@ -320,8 +342,8 @@ class _Search(TilingEvaluator):
         return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
 
     def _surviving_rests(self, shared: dict) -> dict:
-        """Streamed exact search: per bypass choice, the rest choices (and their ``RestFloor``)
-        that can still beat the best cost found so far (the heuristic's mapping) with the least
+        """Streamed exact search: per bypass choice, the rest choices (with their ``RestFloor`` and
+        cycles floor) that can still beat the best cost found so far (the heuristic's mapping) with the least
         base of any outer choice: ``base + RestFloor`` is below the floor of every pair of that
         rest (docs/mapper.md), so the others cannot hold an optimum. The rests are enumerated
         ``REST_CHUNK`` at a time, once per set of bypass choices sharing them, and priced with
@@ -339,7 +361,7 @@ class _Search(TilingEvaluator):
                 costs = shared[key][2] = self.outer_costs(outer, projs, keep)
             least[ki] = ((costs[0] + mac_floor(space, keep)).min(), self._cycles_floor(costs[2]).min())
             groups.setdefault(space.rest_key(keep), []).append(ki)
-        kept: dict = {ki: ([], []) for ki in least}
+        kept: dict = {ki: ([], [], []) for ki in least}
         held = 0  # bytes of the kept rests' factors
         tree, applies = RestTree(space), RestFloor(space).applies
         for members in groups.values():
@@ -362,19 +384,22 @@ class _Search(TilingEvaluator):
                 rest_floor = RestFloor(space)
                 cycles = compute_cycles_floor(space, rest_instances(space, chunk))
                 for ki in members:
-                    credit, floor = (tree.rest_floor(rest_floor, space.keep_configs[ki], chunk) if applies
+                    keep = space.keep_configs[ki]
+                    credit, floor = (tree.rest_floor(rest_floor, keep, chunk) if applies
                                      else (np.zeros(len(chunk)),) * 2)
+                    rcyc = np.maximum(cycles, rest_floor.cycles(keep, chunk))
                     base, cyc = least[ki]
-                    ok = better_rows(self.obj.values(base + floor, np.maximum(cyc, cycles)), self.best_keys)
+                    ok = better_rows(self.obj.values(base + floor, np.maximum(cyc, rcyc)), self.best_keys)
                     kept[ki][0].append(chunk[ok])
                     kept[ki][1].append(credit[ok])
+                    kept[ki][2].append(rcyc[ok])
                     self.out.rests_streamed += len(chunk)
                     held += kept[ki][0][-1].nbytes
                     if held > KEPT_BYTES:
                         raise _TooMany(f"exact search stopped: more than {KEPT_BYTES >> 20} MB of the choices below level "
                                        f"{space.arch.levels[1].name}'s loops can beat the heuristic's mapping (memory); "
                                        "the heuristic's mapping, not proven optimal")
-        return {ki: (np.concatenate(r), np.concatenate(c)) for ki, (r, c) in kept.items() if r}
+        return {ki: tuple(np.concatenate(x) for x in parts) for ki, parts in kept.items() if parts[0]}
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
         """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""

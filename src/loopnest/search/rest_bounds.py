@@ -53,15 +53,46 @@ class RestFloor:
         traffic beyond ``mac_transfer_floor`` plus ``deep_floor``. Only where it ``applies``: a
         level 1 and no fanout on level 0 (whose loops the rests leave out)."""
         rests = self.space.rest_key(keep)
-        innermost = [(rests, t, p) for t, p in enumerate(innermost_keepers(keep))]
-        if any(k not in self._mac for k in innermost):
-            self._mac.update(zip(innermost, _chunked(mac_traffic, self.space, keep, rest)))
-        out = sum(self._mac[k] for k in innermost) - mac_transfer_floor(self.space, keep)
+        out = sum(parts[0] for parts in self._mac_parts(keep, rest)) - mac_transfer_floor(self.space, keep)
         transfers = deep_transfers(keep)
         if transfers:
             if (rests, transfers) not in self._deep:
                 self._deep[(rests, transfers)] = _chunked(deep_floor, self.space, transfers, rest)
             out = out + self._deep[(rests, transfers)]
+        return out
+
+    def _mac_parts(self, keep: np.ndarray, rest: np.ndarray) -> list[np.ndarray]:
+        """Per tensor, ``mac_traffic``'s (energy, port words, instances) (3, R) at its innermost keeper, cached."""
+        rests = self.space.rest_key(keep)
+        innermost = [(rests, t, p) for t, p in enumerate(innermost_keepers(keep))]
+        if any(k not in self._mac for k in innermost):
+            self._mac.update(zip(innermost, _chunked(mac_traffic, self.space, keep, rest).transpose(1, 0, 2)))
+        return [self._mac[k] for k in innermost]
+
+    def cycles(self, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
+        """(R,) cycles at or below the model's for every completion of each rest (any outer
+        choice, any loop orders): the model's cycles are at least, per level with a bandwidth,
+        the words each instance reads over its read bandwidth and writes (fills and updates)
+        over its write bandwidth; the MACs' operand reads and output updates at their innermost
+        keeper are part of those words and fixed by the rest (``mac_traffic``). Zero where the
+        floor does not apply. Computed as the model computes a level's bound (a sum in tensor
+        order, over the instances, over the bandwidth) from a subset of its non-negative terms,
+        so it is at most the model's cycles in floating point too, and equal where those terms
+        are all: a tie with the best mapping's cycles is then seen as one (the energy
+        objective breaks its ties by cycles)."""
+        out = np.zeros(len(rest))
+        if not self.applies:
+            return out
+        per_level: dict = {}
+        for (t, p), (_, words, inst) in zip(enumerate(innermost_keepers(keep)), self._mac_parts(keep, rest)):
+            port = "write" if ROLES[t] == "outputs" else "read"
+            total, _ = per_level.get((p, port), (0.0, inst))
+            per_level[(p, port)] = (total + words, inst)
+        for (p, port), (words, inst) in per_level.items():
+            level = self.space.arch.levels[p]
+            bandwidth = level.write_bandwidth if port == "write" else level.read_bandwidth
+            if bandwidth:
+                out = np.maximum(out, words / inst / bandwidth)
         return out
 
 
@@ -78,12 +109,15 @@ def deep_transfers(keep: np.ndarray) -> tuple[tuple[int, int, int], ...]:
 
 
 def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """(3, R) pJ, per tensor: the MACs' reads, psum updates and read-backs at its innermost
+    """(3, 3, R), per tensor: pJ of the MACs' reads, psum updates and read-backs at its innermost
     keeper and the network words they cross, counted by the cost model on one completion of each
     rest (every outer loop on level 0): no completion changes them. That keeper serves only the
     MACs, and the fanouts at or below it carry only their words. With sparsity: the model's
     actual reads and updates there (a leader's tile at the MACs is one value: no completion
-    changes them either), and the dense network words at ``floor_prices``."""
+    changes them either), and the dense network words at ``floor_prices``. Second: the words
+    through the port of that keeper the MACs use (an operand's reads, the outputs' updates;
+    outputs at the narrower of their word and partial-sum widths); third: the keeper's instances
+    (both for ``RestFloor.cycles``)."""
     arch, L = space.arch, space.L
     rows = list(enumerate(innermost_keepers(keep)))
     pr, fp = prices(space.problem, arch), floor_prices(space)
@@ -95,8 +129,12 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
     cost = evaluate_batch(space.problem, arch, space.assemble(f, np.tile(np.arange(space.D), (len(f), L, 1)), keep))
     c = cost.counts
     reads, updates = (c.reads, c.updates) if cost.sparse is None else (cost.sparse.actual[..., 0], cost.sparse.actual[..., 2])
-    out = []
+    out, words = [], []  # words: the keeper's total (the model divides the sum of a level's words by its instances)
     for t, p in rows:
+        if ROLES[t] == "outputs":
+            words.append(updates[:, p, t] * min(pr.words[p, t], pr.psum_words[p]))
+        else:
+            words.append(reads[:, p, t] * pr.words[p, t])
         e_read, e_update, e_net = read[t], update[t], c.network[:, p:, t] @ net[p:, t]
         if ROLES[t] == "outputs" and pr.psums_differ:
             # where the keeper reads psums back it holds partial sums, and so does every fanout
@@ -106,7 +144,7 @@ def mac_traffic(space: Mapspace, keep: np.ndarray, rest: np.ndarray) -> np.ndarr
             e_update = np.where(wide, pr.psum_storage[p, 2], update[t])
             e_net = np.where(wide, c.network[:, p:, t] @ fp.psum_network[p:], e_net)
         out.append(reads[:, p, t] * e_read + updates[:, p, t] * e_update + e_net)
-    return np.stack(out)
+    return np.stack([np.stack(out), np.stack(words), c.active[:, [p for _, p in rows]].T.astype(float)])
 
 
 def deep_floor(space: Mapspace, transfers: tuple[tuple[int, int, int], ...], rest: np.ndarray) -> np.ndarray:
