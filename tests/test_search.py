@@ -71,13 +71,13 @@ def rests(request, monkeypatch):
     per visit at a time, no cached floor parts kept (each recomputed when needed) and rest groups
     expanded two at a time (several steps per visit)."""
     if request.param == "streamed":
-        from loopnest.search import bounds, mapper
+        from loopnest.search import inside_floor, mapper
 
         monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
         monkeypatch.setattr(mapper, "REST_CHUNK", 5)
         monkeypatch.setattr(mapper, "PAIRS", 1)
         monkeypatch.setattr(mapper, "GROUPS", 2)
-        monkeypatch.setattr(bounds, "PARTS_BYTES", 0)
+        monkeypatch.setattr(inside_floor, "PARTS_BYTES", 0)
     return request.param
 
 

@@ -15,8 +15,6 @@ from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.search.bounds import (
-    InsideFloor,
-    RestGroups,
     _signature,
     bypass_floor,
     compute_cycles_floor,
@@ -24,6 +22,7 @@ from loopnest.search.bounds import (
     refetch_floor,
     rest_instances,
 )
+from loopnest.search.inside_floor import InsideFloor, RestGroups
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES

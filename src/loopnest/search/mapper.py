@@ -47,8 +47,6 @@ from loopnest.model.result import evaluate
 from loopnest.model.sparse import plan as sparse_plan
 from loopnest.search.arrays import ascending
 from loopnest.search.bounds import (
-    InsideFloor,
-    RestGroups,
     compute_cycles_floor,
     divides,
     innermost_keepers,
@@ -56,6 +54,7 @@ from loopnest.search.bounds import (
     mac_floor,
     rest_instances,
 )
+from loopnest.search.inside_floor import InsideFloor, RestGroups
 from loopnest.search.layer_search import LayerSearch
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.search.padded import best_with_padded_folds
