@@ -7,16 +7,15 @@ tie-break of the cycles objective included."""
 
 from __future__ import annotations
 
-from itertools import product
 
 import numpy as np
 import pytest
 from test_search import arch3, brute_force, found, rests  # noqa: F401 (rests: both exact paths, a fixture)
+from test_search_bounds import every_order
 
 from loopnest.arch import load_arch
 from loopnest.arch.spec import Fanout
 from loopnest.mapping.constraints import parse_constraints
-from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.search.layer_search import LayerSearch
@@ -28,16 +27,7 @@ from loopnest.workload.layers import fc
 def least_cycles(space: Mapspace, f: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """Per tiling (factors over the slots): the model's least cycles over every combination of
     the levels' loop-order classes (the bandwidth cycles depend on the orders)."""
-    base = space.assemble(f, np.tile(np.arange(space.D), (len(f), space.L, 1)), keep)
-    out = np.full(len(f), np.inf)
-    for k in range(len(f)):
-        classes = [space.order_classes(l, tuple(base.temporal[k, l] > 1), keep) for l in range(space.L)]
-        perms = np.array([np.stack(c) for c in product(*classes)])
-        n = len(perms)
-        batch = MappingBatch(np.repeat(base.temporal[k:k + 1], n, 0), perms, np.repeat(base.spatial[k:k + 1], n, 0),
-                             np.repeat(base.keep[k:k + 1], n, 0))
-        out[k] = evaluate_batch(space.problem, space.arch, batch).cycles.min()
-    return out
+    return np.array([evaluate_batch(space.problem, space.arch, b).cycles.min() for b in every_order(space, f, keep)])
 
 
 @pytest.mark.parametrize("bits", [16, 8])
