@@ -40,14 +40,18 @@ def arch2(cap: int = 10) -> Architecture:
     ), compute=Compute(energy_pj=0.5))
 
 
-def brute_force(problem, arch, constraints=None, objective="energy", imperfect=False):
-    """Best objective keys over every mapping: no capacity pruning, no order classes."""
+def brute_force(problem, arch, constraints=None, objective="energy", imperfect=False, inner_order_free=False):
+    """Best objective keys over every mapping: no capacity pruning, no order classes. With
+    ``inner_order_free`` the innermost level keeps one loop order (where no keeper lies below it,
+    no count depends on its order)."""
     space = Mapspace(problem, arch, constraints, imperfect=imperfect)
     obj = Objective.parse(objective)
     active = [i for i, d in enumerate(space.dims) if problem.dims[d] > 1]  # the model drops size-1 dims
     rest = [i for i in range(space.D) if i not in active]
     level_perms = [list(p) + rest for p in permutations(active)]
-    combos = np.array(list(product(level_perms, repeat=space.L)), np.int64)  # (P, L, D)
+    ordered = space.L - 1 if inner_order_free else space.L
+    combos = np.array([list(c) + [level_perms[0]] * (space.L - ordered)
+                       for c in product(level_perms, repeat=ordered)], np.int64)  # (P, L, D)
     best = None
     for keep in space.keep_configs:
         idx = space.tilings(keep, prune=False)

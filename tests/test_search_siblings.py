@@ -5,7 +5,6 @@ same hardware written as one partitioned level."""
 from __future__ import annotations
 
 from functools import cache
-from itertools import permutations, product
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.search.siblings import canonical_rests
 from loopnest.workload.layers import conv2d, fc
-from test_search import found, rests  # noqa: F401  (rests: the fixture of both exact paths)
+from test_search import brute_force, found, rests  # noqa: F401  (rests: the fixture of both exact paths)
 
 SPADS = {"inputs": 3, "weights": 4, "outputs": 2}  # words per scratchpad
 E_SPAD = {"inputs": 0.4, "weights": 0.7, "outputs": 0.5}  # pJ per access
@@ -55,22 +54,7 @@ def brute_energy(name: str) -> float:
     everything: every tiling (no capacity pruning), every bypass choice of the scratchpads, every
     permutation of the loops of each level but the innermost (whose order no count depends on:
     no keeper lies below it)."""
-    problem, arch = LAYERS[name], siblings()
-    space = Mapspace(problem, arch, KEEP_BUFFER)
-    active = [i for i, d in enumerate(space.dims) if problem.dims[d] > 1]
-    rest = [i for i in range(space.D) if i not in active]
-    perms = [list(p) + rest for p in permutations(active)]
-    combos = np.array([list(c) + [perms[0]] for c in product(perms, repeat=space.L - 1)], np.int64)  # (P, L, D)
-    best = np.inf
-    for keep in space.keep_configs:
-        idx = space.tilings(keep, prune=False)
-        rep = np.repeat(np.arange(len(idx)), len(combos))
-        base = space.batch(idx, np.zeros((len(idx), space.L, space.D), np.int64), keep)
-        batch = MappingBatch(base.temporal[rep], np.tile(combos, (len(idx), 1, 1)), base.spatial[rep], base.keep[rep])
-        c = evaluate_batch(problem, arch, batch)
-        if c.valid.any():
-            best = min(best, float(c.energy_pj[c.valid].min()))
-    return best
+    return brute_force(LAYERS[name], siblings(), KEEP_BUFFER, inner_order_free=True)[0]
 
 
 @pytest.mark.parametrize("name", LAYERS)
