@@ -103,6 +103,9 @@ def main() -> None:
           f"partitioned_cpu_s={part.get('cpu_s', float('nan')):.1f} siblings_pj={sib.get('energy_pj')} "
           f"siblings_proven={sib.get('proven')} siblings_cpu_s={sib.get('cpu_s', float('nan')):.1f} "
           f"siblings_rss_mb={sib.get('rss_mb', float('nan')):.0f} same_optimum={same}")
+    forms = args.forms.split(",")
+    if any(rows.get(f, {}).get("energy_pj") is None for f in forms):
+        sys.exit(1)  # a form failed or found no mapping (e.g. a --split the layer cannot take): said above
 
 
 if __name__ == "__main__":
