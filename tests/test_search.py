@@ -40,11 +40,14 @@ def arch2(cap: int = 10) -> Architecture:
     ), compute=Compute(energy_pj=0.5))
 
 
-def brute_force(problem, arch, constraints=None, objective="energy", imperfect=False, inner_order_free=False):
+def brute_force(problem, arch, constraints=None, objective="energy", imperfect=False, inner_order_free=False,
+                enumerate_on=None):
     """Best objective keys over every mapping: no capacity pruning, no order classes. With
     ``inner_order_free`` the innermost level keeps one loop order (where no keeper lies below it,
-    no count depends on its order)."""
-    space = Mapspace(problem, arch, constraints, imperfect=imperfect)
+    no count depends on its order). ``enumerate_on``: an architecture whose mapspace is enumerated
+    instead of ``arch``'s (the same levels without a rule the mapspace prunes by), each mapping
+    still costed and checked on ``arch``."""
+    space = Mapspace(problem, enumerate_on or arch, constraints, imperfect=imperfect)
     obj = Objective.parse(objective)
     active = [i for i, d in enumerate(space.dims) if problem.dims[d] > 1]  # the model drops size-1 dims
     rest = [i for i in range(space.D) if i not in active]

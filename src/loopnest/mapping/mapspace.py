@@ -51,6 +51,8 @@ class Mapspace:
         self.dims = problem.dim_names
         self.L, self.D = len(arch.levels), len(self.dims)
         self.sizes = np.array([problem.dims[d] for d in self.dims], np.int64)  # (D,) dimension sizes
+        # a tensor held whole at level 1 between layers (``resident``): the outermost level loops over none of its dims
+        self.resident_dims = frozenset(d for r in arch.resident for idx in problem.tensor(r).indices for d, c in idx.items() if c)
         self.slots: list[tuple[int, int]] = []
         for l, lv in enumerate(arch.levels):
             self.slots.append((l, TEMPORAL))
@@ -80,7 +82,8 @@ class Mapspace:
         l, axis = slot
         lv, lc, n = self.arch.levels[l], self.constraints.at(self.arch.levels[l].name), self.problem.dims[d]
         if axis == TEMPORAL:
-            return lc.temporal.get(d, FactorRule()).bounds(n)
+            lo, hi = lc.temporal.get(d, FactorRule()).bounds(n)
+            return (lo, 1) if l == 0 and d in self.resident_dims else (lo, hi)
         rules = lc.spatial_x if axis == X else lc.spatial_y
         if rules is not None and d not in rules:
             return (1, 1)
@@ -109,8 +112,12 @@ class Mapspace:
         for l, lv in enumerate(self.arch.levels):
             allowed = [r for r in lv.keeps if lv.partitions is None or r in lv.partitions]
             fixed = self.constraints.at(lv.name).keep
+            must = frozenset(self.arch.resident) if l == 1 else frozenset()  # held whole at level 1 between layers
             if l == 0:
                 per_level.append([frozenset(ROLES)])
+            elif fixed is not None and not must <= set(fixed):
+                raise ConstraintError(f"{self.constraints.source}: level {lv.name} holds {sorted(must)} whole between layers "
+                                      f"(resident): its keep must include them, not {sorted(fixed)}")
             elif fixed is not None:
                 bad = sorted(set(fixed) - set(allowed))
                 if bad:
@@ -118,7 +125,7 @@ class Mapspace:
                 per_level.append([fixed])
             else:
                 per_level.append([frozenset(c) for k in range(len(allowed) + 1)
-                                  for c in combinations(allowed, k)])
+                                  for c in combinations(allowed, k) if must <= set(c)])
         configs = [[[r in s for r in ROLES] for s in combo] for combo in product(*per_level)]
         return np.array(configs, bool).reshape(-1, self.L, len(ROLES))
 

@@ -217,7 +217,8 @@ def evaluate(problem: Problem, arch: Architecture, mapping: Mapping, check_capac
                                    f"whole tensor, {whole} values, not {int(costs.counts.tiles[0, 1, t]) if batch.keep[0, 1, t] else 'bypassed'}")
         cap = lv.partitions if lv.partitions is not None else lv.capacity_words
         dbl = " (double-buffered: half usable)" if lv.double_buffered else ""
-        raise MappingError(f"level {lv.name}: tiles {tiles} words do not fit its capacity {cap} words{dbl}")
+        held = " (dense: the check counts what the sparse formats store, metadata included)" if costs.sparse is not None else ""
+        raise MappingError(f"level {lv.name}: tiles {tiles} words{held} do not fit its capacity {cap} words{dbl}")
     return Result(problem, arch, mapping, batch, costs)
 
 

@@ -41,6 +41,7 @@ import numpy as np
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
 from loopnest.mapping.factors import MapspaceError
+from loopnest.mapping.mapping import MappingError
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model.limits import check_countable
 from loopnest.model.result import evaluate
@@ -500,6 +501,11 @@ class _Search(TilingEvaluator):
 
     # ----- explanations -------------------------------------------------------------------
     def why_empty(self) -> str:
+        if self.rejected is not None:  # the mapspace's relaxed tests passed, the model's own checks did not
+            try:
+                evaluate(self.space.problem, self.space.arch, self.rejected.mapping(0, self.space.problem))
+            except MappingError as e:
+                return f"the model rejected all {self.out.evaluated:,d} mappings costed; the first: {e}"
         if self.stats:
             parts = [f"{where}: the smallest tile is {n} words" for where, n in sorted(self.stats.items())]
             return "no mapping fits the capacities: " + "; ".join(parts)

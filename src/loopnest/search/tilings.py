@@ -44,6 +44,7 @@ class TilingEvaluator:
         self.best_keys: np.ndarray | None = None
         self.best_row: MappingBatch | None = None
         self.best_tiling: tuple | None = None  # (factors (S, D), keep (L, 3), outer order (D,))
+        self.rejected: MappingBatch | None = None  # while nothing is valid: a mapping the model rejected (why_empty)
 
     # ----- inner enumeration ------------------------------------------------------------
     def inner(self, f: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
@@ -120,7 +121,10 @@ class TilingEvaluator:
 
     def _evaluate(self, batch: MappingBatch):
         self.out.evaluated += len(batch)
-        return evaluate_batch(self.space.problem, self.space.arch, batch)
+        costs = evaluate_batch(self.space.problem, self.space.arch, batch)
+        if self.rejected is None and self.best_row is None and len(batch) and not costs.valid.any():
+            self.rejected = batch[0:1]
+        return costs
 
     def _offer(self, batch: MappingBatch, costs, at: np.ndarray | None = None) -> None:
         """Offer the valid rows of an evaluated batch as candidates for the best; ``at`` maps
