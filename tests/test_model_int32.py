@@ -116,6 +116,22 @@ def _spy_types(monkeypatch) -> list:
     return used
 
 
+def _ceil_batch(problem, arch, size: int, rng: np.random.Generator) -> MappingBatch:
+    """Random ceil splits of eyeriss's slots, from the innermost out (RF, GLB y, x, t): each
+    factor at most ceil(D / chunk inside it), DRAM's exactly that; random orders and bypass."""
+    L, D = len(arch.levels), len(problem.dims)
+    temporal, spatial = np.ones((size, L, D), np.int64), np.ones((size, L, 2, D), np.int64)
+    for d, n in enumerate(problem.dims.values()):
+        chunk = np.ones(size, np.int64)
+        for f in (temporal[:, 2, d], spatial[:, 1, 1, d], spatial[:, 1, 0, d], temporal[:, 1, d]):
+            f[:] = 1 + (rng.random(size) * (-(-n // chunk))).astype(np.int64)
+            chunk *= f
+        temporal[:, 0, d] = -(-n // chunk)
+    keep = (rng.random((size, L, 3)) < 0.7) & np.array([[r in lv.keeps for r in ROLES] for lv in arch.levels])
+    keep[:, 0] = True
+    return MappingBatch(temporal, np.argsort(rng.random((size, L, D)), axis=2), spatial, keep)
+
+
 def test_a_block_of_padded_boxes_is_counted_in_int32_from_the_real_sizes(monkeypatch):
     # remainder tiles (ceil splits over every slot, from the innermost out: each factor at most
     # ceil(D / chunk inside it), DRAM's exactly that) pad each box past its dimension, below 2 D:
@@ -127,19 +143,9 @@ def test_a_block_of_padded_boxes_is_counted_in_int32_from_the_real_sizes(monkeyp
     # as with every array in int64
     arch = load_arch("eyeriss")
     problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
-    rng, L, D, size = np.random.default_rng(3), len(arch.levels), len(problem.dims), 3000
-    temporal, spatial = np.ones((size, L, D), np.int64), np.ones((size, L, 2, D), np.int64)
-    for d, n in enumerate(problem.dims.values()):
-        chunk = np.ones(size, np.int64)
-        for f in (temporal[:, 2, d], spatial[:, 1, 1, d], spatial[:, 1, 0, d], temporal[:, 1, d]):  # RF, GLB y, x, t
-            f[:] = 1 + (rng.random(size) * (-(-n // chunk))).astype(np.int64)
-            chunk *= f
-        temporal[:, 0, d] = -(-n // chunk)
-    boxes = (temporal.prod(axis=1) * spatial.prod(axis=(1, 2))).max(axis=0)  # the largest padded box of each dimension
-    assert int(np.prod(boxes.astype(object))) * 2 > 2**31 - 1  # the batch exercises the remainder proof
-    keep = (rng.random((size, L, 3)) < 0.7) & np.array([[r in lv.keeps for r in ROLES] for lv in arch.levels])
-    keep[:, 0] = True
-    batch = MappingBatch(temporal, np.argsort(rng.random((size, L, D)), axis=2), spatial, keep)
+    batch = _ceil_batch(problem, arch, 3000, np.random.default_rng(3))
+    cum = batch.temporal.prod(axis=1) * batch.spatial.prod(axis=(1, 2))
+    assert int(np.prod(cum.max(axis=0).astype(object))) * 2 > 2**31 - 1  # the batch exercises the remainder proof
     used = _spy_types(monkeypatch)
     fast = evaluate_batch(problem, arch, batch)
     assert used == [(np.int32, np.int32)]
@@ -208,3 +214,29 @@ def test_the_remainder_int32_proof_at_its_bounds(layer, dims, boxes, fits):
     halo = model_limits._halo(problem, dims)
     assert halo == (2 if layer == "conv/2" else 1)
     assert model_limits._clipped_in_int32(problem, dims, list(boxes), halo) is fits
+
+
+def test_blocks_after_one_with_remainders_are_larger_and_cost_the_same(monkeypatch):
+    # blocks of CHUNK = 5 mappings, CLIPPED_CHUNK = 11 after a block with remainder tiles: 5 exact
+    # splits then 35 ceil splits (each of the first 5 pads some dimension: asserted) give blocks
+    # [0:5] exact, [5:10] with remainders, then [10:21], [21:32], [32:40]; every result equals
+    # the one-block evaluation
+    arch = load_arch("eyeriss")
+    problem = next(p for p in load_network("resnet50").layers if p.name == "layer1.0.conv2")
+    exact = _random_batch(problem, arch, 5, seed=1)
+    ceil = _ceil_batch(problem, arch, 35, np.random.default_rng(2))
+    sizes = np.array(list(problem.dims.values()))
+    assert ((ceil.temporal.prod(axis=1) * ceil.spatial.prod(axis=(1, 2)))[:5] != sizes).any(axis=1).all()
+    batch = MappingBatch(*(np.concatenate([getattr(exact, f), getattr(ceil, f)]) for f in ("temporal", "perm", "spatial", "keep")))
+    whole = evaluate_batch(problem, arch, batch)  # one block (CHUNK = 12k)
+    lengths = []
+    count = model_costs.count_block
+    monkeypatch.setattr(model_costs, "count_block", lambda p, a, b: lengths.append(len(b)) or count(p, a, b))
+    monkeypatch.setattr(model_costs, "CHUNK", 5)
+    monkeypatch.setattr(model_costs, "CLIPPED_CHUNK", 11)
+    blocks = evaluate_batch(problem, arch, batch)
+    assert lengths == [5, 5, 11, 11, 8]
+    for f in ("reads", "fills", "updates", "network", "tiles", "compute_cycles", "active"):
+        assert np.array_equal(getattr(whole.counts, f), getattr(blocks.counts, f)), f
+    for f in ("valid", "capacity_ok", "spatial_ok", "storage_energy_pj", "network_energy_pj", "cycles", "bound", "utilization"):
+        assert np.array_equal(getattr(whole, f), getattr(blocks, f)), f

@@ -438,8 +438,9 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
     active instances (L, B) and MAC steps (B,). Also what the validity check needs: the kept
     tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B).
-    Then the rows (kind, level, tensor) of ``words`` that may be nonzero; last, the outputs' drain
-    reads (L, B) inside ``words``' reads (None without a ``drain_reads`` level)."""
+    Then the rows (kind, level, tensor) of ``words`` that may be nonzero; the outputs' drain
+    reads (L, B) inside ``words``' reads (None without a ``drain_reads`` level); last, whether the
+    block has remainder tiles (counted by clipped.py)."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
@@ -510,4 +511,4 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
         else:
             active[l] = nest.clip.active(l)
     steps = nest.above[L] if nest.clip is None else nest.clip.steps()
-    return words, active, steps, keep, nest.xy, sorted(rows), drain
+    return words, active, steps, keep, nest.xy, sorted(rows), drain, nest.clip is not None
