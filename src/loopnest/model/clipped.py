@@ -28,12 +28,15 @@ Refused with remainders (one line, ``RemainderError``; ``mapping.remainder_refus
 a window, systolic fanouts (their partial folds keep SCALE-Sim's padded timing), sparsity and
 ``strided_windows: positions``. Folded window unions on a fanout (``window_union``) are costed.
 
-Speed (a block of mappings at once, no loop per mapping): loops of bound 1 in every mapping (the
-fanout slots of levels without a fanout) are left out; the digits of D - 1 come from one float64
-division per loop and dimension (``_div``: exact below 2**53, where NumPy's integer division is
-several times slower), as (B,) rows built when a count first asks; the counts with the same loops
-(MAC steps, active instances, first fetches, the MAC's operands) are computed once per block, and
-the shared and own fetches of a consumer share their scan up to the last per-mapping loop; the
+Speed (a block of mappings at once, no loop per mapping): a block is counted in int32 where
+``limits._clipped_in_int32`` proves it from the real sizes (the padded boxes' products over
+dimensions are never formed), and blocks after one with remainders are larger
+(``costs.CLIPPED_CHUNK``); loops of bound 1 in every mapping (the fanout slots of levels without a
+fanout) are left out; the digits of D - 1 come from one float division per loop and dimension
+(``_div``: float32 below 2**24, float64 below 2**53, where NumPy's integer division is several
+times slower), as (B,) rows built when a count first asks; the counts with the same loops (MAC
+steps, active instances, first fetches, the MAC's operands) are computed once per block, and the
+shared and own fetches of a consumer share their scan up to the last per-mapping loop; the
 first-iteration chunks of a sliding loop are counted in closed form, and the sliding-window words
 only for the mappings whose innermost relevant loop is that window's, gathered.
 """

@@ -32,16 +32,16 @@ over the clipped tiles (its docstring states the rule); tile sizes are the boxes
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
-Integer type: a block is counted in int32 (half the memory traffic of int64) where every
-dimension fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
-``limits._exact_in_int32`` proves that every value fits (with remainder tiles padding the boxes,
-from the real sizes: ``limits._clipped_in_int32``; the padded products over dimensions, t_level,
-above, s_level, the loops outside a walk's innermost relevant loop and the fanout instances
-counted apart, are then not computed), else in int64 where ``limits._largest_product`` proves it
-(every loop bound of a mapping multiplied together, V, with 4 * halo * V < 2**63; a block whose
-loop arrays are exact in int32 but whose counts may not be has those arrays widened instead, V at
-most the product of the largest boxes); the counts come out the same. A layer beyond that is refused with a
-``CountLimitError`` (``check_countable`` says so before a search starts), never counted wrong.
+Integer type: a block is counted in int32 (half the memory traffic of int64) where every dimension
+fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
+``limits._exact_in_int32`` proves that every value fits (with remainder tiles, from the real sizes:
+``limits._clipped_in_int32``; the padded products over dimensions, t_level, above, s_level, a
+walk's ``outer`` and a fold's multiplicity, are then not formed), else in int64 where
+``limits._largest_product`` proves it (every loop bound of a mapping multiplied together, V, with
+4 * halo * V < 2**63; a block whose loop arrays are exact in int32 but whose counts may not be has
+those arrays widened instead, V at most the product of the largest boxes); the counts come out the
+same. A layer beyond that is refused with a ``CountLimitError`` (``check_countable`` says so before
+a search starts), never counted wrong.
 Python integers (dtype object) also work: exact at any size and slow, the reference the tests
 compare the fixed-width paths with.
 """
@@ -316,7 +316,7 @@ class _Nest:
                 lstar = np.maximum(lstar, (k >= 0) * (l + 1) - 1)
         ls = [(lstar <= 0).astype(self.dt)] + [(lstar == l).astype(self.dt) for l in range(1, c)] if c > 1 else None
         key = _pick([k for k, _, _ in per_level], ls)
-        outer = None if self.clip is not None else _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
+        outer = None if self.clip else _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
         b1 = _pick([b for _, _, b in per_level], ls)
         sliding = []
         for d, a, coef in g.sliding:
@@ -363,8 +363,7 @@ class _Nest:
 
     def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
         """The walk (None without reuse), the union box, the folded factors per dim (None: 1)
-        and the multiplicity of fanout instances counted apart (None with remainders: clipped.py
-        counts those instances per dimension)."""
+        and the multiplicity of fanout instances counted apart (None with remainders)."""
         key = (g, c, expand, reuse)
         if key in self._folds:
             return self._folds[key]
