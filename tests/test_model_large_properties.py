@@ -5,7 +5,9 @@ it accepts, random mappings and every shipped preset:
   its counts equal those of the same rules in Python integers (dtype object: no overflow, keys
   with as many bits as the bounds need), whatever integer type the block was counted in;
 - every count is non-negative, every energy finite and non-negative, the cycles positive and the
-  utilization in [0, 1] where the fanouts fit.
+  utilization in [0, 1] where the fanouts fit;
+- with remainder tiles (ceil splits), the counts equal the Python-integer ones too, whether the
+  block was counted in int32 (``limits._clipped_in_int32``), widened or in int64.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from hypothesis import strategies as st
 
 from loopnest.arch import load_arch
 from loopnest.arch.loader import list_presets
-from loopnest.mapping.mapping import MappingBatch
+from loopnest.mapping.mapping import MappingBatch, remainder_refusal
 from loopnest.model import CountLimitError, check_countable, evaluate_batch
+from loopnest.model.clipped import RemainderError
 from loopnest.model import counts as model_counts
 from loopnest.model import limits as model_limits
 from loopnest.workload.layers import conv2d, fc, matmul
@@ -94,6 +97,27 @@ def random_batch(problem, exps: dict, arch, size: int, rng: np.random.Generator)
     return MappingBatch(temporal, perm, spatial, keep)
 
 
+def ceil_padded(batch: MappingBatch, problem, arch, rng: np.random.Generator) -> MappingBatch:
+    """The mappings with remainder tiles: per dimension, in half of the mappings, the factor of a
+    random slot inside level 0's temporal loop raised by one, then the mapspace's ceil rule from
+    the innermost slot out (each factor at most ceil(D / chunk inside it), level 0's temporal
+    loop exactly that)."""
+    temporal, spatial = batch.temporal.copy(), batch.spatial.copy()
+    nest = [(l, k) for l, lv in enumerate(arch.levels) for k in ((-1, 0, 1) if lv.fanout else (-1,))]  # outer -> inner
+    size = len(batch)
+    for i, n in enumerate(problem.dims.values()):
+        bump = np.where(rng.random(size) < 0.5, rng.integers(1, max(len(nest), 2), size), -1)
+        chunk = np.ones(size, np.int64)  # below 2 D < 2**62
+        for s in range(len(nest) - 1, 0, -1):
+            l, k = nest[s]
+            f = temporal[:, l, i] if k < 0 else spatial[:, l, k, i]  # a view
+            f += bump == s
+            np.minimum(f, -(-n // chunk), out=f)
+            chunk *= f
+        temporal[:, 0, i] = -(-n // chunk)
+    return MappingBatch(temporal, batch.perm, spatial, batch.keep)
+
+
 def python_int_counts(problem, arch, batch):
     """count_block with every quantity a Python integer (no fixed width, no proof needed)."""
     loops = model_counts._Nest._loops
@@ -136,3 +160,34 @@ def test_large_layers_are_counted_exactly_or_refused(layer, name, seed):
     fits = r.spatial_ok.all(axis=1)
     assert (r.utilization >= 0).all() and (r.utilization[fits] <= 1 + 1e-12).all()
     assert int(c.compute_cycles[0]) * math.prod(int(x) for x in batch.spatial[0].ravel()) == problem.macs
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(layers(), st.sampled_from(list_presets()), st.integers(0, 2**32 - 1))
+def test_large_layers_with_remainder_tiles_are_counted_exactly_or_refused(layer, name, seed):
+    problem, exps = layer
+    arch = preset(name)
+    rng = np.random.default_rng(seed)
+    batch = ceil_padded(random_batch(problem, exps, arch, 6, rng), problem, arch, rng)
+    padded = [math.prod(int(f) for f in m.ravel()) * math.prod(int(f) for f in s.ravel())
+              for m, s in zip(batch.temporal, batch.spatial)]  # every loop bound of a mapping multiplied
+    try:
+        words = model_counts.count_block(problem, arch, batch)[0]
+        r = evaluate_batch(problem, arch, batch)
+    except RemainderError:  # a feature the remainder model does not cover (systolic, sparse, positions)
+        event("refused: remainders")
+        assert remainder_refusal(problem, arch) is not None
+        return
+    except CountLimitError:  # the int64 proof takes the padded product of the loop bounds
+        event("refused: too large")
+        assert max(padded) > model_limits.count_limit(problem) // 2 or max(problem.dims.values()) >= 2**58
+        return
+    event(f"counted in {words.dtype}, {'with' if max(padded) > problem.macs else 'without'} remainders")
+    c = r.counts
+    words, active, steps, keep, *_ = python_int_counts(problem, arch, batch)
+    if arch.resident:
+        from loopnest.model.costs import _resident
+        _resident(arch, words, keep)
+    for kind, got in enumerate((c.reads, c.fills, c.updates, c.network, c.tiles)):
+        assert np.array_equal(got.transpose(1, 2, 0).astype(object), words[kind]), ("reads", "fills", "updates", "network", "tiles")[kind]
+    assert np.array_equal(c.active.T.astype(object), active) and np.array_equal(c.compute_cycles.astype(object), steps)

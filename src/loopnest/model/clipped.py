@@ -28,12 +28,15 @@ Refused with remainders (one line, ``RemainderError``; ``mapping.remainder_refus
 a window, systolic fanouts (their partial folds keep SCALE-Sim's padded timing), sparsity and
 ``strided_windows: positions``. Folded window unions on a fanout (``window_union``) are costed.
 
-Speed (a block of mappings at once, no loop per mapping): loops of bound 1 in every mapping (the
-fanout slots of levels without a fanout) are left out; the digits of D - 1 come from one float64
-division per loop and dimension (``_div``: exact below 2**53, where NumPy's integer division is
-several times slower), as (B,) rows built when a count first asks; the counts with the same loops
-(MAC steps, active instances, first fetches, the MAC's operands) are computed once per block, and
-the shared and own fetches of a consumer share their scan up to the last per-mapping loop; the
+Speed (a block of mappings at once, no loop per mapping): a block is counted in int32 where
+``limits._clipped_in_int32`` proves it from the real sizes (the padded boxes' products over
+dimensions are never formed), and blocks after one with remainders are larger
+(``costs.CLIPPED_CHUNK``); loops of bound 1 in every mapping (the fanout slots of levels without a
+fanout) are left out; the digits of D - 1 come from one float division per loop and dimension
+(``_div``: float32 below 2**24, float64 below 2**53, where NumPy's integer division is several
+times slower), as (B,) rows built when a count first asks; the counts with the same loops (MAC
+steps, active instances, first fetches, the MAC's operands) are computed once per block, and the
+shared and own fetches of a consumer share their scan up to the last per-mapping loop; the
 first-iteration chunks of a sliding loop are counted in closed form, and the sliding-window words
 only for the mappings whose innermost relevant loop is that window's, gathered.
 """
@@ -41,12 +44,14 @@ only for the mappings whose innermost relevant loop is that window's, gathered.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
 from loopnest.mapping.mapping import MappingError, remainder_refusal
 
 _FLOAT_EXACT = 2**53  # a float64 quotient of integers below this, truncated, is their floor division
+_FLOAT32_EXACT = 2**24  # the same for float32
 
 
 class RemainderError(MappingError):
@@ -56,11 +61,16 @@ class RemainderError(MappingError):
 def _div(a, b):
     """a // b for non-negative integers a (array or int) and positive b: the float64 quotient,
     truncated, where every a is below 2**53 (exact: the rounding error, below a / b * 2**-53, is
-    less than 1 / b, the least distance from a / b to the next integer), else integer division
-    (and for Python integers, dtype object)."""
-    if (isinstance(a, np.ndarray) and a.dtype != object and getattr(b, "dtype", None) != object
-            and a.size and a.max() < _FLOAT_EXACT):
-        return (a / b).astype(a.dtype)
+    less than 1 / b, the least distance from a / b to the next integer; a b past 2**53 rounds to
+    at least 2**53 > a, a quotient below 1), the float32 one for int32 arrays below 2**24 (the
+    same argument; half the traffic), else integer division (and for Python integers, dtype
+    object)."""
+    if isinstance(a, np.ndarray) and a.dtype != object and getattr(b, "dtype", None) != object and a.size:
+        top = a.max()
+        if top < _FLOAT32_EXACT and a.dtype == np.int32:
+            return (a.astype(np.float32) / np.asarray(b, np.float32)).astype(np.int32)
+        if top < _FLOAT_EXACT:
+            return (a / b).astype(a.dtype)
     return a // b
 
 
@@ -149,8 +159,8 @@ class Clip:
                 acc = acc + (pos if tight is None else tight * pos)
                 tight = zero if tight is None else tight * zero
             else:
-                if k is not True:  # per mapping: a loop in K, or one outside it
-                    F, dig = np.where(k, F, 1), np.where(k, dig, pos)
+                if k is not True:  # per mapping: a loop in K, or one outside it (selects as arithmetic: faster)
+                    F, dig = (F - 1) * k + 1, (dig - pos) * k + pos
                     zero = np.maximum(k, zero)  # stays tight: in K (its digit may equal D - 1's), or a digit 0
                 step = dig if tight is None else tight * dig
                 acc = step if isinstance(acc, int) else acc * F + step
@@ -162,11 +172,13 @@ class Clip:
         self._counts[key] = (out, K)
         return out
 
-    def chunks(self, d: int, c: int, folded) -> np.ndarray:
+    def chunks(self, d: int, c: int, folded) -> np.ndarray | int:
         """n = ceil(D / box): the non-empty chunks of the union box of consumer level c, its box
-        times the ``folded`` factors (None: 1); ceil(D / (cum[c] f)) = ceil(ceil(D / cum[c]) / f)."""
+        times the ``folded`` factors (None: 1); ceil(D / (cum[c] f)) = ceil(ceil(D / cum[c]) / f).
+        An int where it is the same for every mapping: 1 at level 0, D at the MAC (box 1)."""
         if (c, d) not in self._chunks:
-            self._chunks[(c, d)] = self.q(self.last[c], d) + 1 if c > 0 else np.ones(self.B, self.dt)
+            self._chunks[(c, d)] = (1 if c == 0 else self.sizes[d] if c == self.nest.L
+                                    else self.q(self.last[c], d) + 1)
         n = self._chunks[(c, d)]
         return n if folded is None else _div(n + folded - 1, folded)
 
@@ -187,7 +199,9 @@ class Clip:
 
 def _axis_sum(axis, n: dict, E: dict):
     """Sum of an axis's hull extent over every combination of its dimensions' chunks: n[d] chunks
-    of summed extent E[d] per dimension."""
+    of summed extent E[d] per dimension (an axis of one dimension, coefficient 1: E[d])."""
+    if len(axis) == 1 and axis[0][1] == 1:
+        return E[axis[0][0]]
     total = 1
     for d, _ in axis:
         total = total * n[d]
@@ -231,9 +245,10 @@ def fetched(nest, g, c: int, expand: tuple, reuse: bool) -> np.ndarray:
     n = {d: clip.chunks(d, c, folded[d]) for d in g.relevant}
     E = {d: clip.sizes[d] for d in g.relevant}
     axes = [_axis_sum(ax, n, E) for ax in g.axes]
-    base = irr
+    base = irr * math.prod(a for a in axes if isinstance(a, int))  # the ints first: one pass for them all
     for a in axes:
-        base = base * a
+        if not isinstance(a, int):
+            base = base * a
     if w is None or not g.sliding:
         return base
     out = None

@@ -32,14 +32,16 @@ over the clipped tiles (its docstring states the rule); tile sizes are the boxes
 
 Layout: per-mapping quantities are stored dimension-major, ``(L, D, B)``, so that every
 operation works on contiguous batch columns. Dimensions of size 1 are dropped up front.
-Integer type: a block is counted in int32 (half the memory traffic of int64) where every
-dimension fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
-``limits._exact_in_int32`` proves that every value fits, else in int64 where
+Integer type: a block is counted in int32 (half the memory traffic of int64) where every dimension
+fits int32 (so every factor of a mapping does: the cast to int32 loses nothing) and
+``limits._exact_in_int32`` proves that every value fits (with remainder tiles, from the real sizes:
+``limits._clipped_in_int32``; the padded products over dimensions, t_level, above, s_level, a
+walk's ``outer`` and a fold's multiplicity, are then not formed), else in int64 where
 ``limits._largest_product`` proves it (every loop bound of a mapping multiplied together, V, with
-4 * halo * V < 2**63; a block whose loop arrays are exact in int32 but whose counts may not be,
-remainder tiles padding the boxes, has those arrays widened instead, V at most the product of the
-largest boxes); the counts come out the same. A layer beyond that is refused with a
-``CountLimitError`` (``check_countable`` says so before a search starts), never counted wrong.
+4 * halo * V < 2**63; a block whose loop arrays are exact in int32 but whose counts may not be has
+those arrays widened instead, V at most the product of the largest boxes); the counts come out the
+same. A layer beyond that is refused with a ``CountLimitError`` (``check_countable`` says so before
+a search starts), never counted wrong.
 Python integers (dtype object) also work: exact at any size and slow, the reference the tests
 compare the fixed-width paths with.
 """
@@ -161,7 +163,7 @@ class _Walk:
 
     lstar: np.ndarray  # level of that loop, -1 if none
     key: np.ndarray  # its key (position and bound, ``_pack_keys``)
-    outer: np.ndarray  # product of the temporal loops outside it
+    outer: np.ndarray | None  # product of the temporal loops outside it (None with remainders)
     b1: np.ndarray  # its bound
     sliding: tuple[tuple[np.ndarray, int, np.ndarray], ...]  # (is that dim, axis, index shift per step)
 
@@ -202,11 +204,12 @@ class _Nest:
         sizes = [problem.dims[d] for d in self.dims]
         # remainder tiles (factors multiplying past a dimension): the exact clipped counts of clipped.py
         self.clip = Clip(self, problem, arch, sizes) if (self.cum[0] != np.array(sizes, dt)[:, None]).any() else None
-        self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
-        self.s_level = self.S.prod(axis=1, dtype=dt)
-        self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
-        for l in range(L):
-            self.above[l + 1] = self.above[l] * self.t_level[l]
+        if self.clip is None:  # padded products over dimensions: clipped.py does without (limits._clipped_in_int32)
+            self.t_level = self.T.prod(axis=1, dtype=dt)  # (L, B)
+            self.s_level = self.S.prod(axis=1, dtype=dt)
+            self.above = np.ones((L + 1, B), dt)  # product of temporal factors of levels < l
+            for l in range(L):
+                self.above[l + 1] = self.above[l] * self.t_level[l]
         # per tensor role, per level: which of the fanout's axes fold (share): False, True (both), "x" or "y"
         self.share = {role: [_axes(lv.fanout.shares(role)) if lv.fanout is not None else False for lv in arch.levels]
                       for role in ROLES}
@@ -251,7 +254,8 @@ class _Nest:
         cum = np.ones((L + 1, len(keep), B), dt)  # cum[l]: per-instance box of level l
         for l in range(L - 1, -1, -1):
             np.multiply(cum[l + 1], TS[l], out=cum[l])
-        if dt == np.int32 and not _exact_in_int32(hi_t, T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep, halo):
+        if dt == np.int32 and not _exact_in_int32(hi_t, T, sp.reshape(L, 2, Dall, B), S, TS, cum, keep, halo,
+                                                  self.problem, self.dims):
             # where only the counts may pass 2**31 (remainder tiles pad the boxes), the exact arrays
             # widened to int64 serve the int64 path (V at most the product of the largest boxes)
             v = math.prod(cum[0].max(axis=1, initial=1).tolist())
@@ -270,17 +274,19 @@ class _Nest:
 
     def _innermost(self, g: TensorGeometry, l: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """At level l: key of the innermost relevant loop (-1: none), product of the loops
-        outside it, and its bound."""
+        outside it (None with remainders: clipped.py counts without), and its bound."""
         if (g, l) not in self._levels:
             k = self.key[l, g.relevant[0]] if g.relevant else np.full(self.B, -1, self.dt)
             for d in g.relevant[1:]:
                 k = np.maximum(k, self.key[l, d])
             b1 = k & ((1 << self.kb) - 1)
-            inside = b1  # times the bounds of the irrelevant loops inside it
-            for d in range(len(self.dims)):
-                if d not in g.relevant:  # T if the loop lies inside, else 1
-                    inside = inside * ((self.T[l, d] - 1) * (self.key[l, d] > k) + 1)
-            outer = self.t_level[l] // np.maximum(inside, 1)
+            outer = None
+            if self.clip is None:
+                inside = b1  # times the bounds of the irrelevant loops inside it
+                for d in range(len(self.dims)):
+                    if d not in g.relevant:  # T if the loop lies inside, else 1
+                        inside = inside * ((self.T[l, d] - 1) * (self.key[l, d] > k) + 1)
+                outer = self.t_level[l] // np.maximum(inside, 1)
             self._levels[(g, l)] = (k, outer, b1)
         return self._levels[(g, l)]
 
@@ -310,7 +316,7 @@ class _Nest:
                 lstar = np.maximum(lstar, (k >= 0) * (l + 1) - 1)
         ls = [(lstar <= 0).astype(self.dt)] + [(lstar == l).astype(self.dt) for l in range(1, c)] if c > 1 else None
         key = _pick([k for k, _, _ in per_level], ls)
-        outer = _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
+        outer = None if self.clip else _pick(list(self.above[:c]), ls) * _pick([o for _, o, _ in per_level], ls)
         b1 = _pick([b for _, _, b in per_level], ls)
         sliding = []
         for d, a, coef in g.sliding:
@@ -357,7 +363,7 @@ class _Nest:
 
     def _fold(self, g: TensorGeometry, c: int, expand: tuple[bool, ...], reuse: bool) -> tuple:
         """The walk (None without reuse), the union box, the folded factors per dim (None: 1)
-        and the multiplicity of fanout instances counted apart."""
+        and the multiplicity of fanout instances counted apart (None with remainders)."""
         key = (g, c, expand, reuse)
         if key in self._folds:
             return self._folds[key]
@@ -365,7 +371,7 @@ class _Nest:
         w = self.walk(g, c) if reuse else None
         box = {d: 1 if c == self.L else self.cum[c, d] for d in g.relevant}  # the MAC's box: 1
         folded = dict.fromkeys(g.relevant)
-        mult = self._apart(c, expand)
+        mult = self._apart(c, expand) if self.clip is None else None
         windows = {d for d, _, _ in g.sliding} if g.operand else set()  # an operand's window dims
         for q in range(c):
             if not expand[q]:
@@ -383,8 +389,8 @@ class _Nest:
                     f = s
                 else:
                     f = (s - 1) * fold + 1
-                    apart = s + 1 - f
-                    mult = _mul(mult, apart)
+                    if mult is not None:
+                        mult = _mul(mult, s + 1 - f)
                 box[d] = _mul(box[d], f)
                 folded[d] = f if folded[d] is None else folded[d] * f
         self._folds[key] = out = (w, box, folded, mult)
@@ -431,8 +437,9 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
     (5, L, 3, B) read, filled, updated, crossing the fanout below each level, and tile sizes;
     active instances (L, B) and MAC steps (B,). Also what the validity check needs: the kept
     tensors (L, 3, B) and the product of the spatial factors on each fanout axis (L, 2, B).
-    Then the rows (kind, level, tensor) of ``words`` that may be nonzero; last, the outputs' drain
-    reads (L, B) inside ``words``' reads (None without a ``drain_reads`` level)."""
+    Then the rows (kind, level, tensor) of ``words`` that may be nonzero; the outputs' drain
+    reads (L, B) inside ``words``' reads (None without a ``drain_reads`` level); last, whether the
+    block has remainder tiles (counted by clipped.py)."""
     nest = _Nest(problem, arch, batch)
     L = nest.L
     keep = np.ascontiguousarray(batch.keep.transpose(1, 2, 0))  # (L, 3, B)
@@ -503,4 +510,4 @@ def count_block(problem: Problem, arch: Architecture, batch: MappingBatch) -> tu
         else:
             active[l] = nest.clip.active(l)
     steps = nest.above[L] if nest.clip is None else nest.clip.steps()
-    return words, active, steps, keep, nest.xy, sorted(rows), drain
+    return words, active, steps, keep, nest.xy, sorted(rows), drain, nest.clip is not None

@@ -125,10 +125,44 @@ def _factors_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int]) -> bool:
     return True
 
 
-def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int) -> bool:
+def _exact_in_int32(hi_t: list, T, sp, S, TS, cum, keep: list[int], halo: int, problem: Problem,
+                    dims: tuple[str, ...]) -> bool:
     """Proof that a block's int32 arithmetic is exact (``_factors_in_int32``'s argument): the loop
-    arrays are, and 2 * halo * V fits, V the product over dimensions of the largest box cum[0]."""
-    return _factors_in_int32(hi_t, T, sp, S, TS, cum, keep) and _fits(2 * halo, *cum[0].max(axis=1, initial=1).tolist())
+    arrays are, and 2 * halo * V fits, V the product over dimensions of the largest box cum[0];
+    or, with remainder tiles padding the boxes, ``_clipped_in_int32`` holds."""
+    if not _factors_in_int32(hi_t, T, sp, S, TS, cum, keep):
+        return False
+    boxes = cum[0].max(axis=1, initial=1).tolist()
+    return _fits(2 * halo, *boxes) or _clipped_in_int32(problem, dims, boxes, halo)
+
+
+def _clipped_in_int32(problem: Problem, dims: tuple[str, ...], boxes: list[int], halo: int) -> bool:
+    """Proof that a block with remainder tiles, whose loop arrays are exact in int32
+    (``_factors_in_int32``) but whose padded boxes ``boxes`` (the largest cum[0] per dimension of
+    ``dims``) multiply past 2**31 / (2 * halo), is still counted exactly in int32 by
+    ``model.clipped``: where 2 * halo * V fits, V the product of the dimension sizes D (the layer's
+    MACs), every dimension's 2 * box fits, and every tensor axis's largest coefficient times the
+    product of its dimensions' boxes fits.
+
+    With remainders the counts skip the padded products over dimensions (the products of a level's
+    bounds, the loops above a level, the fanout instances counted apart: ``counts._Nest`` does not
+    compute them). What they compute: digits, chunk counts and counts of non-empty index tuples of
+    one dimension, at most D (distinct indices below D); ceil(n / f) as (n + f - 1) / f and a
+    chunk's padded end n * box, at most D + box <= 2 * box; counts over the clipped (real) chunks,
+    sums of tile sizes over the iterations that run, at most halo * V (a tile of real extents is at
+    most halo times their product, ``_factors_in_int32``'s argument, and the chunks of a dimension
+    partition D), their sums in ``count_block`` at most twice that; and, for a sliding window, the
+    hull of a padded union box along an axis, 1 + sum(coef * (box - 1)), the index shift coef *
+    span and the summed new positions of the union's members, each at most the axis's largest
+    coefficient times the product of its boxes (the members partition the union). The sums and
+    products in between are exact modulo 2**32, so only the operands of minima, comparisons and
+    divisions need to fit, and those are among the quantities above."""
+    sizes = [problem.dims[d] for d in dims]
+    if not _fits(2 * halo, *sizes) or not _fits([2] * len(boxes), boxes):
+        return False
+    box = dict(zip(dims, boxes))
+    return all(_fits(max(c for d, c in idx.items() if d in box), *(box[d] for d in idx if d in box))
+               for t in problem.tensors for idx in t.indices if any(d in box for d in idx))
 
 
 def _largest_product(T: np.ndarray, sp: np.ndarray) -> int | None:
