@@ -511,5 +511,6 @@ class _Search(TilingEvaluator):
 def _outer_key(keep: np.ndarray) -> bytes:
     """What the outer choices and ``outer_costs`` depend on in a bypass choice (L, 3): level 1's
     keeps (its capacity; the level-0 <-> level-1 traffic), which tensors some level below the
-    outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``)."""
+    outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``). The
+    bypass choices differing in level 1's keeps share each tensor's part (``OuterCosts``)."""
     return keep[1:3].tobytes() + keep[1:].any(axis=0).tobytes()
