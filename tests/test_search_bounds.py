@@ -142,8 +142,11 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         spatial, box2 = space.split_rests(rest[ri])
         rest_only = mac_floor(space, keep) + credit[ri] + refetch_floor(space, keep, spatial.astype(np.int64), box2.astype(np.int64))
         assert np.all(v0 + rest_only <= least * (1 + 1e-9)), name
-        # the per-outer-choice floor is below every pair's floor under it
+        # the per-outer-choice floor is below every pair's floor under it, and so is, per rest
+        # group, the grid the exact search prefilters the groups of a visit with
         assert np.all(inside.rows()[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
+        grid = inside.grid(True, oi)[np.arange(len(oi)), inside.groups.group[ri]]
+        assert np.all(grid <= floor - mac_floor(space, keep) + 1e-6 * floor)
         # with the bypassing tensors' level-0 reads moved into the outer share, below the model
         assert np.all(v0_bypass + mac_floor(space, keep) + inside.rows(bypass=False)[oi] <= least * (1 + 1e-9)), name
         checked += len(ri)

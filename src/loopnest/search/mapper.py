@@ -449,6 +449,10 @@ class _Search(TilingEvaluator):
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
+        if self.mode == EXACT and self.best_keys is not None:  # the groups the cheaper floor cannot rule out
+            cheap = floor.grid(True, rows)[at, gi]
+            live = better_rows(self.obj.values(base[rows[at]] + cheap, np.maximum(cyc[rows[at]], od.gcyc[gi])), self.best_keys)
+            at, gi = at[live], gi[live]
         oi = rows[at]
         keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), np.maximum(cyc[oi], od.gcyc[gi]))
         order = ascending(keys)
