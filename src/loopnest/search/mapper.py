@@ -324,6 +324,7 @@ class _Search(TilingEvaluator):
             else:
                 cheap.append((keys, ki, np.arange(len(outer))))
         space.forget_draws()  # every bypass choice has its rests (the draws are seeded: redrawn alike if needed)
+        self.outer_tables.clear()  # every bypass choice has its outer costs: the shared tables' memory freed
         if self.mode == HEURISTIC:
             self._visit_by_floor(heuristic)
             return
