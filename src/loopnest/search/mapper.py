@@ -434,7 +434,9 @@ class _Search(TilingEvaluator):
         dividing an outer choice's level-1 tile, by increasing floor, until no floor can win.
         With the inside floor, groups of rests sharing a union tile are priced first and
         expanded to their members by increasing group floor, GROUPS at a time (exact mode), so
-        a best cost found under the first groups prunes the later ones unexpanded."""
+        a best cost found under the first groups prunes the later ones unexpanded; once a best
+        cost is known, the groups whose cheaper floor (``InsideFloor.grid``) cannot beat it are
+        dropped before their group floor is priced (exact mode)."""
         od = self.outer_data[ki]
         box1, base, cyc, prods, floor = od.box1, od.base, od.cyc, od.prods, od.floor
         per = max(1, PAIRS // max(1, len(prods) if floor is None else len(floor.groups.unions)))
