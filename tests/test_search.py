@@ -342,9 +342,9 @@ def test_auto_mode_is_exact_on_small_spaces_heuristic_on_huge_ones(monkeypatch):
 def test_outer_costs_in_blocks_equal_brute_force(monkeypatch):
     """The level-0 outer choices priced a few rows at a time (bounded memory, issue 11 item 15)
     give the brute-force best, as in one call."""
-    from loopnest.search import mapper
+    from loopnest.search import outer_costs
 
-    monkeypatch.setattr(mapper._Search, "OUTER_ROWS", 3)
+    monkeypatch.setattr(outer_costs, "OUTER_ROWS", 3)
     p = conv2d("c", C=2, M=2, H=7, W=1, R=1, S=1, stride=2)
     arch = arch3(Fanout(x=2, y=1, energy_pj=0.3), cap=10, rf_cap=4)
     keys, r = found(p, arch)

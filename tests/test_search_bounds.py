@@ -17,6 +17,7 @@ from loopnest.model import evaluate_batch
 from loopnest.search.bounds import (
     _signature,
     bypass_floor,
+    bypassing,
     compute_cycles_floor,
     mac_floor,
     refetch_floor,
@@ -75,7 +76,9 @@ def least_energies(space: Mapspace, f: np.ndarray, keep: np.ndarray):
         v0 = (c.storage_energy_pj[:, 0] + c.network_energy_pj[:, 0] + c.counts.fills[:, 1] * write1)[:, kept1].sum(axis=1)
         t, sp = batch.temporal[0], batch.spatial[0]  # the tiling, the same in every row
         box1 = np.prod(t[1:], axis=0) * np.prod(sp[1:], axis=(0, 1))
-        by = bypass_floor(space, keep, t[None, 0], box1[None], batch.perm[:, 0], tuple(t[0] > 1))[0]
+        n = len(batch)
+        outer0, box1s = np.repeat(t[None, 0], n, axis=0), np.repeat(box1[None], n, axis=0)
+        by = sum(bypass_floor(space, b, outer0, box1s, batch.perm[:, 0]) for b in bypassing(space, keep))
         least[k], least_v0[k], least_v0_bypass[k] = c.energy_pj.min(), v0.min(), (v0 + by).min()
     return least, least_v0, least_v0_bypass
 
@@ -139,8 +142,11 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         spatial, box2 = space.split_rests(rest[ri])
         rest_only = mac_floor(space, keep) + credit[ri] + refetch_floor(space, keep, spatial.astype(np.int64), box2.astype(np.int64))
         assert np.all(v0 + rest_only <= least * (1 + 1e-9)), name
-        # the per-outer-choice floor is below every pair's floor under it
+        # the per-outer-choice floor is below every pair's floor under it, and so is, per rest
+        # group, the grid the exact search prefilters the groups of a visit with
         assert np.all(inside.rows()[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)
+        grid = inside.grid(True, oi)[np.arange(len(oi)), inside.groups.group[ri]]
+        assert np.all(grid <= floor - mac_floor(space, keep) + 1e-6 * floor)
         # with the bypassing tensors' level-0 reads moved into the outer share, below the model
         assert np.all(v0_bypass + mac_floor(space, keep) + inside.rows(bypass=False)[oi] <= least * (1 + 1e-9)), name
         checked += len(ri)

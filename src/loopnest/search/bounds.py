@@ -254,40 +254,36 @@ def inside_applies(space: Mapspace) -> bool:
     return space.L >= 3 and space.arch.levels[0].fanout is None
 
 
-def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, classes: np.ndarray,
-                 active: tuple[bool, ...]) -> np.ndarray:
-    """(K, n): per outer choice (its outermost loops ``outer0``, level-1 tile ``box1``) and
-    outermost order class, a floor of the level-0 traffic of the tensors that bypass level 1 and
-    are kept at level 2. Within one iteration of the outermost loops the inner loops sweep the
-    whole level-1 tile, so every pass of the tensor's innermost relevant outermost loop (each
-    iteration of the loops outside it) fetches each element the pass touches at least once. The
-    per-outer floor (``InsideFloor.rows(bypass=False)``) leaves these words out."""
-    out = np.zeros((len(box1), len(classes)))
-    bypassing = [t for t in range(len(ROLES)) if keep[2, t] and not keep[1, t]] if inside_applies(space) else []
-    if not bypassing:
-        return out
-    pr = floor_prices(space)
-    for t in bypassing:
-        coef, role = space.coef[t], ROLES[t]
-        e = pr.energy(0, role, _action(role))
-        words: dict = {}  # per signature (classes sharing one fetch alike)
-        for c, perm in enumerate(classes):
-            sig = _signature(coef, perm, active)
-            if sig not in words:
-                words[sig] = _bypass_words(coef, outer0, box1, *sig)
-            out[:, c] += e * words[sig]
-    return out
+def bypassing(space: Mapspace, keep: np.ndarray) -> list[int]:
+    """The tensors ``bypass_floor`` applies to under bypass choice ``keep`` (L, 3): those that
+    bypass level 1 and are kept at level 2, where the inside floors apply."""
+    if not inside_applies(space):
+        return []
+    return [t for t in range(len(ROLES)) if keep[2, t] and not keep[1, t]]
 
 
-def _bypass_words(coef: np.ndarray, outer0: np.ndarray, box1: np.ndarray, d1: int, outside: tuple) -> np.ndarray:
-    """(K,) ``bypass_floor``'s words of one tensor whose signature in the outermost order is
-    (``d1``, ``outside``): the elements each pass of ``d1`` touches, times the passes."""
-    if d1 < 0:
-        return _touched(coef, box1)
+def bypass_floor(space: Mapspace, t: int, outer0: np.ndarray, box1: np.ndarray, perm: np.ndarray) -> np.ndarray:
+    """(K,) pJ: per outer choice (its outermost loops ``outer0`` (K, D), level-1 tile ``box1``)
+    under an outermost order ``perm`` (K, D, outer -> inner), a floor of the level-0 traffic of
+    tensor ``t``, one of ``bypassing``: it bypasses level 1 and is kept at level 2. Within one
+    iteration of the outermost loops the inner loops sweep the whole level-1 tile, so every pass
+    of the tensor's innermost relevant outermost loop ``d1`` (each iteration of the loops outside
+    it) fetches each element the pass touches at least once: the elements of the level-1 tile
+    swept along d1, times the product of the bounds outside d1 (a loop of bound 1 adds a factor 1;
+    integer counts, so the product is exact). No relevant loop: the tile once. It depends on no
+    other tensor's bypass choice. The per-outer floor (``InsideFloor.rows(bypass=False)``) leaves
+    these words out."""
+    coef, role = space.coef[t], ROLES[t]
+    e = floor_prices(space).energy(0, role, _action(role))
+    K = len(box1)
+    pos = np.empty_like(perm)
+    pos[np.arange(K)[:, None], perm] = np.arange(perm.shape[1])  # each dimension's place in the order
+    inner = np.where((outer0 > 1) & (coef > 0).any(axis=0), pos, -1)  # the relevant loops, where they are
+    d1, rows = inner.argmax(axis=1), np.arange(K)
     swept = box1.copy()
-    swept[:, d1] *= outer0[:, d1]  # the data one pass of d1 touches
-    loops = [d for d in outside if d != d1]
-    return _touched(coef, swept) * (np.prod(outer0[:, loops], axis=-1) if loops else 1.0)
+    swept[rows, d1] *= outer0[rows, d1]  # the data one pass of d1 touches
+    passes = np.where(pos < pos[rows, d1][:, None], outer0, 1).prod(axis=1)
+    return e * np.where(inner.max(axis=1, initial=-1) >= 0, _touched(coef, swept) * passes, _touched(coef, box1))
 
 
 def _signature(coef: np.ndarray, perm: np.ndarray, active: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:

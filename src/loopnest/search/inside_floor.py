@@ -113,6 +113,7 @@ class InsideFloor:
         self.cache: dict = {}  # tensor -> its order-free parts
         self.credit = credit
         self.group_credit = groups.per_group(credit)
+        self.grid_parts: dict = {}  # bypass -> ``grid``'s per-group parts
 
     def __call__(self, oi: np.ndarray, ri: np.ndarray, groups: bool = False) -> np.ndarray:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
@@ -235,14 +236,40 @@ class InsideFloor:
 
     def rows(self, bypass: bool = True, at: np.ndarray | None = None) -> np.ndarray:
         """Per outer choice (R,), a floor of the pair floor over every rest dividing its level-1
-        tile; cheaper and looser: each tensor's most favourable level-1 loop, the sliding-window
-        term at its least over all relevant dimensions, no read-backs, and rests sharing a union
-        tile priced with the least of their parts. ``bypass=False`` leaves out the level-0
+        tile: the least over the rest groups of ``grid``. ``bypass=False`` leaves out the level-0
         reads of tensors that bypass level 1 (for use with ``bypass_floor``); ``at`` picks outer
         choices (default: all)."""
-        box1 = self.box1 if at is None else self.box1[at]
-        at = slice(None) if at is None else at
-        A, F, RU, RB = [], [], [], []
+        at = np.arange(len(self.box1)) if at is None else at
+        out = np.full(len(at), np.inf)
+        step = max(1, (1 << 22) // max(1, len(self.groups.unions)))  # bounded memory: (rows, groups) at a time
+        for a in range(0, len(at), step):
+            out[a:a + step] = self.grid(bypass, at[a:a + step]).min(axis=1)
+        return out
+
+    def grid(self, bypass: bool, at: np.ndarray) -> np.ndarray:
+        """(len(at), G) per outer choice ``at`` and rest group, a floor of the pair floor of every
+        member dividing the outer choice's level-1 tile (inf where none divides); cheaper and
+        looser: each tensor's most favourable level-1 loop, the sliding-window term at its least
+        over all relevant dimensions, no read-backs, the members priced with the least of their
+        parts. ``bypass``: as in ``rows``."""
+        box1 = self.box1[at]
+        if bypass not in self.grid_parts:
+            self.grid_parts[bypass] = self._grid_parts(bypass)
+        A, F, RU = self.grid_parts[bypass]
+        fits = divides(box1, self.groups.unions, self.sizes)
+        p0 = self.space.problem.macs / np.prod(box1, axis=-1)
+        f32 = np.float32  # the matrices in single precision (twice as fast), the result lowered by
+        lb = np.repeat(self.group_credit[None].astype(f32), len(box1), axis=0)  # far more than its rounding
+        for i, t in enumerate(self.kept):  # error (~1e-6) to stay a floor
+            rb = self._tensor(t)["rel_outer"][at].astype(float)
+            z = (p0 * rb).astype(f32)[:, None]
+            lb += np.where(rb[:, None] > RU[i][None], z * A[i][None], F[i][None])
+        return np.where(fits, lb, np.inf).astype(float) * (1 - 1e-4)
+
+    def _grid_parts(self, bypass: bool) -> tuple:
+        """``grid``'s per-group parts (T, G): the sliding-window and whole-tile terms (single
+        precision) and the relevant extents of the union tiles."""
+        A, F, RU = [], [], []
         for t in self.kept:
             q, coef = self._tensor(t), self.space.coef[t]
             e_src = q["e_src"] if bypass or self.keep[1, t] else 0.0
@@ -252,20 +279,7 @@ class InsideFloor:
             A.append(e_src * sh_y + q["e_own"] * own_y)
             F.append(e_src * q["shared_pass"] + q["e_own"] * q["own_pass"])
             RU.append(ru)
-            RB.append(q["rel_outer"][at].astype(float))
-        credit = self.group_credit
-        fits = divides(box1, self.groups.unions, self.sizes)
-        if self.kept:
-            A, F, RU = (self.groups.per_group(np.stack(x)) for x in (A, F, RU))  # (T, G)
-            RB = np.stack(RB)  # (T, R)
-        p0 = self.space.problem.macs / np.prod(box1, axis=-1)
-        out = np.full(len(box1), np.inf)
-        step = max(1, (1 << 22) // max(1, len(self.groups.unions)))
-        f32 = np.float32  # the matrices in single precision (twice as fast), the result lowered by
-        for a in range(0, len(box1), step):  # far more than its rounding error (~1e-6) to stay a floor
-            lb = np.repeat(credit[None].astype(f32), min(step, len(box1) - a), axis=0)
-            for i in range(len(self.kept)):
-                z = (p0[a:a + step] * RB[i, a:a + step]).astype(f32)[:, None]
-                lb += np.where(RB[i, a:a + step][:, None] > RU[i][None], z * A[i].astype(f32)[None], F[i].astype(f32)[None])
-            out[a:a + step] = np.where(fits[a:a + step], lb, np.inf).min(axis=1)
-        return out * (1 - 1e-4)
+        if not self.kept:
+            return (), (), ()
+        A, F, RU = (self.groups.per_group(np.stack(x)) for x in (A, F, RU))
+        return A.astype(np.float32), F.astype(np.float32), RU

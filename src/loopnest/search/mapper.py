@@ -325,6 +325,7 @@ class _Search(TilingEvaluator):
             else:
                 cheap.append((keys, ki, np.arange(len(outer))))
         space.forget_draws()  # every bypass choice has its rests (the draws are seeded: redrawn alike if needed)
+        self.outer_tables.clear()  # every bypass choice has its outer costs: the shared tables' memory freed
         if self.mode == HEURISTIC:
             self._visit_by_floor(heuristic)
             return
@@ -434,7 +435,9 @@ class _Search(TilingEvaluator):
         dividing an outer choice's level-1 tile, by increasing floor, until no floor can win.
         With the inside floor, groups of rests sharing a union tile are priced first and
         expanded to their members by increasing group floor, GROUPS at a time (exact mode), so
-        a best cost found under the first groups prunes the later ones unexpanded."""
+        a best cost found under the first groups prunes the later ones unexpanded; once a best
+        cost is known, the groups whose cheaper floor (``InsideFloor.grid``) cannot beat it are
+        dropped before their group floor is priced (exact mode)."""
         od = self.outer_data[ki]
         box1, base, cyc, prods, floor = od.box1, od.base, od.cyc, od.prods, od.floor
         per = max(1, PAIRS // max(1, len(prods) if floor is None else len(floor.groups.unions)))
@@ -450,6 +453,10 @@ class _Search(TilingEvaluator):
             return
         groups = floor.groups
         at, gi = np.nonzero(divides(box1[rows], groups.unions, self.sizes))
+        if self.mode == EXACT and self.best_keys is not None:  # the groups the cheaper floor cannot rule out
+            cheap = floor.grid(True, rows)[at, gi]
+            live = better_rows(self.obj.values(base[rows[at]] + cheap, np.maximum(cyc[rows[at]], od.gcyc[gi])), self.best_keys)
+            at, gi = at[live], gi[live]
         oi = rows[at]
         keys = self.obj.values(base[oi] + floor(oi, gi, groups=True), np.maximum(cyc[oi], od.gcyc[gi]))
         order = ascending(keys)
@@ -517,5 +524,6 @@ class _Search(TilingEvaluator):
 def _outer_key(keep: np.ndarray) -> bytes:
     """What the outer choices and ``outer_costs`` depend on in a bypass choice (L, 3): level 1's
     keeps (its capacity; the level-0 <-> level-1 traffic), which tensors some level below the
-    outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``)."""
+    outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``). The
+    bypass choices differing in level 1's keeps share each tensor's part (``OuterCosts``)."""
     return keep[1:3].tobytes() + keep[1:].any(axis=0).tobytes()

@@ -4,7 +4,8 @@ The branch and bound of ``mapper.py`` decides which tilings (factors per slot, a
 the outermost order) can still win; this module costs them, and only it touches the best found.
 It is apart because it does not depend on how the tilings were chosen: the exact search, the
 heuristic's samples and its coordinate descent (``refine``) all hand their tilings to ``inner``;
-``outer_costs`` prices the outermost traffic of every outer choice the same way for both.
+``outer_costs`` prices the outermost traffic of every outer choice the same way for both
+(``outer_costs.OuterCosts``, shared by the bypass choices).
 
 *Orders.* A tiling is evaluated by the cost model with every loop-order class
 (``Mapspace.order_classes``). For the energy objective, the energy is a sum of terms each
@@ -22,13 +23,9 @@ import numpy as np
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.model.precision import prices
 from loopnest.search.arrays import ascending, segments, unique_rows
-from loopnest.search.bounds import bypass_floor, bypass_read_words, inside_applies
 from loopnest.search.objective import Objective, better
-from loopnest.workload.problem import ROLES
-
-OUT = ROLES.index("outputs")
+from loopnest.search.outer_costs import OuterCosts, share_key
 
 
 class OutOfTime(Exception):
@@ -45,6 +42,7 @@ class TilingEvaluator:
         self.best_row: MappingBatch | None = None
         self.best_tiling: tuple | None = None  # (factors (S, D), keep (L, 3), outer order (D,))
         self.rejected: MappingBatch | None = None  # while nothing is valid: a mapping the model rejected (why_empty)
+        self.outer_tables: dict = {}  # share_key -> OuterCosts
 
     # ----- inner enumeration ------------------------------------------------------------
     def inner(self, f: np.ndarray, keep: np.ndarray, o0: np.ndarray) -> None:
@@ -178,58 +176,16 @@ class TilingEvaluator:
         self._offer(full, self._evaluate(full), rep)
 
     # ----- outer choices ------------------------------------------------------------------
-    OUTER_ROWS = 1 << 15  # (outer choice, order class) rows per model call in outer_costs: ~100 MB of arrays
-
     def outer_costs(self, outer: np.ndarray, projs: list[np.ndarray], keep: np.ndarray):
         """Per outer choice: the least energy of the level-0 <-> level-1 traffic over the outer
         order classes, that class, a floor of every completion's level-0 read words (the least
         level-0 reads of that traffic, plus ``bypass_read_words``: the operands bypassing level
-        1, each element once), and the least over the classes of that energy plus ``bypass_floor``."""
-        space = self.space
-        n0 = sum(1 for l, _ in space.slots if l == 0)
-        f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
-        K, L, D = len(outer), space.L, space.D
-        temporal = np.ones((K, L, D), np.int64)
-        spatial = np.ones((K, L, 2, D), np.int64)
-        temporal[:, 0] = f0[:, 0]
-        if n0 > 1:
-            spatial[:, 0, 0], spatial[:, 0, 1] = f0[:, 1], f0[:, 2]
-        if L > 1:
-            temporal[:, 1] = self.sizes // f0.prod(axis=1)
-        uniq, ids = unique_rows(temporal[:, 0] > 1)
-        sets = [space.order_classes(0, tuple(a.tolist()), keep) for a in uniq]  # per active pattern
-        counts = np.array([len(c) for c in sets], np.int64)
-        rep, c = segments(counts[ids])  # one row per (outer choice, class)
-        start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
-        classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
-        self.out.evaluated += len(rep)
-        e, r = np.zeros(len(rep)), np.zeros((len(rep), len(ROLES)))
-        kept1 = keep[1] if L > 1 else np.zeros(3, bool)
-        price = prices(space.problem, space.arch)
-        write_pj = price.storage[min(1, L - 1), :, 1]  # pJ per value written at level 1
-        read_words = price.words[0].copy()  # words per value read at level 0 (bandwidth); psums may be narrower
-        read_words[OUT] = min(read_words[OUT], price.psum_words[0])
-        for a in range(0, len(rep), self.OUTER_ROWS):  # bounded memory: the model's arrays for one block at a time
-            part, at = slice(a, a + self.OUTER_ROWS), rep[a:a + self.OUTER_ROWS]
-            perm = np.tile(np.arange(D), (len(at), L, 1))
-            perm[:, 0] = classes[part]
-            cost = evaluate_batch(space.problem, space.arch,
-                                  MappingBatch(temporal[at], perm, spatial[at], np.broadcast_to(keep, (len(at),) + keep.shape).copy()))
-            for t in np.flatnonzero(kept1):
-                fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
-                e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * write_pj[t]
-                r[part, t] = (cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]) * read_words[t]
-        floor = e.copy()
-        if inside_applies(space):
-            for p, (active, n) in enumerate(zip(uniq, counts)):
-                rows = np.flatnonzero(ids == p)
-                at = start[rows][:, None] + np.arange(n)
-                floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
-        best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
-        r += bypass_read_words(space, keep)  # the level-0 reads of the operands bypassing level 1
-        words = r[:, 0] + r[:, 1] + r[:, 2]  # summed in the model's order: no rounding puts the floor above it
-        reads0 = np.minimum.reduceat(words, start)
-        return e[best], classes[best], reads0, np.minimum.reduceat(floor, start)
+        1, each element once), and the least over the classes of that energy plus ``bypass_floor``.
+        Each tensor's share is priced once for the bypass choices that share it (``OuterCosts``)."""
+        key = share_key(self.space, keep)
+        if key not in self.outer_tables:
+            self.outer_tables[key] = OuterCosts(self.space, projs, keep, self.out)
+        return self.outer_tables[key].costs(outer, keep)
 
     # ----- heuristic refinement ----------------------------------------------------------
     def refine(self, sweeps: int) -> None:
