@@ -212,6 +212,7 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     space.forget_rests()  # the heuristic's samples: not needed again
     state = _Search(space, obj, EXACT, seed, effort, out, deadline)
     state.best_keys, state.best_row, state.best_tiling = first.best_keys, first.best_row, first.best_tiling
+    state.outer_shared, state.stats = first.outer_shared, first.stats  # the outer choices and their costs: the same
     state.streamed = True
     return state
 
@@ -255,6 +256,8 @@ class _Search(TilingEvaluator):
         self.cycles_floor *= 1.0 if sp is None else sp.cycle_fraction
         self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
         self.budget: int | None = None  # streamed: the partial rests priced beyond which it stops (auto mode)
+        self.outer_shared: dict = {}  # _outer_key -> [outer choices, projections, outer_costs], shared by the bypass
+        # choices they do not depend on (and by the streamed search's seed and exact phases: one computation)
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -266,13 +269,13 @@ class _Search(TilingEvaluator):
         win, and visits those by increasing full floor."""
         space = self.space
         cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
-        shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
+        shared = self.outer_shared
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
         prods: dict = {}  # id of a rests array -> their products per dimension, shared like the rests (memory)
         rcycs: dict = {}  # (id of a rests array, innermost keepers) -> their cycles floors
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
-            streamed = self._surviving_rests(shared)
+            streamed = self._surviving_rests()
         for ki, keep in enumerate(space.keep_configs):
             key = _outer_key(keep)
             if key not in shared:
@@ -340,7 +343,7 @@ class _Search(TilingEvaluator):
         rd_bw = self.space.arch.levels[0].read_bandwidth
         return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
 
-    def _surviving_rests(self, shared: dict) -> dict:
+    def _surviving_rests(self) -> dict:
         """Streamed exact search: per bypass choice, the rest choices (with their ``RestFloor`` and
         cycles floor) that can still beat the best cost found so far (the heuristic's mapping) with the least
         base of any outer choice: ``base + RestFloor`` is below the floor of every pair of that
@@ -349,7 +352,7 @@ class _Search(TilingEvaluator):
         floored and priced only where no partial floor has dropped it (``RestTree.chunks``), with
         a fresh ``RestFloor`` per chunk and innermost keepers: the working set stays bounded
         whatever their number."""
-        space, groups = self.space, {}
+        space, groups, shared = self.space, {}, self.outer_shared
         least = {}  # keep index -> (least base, least cycles floor) over its outer choices
         for ki, keep in enumerate(space.keep_configs):
             key = _outer_key(keep)
