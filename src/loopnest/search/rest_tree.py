@@ -109,14 +109,15 @@ class RestTree:
             row, c = segments(counts)
             grown, alive = ids[row], alive[row]
             grown[:, d] = self.cstart[d][depth][parent][row] + c
-            f = self.factors(grown, depth, d)
-            if self.space.sizes[d] == 1 and (depth, d) != (0, 0):  # factors all 1: the same as the parent's, tested
-                ok = np.ones(len(f), bool)
+            f = None
+            if self.space.sizes[d] == 1 and (depth, d) != (0, 0):  # factors all 1: the parent's, tested
+                ok = np.ones(len(grown), bool)
             else:
+                f = self.factors(grown, depth, d)
                 ok = self.space._fits(f, self.slots, keep, stats, partial=True)
             grown, alive = grown[ok], alive[ok]
             if d == D - 1:  # the group is fixed in every dimension: its floors
-                alive = can_win(f[ok], depth, alive)
+                alive = can_win(self.factors(grown, depth, d) if f is None else f[ok], depth, alive)
                 ok = alive.any(axis=1)
                 stack.append((grown[ok], alive[ok], depth + 1, 0))
             else:
