@@ -46,9 +46,45 @@ def test_tree_lists_the_same_choices_as_the_product(layer, arch):
     tree = RestTree(space)
     assert [len(g) for g in tree.groups] == [2, 2, 1, 1, 1]  # GB and Acc fanouts, then Reg, Acc, WBuf temporal
     for keep in space.keep_configs:
-        listed = np.concatenate(list(tree.chunks(keep, lambda f, d: np.ones(len(f), bool), chunk=3)))
+        listed = np.concatenate([c for c, _ in tree.chunks(keep, lambda f, d, alive: alive, chunk=3)])
         assert len(listed) == len(_rows(listed))  # each choice once
         assert _rows(listed) == _rows(space.rests(keep))
+
+
+def test_tree_carries_each_bypass_choice_alive_to_the_completions():
+    """``chunks`` with two bypass choices: one dropped by ``can_win`` at a partial choice stays
+    dropped for every completion (and ``can_win`` is not asked about it again), a choice dropped
+    for both is not listed, and the others are listed once with what is alive. Here choice 1 is
+    dropped where the GB fanout (group 0) is used, choice 0 where the Acc fanout (group 1)
+    splits by 2; expected sets from the full listing, filtered by those two rules."""
+    layer, arch = CASES[0]
+    space = Mapspace(layer, arch)
+    tree = RestTree(space)
+    g0, g1 = tree.groups[0], tree.groups[1]
+    asked = []
+
+    def can_win(f, depth, alive):
+        asked.append((depth, alive.copy()))
+        alive = alive.copy()
+        if depth == 0:
+            alive[:, 1] &= f[:, g0].prod(axis=(1, 2)) == 1
+        if depth == 1:
+            assert not alive[:, 1][f[:, g0].prod(axis=(1, 2)) > 1].any()  # dropped above: still dropped
+            alive[:, 0] &= f[:, g1].prod(axis=(1, 2)) != 2
+        return alive
+
+    for keep in space.keep_configs:
+        every = np.concatenate([c for c, _ in tree.chunks(keep, lambda f, d, alive: alive, chunk=3)]).astype(np.int64)
+        want0 = every[:, g1].prod(axis=(1, 2)) != 2
+        want1 = every[:, g0].prod(axis=(1, 2)) == 1
+        assert (~(want0 | want1)).any() and (want0 & want1).any()  # the rules drop some choices for both, keep some for both
+        parts = list(tree.chunks(keep, can_win, chunk=3, width=2))
+        rests = np.concatenate([c for c, _ in parts]).astype(np.int64)
+        alive = np.concatenate([a for _, a in parts])
+        assert _rows(rests) == _rows(every[want0 | want1]) and len(rests) == len(_rows(rests))
+        g0_used, acc2 = rests[:, g0].prod(axis=(1, 2)) > 1, rests[:, g1].prod(axis=(1, 2)) == 2
+        assert (alive[:, 0] == ~acc2).all() and (alive[:, 1] == ~g0_used).all()
+    assert all(a.any(axis=1).all() for _, a in asked)  # never asked about a choice alive for none
 
 
 @pytest.mark.parametrize(("layer", "arch"), CASES)
@@ -63,7 +99,7 @@ def test_partial_floors_are_below_every_completion(layer, arch):
     tight = 0.0
     for keep in space.keep_configs:
         partials = []
-        leaves = np.concatenate(list(tree.chunks(keep, lambda f, d: partials.append((f, d)) or np.ones(len(f), bool))))
+        leaves = np.concatenate([c for c, _ in tree.chunks(keep, lambda f, d, alive: partials.append((f, d)) or alive)])
         _credit, leaf = tree.rest_floor(RestFloor(space), keep, leaves)
         for f, depth in partials:
             fixed = order[:ends[depth]]
@@ -89,7 +125,7 @@ def test_partial_instances_bound_every_completion(layer, arch):
     equal = False
     for keep in space.keep_configs:
         partials = []
-        leaves = np.concatenate(list(tree.chunks(keep, lambda f, d: partials.append((f, d)) or np.ones(len(f), bool))))
+        leaves = np.concatenate([c for c, _ in tree.chunks(keep, lambda f, d, alive: partials.append((f, d)) or alive)])
         used = rest_instances(space, leaves)
         for f, depth in partials:
             fixed = order[:ends[depth]]
@@ -154,7 +190,7 @@ def test_streamed_exact_honours_min_usage_of_an_inner_fanout(streamed):
 def _partials_and_leaves(space, tree, keep):
     """Every partial choice the tree prices (factors, depth), and the complete choices."""
     partials = []
-    leaves = np.concatenate(list(tree.chunks(keep, lambda f, d: partials.append((f, d)) or np.ones(len(f), bool))))
+    leaves = np.concatenate([c for c, _ in tree.chunks(keep, lambda f, d, alive: partials.append((f, d)) or alive)])
     return partials, leaves
 
 

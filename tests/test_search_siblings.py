@@ -160,7 +160,7 @@ def test_streamed_rests_come_in_no_empty_chunk():
         space = Mapspace(layer, siblings(Fanout(x=x, y=1, energy_pj=0.3, multicast=True, reduction=True)), whole)
         tree, keep = RestTree(space), space.keep_configs[0]
         for size in range(1, 9):
-            chunks = list(tree.chunks(keep, lambda f, depth: np.ones(len(f), bool), chunk=size))
+            chunks = [c for c, _ in tree.chunks(keep, lambda f, depth, alive: alive, chunk=size)]
             assert all(len(c) > 0 for c in chunks)
             if used is None:
                 assert chunks == []

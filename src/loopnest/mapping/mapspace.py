@@ -335,7 +335,7 @@ class Mapspace:
         # in words at the stored widths (outputs at theirs, not the wider partial sums': a relaxation);
         # a tensor in a compressed format at least its expected nonzeros (metadata left out: a relaxation)
         tiles = [lv.words_for(self._compressed(lv, r, np.prod((box - 1) @ c[:, :d].T + 1, axis=1)), self.problem.tensor(r).bits)
-                 for c, r in zip(self.coef, ROLES)]
+                 if keep[t] else None for t, (c, r) in enumerate(zip(self.coef, ROLES))]  # the tensors kept here only
         if lv.partitions is not None:
             ok = np.ones(len(box), bool)
             for t, r in enumerate(ROLES):

@@ -213,6 +213,7 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     space.forget_rests()  # the heuristic's samples: not needed again
     state = _Search(space, obj, EXACT, seed, effort, out, deadline)
     state.best_keys, state.best_row, state.best_tiling = first.best_keys, first.best_row, first.best_tiling
+    state.outer_shared, state.stats = first.outer_shared, first.stats  # the outer choices and their costs: the same
     state.streamed = True
     return state
 
@@ -256,6 +257,8 @@ class _Search(TilingEvaluator):
         self.cycles_floor *= 1.0 if sp is None else sp.cycle_fraction
         self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
         self.budget: int | None = None  # streamed: the partial rests priced beyond which it stops (auto mode)
+        self.outer_shared: dict = {}  # _outer_key -> [outer choices, projections, outer_costs], shared by the bypass
+        # choices they do not depend on (and by the streamed search's seed and exact phases: one computation)
 
     # ----- the search -------------------------------------------------------------------
     def run(self) -> None:
@@ -267,13 +270,13 @@ class _Search(TilingEvaluator):
         win, and visits those by increasing full floor."""
         space = self.space
         cheap, heuristic = [], []  # per bypass choice: (keys (K, k), keep index, outer rows (K,))
-        shared: dict = {}  # outer choices and their costs, shared by the bypass choices they do not depend on
+        shared = self.outer_shared
         rest_floor, groups = RestFloor(space), {}  # the rests' floors and groups, shared like the rests
         prods: dict = {}  # id of a rests array -> their products per dimension, shared like the rests (memory)
         rcycs: dict = {}  # (id of a rests array, innermost keepers) -> their cycles floors
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
-            streamed = self._surviving_rests(shared)
+            streamed = self._surviving_rests()
         for ki, keep in enumerate(space.keep_configs):
             key = _outer_key(keep)
             if key not in shared:
@@ -342,14 +345,16 @@ class _Search(TilingEvaluator):
         rd_bw = self.space.arch.levels[0].read_bandwidth
         return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
 
-    def _surviving_rests(self, shared: dict) -> dict:
+    def _surviving_rests(self) -> dict:
         """Streamed exact search: per bypass choice, the rest choices (with their ``RestFloor`` and
         cycles floor) that can still beat the best cost found so far (the heuristic's mapping) with the least
         base of any outer choice: ``base + RestFloor`` is below the floor of every pair of that
         rest (docs/mapper.md), so the others cannot hold an optimum. The rests are enumerated
-        ``REST_CHUNK`` at a time, once per set of bypass choices sharing them, and priced with
-        a fresh ``RestFloor`` per chunk: the working set stays bounded whatever their number."""
-        space, groups = self.space, {}
+        ``REST_CHUNK`` at a time, once per set of bypass choices sharing them, each bypass choice
+        floored and priced only where no partial floor has dropped it (``RestTree.chunks``), with
+        a fresh ``RestFloor`` per chunk and innermost keepers: the working set stays bounded
+        whatever their number."""
+        space, groups, shared = self.space, {}, self.outer_shared
         least = {}  # keep index -> (least base, least cycles floor) over its outer choices
         for ki, keep in enumerate(space.keep_configs):
             key = _outer_key(keep)
@@ -366,40 +371,50 @@ class _Search(TilingEvaluator):
         held = 0  # bytes of the kept rests' factors
         tree, applies = RestTree(space), RestFloor(space).applies
         for members in groups.values():
-            def can_win(f: np.ndarray, depth: int) -> np.ndarray:  # some bypass choice's floor beats the best
+            def can_win(f: np.ndarray, depth: int, alive: np.ndarray) -> np.ndarray:  # per bypass choice alive
                 self._clock()
                 self.out.rests_partial += len(f)
                 if self.budget is not None and self.out.rests_partial > self.budget:
                     raise _TooMany(f"auto: exact search stopped after {self.budget:.0e} partial choices below level "
                                    f"{space.arch.levels[1].name}'s loops (time); the heuristic's mapping, not proven optimal")
-                ok = np.zeros(len(f), bool)
+                if not applies:
+                    return alive
+                alive = alive.copy()
                 cycles = compute_cycles_floor(space, tree.instances(f, depth))
-                for ki in members if applies else ():
+                for m, ki in enumerate(members):
+                    at = np.flatnonzero(alive[:, m])
                     base, cyc = least[ki]
-                    floor = base + tree.partial_floor(space.keep_configs[ki], f, depth)
-                    ok |= better_rows(self.obj.values(floor, np.maximum(cyc, cycles)), self.best_keys)
-                return ok if applies else np.ones(len(f), bool)
+                    floor = base + tree.partial_floor(space.keep_configs[ki], f[at], depth)
+                    alive[at, m] = better_rows(self.obj.values(floor, np.maximum(cyc, cycles[at])), self.best_keys)
+                return alive
 
-            for chunk in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK):
+            for chunk, alive in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK, len(members)):
                 self._clock()
-                rest_floor = RestFloor(space)
                 cycles = compute_cycles_floor(space, rest_instances(space, chunk))
-                for ki in members:
-                    keep = space.keep_configs[ki]
-                    credit, floor = (tree.rest_floor(rest_floor, keep, chunk) if applies
-                                     else (np.zeros(len(chunk)),) * 2)
-                    rcyc = np.maximum(cycles, rest_floor.cycles(keep, chunk))
-                    base, cyc = least[ki]
-                    ok = better_rows(self.obj.values(base + floor, np.maximum(cyc, rcyc)), self.best_keys)
-                    kept[ki][0].append(chunk[ok])
-                    kept[ki][1].append(credit[ok])
-                    kept[ki][2].append(rcyc[ok])
-                    self.out.rests_streamed += len(chunk)
-                    held += kept[ki][0][-1].nbytes
-                    if held > KEPT_BYTES:
-                        raise _TooMany(f"exact search stopped: more than {KEPT_BYTES >> 20} MB of the choices below level "
-                                       f"{space.arch.levels[1].name}'s loops can beat the heuristic's mapping (memory); "
-                                       "the heuristic's mapping, not proven optimal")
+                inner: dict = {}  # innermost keepers -> the members that share them (one RestFloor: the MACs' traffic)
+                for m, ki in enumerate(members):
+                    inner.setdefault(innermost_keepers(space.keep_configs[ki]), []).append(m)
+                for ms in inner.values():
+                    union = alive[:, ms].any(axis=1)  # priced once for these members together
+                    if not union.any():
+                        continue
+                    rest_floor, rest, rest_cycles = RestFloor(space), chunk[union], cycles[union]
+                    for m in ms:
+                        ki, keep = members[m], space.keep_configs[members[m]]
+                        credit, floor = (tree.rest_floor(rest_floor, keep, rest) if applies
+                                         else (np.zeros(len(rest)),) * 2)
+                        rcyc = np.maximum(rest_cycles, rest_floor.cycles(keep, rest))
+                        base, cyc = least[ki]
+                        ok = alive[union, m] & better_rows(self.obj.values(base + floor, np.maximum(cyc, rcyc)), self.best_keys)
+                        kept[ki][0].append(rest[ok])
+                        kept[ki][1].append(credit[ok])
+                        kept[ki][2].append(rcyc[ok])
+                        self.out.rests_streamed += len(rest)
+                        held += kept[ki][0][-1].nbytes
+                        if held > KEPT_BYTES:
+                            raise _TooMany(f"exact search stopped: more than {KEPT_BYTES >> 20} MB of the choices below level "
+                                           f"{space.arch.levels[1].name}'s loops can beat the heuristic's mapping (memory); "
+                                           "the heuristic's mapping, not proven optimal")
         return {ki: tuple(np.concatenate(x) for x in parts) for ki, parts in kept.items() if parts[0]}
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:

@@ -11,10 +11,13 @@ factors taken as 1, is dropped with every completion when
 - ``can_win`` says no completion can beat the best cost found: the least base of the outer
   choices plus ``partial_floor``, which is below the rest's floor (``rest_floor``) of every
   completion (tests: ``test_rest_tree``), with the cycles floored by the most MAC units any
-  completion uses (``instances``; the cycles and EDP objectives).
+  completion uses (``instances``; the cycles and EDP objectives). This is asked per bypass
+  choice sharing the tree, and only of those still alive at the parent: one dropped at a
+  partial choice is neither floored again nor priced in full below it.
 
-Complete choices are then priced in full (``rest_floor``), as the one-product enumeration did;
-only those whose floor can win are kept, so both keep the same rests.
+Complete choices are then priced in full (``rest_floor``) for the bypass choices they are alive
+for, as the one-product enumeration priced them for all; only those whose floor can win are
+kept, and a partial floor is below the full one, so both keep the same rests.
 """
 
 from __future__ import annotations
@@ -71,45 +74,56 @@ class RestTree:
             cols.append(self.fac[d][at][ids[:, d]] if at >= 0 else np.ones((len(ids), len(self.slots)), np.int64))
         return np.stack(cols, axis=2)
 
-    def chunks(self, keep: np.ndarray, can_win, stats: dict | None = None, chunk: int = CHUNK):
-        """The complete choices that fit and that ``can_win(factors, depth)`` (a (K,) bool mask of
-        partial choices fixed through group ``depth``) keeps at every depth, about ``chunk`` at a
-        time, built depth first: one pending block of at most ``chunk`` rows per step is held."""
+    def chunks(self, keep: np.ndarray, can_win, stats: dict | None = None, chunk: int = CHUNK, width: int = 1):
+        """The complete choices that fit and that ``can_win`` keeps at every depth, about ``chunk``
+        at a time, each with which of ``width`` bypass choices it is alive for ((K, width) bool),
+        built depth first: one pending block of at most ``chunk`` rows per step is held.
+        ``can_win(factors, depth, alive)`` takes partial choices fixed through group ``depth`` and
+        the bypass choices each is alive for, and returns those it stays alive for (a subset: a
+        bypass choice dropped at a partial choice is dropped for its every completion, so its
+        floors are not priced again below it); a choice alive for none is dropped."""
         D, G = self.space.D, len(self.groups)
-        stack, out, n = [(np.zeros((1, D), np.int64), 0, 0)], [], 0
+        stack, out, n = [(np.zeros((1, D), np.int64), np.ones((1, width), bool), 0, 0)], [], 0
         while stack:
-            ids, depth, d = stack.pop()
+            ids, alive, depth, d = stack.pop()
             if len(ids) == 0:
                 continue
             if depth == G:
                 f = self.factors(ids, G - 1, D)
-                f = f[self.space._usage_ok(f, self.slots)]  # min_usage: on complete choices only
+                usable = self.space._usage_ok(f, self.slots)  # min_usage: on complete choices only
+                f, alive = f[usable], alive[usable]
                 if len(f) == 0:
                     continue  # no chunk is empty (a rest floor of none cannot be priced)
-                out.append(self.space._narrow(f))
+                out.append((self.space._narrow(f), alive))
                 n += len(f)
                 if n >= chunk:
-                    yield np.concatenate(out)
+                    yield np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
                     out, n = [], 0
                 continue
             parent = ids[:, d] if depth > 0 else np.zeros(len(ids), np.int64)
             counts = self.ccount[d][depth][parent]
             step = max(1, chunk // max(1, int(counts.max())))
             if len(ids) > step:
-                stack.append((ids[step:], depth, d))  # the rest of this block, after the first part's subtree
-                ids, parent, counts = ids[:step], parent[:step], counts[:step]
+                stack.append((ids[step:], alive[step:], depth, d))  # the rest of this block, after the first part's subtree
+                ids, alive, parent, counts = ids[:step], alive[:step], parent[:step], counts[:step]
             row, c = segments(counts)
-            grown = ids[row]
+            grown, alive = ids[row], alive[row]
             grown[:, d] = self.cstart[d][depth][parent][row] + c
-            f = self.factors(grown, depth, d)
-            ok = self.space._fits(f, self.slots, keep, stats, partial=True)
-            if d == D - 1:  # the group is fixed in every dimension: its floors
-                ok[ok] = can_win(f[ok], depth)
-                stack.append((grown[ok], depth + 1, 0))
+            f = None
+            if self.space.sizes[d] == 1 and (depth, d) != (0, 0):  # factors all 1: the parent's, tested
+                ok = np.ones(len(grown), bool)
             else:
-                stack.append((grown[ok], depth, d + 1))
+                f = self.factors(grown, depth, d)
+                ok = self.space._fits(f, self.slots, keep, stats, partial=True)
+            grown, alive = grown[ok], alive[ok]
+            if d == D - 1:  # the group is fixed in every dimension: its floors
+                alive = can_win(self.factors(grown, depth, d) if f is None else f[ok], depth, alive)
+                ok = alive.any(axis=1)
+                stack.append((grown[ok], alive[ok], depth + 1, 0))
+            else:
+                stack.append((grown, alive, depth, d + 1))
         if out:
-            yield np.concatenate(out)
+            yield np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
 
     def partial_floor(self, keep: np.ndarray, f: np.ndarray, depth: int) -> np.ndarray:
         """(K,) pJ below ``rest_floor`` of every completion of partial choices ``f`` fixed through
