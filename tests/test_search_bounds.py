@@ -75,7 +75,9 @@ def least_energies(space: Mapspace, f: np.ndarray, keep: np.ndarray):
         v0 = (c.storage_energy_pj[:, 0] + c.network_energy_pj[:, 0] + c.counts.fills[:, 1] * write1)[:, kept1].sum(axis=1)
         t, sp = batch.temporal[0], batch.spatial[0]  # the tiling, the same in every row
         box1 = np.prod(t[1:], axis=0) * np.prod(sp[1:], axis=(0, 1))
-        by = bypass_floor(space, keep, t[None, 0], box1[None], batch.perm[:, 0], tuple(t[0] > 1))[0]
+        n = len(batch.perm)
+        by = bypass_floor(space, keep, np.repeat(t[None, 0], n, axis=0), np.repeat(box1[None], n, axis=0), batch.perm[:, 0],
+                          np.repeat(t[None, 0] > 1, n, axis=0))
         least[k], least_v0[k], least_v0_bypass[k] = c.energy_pj.min(), v0.min(), (v0 + by).min()
     return least, least_v0, least_v0_bypass
 
@@ -211,6 +213,28 @@ def test_signature_is_a_set_of_loops():
     assert _signature(w, order("P", "C", "M", "Q"), active)[0] == d["M"]
     assert _signature(w, order("M", "C", "P", "Q"), active) == _signature(w, order("M", "C", "Q", "P"), active) \
         == (d["C"], tuple(sorted((d["M"], d["C"]))))
+
+
+def test_signatures_of_many_orders_are_each_orders_signature():
+    """``_signatures`` (bypass_floor's, every row at once) against ``_signature`` (one order, the
+    readable definition above) on every order of four dimensions (the others innermost) and every
+    activity pattern of the seven, for each tensor of a conv (the inputs' window: P with R)."""
+    from itertools import permutations, product
+
+    from loopnest.search.bounds import _signatures
+
+    space = Mapspace(conv2d("c", C=4, M=4, H=6, W=6, R=3), arch3(True, True))
+    D = space.D
+    perms = np.array([list(p) + [d for d in range(D) if d not in p] for p in permutations(range(D), 4)])
+    for coef in space.coef:
+        for active in product((False, True), repeat=D):
+            d1, outside = _signatures(coef, perms, np.array(active))
+            got = [(int(a), tuple(int(x) for x in np.flatnonzero(m))) for a, m in zip(d1, outside)]
+            assert got == [_signature(coef, p, active) for p in perms]
+    rows = np.array(list(product((False, True), repeat=D)))[:len(perms)]  # a pattern per row
+    d1, outside = _signatures(space.coef[0], perms[:len(rows)], rows)
+    assert [(int(a), tuple(int(x) for x in np.flatnonzero(m))) for a, m in zip(d1, outside)] == \
+        [_signature(space.coef[0], p, tuple(r)) for p, r in zip(perms, rows)]
 
 
 @pytest.mark.parametrize("name,problem,arch", [

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -43,16 +44,22 @@ def floor_prices(space: Mapspace) -> Prices:
     level, tensor and action, the least fraction of the dense count the sparse model keeps
     (``SparsePlan.floor_factors``), and the MACs' energy times the fraction performed; the
     layer's own prices where nothing is sparse. A dense floor of each count priced so stays
-    below the sparse cost of every completion (docs/sparsity.md, "The mapper")."""
-    pr = prices(space.problem, space.arch)
-    sp = sparse_plan(space.problem, space.arch)
-    if sp is None:
-        return pr
-    storage, network = sp.floor_factors()
-    out = ROLES.index("outputs")
-    return replace(pr, storage=pr.storage * storage, psum_storage=pr.psum_storage * storage[:, out],
-                   network=pr.network * network, psum_network=pr.psum_network * network[:, out],
-                   mac_pj=pr.mac_pj * sp.mac_actual)
+    below the sparse cost of every completion (docs/sparsity.md, "The mapper"). Computed once
+    per mapspace (the floors ask for them per outer choice and per rest group)."""
+    if space not in _FLOOR_PRICES:
+        pr = prices(space.problem, space.arch)
+        sp = sparse_plan(space.problem, space.arch)
+        if sp is not None:
+            storage, network = sp.floor_factors()
+            out = ROLES.index("outputs")
+            pr = replace(pr, storage=pr.storage * storage, psum_storage=pr.psum_storage * storage[:, out],
+                         network=pr.network * network, psum_network=pr.psum_network * network[:, out],
+                         mac_pj=pr.mac_pj * sp.mac_actual)
+        _FLOOR_PRICES[space] = pr
+    return _FLOOR_PRICES[space]
+
+
+_FLOOR_PRICES: WeakKeyDictionary = WeakKeyDictionary()  # mapspace -> its floor prices (dropped with it)
 
 
 def _tile(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -254,46 +261,60 @@ def inside_applies(space: Mapspace) -> bool:
     return space.L >= 3 and space.arch.levels[0].fanout is None
 
 
-def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, classes: np.ndarray,
-                 active: tuple[bool, ...]) -> np.ndarray:
-    """(K, n): per outer choice (its outermost loops ``outer0``, level-1 tile ``box1``) and
-    outermost order class, a floor of the level-0 traffic of the tensors that bypass level 1 and
-    are kept at level 2. Within one iteration of the outermost loops the inner loops sweep the
-    whole level-1 tile, so every pass of the tensor's innermost relevant outermost loop (each
-    iteration of the loops outside it) fetches each element the pass touches at least once. The
-    per-outer floor (``InsideFloor.rows(bypass=False)``) leaves these words out."""
-    out = np.zeros((len(box1), len(classes)))
+def bypass_floor(space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, perms: np.ndarray,
+                 active: np.ndarray) -> np.ndarray:
+    """(N,): per row (an outer choice's outermost loops ``outer0`` (N, D), its level-1 tile
+    ``box1``, an outermost order class ``perms`` (N, D) and the loops of bound above 1 ``active``
+    (N, D)), a floor of the level-0 traffic of the tensors that bypass level 1 and are kept at
+    level 2. Within one iteration of the outermost loops the inner loops sweep the whole level-1
+    tile, so every pass of the tensor's innermost relevant outermost loop (each iteration of the
+    loops outside it) fetches each element the pass touches at least once. The per-outer floor
+    (``InsideFloor.rows(bypass=False)``) leaves these words out. Every row at once (an outer
+    choice has few classes: a call per choice or per class would cost more than the arithmetic)."""
+    out = np.zeros(len(box1))
     bypassing = [t for t in range(len(ROLES)) if keep[2, t] and not keep[1, t]] if inside_applies(space) else []
     if not bypassing:
         return out
     pr = floor_prices(space)
     for t in bypassing:
         coef, role = space.coef[t], ROLES[t]
-        e = pr.energy(0, role, _action(role))
-        words: dict = {}  # per signature (classes sharing one fetch alike)
-        for c, perm in enumerate(classes):
-            sig = _signature(coef, perm, active)
-            if sig not in words:
-                words[sig] = _bypass_words(coef, outer0, box1, *sig)
-            out[:, c] += e * words[sig]
+        d1, outside = _signatures(coef, perms, active)
+        out += pr.energy(0, role, _action(role)) * _bypass_words(coef, outer0, box1, d1, outside)
     return out
 
 
-def _bypass_words(coef: np.ndarray, outer0: np.ndarray, box1: np.ndarray, d1: int, outside: tuple) -> np.ndarray:
-    """(K,) ``bypass_floor``'s words of one tensor whose signature in the outermost order is
-    (``d1``, ``outside``): the elements each pass of ``d1`` touches, times the passes."""
-    if d1 < 0:
-        return _touched(coef, box1)
-    swept = box1.copy()
-    swept[:, d1] *= outer0[:, d1]  # the data one pass of d1 touches
-    loops = [d for d in outside if d != d1]
-    return _touched(coef, swept) * (np.prod(outer0[:, loops], axis=-1) if loops else 1.0)
+def _bypass_words(coef: np.ndarray, outer0: np.ndarray, box1: np.ndarray, d1: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """(N,) ``bypass_floor``'s words of one tensor whose signature in each row's outermost order
+    is (``d1`` (N,), ``outside`` (N, D) as a mask): the elements each pass of ``d1`` touches,
+    times the passes (the product of the outermost loops outside it); ``d1 < 0``: the level-1
+    tile once."""
+    rows, d = np.flatnonzero(d1 >= 0), d1[d1 >= 0]
+    swept, loops = box1.copy(), outside.copy()
+    swept[rows, d] *= outer0[rows, d]  # the data one pass of d1 touches
+    loops[rows, d] = False
+    return _touched(coef, swept) * np.prod(np.where(loops, outer0, 1), axis=-1)
+
+
+def _signatures(coef: np.ndarray, perms: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_signature`` of many orders (N, D) at once, ``active`` (N, D) or (D,) by dimension: (N,)
+    the innermost relevant active loop (-1 if none), (N, D) the mask of the active loops outside
+    it, it included (none where -1)."""
+    n, D = perms.shape
+    act = np.take_along_axis(np.broadcast_to(active, perms.shape), perms, axis=1)  # by position, outer -> inner
+    rel = act & (coef > 0).any(axis=0)[perms]
+    has = rel.any(axis=1)
+    last = D - 1 - np.argmax(rel[:, ::-1], axis=1)  # position of the innermost relevant active loop
+    d1 = np.where(has, perms[np.arange(n), last], -1)
+    outside = np.zeros((n, D), bool)
+    np.put_along_axis(outside, perms, act & (np.arange(D)[None] <= last[:, None]) & has[:, None], axis=1)
+    return d1, outside
 
 
 def _signature(coef: np.ndarray, perm: np.ndarray, active: tuple[bool, ...]) -> tuple[int, tuple[int, ...]]:
     """A tensor's view of a level-1 order (outer -> inner): its innermost relevant loop (-1 if
     none) and the loops outside it, that loop included, in ascending order (the floors depend on
-    that set, not on its order: orders that differ outside the innermost relevant loop share it)."""
+    that set, not on its order: orders that differ outside the innermost relevant loop share it).
+    ``_signatures`` gives the same for many orders at once (tests/test_search_bounds.py)."""
     rel = (coef > 0).any(axis=0)
     loops = [int(d) for d in perm if active[d]]
     pos = [i for i, d in enumerate(loops) if rel[d]]

@@ -24,7 +24,7 @@ from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
 from loopnest.model.precision import prices
 from loopnest.search.arrays import ascending, segments, unique_rows
-from loopnest.search.bounds import bypass_floor, bypass_read_words, inside_applies
+from loopnest.search.bounds import bypass_floor, bypass_read_words
 from loopnest.search.objective import Objective, better
 from loopnest.workload.problem import ROLES
 
@@ -199,7 +199,7 @@ class TilingEvaluator:
         start = np.cumsum(counts[ids]) - counts[ids]  # each outer choice's first row
         classes = np.concatenate(sets)[(np.cumsum(counts) - counts)[ids[rep]] + c]
         self.out.evaluated += len(rep)
-        e, r = np.zeros(len(rep)), np.zeros((len(rep), len(ROLES)))
+        e, r, by = np.zeros(len(rep)), np.zeros((len(rep), len(ROLES))), np.zeros(len(rep))
         kept1 = keep[1] if L > 1 else np.zeros(3, bool)
         price = prices(space.problem, space.arch)
         write_pj = price.storage[min(1, L - 1), :, 1]  # pJ per value written at level 1
@@ -215,12 +215,8 @@ class TilingEvaluator:
                 fills = cost.counts.fills[:, 1, t] if cost.sparse is None else cost.sparse.actual[:, 1, t, 1]
                 e[part] += cost.storage_energy_pj[:, 0, t] + cost.network_energy_pj[:, 0, t] + fills * write_pj[t]
                 r[part, t] = (cost.counts.reads[:, 0, t] if cost.sparse is None else cost.sparse.actual[:, 0, t, 0]) * read_words[t]
-        floor = e.copy()
-        if inside_applies(space):
-            for p, (active, n) in enumerate(zip(uniq, counts)):
-                rows = np.flatnonzero(ids == p)
-                at = start[rows][:, None] + np.arange(n)
-                floor[at] += bypass_floor(space, keep, temporal[rows, 0], temporal[rows, 1], sets[p], tuple(active.tolist()))
+            by[part] = bypass_floor(space, keep, temporal[at, 0], temporal[at, 1], classes[part], temporal[at, 0] > 1)
+        floor = e + by
         best = np.lexsort((e, rep))[start]  # per outer choice its least-energy row (first class on ties)
         r += bypass_read_words(space, keep)  # the level-0 reads of the operands bypassing level 1
         words = r[:, 0] + r[:, 1] + r[:, 2]  # summed in the model's order: no rounding puts the floor above it
