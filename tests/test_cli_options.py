@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from codesign_helpers import digits_cache  # noqa: F401  (a fixture: the digits CNNs trained in this session's cache)
 from loopnest.cli import app, command
 from loopnest.cli import common
 
@@ -125,3 +126,69 @@ def test_remainder_folds_switch(tmp_path):
         folds[switch] = json.loads(r.output)["layers"][0]["search"]["folds"]
     assert folds["--remainder-folds"]["M"][0] == 1000 and folds["--remainder-folds"]["M"][1] > 1000
     assert folds["--no-remainder-folds"] == {}
+
+
+class _Reached(Exception):
+    """Raised by the spy mappers below: the switch's value reached the mapper (nothing is searched)."""
+
+
+# every command that runs the mapper, with the least that gets it there fast (one process: --jobs 1)
+FOLD_COMMANDS = {
+    "evaluate": ["evaluate", "{layer}", "--arch", "eyeriss", "--jobs", "1"],
+    "compare-dataflows": ["compare-dataflows", "{layer}", "--dataflows", "rs", "--batch", "1", "--jobs", "1"],
+    "roofline": ["roofline", "{layer}", "--jobs", "1"],
+    "eyexam": ["eyexam", "{layer}:c"],
+    "codesign precision": ["codesign", "precision", "digits-cnn2", "--bits", "8", "--jobs", "1"],
+    "codesign netadapt": ["codesign", "netadapt", "digits-cnn2", "--budget", "energy=0.9x"],
+    "codesign prune": ["codesign", "prune", "digits-cnn2", "--jobs", "1"],
+    "codesign prune-compare": ["codesign", "prune-compare", "digits-cnn2", "--budgets", "1", "--targets", "1", "--jobs", "1"],
+    "codesign pim-study": ["codesign", "pim-study", "--no-accuracy", "--networks", "digits-cnn2", "--zoo", "",
+                           "--array-sizes", "64"],
+}
+
+
+def test_every_command_that_maps_takes_the_remainder_folds_switch():
+    # before: only evaluate had it; the others searched exact splits whatever the user wanted
+    cmds = _commands()
+    mapping = {n for n, c in cmds.items() if "--mode" in _options(c)} | {"codesign pim-study"}
+    assert mapping == set(FOLD_COMMANDS)
+    for name in FOLD_COMMANDS:
+        opt = _options(cmds[name]).get("--remainder-folds")
+        assert opt is not None, name
+        assert opt.help == common.REMAINDER_FOLDS_HELP and opt.secondary_opts == ["--no-remainder-folds"], name
+        assert opt.default is False, name
+
+
+@pytest.mark.parametrize("name", sorted(FOLD_COMMANDS))
+@pytest.mark.parametrize("switch, value", [("--remainder-folds", True), ("--no-remainder-folds", False)])
+def test_the_remainder_folds_switch_reaches_the_mapper(tmp_path, monkeypatch, request, name, switch, value):
+    """Each command hands the switch's value to the mapper (``search_layer``, or ``map_network`` of
+    the Python API): spies stand in for them, record the ``remainder_folds`` they were given and
+    stop the command. The modules that bind these names at import are imported first, so that
+    none keeps a spy past the test."""
+    import loopnest.analysis.eyexam
+    import loopnest.analysis.runs  # noqa: F401 (binds map_network)
+    import loopnest.search.api
+    import loopnest.search.mapper
+    import loopnest.search.network
+    import loopnest.search.subspaces  # noqa: F401 (binds search_layer)
+
+    if name.startswith("codesign") and name != "codesign pim-study":
+        pytest.importorskip("torch")
+        pytest.importorskip("sklearn")
+        request.getfixturevalue("digits_cache")  # never the user's cache
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("remainder_folds"))
+        raise _Reached
+
+    for module in (loopnest.search.mapper, loopnest.search.network, loopnest.analysis.eyexam):
+        monkeypatch.setattr(module, "search_layer", spy)
+    monkeypatch.setattr(loopnest.search.api, "map_network", spy)  # pim-study's digital side: all CPUs, no --jobs
+    layer = tmp_path / "one.yaml"
+    layer.write_text("layer: {type: conv2d, name: c, C: 4, M: 8, H: 8, W: 8, R: 3}\n")
+    args = [a.replace("{layer}", str(layer)) for a in FOLD_COMMANDS[name]]
+    r = CliRunner().invoke(app, [*args, switch])
+    assert isinstance(r.exception, _Reached), (r.exit_code, r.output)
+    assert seen == [value]

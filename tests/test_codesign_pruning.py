@@ -278,6 +278,7 @@ def test_lookup_table_built_once_and_reused(tmp_path, monkeypatch):
     fresh = LookupTable(network, arch, "rs", "cycles", persist=True)
     assert fresh.network(dims) == want and fresh.searched == 0
     assert LookupTable(network, arch, "rs", "energy").context != first.context
+    assert LookupTable(network, arch, "rs", "cycles", remainder_folds=True).context != first.context  # other mappings
     other = arch.model_copy(update={"technology_nm": arch.technology_nm + 1})
     assert LookupTable(network, other, "rs", "cycles").context != first.context
     fresh.path.write_text("{not json")  # a damaged cache file is ignored, not trusted
@@ -416,7 +417,7 @@ def _mapper_by_macs(monkeypatch):
 
     import loopnest.search.network as network_module
 
-    def fake(network, *args):
+    def fake(network, *args, **kwargs):
         layers = [SimpleNamespace(name=p.name, problem=p, result=SimpleNamespace(
             energy_pj=float(p.macs), cycles=float(p.macs), actual_macs=float(p.macs), energy_by_level_pj=lambda p=p: {"MAC": float(p.macs)},
             energy_by_tensor_pj=lambda: {"weights": 0.0, "inputs": 0.0, "outputs": 0.0})) for p in network.layers]
@@ -686,10 +687,10 @@ def test_prune_maps_each_network_at_its_weight_densities(cnn2_small, monkeypatch
 
     seen, fake = [], network_module.map_network
 
-    def record(network, *args):
+    def record(network, *args, **kwargs):
         seen.append({p.name: (p.tensor("weights").density.value if p.tensor("weights").density else 1.0)
                      for p in network.layers})
-        return fake(network, *args)
+        return fake(network, *args, **kwargs)
 
     monkeypatch.setattr(network_module, "map_network", record)
     module, data = cnn2_small

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +229,32 @@ def test_key_covers_the_version(tmp_path, monkeypatch):
     assert len({q.key for q in sweep_points(spec, base)}) == 4
     monkeypatch.setattr(loopnest, "__version__", "9.9.9")
     assert p.key != k
+
+
+def test_mapper_remainder_folds_reach_the_mapper_and_the_key(tmp_path, monkeypatch):
+    """``mapper: {remainder_folds: true}`` (sweep specs: the mapper's settings are the spec's) goes
+    into each point, its key (only when on: the keys of the points without it are the ones stored
+    before it existed) and ``map_network``."""
+    import loopnest.search.network
+
+    off = sweep_points(*load_sweep(_write(tmp_path, TINY)))
+    on = sweep_points(*load_sweep(_write(tmp_path, TINY.replace("mapper: {mode: exact}", "mapper: {mode: exact, remainder_folds: true}"))))
+    assert [p.remainder_folds for p in off] == [False] * 4 and [p.remainder_folds for p in on] == [True] * 4
+    assert off[0].key == replace(on[0], remainder_folds=False).key != on[0].key
+    seen = []
+
+    class Reached(Exception):
+        pass
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("remainder_folds"))
+        raise Reached
+
+    monkeypatch.setattr(loopnest.search.network, "map_network", spy)  # evaluate_point imports it when it runs
+    for p in (on[0], off[0]):
+        with pytest.raises(Reached):
+            evaluate_point(p)
+    assert seen == [True, False]
 
 
 def _rows(db: Path) -> list[tuple]:

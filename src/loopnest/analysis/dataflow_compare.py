@@ -24,6 +24,7 @@ from loopnest.analysis.runs import best_records, no_bypass
 from loopnest.arch.allocation import family_arch
 from loopnest.arch.spec import Architecture
 from loopnest.mapping.constraints import Constraints
+from loopnest.search.mapper import REMAINDER_FOLDS
 from loopnest.workload.network import Network
 
 DATAFLOWS = ("WS", "OS-A", "OS-B", "OS-C", "NLR", "RS")
@@ -65,11 +66,13 @@ def _summary(records: list[dict], arch: Architecture) -> dict | None:
 
 def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ...] = DATAFLOWS, mode: str = "auto",
                       jobs: int | None = None, progress: Callable[[str], None] | None = None, bypass: bool = False,
-                      table: str | None = None, constraints: Constraints | None = None, seed: int = 0) -> dict:
+                      table: str | None = None, constraints: Constraints | None = None, seed: int = 0,
+                      remainder_folds: bool = REMAINDER_FOLDS) -> dict:
     """Map every layer under every dataflow; the JSON-ready comparison (energies per MAC, in the
     architectures' normalized units: 1 = one 16-bit MAC, unless ``table`` selects another). Without
     ``bypass`` every level keeps every tensor its hardware holds (the paper's framework); with it
-    the mapper may bypass. ``constraints`` (the user's) are met with each dataflow's."""
+    the mapper may bypass. ``constraints`` (the user's) are met with each dataflow's;
+    ``remainder_folds``: ``map_network``'s."""
     out = {"model": network.name, "pes": pes, "batch": network.batch, "mode": mode, "objective": "energy",
            "bypass": bypass, "claim": CLAIM, "dataflows": {}, "ratios": {}}
     for df in dataflows:
@@ -77,7 +80,7 @@ def compare_dataflows(network: Network, pes: int = 256, dataflows: tuple[str, ..
         out["energy_units"] = arch.energy_units
         fixed = None if bypass else no_bypass(arch)
         user = constraints if fixed is None else fixed if constraints is None else fixed.meet(constraints)
-        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress, user, seed)
+        recs, failed = best_records(network, arch, df, "energy", mode, jobs, progress, user, seed, remainder_folds)
         for r in recs:
             r["kind"] = layer_kind(r["kind"])
         out["dataflows"][df] = {

@@ -32,7 +32,7 @@ from loopnest.mapping.constraints import Constraints, FactorRule
 from loopnest.mapping.dataflows import dataflow_constraints
 from loopnest.mapping.factors import divisors
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace, X
-from loopnest.search.mapper import search_layer
+from loopnest.search.mapper import REMAINDER_FOLDS, search_layer
 from loopnest.workload.problem import Problem
 
 STEPS = ("workload parallelism", "dataflow parallelism", "finite PE array size", "fixed PE array dimensions",
@@ -183,13 +183,14 @@ class EyexamError(ValueError):
 
 
 def run_eyexam(problem: Problem, arch: Architecture, constraints: Constraints | None = None, objective: str = "energy",
-               mode: str = "auto", seed: int = 0) -> dict:
+               mode: str = "auto", seed: int = 0, remainder_folds: bool = REMAINDER_FOLDS) -> dict:
     """Map the layer twice (for latency, and for ``objective``) and compute the Eyexam steps;
-    ``mode`` defaults to auto, as on the command line."""
+    ``mode`` defaults to auto, as on the command line; ``remainder_folds``: ``search_layer``'s (a
+    fold's mapping may pass steps 4 and 5, which count exact splits)."""
     constraints = constraints or Constraints()
     found = {}
     for key, obj in (("fastest", "cycles,energy"), ("chosen", objective)):
-        s = search_layer(problem, arch, constraints, obj, mode=mode, seed=seed)
+        s = search_layer(problem, arch, constraints, obj, mode=mode, seed=seed, remainder_folds=remainder_folds)
         if s.result is None:
             raise EyexamError(f"layer {problem.name} on {arch.name}: no mapping ({s.reason})")
         found[key] = s.result.to_dict()

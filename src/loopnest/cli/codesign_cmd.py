@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.common import (
-    check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, seed_option,
+    check_outputs, console, constraints_option, err_console, fail, jobs_option, mode_option, precision_option, print_json, remainder_folds_option, seed_option,
     save_plots, table_option, user_constraints, widths)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
@@ -53,6 +53,7 @@ def precision(
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     table: str = table_option(),
     constraints: str = constraints_option(),
     seed: int = seed_option("Seed of the fine-tuning and of the heuristic search."),
@@ -88,7 +89,7 @@ def precision(
         if weights is not None:
             _load_weights(module, weights)
         study = run_precision_study(spec, module, network, data, a, dataflow=dataflow or a.dataflow, mode=mode, jobs=jobs,
-                                    constraints=user,
+                                    constraints=user, remainder_folds=remainder_folds,
                                     progress=None if quiet else (lambda m: err_console.print(m, highlight=False)))
     except (CodesignError, ConstraintError) as e:
         fail(str(e))
@@ -105,11 +106,13 @@ def precision(
         _tables(out)
 
 
-def _study_options(constraints: str | None, precision: str | None, quiet: bool) -> dict:
+def _study_options(constraints: str | None, precision: str | None, quiet: bool, remainder_folds: bool) -> dict:
     """What the pruning and NetAdapt runs take from the shared options: the user's constraints,
-    the bit widths (default and per layer), and progress lines on stderr unless ``quiet``."""
+    the bit widths (default and per layer), the mapper's remainder folds, and progress lines on
+    stderr unless ``quiet``."""
     user, bits = user_constraints(constraints), widths(precision)
     return {"constraints": user, "precision": bits and bits[0], "layer_precision": bits and bits[1],
+            "remainder_folds": remainder_folds,
             "progress": None if quiet else (lambda m: err_console.print(m, highlight=False))}
 
 
@@ -227,6 +230,7 @@ def netadapt(
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here (the table, the trace chart, every iteration)."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     table: str = table_option(),
     constraints: str = constraints_option(),
     precision: str = precision_option(),
@@ -247,7 +251,7 @@ def netadapt(
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     check_outputs(report, plot)
-    options = _study_options(constraints, precision, as_json)
+    options = _study_options(constraints, precision, as_json, remainder_folds)
     _need_extras()
     from loopnest.codesign.netadapt import run_netadapt
     from loopnest.mapping.constraints import ConstraintError
@@ -361,6 +365,7 @@ def prune(
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     densities_out: Path = typer.Option(None, "--densities", help="Also write the pruned model's measured per-layer densities "
                                                                   "(YAML, for the sparse cost model) to this file."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report here (tables, per-layer energy charts, every step)."),
@@ -395,7 +400,7 @@ def prune(
     except OutputError as e:
         fail(f"--densities: {e}")
     check_outputs(report)
-    options = _study_options(constraints, precision, as_json)
+    options = _study_options(constraints, precision, as_json, remainder_folds)
     _need_extras()
     from loopnest.codesign.pruning import run_prune
     from loopnest.mapping.constraints import ConstraintError

@@ -224,8 +224,9 @@ REMAINDER_FOLDS_HELP = ("Also search partial last folds on the fanouts that are 
 
 
 def remainder_folds_option() -> typer.models.OptionInfo:
-    """The --remainder-folds/--no-remainder-folds switch of the commands that map whole networks; its
-    default is ``search.mapper.REMAINDER_FOLDS`` (not imported here: the CLI starts without numpy)."""
+    """The --remainder-folds/--no-remainder-folds switch of every command that runs the mapper
+    (tests/test_cli_options.py); its default is ``search.mapper.REMAINDER_FOLDS`` (not imported
+    here: the CLI starts without numpy), as is a sweep spec's ``mapper.remainder_folds``."""
     return typer.Option(False, "--remainder-folds/--no-remainder-folds", help=REMAINDER_FOLDS_HELP)
 
 

@@ -8,7 +8,7 @@ import typer
 
 from loopnest.cli.common import (
     MODEL_HELP, check_outputs, console, constraints_option, did_you_mean, err_console, fail, jobs_option,
-    mode_option, precision_option, print_json, seed_option, table_option, user_constraints, warn,
+    mode_option, precision_option, print_json, remainder_folds_option, seed_option, table_option, user_constraints, warn,
     with_precision)
 from loopnest.cli.tables import Column, print_table
 
@@ -21,6 +21,7 @@ def compare_dataflows(
     batch: int = typer.Option(16, "--batch", min=1, help="Batch size N."),
     dataflows: str = typer.Option("ws,os-a,os-b,os-c,nlr,rs", "--dataflows", help="Comma-separated subset to compare (RS is the reference)."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     precision: str = precision_option(),
     table: str = table_option(),
     constraints: str = constraints_option(),
@@ -57,7 +58,7 @@ def compare_dataflows(
     try:
         network = with_precision(load_network(model, batch=batch), precision)
         data = run(network, pes, tuple(names), mode, jobs, progress=err_console.print, bypass=bypass, table=table,
-                   constraints=user, seed=seed)
+                   constraints=user, seed=seed, remainder_folds=remainder_folds)
     except (WorkloadError, ArchSpecError, ConstraintError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     _outputs(data, report, plot)

@@ -8,7 +8,8 @@ import typer
 
 from loopnest.cli.common import (
     LAYER_HELP, check_outputs, console, constraints_option, density_option, err_console, fail, mode_option,
-    precision_option, print_json, seed_option, table_option, user_constraints, warn_wider, with_density, with_precision)
+    precision_option, print_json, remainder_folds_option, seed_option, table_option, user_constraints, warn_wider, with_density,
+    with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -22,6 +23,7 @@ def eyexam(
                                  "default: the architecture's own dataflow, if it names one."),
     objective: str = typer.Option("energy", "--objective", help="Objective of the chosen mapping (the last step)."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     precision: str = precision_option(),
     density: str = density_option(),
     constraints: str = constraints_option(),
@@ -52,7 +54,7 @@ def eyexam(
         a = load_arch(arch, table=table)
         problem = with_density(with_precision(load_layer(layer, batch), precision), density)
         rules = constraints_for(dataflow or a.dataflow, problem, a)
-        data = run_eyexam(problem, a, rules if user is None else rules.meet(user), objective, mode, seed)
+        data = run_eyexam(problem, a, rules if user is None else rules.meet(user), objective, mode, seed, remainder_folds)
     except (ArchSpecError, WorkloadError, LayerRefError, ConstraintError, ObjectiveError, EyexamError, CountLimitError,
             ModelInvariantError) as e:
         fail(str(e))

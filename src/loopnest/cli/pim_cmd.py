@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from loopnest.cli.codesign_cmd import _need_extras
-from loopnest.cli.common import check_outputs, console, err_console, fail, print_json, save_plots
+from loopnest.cli.common import check_outputs, console, err_console, fail, print_json, remainder_folds_option, save_plots
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -37,6 +37,7 @@ def pim_study(
     seeds: str = typer.Option("0,1,2", "--seeds", help="Comma-separated noise seeds; each noisy point is their mean and spread."),
     digital: str = typer.Option("digital-same-area", "--digital", help="A digital preset or YAML file: the same networks on it "
                                 "(loop-nest mapper) beside the PIM one; '' or none to leave it out."),
+    remainder_folds: bool = remainder_folds_option(),
     no_accuracy: bool = typer.Option(False, "--no-accuracy", help="Hardware side only (no torch needed)."),
     as_json: bool = typer.Option(False, "--json", help="Print every number as JSON."),
     plot: Path = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -68,7 +69,7 @@ def pim_study(
             weight_bits=_list(weight_bits, int, "--weight-bits", "an integer bit width from 2 to 32"),
             adc_bits=_list(adc_bits, int, "--adc-bits", "an integer ADC width from 2 to 32"),
             array_sizes=_list(array_sizes, int, "--array-sizes", "an integer array side >= 1"),
-            seeds=_list(seeds, int, "--seeds", "an integer seed"))
+            seeds=_list(seeds, int, "--seeds", "an integer seed"), remainder_folds=remainder_folds)
         if not no_accuracy:
             from loopnest.codesign.models import check_model
             spec = replace(spec, networks=tuple(check_model(n) for n in nets))

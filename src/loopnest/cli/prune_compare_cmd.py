@@ -10,8 +10,8 @@ import typer
 
 from loopnest.cli.codesign_cmd import _need_extras, _study_options, _trained, _write_report, activations_option, local_fit_option
 from loopnest.cli.common import (
-    check_outputs, console, constraints_option, fail, jobs_option, mode_option, precision_option, print_json, save_plots,
-    seed_option, table_option)
+    check_outputs, console, constraints_option, fail, jobs_option, mode_option, precision_option, print_json,
+    remainder_folds_option, save_plots, seed_option, table_option)
 from loopnest.cli.compare_cmd import PLOT_HELP
 from loopnest.cli.tables import Column, print_table
 
@@ -45,6 +45,7 @@ def prune_compare(
     weights: Path = typer.Option(None, "--weights", help="A state_dict (.pt) of the model to use instead of the shipped weights."),
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     jobs: int = jobs_option(),
     table: str = table_option(),
     constraints: str = constraints_option(),
@@ -69,7 +70,7 @@ def prune_compare(
     except (CodesignError, ArchSpecError) as e:
         fail(str(e))
     check_outputs(report, plot)
-    options = _study_options(constraints, precision, as_json)
+    options = _study_options(constraints, precision, as_json, remainder_folds)
     _need_extras()
     from loopnest.codesign.prune_compare import run_prune_compare
     from loopnest.mapping.constraints import ConstraintError

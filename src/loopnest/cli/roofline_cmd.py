@@ -8,8 +8,8 @@ import typer
 
 from loopnest.cli.common import (
     MODEL_HELP, check_outputs, console, constraints_option, density_option, err_console, fail, jobs_option, mode_option,
-    precision_option, print_json, seed_option, table_option, user_constraints, warn, warn_wider, with_density,
-    with_precision)
+    precision_option, print_json, remainder_folds_option, seed_option, table_option, user_constraints, warn, warn_wider,
+    with_density, with_precision)
 from loopnest.cli.tables import Column, print_table
 from loopnest.cli.compare_cmd import PLOT_HELP
 
@@ -22,6 +22,7 @@ def roofline(
     dataflow: str = typer.Option(None, "--dataflow", help="Dataflow constraints; default: the architecture's own."),
     objective: str = typer.Option("energy", "--objective", help="Mapper objective: energy, cycles, edp, ..."),
     mode: str = mode_option(),
+    remainder_folds: bool = remainder_folds_option(),
     precision: str = precision_option(),
     density: str = density_option(),
     constraints: str = constraints_option(),
@@ -53,7 +54,8 @@ def roofline(
         a = load_arch(arch, table=table)
         network = with_density(with_precision(load_network(model, batch=batch), precision), density)
         records, unmapped = best_records(network, a, dataflow or a.dataflow, objective, mode, jobs,
-                                         progress=err_console.print, constraints=user, seed=seed)
+                                         progress=err_console.print, constraints=user, seed=seed,
+                                         remainder_folds=remainder_folds)
     except (ArchSpecError, WorkloadError, ConstraintError, ObjectiveError, CountLimitError, ModelInvariantError) as e:
         fail(str(e))
     problems = {p.name: p for p in network.layers}

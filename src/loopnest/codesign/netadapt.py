@@ -41,6 +41,7 @@ from loopnest.codesign import CodesignError
 from loopnest.codesign.accuracy import accuracy, finetune
 from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
 from loopnest.mapping.constraints import Constraints
+from loopnest.search.mapper import REMAINDER_FOLDS
 from loopnest.workload.precision import Precision, apply_precision
 
 METRICS = {"latency": "cycles", "energy": "energy_pj"}
@@ -116,22 +117,25 @@ class LookupTable:
     The paper builds its lookup table once per platform and reuses it; so does this one. An
     entry is keyed by the layer's loop nest (its name left out: two layers of one shape share an
     entry; the bit widths are part of the nest), and the search's context: the architecture's
-    whole spec, the dataflow, the user's constraints, objective, mode and seed, and a digest of
+    whole spec, the dataflow, the user's constraints, objective, mode, seed and ``remainder_folds``
+    (``search_layer``'s), and a digest of
     loopnest's cost-model code (:func:`code_digest`). Entries are shared by every table of the
     process and, with ``persist``, kept in ``<cache>/netadapt/lut-<context>.json`` (:meth:`save`)
     for later runs: the mapper is deterministic, so a reused entry is the number a new search
     would give."""
 
     def __init__(self, network, arch, dataflow: str | None, objective: str = "energy", mode: str = "auto",
-                 seed: int = 0, persist: bool = False, constraints: Constraints | None = None) -> None:
+                 seed: int = 0, persist: bool = False, constraints: Constraints | None = None,
+                 remainder_folds: bool = REMAINDER_FOLDS) -> None:
         self.layers = {p.name: p for p in network.layers}
         self.arch, self.dataflow, self.objective, self.mode, self.seed = arch, dataflow, objective, mode, seed
-        self.constraints = constraints
+        self.constraints, self.remainder_folds = constraints, remainder_folds
         self.table: dict[tuple[str, int, int], tuple[float, float]] = {}
         self.lookups = 0
         self.searched = 0  # entries the mapper searched for this table (the rest were reused)
         self.seconds = 0.0  # spent in the mapper
-        context = json.dumps([arch.model_dump(mode="json"), dataflow, repr(constraints), objective, mode, seed, code_digest()],
+        context = json.dumps([arch.model_dump(mode="json"), dataflow, repr(constraints), objective, mode, seed, remainder_folds,
+                              code_digest()],
                              sort_keys=True)
         self.context = hashlib.sha256(context.encode()).hexdigest()[:16]
         self.shared = _SHARED.setdefault(self.context, {})
@@ -162,7 +166,8 @@ class LookupTable:
         constraints = dataflow_constraints(self.dataflow, problem, self.arch) if self.dataflow else None
         if self.constraints is not None:
             constraints = self.constraints if constraints is None else constraints.meet(self.constraints)
-        found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed)
+        found = search_layer(problem, self.arch, constraints, self.objective, mode=self.mode, seed=self.seed,
+                             remainder_folds=self.remainder_folds)
         if found.result is None:
             raise CodesignError(f"layer {problem.name} with M={problem.dims['M']}, C={problem.dims['C']} has no valid "
                                 f"mapping on {self.arch.name}: {found.reason}")
@@ -318,7 +323,8 @@ class NetAdaptResult:
 def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow: str | None = None,
                  objective: str | None = None, mode: str = "auto", progress: Progress | None = None,
                  persist: bool = True, baseline: bool = False, sweep: bool = False, constraints: Constraints | None = None,
-                 precision: Precision | None = None, layer_precision: Mapping[str, Precision] | None = None) -> NetAdaptResult:
+                 precision: Precision | None = None, layer_precision: Mapping[str, Precision] | None = None,
+                 remainder_folds: bool = REMAINDER_FOLDS) -> NetAdaptResult:
     """NetAdapt on ``module`` (a trained digits CNN called ``name``) with ``data`` (Splits),
     costed on ``arch`` with ``dataflow`` and the user's ``constraints``, at the bit widths
     ``precision`` (every layer; ``layer_precision`` by layer name on top; default: the module's
@@ -329,7 +335,8 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     many epochs as the adapted network had in all (short-term ones along its path plus the
     long-term ones), in ``NetAdaptResult.baseline``. ``sweep``: every uniform width k / K likewise
     (``NetAdaptResult.sweep``) and the one of least resource at the adapted network's test accuracy
-    or above (:func:`equal_accuracy`, ``NetAdaptResult.matched``)."""
+    or above (:func:`equal_accuracy`, ``NetAdaptResult.matched``). ``remainder_folds``: the mapper's
+    (``search_layer``)."""
     say = progress or (lambda _: None)
     t0 = time.perf_counter()
     consumers = prunable_layers(module)
@@ -338,7 +345,8 @@ def run_netadapt(spec: NetAdaptSpec, module, name: str, data, arch, *, dataflow:
     network = module_network(module, name)
     if precision is not None or layer_precision:
         network = apply_precision(network, precision or Precision(), layer_precision)
-    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, persist=persist, constraints=constraints)
+    lut = LookupTable(network, arch, dataflow, objective, mode, spec.seed, persist=persist, constraints=constraints,
+                      remainder_folds=remainder_folds)
     counts = filter_counts(module)
 
     def cost(c: dict[str, int]) -> dict:

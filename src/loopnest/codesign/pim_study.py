@@ -21,6 +21,7 @@ from loopnest.arch.spec import Architecture
 from loopnest.codesign import CodesignError
 from loopnest.model.crossbar import CrossbarError, array_count, resized
 from loopnest.search.crossbar import map_network_crossbar
+from loopnest.search.mapper import REMAINDER_FOLDS
 from loopnest.workload.network import Network
 
 DIGITS = ("digits-cnn2", "digits-cnn4", "digits-cnn8", "digits-k5", "digits-k7")
@@ -34,7 +35,8 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class PimStudySpec:
-    """What the study measures; ``sigmas`` None takes the noise mode's defaults."""
+    """What the study measures; ``sigmas`` None takes the noise mode's defaults; ``remainder_folds``:
+    the loop-nest mapper's on the digital preset (``map_network``)."""
 
     networks: tuple[str, ...] = DIGITS
     zoo: tuple[str, ...] = ZOO
@@ -44,6 +46,7 @@ class PimStudySpec:
     adc_bits: tuple[int, ...] = (3, 4, 6, 8)
     array_sizes: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096)
     seeds: tuple[int, ...] = (0, 1, 2)
+    remainder_folds: bool = REMAINDER_FOLDS
 
     def __post_init__(self) -> None:
         from loopnest.codesign.pim import Noise
@@ -89,15 +92,15 @@ def _point(net: Network, arch: Architecture, side: int, arrays: int) -> dict:
         "sized_adc": {k: sized[k] for k in ("utilization", "pj_per_mac", "total_pj", "energy_pj", "movement_share")}}
 
 
-def digital_side(net: Network, digital: Architecture, pim_own: dict | None) -> dict:
+def digital_side(net: Network, digital: Architecture, pim_own: dict | None, remainder_folds: bool = REMAINDER_FOLDS) -> dict:
     """``net`` on a digital preset (the loop-nest mapper, objective energy, the preset's own
-    dataflow) beside its PIM numbers at the architecture's own array: energy per MAC with and
+    dataflow; ``remainder_folds``: ``map_network``'s) beside its PIM numbers at the architecture's own array: energy per MAC with and
     without DRAM (the crossbar model costs no DRAM: weights stay in the cells, so the ratio is
     taken on chip), utilization (active PEs for the digital array, cells of the arrays used for
     the crossbars), and the ratio of the on-chip energies per MAC (digital / PIM)."""
     from loopnest.search.api import map_network
 
-    t = map_network(net, digital).to_dict()["totals"]
+    t = map_network(net, digital, remainder_folds=remainder_folds).to_dict()["totals"]
     dram = sum(t["energy_by_level_pj"].get(lv.name, 0.0) for lv in digital.levels if lv.cls == "dram")
     out = {"arch": digital.name, "pj_per_mac": t["energy_per_mac_pj"], "on_chip_pj_per_mac": (t["energy_pj"] - dram) / t["macs"],
            "utilization": t["utilization"], "total_pj": t["energy_pj"], "dram_pj": dram, "macs": t["macs"], "cycles": t["cycles"],
@@ -133,7 +136,7 @@ def hardware(spec: PimStudySpec, arch: Architecture, progress: Progress | None =
         if digital is not None:
             if progress:
                 progress(f"{name}: loop-nest mapping on the digital preset {digital.name}")
-            side[name] = digital_side(net, digital, own[name])
+            side[name] = digital_side(net, digital, own[name], spec.remainder_folds)
     return {"total_cells": cells, "area_mm2": arch.total_area_um2 / 1e6, "sweep": sweep, "own_array": own,
             "digital": side if digital is not None else None}
 

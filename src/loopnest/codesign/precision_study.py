@@ -28,6 +28,7 @@ from loopnest.codesign.accuracy import LayerQuant, QuantScheme, accuracy, check_
 from loopnest.codesign.quantize import Binary, Log, Ternary, Uniform
 from loopnest.mapping.constraints import Constraints
 from loopnest.names import plain
+from loopnest.search.mapper import REMAINDER_FOLDS
 from loopnest.workload.network import Network
 from loopnest.workload.precision import MAX_BITS, Precision, apply_precision, check_bits
 
@@ -181,11 +182,13 @@ def greedy_mixed(layers: list[str], widths: list[int], energy: Mapping[tuple[str
 
 def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arch, *, dataflow: str | None = None,
                         mode: str = "auto", objective: str = "energy", jobs: int | None = None,
-                        progress: Progress | None = None, constraints: Constraints | None = None) -> PrecisionStudy:
+                        progress: Progress | None = None, constraints: Constraints | None = None,
+                        remainder_folds: bool = REMAINDER_FOLDS) -> PrecisionStudy:
     """Run the study of ``module`` (a trained torch module) whose loopnest network is ``network``
     (layer names must match) on ``data`` (a :class:`~loopnest.codesign.data.Splits`), costed on
     ``arch`` (an Architecture) by the mapper with ``dataflow``, ``mode``, ``objective``, ``jobs`` and
-    the user's ``constraints`` (a ``Constraints``, met with the dataflow's)."""
+    the user's ``constraints`` (a ``Constraints``, met with the dataflow's); ``remainder_folds``:
+    ``map_network``'s."""
     from loopnest.search.network import map_network
 
     say = progress or (lambda _: None)
@@ -194,7 +197,8 @@ def run_precision_study(spec: PrecisionSpec, module, network: Network, data, arc
 
     def cost(precision: Precision) -> dict:
         say(f"mapping {network.name} at {precision} on {arch.name}")
-        result = map_network(apply_precision(network, precision), arch, dataflow, constraints, objective, mode, spec.seed, jobs)
+        result = map_network(apply_precision(network, precision), arch, dataflow, constraints, objective, mode, spec.seed, jobs,
+                             remainder_folds=remainder_folds)
         if result.unmapped:
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name} at {precision}: {lo.search.reason}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from loopnest.codesign import CodesignError
+from loopnest.search.mapper import REMAINDER_FOLDS
 
 METHODS = ("magnitude", "energy")
 BUDGETS = (0.0, 1.0, 1.5, 2.0, 3.0, 5.0)  # accuracy-drop budgets swept (points; one digits calibration image is 0.56)
@@ -55,11 +56,11 @@ def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float]
                       short_epochs: int = 1, lr: float = 1e-3, seed: int = 0, jobs: int | None = 1,
                       constraints=None, precision=None, layer_precision=None,
                       progress: Callable[[str], None] | None = None, local_fit: str = "none",
-                      activations: str = "dense") -> dict:
+                      activations: str = "dense", remainder_folds: bool = REMAINDER_FOLDS) -> dict:
     """Sweep both methods over ``budgets`` and match them at ``targets`` (module docstring);
     ``constraints``, ``precision`` and ``layer_precision`` as in ``run_prune``; ``local_fit``
     that of the energy-aware runs (magnitude pruning has none); ``activations`` as in ``run_prune``
-    (both methods).
+    (both methods); ``remainder_folds`` as in ``run_prune``.
     Returns the study as a JSON-ready dict: every point of both methods, the unpruned point and
     the matched rows."""
     from loopnest.codesign.pruning import check_local_fit, run_prune
@@ -79,7 +80,7 @@ def run_prune_compare(module, name: str, data, arch, *, budgets: Sequence[float]
                                  lr=lr, seed=seed, progress=progress, jobs=jobs, start=start,
                                  memo=memo, constraints=constraints, precision=precision,
                                  layer_precision=layer_precision, local_fit=local_fit if method == "energy" else "none",
-                                 activations=activations)
+                                 activations=activations, remainder_folds=remainder_folds)
             start = study["start"]
             points[method].append({**_point(study["final"], b, study["sparsity"]), "candidates": len(study["steps"])})
             notes += [n for n in study["notes"] if n not in notes]

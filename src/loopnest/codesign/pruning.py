@@ -52,6 +52,7 @@ from loopnest.codesign.accuracy import accuracy, finetune, mac_layers
 from loopnest.codesign.local_fit import FIT_IMAGES, LOCAL_FITS, first_inputs
 from loopnest.codesign.local_fit import local_fit as fit_layers
 from loopnest.mapping.constraints import Constraints
+from loopnest.search.mapper import REMAINDER_FOLDS
 from loopnest.workload.density import Density, DensitySpec, apply_density
 from loopnest.workload.precision import Precision, apply_precision
 
@@ -243,7 +244,8 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
               progress: Callable[[str], None] | None = None, constraints: Constraints | None = None,
               jobs: int | None = 1, precision: Precision | None = None,
               layer_precision: Mapping[str, Precision] | None = None, start: dict | None = None,
-              memo: dict | None = None, local_fit: str = "none", activations: str = "dense") -> tuple[dict, object]:
+              memo: dict | None = None, local_fit: str = "none", activations: str = "dense",
+              remainder_folds: bool = REMAINDER_FOLDS) -> tuple[dict, object]:
     """Prune ``module`` (the trained digits CNN ``name``) by ``method`` under a ``budget`` of
     accuracy points on the calibration split; energy and cycles on ``arch`` by the mapper with
     ``dataflow`` met with the user's ``constraints``, over ``jobs`` processes, at the bit widths
@@ -255,7 +257,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
     each candidate the paper's restore and least-squares steps (module docstring). Returns (the
     study as a JSON-ready dict, the pruned module); ``activations``: "measured" costs every
     network's inputs and outputs at their densities measured on the calibration split (module
-    docstring), "dense" (the default) at density 1."""
+    docstring), "dense" (the default) at density 1; ``remainder_folds``: ``map_network``'s."""
     from loopnest.codesign.structured import filter_counts, module_network, prune_filters, prunable_layers
     from loopnest.search.network import map_network
 
@@ -272,7 +274,7 @@ def run_prune(method: str, module, name: str, data, arch, budget: float, *, data
         network = apply_density(module_network(mod, name), spec)
         if precision is not None or layer_precision:
             network = apply_precision(network, precision or Precision(), layer_precision)
-        result = map_network(network, arch, dataflow, constraints, "energy", mode, seed, jobs)
+        result = map_network(network, arch, dataflow, constraints, "energy", mode, seed, jobs, remainder_folds=remainder_folds)
         if result.unmapped:
             lo = result.unmapped[0]
             raise CodesignError(f"layer {lo.name} has no valid mapping on {arch.name}: {lo.search.reason}")

@@ -37,13 +37,15 @@ class Point:
     objective: str
     dataflow: str | None  # None: the architecture's own; "none": no dataflow constraint
     seed: int
+    remainder_folds: bool = False  # search partial last folds too (search_layer); in the key only when on
 
     @property
     def key(self) -> str:
-        """SHA-256 of the canonical JSON of (architecture, table, workload, mapper, version)."""
+        """SHA-256 of the canonical JSON of (architecture, table, workload, mapper, version);
+        ``remainder_folds`` only when on, so the keys of points without it are those stored before it."""
         content = {"arch": json.loads(self.arch), "table": self.table, "model": self.model, "batch": self.batch,
                    "mapper": {"mode": self.mode, "objective": self.objective, "dataflow": self.dataflow,
-                              "seed": self.seed},
+                              "seed": self.seed, **({"remainder_folds": True} if self.remainder_folds else {})},
                    "loopnest": loopnest.__version__}
         return hashlib.sha256(canonical(content).encode()).hexdigest()
 
@@ -79,7 +81,7 @@ def evaluate_point(point: Point) -> dict:
     row["layers"] = len(network.layers)
     try:
         net = map_network(network, arch, dataflow and dataflow.lower(), None, point.objective, point.mode,
-                          point.seed, jobs=1)
+                          point.seed, jobs=1, remainder_folds=point.remainder_folds)
     except (CountLimitError, ConstraintError) as e:  # the point's own trouble: recorded, not raised
         row["reason"] = str(e)
         return row

@@ -46,7 +46,8 @@ def arch_points(spec: SweepSpec, base: dict, index: int, values: dict) -> list[P
     """The points of one architecture (``values``: {path: value}), one per workload."""
     m = spec.mapper
     arch = canonical(apply(base, values))
-    return [Point(index, tuple(values.items()), arch, spec.table, w.model, w.batch, m.mode, m.objective, m.dataflow, m.seed)
+    return [Point(index, tuple(values.items()), arch, spec.table, w.model, w.batch, m.mode, m.objective, m.dataflow, m.seed,
+                  m.remainder_folds)
             for w in spec.workloads]
 
 

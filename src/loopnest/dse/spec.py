@@ -80,6 +80,8 @@ class Mapper(_Strict):
     objective: str = "energy"
     dataflow: str | None = Field(default=None, description="a dataflow preset, 'none', or null: the architecture's own")
     seed: int = 0
+    remainder_folds: bool = Field(default=False, description="also search partial last folds on the fanouts that are "
+                                  "not systolic (loopnest evaluate --remainder-folds; off as search.mapper.REMAINDER_FOLDS)")
 
 
 class Sampling(_Strict):

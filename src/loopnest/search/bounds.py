@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -43,16 +44,22 @@ def floor_prices(space: Mapspace) -> Prices:
     level, tensor and action, the least fraction of the dense count the sparse model keeps
     (``SparsePlan.floor_factors``), and the MACs' energy times the fraction performed; the
     layer's own prices where nothing is sparse. A dense floor of each count priced so stays
-    below the sparse cost of every completion (docs/sparsity.md, "The mapper")."""
-    pr = prices(space.problem, space.arch)
-    sp = sparse_plan(space.problem, space.arch)
-    if sp is None:
-        return pr
-    storage, network = sp.floor_factors()
-    out = ROLES.index("outputs")
-    return replace(pr, storage=pr.storage * storage, psum_storage=pr.psum_storage * storage[:, out],
-                   network=pr.network * network, psum_network=pr.psum_network * network[:, out],
-                   mac_pj=pr.mac_pj * sp.mac_actual)
+    below the sparse cost of every completion (docs/sparsity.md, "The mapper"). Computed once
+    per mapspace (the floors ask for them per outer choice and per rest group)."""
+    if space not in _FLOOR_PRICES:
+        pr = prices(space.problem, space.arch)
+        sp = sparse_plan(space.problem, space.arch)
+        if sp is not None:
+            storage, network = sp.floor_factors()
+            out = ROLES.index("outputs")
+            pr = replace(pr, storage=pr.storage * storage, psum_storage=pr.psum_storage * storage[:, out],
+                         network=pr.network * network, psum_network=pr.psum_network * network[:, out],
+                         mac_pj=pr.mac_pj * sp.mac_actual)
+        _FLOOR_PRICES[space] = pr
+    return _FLOOR_PRICES[space]
+
+
+_FLOOR_PRICES: WeakKeyDictionary = WeakKeyDictionary()  # mapspace -> its floor prices (dropped with it)
 
 
 def _tile(coef: np.ndarray, box: np.ndarray) -> np.ndarray:
