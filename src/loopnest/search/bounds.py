@@ -232,15 +232,16 @@ def _own_pass(coef: np.ndarray, sizes: np.ndarray, spatial: np.ndarray) -> np.nd
     return np.prod(spatial, axis=-1).astype(float) * _touched(coef, sizes // spatial)
 
 
-def _fill_prices(space: Mapspace, keep: np.ndarray, t: int) -> tuple[bool, float, float]:
-    """Of tensor ``t``'s fills of level 2: whether the level-1 fanout folds them, pJ per value
-    its parent serves and pJ per value filled (network words and, but for outputs, the write)."""
+def _fill_prices(space: Mapspace, keep: np.ndarray, t: int, child: int = 2) -> tuple[bool, float, float]:
+    """Of tensor ``t``'s fills of level 2 (or of its keeper ``child`` below, with no fanout in
+    between: ``InsideFloor``'s sibling keepers): whether the level-1 fanout folds them, pJ per
+    value its parent serves and pJ per value filled (network words and, but for outputs, the write)."""
     arch, role = space.arch, ROLES[t]
     fan = arch.levels[1].fanout
     pr = floor_prices(space)
     folds = fan is not None and any(fan.shares(role))  # one axis sharing: fold all (a lower bound still)
     net = pr.network[1, t]  # 0 without a fanout
-    return folds, pr.energy(1 if keep[1, t] else 0, role, _action(role)), net + (0.0 if role == "outputs" else pr.energy(2, role, "write"))
+    return folds, pr.energy(1 if keep[1, t] else 0, role, _action(role)), net + (0.0 if role == "outputs" else pr.energy(child, role, "write"))
 
 
 def innermost_keepers(keep: np.ndarray) -> tuple[int, ...]:
