@@ -19,11 +19,11 @@ from loopnest.search.bounds import (
     bypass_floor,
     compute_cycles_floor,
     mac_floor,
-    refetch_floor,
     rest_instances,
 )
 from loopnest.search.inside_floor import InsideFloor, RestGroups
 from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_tree import RestTree
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
 from test_search_siblings import siblings
@@ -159,8 +159,8 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         least, v0, v0_bypass = least_energies(space, f, keep)
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name
         # the rest-only floor of the streamed search: refetches into level 2 from the rest alone
-        spatial, box2 = space.split_rests(rest[ri])
-        rest_only = mac_floor(space, keep) + credit[ri] + refetch_floor(space, keep, spatial.astype(np.int64), box2.astype(np.int64))
+        # (the sibling keepers' beyond their deep floors, as RestTree.rest_floor adds them)
+        rest_only = mac_floor(space, keep) + RestTree(space).rest_floor(RestFloor(space), keep, rest[ri])[1]
         assert np.all(v0 + rest_only <= least * (1 + 1e-9)), name
         # the per-outer-choice floor is below every pair's floor under it
         assert np.all(inside.rows()[oi] <= floor - mac_floor(space, keep) + 1e-6 * floor)

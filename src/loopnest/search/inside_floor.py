@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from loopnest.mapping.mapspace import Mapspace
-from loopnest.model.sparse import plan as sparse_plan
 from loopnest.search.arrays import unique_rows
 from loopnest.search.bounds import (
     _delta,
@@ -20,7 +19,7 @@ from loopnest.search.bounds import (
     _touched,
     divides,
     floor_prices,
-    inside_applies,
+    sibling_keepers,
 )
 from loopnest.search.rest_bounds import deep_floor
 from loopnest.workload.problem import ROLES
@@ -298,21 +297,3 @@ class InsideFloor:
             out[a:a + step] = np.where(fits[a:a + step], lb, np.inf).min(axis=1)
         return out * (1 - 1e-4)
 
-
-def sibling_keepers(space: Mapspace, keep: np.ndarray) -> dict[int, int]:
-    """Tensor -> keeper level c >= 3 of each tensor that ``InsideFloor`` prices as if kept at
-    level 2: level 2 does not keep it, c is its first keeper below level 1, no level 2..c-1 has a
-    fanout, and it has no sliding window (a halo tile may count gaps that the smaller tiles below
-    never fetch); none with sparsity or remainder tiles (dense, whole tiles only)."""
-    if not inside_applies(space) or space.imperfect or sparse_plan(space.problem, space.arch) is not None:
-        return {}
-    out = {}
-    for t in range(len(ROLES)):
-        below = np.flatnonzero(keep[2:, t]) + 2
-        coef = space.coef[t]
-        if keep[2, t] or len(below) == 0 or ((coef > 0).sum(axis=1) > 1).any():
-            continue
-        c = int(below[0])
-        if all(space.arch.levels[k].fanout is None for k in range(2, c)):
-            out[t] = c
-    return out
