@@ -20,13 +20,14 @@ from loopnest.search.bounds import (
     bypassing,
     compute_cycles_floor,
     mac_floor,
-    refetch_floor,
     rest_instances,
 )
 from loopnest.search.inside_floor import InsideFloor, RestGroups
 from loopnest.search.rest_bounds import RestFloor
+from loopnest.search.rest_tree import RestTree
 from loopnest.workload.layers import conv2d, fc
 from loopnest.workload.problem import ROLES
+from test_search_siblings import siblings
 
 
 def arch3(multicast: bool, reduction: bool) -> Architecture:
@@ -112,7 +113,29 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,problem,arch,dataflow", CASES, ids=[c[0] for c in CASES])
+_FOLD = Fanout(x=2, y=1, energy_pj=0.3, multicast=True, reduction=True)
+# Sibling scratchpads (one level each, no fanout between them; test_search_siblings.siblings):
+# the weights and outputs first kept at levels 3 and 4, priced by InsideFloor as if at level 2
+# (inside_floor.sibling_keepers); every bypass choice of the buffer (level-0 parents) and pads.
+def pads_inputs_last(fan: Fanout | None = None) -> Architecture:
+    """``siblings`` with the input scratchpad innermost: the inputs (a sliding window) first kept
+    at level 4, which ``sibling_keepers`` leaves out (a halo tile at level 2 counts the gaps of a
+    strided window that the level-4 tiles never fetch)."""
+    arch = siblings(fan)
+    lv = arch.levels
+    return Architecture(name="sib-inputs-last", levels=lv[:2] + (lv[3], lv[4], lv[2]), compute=arch.compute)
+
+
+SIBLING_CASES = [
+    ("sibling pads, conv, folding fanout", conv2d("c", C=2, M=4, H=4, W=3, R=2, S=1), siblings(_FOLD), None),
+    ("sibling pads, fc batch 2, folding fanout", fc("f", C=4, M=4, N=2), siblings(_FOLD), None),
+    ("sibling pads, conv stride 2, no fanout", conv2d("c", C=2, M=2, H=7, W=3, R=3, S=1, stride=2), siblings(), None),
+    ("sibling pads inputs last, 1x1 stride 2 (gaps)", conv2d("c", C=2, M=4, H=8, W=3, R=1, S=1, stride=2),
+     pads_inputs_last(_FOLD), None),
+]
+
+
+@pytest.mark.parametrize("name,problem,arch,dataflow", CASES + SIBLING_CASES, ids=[c[0] for c in CASES + SIBLING_CASES])
 def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
     space = Mapspace(problem, arch, dataflow_constraints(dataflow, problem, arch) if dataflow else None)
     sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
@@ -139,8 +162,8 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
         least, v0, v0_bypass = least_energies(space, f, keep)
         assert np.all(v0 + floor <= least * (1 + 1e-9)), name
         # the rest-only floor of the streamed search: refetches into level 2 from the rest alone
-        spatial, box2 = space.split_rests(rest[ri])
-        rest_only = mac_floor(space, keep) + credit[ri] + refetch_floor(space, keep, spatial.astype(np.int64), box2.astype(np.int64))
+        # (the sibling keepers' beyond their deep floors, as RestTree.rest_floor adds them)
+        rest_only = mac_floor(space, keep) + RestTree(space).rest_floor(RestFloor(space), keep, rest[ri])[1]
         assert np.all(v0 + rest_only <= least * (1 + 1e-9)), name
         # the per-outer-choice floor is below every pair's floor under it, and so is, per rest
         # group, the grid the exact search prefilters the groups of a visit with
@@ -153,9 +176,14 @@ def test_pair_floor_never_exceeds_the_model(name, problem, arch, dataflow):
     assert checked > 0
 
 
-def test_group_floor_is_below_its_members():
-    problem, arch = conv2d("c", C=8, M=8, H=10, W=10, R=3), load_arch("eyeriss")
-    space = Mapspace(problem, arch, dataflow_constraints("rs", problem, arch))
+@pytest.mark.parametrize("name,problem,arch,dataflow,pairs", [
+    ("eyeriss row stationary", conv2d("c", C=8, M=8, H=10, W=10, R=3), load_arch("eyeriss"), "rs", 1000),
+    ("sibling pads, conv", conv2d("c", C=4, M=8, H=6, W=4, R=2, S=1), siblings(_FOLD), None, 500),
+], ids=["eyeriss row stationary", "sibling pads, conv"])
+def test_group_floor_is_below_its_members(name, problem, arch, dataflow, pairs):
+    """A rest group's floor (the least of its members' parts; a sibling keeper's deep floor at
+    its most) is below each member's."""
+    space = Mapspace(problem, arch, dataflow_constraints(dataflow, problem, arch) if dataflow else None)
     sizes = np.array([problem.dims[d] for d in space.dims], np.int64)
     keep = space.keep_configs[-1]
     outer, projs = space.outer(keep)
@@ -164,11 +192,46 @@ def test_group_floor_is_below_its_members():
     box1 = sizes // f0.prod(axis=1)
     floor = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), RestFloor(space)(keep, rest))
     oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
-    assert len(oi) > 1000
+    assert len(oi) > pairs
     assert np.all(floor(oi, floor.groups.group[ri], groups=True) <= floor(oi, ri) * (1 + 1e-12))
 
 
-@pytest.mark.parametrize("name,problem,arch,dataflow", [CASES[0], CASES[6]], ids=[CASES[0][0], CASES[6][0]])
+def test_sibling_keepers_raise_the_pair_floor(monkeypatch):
+    """The tensors priced as if kept at level 2: on AccelForge's order (input, weight, output
+    pads) the weights (level 3) and outputs (level 4); with the input pad innermost the inputs
+    only without a sliding window (an FC layer), none on the partitioned form (one level). There
+    the pair floor rises on most pairs (the deep floor counted only the elements touched where
+    no relevant loop lies below level 1) and never falls."""
+    from loopnest.search import inside_floor
+    from test_search_siblings import partitioned
+
+    conv, dense = conv2d("c", C=4, M=4, H=6, W=3, R=2, S=1), fc("f", C=4, M=4, N=2)
+    w, o, i = (ROLES.index(r) for r in ("weights", "outputs", "inputs"))
+
+    def every(space):  # the bypass choice keeping every tensor wherever allowed
+        return next(k for k in space.keep_configs if k[1:].sum() == space.keep_configs[:, 1:].sum(axis=(1, 2)).max())
+
+    space = Mapspace(conv, siblings(_FOLD))
+    assert inside_floor.sibling_keepers(space, every(space)) == {w: 3, o: 4}
+    last = [Mapspace(p, pads_inputs_last(_FOLD)) for p in (conv, dense)]
+    assert [inside_floor.sibling_keepers(s, every(s)) for s in last] == [{o: 3}, {o: 3, i: 4}]
+    part = Mapspace(conv, partitioned(_FOLD))
+    assert inside_floor.sibling_keepers(part, every(part)) == {}
+    keep = every(space)
+    outer, projs = space.outer(keep)
+    rest = space.rests(keep)
+    f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
+    box1 = space.sizes // f0.prod(axis=1)
+    oi, ri = np.nonzero((box1[:, None, :] % rest.prod(axis=1)[None] == 0).all(axis=2))
+    credit = RestFloor(space)(keep, rest)
+    raised = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), credit)(oi, ri)
+    monkeypatch.setattr(inside_floor, "sibling_keepers", lambda space, keep: {})
+    before = InsideFloor(space, keep, f0[:, 0], box1, RestGroups(space, rest), credit)(oi, ri)
+    assert np.all(raised >= before) and (raised > before * 1.01).mean() > 0.5
+
+
+@pytest.mark.parametrize("name,problem,arch,dataflow", [CASES[0], CASES[6], SIBLING_CASES[0]],
+                         ids=[CASES[0][0], CASES[6][0], SIBLING_CASES[0][0]])
 def test_shared_rest_parts_change_no_floor(name, problem, arch, dataflow, monkeypatch):
     """The bypass choices sharing their rests share one RestGroups and the rest-only parts it
     caches (RestGroups.shared): every pair and group floor equals the one priced with nothing cached."""

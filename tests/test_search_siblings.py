@@ -14,7 +14,7 @@ from loopnest.mapping.constraints import parse_constraints
 from loopnest.mapping.mapping import MappingBatch
 from loopnest.mapping.mapspace import Mapspace
 from loopnest.model import evaluate_batch
-from loopnest.search.siblings import canonical_rests
+from loopnest.search.siblings import canonical_rests, packed_siblings
 from loopnest.workload.layers import conv2d, fc
 from test_search import brute_force, found, rests  # noqa: F401  (rests: the fixture of both exact paths)
 
@@ -167,3 +167,25 @@ def test_streamed_rests_come_in_no_empty_chunk():
             else:
                 sx = space.slots[space.rest_start:].index((1, 1))
                 assert chunks and (np.concatenate(chunks)[:, sx].prod(axis=1) == used).all()
+
+
+def test_packed_subspace_holds_no_loop_above_the_innermost_pad():
+    """The streamed search's second seed (``packed_siblings``): the sibling space with no
+    temporal loop on the input and weight pads, the partitioned form's mappings; its rests are
+    some of the space's (the same slots), and there is none without siblings."""
+    layer = conv2d("c", C=2, M=2, H=4, W=1, R=2, S=1)
+    fan = Fanout(x=2, y=1, energy_pj=0.3, multicast=True, reduction=True)
+    space = Mapspace(layer, siblings(fan), KEEP_BUFFER)
+    assert packed_siblings(space) is None  # no canonical filter set: not a sibling search
+    space.canonical = canonical_rests(space)
+    packed = packed_siblings(space)
+    assert packed.slots == space.slots
+    keep = space.keep_configs[-1]
+    every, few = space.rests(keep), packed.rests(keep)
+    pads = [space.slots[space.rest_start:].index((lv, 0)) for lv in (2, 3)]  # the input and weight pads' loops
+    assert 0 < len(few) < len(every)
+    assert (few[:, pads] == 1).all() and (every[:, pads] > 1).any()
+    assert {r.tobytes() for r in few} <= {r.tobytes() for r in every}
+    part = Mapspace(layer, partitioned(fan), KEEP_BUFFER)
+    part.canonical = canonical_rests(part)
+    assert packed_siblings(part) is None

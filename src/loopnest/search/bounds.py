@@ -201,7 +201,8 @@ def fill_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray) -> np.nda
     return out
 
 
-def refetch_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: np.ndarray) -> np.ndarray:
+def refetch_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: np.ndarray,
+                  deep: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """(K,) pJ: a floor of the traffic into level 2 from the rest choices alone (level-1 fanout
     factors ``spatial``, level-2 tiles ``box2``), at least ``fill_floor``. The loops above level
     2 (levels 0 and 1, bounds multiplying to ``B = sizes / (spatial * box2)``) have an innermost
@@ -209,9 +210,15 @@ def refetch_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: 
     the model fills it ``prod(B) / b * (tile + (b - 1) * delta) >= prod(B) * delta`` times per
     instance (b that loop's bound, delta <= tile the words one step brings, its step at least the
     union tile's x extent), the others at least their footprint; the least over x is below
-    every completion's count, and the parent's reads are counted alike on the union tile."""
+    every completion's count, and the parent's reads are counted alike on the union tile.
+    ``deep``: per sibling keeper (``sibling_keepers``), its ``deep_floor`` per rest, which the
+    caller's floor already holds: each is counted alike as if kept at level 2 (``InsideFloor``
+    says why that is a floor) and only what that exceeds its deep floor by is added, less what
+    ``mac_floor`` charges of it (each element once from level 0 where level 1 bypasses it)."""
     out = fill_floor(space, keep, spatial)
-    if not inside_applies(space) or not keep[2].any():
+    deep = deep or {}
+    kept = [(int(t), 2) for t in np.flatnonzero(keep[2])] + [(t, c) for t, c in sibling_keepers(space, keep).items() if t in deep]
+    if not inside_applies(space) or not kept:
         return out
     sizes = space.sizes
     union = spatial * box2
@@ -220,17 +227,41 @@ def refetch_floor(space: Mapspace, keep: np.ndarray, spatial: np.ndarray, box2: 
     least = np.full(len(spatial), np.inf)
     for x in np.flatnonzero((B > 1).any(axis=0)):
         total = np.zeros(len(spatial))
-        for t in np.flatnonzero(keep[2]):
-            folds, e_src, e_own = _fill_prices(space, keep, int(t))
+        for t, child in kept:
+            folds, e_src, e_own = _fill_prices(space, keep, t, child)
             coef = space.coef[t]
             own = _own_pass(coef, sizes, spatial)
-            shared = np.full(len(spatial), float(_touched(coef, sizes))) if folds else own
+            touched = float(_touched(coef, sizes))
+            shared = np.full(len(spatial), touched) if folds else own
             if (coef[:, x] > 0).any():
                 own = np.maximum(own, n_inst * passes * _delta(coef, box2, union, x))
                 shared = np.maximum(shared, passes * _delta(coef, union, union, x)) if folds else own
-            total += shared * e_src + own * e_own
+            if child == 2:
+                total += shared * e_src + own * e_own
+            else:  # a sibling keeper: beyond its deep floor and mac_floor's share, 1e-9 low (rounding)
+                e = shared * e_src + own * e_own - (0.0 if keep[1, t] else touched * e_src)
+                total += np.maximum(0.0, e * (1 - 1e-9) - deep[t])
         least = np.minimum(least, np.where(B[:, x] > 1, total, np.inf))
     return np.where(np.isfinite(least), np.maximum(out, least), out)
+
+
+def sibling_keepers(space: Mapspace, keep: np.ndarray) -> dict[int, int]:
+    """Tensor -> keeper level c >= 3 of each tensor that ``InsideFloor`` prices as if kept at
+    level 2: level 2 does not keep it, c is its first keeper below level 1, no level 2..c-1 has a
+    fanout, and it has no sliding window (a halo tile may count gaps that the smaller tiles below
+    never fetch); none with sparsity or remainder tiles (dense, whole tiles only)."""
+    if not inside_applies(space) or space.imperfect or sparse_plan(space.problem, space.arch) is not None:
+        return {}
+    out = {}
+    for t in range(len(ROLES)):
+        below = np.flatnonzero(keep[2:, t]) + 2
+        coef = space.coef[t]
+        if keep[2, t] or len(below) == 0 or ((coef > 0).sum(axis=1) > 1).any():
+            continue
+        c = int(below[0])
+        if all(space.arch.levels[k].fanout is None for k in range(2, c)):
+            out[t] = c
+    return out
 
 
 def _own_pass(coef: np.ndarray, sizes: np.ndarray, spatial: np.ndarray) -> np.ndarray:
@@ -239,15 +270,16 @@ def _own_pass(coef: np.ndarray, sizes: np.ndarray, spatial: np.ndarray) -> np.nd
     return np.prod(spatial, axis=-1).astype(float) * _touched(coef, sizes // spatial)
 
 
-def _fill_prices(space: Mapspace, keep: np.ndarray, t: int) -> tuple[bool, float, float]:
-    """Of tensor ``t``'s fills of level 2: whether the level-1 fanout folds them, pJ per value
-    its parent serves and pJ per value filled (network words and, but for outputs, the write)."""
+def _fill_prices(space: Mapspace, keep: np.ndarray, t: int, child: int = 2) -> tuple[bool, float, float]:
+    """Of tensor ``t``'s fills of level 2 (or of its keeper ``child`` below, with no fanout in
+    between: ``InsideFloor``'s sibling keepers): whether the level-1 fanout folds them, pJ per
+    value its parent serves and pJ per value filled (network words and, but for outputs, the write)."""
     arch, role = space.arch, ROLES[t]
     fan = arch.levels[1].fanout
     pr = floor_prices(space)
     folds = fan is not None and any(fan.shares(role))  # one axis sharing: fold all (a lower bound still)
     net = pr.network[1, t]  # 0 without a fanout
-    return folds, pr.energy(1 if keep[1, t] else 0, role, _action(role)), net + (0.0 if role == "outputs" else pr.energy(2, role, "write"))
+    return folds, pr.energy(1 if keep[1, t] else 0, role, _action(role)), net + (0.0 if role == "outputs" else pr.energy(child, role, "write"))
 
 
 def innermost_keepers(keep: np.ndarray) -> tuple[int, ...]:

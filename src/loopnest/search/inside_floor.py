@@ -19,7 +19,9 @@ from loopnest.search.bounds import (
     _touched,
     divides,
     floor_prices,
+    sibling_keepers,
 )
+from loopnest.search.rest_bounds import deep_floor
 from loopnest.workload.problem import ROLES
 
 PARTS_BYTES = 32 << 20  # per InsideFloor and per RestGroups, the cached order-signature parts (recomputed beyond)
@@ -34,6 +36,7 @@ class RestGroups:
     floors ``shared`` keeps (within ``PARTS_BYTES``)."""
 
     def __init__(self, space: Mapspace, rest: np.ndarray):
+        self.rest = rest  # for the deep floors of InsideFloor's sibling keepers
         self.spatial, self.box2 = space.split_rests(rest)
         self.union = self.spatial * self.box2
         self.n_inst = np.prod(self.spatial, axis=-1).astype(float)
@@ -94,6 +97,15 @@ class InsideFloor:
 
     ``credit`` (per rest, pJ) is added to every pair of that rest: the floors that depend on the
     rest alone (``rest_bounds.RestFloor``).
+
+    *Sibling keepers* (``sibling_keepers``): a tensor without a sliding window whose first keeper
+    below level 1 is a level c >= 3 with no fanout at levels 2..c-1 is priced as if kept at
+    level 2 (with level c's write price): its tile there is the level-2 tile over the relevant
+    loops of levels 2..c-1, and the model fetches it at least as often as such a level-2 keeper
+    would (every loop above the level-2 one is above c, and c's innermost relevant loop is at or
+    below the level-2 one's). ``credit`` already holds ``deep_floor`` of that transfer, a floor of
+    the same traffic, so the pair floor adds only what this floor exceeds it by (never a sum of
+    two floors of one count).
     """
 
     def __init__(self, space: Mapspace, keep: np.ndarray, outer0: np.ndarray, box1: np.ndarray, groups: RestGroups,
@@ -103,9 +115,11 @@ class InsideFloor:
         self.spatial, self.box2, self.union, self.n_inst = groups.spatial, groups.box2, groups.union, groups.n_inst
         self.p0 = space.problem.macs / np.prod(box1, axis=-1).astype(float)  # iterations of the outermost loops
         self.kept = [t for t in range(len(ROLES)) if keep[2, t]]
+        self.deeper = sibling_keepers(space, keep)  # tensor -> its keeper below level 2, priced as at level 2
+        self.tensors = self.kept + list(self.deeper)
         active = {0: (outer0 > 1).any(axis=0), 1: (self.union < self.sizes).any(axis=0)}  # loops that can exist
         self.sigs = {l: list(dict.fromkeys(tuple(_signature(space.coef[t], perm, tuple(bool(a) for a in active[l]))
-                                                 for t in self.kept)
+                                                 for t in self.tensors)
                                            for perm in space.order_classes(l, tuple(bool(a) for a in active[l]), keep)))
                      for l in (0, 1)}  # classes the floor cannot tell apart counted once
         self.parts: dict = {}  # (tensor, signature, level, groups) -> outer-only and rest-only factors
@@ -119,18 +133,18 @@ class InsideFloor:
         """Floor (n,) of the pairs (outer ``oi``, rest ``ri``), or of (outer, group ``ri``)."""
         out = (self.group_credit if groups else self.credit)[ri]
         through = {}  # per tensor: no relevant level-1 loop, so level 0's order sets its fills
-        for t in self.kept:
+        for t in self.tensors:
             q = self._part(t, (-1, ()), 1, groups)
             through[t] = q["rel_outer"][oi] == q["rel_union"][ri]
         for level in (0, 1):
-            sets = [t for t in self.kept if (through[t] if level == 0 else ~through[t]).any()]
+            sets = [t for t in self.tensors if (through[t] if level == 0 else ~through[t]).any()]
             if not sets:
                 continue
             cache: dict = {}
             least = None
             for sig in self.sigs[level]:
                 total = 0.0
-                for t, s in zip(self.kept, sig):
+                for t, s in zip(self.tensors, sig):
                     if t in sets:
                         if (t, s) not in cache:
                             e = self._energy(t, s, level, oi, ri, groups)
@@ -151,11 +165,23 @@ class InsideFloor:
             own = np.maximum(a * (q["own0"][ri] + q["own1"][ri] * b), q["own_pass"][ri])
             shared = np.maximum(a * (q["sh0"][ri] + q["sh1"][ri] * b), q["shared_pass"][ri]) if q["folds"] else own
         e = shared * q["e_src"] + own * q["e_own"]
-        if ROLES[t] != "outputs":
+        if ROLES[t] == "outputs":
+            refills = np.maximum(0.0, own - q["firsts"][ri])  # per instance: every version but the first
+            readbacks = np.maximum(0.0, shared - q["size"]) if q["folds"] else refills  # the parent serves them
+            e = e + readbacks * q["e_read"] + refills * q["e_refill"]
+        if t not in self.deeper:
             return e
-        refills = np.maximum(0.0, own - q["firsts"][ri])  # per instance: every version but the first
-        readbacks = np.maximum(0.0, shared - q["size"]) if q["folds"] else refills  # the parent serves them
-        return e + readbacks * q["e_read"] + refills * q["e_refill"]
+        # a sibling keeper: less what ``mac_floor`` charges (each element once from level 0 where
+        # level 1 bypasses it) and what ``credit`` holds of it (its deep floor), kept 1e-9 low (rounding)
+        e = e - (0.0 if self.keep[1, t] else q["size"] * q["e_src"])
+        transfer = (t, 1 if self.keep[1, t] else 0, self.deeper[t])  # (tensor, parent, keeper): the rests' groups
+        deep = self.groups.memo(("deep", transfer, groups), self._deep, transfer, groups)  # are shared by bypass choices
+        return np.maximum(0.0, e * (1 - 1e-9) - deep[ri])
+
+    def _deep(self, transfer: tuple[int, int, int], groups: bool) -> np.ndarray:
+        """``deep_floor`` of a sibling keeper's transfer per rest (per group: the most of its members')."""
+        deep = deep_floor(self.space, (transfer,), self.groups.rest)
+        return self.groups.per_group(deep, np.maximum) if groups else deep
 
     def _part(self, t: int, sig: tuple, level: int, groups: bool) -> dict:
         key = (t, sig, level, groups)
@@ -209,12 +235,13 @@ class InsideFloor:
     def _fixed(self, t: int) -> dict:
         keep, role = self.keep, ROLES[t]
         pr = floor_prices(self.space)
-        folds, e_src, e_own = _fill_prices(self.space, keep, t)
+        child = self.deeper.get(t, 2)
+        folds, e_src, e_own = _fill_prices(self.space, keep, t, child)
         q = self.groups.memo(t, self._rest_only, t)
         return {**q, "folds": folds, "shared_pass": np.full(len(q["own_pass"]), q["size"]) if folds else q["own_pass"],
                 "e_src": e_src, "e_own": e_own,
                 "e_read": pr.energy(1 if keep[1, t] else 0, role, "read"),
-                "e_refill": pr.energy(2, role, "write") + pr.network[1, t],
+                "e_refill": pr.energy(child, role, "write") + pr.network[1, t],
                 "rel_outer": np.prod(np.where(q["rel"], self.box1, 1), axis=-1)}
 
     def _rest_only(self, t: int) -> dict:

@@ -61,7 +61,7 @@ from loopnest.search.objective import Objective, better, better_rows
 from loopnest.search.padded import best_with_padded_folds
 from loopnest.search.rest_bounds import RestFloor
 from loopnest.search.rest_tree import RestTree
-from loopnest.search.siblings import canonical_rests
+from loopnest.search.siblings import canonical_rests, packed_siblings
 from loopnest.search.tilings import OutOfTime, TilingEvaluator
 from loopnest.workload.problem import Problem
 
@@ -203,17 +203,26 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     """The exact search of a space with more than ``STREAM_RESTS`` choices below level 1: the
     heuristic's mapping (or ``start``, keys to beat) first sets a best cost, then the rests are streamed and only those whose
     floor can beat it are kept (``_Search._surviving_rests``); the exact search over them starts
-    from that best cost, so its result is still proven optimal."""
+    from that best cost, so its result is still proven optimal. On sibling levels a second
+    heuristic samples their packed subspace (``siblings.packed_siblings``), whose mappings are
+    the space's own: the better of the two mappings sets the best cost."""
     seed_effort = (effort[0], effort[1], min(effort[2], SEED_RESTS))
-    first = _Search(space, obj, HEURISTIC, seed, seed_effort, out, deadline)
-    first.best_keys = start
-    first.run()
-    if first.best_tiling is not None:
-        first.refine(sweeps)
-    space.forget_rests()  # the heuristic's samples: not needed again
+    first = own = None
+    for sub in (space, packed_siblings(space)):  # sibling levels: the packed subspace seeds too
+        if sub is None:
+            continue
+        found = _Search(sub, obj, HEURISTIC, seed, seed_effort, out, deadline)
+        found.best_keys = start
+        found.run()
+        if found.best_tiling is not None:
+            found.refine(sweeps)
+        sub.forget_rests()  # the heuristic's samples: not needed again
+        own = found if own is None else own
+        if first is None or found.best_row is not None and better(found.best_keys, first.best_keys):
+            first = found  # its mapping is one of ``space``'s: the best cost found so far
     state = _Search(space, obj, EXACT, seed, effort, out, deadline)
-    state.best_keys, state.best_row, state.best_tiling = first.best_keys, first.best_row, first.best_tiling
-    state.outer_shared, state.stats = first.outer_shared, first.stats  # the outer choices and their costs: the same
+    state.best_keys, state.best_row = first.best_keys, first.best_row  # the tiling: only the heuristic refines it
+    state.outer_shared, state.stats = own.outer_shared, own.stats  # the outer choices of ``space`` and their costs: the same
     state.streamed = True
     return state
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from loopnest.mapping.mapspace import CHUNK, TEMPORAL, Mapspace
 from loopnest.search.arrays import segments, unique_rows
-from loopnest.search.bounds import fill_floor, mac_transfer_floor, refetch_floor, rest_instances
+from loopnest.search.bounds import fill_floor, mac_transfer_floor, refetch_floor, rest_instances, sibling_keepers
 from loopnest.search.rest_bounds import RestFloor, deep_floor, deep_transfers
 
 
@@ -159,4 +159,6 @@ class RestTree:
         adds) and the floor they are kept by, that plus ``refetch_floor`` (pJ, each (K,))."""
         credit = rest_floor(keep, rest)
         spatial, box2 = self.space.split_rests(rest)
-        return credit, credit + refetch_floor(self.space, keep, spatial.astype(np.int64), box2.astype(np.int64))
+        deep = {t: deep_floor(self.space, ((t, 1 if keep[1, t] else 0, c),), rest)  # what the credit holds of them
+                for t, c in sibling_keepers(self.space, keep).items()}
+        return credit, credit + refetch_floor(self.space, keep, spatial.astype(np.int64), box2.astype(np.int64), deep)

@@ -27,12 +27,17 @@ factor rule and no order for it on the levels it moves between (the moved mappin
 meet them), never with sparsity (its counts are not checked against these moves). A partial
 rest (unfixed factors at 1) that breaks a rule breaks it in every completion, so the filter
 prunes partial rests as well.
+
+``packed_siblings`` gives the subspace with every chain loop on the innermost level (the same
+hardware's partitioned form): the streamed exact search seeds its best cost from it too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from loopnest.mapping.constraints import ConstraintError, parse_constraints
+from loopnest.mapping.factors import MapspaceError
 from loopnest.mapping.mapspace import TEMPORAL, Mapspace
 from loopnest.model.sparse import plan as sparse_plan
 
@@ -97,3 +102,20 @@ def canonical_rests(space: Mapspace) -> CanonicalRests | None:
         return None
     return CanonicalRests(space, chain)
 
+
+
+def packed_siblings(space: Mapspace) -> Mapspace | None:
+    """The subspace of ``space`` (whose ``canonical`` filter is set) with no temporal loop on
+    the sibling levels but the innermost: the mappings of the same hardware written as one
+    partitioned level (docs/mapper.md). Its rests are far fewer, so a heuristic sampling them
+    finds a good first bound for the streamed exact search (any of its mappings is one of
+    ``space``'s); None without sibling levels or where the constraints cannot take it."""
+    if space.canonical is None:
+        return None
+    names = [space.arch.levels[l].name for l in space.canonical.chain[:-1]]
+    packed = parse_constraints([{"level": n, "temporal": {d: 1 for d in space.dims}} for n in names], "sibling levels")
+    try:
+        sub = Mapspace(space.problem, space.arch, space.constraints.meet(packed))
+    except (ConstraintError, MapspaceError):
+        return None
+    return sub if sub.empty_reason() is None else None
