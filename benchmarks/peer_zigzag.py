@@ -37,12 +37,17 @@ DEFAULT_VENV = Path.home() / ".cache/loopnest-peers/zigzag"
 EFFORT = {"default": {}, "light": {"top": 2, "sample": 500, "rest_sample": 20_000}}
 
 
+BITS = 8  # every operand and partial sum, on both sides: ZigZag's runner is told the same, the cores' words are 8 bits
+
+
 def unique_layers(model: str, batch: int) -> list[tuple[object, int]]:
-    """The network's MAC layers with repeated shapes merged: (first layer of a shape, count)."""
+    """The network's MAC layers at BITS bits (the zoo's are 16: twice the words on these cores)
+    with repeated shapes merged: (first layer of a shape, count)."""
     from loopnest.workload import load_network
+    from loopnest.workload.precision import Precision, apply_precision
 
     seen: dict[tuple, list] = {}
-    for p in load_network(model, batch).layers:
+    for p in apply_precision(load_network(model, batch), Precision(weights=BITS, inputs=BITS, outputs=BITS)).layers:
         if p.kind not in ("conv", "fc"):
             raise SystemExit(f"peer_zigzag: layer {p.name!r} is a {p.kind!r} layer; ZigZag is fed convs and FCs only")
         key = (tuple(sorted(p.dims.items())), p.attrs.get("stride", (1, 1)), p.attrs.get("dilation", (1, 1)))
@@ -72,7 +77,7 @@ def run_zigzag(core: str, layers: list, array: tuple[int, int] | None, venv: Pat
     python = venv / "bin/python"
     if not python.exists():
         raise SystemExit(f"peer_zigzag: no ZigZag venv at {venv}; create it with: bash benchmarks/peers/setup_zigzag.sh")
-    request = {"core": core, "bits": 8, "lpf_limit": lpf_limit,
+    request = {"core": core, "bits": BITS, "lpf_limit": lpf_limit,
                "layers": [layer_request(p, array) for p, _ in layers]}
     start = time.perf_counter()
     try:
@@ -144,24 +149,34 @@ def loopnest_mapper():
 def run_loopnest(problem, zz_layer: dict, arch, search, mode: str, all_chains: bool, effort: str) -> dict:
     """loopnest's best mapping of one layer on ZigZag's mapspace: every chain order of the core
     (``zigzag_mapping.chains``; only the YAML's with ``all_chains`` False) under
-    ``zigzag_constraints``. With the light heuristic effort (EFFORT) every chain order is
-    screened unrefined and the best one searched again with the refinement. Returns wall
-    seconds, energy (pJ) and mappings evaluated."""
+    ``zigzag_constraints``. In exact mode each chain order after the first is searched only
+    below the best energy found so far (``bound``: what cannot beat it is pruned unvisited; a
+    chain order with nothing at most the bound returns no mapping, proven). With the light
+    heuristic effort (EFFORT) every chain order is screened unrefined and the best one searched
+    again with the refinement. Returns wall and CPU seconds (this process's), energy (pJ),
+    mappings evaluated, and whether the energy is proven optimal over every chain order (exact
+    mode, no search fell back to the heuristic) with the first reason it is not."""
     from zigzag_mapping import chains
 
-    start, best, evaluated = time.perf_counter(), (None, None), 0
+    start, cpu, best, evaluated = time.perf_counter(), time.process_time(), (None, None), 0
+    proven, why = mode == "exact", "" if mode == "exact" else "heuristic mode"
     knobs = EFFORT[effort] if mode == "heuristic" else {}
     screen = {**knobs, "sweeps": 0} if knobs else {}
     for chain in chains(arch) if all_chains else [arch]:
-        found = search(problem, chain, zigzag_constraints(chain, zz_layer), objective="energy", mode=mode, **screen)
+        bound = {"bound": best[0]} if mode == "exact" and best[0] is not None else {}
+        found = search(problem, chain, zigzag_constraints(chain, zz_layer), objective="energy", mode=mode,
+                       **screen, **bound)
         evaluated += found.evaluated
+        if mode == "exact" and (found.mode != "exact" or found.timed_out) and proven:
+            proven, why = False, f"{[lv.name for lv in chain.levels]}: {'; '.join(found.notes)}"
         if found.result is not None and (best[0] is None or found.result.energy_pj < best[0]):
             best = (found.result.energy_pj, chain)
     if screen and best[1] is not None:
         found = search(problem, best[1], zigzag_constraints(best[1], zz_layer), objective="energy", mode=mode, **knobs)
         evaluated += found.evaluated
         best = (min(best[0], found.result.energy_pj), best[1])
-    return {"seconds": time.perf_counter() - start, "energy_pj": best[0], "evaluated": evaluated}
+    return {"seconds": time.perf_counter() - start, "cpu_s": time.process_time() - cpu, "energy_pj": best[0],
+            "evaluated": evaluated, "proven": proven, "why": why}
 
 
 class _Serial:
@@ -187,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--core", default="eyeriss_like", choices=CORES)
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--layers", type=int, default=None, help="only the first N unique layers")
+    ap.add_argument("--only", help="only these unique layers (comma-separated names, as printed: the first layer of a shape)")
     ap.add_argument("--zigzag-venv", type=Path, default=Path(os.environ.get("ZIGZAG_VENV", DEFAULT_VENV)))
     ap.add_argument("--lpf-limit", type=int, default=6, help="ZigZag LOMA loop-prime-factor limit (its default 6)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds allowed to the ZigZag subprocess")
@@ -206,7 +222,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--save-zigzag", type=Path, help="write ZigZag's result JSON here")
     args = ap.parse_args(argv)
 
-    layers = unique_layers(args.model, args.batch)[: args.layers]
+    layers = unique_layers(args.model, args.batch)
+    if args.only:
+        names = args.only.split(",")
+        unknown = sorted(set(names) - {p.name for p, _ in layers})
+        if unknown:
+            raise SystemExit(f"peer_zigzag: --only: no unique layer {unknown[0]!r} in {args.model}; "
+                             f"allowed: {', '.join(p.name for p, _ in layers)}")
+        layers = [(p, n) for p, n in layers if p.name in names]
+    layers = layers[: args.layers]
     arch = core_arch(args.core)
     zz = zigzag_result(args, layers, arch)
     report(args, layers, arch, zz, None if args.skip_loopnest else loopnest_mapper())
@@ -220,12 +244,13 @@ def zigzag_result(args: argparse.Namespace, layers: list, arch) -> dict:
         except (OSError, ValueError) as e:
             raise SystemExit(f"peer_zigzag: --zigzag-json {args.zigzag_json}: {e}")
         zz["overhead_s"] = zz.get("process_wall_s", 0.0) - sum(z["wall_s"] for z in zz["layers"])
-        zz["layers"] = zz["layers"][: len(layers)]  # --layers N reads the first N of a longer run
-        names = [z["name"] for z in zz["layers"]]
+        saved = {z["name"]: z for z in zz["layers"]}  # --layers N or --only: this run's layers of a longer run
+        names = list(saved)
         mode = zz.get("spatial_mode", "zigzag")
-        if zz["core"] != args.core or names != [p.name for p, _ in layers] or mode != args.spatial:
+        if zz["core"] != args.core or any(p.name not in saved for p, _ in layers) or mode != args.spatial:
             raise SystemExit(f"peer_zigzag: {args.zigzag_json} holds core {zz['core']!r}, --spatial {mode}, "
                              f"layers {names[:3]}...: not this run's")
+        zz["layers"] = [saved[p.name] for p, _ in layers]
         return zz
     fan = next(lv.fanout for lv in arch.levels if lv.fanout is not None)
     array = (fan.x, fan.y) if args.spatial == "divisors" else None
@@ -247,10 +272,11 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
           f"zz@ln: ZigZag's mapping costed by loopnest's model; ln: loopnest's mapper (energy ratios: ln/zz, "
           f"ln/@ln = ln / zz@ln, the mapper comparison in one cost model)")
     head = (f"{'layer':<21}{'x':>3}{'zz s':>8}{'zz evals':>9}{'zz pJ':>12}{'zz@ln pJ':>12}{'@ln/zz':>8}"
-            f"{'ln s':>9}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
+            f"{'ln cpu s':>9}{'proven':>7}{'ln pJ':>12}{'ln/zz':>8}{'ln/@ln':>8}")
     print(head)
     print("-" * len(head))
-    tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_cpu": 0.0, "ln_e": 0.0, "ln_evals": 0}
+    tot = {"zz_wall": 0.0, "zz_cpu": 0.0, "zz_e": 0.0, "zz_ln_e": 0.0, "ln_wall": 0.0, "ln_cpu": 0.0, "ln_e": 0.0,
+           "ln_evals": 0, "proven": 0}
     zz_ln_all, ln_all, notes = True, search is not None, []
     absent = "skipped" if args.skip_loopnest else "pending"  # pending: loopnest.search not in the tree
     start = time.perf_counter()
@@ -265,18 +291,22 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
             e_ln = ln and ln["energy_pj"]
             if ln and e_ln is None:
                 notes.append(f"  {p.name}: loopnest found no mapping")
+            if ln and not ln["proven"] and args.loopnest_mode == "exact":
+                notes.append(f"  {p.name}: loopnest's energy not proven optimal: {ln['why']}")
             zz_ln_all &= e_zl is not None
             ln_all &= e_ln is not None
             tot["zz_wall"] += z["wall_s"]
             tot["zz_cpu"] += z["cpu_s"]
             tot["zz_e"] += n * z["energy_pj"]
             tot["zz_ln_e"] += n * (e_zl or 0.0)
-            tot["ln_cpu"] += ln["seconds"] if ln else 0.0
+            tot["ln_wall"] += ln["seconds"] if ln else 0.0
+            tot["ln_cpu"] += ln["cpu_s"] if ln else 0.0
+            tot["proven"] += bool(ln and ln["proven"])
             tot["ln_e"] += n * (e_ln or 0.0)
             tot["ln_evals"] += ln["evaluated"] if ln else 0
             print(f"{p.name[:20]:<21}{n:>3}{z['cpu_s']:8.2f}{z['evaluated']:9d}{z['energy_pj']:12.4e}{_num(e_zl, 12)}"
                   f"{_num(e_zl and e_zl / z['energy_pj'], 8, '.4f')}"
-                  f"{_num(ln['seconds'], 9, '.2f') if ln else absent:>9}"
+                  f"{_num(ln['cpu_s'], 9, '.2f') if ln else absent:>9}{('yes' if ln['proven'] else 'no') if ln else '-':>7}"
                   f"{_num(e_ln, 12)}{_num(e_ln and e_ln / z['energy_pj'], 8, '.4f')}"
                   f"{_num(e_ln and e_zl and e_ln / e_zl, 8, '.4f')}", flush=True)
     tot["ln_s"] = time.perf_counter() - start
@@ -288,13 +318,16 @@ def report(args: argparse.Namespace, layers: list, arch, zz: dict, search) -> No
           f"load average {load:.2f} on {os.cpu_count()} cores")
     if search:
         print(f"loopnest: {tot['ln_evals']} mappings evaluated in {tot['ln_s']:.1f} wall s on {args.jobs} "
-              f"process(es) ({tot['ln_cpu']:.1f} s summed over the layers' searches)")
-    ln_s = f"{tot['ln_s']:.3f}" if ln_all else absent
+              f"process(es) ({tot['ln_wall']:.1f} wall s, {tot['ln_cpu']:.1f} CPU s summed over the layers' searches; "
+              f"proven optimal on {tot['proven']} of {len(layers)} shapes)")
+    ln_s, ln_cpu = (f"{tot['ln_s']:.3f}", f"{tot['ln_cpu']:.2f}") if ln_all else (absent, absent)
+    proven = f"{tot['proven']}/{len(layers)}" if search else absent
     ln_e = f"{tot['ln_e']:.6e}" if ln_all else absent
     zz_ln = f"{tot['zz_ln_e']:.6e}" if zz_ln_all else "partial"
     print(f"RESULT tool=zigzag-dse-{zz['version']} model={args.model} arch={args.core} spatial={args.spatial} "
           f"loopnest_mode={args.loopnest_mode} effort={args.effort} jobs={args.jobs} zigzag_seconds={tot['zz_wall']:.2f} "
-          f"zigzag_cpu_seconds={tot['zz_cpu']:.2f} loopnest_seconds={ln_s} zigzag_energy_pj={tot['zz_e']:.6e} "
+          f"zigzag_cpu_seconds={tot['zz_cpu']:.2f} loopnest_seconds={ln_s} loopnest_cpu_seconds={ln_cpu} "
+          f"loopnest_proven={proven} zigzag_energy_pj={tot['zz_e']:.6e} "
           f"loopnest_energy_pj={ln_e} zigzag_mapping_loopnest_energy_pj={zz_ln}")
 
 
