@@ -149,10 +149,10 @@ def test_streamed_exact_equals_brute_force_cycles(objective, streamed):
 @pytest.fixture
 def streamed(monkeypatch):
     """The streamed exact search (the level-by-level enumeration) on every space, rests 5 at a time."""
-    from loopnest.search import mapper
+    from loopnest.search import mapper, streamed
 
     monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
-    monkeypatch.setattr(mapper, "REST_CHUNK", 5)
+    monkeypatch.setattr(streamed, "REST_CHUNK", 5)
 
 
 @pytest.mark.parametrize("objective", ["energy", "edp"])

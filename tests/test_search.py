@@ -78,10 +78,10 @@ def rests(request, monkeypatch):
     per visit at a time, no cached floor parts kept (each recomputed when needed) and rest groups
     expanded two at a time (several steps per visit)."""
     if request.param == "streamed":
-        from loopnest.search import inside_floor, mapper
+        from loopnest.search import inside_floor, mapper, streamed
 
         monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
-        monkeypatch.setattr(mapper, "REST_CHUNK", 5)
+        monkeypatch.setattr(streamed, "REST_CHUNK", 5)
         monkeypatch.setattr(mapper, "PAIRS", 1)
         monkeypatch.setattr(mapper, "GROUPS", 2)
         monkeypatch.setattr(inside_floor, "PARTS_BYTES", 0)
@@ -283,17 +283,17 @@ def test_streamed_exact_search_gives_up_beyond_its_memory_and_says_so(monkeypatc
     """When more kept rests would be held than KEPT_BYTES allows, the streamed exact search stops:
     the heuristic's mapping is returned, recorded as a heuristic search with a note (never an
     "exact" label on an unproven mapping). With room it finishes and proves the optimum."""
-    from loopnest.search import mapper
+    from loopnest.search import mapper, streamed
 
     p = conv2d("c", C=4, M=8, H=6, W=6, R=3)
     arch = arch3(Fanout(x=2, y=2), cap=64, rf_cap=16)
     exact = search_layer(p, arch, KEEP_ALL, mode="exact")
     heuristic = search_layer(p, arch, KEEP_ALL, mode="heuristic")
     monkeypatch.setattr(mapper, "STREAM_RESTS", 0)
-    monkeypatch.setattr(mapper, "REST_CHUNK", 64)
-    streamed = search_layer(p, arch, KEEP_ALL, mode="exact")
-    assert streamed.mode == "exact" and streamed.result.energy_pj == pytest.approx(exact.result.energy_pj, rel=1e-12)
-    monkeypatch.setattr(mapper, "KEPT_BYTES", 0)
+    monkeypatch.setattr(streamed, "REST_CHUNK", 64)
+    found = search_layer(p, arch, KEEP_ALL, mode="exact")
+    assert found.mode == "exact" and found.result.energy_pj == pytest.approx(exact.result.energy_pj, rel=1e-12)
+    monkeypatch.setattr(streamed, "KEPT_BYTES", 0)
     r = search_layer(p, arch, KEEP_ALL, mode="exact")
     assert r.mode == "heuristic" and "not proven optimal" in r.notes[-1] and "memory" in r.notes[-1]
     assert r.result.energy_pj == pytest.approx(heuristic.result.energy_pj, rel=1e-12)

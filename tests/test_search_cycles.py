@@ -48,7 +48,7 @@ def test_bandwidth_cycles_floor_never_exceeds_the_model(bits):
         rest = space.rests(keep)
         if len(outer) == 0 or len(rest) == 0:
             continue
-        floor = state._cycles_floor(state.outer_costs(outer, projs, keep)[2])
+        floor = state.outer_cycles_floor(state.outer_costs(outer, projs, keep)[2])
         least = min(least, floor.min())
         f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)
         box1 = space.sizes // f0.prod(axis=1)

@@ -60,8 +60,8 @@ from loopnest.search.layer_search import LayerSearch
 from loopnest.search.objective import Objective, better, better_rows
 from loopnest.search.padded import best_with_padded_folds
 from loopnest.search.rest_bounds import RestFloor
-from loopnest.search.rest_tree import RestTree
 from loopnest.search.siblings import canonical_rests, packed_siblings
+from loopnest.search.streamed import TooMany, outer_key, surviving_rests
 from loopnest.search.tilings import OutOfTime, TilingEvaluator
 from loopnest.workload.problem import Problem
 
@@ -75,8 +75,6 @@ EXACT_RESTS = 100_000_000_000  # choices below level 1 beyond which the exact se
 HEURISTIC_RESTS = 200_000  # draws of those choices the heuristic samples when there are more
 SEED_RESTS = 20_000  # draws the heuristic that seeds the streamed exact search samples (its best: a first bound)
 STREAM_RESTS = 200_000  # exact search: beyond this many of those choices, stream them through the floors
-REST_CHUNK = 1 << 16  # rest choices streamed at a time (their factors and floors: a few MB)
-KEPT_BYTES = 256 << 20  # streamed exact search: the kept rests' factors beyond which it gives up (memory)
 AUTO_EXACT_RESTS = 1_000_000  # auto mode: exact up to this many of those choices; beyond, exact under AUTO_TREE_ROWS
 REMAINDER_FOLDS = False  # search remainder folds on non-systolic fanouts by default (docs/mapper.md: their CPU cost)
 AUTO_TREE_ROWS = 20_000_000  # auto mode: partial rests priced level by level beyond which the heuristic's mapping stands (docs/mapper.md)
@@ -172,7 +170,7 @@ def search_layer(problem: Problem, arch: Architecture, constraints: Constraints 
                 state.budget = budget
             try:
                 state.run()
-            except _TooMany as e:  # the heuristic's mapping stands, and the record says so
+            except TooMany as e:  # the heuristic's mapping stands, and the record says so
                 out.mode = HEURISTIC
                 out.notes.append(str(e))
                 state = _full_heuristic(state, sweeps)
@@ -202,7 +200,7 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
               deadline: float | None, sweeps: int, start: np.ndarray | None = None) -> _Search:
     """The exact search of a space with more than ``STREAM_RESTS`` choices below level 1: the
     heuristic's mapping (or ``start``, keys to beat) first sets a best cost, then the rests are streamed and only those whose
-    floor can beat it are kept (``_Search._surviving_rests``); the exact search over them starts
+    floor can beat it are kept (``streamed.surviving_rests``); the exact search over them starts
     from that best cost, so its result is still proven optimal. On sibling levels a second
     heuristic samples their packed subspace (``siblings.packed_siblings``), whose mappings are
     the space's own: the better of the two mappings sets the best cost."""
@@ -228,7 +226,7 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
 
 
 def _full_heuristic(state: _Search, sweeps: int) -> _Search:
-    """The streamed exact search stopped (``_TooMany``) with the best of a heuristic that sampled
+    """The streamed exact search stopped (``TooMany``) with the best of a heuristic that sampled
     ``SEED_RESTS`` rests: the heuristic again at its full effort (``rest_sample`` draws), and the
     better of the two kept, so the mapping is never worse than the full heuristic's alone."""
     if state.rest_sample <= SEED_RESTS:
@@ -240,10 +238,6 @@ def _full_heuristic(state: _Search, sweeps: int) -> _Search:
         full.refine(sweeps)
     state.space.forget_rests()
     return state if state.best_keys is not None and better(state.best_keys, full.best_keys) else full
-
-
-class _TooMany(Exception):
-    """The streamed exact search would keep more rests than ``KEPT_BYTES`` allows."""
 
 
 class _Search(TilingEvaluator):
@@ -266,7 +260,7 @@ class _Search(TilingEvaluator):
         self.cycles_floor *= 1.0 if sp is None else sp.cycle_fraction
         self.streamed = False  # rests streamed and filtered by the best cost found (set by search_layer)
         self.budget: int | None = None  # streamed: the partial rests priced beyond which it stops (auto mode)
-        self.outer_shared: dict = {}  # _outer_key -> [outer choices, projections, outer_costs], shared by the bypass
+        self.outer_shared: dict = {}  # outer_key -> [outer choices, projections, outer_costs], shared by the bypass
         # choices they do not depend on (and by the streamed search's seed and exact phases: one computation)
 
     # ----- the search -------------------------------------------------------------------
@@ -285,9 +279,9 @@ class _Search(TilingEvaluator):
         rcycs: dict = {}  # (id of a rests array, innermost keepers) -> their cycles floors
         streamed = None
         if self.streamed:  # every outer choice's costs first: the rests are filtered by their least base
-            streamed = self._surviving_rests()
+            streamed = surviving_rests(self)
         for ki, keep in enumerate(space.keep_configs):
-            key = _outer_key(keep)
+            key = outer_key(keep)
             if key not in shared:
                 shared[key] = [*space.outer(keep, self.stats), None]
             outer, projs, costs = shared[key]
@@ -306,7 +300,7 @@ class _Search(TilingEvaluator):
                 if ckey not in rcycs:
                     rcycs[ckey] = np.maximum(compute_cycles_floor(space, rest_instances(space, rest)), rest_floor.cycles(keep, rest))
                 rcyc = rcycs[ckey]
-            cyc = np.maximum(self._cycles_floor(reads0), rcyc.min())  # every pair's rest has at least that
+            cyc = np.maximum(self.outer_cycles_floor(reads0), rcyc.min())  # every pair's rest has at least that
             f0 = np.stack([projs[d][outer[:, d]] for d in range(space.D)], axis=2)  # (K, n0, D)
             box1 = self.sizes // f0.prod(axis=1)
             base = v0 + mac_floor(space, keep)
@@ -326,7 +320,7 @@ class _Search(TilingEvaluator):
             exhaustive = not self.streamed and not (self.mode == HEURISTIC and space.rest_count() > self.rest_sample)
             sound = self.cheap[ki] if exhaustive or floor is not None else base  # rest floors: of every rest
             self.out.floor_energy_pj = min(self.out.floor_energy_pj, float(sound.min()))
-            self.out.floor_cycles = min(self.out.floor_cycles, float((cyc if exhaustive else self._cycles_floor(reads0)).min()))
+            self.out.floor_cycles = min(self.out.floor_cycles, float((cyc if exhaustive else self.outer_cycles_floor(reads0)).min()))
             self.visited[ki] = np.zeros(len(outer), bool)
             keys = self.obj.values(self.cheap[ki], cyc)  # the keys are monotone in both
             if self.mode == HEURISTIC:  # the best by the full floor among the best by the cheap one
@@ -348,83 +342,11 @@ class _Search(TilingEvaluator):
             rows.append((self._bounds(ki, live), ki, live))
         self._visit_by_floor(rows)
 
-    def _cycles_floor(self, reads0: np.ndarray) -> np.ndarray:
+    def outer_cycles_floor(self, reads0: np.ndarray) -> np.ndarray:
         """Per outer choice, a floor of the cycles: the MACs over every PE (those not skipped), or
         the level-0 reads (``reads0``, words; the actual ones with sparsity) over its read bandwidth."""
         rd_bw = self.space.arch.levels[0].read_bandwidth
         return np.maximum(float(self.cycles_floor), reads0 / rd_bw if rd_bw else np.zeros(len(reads0)))
-
-    def _surviving_rests(self) -> dict:
-        """Streamed exact search: per bypass choice, the rest choices (with their ``RestFloor`` and
-        cycles floor) that can still beat the best cost found so far (the heuristic's mapping) with the least
-        base of any outer choice: ``base + RestFloor`` is below the floor of every pair of that
-        rest (docs/mapper.md), so the others cannot hold an optimum. The rests are enumerated
-        ``REST_CHUNK`` at a time, once per set of bypass choices sharing them, each bypass choice
-        floored and priced only where no partial floor has dropped it (``RestTree.chunks``), with
-        a fresh ``RestFloor`` per chunk and innermost keepers: the working set stays bounded
-        whatever their number."""
-        space, groups, shared = self.space, {}, self.outer_shared
-        least = {}  # keep index -> (least base, least cycles floor) over its outer choices
-        for ki, keep in enumerate(space.keep_configs):
-            key = _outer_key(keep)
-            if key not in shared:
-                shared[key] = [*space.outer(keep, self.stats), None]
-            outer, projs, costs = shared[key]
-            if len(outer) == 0:
-                continue
-            if costs is None:
-                costs = shared[key][2] = self.outer_costs(outer, projs, keep)
-            least[ki] = ((costs[0] + mac_floor(space, keep)).min(), self._cycles_floor(costs[2]).min())
-            groups.setdefault(space.rest_key(keep), []).append(ki)
-        kept: dict = {ki: ([], [], []) for ki in least}
-        held = 0  # bytes of the kept rests' factors
-        tree, applies = RestTree(space), RestFloor(space).applies
-        for members in groups.values():
-            def can_win(f: np.ndarray, depth: int, alive: np.ndarray) -> np.ndarray:  # per bypass choice alive
-                self._clock()
-                self.out.rests_partial += len(f)
-                if self.budget is not None and self.out.rests_partial > self.budget:
-                    raise _TooMany(f"auto: exact search stopped after {self.budget:.0e} partial choices below level "
-                                   f"{space.arch.levels[1].name}'s loops (time); the heuristic's mapping, not proven optimal")
-                if not applies:
-                    return alive
-                alive = alive.copy()
-                cycles = compute_cycles_floor(space, tree.instances(f, depth))
-                for m, ki in enumerate(members):
-                    at = np.flatnonzero(alive[:, m])
-                    base, cyc = least[ki]
-                    floor = base + tree.partial_floor(space.keep_configs[ki], f[at], depth)
-                    alive[at, m] = better_rows(self.obj.values(floor, np.maximum(cyc, cycles[at])), self.best_keys)
-                return alive
-
-            for chunk, alive in tree.chunks(space.keep_configs[members[0]], can_win, self.stats, REST_CHUNK, len(members)):
-                self._clock()
-                cycles = compute_cycles_floor(space, rest_instances(space, chunk))
-                inner: dict = {}  # innermost keepers -> the members that share them (one RestFloor: the MACs' traffic)
-                for m, ki in enumerate(members):
-                    inner.setdefault(innermost_keepers(space.keep_configs[ki]), []).append(m)
-                for ms in inner.values():
-                    union = alive[:, ms].any(axis=1)  # priced once for these members together
-                    if not union.any():
-                        continue
-                    rest_floor, rest, rest_cycles = RestFloor(space), chunk[union], cycles[union]
-                    for m in ms:
-                        ki, keep = members[m], space.keep_configs[members[m]]
-                        credit, floor = (tree.rest_floor(rest_floor, keep, rest) if applies
-                                         else (np.zeros(len(rest)),) * 2)
-                        rcyc = np.maximum(rest_cycles, rest_floor.cycles(keep, rest))
-                        base, cyc = least[ki]
-                        ok = alive[union, m] & better_rows(self.obj.values(base + floor, np.maximum(cyc, rcyc)), self.best_keys)
-                        kept[ki][0].append(rest[ok])
-                        kept[ki][1].append(credit[ok])
-                        kept[ki][2].append(rcyc[ok])
-                        self.out.rests_streamed += len(rest)
-                        held += kept[ki][0][-1].nbytes
-                        if held > KEPT_BYTES:
-                            raise _TooMany(f"exact search stopped: more than {KEPT_BYTES >> 20} MB of the choices below level "
-                                           f"{space.arch.levels[1].name}'s loops can beat the heuristic's mapping (memory); "
-                                           "the heuristic's mapping, not proven optimal")
-        return {ki: tuple(np.concatenate(x) for x in parts) for ki, parts in kept.items() if parts[0]}
 
     def _bounds(self, ki: int, at: np.ndarray) -> np.ndarray:
         """Objective keys of the full per-outer floor of outer choices ``at`` of bypass choice ``ki``."""
@@ -443,7 +365,7 @@ class _Search(TilingEvaluator):
         rs = np.concatenate([p[2] for p in parts])
         order = np.lexsort((rs, kis) + tuple(keys[:, k] for k in range(keys.shape[1] - 1, -1, -1)))[:limit]
         for start in range(0, len(order), ROWS):
-            self._clock()
+            self.clock()
             chunk = order[start:start + ROWS]
             chunk = chunk[better_rows(keys[chunk], self.best_keys)]
             if len(chunk) == 0:
@@ -487,7 +409,7 @@ class _Search(TilingEvaluator):
         at, oi, gi, keys = at[order], oi[order], gi[order], keys[order]
         step = GROUPS if self.mode == EXACT else max(1, len(gi))
         for g in range(0, len(gi), step):
-            self._clock()
+            self.clock()
             live = g + np.flatnonzero(better_rows(keys[g:g + step], self.best_keys))
             if len(live) == 0:
                 break  # group floors ascend: nothing after can win either
@@ -521,7 +443,7 @@ class _Search(TilingEvaluator):
         oi, ri, keys = oi[order], ri[order], keys[order]
         self.out.inner_tilings += len(oi)
         for a in range(0, len(oi), BATCH):
-            self._clock()
+            self.clock()
             live = a + np.flatnonzero(better_rows(keys[a:a + BATCH], self.best_keys))
             if len(live) == 0:
                 break  # keys ascend: nothing after can win either
@@ -543,11 +465,3 @@ class _Search(TilingEvaluator):
         used = [f"{lv.name} at least {n} of {lv.fanout.size}" for lv, n in zip(self.space.arch.levels, self.space.least_instances)
                 if n > 1]
         return "no mapping fits the fanouts and constraints" + (f" (min_usage: {', '.join(used)})" if used else "")
-
-
-def _outer_key(keep: np.ndarray) -> bytes:
-    """What the outer choices and ``outer_costs`` depend on in a bypass choice (L, 3): level 1's
-    keeps (its capacity; the level-0 <-> level-1 traffic), which tensors some level below the
-    outermost keeps (the outermost order classes) and level 2's keeps (``bypass_floor``). The
-    bypass choices differing in level 1's keeps share each tensor's part (``OuterCosts``)."""
-    return keep[1:3].tobytes() + keep[1:].any(axis=0).tobytes()

@@ -196,7 +196,7 @@ class TilingEvaluator:
         for _ in range(sweeps):
             before = self.best_keys
             for d in range(space.D):
-                self._clock()
+                self.clock()
                 cur, keep, o0 = self.best_tiling
                 cands = np.repeat(cur[None], len(space.options[d]), axis=0)
                 cands[:, :, d] = space.options[d]
@@ -206,7 +206,7 @@ class TilingEvaluator:
             if before is self.best_keys:
                 return
 
-    def _clock(self) -> None:
+    def clock(self) -> None:
         """Stop at the deadline, but only once a mapping is found: a timeout reports the best so far, not nothing."""
         if self.deadline is not None and self.best_row is not None and time.perf_counter() > self.deadline:
             raise OutOfTime
