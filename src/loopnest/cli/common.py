@@ -219,7 +219,7 @@ JOBS_HELP = "Mapper worker processes (default: all CPUs); the results do not dep
 
 REMAINDER_FOLDS_HELP = ("Also search partial last folds on the fanouts that are not systolic (a dimension split with a "
                         "remainder, costed as remainder tiles; docs/mapper.md, Remainder and padded folds). Off by default: "
-                        "it takes 2.25x the CPU time on ResNet-50 (batch 1) on eyeriss (18.7 against 8.3 s) for 2.5% less "
+                        "it takes 1.8x the CPU time on ResNet-50 (batch 1) on eyeriss (9.2 against 5.2 s) for 2.5% less "
                         "energy (a fold wins on 31 of 54 layers).")
 
 
