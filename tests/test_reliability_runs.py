@@ -103,7 +103,7 @@ def test_layer_timeout_keeps_the_best_found_so_far(monkeypatch):
         if self.best_row is not None:
             raise OutOfTime
 
-    monkeypatch.setattr(mapper._Search, "_clock", clock)
+    monkeypatch.setattr(mapper._Search, "clock", clock)
     cut = search_layer(layer, arch, mode="exact", timeout_s=5.0)
     assert cut.timed_out and cut.result is not None and "layer timeout of 5 s" in cut.notes[-1]
     assert cut.result.energy_pj >= exact.result.energy_pj
