@@ -40,9 +40,10 @@ def outer_key(keep: np.ndarray) -> bytes:
 
 
 def surviving_rests(search) -> dict:
-    """Per bypass choice of ``search`` (the mapper's exact search, its best cost set), the rest choices (with their ``RestFloor`` and
-    cycles floor) that can still beat the best cost found so far (the heuristic's mapping) with the least
-    base of any outer choice: ``base + RestFloor`` is below the floor of every pair of that
+    """Per bypass choice of ``search`` (the mapper's exact search, its best cost set), the rest
+    choices (with their ``RestFloor`` and cycles floor) that can still beat the best cost found so
+    far (the heuristic's mapping) with the least base of any outer choice: ``base + RestFloor`` is
+    below the floor of every pair of that
     rest (docs/mapper.md), so the others cannot hold an optimum. The rests are enumerated
     ``REST_CHUNK`` at a time, once per set of bypass choices sharing them, each bypass choice
     floored and priced only where no partial floor has dropped it (``RestTree.chunks``), with
