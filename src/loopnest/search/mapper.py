@@ -209,12 +209,7 @@ def _streamed(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int
     for sub in (space, packed_siblings(space)):  # sibling levels: the packed subspace seeds too
         if sub is None:
             continue
-        found = _Search(sub, obj, HEURISTIC, seed, seed_effort, out, deadline)
-        found.best_keys = start
-        found.run()
-        if found.best_tiling is not None:
-            found.refine(sweeps)
-        sub.forget_rests()  # the heuristic's samples: not needed again
+        found = _heuristic(sub, obj, seed, seed_effort, out, deadline, sweeps, start)
         own = found if own is None else own
         if first is None or found.best_row is not None and better(found.best_keys, first.best_keys):
             first = found  # its mapping is one of ``space``'s: the best cost found so far
@@ -231,13 +226,22 @@ def _full_heuristic(state: _Search, sweeps: int) -> _Search:
     better of the two kept, so the mapping is never worse than the full heuristic's alone."""
     if state.rest_sample <= SEED_RESTS:
         return state
-    full = _Search(state.space, state.obj, HEURISTIC, state.seed, (state.top, state.sample, state.rest_sample), state.out,
-                   state.deadline)
-    full.run()
-    if full.best_tiling is not None:
-        full.refine(sweeps)
-    state.space.forget_rests()
+    full = _heuristic(state.space, state.obj, state.seed, (state.top, state.sample, state.rest_sample), state.out,
+                      state.deadline, sweeps)
     return state if state.best_keys is not None and better(state.best_keys, full.best_keys) else full
+
+
+def _heuristic(space: Mapspace, obj: Objective, seed: int, effort: tuple[int, int, int], out: LayerSearch,
+               deadline: float | None, sweeps: int, start: np.ndarray | None = None) -> _Search:
+    """A heuristic search of ``space`` (from ``start``, keys to beat), refined by coordinate
+    descent, its sampled rests then dropped (they are not needed again)."""
+    found = _Search(space, obj, HEURISTIC, seed, effort, out, deadline)
+    found.best_keys = start
+    found.run()
+    if found.best_tiling is not None:
+        found.refine(sweeps)
+    space.forget_rests()
+    return found
 
 
 class _Search(TilingEvaluator):
